@@ -1,0 +1,366 @@
+//! A realistic demo organization: a director, three regional supervisors, twelve salespeople,
+//! a clerk and an admin, with a few hundred Chinese customers, contacts and follow-ups.
+//! Deterministic (fixed seed), so every demo looks the same.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use yingpan_domain::custom::CustomFieldKind;
+use yingpan_domain::customer::{ContactInput, CustomerInput};
+use yingpan_domain::person::{DisplayName, Role, Scope, Username};
+use yingpan_store::{ActivityKind, NewUser, Store, StoreError, User, Viewer};
+
+pub const DEMO_PASSWORD: &str = "yingpan2026";
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "高", "罗",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀英", "霞", "平", "刚", "桂英", "建华", "志强", "晓东", "海燕",
+];
+const CITIES: &[(&str, &str)] = &[
+    ("北京", "华北"),
+    ("天津", "华北"),
+    ("石家庄", "华北"),
+    ("上海", "华东"),
+    ("杭州", "华东"),
+    ("南京", "华东"),
+    ("苏州", "华东"),
+    ("广州", "华南"),
+    ("深圳", "华南"),
+    ("厦门", "华南"),
+    ("成都", "西南"),
+    ("武汉", "华中"),
+];
+const BRANDS: &[&str] = &[
+    "华信", "恒达", "鑫源", "宏图", "金桥", "瑞丰", "东方", "永盛", "天成", "嘉禾", "聚力", "新元",
+    "博远", "中联", "万通", "昌隆", "海纳", "启明", "正泰", "汇通",
+];
+const INDUSTRIES: &[(&str, &str)] = &[
+    ("科技", "信息技术"),
+    ("贸易", "批发零售"),
+    ("机械", "制造业"),
+    ("食品", "食品饮料"),
+    ("建材", "建筑建材"),
+    ("医疗器械", "医疗"),
+    ("物流", "交通物流"),
+    ("电子", "制造业"),
+    ("服饰", "纺织服装"),
+    ("家居", "家居用品"),
+];
+const SUFFIXES: &[&str] = &["有限公司", "股份有限公司", "贸易商行", "集团有限公司"];
+const SOURCES: &[&str] = &["展会", "转介绍", "名录", "上门", "报刊", "统计资料"];
+const PRODUCTS: &[&str] = &["节能灯具", "中央空调", "工业冷柜", "办公家具", "安防系统"];
+const NEEDS: &[&str] = &[
+    "节能改造",
+    "降低采购成本",
+    "扩充产能",
+    "更换供应商",
+    "售后响应更快",
+    "账期更长",
+];
+const TITLES: &[&str] = &[
+    "总经理",
+    "采购经理",
+    "财务总监",
+    "技术负责人",
+    "行政主管",
+    "老板",
+];
+const SUMMARIES: &[&str] = &[
+    "电话沟通需求，约下周拜访",
+    "上门拜访，介绍新品",
+    "发送报价单",
+    "客户反馈价格偏高，需再谈",
+    "确认样品寄送地址",
+    "与采购经理面谈，意向明确",
+    "回访售后使用情况",
+    "催收上月货款",
+];
+
+pub fn print_logins() {
+    println!();
+    println!("Demo logins (password for all: {DEMO_PASSWORD}):");
+    println!("  admin      系统管理员 (admin)");
+    println!("  director   王建国 销售经理 (director, sees everything)");
+    println!("  sup1       李华 华北主管 (supervisor, sees sales01–04)");
+    println!("  sales01    a salesperson (sees own customers only)");
+    println!("  clerk      刘芳 内勤 (clerk)");
+    println!();
+}
+
+fn person_name(rng: &mut StdRng) -> String {
+    format!(
+        "{}{}",
+        SURNAMES.choose(rng).unwrap(),
+        GIVEN.choose(rng).unwrap()
+    )
+}
+
+fn phone(rng: &mut StdRng) -> String {
+    let prefix = ["138", "139", "136", "150", "186", "177", "159", "188"]
+        .choose(rng)
+        .unwrap();
+    format!(
+        "{prefix}{:04}{:04}",
+        rng.gen_range(0..10000),
+        rng.gen_range(0..10000)
+    )
+}
+
+fn viewer(u: &User) -> Viewer {
+    Viewer {
+        org_id: u.org_id,
+        user_id: u.id,
+        role: u.role,
+        scope: Scope::All,
+    }
+}
+
+pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result<(), StoreError> {
+    let mut rng = StdRng::seed_from_u64(20261123);
+    // One hash for every demo account keeps start-up fast; each still has its own row and salt-free reuse is fine for a demo.
+    let hash = yingpan_web::hash_password(DEMO_PASSWORD);
+    let new = |username: &str, name: &str, role: Role, superior: Option<i64>| NewUser {
+        username: Username::parse(username).expect("demo username"),
+        password_hash: hash.clone(),
+        display_name: DisplayName::parse(name).expect("demo name"),
+        role,
+        superior_id: superior,
+    };
+    let start = now - Duration::days(90);
+    let (_, admin) = store
+        .init_organization(
+            "营盘演示贸易有限公司",
+            new("admin", "系统管理员", Role::Admin, None),
+            start,
+        )
+        .await?;
+    let a = viewer(&admin);
+    let director = store
+        .create_user(&a, new("director", "王建国", Role::Director, None), start)
+        .await?;
+    let mut sales = Vec::new();
+    for (i, (name, region)) in [("李华", "华北"), ("张敏", "华东"), ("陈刚", "华南")]
+        .iter()
+        .enumerate()
+    {
+        let sup = store
+            .create_user(
+                &a,
+                new(
+                    &format!("sup{}", i + 1),
+                    &format!("{name}（{region}主管）"),
+                    Role::Supervisor,
+                    Some(director.id),
+                ),
+                start,
+            )
+            .await?;
+        for j in 0..4 {
+            let n = i * 4 + j + 1;
+            let u = store
+                .create_user(
+                    &a,
+                    new(
+                        &format!("sales{n:02}"),
+                        &person_name(&mut rng),
+                        Role::Sales,
+                        Some(sup.id),
+                    ),
+                    start,
+                )
+                .await?;
+            sales.push((u, *region));
+        }
+    }
+    store
+        .create_user(
+            &a,
+            new("clerk", "刘芳", Role::Clerk, Some(director.id)),
+            start,
+        )
+        .await?;
+    // The seeds' salesperson added "products of interest" and "needs another call?" fields.
+    let products: Vec<String> = PRODUCTS.iter().map(|p| p.to_string()).collect();
+    store
+        .create_custom_field(
+            &a,
+            "interest",
+            "意向产品",
+            CustomFieldKind::Choice,
+            &products,
+            start,
+        )
+        .await?;
+    store
+        .create_custom_field(
+            &a,
+            "call_again",
+            "需再次致电",
+            CustomFieldKind::YesNo,
+            &[],
+            start,
+        )
+        .await?;
+    let custom_defs = store.custom_fields(admin.org_id).await?;
+
+    for i in 0..customers {
+        let (owner, region) = &sales[i % sales.len()];
+        let city = CITIES
+            .iter()
+            .filter(|(_, r)| r == region)
+            .collect::<Vec<_>>();
+        let (city, region_name) = **city.choose(&mut rng).unwrap();
+        let individual = rng.gen_bool(0.2);
+        let (name, industry) = if individual {
+            (person_name(&mut rng), None)
+        } else {
+            let (word, industry) = *INDUSTRIES.choose(&mut rng).unwrap();
+            let brand = BRANDS.choose(&mut rng).unwrap();
+            (
+                format!("{city}{brand}{word}{}", SUFFIXES.choose(&mut rng).unwrap()),
+                Some(industry.to_string()),
+            )
+        };
+        let input = CustomerInput {
+            kind: Some(if individual { "individual" } else { "company" }.into()),
+            name: Some(name),
+            phone: Some(phone(&mut rng)),
+            email: (!individual && rng.gen_bool(0.5)).then(|| format!("sales{}@example.cn", i + 1)),
+            address: Some(format!(
+                "{city}市{}路{}号",
+                BRANDS.choose(&mut rng).unwrap(),
+                rng.gen_range(1..300)
+            )),
+            region: Some(region_name.to_string()),
+            industry,
+            source: Some(SOURCES.choose(&mut rng).unwrap().to_string()),
+            notes: None,
+            profile: (!individual).then(|| {
+                let employees = rng.gen_range(5..2000u32);
+                [
+                    ("employees".to_string(), serde_json::json!(employees)),
+                    (
+                        "annual_revenue".to_string(),
+                        serde_json::json!(format!(
+                            "{}.00",
+                            employees * rng.gen_range(200_000..800_000u32) / 1000 * 1000
+                        )),
+                    ),
+                    (
+                        "needs".to_string(),
+                        serde_json::json!(NEEDS.choose(&mut rng).unwrap()),
+                    ),
+                ]
+                .into_iter()
+                .collect()
+            }),
+            custom: Some(
+                [
+                    (
+                        "interest".to_string(),
+                        serde_json::json!(PRODUCTS.choose(&mut rng).unwrap()),
+                    ),
+                    (
+                        "call_again".to_string(),
+                        serde_json::json!(rng.gen_bool(0.4)),
+                    ),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+        };
+        let mut fields = input.parse().expect("demo customer is valid");
+        fields.custom =
+            yingpan_domain::custom::parse_values(&custom_defs, input.custom.as_ref().unwrap())
+                .expect("demo custom values are valid");
+        let created_at =
+            now - Duration::days(rng.gen_range(8..80)) - Duration::minutes(rng.gen_range(0..600));
+        let sv = Viewer {
+            scope: Scope::Own,
+            ..viewer(owner)
+        };
+        // Random names can repeat; the duplicate check refuses those, as it would for a user.
+        let c = match store.create_customer(&sv, &fields, None, created_at).await {
+            Ok(c) => c,
+            Err(StoreError::DuplicateCustomer(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        if !individual {
+            for _ in 0..rng.gen_range(1..=3) {
+                let contact = ContactInput {
+                    name: Some(person_name(&mut rng)),
+                    title: Some(TITLES.choose(&mut rng).unwrap().to_string()),
+                    phone: Some(phone(&mut rng)),
+                    email: None,
+                    is_decision_maker: Some(rng.gen_bool(0.3)),
+                    notes: None,
+                    relation: None,
+                };
+                store
+                    .create_contact(
+                        &sv,
+                        c.id,
+                        &contact.parse().expect("demo contact"),
+                        created_at,
+                    )
+                    .await?;
+            }
+        }
+        if individual && rng.gen_bool(0.3) {
+            // A spouse registered as a linked relative: a deal in their name is this customer's.
+            let spouse = ContactInput {
+                name: Some(person_name(&mut rng)),
+                phone: Some(phone(&mut rng)),
+                relation: Some("spouse".into()),
+                ..Default::default()
+            };
+            store
+                .create_contact(
+                    &sv,
+                    c.id,
+                    &spouse.parse().expect("demo relative"),
+                    created_at,
+                )
+                .await?;
+        }
+        // Most customers were followed up recently; about one in eight has gone quiet and will
+        // be back in the public pool after the recycle below.
+        let quiet = rng.gen_bool(0.12);
+        let mut t = created_at;
+        for _ in 0..rng.gen_range(1..5) {
+            let latest = if quiet {
+                now - Duration::days(9)
+            } else {
+                now - Duration::hours(1)
+            };
+            if t >= latest {
+                break;
+            }
+            let span = (latest - t).num_minutes().max(1);
+            t += Duration::minutes(rng.gen_range(span / 2..=span));
+            let kind = *ActivityKind::ALL.choose(&mut rng).unwrap();
+            store
+                .log_activity(&sv, c.id, kind, SUMMARIES.choose(&mut rng).unwrap(), t)
+                .await?;
+        }
+        if !quiet && t < now - Duration::days(6) {
+            let recent = now - Duration::minutes(rng.gen_range(30..6 * 24 * 60));
+            store
+                .log_activity(&sv, c.id, ActivityKind::Call, SUMMARIES[0], recent)
+                .await?;
+        }
+    }
+    let moved = store.recycle(now).await?;
+    let all = yingpan_store::CustomerListQuery {
+        per_page: 1,
+        ..Default::default()
+    };
+    let (_, total) = store.list_customers(&a, &all).await?;
+    println!("Demo data: 18 people, {total} customers ({moved} back in the public pool).");
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! `yingpan`: serve the CRM, initialise a database, load demo data, run the pool recycle.
+
+mod demo;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use yingpan_domain::person::{DisplayName, NewPassword, Role, Username};
+use yingpan_store::{NewUser, Store};
+use yingpan_web::{AppState, Clock, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "yingpan",
+    version,
+    about = "营盘 Yingpan — customer and sales-force management"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new database with one organization and its first admin.
+    Init {
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        admin: String,
+        #[arg(long)]
+        password: String,
+    },
+    /// Serve the web UI and the API.
+    Serve {
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8080", env = "YINGPAN_LISTEN")]
+        listen: String,
+        /// Mark session cookies Secure (set this behind HTTPS).
+        #[arg(long, env = "YINGPAN_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Run the pool recycle every N minutes (0 = never; run `yingpan pool recycle` from cron instead).
+        #[arg(long, default_value_t = 10, env = "YINGPAN_RECYCLE_EVERY_MINUTES")]
+        recycle_every_minutes: u64,
+    },
+    /// Create (or reuse) a demo database with a realistic sales organization, then serve it.
+    Demo {
+        #[arg(long, default_value = "sqlite://yingpan-demo.db")]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Number of demo customers.
+        #[arg(long, default_value_t = 300)]
+        customers: usize,
+        /// Load the data and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+    },
+    /// The public pool (公海).
+    Pool {
+        #[command(subcommand)]
+        command: PoolCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PoolCommand {
+    /// Return every customer past its protection period to the pool.
+    Recycle {
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+    },
+}
+
+fn clock() -> Result<Clock, String> {
+    let clock = Clock::from_env()?;
+    if let Clock::Fixed(t) = clock {
+        tracing::warn!(
+            "YINGPAN_FAKE_NOW is set: the clock is frozen at {t}. Never use this in production."
+        );
+        eprintln!("WARNING: YINGPAN_FAKE_NOW is set; \"now\" is frozen at {t}");
+    }
+    Ok(clock)
+}
+
+/// The pool recycle on a schedule. Safe with several servers: the recycle is idempotent and
+/// takes a per-organization lock on PostgreSQL.
+fn schedule_recycle(store: Store, clock: Clock, every_minutes: u64) {
+    if every_minutes == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_minutes * 60));
+        loop {
+            tick.tick().await;
+            match store.recycle(clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    moved = n,
+                    "pool recycle returned customers to the public pool"
+                ),
+                Err(e) => tracing::error!(error = %e, "pool recycle failed"),
+            }
+        }
+    });
+}
+
+async fn serve(
+    store: Store,
+    clock: Clock,
+    listen: &str,
+    secure_cookies: bool,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, "serving");
+    println!("Yingpan is serving on http://{addr}/");
+    let state = AppState {
+        store,
+        clock,
+        config: std::sync::Arc::new(Config {
+            secure_cookies,
+            ..Config::default()
+        }),
+    };
+    yingpan_web::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let clock = clock()?;
+    match cli.command {
+        Command::Init {
+            db,
+            org,
+            admin,
+            password,
+        } => {
+            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let admin = NewUser {
+                username: Username::parse(&admin).map_err(|e| e.to_string())?,
+                password_hash: yingpan_web::hash_password(
+                    NewPassword::parse(&password)
+                        .map_err(|e| e.to_string())?
+                        .expose(),
+                ),
+                display_name: DisplayName::parse(&admin).map_err(|e| e.to_string())?,
+                role: Role::Admin,
+                superior_id: None,
+            };
+            let (org, user) = store
+                .init_organization(&org, admin, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "Created organization {:?} (id {}) with admin {:?}",
+                org.name, org.id, user.username
+            );
+            Ok(())
+        }
+        Command::Serve {
+            db,
+            listen,
+            secure_cookies,
+            recycle_every_minutes,
+        } => {
+            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            if !store.has_data().await.map_err(|e| e.to_string())? {
+                return Err(format!(
+                    "{db} holds no organization yet; run `yingpan init` first"
+                ));
+            }
+            schedule_recycle(store.clone(), clock, recycle_every_minutes);
+            serve(store, clock, &listen, secure_cookies).await
+        }
+        Command::Demo {
+            db,
+            listen,
+            customers,
+            no_serve,
+        } => {
+            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            if store.has_data().await.map_err(|e| e.to_string())? {
+                println!("Reusing the demo data already in {db}.");
+            } else {
+                println!("Creating demo data in {db} …");
+                demo::load(&store, clock.now(), customers)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            demo::print_logins();
+            if no_serve {
+                return Ok(());
+            }
+            let shown = listen.replace("0.0.0.0", "127.0.0.1");
+            println!("Open http://{shown}/ in a browser.");
+            schedule_recycle(store.clone(), clock, 10);
+            serve(store, clock, &listen, false).await
+        }
+        Command::Migrate { db } => {
+            Store::connect(&db).await.map_err(|e| e.to_string())?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Pool {
+            command: PoolCommand::Recycle { db },
+        } => {
+            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let moved = store
+                .recycle(clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Returned {moved} customers to the public pool.");
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YINGPAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

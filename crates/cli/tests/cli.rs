@@ -1,0 +1,221 @@
+//! The `yingpan` binary as an operator uses it: init, the pool recycle under YINGPAN_FAKE_NOW,
+//! serve, demo — on SQLite and (when configured) PostgreSQL.
+
+use std::process::{Command, Output};
+
+fn yingpan(args: &[&str], fake_now: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yingpan"));
+    cmd.args(args)
+        .env_remove("YINGPAN_FAKE_NOW")
+        .env("YINGPAN_LOG", "warn");
+    if let Some(t) = fake_now {
+        cmd.env("YINGPAN_FAKE_NOW", t);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn databases() -> Vec<(String, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dbs = vec![(
+        format!("sqlite://{}", dir.path().join("cli.db").display()),
+        Some(dir),
+    )];
+    match std::env::var("YINGPAN_TEST_PG_URL") {
+        Ok(server) if !server.is_empty() => {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            let name = format!("yp_cli_{}", std::process::id());
+            rt.block_on(async {
+                sqlx::any::install_default_drivers();
+                let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!(
+                    "{server}/postgres"
+                ))
+                .await
+                .unwrap();
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            });
+            dbs.push((format!("{server}/{name}"), None));
+        }
+        _ => assert!(
+            std::env::var("YINGPAN_REQUIRE_PG").is_err(),
+            "YINGPAN_TEST_PG_URL is required"
+        ),
+    }
+    dbs
+}
+
+#[test]
+fn init_refuses_a_second_time_and_recycle_is_idempotent() {
+    for (db, _dir) in databases() {
+        let out = yingpan(
+            &[
+                "init",
+                "--db",
+                &db,
+                "--org",
+                "演示公司",
+                "--admin",
+                "boss",
+                "--password",
+                "boss-password",
+            ],
+            Some("2026-11-01T00:00:00Z"),
+        );
+        assert!(out.status.success(), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("YINGPAN_FAKE_NOW"),
+            "a loud warning"
+        );
+        let again = yingpan(
+            &[
+                "init",
+                "--db",
+                &db,
+                "--org",
+                "x",
+                "--admin",
+                "boss2",
+                "--password",
+                "boss-password",
+            ],
+            None,
+        );
+        assert!(!again.status.success());
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("already holds"),
+            "{again:?}"
+        );
+        let bad = yingpan(
+            &[
+                "init",
+                "--db",
+                "mysql://x",
+                "--org",
+                "x",
+                "--admin",
+                "b",
+                "--password",
+                "boss-password",
+            ],
+            None,
+        );
+        assert!(!bad.status.success());
+        let out = yingpan(
+            &["pool", "recycle", "--db", &db],
+            Some("2026-11-20T00:00:00Z"),
+        );
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            stdout(&out).trim(),
+            "Returned 0 customers to the public pool."
+        );
+    }
+}
+
+#[test]
+fn demo_loads_a_realistic_organization_and_recycles_silent_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let now = "2026-11-23T08:00:00Z";
+    let out = yingpan(
+        &["demo", "--db", &db, "--customers", "120", "--no-serve"],
+        Some(now),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains("sales01") && text.contains("yingpan2026"),
+        "{text}"
+    );
+    // Everything past its protection period already went back at load time...
+    let out = yingpan(&["pool", "recycle", "--db", &db], Some(now));
+    assert_eq!(
+        stdout(&out).trim(),
+        "Returned 0 customers to the public pool."
+    );
+    // ...and a month of silence returns the rest, once.
+    let later = "2026-12-30T08:00:00Z";
+    let out = yingpan(&["pool", "recycle", "--db", &db], Some(later));
+    let moved: u64 = stdout(&out)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(moved > 50, "{moved}");
+    let out = yingpan(&["pool", "recycle", "--db", &db], Some(later));
+    assert_eq!(
+        stdout(&out).trim(),
+        "Returned 0 customers to the public pool."
+    );
+    // A second demo run reuses the data instead of failing.
+    let out = yingpan(&["demo", "--db", &db, "--no-serve"], Some(now));
+    assert!(stdout(&out).contains("Reusing"), "{out:?}");
+}
+
+#[test]
+fn serve_answers_on_the_given_port_and_logins_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("serve.db").display());
+    assert!(yingpan(
+        &[
+            "init",
+            "--db",
+            &db,
+            "--org",
+            "公司",
+            "--admin",
+            "boss",
+            "--password",
+            "boss-password"
+        ],
+        None
+    )
+    .status
+    .success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yingpan"))
+        .args(["serve", "--db", &db, "--listen", &listen])
+        .env("YINGPAN_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let result = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(r) = client.get(format!("http://{listen}/healthz")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(started.elapsed().as_secs() < 20, "server did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let r = client
+            .post(format!("http://{listen}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": "boss", "password": "boss-password"}))
+            .send()
+            .await
+            .unwrap();
+        r.status()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(result, reqwest::StatusCode::OK);
+}

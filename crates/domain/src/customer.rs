@@ -1,0 +1,481 @@
+//! Customers and contacts: the parsed shapes that enter the system.
+
+use crate::custom::CustomValue;
+use crate::error::ValidationError;
+use crate::profile::Profile;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerKind {
+    Company,
+    Individual,
+}
+
+impl CustomerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerKind::Company => "company",
+            CustomerKind::Individual => "individual",
+        }
+    }
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim() {
+            "company" => Ok(Self::Company),
+            "individual" => Ok(Self::Individual),
+            _ => Err(ValidationError::new(
+                "kind",
+                "invalid_choice",
+                "must be company or individual",
+            )),
+        }
+    }
+}
+
+fn required_text(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(ValidationError::new(field, "required", "must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err(ValidationError::new(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// Optional free text: blank becomes `None`; over-long is an error, never silently cut.
+pub fn optional_text(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() > max => Err(ValidationError::new(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        )),
+        Some(s) => Ok(Some(s.to_string())),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerName(String);
+
+impl CustomerName {
+    pub const MAX_CHARS: usize = 200;
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        required_text("name", raw, Self::MAX_CHARS).map(Self)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        required_text("name", raw, 100).map(Self)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number as entered (kept for display) plus its digits-only normal form, used for
+/// search and duplicate checks: `+86 138-0013-8000`, `0086 13800138000` and `13800138000` are
+/// one number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    display: String,
+    normalized: String,
+}
+
+impl Phone {
+    pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
+        let display = raw.trim();
+        let invalid = || {
+            ValidationError::new(
+                field,
+                "invalid_phone",
+                "must be a phone number: digits, optionally with +, spaces, dashes or parentheses",
+            )
+        };
+        if display.is_empty() {
+            return Err(ValidationError::new(field, "required", "must not be empty"));
+        }
+        if display.len() > 40 {
+            return Err(invalid());
+        }
+        let mut digits = String::new();
+        for (i, c) in display.chars().enumerate() {
+            match c {
+                '0'..='9' => digits.push(c),
+                '+' if i == 0 => {}
+                ' ' | '-' | '(' | ')' | '.' => {}
+                _ => return Err(invalid()),
+            }
+        }
+        let normalized = normalize_phone_digits(&digits);
+        if !(5..=15).contains(&normalized.len()) {
+            return Err(invalid());
+        }
+        Ok(Self {
+            display: display.to_string(),
+            normalized,
+        })
+    }
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::parse_field("phone", raw)
+    }
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+}
+
+/// Drops the mainland China country code so domestic and international spellings match.
+fn normalize_phone_digits(digits: &str) -> String {
+    let d = digits.strip_prefix("0086").unwrap_or(digits);
+    let d = match d.strip_prefix("86") {
+        // 86 + an 11-digit mobile number, or 86 + area code and landline.
+        Some(rest) if rest.len() >= 9 && digits.len() >= 11 => rest,
+        _ => d,
+    };
+    d.to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        let invalid = || {
+            ValidationError::new(
+                field,
+                "invalid_email",
+                "must be an e-mail address like name@example.com",
+            )
+        };
+        if s.is_empty() {
+            return Err(ValidationError::new(field, "required", "must not be empty"));
+        }
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(invalid)?;
+        if local.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || domain.contains("..")
+        {
+            return Err(invalid());
+        }
+        Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
+    }
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::parse_field("email", raw)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Parses an optional field with `parse`, treating blank as absent.
+pub fn optional<T>(
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, ValidationError>,
+) -> Result<Option<T>, ValidationError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse(s).map(Some),
+    }
+}
+
+/// Everything a customer record holds besides its owner and bookkeeping columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerFields {
+    pub kind: CustomerKind,
+    pub name: CustomerName,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
+    pub address: Option<String>,
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub source: Option<String>,
+    pub notes: Option<String>,
+    pub profile: Profile,
+    /// Admin-defined fields; parsed against the organization's definitions by the caller
+    /// (`custom::parse_values`), since they are data, not code.
+    pub custom: Vec<CustomValue>,
+}
+
+/// Raw input for a customer, from a form or JSON, before parsing.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CustomerInput {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub source: Option<String>,
+    pub notes: Option<String>,
+    /// The prospect card's descriptive fields; in a PATCH only the keys sent change.
+    pub profile: Option<BTreeMap<String, serde_json::Value>>,
+    /// Admin-defined fields by key; in a PATCH only the keys sent change.
+    pub custom: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+impl CustomerInput {
+    /// Parses a full record; the first bad field is reported.
+    pub fn parse(&self) -> Result<CustomerFields, ValidationError> {
+        Ok(CustomerFields {
+            kind: CustomerKind::parse(self.kind.as_deref().unwrap_or("company"))?,
+            name: CustomerName::parse(self.name.as_deref().unwrap_or(""))?,
+            phone: optional(self.phone.as_deref(), Phone::parse)?,
+            email: optional(self.email.as_deref(), Email::parse)?,
+            address: optional_text("address", self.address.as_deref(), 300)?,
+            region: optional_text("region", self.region.as_deref(), 100)?,
+            industry: optional_text("industry", self.industry.as_deref(), 100)?,
+            source: optional_text("source", self.source.as_deref(), 100)?,
+            notes: optional_text("notes", self.notes.as_deref(), 5000)?,
+            profile: Profile::parse(self.profile.as_ref().unwrap_or(&BTreeMap::new()))?,
+            custom: Vec::new(),
+        })
+    }
+
+    /// Applies the fields present in `self` on top of `current` (a PATCH).
+    pub fn merge_into(&self, current: &CustomerInput) -> CustomerInput {
+        fn pick(new: &Option<String>, old: &Option<String>) -> Option<String> {
+            new.clone().or_else(|| old.clone())
+        }
+        CustomerInput {
+            kind: pick(&self.kind, &current.kind),
+            name: pick(&self.name, &current.name),
+            phone: pick(&self.phone, &current.phone),
+            email: pick(&self.email, &current.email),
+            address: pick(&self.address, &current.address),
+            region: pick(&self.region, &current.region),
+            industry: pick(&self.industry, &current.industry),
+            source: pick(&self.source, &current.source),
+            notes: pick(&self.notes, &current.notes),
+            profile: merge_maps(&self.profile, &current.profile),
+            custom: merge_maps(&self.custom, &current.custom),
+        }
+    }
+}
+
+fn merge_maps(
+    new: &Option<BTreeMap<String, serde_json::Value>>,
+    old: &Option<BTreeMap<String, serde_json::Value>>,
+) -> Option<BTreeMap<String, serde_json::Value>> {
+    match (new, old) {
+        (Some(new), Some(old)) => {
+            let mut merged = old.clone();
+            merged.extend(new.clone());
+            Some(merged)
+        }
+        (new, old) => new.clone().or_else(|| old.clone()),
+    }
+}
+
+/// How a linked relative relates to an individual customer: a deal in a spouse's, parent's or
+/// child's name counts as the same customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Spouse,
+    Parent,
+    Child,
+}
+
+impl Relation {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim() {
+            "spouse" => Ok(Relation::Spouse),
+            "parent" => Ok(Relation::Parent),
+            "child" => Ok(Relation::Child),
+            _ => Err(ValidationError::new(
+                "relation",
+                "invalid_choice",
+                "must be spouse, parent or child",
+            )),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Spouse => "spouse",
+            Relation::Parent => "parent",
+            Relation::Child => "child",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactFields {
+    pub name: PersonName,
+    pub title: Option<String>,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
+    pub is_decision_maker: bool,
+    pub notes: Option<String>,
+    pub relation: Option<Relation>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ContactInput {
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub is_decision_maker: Option<bool>,
+    pub notes: Option<String>,
+    /// Blank for an ordinary contact; spouse, parent or child for a linked relative.
+    pub relation: Option<String>,
+}
+
+impl ContactInput {
+    pub fn parse(&self) -> Result<ContactFields, ValidationError> {
+        Ok(ContactFields {
+            name: PersonName::parse(self.name.as_deref().unwrap_or(""))?,
+            title: optional_text("title", self.title.as_deref(), 100)?,
+            phone: optional(self.phone.as_deref(), Phone::parse)?,
+            email: optional(self.email.as_deref(), Email::parse)?,
+            is_decision_maker: self.is_decision_maker.unwrap_or(false),
+            notes: optional_text("notes", self.notes.as_deref(), 2000)?,
+            relation: optional(self.relation.as_deref(), Relation::parse)?,
+        })
+    }
+    pub fn merge_into(&self, current: &ContactInput) -> ContactInput {
+        ContactInput {
+            name: self.name.clone().or_else(|| current.name.clone()),
+            title: self.title.clone().or_else(|| current.title.clone()),
+            phone: self.phone.clone().or_else(|| current.phone.clone()),
+            email: self.email.clone().or_else(|| current.email.clone()),
+            is_decision_maker: self.is_decision_maker.or(current.is_decision_maker),
+            notes: self.notes.clone().or_else(|| current.notes.clone()),
+            relation: self.relation.clone().or_else(|| current.relation.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn phone_spellings_normalise_to_one_number() {
+        let a = Phone::parse("+86 138-0013-8000").unwrap();
+        let b = Phone::parse("0086 13800138000").unwrap();
+        let c = Phone::parse("13800138000").unwrap();
+        assert_eq!(a.normalized(), "13800138000");
+        assert_eq!(a.normalized(), b.normalized());
+        assert_eq!(b.normalized(), c.normalized());
+        assert_eq!(
+            Phone::parse("(010) 6552-1234").unwrap().normalized(),
+            "01065521234"
+        );
+    }
+
+    #[test]
+    fn malformed_phones_are_rejected_with_the_field() {
+        for bad in [
+            "abc",
+            "12",
+            "138x0013",
+            "+",
+            "1+38001380000",
+            &"1".repeat(41),
+        ] {
+            let e = Phone::parse(bad).unwrap_err();
+            assert_eq!((e.field, e.code), ("phone", "invalid_phone"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse(" Wang@Example.COM ").unwrap().as_str(),
+            "Wang@example.com"
+        );
+        for bad in [
+            "wang", "wang@", "@x.cn", "a@b", "a b@c.cn", "a@b..cn", "a@@b.cn",
+        ] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().code,
+                "invalid_email",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn customer_name_limits() {
+        assert_eq!(CustomerName::parse("   ").unwrap_err().code, "required");
+        assert_eq!(
+            CustomerName::parse(&"营".repeat(201)).unwrap_err().code,
+            "too_long"
+        );
+        assert!(CustomerName::parse(&"营".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn patch_keeps_absent_fields() {
+        let current = CustomerInput {
+            name: Some("北京营盘科技有限公司".into()),
+            phone: Some("13800138000".into()),
+            ..Default::default()
+        };
+        let patch = CustomerInput {
+            phone: Some("13900139000".into()),
+            ..Default::default()
+        };
+        let merged = patch.merge_into(&current).parse().unwrap();
+        assert_eq!(merged.name.as_str(), "北京营盘科技有限公司");
+        assert_eq!(merged.phone.unwrap().normalized(), "13900139000");
+    }
+
+    proptest! {
+        #[test]
+        fn separators_never_change_a_phone(digits in "1[3-9][0-9]{9}", sep in "[ -]{0,2}") {
+            let spaced: String = digits.chars().enumerate().flat_map(|(i, c)| {
+                let mut s = String::new();
+                if i == 3 || i == 7 { s.push_str(&sep); }
+                s.push(c);
+                s.chars().collect::<Vec<_>>()
+            }).collect();
+            let plain = Phone::parse(&digits).unwrap();
+            let fancy = Phone::parse(&format!("+86 {spaced}")).unwrap();
+            prop_assert_eq!(plain.normalized(), fancy.normalized());
+        }
+
+        #[test]
+        fn valid_names_round_trip(name in "[\\p{Han}a-zA-Z0-9]{1,200}") {
+            let parsed = CustomerName::parse(&name).unwrap();
+            prop_assert_eq!(parsed.as_str(), name.as_str());
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The daily sales report (每日销售报告表): filed at the end of the day, prefilled from the day's
+//! activities, reviewed and commented by the supervisor. Lateness is an appraisal item.
+
+use crate::error::ValidationError;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attendance {
+    Present,
+    Field,
+    Leave,
+}
+
+/// One visit of the day and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitOutcome {
+    pub customer_id: Option<i64>,
+    pub customer_name: String,
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyReport {
+    pub attendance: Attendance,
+    pub visits: Vec<VisitOutcome>,
+    pub complaints_handled: Option<String>,
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub payment_collected: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub order_amount: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub target_amount: Option<Decimal>,
+    pub competitor_info: Option<String>,
+    pub customer_opinions: Option<String>,
+    pub customer_news: Option<String>,
+    pub lessons: Option<String>,
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub expenses: Option<Decimal>,
+}
+
+impl DailyReport {
+    /// Orders against the day's target, in percent (two decimals), when both are known.
+    pub fn attainment_percent(&self) -> Option<Decimal> {
+        match (self.order_amount, self.target_amount) {
+            (Some(o), Some(t)) if t > Decimal::ZERO => {
+                Some((o * Decimal::from(100) / t).round_dp(2))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DailyReportInput {
+    pub attendance: Option<String>,
+    #[serde(default)]
+    pub visits: Vec<VisitOutcome>,
+    pub complaints_handled: Option<String>,
+    pub payment_collected: Option<String>,
+    pub order_amount: Option<String>,
+    pub target_amount: Option<String>,
+    pub competitor_info: Option<String>,
+    pub customer_opinions: Option<String>,
+    pub customer_news: Option<String>,
+    pub lessons: Option<String>,
+    pub expenses: Option<String>,
+}
+
+fn amount(field: &'static str, raw: Option<&str>) -> Result<Option<Decimal>, ValidationError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => {
+            let d = Decimal::from_str(&s.replace([',', '，'], "")).map_err(|_| {
+                ValidationError::new(field, "invalid_amount", "must be an amount like 3000.00")
+            })?;
+            if d.is_sign_negative() || d.scale() > 2 {
+                return Err(ValidationError::new(
+                    field,
+                    "invalid_amount",
+                    "must be a non-negative amount with at most two decimals",
+                ));
+            }
+            Ok(Some(d.normalize()))
+        }
+    }
+}
+
+impl DailyReportInput {
+    pub fn parse(&self) -> Result<DailyReport, ValidationError> {
+        let text = |f: &'static str, v: &Option<String>| {
+            crate::customer::optional_text(f, v.as_deref(), 5000)
+        };
+        if self.visits.len() > 50 {
+            return Err(ValidationError::new(
+                "visits",
+                "too_many",
+                "at most 50 visits a day",
+            ));
+        }
+        for v in &self.visits {
+            if v.customer_name.trim().is_empty()
+                || v.customer_name.chars().count() > 200
+                || v.outcome.chars().count() > 2000
+            {
+                return Err(ValidationError::new(
+                    "visits",
+                    "invalid_value",
+                    "each visit needs a customer name (≤ 200) and an outcome (≤ 2000)",
+                ));
+            }
+        }
+        Ok(DailyReport {
+            attendance: match self.attendance.as_deref().map(str::trim) {
+                None | Some("") | Some("present") => Attendance::Present,
+                Some("field") => Attendance::Field,
+                Some("leave") => Attendance::Leave,
+                Some(_) => {
+                    return Err(ValidationError::new(
+                        "attendance",
+                        "invalid_choice",
+                        "must be present, field or leave",
+                    ))
+                }
+            },
+            visits: self.visits.clone(),
+            complaints_handled: text("complaints_handled", &self.complaints_handled)?,
+            payment_collected: amount("payment_collected", self.payment_collected.as_deref())?,
+            order_amount: amount("order_amount", self.order_amount.as_deref())?,
+            target_amount: amount("target_amount", self.target_amount.as_deref())?,
+            competitor_info: text("competitor_info", &self.competitor_info)?,
+            customer_opinions: text("customer_opinions", &self.customer_opinions)?,
+            customer_news: text("customer_news", &self.customer_news)?,
+            lessons: text("lessons", &self.lessons)?,
+            expenses: amount("expenses", self.expenses.as_deref())?,
+        })
+    }
+}
+
+/// The report for a day is due by the end of that day (local midnight).
+pub fn report_deadline(date: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
+    offset
+        .from_local_datetime(
+            &(date + Duration::days(1))
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists"),
+        )
+        .single()
+        .expect("fixed offsets have no gaps")
+        .with_timezone(&Utc)
+}
+
+/// The UTC instants bounding a local day, for collecting its activities.
+pub fn day_bounds(date: NaiveDate, offset: FixedOffset) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = offset
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .single()
+        .expect("fixed offsets have no gaps")
+        .with_timezone(&Utc);
+    (start, start + Duration::days(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::visit_plan::china_offset;
+    use proptest::prelude::*;
+
+    #[test]
+    fn attainment_and_deadline() {
+        let r = DailyReportInput {
+            order_amount: Some("45000".into()),
+            target_amount: Some("60000".into()),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(r.attainment_percent().unwrap().to_string(), "75");
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        assert_eq!(
+            report_deadline(d, china_offset()).to_rfc3339(),
+            "2026-11-24T16:00:00+00:00"
+        );
+        assert_eq!(
+            day_bounds(d, china_offset()).0.to_rfc3339(),
+            "2026-11-23T16:00:00+00:00"
+        );
+        assert_eq!(
+            DailyReportInput {
+                attendance: Some("sick".into()),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "attendance"
+        );
+        assert_eq!(
+            DailyReportInput {
+                expenses: Some("-3".into()),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "expenses"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn attainment_is_orders_over_target(orders in 0u32..10_000_000, target in 1u32..10_000_000) {
+            let r = DailyReportInput { order_amount: Some(orders.to_string()), target_amount: Some(target.to_string()), ..Default::default() }.parse().unwrap();
+            let a = r.attainment_percent().unwrap();
+            let exact = Decimal::from(orders) * Decimal::from(100) / Decimal::from(target);
+            prop_assert!((a - exact).abs() <= Decimal::new(5, 3));
+        }
+    }
+}

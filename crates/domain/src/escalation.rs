@@ -1,0 +1,149 @@
+//! Market situation reports (市场状况反映表) and complaint reports (客户投诉处理报告表): serious
+//! information that reaches every superior up the line at once.
+
+use crate::error::ValidationError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationKind {
+    /// Competitor promotions or launches, dealer complaints, personnel changes at a customer…
+    MarketSituation,
+    /// A customer's complaint and how it is being handled.
+    Complaint,
+}
+
+impl EscalationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MarketSituation => "market_situation",
+            Self::Complaint => "complaint",
+        }
+    }
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim() {
+            "market_situation" => Ok(Self::MarketSituation),
+            "complaint" => Ok(Self::Complaint),
+            _ => Err(ValidationError::new(
+                "kind",
+                "invalid_choice",
+                "must be market_situation or complaint",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationFields {
+    pub kind: EscalationKind,
+    pub subject: String,
+    pub body: String,
+    pub customer_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EscalationInput {
+    pub kind: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub customer_id: Option<i64>,
+}
+
+impl EscalationInput {
+    pub fn parse(&self) -> Result<EscalationFields, ValidationError> {
+        let subject = self.subject.as_deref().map(str::trim).unwrap_or("");
+        if subject.is_empty() {
+            return Err(ValidationError::new(
+                "subject",
+                "required",
+                "must not be empty",
+            ));
+        }
+        if subject.chars().count() > 200 {
+            return Err(ValidationError::new(
+                "subject",
+                "too_long",
+                "must be at most 200 characters",
+            ));
+        }
+        let body = self.body.as_deref().map(str::trim).unwrap_or("");
+        if body.is_empty() {
+            return Err(ValidationError::new(
+                "body",
+                "required",
+                "must not be empty",
+            ));
+        }
+        if body.chars().count() > 10_000 {
+            return Err(ValidationError::new(
+                "body",
+                "too_long",
+                "must be at most 10000 characters",
+            ));
+        }
+        Ok(EscalationFields {
+            kind: EscalationKind::parse(self.kind.as_deref().unwrap_or(""))?,
+            subject: subject.to_string(),
+            body: body.to_string(),
+            customer_id: self.customer_id,
+        })
+    }
+}
+
+/// Everyone above `person` in the reporting line, nearest first.
+pub fn superiors_up_the_line(line: &crate::hierarchy::ReportingLine, person: i64) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut cur = line.superior_of(person);
+    while let Some(s) = cur {
+        if s == person || out.contains(&s) {
+            break;
+        }
+        out.push(s);
+        cur = line.superior_of(s);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hierarchy::ReportingLine;
+
+    #[test]
+    fn reaches_every_superior() {
+        let line = ReportingLine::new([(1, None), (2, Some(1)), (3, Some(2)), (4, Some(3))]);
+        assert_eq!(superiors_up_the_line(&line, 4), vec![3, 2, 1]);
+        assert!(superiors_up_the_line(&line, 1).is_empty());
+    }
+
+    #[test]
+    fn input_is_checked() {
+        let ok = EscalationInput {
+            kind: Some("complaint".into()),
+            subject: Some("漏水".into()),
+            body: Some("客户投诉".into()),
+            customer_id: None,
+        };
+        assert!(ok.parse().is_ok());
+        assert_eq!(
+            EscalationInput {
+                subject: None,
+                ..ok.clone()
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "subject"
+        );
+        assert_eq!(
+            EscalationInput {
+                kind: Some("gossip".into()),
+                ..ok
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "kind"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! The reporting line (一个上级原则): each person has at most one superior and the line never loops.
+
+use crate::error::ValidationError;
+use std::collections::HashMap;
+
+/// The superior of every person in one organization, as stored.
+#[derive(Debug, Clone, Default)]
+pub struct ReportingLine {
+    superior_of: HashMap<i64, Option<i64>>,
+}
+
+impl ReportingLine {
+    pub fn new(edges: impl IntoIterator<Item = (i64, Option<i64>)>) -> Self {
+        Self {
+            superior_of: edges.into_iter().collect(),
+        }
+    }
+
+    pub fn superior_of(&self, person: i64) -> Option<i64> {
+        self.superior_of.get(&person).copied().flatten()
+    }
+
+    /// Checks that `person` (possibly new, not yet in the line) may report to `superior`.
+    pub fn check_superior(
+        &self,
+        person: i64,
+        superior: Option<i64>,
+    ) -> Result<(), ValidationError> {
+        let Some(mut cursor) = superior else {
+            return Ok(());
+        };
+        if !self.superior_of.contains_key(&cursor) {
+            return Err(ValidationError::new(
+                "superior_id",
+                "unknown_superior",
+                "the superior does not exist in this organization",
+            ));
+        }
+        // Walk up from the proposed superior; meeting `person` means the change closes a loop.
+        let mut steps = 0usize;
+        loop {
+            if cursor == person {
+                return Err(ValidationError::new(
+                    "superior_id",
+                    "superior_cycle",
+                    "a person cannot report to themselves or to someone below them",
+                ));
+            }
+            match self.superior_of(cursor) {
+                Some(next) => cursor = next,
+                None => return Ok(()),
+            }
+            steps += 1;
+            if steps > self.superior_of.len() {
+                // The stored line already loops; refuse rather than spin.
+                return Err(ValidationError::new(
+                    "superior_id",
+                    "superior_cycle",
+                    "the reporting line contains a loop",
+                ));
+            }
+        }
+    }
+
+    pub fn set_superior(
+        &mut self,
+        person: i64,
+        superior: Option<i64>,
+    ) -> Result<(), ValidationError> {
+        self.check_superior(person, superior)?;
+        self.superior_of.insert(person, superior);
+        Ok(())
+    }
+
+    /// Everyone below `person`, at any depth (not including `person`).
+    pub fn subordinates(&self, person: i64) -> Vec<i64> {
+        let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (&p, &s) in &self.superior_of {
+            if let Some(s) = s {
+                children.entry(s).or_default().push(p);
+            }
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![person];
+        while let Some(p) = stack.pop() {
+            for &c in children.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+                if c != person && !out.contains(&c) {
+                    out.push(c);
+                    stack.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn is_acyclic(&self) -> bool {
+        self.superior_of.keys().all(|&p| {
+            let mut seen = 0usize;
+            let mut cur = self.superior_of(p);
+            while let Some(c) = cur {
+                if c == p || seen > self.superior_of.len() {
+                    return false;
+                }
+                seen += 1;
+                cur = self.superior_of(c);
+            }
+            true
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn line() -> ReportingLine {
+        // 1 director; 2, 3 supervisors; 4, 5 under 2; 6 under 4.
+        ReportingLine::new([
+            (1, None),
+            (2, Some(1)),
+            (3, Some(1)),
+            (4, Some(2)),
+            (5, Some(2)),
+            (6, Some(4)),
+        ])
+    }
+
+    #[test]
+    fn refuses_self_and_descendants_as_superior() {
+        let l = line();
+        assert_eq!(
+            l.check_superior(2, Some(2)).unwrap_err().code,
+            "superior_cycle"
+        );
+        assert_eq!(
+            l.check_superior(2, Some(6)).unwrap_err().code,
+            "superior_cycle"
+        );
+        assert!(l.check_superior(2, Some(3)).is_ok());
+        assert!(l.check_superior(99, Some(6)).is_ok());
+        assert_eq!(
+            l.check_superior(2, Some(42)).unwrap_err().code,
+            "unknown_superior"
+        );
+    }
+
+    #[test]
+    fn subtree() {
+        let mut s = line().subordinates(2);
+        s.sort();
+        assert_eq!(s, vec![4, 5, 6]);
+        assert!(line().subordinates(6).is_empty());
+    }
+
+    proptest! {
+        /// Whatever reassignments are attempted, the accepted ones never produce a loop.
+        #[test]
+        fn accepted_changes_keep_the_line_acyclic(
+            moves in proptest::collection::vec((1i64..20, proptest::option::of(1i64..20)), 0..200)
+        ) {
+            let mut l = ReportingLine::new((1..20).map(|p| (p, None)));
+            for (person, superior) in moves {
+                let _ = l.set_superior(person, superior);
+                prop_assert!(l.is_acyclic());
+            }
+        }
+    }
+}

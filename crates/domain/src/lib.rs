@@ -1,0 +1,25 @@
+//! Yingpan's business rules as plain Rust.
+//!
+//! Nothing in this crate performs I/O or reads the system clock: callers pass "now" in.
+
+pub mod attribution;
+pub mod audit;
+pub mod custom;
+pub mod customer;
+pub mod daily_report;
+pub mod dedupe;
+pub mod development;
+pub mod error;
+pub mod escalation;
+pub mod hierarchy;
+pub mod opportunity;
+pub mod order;
+pub mod ownership;
+pub mod person;
+pub mod product;
+pub mod profile;
+pub mod qualification;
+pub mod search;
+pub mod visit_plan;
+
+pub use error::{DomainError, ValidationError};

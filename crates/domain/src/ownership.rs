@@ -1,0 +1,199 @@
+//! One customer, one owner: the protection period (保护期) of the registration rule.
+//!
+//! The registering salesperson keeps the customer while contact is logged at least every
+//! `protection_days` days; after that the customer returns to the public pool (公海).
+
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtectionPolicy {
+    pub protection_days: u32,
+}
+
+impl Default for ProtectionPolicy {
+    /// The seed's rule: seven days without contact ends the confirmation.
+    fn default() -> Self {
+        Self { protection_days: 7 }
+    }
+}
+
+impl ProtectionPolicy {
+    /// The instant until which an owner keeps the customer, counted from the last logged contact
+    /// (or from registration when nothing was logged yet).
+    pub fn protected_until(&self, last_contact_at: DateTime<Utc>) -> DateTime<Utc> {
+        last_contact_at + Duration::days(i64::from(self.protection_days))
+    }
+
+    pub fn has_expired(&self, last_contact_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now > self.protected_until(last_contact_at)
+    }
+
+    /// Customers whose last contact is before this instant are due to return to the pool.
+    pub fn recycle_cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - Duration::days(i64::from(self.protection_days))
+    }
+}
+
+/// A pool's protection periods: its own default and one per customer tier, each falling back
+/// to the next more general rule (tier → pool → company).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolPeriods {
+    pub default_days: Option<u32>,
+    pub priority_days: Option<u32>,
+    pub general_days: Option<u32>,
+    pub last_days: Option<u32>,
+}
+
+/// The protection period that applies to a customer of `tier` in a pool with `periods`.
+pub fn protection_for(
+    company: ProtectionPolicy,
+    periods: Option<&PoolPeriods>,
+    tier: Option<crate::qualification::Tier>,
+) -> ProtectionPolicy {
+    use crate::qualification::Tier;
+    let Some(p) = periods else { return company };
+    let by_tier = match tier {
+        Some(Tier::Priority) => p.priority_days,
+        Some(Tier::General) => p.general_days,
+        Some(Tier::Last) => p.last_days,
+        None => None,
+    };
+    ProtectionPolicy {
+        protection_days: by_tier
+            .or(p.default_days)
+            .unwrap_or(company.protection_days),
+    }
+}
+
+/// Days for one tier of a trigger that can differ by customer tier; `None` = the general value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TierDays {
+    pub priority: Option<i64>,
+    pub general: Option<i64>,
+    pub last: Option<i64>,
+}
+
+impl TierDays {
+    /// The days that apply to `tier`, falling back to `default`; 0 means the trigger is off.
+    pub fn for_tier(&self, default: i64, tier: Option<crate::qualification::Tier>) -> i64 {
+        use crate::qualification::Tier;
+        match tier {
+            Some(Tier::Priority) => self.priority,
+            Some(Tier::General) => self.general,
+            Some(Tier::Last) => self.last,
+            None => None,
+        }
+        .unwrap_or(default)
+    }
+}
+
+/// Which pool a customer belongs to: the pool for its region, else the first pool of its
+/// owner's team, else the company pool (`None`).
+pub fn assign_pool(
+    region_pools: &[(i64, String)],
+    region: Option<&str>,
+    owner_pools: &[i64],
+) -> Option<i64> {
+    region
+        .and_then(|r| {
+            region_pools
+                .iter()
+                .find(|(_, pr)| pr == r)
+                .map(|(id, _)| *id)
+        })
+        .or_else(|| owner_pools.first().copied())
+}
+
+/// A logged contact only ever moves the protection clock forward: it uses the server's time of
+/// logging, and an older clock value never replaces a newer one.
+pub fn next_last_contact(current: DateTime<Utc>, logged_at: DateTime<Utc>) -> DateTime<Utc> {
+    current.max(logged_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn t(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn seven_days_of_silence_end_protection() {
+        let p = ProtectionPolicy::default();
+        assert!(!p.has_expired(t(1, 9), t(8, 9)));
+        assert!(p.has_expired(t(1, 9), t(8, 10)));
+    }
+
+    #[test]
+    fn tier_rules_fall_back_to_pool_then_company() {
+        use crate::qualification::Tier;
+        let company = ProtectionPolicy { protection_days: 7 };
+        let pool = PoolPeriods {
+            default_days: Some(10),
+            priority_days: Some(30),
+            ..Default::default()
+        };
+        assert_eq!(
+            protection_for(company, None, Some(Tier::Priority)).protection_days,
+            7
+        );
+        assert_eq!(
+            protection_for(company, Some(&pool), Some(Tier::Priority)).protection_days,
+            30
+        );
+        assert_eq!(
+            protection_for(company, Some(&pool), Some(Tier::Last)).protection_days,
+            10
+        );
+        assert_eq!(
+            protection_for(company, Some(&pool), None).protection_days,
+            10
+        );
+        assert_eq!(
+            protection_for(company, Some(&PoolPeriods::default()), None).protection_days,
+            7
+        );
+    }
+
+    #[test]
+    fn trigger_days_by_tier() {
+        use crate::qualification::Tier;
+        let d = TierDays {
+            priority: Some(90),
+            general: None,
+            last: Some(0),
+        };
+        assert_eq!(d.for_tier(30, Some(Tier::Priority)), 90);
+        assert_eq!(d.for_tier(30, Some(Tier::General)), 30);
+        assert_eq!(d.for_tier(30, Some(Tier::Last)), 0);
+        assert_eq!(d.for_tier(30, None), 30);
+    }
+
+    #[test]
+    fn pools_by_region_then_team() {
+        let regions = vec![(1, "华北".to_string()), (2, "华东".to_string())];
+        assert_eq!(assign_pool(&regions, Some("华东"), &[9]), Some(2));
+        assert_eq!(assign_pool(&regions, Some("西南"), &[9, 8]), Some(9));
+        assert_eq!(assign_pool(&regions, None, &[]), None);
+    }
+
+    proptest! {
+        #[test]
+        fn cutoff_and_expiry_agree(days in 1u32..400, last in 0i64..10_000_000, delta in -1_000_000i64..100_000_000) {
+            let p = ProtectionPolicy { protection_days: days };
+            let last = Utc.timestamp_opt(1_700_000_000 + last, 0).unwrap();
+            let now = last + Duration::seconds(delta);
+            prop_assert_eq!(p.has_expired(last, now), last < p.recycle_cutoff(now));
+        }
+
+        #[test]
+        fn contact_clock_never_goes_back(a in 0i64..1_000_000_000, b in 0i64..1_000_000_000) {
+            let (a, b) = (Utc.timestamp_opt(a, 0).unwrap(), Utc.timestamp_opt(b, 0).unwrap());
+            let next = next_last_contact(a, b);
+            prop_assert!(next >= a && next >= b);
+        }
+    }
+}

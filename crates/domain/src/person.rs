@@ -1,0 +1,311 @@
+//! People of the sales organization: roles, usernames, passwords.
+
+use crate::error::ValidationError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Director,
+    Supervisor,
+    Sales,
+    Clerk,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Director,
+        Role::Supervisor,
+        Role::Sales,
+        Role::Clerk,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Director => "director",
+            Role::Supervisor => "supervisor",
+            Role::Sales => "sales",
+            Role::Clerk => "clerk",
+        }
+    }
+
+    /// The top of the command line (admin, director) may stand without a superior;
+    /// everyone else has exactly one (一个上级原则).
+    pub fn requires_superior(self) -> bool {
+        !matches!(self, Role::Admin | Role::Director)
+    }
+
+    /// Admins and directors manage people and read the audit trail.
+    pub fn manages_organization(self) -> bool {
+        matches!(self, Role::Admin | Role::Director)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "role",
+                    "unknown_role",
+                    format!("unknown role {s:?}; expected one of admin, director, supervisor, sales, clerk"),
+                )
+            })
+    }
+}
+
+/// What part of the customer base a person may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only customers the person owns.
+    Own,
+    /// Customers owned by the person or anyone below them in the reporting line.
+    Subtree,
+    /// The whole organization.
+    All,
+}
+
+/// The company policy for the inside-sales clerk (内勤), who keeps ledgers for everyone in some
+/// companies and only for their own team in others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClerkVisibility {
+    All,
+    Subtree,
+    Own,
+}
+
+impl FromStr for ClerkVisibility {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "all" => Ok(Self::All),
+            "subtree" => Ok(Self::Subtree),
+            "own" => Ok(Self::Own),
+            _ => Err(ValidationError::new(
+                "clerk_visibility",
+                "invalid_choice",
+                "must be one of all, subtree, own",
+            )),
+        }
+    }
+}
+
+impl ClerkVisibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Subtree => "subtree",
+            Self::Own => "own",
+        }
+    }
+}
+
+pub fn scope_for(role: Role, clerk: ClerkVisibility) -> Scope {
+    match role {
+        Role::Admin | Role::Director => Scope::All,
+        Role::Supervisor => Scope::Subtree,
+        Role::Sales => Scope::Own,
+        Role::Clerk => match clerk {
+            ClerkVisibility::All => Scope::All,
+            ClerkVisibility::Subtree => Scope::Subtree,
+            ClerkVisibility::Own => Scope::Own,
+        },
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(ValidationError::new(
+                "username",
+                "required",
+                "must not be empty",
+            ));
+        }
+        if s.chars().count() > 64 {
+            return Err(ValidationError::new(
+                "username",
+                "too_long",
+                "must be at most 64 characters",
+            ));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        {
+            return Err(ValidationError::new(
+                "username",
+                "invalid_format",
+                "may contain only letters, digits and . _ - @",
+            ));
+        }
+        Ok(Self(s.to_ascii_lowercase()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(ValidationError::new(
+                "display_name",
+                "required",
+                "must not be empty",
+            ));
+        }
+        if s.chars().count() > 100 {
+            return Err(ValidationError::new(
+                "display_name",
+                "too_long",
+                "must be at most 100 characters",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password as typed by a person; never stored, only hashed.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let n = raw.chars().count();
+        if n < 8 {
+            return Err(ValidationError::new(
+                "password",
+                "too_short",
+                "must be at least 8 characters",
+            ));
+        }
+        if n > 256 {
+            return Err(ValidationError::new(
+                "password",
+                "too_long",
+                "must be at most 256 characters",
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Locale {
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim() {
+            "zh-CN" | "zh" | "zh-cn" => Ok(Locale::ZhCn),
+            "en" | "en-US" | "en-GB" => Ok(Locale::En),
+            _ => Err(ValidationError::new(
+                "locale",
+                "invalid_choice",
+                "must be zh-CN or en",
+            )),
+        }
+    }
+}
+
+/// Whether removing `leaving` (deactivation or a role change away from admin) would leave the
+/// organization without an active admin.
+pub fn leaves_no_admin(active_admin_ids: &[i64], leaving: i64) -> bool {
+    !active_admin_ids.iter().any(|&id| id != leaving)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_unknown_is_rejected() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        let e = "boss".parse::<Role>().unwrap_err();
+        assert_eq!((e.field, e.code), ("role", "unknown_role"));
+    }
+
+    #[test]
+    fn scope_follows_role_and_clerk_policy() {
+        assert_eq!(scope_for(Role::Sales, ClerkVisibility::All), Scope::Own);
+        assert_eq!(
+            scope_for(Role::Supervisor, ClerkVisibility::Own),
+            Scope::Subtree
+        );
+        assert_eq!(scope_for(Role::Director, ClerkVisibility::Own), Scope::All);
+        assert_eq!(scope_for(Role::Clerk, ClerkVisibility::Own), Scope::Own);
+        assert_eq!(scope_for(Role::Clerk, ClerkVisibility::All), Scope::All);
+    }
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse("  Li.Lei ").unwrap().as_str(), "li.lei");
+        assert_eq!(Username::parse("").unwrap_err().code, "required");
+        assert_eq!(Username::parse("李雷").unwrap_err().code, "invalid_format");
+        assert_eq!(
+            Username::parse(&"a".repeat(65)).unwrap_err().code,
+            "too_long"
+        );
+    }
+
+    #[test]
+    fn last_admin_cannot_leave() {
+        assert!(leaves_no_admin(&[1], 1));
+        assert!(!leaves_no_admin(&[1, 2], 1));
+        assert!(!leaves_no_admin(&[1], 5));
+        assert!(leaves_no_admin(&[], 5));
+    }
+
+    #[test]
+    fn passwords_need_eight_characters() {
+        assert_eq!(NewPassword::parse("short").unwrap_err().code, "too_short");
+        assert!(NewPassword::parse("longenough").is_ok());
+    }
+}

@@ -1,0 +1,279 @@
+//! The daily visit plan (每日拜访计划表): customers and region to visit, time slots, purpose;
+//! submitted to the supervisor, who approves it or returns it with a comment. An approved plan
+//! is immutable: amendments are new revisions. Late submission is recorded (an appraisal item).
+
+use crate::error::ValidationError;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a visit is planned (the seed's list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    DevelopNewCustomer,
+    MarketResearch,
+    CollectPayment,
+    Service,
+    ComplaintHandling,
+    Order,
+    Other,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 7] = [
+        Purpose::DevelopNewCustomer,
+        Purpose::MarketResearch,
+        Purpose::CollectPayment,
+        Purpose::Service,
+        Purpose::ComplaintHandling,
+        Purpose::Order,
+        Purpose::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::DevelopNewCustomer => "develop_new_customer",
+            Purpose::MarketResearch => "market_research",
+            Purpose::CollectPayment => "collect_payment",
+            Purpose::Service => "service",
+            Purpose::ComplaintHandling => "complaint_handling",
+            Purpose::Order => "order",
+            Purpose::Other => "other",
+        }
+    }
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Purpose::ALL
+            .into_iter()
+            .find(|p| p.as_str() == raw.trim())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "purpose",
+                    "invalid_choice",
+                    "must be one of the visit purposes",
+                )
+            })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Draft,
+    Submitted,
+    Approved,
+    Returned,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Draft => "draft",
+            PlanStatus::Submitted => "submitted",
+            PlanStatus::Approved => "approved",
+            PlanStatus::Returned => "returned",
+        }
+    }
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            PlanStatus::Draft,
+            PlanStatus::Submitted,
+            PlanStatus::Approved,
+            PlanStatus::Returned,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+    /// Only drafts and returned plans may be edited or submitted.
+    pub fn editable(self) -> bool {
+        matches!(self, PlanStatus::Draft | PlanStatus::Returned)
+    }
+}
+
+/// One planned visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanItem {
+    pub customer_id: Option<i64>,
+    /// A customer not yet registered (developing a new customer) is named in text.
+    pub customer_name: String,
+    pub region: Option<String>,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    pub purpose: Purpose,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlanItemInput {
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub region: Option<String>,
+    /// "09:30"
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub purpose: Option<String>,
+    pub notes: Option<String>,
+}
+
+fn time(field: &'static str, raw: Option<&str>) -> Result<NaiveTime, ValidationError> {
+    NaiveTime::parse_from_str(raw.unwrap_or("").trim(), "%H:%M")
+        .map_err(|_| ValidationError::new(field, "invalid_time", "must be a time like 09:30"))
+}
+
+impl PlanItemInput {
+    pub fn parse(&self) -> Result<PlanItem, ValidationError> {
+        let name = self.customer_name.as_deref().map(str::trim).unwrap_or("");
+        if name.is_empty() && self.customer_id.is_none() {
+            return Err(ValidationError::new(
+                "customer_name",
+                "required",
+                "name the customer to visit",
+            ));
+        }
+        if name.chars().count() > 200 {
+            return Err(ValidationError::new(
+                "customer_name",
+                "too_long",
+                "must be at most 200 characters",
+            ));
+        }
+        let start = time("start", self.start.as_deref())?;
+        let end = time("end", self.end.as_deref())?;
+        if end <= start {
+            return Err(ValidationError::new(
+                "end",
+                "before_start",
+                "a visit must end after it starts",
+            ));
+        }
+        Ok(PlanItem {
+            customer_id: self.customer_id,
+            customer_name: name.to_string(),
+            region: crate::customer::optional_text("region", self.region.as_deref(), 100)?,
+            start,
+            end,
+            purpose: Purpose::parse(self.purpose.as_deref().unwrap_or(""))?,
+            notes: crate::customer::optional_text("notes", self.notes.as_deref(), 1000)?,
+        })
+    }
+}
+
+/// Parses a day's items: at most 30, and no two time slots overlapping.
+pub fn parse_items(raw: &[PlanItemInput]) -> Result<Vec<PlanItem>, ValidationError> {
+    if raw.len() > 30 {
+        return Err(ValidationError::new(
+            "items",
+            "too_many",
+            "at most 30 visits a day",
+        ));
+    }
+    let mut items = raw
+        .iter()
+        .map(PlanItemInput::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    items.sort_by_key(|i| i.start);
+    if items.windows(2).any(|w| w[1].start < w[0].end) {
+        return Err(ValidationError::new(
+            "items",
+            "overlapping_slots",
+            "two visits overlap in time",
+        ));
+    }
+    Ok(items)
+}
+
+/// A plan must reach the supervisor before its working day starts: 09:00 local time on the plan
+/// date (China Standard Time, UTC+8, unless the caller passes another offset).
+pub fn submission_deadline(plan_date: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
+    offset
+        .from_local_datetime(&plan_date.and_hms_opt(9, 0, 0).expect("09:00 exists"))
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&Utc)
+}
+
+pub fn china_offset() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is valid")
+}
+
+pub fn is_late(plan_date: NaiveDate, submitted_at: DateTime<Utc>, offset: FixedOffset) -> bool {
+    submitted_at > submission_deadline(plan_date, offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn item(start: &str, end: &str) -> PlanItemInput {
+        PlanItemInput {
+            customer_name: Some("杭州嘉禾".into()),
+            start: Some(start.into()),
+            end: Some(end.into()),
+            purpose: Some("collect_payment".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn items_parse_and_refuse_overlaps() {
+        let items = parse_items(&[item("14:00", "15:00"), item("09:00", "10:30")]).unwrap();
+        assert_eq!(items[0].start, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(
+            parse_items(&[item("09:00", "10:30"), item("10:00", "11:00")])
+                .unwrap_err()
+                .code,
+            "overlapping_slots"
+        );
+        assert_eq!(item("10:00", "09:00").parse().unwrap_err().field, "end");
+        assert_eq!(item("25:00", "26:00").parse().unwrap_err().field, "start");
+        assert_eq!(
+            PlanItemInput {
+                purpose: Some("party".into()),
+                ..item("09:00", "10:00")
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "purpose"
+        );
+        assert_eq!(
+            PlanItemInput {
+                customer_name: None,
+                ..item("09:00", "10:00")
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "customer_name"
+        );
+    }
+
+    #[test]
+    fn lateness_is_nine_in_the_morning_china_time() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let deadline = submission_deadline(d, china_offset());
+        assert_eq!(deadline.to_rfc3339(), "2026-11-24T01:00:00+00:00");
+        assert!(!is_late(d, deadline, china_offset()));
+        assert!(is_late(
+            d,
+            deadline + chrono::Duration::seconds(1),
+            china_offset()
+        ));
+    }
+
+    proptest! {
+        /// Accepted plans never contain overlapping visits.
+        #[test]
+        fn accepted_plans_have_no_overlaps(slots in proptest::collection::vec((6u32..20, 0u32..4, 1u32..3), 0..8)) {
+            let raw: Vec<PlanItemInput> = slots.iter().map(|(h, q, len)| {
+                let start = format!("{h:02}:{:02}", q * 15);
+                let end = format!("{:02}:{:02}", h + len, q * 15);
+                item(&start, &end)
+            }).collect();
+            if let Ok(items) = parse_items(&raw) {
+                for w in items.windows(2) {
+                    prop_assert!(w[0].end <= w[1].start);
+                }
+            }
+        }
+    }
+}

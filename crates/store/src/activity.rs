@@ -1,0 +1,233 @@
+//! Logged contacts with a customer (calls, visits, e-mails, meetings). Each one restarts the
+//! owner's protection clock, at the server's time of logging.
+
+use crate::customer_scope_check;
+use crate::{ts, Result, Store, Viewer};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use yingpan_domain::ValidationError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    Call,
+    Visit,
+    Email,
+    Meeting,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 4] = [Self::Call, Self::Visit, Self::Email, Self::Meeting];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Call => "call",
+            Self::Visit => "visit",
+            Self::Email => "email",
+            Self::Meeting => "meeting",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "kind",
+                    "invalid_choice",
+                    "must be one of call, visit, email, meeting",
+                )
+            })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Activity {
+    pub id: i64,
+    pub customer_id: i64,
+    pub user_id: i64,
+    pub user_name: Option<String>,
+    pub kind: String,
+    pub summary: String,
+    pub outcome: Option<String>,
+    pub next_step: Option<String>,
+    /// Where a visit checked in (text, e.g. an address or a place name).
+    pub location: Option<String>,
+    pub occurred_at: String,
+}
+
+/// What else is recorded with an activity.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityDetails {
+    pub outcome: Option<String>,
+    pub next_step: Option<String>,
+    pub location: Option<String>,
+}
+
+impl Activity {
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            customer_id: r.try_get("customer_id")?,
+            user_id: r.try_get("user_id")?,
+            user_name: r.try_get("user_name")?,
+            kind: r.try_get("kind")?,
+            summary: r.try_get("summary")?,
+            outcome: r.try_get("outcome")?,
+            next_step: r.try_get("next_step")?,
+            location: r.try_get("location")?,
+            occurred_at: r.try_get("occurred_at")?,
+        })
+    }
+}
+
+impl Store {
+    pub async fn log_activity(
+        &self,
+        viewer: &Viewer,
+        customer_id: i64,
+        kind: ActivityKind,
+        summary: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Activity> {
+        self.log_activity_with(
+            viewer,
+            customer_id,
+            kind,
+            summary,
+            &ActivityDetails::default(),
+            now,
+        )
+        .await
+    }
+
+    pub async fn log_activity_with(
+        &self,
+        viewer: &Viewer,
+        customer_id: i64,
+        kind: ActivityKind,
+        summary: &str,
+        details: &ActivityDetails,
+        now: DateTime<Utc>,
+    ) -> Result<Activity> {
+        let outcome =
+            yingpan_domain::customer::optional_text("outcome", details.outcome.as_deref(), 2000)?;
+        let next_step = yingpan_domain::customer::optional_text(
+            "next_step",
+            details.next_step.as_deref(),
+            1000,
+        )?;
+        let location =
+            yingpan_domain::customer::optional_text("location", details.location.as_deref(), 300)?;
+        let summary = summary.trim();
+        if summary.is_empty() {
+            return Err(ValidationError::new("summary", "required", "must not be empty").into());
+        }
+        if summary.chars().count() > 2000 {
+            return Err(ValidationError::new(
+                "summary",
+                "too_long",
+                "must be at most 2000 characters",
+            )
+            .into());
+        }
+        let mut tx = self.write.begin().await?;
+        customer_scope_check(&mut tx, viewer, customer_id).await?;
+        let at = ts(now);
+        let id: i64 = sqlx::query(
+            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .bind(viewer.user_id)
+        .bind(kind.as_str())
+        .bind(summary)
+        .bind(&at)
+        .bind(outcome)
+        .bind(next_step)
+        .bind(location)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        // The clock only moves forward (domain::ownership::next_last_contact).
+        sqlx::query(
+            "UPDATE customers SET last_contact_at = $1 WHERE org_id = $2 AND id = $3 AND last_contact_at < $1",
+        )
+        .bind(&at)
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?;
+        // A call or visit on a tiered customer schedules the next one by the tier's cadence.
+        let tier: Option<String> =
+            sqlx::query("SELECT tier FROM customers WHERE org_id = $1 AND id = $2")
+                .bind(viewer.org_id)
+                .bind(customer_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+        if let Some(tier) = tier.and_then(|t| yingpan_domain::qualification::Tier::parse(&t).ok()) {
+            let cadence = tier.cadence();
+            let column = match kind {
+                ActivityKind::Call => Some(("next_call_due", cadence.call_every)),
+                ActivityKind::Visit | ActivityKind::Meeting => {
+                    Some(("next_visit_due", cadence.visit_every))
+                }
+                ActivityKind::Email => None,
+            };
+            if let Some((column, every)) = column {
+                sqlx::query(&format!(
+                    "UPDATE customers SET {column} = $1 WHERE org_id = $2 AND id = $3"
+                ))
+                .bind(ts(now + every))
+                .bind(viewer.org_id)
+                .bind(customer_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let row = sqlx::query(
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.occurred_at \
+             FROM activities a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Activity::from_row(&row)
+    }
+
+    pub async fn activities(
+        &self,
+        viewer: &Viewer,
+        customer_id: i64,
+        limit: i64,
+    ) -> Result<(Vec<Activity>, i64)> {
+        let mut tx = self.read.begin().await?;
+        customer_scope_check(&mut tx, viewer, customer_id).await?;
+        let total: i64 =
+            sqlx::query("SELECT COUNT(*) FROM activities WHERE org_id = $1 AND customer_id = $2")
+                .bind(viewer.org_id)
+                .bind(customer_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+        let rows = sqlx::query(
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.occurred_at \
+             FROM activities a LEFT JOIN users u ON u.id = a.user_id \
+             WHERE a.org_id = $1 AND a.customer_id = $2 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $3",
+        )
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((
+            rows.iter().map(Activity::from_row).collect::<Result<_>>()?,
+            total,
+        ))
+    }
+}

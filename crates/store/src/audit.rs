@@ -1,0 +1,101 @@
+//! The audit trail: who changed what, when, field by field.
+
+use crate::sql::Sql;
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use yingpan_domain::audit::FieldChange;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub entity: String,
+    pub entity_id: i64,
+    pub action: String,
+    pub changes: Vec<FieldChange>,
+    pub at: String,
+}
+
+impl AuditEntry {
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        let changes: String = r.try_get("changes")?;
+        Ok(Self {
+            id: r.try_get("id")?,
+            actor_id: r.try_get("actor_id")?,
+            actor_name: r.try_get("actor_name")?,
+            entity: r.try_get("entity")?,
+            entity_id: r.try_get("entity_id")?,
+            action: r.try_get("action")?,
+            changes: serde_json::from_str(&changes)
+                .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?,
+            at: r.try_get("at")?,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record(
+    tx: &mut Transaction<'_, Any>,
+    org_id: i64,
+    actor_id: Option<i64>,
+    entity: &str,
+    entity_id: i64,
+    action: &str,
+    changes: &[FieldChange],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, actor_id, entity, entity_id, action, changes, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(org_id)
+    .bind(actor_id)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(action)
+    .bind(serde_json::to_string(changes).expect("field changes serialise"))
+    .bind(crate::ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The newest entries first, optionally for one entity.
+    pub async fn audit_log(
+        &self,
+        org_id: i64,
+        entity: Option<(&str, i64)>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditEntry>, i64)> {
+        let mut count = Sql::new("SELECT COUNT(*) FROM audit_log a");
+        let mut list = Sql::new(
+            "SELECT a.id, a.actor_id, u.display_name AS actor_name, a.entity, a.entity_id, \
+             a.action, a.changes, a.at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id",
+        );
+        // Rebuild the filter in each statement so placeholders are numbered from 1.
+        for sql in [&mut count, &mut list] {
+            sql.push(" WHERE a.org_id = ").bind(org_id);
+            if let Some((e, id)) = entity {
+                sql.push(" AND a.entity = ").bind(e);
+                sql.push(" AND a.entity_id = ").bind(id);
+            }
+        }
+        list.push(" ORDER BY a.id DESC LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset);
+        let total: i64 = count.query().fetch_one(&self.read).await?.try_get(0)?;
+        let rows = list.query().fetch_all(&self.read).await?;
+        let items = rows
+            .iter()
+            .map(AuditEntry::from_row)
+            .collect::<Result<_>>()?;
+        Ok((items, total))
+    }
+}

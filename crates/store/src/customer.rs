@@ -1,0 +1,1074 @@
+//! Customers and their contacts, always read and written within the viewer's scope.
+
+use crate::audit::record;
+use crate::sql::{push_scope, Sql};
+use crate::{ts, Result, Store, StoreError, Viewer};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use std::collections::BTreeMap;
+use yingpan_domain::audit::{diff, Snapshot};
+use yingpan_domain::customer::{ContactFields, ContactInput, CustomerFields, CustomerInput};
+use yingpan_domain::development::DealerData;
+use yingpan_domain::person::Scope;
+use yingpan_domain::profile::Profile;
+use yingpan_domain::qualification::{
+    key_account_class, next_due, KeyAccountClass, Level, Man, ManAction, Tier,
+};
+use yingpan_domain::search::{like_pattern, normalize_query, search_document};
+use yingpan_domain::ValidationError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub source: Option<String>,
+    pub notes: Option<String>,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub last_contact_at: String,
+    pub created_by: i64,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub deleted_at: Option<String>,
+    /// The prospect card's descriptive fields (see `yingpan_domain::profile`).
+    pub profile: BTreeMap<String, String>,
+    /// Admin-defined fields by key.
+    pub custom: BTreeMap<String, String>,
+    /// Present when the customer is a dealer (经销商).
+    pub dealer: Option<DealerData>,
+    #[serde(flatten)]
+    pub qualification: Qualification,
+    pub next_call_due: Option<String>,
+    pub next_visit_due: Option<String>,
+}
+
+/// MAN analysis, screening-matrix inputs and tier, plus what follows from them.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Qualification {
+    pub man_money: Option<bool>,
+    pub man_authority: Option<bool>,
+    pub man_need: Option<bool>,
+    pub attractiveness: Option<Level>,
+    pub ability_to_win: Option<Level>,
+    pub tier: Option<Tier>,
+    /// Derived: e.g. `MAn`, when all three letters are assessed.
+    pub man_class: Option<String>,
+    pub man_action: Option<ManAction>,
+    pub key_account_class: Option<KeyAccountClass>,
+}
+
+impl Qualification {
+    /// Fills in the derived fields from the assessed ones.
+    pub fn new(
+        man: (Option<bool>, Option<bool>, Option<bool>),
+        attractiveness: Option<Level>,
+        ability_to_win: Option<Level>,
+        tier: Option<Tier>,
+    ) -> Self {
+        let assessed = match man {
+            (Some(money), Some(authority), Some(need)) => Some(Man {
+                money,
+                authority,
+                need,
+            }),
+            _ => None,
+        };
+        Qualification {
+            man_money: man.0,
+            man_authority: man.1,
+            man_need: man.2,
+            attractiveness,
+            ability_to_win,
+            tier,
+            man_class: assessed.map(|m| m.class()),
+            man_action: assessed.map(|m| m.action()),
+            key_account_class: attractiveness
+                .zip(ability_to_win)
+                .map(|(a, b)| key_account_class(a, b)),
+        }
+    }
+
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        let flag = |c: &str| -> Result<Option<bool>> {
+            Ok(r.try_get::<Option<i64>, _>(c)?.map(|v| v != 0))
+        };
+        let level = |c: &str| -> Result<Option<Level>> {
+            Ok(r.try_get::<Option<String>, _>(c)?
+                .and_then(|v| Level::parse("level", &v).ok()))
+        };
+        let tier: Option<String> = r.try_get("tier")?;
+        Ok(Self::new(
+            (
+                flag("man_money")?,
+                flag("man_authority")?,
+                flag("man_need")?,
+            ),
+            level("attractiveness")?,
+            level("ability_to_win")?,
+            tier.and_then(|t| Tier::parse(&t).ok()),
+        ))
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let b = |v: Option<bool>| v.map(|x| x.to_string());
+        vec![
+            ("man_money", b(self.man_money)),
+            ("man_authority", b(self.man_authority)),
+            ("man_need", b(self.man_need)),
+            (
+                "attractiveness",
+                self.attractiveness.map(|l| l.as_str().to_string()),
+            ),
+            (
+                "ability_to_win",
+                self.ability_to_win.map(|l| l.as_str().to_string()),
+            ),
+            ("tier", self.tier.map(|t| t.as_str().to_string())),
+        ]
+    }
+}
+
+const CUSTOMER_COLUMNS: &str = "c.id, c.kind, c.name, c.phone, c.email, c.address, c.region, \
+    c.industry, c.source, c.notes, c.owner_id, o.display_name AS owner_name, c.last_contact_at, \
+    c.created_by, c.version, c.created_at, c.updated_at, c.deleted_at, c.man_money, c.man_authority, \
+    c.man_need, c.attractiveness, c.ability_to_win, c.tier, c.next_call_due, c.next_visit_due, c.profile, c.dealer";
+
+impl Customer {
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            name: r.try_get("name")?,
+            phone: r.try_get("phone")?,
+            email: r.try_get("email")?,
+            address: r.try_get("address")?,
+            region: r.try_get("region")?,
+            industry: r.try_get("industry")?,
+            source: r.try_get("source")?,
+            notes: r.try_get("notes")?,
+            owner_id: r.try_get("owner_id")?,
+            owner_name: r.try_get("owner_name")?,
+            last_contact_at: r.try_get("last_contact_at")?,
+            created_by: r.try_get("created_by")?,
+            version: r.try_get("version")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            deleted_at: r.try_get("deleted_at")?,
+            profile: {
+                let raw: String = r.try_get("profile")?;
+                serde_json::from_str(&raw)
+                    .map_err(|e| StoreError::Corrupt(format!("profile: {e}")))?
+            },
+            custom: BTreeMap::new(),
+            dealer: r
+                .try_get::<Option<String>, _>("dealer")?
+                .map(|d| {
+                    serde_json::from_str(&d)
+                        .map_err(|e| StoreError::Corrupt(format!("dealer: {e}")))
+                })
+                .transpose()?,
+            qualification: Qualification::from_row(r)?,
+            next_call_due: r.try_get("next_call_due")?,
+            next_visit_due: r.try_get("next_visit_due")?,
+        })
+    }
+
+    /// The stored fields in the raw-input shape, for merging a partial update.
+    pub fn as_input(&self) -> CustomerInput {
+        CustomerInput {
+            kind: Some(self.kind.clone()),
+            name: Some(self.name.clone()),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            address: self.address.clone(),
+            region: self.region.clone(),
+            industry: self.industry.clone(),
+            source: self.source.clone(),
+            notes: self.notes.clone(),
+            profile: Some(
+                self.profile
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect(),
+            ),
+            custom: Some(
+                self.custom
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let profile = Profile::from_stored(self.profile.clone());
+        let mut snap = self.card_snapshot();
+        snap.extend(profile.snapshot());
+        snap
+    }
+
+    fn card_snapshot(&self) -> Snapshot {
+        vec![
+            ("kind", Some(self.kind.clone())),
+            ("name", Some(self.name.clone())),
+            ("phone", self.phone.clone()),
+            ("email", self.email.clone()),
+            ("address", self.address.clone()),
+            ("region", self.region.clone()),
+            ("industry", self.industry.clone()),
+            ("source", self.source.clone()),
+            ("notes", self.notes.clone()),
+            ("owner_id", self.owner_id.map(|o| o.to_string())),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub customer_id: i64,
+    pub name: String,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub is_decision_maker: bool,
+    pub notes: Option<String>,
+    /// spouse, parent or child for a linked relative of an individual customer.
+    pub relation: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const CONTACT_COLUMNS: &str = "k.id, k.customer_id, k.name, k.title, k.phone, k.email, \
+    k.is_decision_maker, k.notes, k.relation, k.version, k.created_at, k.updated_at";
+
+impl Contact {
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            customer_id: r.try_get("customer_id")?,
+            name: r.try_get("name")?,
+            title: r.try_get("title")?,
+            phone: r.try_get("phone")?,
+            email: r.try_get("email")?,
+            is_decision_maker: r.try_get::<i64, _>("is_decision_maker")? != 0,
+            notes: r.try_get("notes")?,
+            relation: r.try_get("relation")?,
+            version: r.try_get("version")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+    pub fn as_input(&self) -> ContactInput {
+        ContactInput {
+            name: Some(self.name.clone()),
+            title: self.title.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            is_decision_maker: Some(self.is_decision_maker),
+            notes: self.notes.clone(),
+            relation: self.relation.clone(),
+        }
+    }
+    fn snapshot(&self) -> Snapshot {
+        vec![
+            ("name", Some(self.name.clone())),
+            ("title", self.title.clone()),
+            ("phone", self.phone.clone()),
+            ("email", self.email.clone()),
+            (
+                "is_decision_maker",
+                Some(self.is_decision_maker.to_string()),
+            ),
+            ("notes", self.notes.clone()),
+            ("relation", self.relation.clone()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CustomerSort {
+    #[default]
+    UpdatedDesc,
+    NameAsc,
+    NameDesc,
+    CreatedDesc,
+    CreatedAsc,
+    LastContactAsc,
+    LastContactDesc,
+}
+
+impl CustomerSort {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "updated" | "-updated" | "" => Self::UpdatedDesc,
+            "name" => Self::NameAsc,
+            "-name" => Self::NameDesc,
+            "-created" => Self::CreatedDesc,
+            "created" => Self::CreatedAsc,
+            "last_contact" => Self::LastContactAsc,
+            "-last_contact" => Self::LastContactDesc,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UpdatedDesc => "-updated",
+            Self::NameAsc => "name",
+            Self::NameDesc => "-name",
+            Self::CreatedDesc => "-created",
+            Self::CreatedAsc => "created",
+            Self::LastContactAsc => "last_contact",
+            Self::LastContactDesc => "-last_contact",
+        }
+    }
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::UpdatedDesc => "c.updated_at DESC, c.id DESC",
+            Self::NameAsc => "c.name ASC, c.id ASC",
+            Self::NameDesc => "c.name DESC, c.id DESC",
+            Self::CreatedDesc => "c.created_at DESC, c.id DESC",
+            Self::CreatedAsc => "c.created_at ASC, c.id ASC",
+            Self::LastContactAsc => "c.last_contact_at ASC, c.id ASC",
+            Self::LastContactDesc => "c.last_contact_at DESC, c.id DESC",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerListQuery {
+    pub q: Option<String>,
+    pub owner_id: Option<i64>,
+    pub sort: CustomerSort,
+    pub page: i64,
+    pub per_page: i64,
+    /// The recycle bin: deleted customers instead of live ones.
+    pub deleted: bool,
+    /// Only customers whose last logged contact is older than this.
+    pub last_contact_before: Option<DateTime<Utc>>,
+    /// Only customers with this duplicate-check key (column, value).
+    pub duplicate_key: Option<(&'static str, String)>,
+    /// Only customers whose custom field (id) has this value.
+    pub custom_filters: Vec<(i64, String)>,
+    /// Only dealers.
+    pub dealers_only: bool,
+}
+
+fn search_text(f: &CustomerFields) -> String {
+    search_document(
+        f.name.as_str(),
+        f.phone.as_ref().map(|p| p.normalized()),
+        f.email.as_ref().map(|e| e.as_str()),
+    )
+}
+
+pub(crate) async fn load_customer(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    id: i64,
+    deleted: bool,
+) -> Result<Customer> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users o ON o.id = c.owner_id WHERE"
+    ));
+    push_scope(&mut sql, viewer, "c");
+    sql.push(" AND c.id = ").bind(id);
+    sql.push(if deleted {
+        " AND c.deleted_at IS NOT NULL"
+    } else {
+        " AND c.deleted_at IS NULL"
+    });
+    let row = sql
+        .query()
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut c = Customer::from_row(&row)?;
+    c.custom = crate::custom::values_for(&mut **tx, viewer.org_id, &[c.id])
+        .await?
+        .remove(&c.id)
+        .unwrap_or_default();
+    Ok(c)
+}
+
+/// Whether `user_id` is an active person the viewer may assign customers to.
+pub(crate) async fn assignable_owner(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    user_id: i64,
+) -> Result<bool> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM users o WHERE o.org_id = ");
+    sql.bind(viewer.org_id);
+    sql.push(" AND o.active = 1 AND o.id = ").bind(user_id);
+    match viewer.scope {
+        Scope::All => {}
+        Scope::Own => {
+            sql.push(" AND o.id = ").bind(viewer.user_id);
+        }
+        Scope::Subtree => {
+            sql.push(" AND o.id IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = ")
+                .bind(viewer.user_id)
+                .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+        }
+    }
+    let n: i64 = sql.query().fetch_one(&mut **tx).await?.try_get(0)?;
+    Ok(n > 0)
+}
+
+impl Store {
+    pub async fn list_customers(
+        &self,
+        viewer: &Viewer,
+        q: &CustomerListQuery,
+    ) -> Result<(Vec<Customer>, i64)> {
+        let build = |select: &str| {
+            let mut sql = Sql::new(select);
+            push_scope(&mut sql, viewer, "c");
+            sql.push(if q.deleted {
+                " AND c.deleted_at IS NOT NULL"
+            } else {
+                " AND c.deleted_at IS NULL"
+            });
+            if q.dealers_only {
+                sql.push(" AND c.dealer IS NOT NULL");
+            }
+            for (field_id, value) in &q.custom_filters {
+                sql.push(" AND c.id IN (SELECT v.customer_id FROM custom_values v WHERE v.org_id = c.org_id AND v.field_id = ")
+                    .bind(*field_id)
+                    .push(" AND v.value = ")
+                    .bind(value.clone())
+                    .push(")");
+            }
+            if let Some((column, key)) = &q.duplicate_key {
+                sql.push(&format!(" AND c.{column} = ")).bind(key.clone());
+            }
+            if let Some(before) = q.last_contact_before {
+                sql.push(" AND c.owner_id IS NOT NULL AND c.last_contact_at < ")
+                    .bind(ts(before));
+            }
+            if let Some(owner) = q.owner_id {
+                sql.push(" AND c.owner_id = ").bind(owner);
+            }
+            if let Some(needle) = q.q.as_deref().and_then(normalize_query) {
+                sql.push(" AND c.search_text LIKE ")
+                    .bind(like_pattern(&needle))
+                    .push(" ESCAPE '\\'");
+            }
+            sql
+        };
+        let count = build("SELECT COUNT(*) FROM customers c WHERE");
+        let total: i64 = count.query().fetch_one(&self.read).await?.try_get(0)?;
+        let mut list = build(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users o ON o.id = c.owner_id WHERE"
+        ));
+        let per_page = q.per_page.clamp(1, 200);
+        let page = q.page.max(1);
+        list.push(" ORDER BY ")
+            .push(q.sort.order_by())
+            .push(" LIMIT ")
+            .bind(per_page)
+            .push(" OFFSET ")
+            .bind((page - 1) * per_page);
+        let rows = list.query().fetch_all(&self.read).await?;
+        let mut items = rows
+            .iter()
+            .map(Customer::from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
+        let mut custom = crate::custom::values_for(&self.read, viewer.org_id, &ids).await?;
+        for c in &mut items {
+            c.custom = custom.remove(&c.id).unwrap_or_default();
+        }
+        Ok((items, total))
+    }
+
+    /// A live customer within the viewer's scope; anything else is `NotFound`.
+    pub async fn customer(&self, viewer: &Viewer, id: i64) -> Result<Customer> {
+        let mut tx = self.read.begin().await?;
+        let c = load_customer(&mut tx, viewer, id, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    pub async fn create_customer(
+        &self,
+        viewer: &Viewer,
+        fields: &CustomerFields,
+        owner_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Customer> {
+        let owner = owner_id.unwrap_or(viewer.user_id);
+        let keys = crate::dedupe::Keys::of(fields);
+        let mut tx = self.write.begin().await?;
+        crate::dedupe::lock_registrations(&mut tx, self.backend, viewer.org_id).await?;
+        crate::dedupe::refuse_if_any(
+            crate::dedupe::find(&mut tx, viewer.org_id, owner, &keys, None).await?,
+        )?;
+        if owner != viewer.user_id && !assignable_owner(&mut tx, viewer, owner).await? {
+            return Err(ValidationError::new(
+                "owner_id",
+                "invalid_owner",
+                "the owner must be an active person in your team",
+            )
+            .into());
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO customers (org_id, kind, name, phone, phone_norm, email, address, region, \
+             industry, source, notes, owner_id, search_text, last_contact_at, created_by, created_at, updated_at, \
+             name_norm, email_norm, profile) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14, $14, $16, $17, $18) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(fields.kind.as_str())
+        .bind(fields.name.as_str())
+        .bind(fields.phone.as_ref().map(|p| p.display().to_string()))
+        .bind(fields.phone.as_ref().map(|p| p.normalized().to_string()))
+        .bind(fields.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(fields.address.clone())
+        .bind(fields.region.clone())
+        .bind(fields.industry.clone())
+        .bind(fields.source.clone())
+        .bind(fields.notes.clone())
+        .bind(owner)
+        .bind(search_text(fields))
+        .bind(ts(now))
+        .bind(viewer.user_id)
+        .bind(keys.name_norm.clone())
+        .bind(keys.email_norm.clone())
+        .bind(fields.profile.to_json())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        sqlx::query(
+            "INSERT INTO ownership_changes (org_id, customer_id, from_user_id, to_user_id, reason, actor_id, changed_at) \
+             VALUES ($1, $2, NULL, $3, 'register', $4, $5)",
+        )
+        .bind(viewer.org_id)
+        .bind(id)
+        .bind(owner)
+        .bind(viewer.user_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        // The creator may have assigned it to a subordinate, so read it back with full scope.
+        let all = Viewer {
+            scope: Scope::All,
+            ..*viewer
+        };
+        let custom_changes =
+            crate::custom::write_values(&mut tx, viewer.org_id, id, &fields.custom).await?;
+        let pool = crate::pools::pool_for(
+            &mut tx,
+            viewer.org_id,
+            fields.region.as_deref(),
+            Some(owner),
+        )
+        .await?;
+        sqlx::query("UPDATE customers SET pool_id = $1 WHERE id = $2")
+            .bind(pool)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let created = load_customer(&mut tx, &all, id, false).await?;
+        let mut changes = diff(&[], &created.snapshot());
+        changes.extend(custom_changes);
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "customer",
+            id,
+            "create",
+            &changes,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub async fn update_customer(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        expected_version: i64,
+        fields: &CustomerFields,
+        now: DateTime<Utc>,
+    ) -> Result<Customer> {
+        let keys = crate::dedupe::Keys::of(fields);
+        let mut tx = self.write.begin().await?;
+        crate::dedupe::lock_registrations(&mut tx, self.backend, viewer.org_id).await?;
+        let before = load_customer(&mut tx, viewer, id, false).await?;
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                current: before.version,
+            });
+        }
+        let registrant = before.owner_id.unwrap_or(viewer.user_id);
+        crate::dedupe::refuse_if_any(
+            crate::dedupe::find(&mut tx, viewer.org_id, registrant, &keys, Some(id)).await?,
+        )?;
+        let n = sqlx::query(
+            "UPDATE customers SET kind = $1, name = $2, phone = $3, phone_norm = $4, email = $5, \
+             address = $6, region = $7, industry = $8, source = $9, notes = $10, search_text = $11, \
+             version = version + 1, updated_at = $12, name_norm = $16, email_norm = $17, profile = $18 \
+             WHERE org_id = $13 AND id = $14 AND version = $15",
+        )
+        .bind(fields.kind.as_str())
+        .bind(fields.name.as_str())
+        .bind(fields.phone.as_ref().map(|p| p.display().to_string()))
+        .bind(fields.phone.as_ref().map(|p| p.normalized().to_string()))
+        .bind(fields.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(fields.address.clone())
+        .bind(fields.region.clone())
+        .bind(fields.industry.clone())
+        .bind(fields.source.clone())
+        .bind(fields.notes.clone())
+        .bind(search_text(fields))
+        .bind(ts(now))
+        .bind(viewer.org_id)
+        .bind(id)
+        .bind(expected_version)
+        .bind(keys.name_norm.clone())
+        .bind(keys.email_norm.clone())
+        .bind(fields.profile.to_json())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::VersionConflict {
+                current: before.version,
+            });
+        }
+        let custom_changes =
+            crate::custom::write_values(&mut tx, viewer.org_id, id, &fields.custom).await?;
+        if fields.region != before.region {
+            let pool = crate::pools::pool_for(
+                &mut tx,
+                viewer.org_id,
+                fields.region.as_deref(),
+                before.owner_id,
+            )
+            .await?;
+            sqlx::query("UPDATE customers SET pool_id = $1 WHERE id = $2")
+                .bind(pool)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let after = load_customer(&mut tx, viewer, id, false).await?;
+        let mut changes = diff(&before.snapshot(), &after.snapshot());
+        changes.extend(custom_changes);
+        if !changes.is_empty() {
+            record(
+                &mut tx,
+                viewer.org_id,
+                Some(viewer.user_id),
+                "customer",
+                id,
+                "update",
+                &changes,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Soft delete: the row stays, hidden, and can be restored by an admin or director.
+    pub async fn delete_customer(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let before = load_customer(&mut tx, viewer, id, false).await?;
+        if expected_version.is_some_and(|v| v != before.version) {
+            return Err(StoreError::VersionConflict {
+                current: before.version,
+            });
+        }
+        sqlx::query("UPDATE customers SET deleted_at = $1, version = version + 1, updated_at = $1 WHERE org_id = $2 AND id = $3")
+            .bind(ts(now))
+            .bind(viewer.org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "customer",
+            id,
+            "delete",
+            &diff(&before.snapshot(), &[]),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn restore_customer(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Customer> {
+        let mut tx = self.write.begin().await?;
+        let before = load_customer(&mut tx, viewer, id, true).await?;
+        sqlx::query("UPDATE customers SET deleted_at = NULL, version = version + 1, updated_at = $1 WHERE org_id = $2 AND id = $3")
+            .bind(ts(now))
+            .bind(viewer.org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let after = load_customer(&mut tx, viewer, id, false).await?;
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "customer",
+            id,
+            "restore",
+            &diff(&[], &before.snapshot()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn contacts(&self, viewer: &Viewer, customer_id: i64) -> Result<Vec<Contact>> {
+        let mut tx = self.read.begin().await?;
+        load_customer(&mut tx, viewer, customer_id, false).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts k WHERE k.org_id = $1 AND k.customer_id = $2 \
+             AND k.deleted_at IS NULL ORDER BY k.is_decision_maker DESC, k.id"
+        ))
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(Contact::from_row).collect()
+    }
+
+    /// A contact, reachable only through a customer the viewer may see.
+    pub async fn contact(&self, viewer: &Viewer, id: i64) -> Result<Contact> {
+        let mut tx = self.read.begin().await?;
+        let c = load_contact(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    pub async fn create_contact(
+        &self,
+        viewer: &Viewer,
+        customer_id: i64,
+        f: &ContactFields,
+        now: DateTime<Utc>,
+    ) -> Result<Contact> {
+        let mut tx = self.write.begin().await?;
+        load_customer(&mut tx, viewer, customer_id, false).await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO contacts (org_id, customer_id, name, title, phone, phone_norm, email, is_decision_maker, notes, created_at, updated_at, relation) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .bind(f.name.as_str())
+        .bind(f.title.clone())
+        .bind(f.phone.as_ref().map(|p| p.display().to_string()))
+        .bind(f.phone.as_ref().map(|p| p.normalized().to_string()))
+        .bind(f.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(i64::from(f.is_decision_maker))
+        .bind(f.notes.clone())
+        .bind(ts(now))
+        .bind(f.relation.map(|r| r.as_str()))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let created = load_contact(&mut tx, viewer, id).await?;
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "contact",
+            id,
+            "create",
+            &diff(&[], &created.snapshot()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub async fn update_contact(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        expected_version: i64,
+        f: &ContactFields,
+        now: DateTime<Utc>,
+    ) -> Result<Contact> {
+        let mut tx = self.write.begin().await?;
+        let before = load_contact(&mut tx, viewer, id).await?;
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                current: before.version,
+            });
+        }
+        sqlx::query(
+            "UPDATE contacts SET name = $1, title = $2, phone = $3, phone_norm = $4, email = $5, \
+             is_decision_maker = $6, notes = $7, version = version + 1, updated_at = $8, relation = $12 \
+             WHERE org_id = $9 AND id = $10 AND version = $11",
+        )
+        .bind(f.name.as_str())
+        .bind(f.title.clone())
+        .bind(f.phone.as_ref().map(|p| p.display().to_string()))
+        .bind(f.phone.as_ref().map(|p| p.normalized().to_string()))
+        .bind(f.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(i64::from(f.is_decision_maker))
+        .bind(f.notes.clone())
+        .bind(ts(now))
+        .bind(viewer.org_id)
+        .bind(id)
+        .bind(expected_version)
+        .bind(f.relation.map(|r| r.as_str()))
+        .execute(&mut *tx)
+        .await?;
+        let after = load_contact(&mut tx, viewer, id).await?;
+        let changes = diff(&before.snapshot(), &after.snapshot());
+        if !changes.is_empty() {
+            record(
+                &mut tx,
+                viewer.org_id,
+                Some(viewer.user_id),
+                "contact",
+                id,
+                "update",
+                &changes,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn delete_contact(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        let before = load_contact(&mut tx, viewer, id).await?;
+        sqlx::query("UPDATE contacts SET deleted_at = $1, version = version + 1 WHERE org_id = $2 AND id = $3")
+            .bind(ts(now))
+            .bind(viewer.org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "contact",
+            id,
+            "delete",
+            &diff(&before.snapshot(), &[]),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(before.customer_id)
+    }
+}
+
+async fn load_contact(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result<Contact> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts k JOIN customers c ON c.id = k.customer_id WHERE"
+    ));
+    push_scope(&mut sql, viewer, "c");
+    sql.push(" AND c.deleted_at IS NULL AND k.deleted_at IS NULL AND k.id = ")
+        .bind(id);
+    let row = sql
+        .query()
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Contact::from_row(&row)
+}
+
+/// A customer whose next call or visit is due.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueContact {
+    pub customer_id: i64,
+    pub name: String,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub tier: Option<String>,
+    pub next_call_due: Option<String>,
+    pub next_visit_due: Option<String>,
+}
+
+impl Store {
+    /// Sets the qualification of a customer the viewer may see; the tier's cadence sets when
+    /// the next call and visit are due.
+    pub async fn qualify(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        expected_version: i64,
+        q: &Qualification,
+        now: DateTime<Utc>,
+    ) -> Result<Customer> {
+        let mut tx = self.write.begin().await?;
+        let before = load_customer(&mut tx, viewer, id, false).await?;
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                current: before.version,
+            });
+        }
+        let (call_due, visit_due) = match q.tier {
+            Some(tier) => {
+                let since = crate::parse_ts(&before.created_at)?;
+                let (call, visit) = last_call_and_visit(&mut tx, viewer.org_id, id).await?;
+                let (c, v) = next_due(tier, since, call, visit);
+                (Some(ts(c)), Some(ts(v)))
+            }
+            None => (None, None),
+        };
+        let flag = |v: Option<bool>| v.map(i64::from);
+        sqlx::query(
+            "UPDATE customers SET man_money = $1, man_authority = $2, man_need = $3, attractiveness = $4, \
+             ability_to_win = $5, tier = $6, next_call_due = $7, next_visit_due = $8, version = version + 1, \
+             updated_at = $9 WHERE org_id = $10 AND id = $11 AND version = $12",
+        )
+        .bind(flag(q.man_money))
+        .bind(flag(q.man_authority))
+        .bind(flag(q.man_need))
+        .bind(q.attractiveness.map(|l| l.as_str()))
+        .bind(q.ability_to_win.map(|l| l.as_str()))
+        .bind(q.tier.map(|t| t.as_str()))
+        .bind(call_due)
+        .bind(visit_due)
+        .bind(ts(now))
+        .bind(viewer.org_id)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        let after = load_customer(&mut tx, viewer, id, false).await?;
+        let changes = diff(
+            &before.qualification.snapshot(),
+            &after.qualification.snapshot(),
+        );
+        if !changes.is_empty() {
+            record(
+                &mut tx,
+                viewer.org_id,
+                Some(viewer.user_id),
+                "customer",
+                id,
+                "update",
+                &changes,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Customers in scope whose next call or visit is due before `until`, most overdue first.
+    pub async fn due_contacts(
+        &self,
+        viewer: &Viewer,
+        until: DateTime<Utc>,
+        owner_id: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<DueContact>, i64)> {
+        let build = |select: &str| {
+            let mut sql = Sql::new(select);
+            push_scope(&mut sql, viewer, "c");
+            sql.push(
+                " AND c.deleted_at IS NULL AND c.owner_id IS NOT NULL AND (c.next_call_due < ",
+            )
+            .bind(ts(until))
+            .push(" OR c.next_visit_due < ")
+            .bind(ts(until))
+            .push(")");
+            if let Some(o) = owner_id {
+                sql.push(" AND c.owner_id = ").bind(o);
+            }
+            sql
+        };
+        let total: i64 = build("SELECT COUNT(*) FROM customers c WHERE")
+            .query()
+            .fetch_one(&self.read)
+            .await?
+            .try_get(0)?;
+        let mut list = build(
+            "SELECT c.id, c.name, c.owner_id, o.display_name AS owner_name, c.tier, c.next_call_due, c.next_visit_due \
+             FROM customers c LEFT JOIN users o ON o.id = c.owner_id WHERE",
+        );
+        list.push(
+            " ORDER BY CASE WHEN c.next_call_due < c.next_visit_due THEN c.next_call_due ELSE c.next_visit_due END, c.id LIMIT ",
+        )
+        .bind(limit.clamp(1, 500));
+        let rows = list.query().fetch_all(&self.read).await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(DueContact {
+                    customer_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    owner_id: r.try_get("owner_id")?,
+                    owner_name: r.try_get("owner_name")?,
+                    tier: r.try_get("tier")?,
+                    next_call_due: r.try_get("next_call_due")?,
+                    next_visit_due: r.try_get("next_visit_due")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok((items, total))
+    }
+}
+
+async fn last_call_and_visit(
+    tx: &mut Transaction<'_, Any>,
+    org_id: i64,
+    id: i64,
+) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    let row = sqlx::query(
+        "SELECT MAX(CASE WHEN kind = 'call' THEN occurred_at END) AS last_call, \
+         MAX(CASE WHEN kind IN ('visit', 'meeting') THEN occurred_at END) AS last_visit \
+         FROM activities WHERE org_id = $1 AND customer_id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let parse = |v: Option<String>| v.map(|s| crate::parse_ts(&s)).transpose();
+    Ok((
+        parse(row.try_get("last_call")?)?,
+        parse(row.try_get("last_visit")?)?,
+    ))
+}

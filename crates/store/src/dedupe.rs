@@ -1,0 +1,158 @@
+//! Duplicate check (客户查重) against the whole organization, whoever owns the match.
+
+use crate::{Backend, Result, Store, StoreError};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+use yingpan_domain::customer::{CustomerFields, Email, Phone};
+use yingpan_domain::dedupe::{
+    normalize_company_name, normalize_email, standing, DuplicateRule, DuplicateStanding,
+};
+
+/// An existing customer that a registration would duplicate.
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicateMatch {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub rule: DuplicateRule,
+    pub standing: DuplicateStanding,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    /// When the current owner got the customer.
+    pub owned_since: Option<String>,
+}
+
+/// The duplicate-check keys of a customer record.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    pub(crate) name_norm: Option<String>,
+    pub(crate) phone_norm: Option<String>,
+    pub(crate) email_norm: Option<String>,
+}
+
+impl Keys {
+    pub fn of(f: &CustomerFields) -> Self {
+        let company_name =
+            (f.kind == yingpan_domain::customer::CustomerKind::Company).then(|| f.name.as_str());
+        Self::from_parts(company_name, f.phone.as_ref(), f.email.as_ref())
+    }
+
+    /// Individuals share names too often (张伟), so only a company name is a key.
+    pub fn from_parts(
+        company_name: Option<&str>,
+        phone: Option<&Phone>,
+        email: Option<&Email>,
+    ) -> Self {
+        Keys {
+            name_norm: company_name
+                .map(normalize_company_name)
+                .filter(|n| !n.is_empty()),
+            phone_norm: phone.map(|p| p.normalized().to_string()),
+            email_norm: email.map(|e| normalize_email(e.as_str())),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.name_norm.is_none() && self.phone_norm.is_none() && self.email_norm.is_none()
+    }
+}
+
+/// Serialises registrations within an organization on PostgreSQL, so that two simultaneous
+/// registrations of one customer cannot both pass the check (SQLite has one writer anyway).
+pub(crate) async fn lock_registrations(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    org_id: i64,
+) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(1, CAST($1 AS INTEGER))")
+            .bind(org_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn find(
+    tx: &mut Transaction<'_, Any>,
+    org_id: i64,
+    registrant: i64,
+    keys: &Keys,
+    exclude: Option<i64>,
+) -> Result<Vec<DuplicateMatch>> {
+    let mut out: Vec<DuplicateMatch> = Vec::new();
+    let checks: [(DuplicateRule, &Option<String>, &str); 4] = [
+        (DuplicateRule::Name, &keys.name_norm, "c.name_norm = $2"),
+        (
+            DuplicateRule::Phone,
+            &keys.phone_norm,
+            "(c.phone_norm = $2 OR c.id IN (SELECT k.customer_id FROM contacts k \
+             WHERE k.org_id = $1 AND k.phone_norm = $2 AND k.deleted_at IS NULL AND k.relation IS NULL))",
+        ),
+        // A spouse, parent or child registered as a relative makes the same customer.
+        (
+            DuplicateRule::Relative,
+            &keys.phone_norm,
+            "c.id IN (SELECT k.customer_id FROM contacts k WHERE k.org_id = $1 AND k.phone_norm = $2 \
+             AND k.deleted_at IS NULL AND k.relation IS NOT NULL)",
+        ),
+        (DuplicateRule::Email, &keys.email_norm, "c.email_norm = $2"),
+    ];
+    for (rule, key, condition) in checks {
+        let Some(key) = key else { continue };
+        let rows = sqlx::query(&format!(
+            "SELECT c.id, c.name, c.owner_id, o.display_name AS owner_name, \
+             (SELECT MAX(h.changed_at) FROM ownership_changes h WHERE h.org_id = c.org_id \
+              AND h.customer_id = c.id AND h.to_user_id = c.owner_id) AS owned_since \
+             FROM customers c LEFT JOIN users o ON o.id = c.owner_id \
+             WHERE c.org_id = $1 AND c.deleted_at IS NULL AND {condition} AND c.id <> $3 \
+             ORDER BY c.id LIMIT 5"
+        ))
+        .bind(org_id)
+        .bind(key.as_str())
+        .bind(exclude.unwrap_or(0))
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            if out.iter().any(|m| m.customer_id == id) {
+                continue;
+            }
+            let owner_id: Option<i64> = r.try_get("owner_id")?;
+            out.push(DuplicateMatch {
+                customer_id: id,
+                customer_name: r.try_get("name")?,
+                rule,
+                standing: standing(owner_id, registrant),
+                owner_id,
+                owner_name: r.try_get("owner_name")?,
+                owned_since: r.try_get("owned_since")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// The on-demand check: which existing customers a registration with these fields would
+    /// duplicate.
+    pub async fn find_duplicates(
+        &self,
+        org_id: i64,
+        registrant: i64,
+        keys: &Keys,
+        exclude: Option<i64>,
+    ) -> Result<Vec<DuplicateMatch>> {
+        let mut tx = self.read.begin().await?;
+        let found = find(&mut tx, org_id, registrant, keys, exclude).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+}
+
+pub(crate) fn refuse_if_any(found: Vec<DuplicateMatch>) -> Result<()> {
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::DuplicateCustomer(found))
+    }
+}

@@ -1,0 +1,53 @@
+use thiserror::Error;
+use yingpan_domain::ValidationError;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("the record was changed by someone else (current version {current})")]
+    VersionConflict { current: i64 },
+    #[error("{field} is already taken")]
+    Duplicate { field: &'static str },
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// A business rule refused the change; `code` is stable for API clients.
+    #[error("{message}")]
+    Rule { code: &'static str, message: String },
+    /// Registration refused: the duplicate check found existing customers.
+    #[error("the customer is already registered")]
+    DuplicateCustomer(Vec<crate::DuplicateMatch>),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
+        StoreError::Rule {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                let msg = db.message();
+                let field = if msg.contains("username") {
+                    "username"
+                } else {
+                    "id"
+                };
+                StoreError::Duplicate { field }
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}

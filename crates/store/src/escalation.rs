@@ -1,0 +1,205 @@
+//! Escalations: a report filed by anyone reaches every superior up the line at once.
+
+use crate::audit::record;
+use crate::{ts, Result, Store, StoreError, Viewer};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use yingpan_domain::audit::FieldChange;
+use yingpan_domain::escalation::{superiors_up_the_line, EscalationFields};
+use yingpan_domain::hierarchy::ReportingLine;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalation {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: Option<String>,
+    pub kind: String,
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxItem {
+    pub id: i64,
+    pub read_at: Option<String>,
+    pub escalation: Escalation,
+}
+
+const COLUMNS: &str = "e.id, e.author_id, a.display_name AS author_name, e.kind, e.customer_id, c.name AS customer_name, \
+    e.subject, e.body, e.created_at";
+const FROM: &str = "FROM escalations e LEFT JOIN users a ON a.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id";
+
+impl Escalation {
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            author_id: r.try_get("author_id")?,
+            author_name: r.try_get("author_name")?,
+            kind: r.try_get("kind")?,
+            customer_id: r.try_get("customer_id")?,
+            customer_name: r.try_get("customer_name")?,
+            subject: r.try_get("subject")?,
+            body: r.try_get("body")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+}
+
+impl Store {
+    /// Files a report and delivers it to every superior's inbox in one transaction.
+    /// Returns the report and how many people it reached.
+    pub async fn file_escalation(
+        &self,
+        viewer: &Viewer,
+        f: &EscalationFields,
+        now: DateTime<Utc>,
+    ) -> Result<(Escalation, usize)> {
+        if let Some(c) = f.customer_id {
+            // The customer must be one the author may see.
+            self.customer(viewer, c).await?;
+        }
+        let mut tx = self.write.begin().await?;
+        let line = ReportingLine::new(
+            sqlx::query("SELECT id, superior_id FROM users WHERE org_id = $1")
+                .bind(viewer.org_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<(i64, Option<i64>)>>>()?,
+        );
+        let id: i64 = sqlx::query(
+            "INSERT INTO escalations (org_id, author_id, kind, customer_id, subject, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(viewer.user_id)
+        .bind(f.kind.as_str())
+        .bind(f.customer_id)
+        .bind(&f.subject)
+        .bind(&f.body)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let recipients = superiors_up_the_line(&line, viewer.user_id);
+        for r in &recipients {
+            sqlx::query("INSERT INTO inbox (org_id, user_id, escalation_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(viewer.org_id)
+                .bind(*r)
+                .bind(id)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let changes = vec![FieldChange {
+            field: "subject".into(),
+            before: None,
+            after: Some(f.subject.clone()),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "escalation",
+            id,
+            "create",
+            &changes,
+            now,
+        )
+        .await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE e.id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((Escalation::from_row(&row)?, recipients.len()))
+    }
+
+    /// A report the viewer wrote or received.
+    pub async fn escalation(&self, viewer: &Viewer, id: i64) -> Result<Escalation> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} {FROM} WHERE e.org_id = $1 AND e.id = $2 AND (e.author_id = $3 OR EXISTS \
+             (SELECT 1 FROM inbox i WHERE i.escalation_id = e.id AND i.user_id = $3))"
+        ))
+        .bind(viewer.org_id)
+        .bind(id)
+        .bind(viewer.user_id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Escalation::from_row(&row)
+    }
+
+    pub async fn sent_escalations(&self, viewer: &Viewer, limit: i64) -> Result<Vec<Escalation>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE e.org_id = $1 AND e.author_id = $2 ORDER BY e.id DESC LIMIT $3"))
+            .bind(viewer.org_id)
+            .bind(viewer.user_id)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(Escalation::from_row).collect()
+    }
+
+    /// The viewer's inbox, newest first, and how many are unread.
+    pub async fn inbox(&self, viewer: &Viewer, limit: i64) -> Result<(Vec<InboxItem>, i64)> {
+        let rows = sqlx::query(&format!(
+            "SELECT i.id AS inbox_id, i.read_at, {COLUMNS} FROM inbox i JOIN escalations e ON e.id = i.escalation_id \
+             LEFT JOIN users a ON a.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id \
+             WHERE i.org_id = $1 AND i.user_id = $2 ORDER BY i.id DESC LIMIT $3"
+        ))
+        .bind(viewer.org_id)
+        .bind(viewer.user_id)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(InboxItem {
+                    id: r.try_get("inbox_id")?,
+                    read_at: r.try_get("read_at")?,
+                    escalation: Escalation::from_row(r)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((items, self.unread(viewer).await?))
+    }
+
+    pub async fn unread(&self, viewer: &Viewer) -> Result<i64> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM inbox WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL",
+        )
+        .bind(viewer.org_id)
+        .bind(viewer.user_id)
+        .fetch_one(&self.read)
+        .await?
+        .try_get(0)?)
+    }
+
+    /// Marks one of the viewer's inbox items read (idempotent).
+    pub async fn mark_read(
+        &self,
+        viewer: &Viewer,
+        inbox_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let n = sqlx::query("UPDATE inbox SET read_at = COALESCE(read_at, $1) WHERE org_id = $2 AND user_id = $3 AND id = $4")
+            .bind(ts(now))
+            .bind(viewer.org_id)
+            .bind(viewer.user_id)
+            .bind(inbox_id)
+            .execute(&self.write)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+//! Yingpan persistence: one API over SQLite (default) and PostgreSQL.
+//!
+//! Queries are written once in the SQL both backends understand, with `$n` placeholders, and
+//! run through sqlx's `Any` driver. Permission scope is part of every query's WHERE clause.
+
+mod activity;
+mod audit;
+mod custom;
+mod customer;
+mod daily_report;
+mod dedupe;
+mod development;
+mod error;
+mod escalation;
+mod merge;
+mod migrate;
+mod opportunity;
+mod order;
+mod org;
+mod pool;
+mod pools;
+mod product;
+mod session;
+mod sql;
+mod visit_plan;
+
+pub use activity::{Activity, ActivityDetails, ActivityKind};
+pub use audit::AuditEntry;
+pub use customer::{Contact, Customer, CustomerListQuery, CustomerSort, DueContact, Qualification};
+pub use daily_report::StoredDailyReport;
+pub use dedupe::{DuplicateMatch, Keys as DuplicateKeys};
+pub use development::{DealerStats, StoredDevelopmentReport};
+pub use error::StoreError;
+pub use escalation::{Escalation, InboxItem};
+pub use merge::{Merge, SuspectedGroup};
+pub use opportunity::{Opportunity, OpportunityFields, OpportunityQuery, StageSummary};
+pub use order::{Order, Payment, StoredLine};
+pub use org::{NewUser, OrgSettings, Organization, User, UserUpdate};
+pub use pool::{OwnershipChange, PoolCustomer};
+pub use pools::{Pool, PoolInput, PoolMember};
+pub use product::Product;
+pub use session::{SessionKind, SessionUser};
+pub use visit_plan::{PlanQuery, VisitPlan};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use std::str::FromStr;
+use std::time::Duration;
+use yingpan_domain::person::{Role, Scope};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Who is asking, with the visibility their role grants; every scoped query takes one.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub org_id: i64,
+    pub user_id: i64,
+    pub role: Role,
+    pub scope: Scope,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    /// SQLite allows one writer at a time; funnelling writes through a one-connection pool makes
+    /// them queue in-process instead of failing with SQLITE_BUSY. On PostgreSQL both are one pool.
+    write: AnyPool,
+    read: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL {url:?}: use sqlite://path/to/file.db or postgres://…"
+            )));
+        };
+        let store = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url);
+                let opts = || {
+                    AnyPoolOptions::new()
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                for pragma in [
+                                    "PRAGMA foreign_keys = ON",
+                                    "PRAGMA busy_timeout = 10000",
+                                    "PRAGMA synchronous = NORMAL",
+                                ] {
+                                    sqlx::query(pragma).execute(&mut *conn).await?;
+                                }
+                                Ok(())
+                            })
+                        })
+                        .acquire_timeout(Duration::from_secs(30))
+                };
+                let write = opts().max_connections(1).connect(&url).await?;
+                sqlx::raw_sql("PRAGMA journal_mode = WAL;")
+                    .execute(&write)
+                    .await?;
+                let read = opts().max_connections(8).connect(&url).await?;
+                Store {
+                    write,
+                    read,
+                    backend,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                Store {
+                    write: pool.clone(),
+                    read: pool,
+                    backend,
+                }
+            }
+        };
+        migrate::run(&store.write, backend).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// `sqlite://x.db` → a URL that creates the file when missing.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Formats an instant the way every time column stores it.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::<Utc>::from_str(s)
+        .map_err(|e| StoreError::Corrupt(format!("bad timestamp {s:?}: {e}")))
+}
+
+/// `NotFound` unless the live customer is within the viewer's scope.
+pub(crate) async fn customer_scope_check(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    viewer: &Viewer,
+    customer_id: i64,
+) -> Result<()> {
+    let mut sql = sql::Sql::new("SELECT COUNT(*) FROM customers c WHERE");
+    sql::push_scope(&mut sql, viewer, "c");
+    sql.push(" AND c.deleted_at IS NULL AND c.id = ")
+        .bind(customer_id);
+    let n: i64 = sqlx::Row::try_get(&sql.query().fetch_one(&mut **tx).await?, 0)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

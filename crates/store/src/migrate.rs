@@ -1,0 +1,192 @@
+//! Versioned migrations, one source for both backends, applied on start.
+
+use crate::{Backend, Result};
+use sqlx::AnyPool;
+use sqlx::Row;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "ownership_rules",
+        include_str!("../migrations/0002_ownership_rules.sql"),
+    ),
+    (
+        3,
+        "qualification",
+        include_str!("../migrations/0003_qualification.sql"),
+    ),
+    (
+        4,
+        "card_and_relatives",
+        include_str!("../migrations/0004_card_and_relatives.sql"),
+    ),
+    (5, "merges", include_str!("../migrations/0005_merges.sql")),
+    (
+        6,
+        "custom_fields",
+        include_str!("../migrations/0006_custom_fields.sql"),
+    ),
+    (7, "pools", include_str!("../migrations/0007_pools.sql")),
+    (
+        8,
+        "dealers_and_development",
+        include_str!("../migrations/0008_dealers_and_development.sql"),
+    ),
+    (
+        9,
+        "recycle_index",
+        include_str!("../migrations/0009_recycle_index.sql"),
+    ),
+    (
+        10,
+        "opportunities",
+        include_str!("../migrations/0010_opportunities.sql"),
+    ),
+    (
+        11,
+        "recycle_exemptions",
+        include_str!("../migrations/0011_recycle_exemptions.sql"),
+    ),
+    (
+        12,
+        "recycle_triggers",
+        include_str!("../migrations/0012_recycle_triggers.sql"),
+    ),
+    (
+        13,
+        "trigger_days_by_tier",
+        include_str!("../migrations/0013_trigger_days_by_tier.sql"),
+    ),
+    (
+        14,
+        "holding_cap_deals",
+        include_str!("../migrations/0014_holding_cap_deals.sql"),
+    ),
+    (
+        15,
+        "activity_details",
+        include_str!("../migrations/0015_activity_details.sql"),
+    ),
+    (
+        16,
+        "visit_plans",
+        include_str!("../migrations/0016_visit_plans.sql"),
+    ),
+    (
+        17,
+        "escalations",
+        include_str!("../migrations/0017_escalations.sql"),
+    ),
+    (
+        18,
+        "daily_reports",
+        include_str!("../migrations/0018_daily_reports.sql"),
+    ),
+    (
+        19,
+        "products",
+        include_str!("../migrations/0019_products.sql"),
+    ),
+    (20, "orders", include_str!("../migrations/0020_orders.sql")),
+];
+
+fn dialect(sql: &str, backend: Backend) -> String {
+    let id_pk = match backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    sql.replace("ID_PK", id_pk)
+}
+
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let mut tx = pool.begin().await?;
+    if backend == Backend::Postgres {
+        // Two servers starting at once must not both migrate.
+        sqlx::query("SELECT pg_advisory_xact_lock(7262701)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        tracing::info!(version, name, "applying migration");
+        sqlx::raw_sql(&dialect(sql, backend))
+            .execute(&mut *tx)
+            .await?;
+        if *version == 2 {
+            backfill_duplicate_keys(&mut tx).await?;
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(*name)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Computes the duplicate-check keys of customers registered before they existed; the
+/// normalisation lives in the domain crate, not in SQL.
+async fn backfill_duplicate_keys(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+    use yingpan_domain::dedupe::{normalize_company_name, normalize_email};
+    let rows = sqlx::query("SELECT id, kind, name, email FROM customers")
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let kind: String = r.try_get("kind")?;
+        let name: String = r.try_get("name")?;
+        let email: Option<String> = r.try_get("email")?;
+        sqlx::query("UPDATE customers SET name_norm = $1, email_norm = $2 WHERE id = $3")
+            .bind((kind == "company").then(|| normalize_company_name(&name)))
+            .bind(email.as_deref().map(normalize_email))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Every file in migrations/ is registered, in order, exactly once.
+    #[test]
+    fn every_migration_file_is_registered() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
+        for (i, (version, _, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(*version, i as i64 + 1);
+            assert!(
+                files[i].starts_with(&format!("{:04}_", version)),
+                "{}",
+                files[i]
+            );
+        }
+    }
+}

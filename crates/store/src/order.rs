@@ -1,0 +1,405 @@
+//! Orders: lines priced from the price list, totals that always equal the lines, and deposits,
+//! payments and refunds — with "first deposit wins" for unique items.
+
+use crate::audit::record;
+use crate::customer::load_customer;
+use crate::sql::{push_scope, Sql};
+use crate::{ts, Backend, Result, Store, StoreError, Viewer};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use std::str::FromStr;
+use yingpan_domain::audit::FieldChange;
+use yingpan_domain::order::{check_payment, commission_right, paid, total, OrderLine, PaymentKind};
+use yingpan_domain::ValidationError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredLine {
+    pub product_id: i64,
+    pub product_name: String,
+    pub unit: String,
+    pub quantity: String,
+    pub unit_price: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Payment {
+    pub id: i64,
+    pub kind: PaymentKind,
+    pub amount: String,
+    pub note: Option<String>,
+    pub recorded_by: i64,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub id: i64,
+    pub number: String,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub owner_id: i64,
+    pub owner_name: Option<String>,
+    pub total: String,
+    pub currency: String,
+    pub paid: String,
+    /// What the customer still owes.
+    pub receivable: String,
+    /// A deposit was paid at some point: the owner's commission right (kept after refunds).
+    pub commission_right: bool,
+    pub lines: Vec<StoredLine>,
+    pub payments: Vec<Payment>,
+    pub version: i64,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id, u.display_name AS owner_name, o.total, \
+    o.currency, o.version, o.created_at";
+const FROM: &str = "FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.owner_id WHERE";
+
+fn dec(s: &str) -> Result<Decimal> {
+    Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("amount {s:?}")))
+}
+
+/// `SQL … WHERE org_id = $1 AND order_id IN ($2, …)` for a batch of orders.
+fn for_orders(select: &str, org_id: i64, ids: &[i64]) -> Sql {
+    let mut sql = Sql::new(select);
+    sql.push(" WHERE org_id = ")
+        .bind(org_id)
+        .push(" AND order_id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(") ORDER BY id");
+    sql
+}
+
+/// Completes order rows with their lines and payments: three queries for any number of orders.
+async fn details(
+    tx: &mut Transaction<'_, Any>,
+    org_id: i64,
+    rows: &[AnyRow],
+) -> Result<Vec<Order>> {
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id").map_err(Into::into))
+        .collect::<Result<Vec<i64>>>()?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut lines: Vec<(i64, StoredLine)> = Vec::new();
+    let line_sql = for_orders("SELECT order_id, product_id, product_name, unit, quantity, unit_price, amount FROM order_lines", org_id, &ids);
+    for r in line_sql.query().fetch_all(&mut **tx).await? {
+        lines.push((
+            r.try_get("order_id")?,
+            StoredLine {
+                product_id: r.try_get("product_id")?,
+                product_name: r.try_get("product_name")?,
+                unit: r.try_get("unit")?,
+                quantity: r.try_get("quantity")?,
+                unit_price: r.try_get("unit_price")?,
+                amount: r.try_get("amount")?,
+            },
+        ));
+    }
+    let mut payments: Vec<(i64, Payment)> = Vec::new();
+    let pay_sql = for_orders(
+        "SELECT order_id, id, kind, amount, note, recorded_by, recorded_at FROM order_payments",
+        org_id,
+        &ids,
+    );
+    for r in pay_sql.query().fetch_all(&mut **tx).await? {
+        let kind: String = r.try_get("kind")?;
+        payments.push((
+            r.try_get("order_id")?,
+            Payment {
+                id: r.try_get("id")?,
+                kind: PaymentKind::parse(&kind).map_err(|_| StoreError::Corrupt(kind.clone()))?,
+                amount: r.try_get("amount")?,
+                note: r.try_get("note")?,
+                recorded_by: r.try_get("recorded_by")?,
+                recorded_at: r.try_get("recorded_at")?,
+            },
+        ));
+    }
+    rows.iter()
+        .zip(ids)
+        .map(|(row, id)| {
+            let lines: Vec<StoredLine> = lines
+                .iter()
+                .filter(|(o, _)| *o == id)
+                .map(|(_, l)| l.clone())
+                .collect();
+            let payments: Vec<Payment> = payments
+                .iter()
+                .filter(|(o, _)| *o == id)
+                .map(|(_, p)| p.clone())
+                .collect();
+            let flows = payments
+                .iter()
+                .map(|p| Ok((p.kind, dec(&p.amount)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let total_s: String = row.try_get("total")?;
+            let total_d = dec(&total_s)?;
+            let paid_d = paid(&flows);
+            Ok(Order {
+                id,
+                number: format!("SO-{id:06}"),
+                customer_id: row.try_get("customer_id")?,
+                customer_name: row.try_get("customer_name")?,
+                owner_id: row.try_get("owner_id")?,
+                owner_name: row.try_get("owner_name")?,
+                total: total_s,
+                currency: row.try_get("currency")?,
+                paid: paid_d.normalize().to_string(),
+                receivable: (total_d - paid_d).normalize().to_string(),
+                commission_right: commission_right(&flows),
+                lines,
+                payments,
+                version: row.try_get("version")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+async fn load(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result<Order> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
+    push_scope(&mut sql, viewer, "o");
+    sql.push(" AND o.id = ").bind(id);
+    let row = sql
+        .query()
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut orders = details(tx, viewer.org_id, std::slice::from_ref(&row)).await?;
+    Ok(orders.remove(0))
+}
+
+impl Store {
+    /// Places an order for a customer the viewer may see; it belongs to the customer's owner.
+    /// `lines` carry the product's name and unit as they were when ordered.
+    pub async fn create_order(
+        &self,
+        viewer: &Viewer,
+        customer_id: i64,
+        lines: &[(OrderLine, String, String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Order> {
+        if lines.is_empty() {
+            return Err(ValidationError::new(
+                "lines",
+                "required",
+                "an order needs at least one line",
+            )
+            .into());
+        }
+        let currency = &lines[0].3;
+        if lines.iter().any(|l| &l.3 != currency) {
+            return Err(ValidationError::new(
+                "lines",
+                "mixed_currency",
+                "all lines of an order must be in one currency",
+            )
+            .into());
+        }
+        let mut tx = self.write.begin().await?;
+        let customer = load_customer(&mut tx, viewer, customer_id, false).await?;
+        let Some(owner) = customer.owner_id else {
+            return Err(StoreError::rule(
+                "customer_in_pool",
+                "claim the customer from the pool before taking an order",
+            ));
+        };
+        let order_lines: Vec<OrderLine> = lines.iter().map(|l| l.0.clone()).collect();
+        let id: i64 = sqlx::query(
+            "INSERT INTO orders (org_id, customer_id, owner_id, total, currency, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .bind(owner)
+        .bind(total(&order_lines).normalize().to_string())
+        .bind(currency)
+        .bind(viewer.user_id)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for (line, name, unit, _) in lines {
+            sqlx::query(
+                "INSERT INTO order_lines (org_id, order_id, product_id, product_name, unit, quantity, unit_price, amount) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(viewer.org_id)
+            .bind(id)
+            .bind(line.product_id)
+            .bind(name)
+            .bind(unit)
+            .bind(line.quantity.to_string())
+            .bind(line.unit_price.to_string())
+            .bind(line.amount().normalize().to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let changes = vec![FieldChange {
+            field: "total".into(),
+            before: None,
+            after: Some(format!("{} {currency}", total(&order_lines))),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "order",
+            id,
+            "create",
+            &changes,
+            now,
+        )
+        .await?;
+        let all = Viewer {
+            scope: yingpan_domain::person::Scope::All,
+            ..*viewer
+        };
+        let order = load(&mut tx, &all, id).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    pub async fn order(&self, viewer: &Viewer, id: i64) -> Result<Order> {
+        let mut tx = self.read.begin().await?;
+        let o = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(o)
+    }
+
+    pub async fn orders(
+        &self,
+        viewer: &Viewer,
+        customer_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Order>> {
+        let mut tx = self.read.begin().await?;
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
+        push_scope(&mut sql, viewer, "o");
+        if let Some(c) = customer_id {
+            sql.push(" AND o.customer_id = ").bind(c);
+        }
+        sql.push(" ORDER BY o.id DESC LIMIT ")
+            .bind(limit.clamp(1, 500));
+        let rows = sql.query().fetch_all(&mut *tx).await?;
+        let out = details(&mut tx, viewer.org_id, &rows).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Records a deposit, payment or refund. A deposit on an order with a unique item is refused
+    /// when another order already holds a deposit on that item (first deposit wins).
+    pub async fn record_payment(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        kind: PaymentKind,
+        amount: Decimal,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Order> {
+        let note = yingpan_domain::customer::optional_text("note", note, 500)?;
+        let mut tx = self.write.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Deposits on unique items are decided one at a time per organization.
+            sqlx::query("SELECT pg_advisory_xact_lock(3, CAST($1 AS INTEGER))")
+                .bind(viewer.org_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let order = load(&mut tx, viewer, id).await?;
+        let flows = order
+            .payments
+            .iter()
+            .map(|p| Ok((p.kind, dec(&p.amount)?)))
+            .collect::<Result<Vec<_>>>()?;
+        check_payment(dec(&order.total)?, &flows, kind, amount)?;
+        if kind == PaymentKind::Deposit {
+            let rivals = sqlx::query(
+                "SELECT DISTINCT o2.id FROM order_lines l JOIN products p ON p.id = l.product_id AND p.unique_item = 1 \
+                 JOIN order_lines l2 ON l2.product_id = l.product_id AND l2.order_id <> l.order_id \
+                 JOIN orders o2 ON o2.id = l2.order_id \
+                 WHERE l.org_id = $1 AND l.order_id = $2",
+            )
+            .bind(viewer.org_id)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &rivals {
+                let rival: i64 = r.try_get(0)?;
+                let pays = sqlx::query(
+                    "SELECT kind, amount FROM order_payments WHERE org_id = $1 AND order_id = $2",
+                )
+                .bind(viewer.org_id)
+                .bind(rival)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|p| {
+                    let k: String = p.try_get("kind")?;
+                    let a: String = p.try_get("amount")?;
+                    Ok((
+                        PaymentKind::parse(&k).map_err(|_| StoreError::Corrupt(k.clone()))?,
+                        dec(&a)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+                if commission_right(&pays) && paid(&pays) > Decimal::ZERO {
+                    return Err(StoreError::rule(
+                        "item_taken",
+                        "another customer has already paid a deposit on this unique item",
+                    ));
+                }
+            }
+        }
+        sqlx::query(
+            "INSERT INTO order_payments (org_id, order_id, kind, amount, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(viewer.org_id)
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(amount.to_string())
+        .bind(note)
+        .bind(viewer.user_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE orders SET version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(ts(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let changes = vec![FieldChange {
+            field: kind.as_str().into(),
+            before: None,
+            after: Some(amount.to_string()),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "order",
+            id,
+            "payment",
+            &changes,
+            now,
+        )
+        .await?;
+        let order = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+}

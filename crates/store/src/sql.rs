@@ -1,0 +1,108 @@
+//! A tiny builder for dynamic SQL with numbered placeholders, so that optional filters and scope
+//! clauses stay parameterised on both backends.
+
+use sqlx::any::{Any, AnyArguments};
+use sqlx::query::Query;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Sql {
+    pub text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
+    }
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.text);
+        for a in &self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+}
+
+/// Restricts `alias.owner_id` to what the viewer may see.
+pub(crate) fn push_scope(sql: &mut Sql, viewer: &crate::Viewer, alias: &str) {
+    push_scope_on(sql, viewer, alias, "owner_id");
+}
+
+/// Restricts `alias.person_column` (the person a record belongs to) to the viewer's scope.
+pub(crate) fn push_scope_on(
+    sql: &mut Sql,
+    viewer: &crate::Viewer,
+    alias: &str,
+    person_column: &str,
+) {
+    use yingpan_domain::person::Scope;
+    sql.push(&format!(" {alias}.org_id = ")).bind(viewer.org_id);
+    match viewer.scope {
+        Scope::All => {}
+        Scope::Own => {
+            sql.push(&format!(" AND {alias}.{person_column} = "))
+                .bind(viewer.user_id);
+        }
+        Scope::Subtree => {
+            sql.push(&format!(
+                " AND {alias}.{person_column} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
+            ))
+            .bind(viewer.user_id)
+            .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+        }
+    }
+}

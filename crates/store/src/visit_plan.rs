@@ -1,0 +1,436 @@
+//! Daily visit plans: drafting, submission (with lateness), review by a superior, amendments.
+
+use crate::audit::record;
+use crate::sql::{push_scope_on, Sql};
+use crate::{ts, Result, Store, StoreError, Viewer};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use yingpan_domain::audit::FieldChange;
+use yingpan_domain::visit_plan::{china_offset, is_late, PlanItem, PlanStatus};
+use yingpan_domain::ValidationError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitPlan {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_name: Option<String>,
+    pub plan_date: String,
+    pub revision: i64,
+    pub items: Vec<PlanItem>,
+    pub status: PlanStatus,
+    pub submitted_at: Option<String>,
+    pub late: bool,
+    pub reviewed_by: Option<i64>,
+    pub reviewer_name: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub review_comment: Option<String>,
+    pub version: i64,
+}
+
+const COLUMNS: &str = "p.id, p.user_id, u.display_name AS user_name, p.plan_date, p.revision, p.items, p.status, \
+    p.submitted_at, p.late, p.reviewed_by, r.display_name AS reviewer_name, p.reviewed_at, p.review_comment, p.version";
+const FROM: &str = "FROM visit_plans p JOIN users u ON u.id = p.user_id LEFT JOIN users r ON r.id = p.reviewed_by WHERE";
+
+impl VisitPlan {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        let items: String = row.try_get("items")?;
+        let status: String = row.try_get("status")?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            user_name: row.try_get("user_name")?,
+            plan_date: row.try_get("plan_date")?,
+            revision: row.try_get("revision")?,
+            items: serde_json::from_str(&items).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            status: PlanStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(status.clone()))?,
+            submitted_at: row.try_get("submitted_at")?,
+            late: row.try_get::<i64, _>("late")? != 0,
+            reviewed_by: row.try_get("reviewed_by")?,
+            reviewer_name: row.try_get("reviewer_name")?,
+            reviewed_at: row.try_get("reviewed_at")?,
+            review_comment: row.try_get("review_comment")?,
+            version: row.try_get("version")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanQuery {
+    pub user_id: Option<i64>,
+    pub date: Option<NaiveDate>,
+    pub status: Option<PlanStatus>,
+}
+
+async fn load(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result<VisitPlan> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
+    push_scope_on(&mut sql, viewer, "p", "user_id");
+    sql.push(" AND p.id = ").bind(id);
+    let row = sql
+        .query()
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    VisitPlan::from_row(&row)
+}
+
+fn items_json(items: &[PlanItem]) -> String {
+    serde_json::to_string(items).expect("plan items serialise")
+}
+
+fn check_version(plan: &VisitPlan, version: i64) -> Result<()> {
+    if plan.version != version {
+        return Err(StoreError::VersionConflict {
+            current: plan.version,
+        });
+    }
+    Ok(())
+}
+
+fn only_author(plan: &VisitPlan, viewer: &Viewer) -> Result<()> {
+    if plan.user_id != viewer.user_id {
+        return Err(StoreError::rule(
+            "not_the_author",
+            "only the salesperson whose plan it is may change or submit it",
+        ));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A new draft plan for the viewer's day; one plan per day (amend an approved one instead).
+    pub async fn create_plan(
+        &self,
+        viewer: &Viewer,
+        date: NaiveDate,
+        items: &[PlanItem],
+        now: DateTime<Utc>,
+    ) -> Result<VisitPlan> {
+        let mut tx = self.write.begin().await?;
+        let exists: i64 = sqlx::query("SELECT COUNT(*) FROM visit_plans WHERE org_id = $1 AND user_id = $2 AND plan_date = $3")
+            .bind(viewer.org_id)
+            .bind(viewer.user_id)
+            .bind(date.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if exists > 0 {
+            return Err(StoreError::rule(
+                "plan_exists",
+                "there is already a plan for this day; edit or amend it",
+            ));
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO visit_plans (org_id, user_id, plan_date, items, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(viewer.user_id)
+        .bind(date.to_string())
+        .bind(items_json(items))
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let changes = vec![FieldChange {
+            field: "plan_date".into(),
+            before: None,
+            after: Some(date.to_string()),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "visit_plan",
+            id,
+            "create",
+            &changes,
+            now,
+        )
+        .await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    pub async fn plan(&self, viewer: &Viewer, id: i64) -> Result<VisitPlan> {
+        let mut tx = self.read.begin().await?;
+        let p = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Plans of the people in the viewer's scope, newest day first.
+    pub async fn plans(
+        &self,
+        viewer: &Viewer,
+        q: &PlanQuery,
+        limit: i64,
+    ) -> Result<Vec<VisitPlan>> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
+        push_scope_on(&mut sql, viewer, "p", "user_id");
+        if let Some(u) = q.user_id {
+            sql.push(" AND p.user_id = ").bind(u);
+        }
+        if let Some(d) = q.date {
+            sql.push(" AND p.plan_date = ").bind(d.to_string());
+        }
+        if let Some(s) = q.status {
+            sql.push(" AND p.status = ").bind(s.as_str());
+        }
+        sql.push(" ORDER BY p.plan_date DESC, p.user_id, p.revision DESC LIMIT ")
+            .bind(limit.clamp(1, 500));
+        let rows = sql.query().fetch_all(&self.read).await?;
+        rows.iter().map(VisitPlan::from_row).collect()
+    }
+
+    pub async fn update_plan_items(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        version: i64,
+        items: &[PlanItem],
+        now: DateTime<Utc>,
+    ) -> Result<VisitPlan> {
+        let mut tx = self.write.begin().await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        only_author(&plan, viewer)?;
+        check_version(&plan, version)?;
+        if !plan.status.editable() {
+            return Err(StoreError::rule(
+                "plan_locked",
+                "a submitted or approved plan cannot be edited; an approved one can be amended",
+            ));
+        }
+        sqlx::query("UPDATE visit_plans SET items = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(items_json(items))
+            .bind(ts(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let changes = vec![FieldChange {
+            field: "items".into(),
+            before: Some(plan.items.len().to_string()),
+            after: Some(items.len().to_string()),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "visit_plan",
+            id,
+            "update",
+            &changes,
+            now,
+        )
+        .await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    /// Sends the plan to the supervisor; records whether it came after the day's deadline.
+    pub async fn submit_plan(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        version: i64,
+        now: DateTime<Utc>,
+    ) -> Result<VisitPlan> {
+        let mut tx = self.write.begin().await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        only_author(&plan, viewer)?;
+        check_version(&plan, version)?;
+        if !plan.status.editable() {
+            return Err(StoreError::rule(
+                "plan_locked",
+                "this plan has already been submitted",
+            ));
+        }
+        if plan.items.is_empty() {
+            return Err(
+                ValidationError::new("items", "required", "plan at least one visit").into(),
+            );
+        }
+        let date = NaiveDate::parse_from_str(&plan.plan_date, "%Y-%m-%d")
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let late = is_late(date, now, china_offset());
+        sqlx::query(
+            "UPDATE visit_plans SET status = 'submitted', submitted_at = $1, late = $2, version = version + 1, updated_at = $1 WHERE id = $3",
+        )
+        .bind(ts(now))
+        .bind(i64::from(late))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let changes = vec![
+            FieldChange {
+                field: "status".into(),
+                before: Some(plan.status.as_str().into()),
+                after: Some("submitted".into()),
+            },
+            FieldChange {
+                field: "late".into(),
+                before: None,
+                after: Some(late.to_string()),
+            },
+        ];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "visit_plan",
+            id,
+            "submit",
+            &changes,
+            now,
+        )
+        .await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    /// A superior of the author approves or returns (with a comment) a submitted plan.
+    pub async fn review_plan(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        version: i64,
+        approve: bool,
+        comment: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<VisitPlan> {
+        let mut tx = self.write.begin().await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        if !crate::org::is_superior(&mut *tx, viewer, plan.user_id).await? {
+            return Err(StoreError::rule(
+                "not_a_superior",
+                "only a superior of the salesperson may review the plan",
+            ));
+        }
+        check_version(&plan, version)?;
+        if plan.status != PlanStatus::Submitted {
+            return Err(StoreError::rule(
+                "plan_not_submitted",
+                "only a submitted plan can be reviewed",
+            ));
+        }
+        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        if !approve && comment.is_none() {
+            return Err(ValidationError::new(
+                "comment",
+                "required",
+                "say why the plan is returned",
+            )
+            .into());
+        }
+        if comment.is_some_and(|c| c.chars().count() > 2000) {
+            return Err(ValidationError::new(
+                "comment",
+                "too_long",
+                "must be at most 2000 characters",
+            )
+            .into());
+        }
+        let status = if approve {
+            PlanStatus::Approved
+        } else {
+            PlanStatus::Returned
+        };
+        sqlx::query(
+            "UPDATE visit_plans SET status = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4, version = version + 1, \
+             updated_at = $3 WHERE id = $5",
+        )
+        .bind(status.as_str())
+        .bind(viewer.user_id)
+        .bind(ts(now))
+        .bind(comment.map(str::to_string))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let changes = vec![FieldChange {
+            field: "status".into(),
+            before: Some("submitted".into()),
+            after: Some(status.as_str().into()),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "visit_plan",
+            id,
+            if approve { "approve" } else { "return" },
+            &changes,
+            now,
+        )
+        .await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    /// An approved plan stays as it was; an amendment is a new draft revision of the same day.
+    pub async fn amend_plan(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<VisitPlan> {
+        let mut tx = self.write.begin().await?;
+        let plan = load(&mut tx, viewer, id).await?;
+        only_author(&plan, viewer)?;
+        if plan.status != PlanStatus::Approved {
+            return Err(StoreError::rule(
+                "plan_not_approved",
+                "only an approved plan is amended; edit this one directly",
+            ));
+        }
+        let latest: i64 = sqlx::query("SELECT MAX(revision) FROM visit_plans WHERE org_id = $1 AND user_id = $2 AND plan_date = $3")
+            .bind(viewer.org_id)
+            .bind(plan.user_id)
+            .bind(&plan.plan_date)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if latest != plan.revision {
+            return Err(StoreError::rule(
+                "plan_superseded",
+                "a newer revision of this plan exists",
+            ));
+        }
+        let new_id: i64 = sqlx::query(
+            "INSERT INTO visit_plans (org_id, user_id, plan_date, revision, items, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(plan.user_id)
+        .bind(&plan.plan_date)
+        .bind(plan.revision + 1)
+        .bind(items_json(&plan.items))
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let changes = vec![FieldChange {
+            field: "revision".into(),
+            before: Some(plan.revision.to_string()),
+            after: Some((plan.revision + 1).to_string()),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "visit_plan",
+            new_id,
+            "amend",
+            &changes,
+            now,
+        )
+        .await?;
+        let plan = load(&mut tx, viewer, new_id).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+}

@@ -1,0 +1,620 @@
+//! Who is asking: password login, web sessions (cookie + CSRF token), API bearer tokens, and
+//! login throttling. All state lives in the database so any app server can answer.
+
+use crate::error::AppError;
+use crate::extract::{FormBody, JsonBody};
+use crate::i18n::{negotiate, Locale, Tr};
+use crate::AppState;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use askama::Template;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use chrono::Duration;
+use rand::RngCore;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use yingpan_domain::person::{scope_for, DisplayName, NewPassword, Role};
+use yingpan_store::{SessionKind, User, UserUpdate, Viewer};
+
+pub const SESSION_COOKIE: &str = "yp_session";
+const LOGIN_CSRF_COOKIE: &str = "yp_login_csrf";
+/// Failed logins per username within the window before further attempts are refused.
+const MAX_FAILURES: i64 = 5;
+const FAILURE_WINDOW_MINUTES: i64 = 15;
+const WEB_SESSION_HOURS: i64 = 12;
+const API_TOKEN_DAYS: i64 = 30;
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default parameters cannot fail")
+        .to_string()
+}
+
+async fn hash_password_async(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn digest(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Compares secrets without an early exit, so timing does not reveal a prefix.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The logged-in person behind a request (bearer token or session cookie).
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub viewer: Viewer,
+    pub session_id: i64,
+    /// Unread escalations, for the menu.
+    pub unread: i64,
+    csrf_token: String,
+    via_cookie: bool,
+}
+
+impl CurrentUser {
+    pub fn locale(&self) -> Locale {
+        self.user.locale
+    }
+    pub fn tr(&self) -> Tr {
+        Tr::new(self.user.locale, &self.user.time_zone)
+    }
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+    pub fn require(&self, allowed: &[Role]) -> Result<(), AppError> {
+        if allowed.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+    /// Admins and directors: people management, audit trail, recycle bin.
+    pub fn manages(&self) -> bool {
+        self.user.role.manages_organization()
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+    /// Who sees the people directory page (everyone above a salesperson).
+    pub fn sees_people(&self) -> bool {
+        !matches!(self.user.role, Role::Sales)
+    }
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+    /// Forms posted with the session cookie must carry the session's CSRF token; requests
+    /// authenticated by a bearer token carry no ambient credential and need none.
+    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
+        if !self.via_cookie {
+            return Ok(());
+        }
+        match submitted {
+            Some(s) if same_secret(s, &self.csrf_token) => Ok(()),
+            _ => Err(AppError::BadRequest {
+                code: "csrf_failed",
+                message: "the form has expired or did not come from this site; reload the page and try again".into(),
+            }),
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
+        let missing = if parts.uri.path().starts_with("/api/") {
+            AppError::Unauthorized
+        } else {
+            AppError::LoginRequired
+        };
+        let jar = CookieJar::from_headers(&parts.headers);
+        let (token, via_cookie) = match bearer(&parts.headers) {
+            Some(t) => (t.to_string(), false),
+            None => match jar.get(SESSION_COOKIE) {
+                Some(c) => (c.value().to_string(), true),
+                None => return Err(missing),
+            },
+        };
+        let session = state
+            .store
+            .session_user(&digest(&token), state.now())
+            .await?
+            .ok_or(missing)?;
+        let user = session.user;
+        let current = CurrentUser {
+            viewer: Viewer {
+                org_id: user.org_id,
+                user_id: user.id,
+                role: user.role,
+                scope: scope_for(user.role, session.clerk_visibility),
+            },
+            user,
+            session_id: session.session_id,
+            unread: session.unread,
+            csrf_token: session.csrf_token,
+            via_cookie: via_cookie && session.kind == SessionKind::Web,
+        };
+        parts.extensions.insert(current.clone());
+        Ok(current)
+    }
+}
+
+/// A form posted from a page: the logged-in user, the parsed form, CSRF already checked.
+pub struct PageForm<T> {
+    pub user: CurrentUser,
+    pub form: T,
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    csrf: Option<String>,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let user = CurrentUser::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|e| e.into_page(Locale::ZhCn))?;
+        let locale = user.locale();
+        let req = Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| {
+                AppError::BadRequest {
+                    code: "payload_too_large",
+                    message: "the request body is too large".into(),
+                }
+                .into_page(locale)
+            })?;
+        let csrf: CsrfField =
+            serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: None });
+        user.check_csrf(csrf.csrf.as_deref())
+            .map_err(|e| e.into_page(locale))?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            AppError::BadRequest {
+                code: "invalid_form",
+                message: e.to_string(),
+            }
+            .into_page(locale)
+        })?;
+        Ok(PageForm { user, form })
+    }
+}
+
+/// Checks the throttle, then the password. Every failure is recorded against the username.
+async fn authenticate(state: &AppState, username: &str, password: &str) -> Result<User, AppError> {
+    let now = state.now();
+    let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    if state.store.login_failures_since(username, since).await? >= MAX_FAILURES {
+        return Err(AppError::TooManyAttempts);
+    }
+    let found = state.store.user_for_login(username).await?;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), h),
+        // Verify against a throwaway hash anyway so response time does not reveal usernames.
+        None => (None, DUMMY_HASH.clone()),
+    };
+    let pw = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    match user {
+        Some(u) if ok && u.active => {
+            state.store.clear_login_failures(username).await?;
+            Ok(u)
+        }
+        other => {
+            state
+                .store
+                .record_login_failure(other.map(|u| u.org_id), username, now)
+                .await?;
+            Err(AppError::BadCredentials)
+        }
+    }
+}
+
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("not-a-real-password"));
+
+async fn start_session(
+    state: &AppState,
+    user: &User,
+    kind: SessionKind,
+) -> Result<String, AppError> {
+    let token = random_token();
+    let now = state.now();
+    let expires = match kind {
+        SessionKind::Web => now + Duration::hours(WEB_SESSION_HOURS),
+        SessionKind::Api => now + Duration::days(API_TOKEN_DAYS),
+    };
+    state
+        .store
+        .create_session(user, &digest(&token), kind, &random_token(), now, expires)
+        .await?;
+    Ok(token)
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+async fn api_login(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let user = authenticate(&state, &req.username, &req.password).await?;
+    let token = start_session(&state, &user, SessionKind::Api).await?;
+    Ok(Json(
+        json!({ "token": token, "expires_in_days": API_TOKEN_DAYS }),
+    ))
+}
+
+async fn api_logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<serde_json::Value>, AppError> {
+    state.store.delete_session(user.session_id).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+pub fn user_json(u: &User) -> serde_json::Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "display_name": u.display_name,
+        "role": u.role,
+        "superior_id": u.superior_id,
+        "active": u.active,
+        "locale": u.locale,
+        "time_zone": u.time_zone,
+        "version": u.version,
+        "created_at": u.created_at,
+    })
+}
+
+async fn api_me(user: CurrentUser) -> Json<serde_json::Value> {
+    Json(user_json(&user.user))
+}
+
+#[derive(Deserialize)]
+pub struct MeUpdate {
+    display_name: Option<String>,
+    locale: Option<String>,
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+async fn update_me(state: &AppState, user: &CurrentUser, req: MeUpdate) -> Result<User, AppError> {
+    let mut update = UserUpdate {
+        display_name: req
+            .display_name
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(DisplayName::parse)
+            .transpose()?,
+        locale: req
+            .locale
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(Locale::parse)
+            .transpose()?,
+        ..Default::default()
+    };
+    if let Some(new) = req.new_password.as_deref().filter(|s| !s.is_empty()) {
+        let new = NewPassword::parse(new)?;
+        // Changing one's password needs the current one, so a stolen session cannot lock the owner out.
+        authenticate(
+            state,
+            &user.user.username,
+            req.current_password.as_deref().unwrap_or(""),
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::BadCredentials => yingpan_domain::ValidationError::new(
+                "current_password",
+                "wrong_password",
+                "the current password is not correct",
+            )
+            .into(),
+            e => e,
+        })?;
+        update.password_hash = Some(hash_password_async(new.expose().to_string()).await?);
+    }
+    Ok(state
+        .store
+        .update_user(&user.viewer, user.user.id, None, update, state.now())
+        .await?)
+}
+
+async fn api_update_me(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(req): JsonBody<MeUpdate>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let u = update_me(&state, &user, req).await?;
+    Ok(Json(user_json(&u)))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    tr: Tr,
+    csrf: &'a str,
+    username: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+fn page_locale(headers: &HeaderMap, lang: Option<&str>) -> Locale {
+    negotiate(
+        lang,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+fn login_csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((LOGIN_CSRF_COOKIE, value))
+        .path("/login")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .build()
+}
+
+fn render_login(
+    state: &AppState,
+    jar: CookieJar,
+    locale: Locale,
+    username: &str,
+    error: Option<String>,
+) -> Response {
+    let csrf = random_token();
+    let page = LoginPage {
+        tr: Tr::new(locale, ""),
+        csrf: &csrf,
+        username,
+        error,
+    };
+    let status = if page.error.is_some() {
+        axum::http::StatusCode::UNAUTHORIZED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    match page.render() {
+        Ok(html) => (
+            status,
+            jar.add(login_csrf_cookie(csrf, state.config.secure_cookies)),
+            Html(html),
+        )
+            .into_response(),
+        Err(e) => AppError::Internal(Box::new(e)).into_page(locale),
+    }
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    render_login(
+        &state,
+        jar,
+        page_locale(&headers, q.lang.as_deref()),
+        "",
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    lang: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    FormBody(form): FormBody<LoginForm>,
+) -> Response {
+    let locale = page_locale(&headers, form.lang.as_deref());
+    let cookie_ok = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .is_some_and(|c| same_secret(c.value(), &form.csrf));
+    if !cookie_ok {
+        let msg = AppError::BadRequest {
+            code: "csrf_failed",
+            message: String::new(),
+        }
+        .localized(locale);
+        return render_login(&state, jar, locale, &form.username, Some(msg));
+    }
+    let user = match authenticate(&state, &form.username, &form.password).await {
+        Ok(u) => u,
+        Err(e @ (AppError::BadCredentials | AppError::TooManyAttempts)) => {
+            return render_login(
+                &state,
+                jar,
+                locale,
+                &form.username,
+                Some(e.localized(locale)),
+            )
+        }
+        Err(e) => return e.into_page(locale),
+    };
+    match start_session(&state, &user, SessionKind::Web).await {
+        Ok(token) => {
+            let cookie = Cookie::build((SESSION_COOKIE, token))
+                .path("/")
+                .http_only(true)
+                .secure(state.config.secure_cookies)
+                .same_site(SameSite::Lax)
+                .build();
+            let jar = jar
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+                .add(cookie);
+            (jar, Redirect::to("/")).into_response()
+        }
+        Err(e) => e.into_page(locale),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    page: PageForm<CsrfField>,
+) -> Response {
+    let _ = &page.form.csrf;
+    if let Err(e) = state.store.delete_session(page.user.session_id).await {
+        return AppError::from(e).into_page(page.user.locale());
+    }
+    (
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        Redirect::to("/login"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    display_name: Option<String>,
+    locale: Option<String>,
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    error: Option<String>,
+    saved: bool,
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn settings_page(user: CurrentUser, Query(q): Query<SavedQuery>) -> Response {
+    crate::pages::render(
+        &SettingsPage {
+            tr: user.tr(),
+            me: &user,
+            error: None,
+            saved: q.saved.is_some(),
+        },
+        user.locale(),
+    )
+}
+
+async fn settings_submit(State(state): State<AppState>, page: PageForm<SettingsForm>) -> Response {
+    let PageForm { user, form } = page;
+    let req = MeUpdate {
+        display_name: form.display_name,
+        locale: form.locale,
+        current_password: form.current_password,
+        new_password: form.new_password,
+    };
+    match update_me(&state, &user, req).await {
+        Ok(_) => Redirect::to("/settings?saved=1").into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            let msg = e.localized(user.locale());
+            let status = e.status();
+            let mut resp = crate::pages::render(
+                &SettingsPage {
+                    tr: user.tr(),
+                    me: &user,
+                    error: Some(msg),
+                    saved: false,
+                },
+                user.locale(),
+            );
+            *resp.status_mut() = status;
+            resp
+        }
+        Err(e) => e.into_page(user.locale()),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(api_login))
+        .route("/api/v1/auth/logout", post(api_logout))
+        .route("/api/v1/me", get(api_me).patch(api_update_me))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/settings", get(settings_page).post(settings_submit))
+}

@@ -1,0 +1,1297 @@
+//! Customers, their contacts and logged activities: JSON API and pages.
+
+use crate::auth::{CurrentUser, PageForm};
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::i18n::Tr;
+use crate::pages::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yingpan_domain::custom::{parse_values, CustomFieldDef, CustomFieldKind};
+use yingpan_domain::customer::{
+    optional, ContactInput, CustomerFields, CustomerInput, Email, Phone,
+};
+use yingpan_domain::person::{Role, Scope};
+use yingpan_store::{
+    Activity, ActivityKind, Contact, Customer, CustomerListQuery, CustomerSort, DuplicateKeys,
+    DuplicateMatch, OwnershipChange, User,
+};
+
+/// Who may soft-delete customers: managers only, so a departing salesperson cannot take the
+/// company's customers with them by deleting them.
+const MAY_DELETE: &[Role] = &[Role::Admin, Role::Director, Role::Supervisor];
+const MAY_RESTORE: &[Role] = &[Role::Admin, Role::Director];
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListParams {
+    q: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+    owner_id: Option<String>,
+    sort: Option<String>,
+    deleted: Option<String>,
+    /// `true`: dealers only.
+    dealers: Option<String>,
+    /// `cf.<key>=value` filters on admin-defined fields.
+    #[serde(flatten)]
+    extra: std::collections::HashMap<String, String>,
+}
+
+fn parse_int(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| {
+            yingpan_domain::ValidationError::new(field, "invalid_number", "must be a whole number")
+                .into()
+        }),
+    }
+}
+
+impl ListParams {
+    fn to_query(
+        &self,
+        me: &CurrentUser,
+        defs: &[CustomFieldDef],
+    ) -> Result<CustomerListQuery, AppError> {
+        let mut custom_filters = Vec::new();
+        for (k, v) in &self.extra {
+            let Some(key) = k.strip_prefix("cf.") else {
+                continue;
+            };
+            if v.trim().is_empty() {
+                continue;
+            }
+            let def = defs.iter().find(|d| d.key == key).ok_or_else(|| {
+                yingpan_domain::ValidationError::new(
+                    "custom",
+                    "unknown_field",
+                    format!("{key}: no such custom field"),
+                )
+            })?;
+            let value = yingpan_domain::custom::parse_value(def, &Value::String(v.clone()))?
+                .unwrap_or_default();
+            custom_filters.push((def.id, value));
+        }
+        let sort = match self.sort.as_deref() {
+            None => CustomerSort::default(),
+            Some(s) => CustomerSort::parse(s).ok_or_else(|| {
+                yingpan_domain::ValidationError::new(
+                    "sort",
+                    "invalid_choice",
+                    "must be one of name, -name, created, -created, -updated, last_contact, -last_contact",
+                )
+            })?,
+        };
+        let deleted = matches!(self.deleted.as_deref(), Some("true" | "1"));
+        if deleted {
+            me.require(MAY_RESTORE)?;
+        }
+        let page = parse_int("page", self.page.as_deref())?.unwrap_or(1);
+        let per_page = parse_int("per_page", self.per_page.as_deref())?.unwrap_or(20);
+        if page < 1 || !(1..=200).contains(&per_page) {
+            return Err(yingpan_domain::ValidationError::new(
+                if page < 1 { "page" } else { "per_page" },
+                "out_of_range",
+                "page starts at 1; per_page is between 1 and 200",
+            )
+            .into());
+        }
+        if self.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(yingpan_domain::ValidationError::new(
+                "q",
+                "too_long",
+                "must be at most 100 characters",
+            )
+            .into());
+        }
+        Ok(CustomerListQuery {
+            q: self.q.clone(),
+            owner_id: parse_int("owner_id", self.owner_id.as_deref())?,
+            sort,
+            page,
+            per_page,
+            deleted,
+            last_contact_before: None,
+            duplicate_key: None,
+            custom_filters,
+            dealers_only: matches!(self.dealers.as_deref(), Some("true" | "1")),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateCustomer {
+    #[serde(flatten)]
+    fields: CustomerInput,
+    owner_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PatchCustomer {
+    #[serde(flatten)]
+    fields: CustomerInput,
+    version: Option<i64>,
+}
+
+fn require_version(v: Option<i64>) -> Result<i64, AppError> {
+    v.ok_or_else(|| {
+        yingpan_domain::ValidationError::new(
+            "version",
+            "required",
+            "send the version you read, to detect concurrent edits",
+        )
+        .into()
+    })
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Value>, AppError> {
+    let defs = state.store.custom_fields(me.viewer.org_id).await?;
+    let q = p.to_query(&me, &defs)?;
+    let (items, total) = state.store.list_customers(&me.viewer, &q).await?;
+    Ok(Json(
+        json!({"items": items, "total": total, "page": q.page, "per_page": q.per_page}),
+    ))
+}
+
+/// Parses a customer, including its admin-defined fields against the organization's
+/// definitions.
+async fn parse_customer(
+    state: &AppState,
+    me: &CurrentUser,
+    input: &CustomerInput,
+) -> Result<CustomerFields, AppError> {
+    let mut fields = input.parse()?;
+    if let Some(raw) = input.custom.as_ref().filter(|m| !m.is_empty()) {
+        let defs = state.store.custom_fields(me.viewer.org_id).await?;
+        fields.custom = parse_values(&defs, raw)?;
+    }
+    Ok(fields)
+}
+
+async fn api_create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    JsonBody(req): JsonBody<CreateCustomer>,
+) -> Result<(StatusCode, Json<Customer>), AppError> {
+    let fields = parse_customer(&state, &me, &req.fields).await?;
+    let c = state
+        .store
+        .create_customer(&me.viewer, &fields, req.owner_id, state.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+async fn api_get(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Customer>, AppError> {
+    Ok(Json(state.store.customer(&me.viewer, id).await?))
+}
+
+async fn api_patch(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<PatchCustomer>,
+) -> Result<Json<Customer>, AppError> {
+    let current = state.store.customer(&me.viewer, id).await?;
+    let version = require_version(req.version)?;
+    let fields = parse_customer(&state, &me, &req.fields.merge_into(&current.as_input())).await?;
+    Ok(Json(
+        state
+            .store
+            .update_customer(&me.viewer, id, version, &fields, state.now())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct VersionParam {
+    version: Option<i64>,
+}
+
+async fn api_delete(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(v): Query<VersionParam>,
+) -> Result<StatusCode, AppError> {
+    // Out-of-scope ids answer 404 before the role check, so ids cannot be probed.
+    state.store.customer(&me.viewer, id).await?;
+    me.require(MAY_DELETE)?;
+    state
+        .store
+        .delete_customer(&me.viewer, id, v.version, state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn api_restore(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Customer>, AppError> {
+    me.require(MAY_RESTORE)?;
+    Ok(Json(
+        state
+            .store
+            .restore_customer(&me.viewer, id, state.now())
+            .await?,
+    ))
+}
+
+async fn api_contacts(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    let items = state.store.contacts(&me.viewer, id).await?;
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+async fn api_create_contact(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<ContactInput>,
+) -> Result<(StatusCode, Json<Contact>), AppError> {
+    let f = req.parse()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .create_contact(&me.viewer, id, &f, state.now())
+                .await?,
+        ),
+    ))
+}
+
+async fn api_get_contact(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Contact>, AppError> {
+    Ok(Json(state.store.contact(&me.viewer, id).await?))
+}
+
+#[derive(Deserialize)]
+struct PatchContact {
+    #[serde(flatten)]
+    fields: ContactInput,
+    version: Option<i64>,
+}
+
+async fn api_patch_contact(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<PatchContact>,
+) -> Result<Json<Contact>, AppError> {
+    let current = state.store.contact(&me.viewer, id).await?;
+    let version = require_version(req.version)?;
+    let f = req.fields.merge_into(&current.as_input()).parse()?;
+    Ok(Json(
+        state
+            .store
+            .update_contact(&me.viewer, id, version, &f, state.now())
+            .await?,
+    ))
+}
+
+async fn api_delete_contact(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .delete_contact(&me.viewer, id, state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct LogActivity {
+    kind: Option<String>,
+    summary: Option<String>,
+    outcome: Option<String>,
+    next_step: Option<String>,
+    location: Option<String>,
+}
+
+async fn log_activity(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    req: &LogActivity,
+) -> Result<Activity, AppError> {
+    let kind = ActivityKind::parse(req.kind.as_deref().unwrap_or(""))?;
+    // Any client-supplied time is ignored: the protection clock runs on the server's clock.
+    Ok(state
+        .store
+        .log_activity_with(
+            &me.viewer,
+            id,
+            kind,
+            req.summary.as_deref().unwrap_or(""),
+            &yingpan_store::ActivityDetails {
+                outcome: req.outcome.clone(),
+                next_step: req.next_step.clone(),
+                location: req.location.clone(),
+            },
+            state.now(),
+        )
+        .await?)
+}
+
+async fn api_log_activity(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<LogActivity>,
+) -> Result<(StatusCode, Json<Activity>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(log_activity(&state, &me, id, &req).await?),
+    ))
+}
+
+async fn api_activities(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    let (items, total) = state.store.activities(&me.viewer, id, 200).await?;
+    Ok(Json(json!({"items": items, "total": total})))
+}
+
+#[derive(Deserialize)]
+struct DuplicateQuery {
+    kind: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    exclude_id: Option<i64>,
+}
+
+/// The on-demand duplicate check (客户查重), before registering.
+async fn api_duplicates(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<DuplicateQuery>,
+) -> Result<Json<Value>, AppError> {
+    let kind =
+        yingpan_domain::customer::CustomerKind::parse(q.kind.as_deref().unwrap_or("company"))?;
+    let name = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let phone = optional(q.phone.as_deref(), Phone::parse)?;
+    let email = optional(q.email.as_deref(), Email::parse)?;
+    let company_name = name.filter(|_| kind == yingpan_domain::customer::CustomerKind::Company);
+    let keys = DuplicateKeys::from_parts(company_name, phone.as_ref(), email.as_ref());
+    if keys.is_empty() {
+        return Err(yingpan_domain::ValidationError::new(
+            "name",
+            "required",
+            "give a company name, a phone number or an e-mail address",
+        )
+        .into());
+    }
+    let found = state
+        .store
+        .find_duplicates(me.viewer.org_id, me.user.id, &keys, q.exclude_id)
+        .await?;
+    let items: Vec<Value> = found.iter().map(crate::error::disclose).collect();
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+// ---------------------------------------------------------------- pages
+
+/// People a manager may pick as owner or filter by.
+async fn owner_choices(state: &AppState, me: &CurrentUser) -> Result<Vec<User>, AppError> {
+    if me.viewer.scope == Scope::Own {
+        return Ok(Vec::new());
+    }
+    let users = state.store.users(me.viewer.org_id).await?;
+    Ok(users
+        .into_iter()
+        .filter(|u| u.active && matches!(u.role, Role::Sales | Role::Supervisor))
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct ListPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    items: Vec<Customer>,
+    total: i64,
+    q: String,
+    owner_id: Option<i64>,
+    sort: &'static str,
+    page: i64,
+    pages: i64,
+    owners: Vec<User>,
+    deleted: bool,
+    may_transfer: bool,
+    /// Active custom-field filters: (key, label, value).
+    custom_filters: Vec<(String, String, String)>,
+}
+
+impl ListPage<'_> {
+    fn link(&self, page: i64, sort: &str) -> String {
+        let mut url = format!(
+            "/customers{}?page={page}&sort={sort}",
+            if self.deleted { "/deleted" } else { "" }
+        );
+        if !self.q.is_empty() {
+            url.push_str("&q=");
+            url.push_str(&urlencode(&self.q));
+        }
+        if let Some(o) = self.owner_id {
+            url.push_str(&format!("&owner_id={o}"));
+        }
+        for (key, _, value) in &self.custom_filters {
+            url.push_str(&format!("&cf.{key}={}", urlencode(value)));
+        }
+        url
+    }
+    fn owner_selected(&self, id: &i64) -> bool {
+        self.owner_id == Some(*id)
+    }
+    fn sort_link(&self, column: &str) -> String {
+        let next = if self.sort == column {
+            format!("-{column}")
+        } else {
+            column.to_string()
+        };
+        self.link(1, &next)
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_string()
+}
+
+async fn list_page_inner(
+    state: &AppState,
+    me: &CurrentUser,
+    mut p: ListParams,
+    deleted: bool,
+) -> Result<Response, AppError> {
+    p.deleted = deleted.then(|| "true".to_string());
+    let defs = state.store.custom_fields(me.viewer.org_id).await?;
+    let q = p.to_query(me, &defs)?;
+    let (items, total) = state.store.list_customers(&me.viewer, &q).await?;
+    let page = ListPage {
+        tr: me.tr(),
+        me,
+        items,
+        total,
+        q: p.q.clone().unwrap_or_default(),
+        owner_id: q.owner_id,
+        sort: q.sort.as_str(),
+        page: q.page,
+        pages: ((total + q.per_page - 1) / q.per_page).max(1),
+        owners: owner_choices(state, me).await?,
+        deleted,
+        may_transfer: !deleted && MAY_DELETE.contains(&me.role()),
+        custom_filters: q
+            .custom_filters
+            .iter()
+            .filter_map(|(id, v)| {
+                defs.iter()
+                    .find(|d| d.id == *id)
+                    .map(|d| (d.key.clone(), d.label.clone(), v.clone()))
+            })
+            .collect(),
+    };
+    Ok(render(&page, me.locale()))
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(p): Query<ListParams>,
+) -> Response {
+    list_page_inner(&state, &me, p, false)
+        .await
+        .unwrap_or_else(|e| e.into_page(me.locale()))
+}
+
+async fn recycle_bin_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(p): Query<ListParams>,
+) -> Response {
+    list_page_inner(&state, &me, p, true)
+        .await
+        .unwrap_or_else(|e| e.into_page(me.locale()))
+}
+
+#[derive(Template)]
+#[template(path = "customer_form.html")]
+struct FormPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    /// `None` for a new customer.
+    id: Option<i64>,
+    version: i64,
+    input: CustomerInput,
+    owners: Vec<User>,
+    error: Option<String>,
+    duplicates: Vec<DuplicateMatch>,
+    custom_defs: Vec<CustomFieldDef>,
+}
+
+impl FormPage<'_> {
+    fn custom_value(&self, key: &str) -> String {
+        match self.input.custom.as_ref().and_then(|m| m.get(key)) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        }
+    }
+    fn input_type(&self, d: &CustomFieldDef) -> &'static str {
+        match d.kind {
+            CustomFieldKind::Number => "number",
+            CustomFieldKind::Date => "date",
+            _ => "text",
+        }
+    }
+    fn is_select(&self, d: &CustomFieldDef) -> bool {
+        matches!(d.kind, CustomFieldKind::Choice | CustomFieldKind::YesNo)
+    }
+    fn options(&self, d: &CustomFieldDef) -> Vec<String> {
+        match d.kind {
+            CustomFieldKind::YesNo => vec!["yes".into(), "no".into()],
+            _ => d.choices.clone(),
+        }
+    }
+    fn profile_filled(&self) -> bool {
+        self.profile_fields().iter().any(|f| !f.2.is_empty())
+    }
+    /// The card's descriptive fields: (key, is_long_text, current value).
+    fn profile_fields(&self) -> Vec<(&'static str, bool, String)> {
+        use yingpan_domain::profile::{ProfileKind, PROFILE_FIELDS};
+        PROFILE_FIELDS
+            .iter()
+            .map(|(k, kind)| {
+                let value = self
+                    .input
+                    .profile
+                    .as_ref()
+                    .and_then(|p| p.get(*k))
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_default();
+                (*k, matches!(kind, ProfileKind::Text(n) if *n > 1000), value)
+            })
+            .collect()
+    }
+    fn rule_key(&self, m: &DuplicateMatch) -> String {
+        format!(
+            "dup.rule_{}",
+            serde_json::to_value(m.rule)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        )
+    }
+    fn value<'b>(&self, v: &'b Option<String>) -> &'b str {
+        v.as_deref().unwrap_or("")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CustomerForm {
+    kind: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    region: Option<String>,
+    industry: Option<String>,
+    source: Option<String>,
+    notes: Option<String>,
+    owner_id: Option<String>,
+    version: Option<String>,
+    /// The card's descriptive fields arrive as `profile.<key>`.
+    #[serde(flatten)]
+    extra: std::collections::HashMap<String, String>,
+}
+
+impl CustomerForm {
+    fn input(&self) -> CustomerInput {
+        // A form always sends every field; an emptied field clears it.
+        let keep = |v: &Option<String>| Some(v.clone().unwrap_or_default());
+        CustomerInput {
+            kind: self.kind.clone(),
+            name: keep(&self.name),
+            phone: keep(&self.phone),
+            email: keep(&self.email),
+            address: keep(&self.address),
+            region: keep(&self.region),
+            industry: keep(&self.industry),
+            source: keep(&self.source),
+            notes: keep(&self.notes),
+            profile: Some(
+                self.extra
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix("profile.")
+                            .map(|k| (k.to_string(), Value::String(v.clone())))
+                    })
+                    .collect(),
+            ),
+            custom: Some(
+                self.extra
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix("custom.")
+                            .map(|k| (k.to_string(), Value::String(v.clone())))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+async fn new_page(State(state): State<AppState>, me: CurrentUser) -> Response {
+    let owners = owner_choices(&state, &me).await.unwrap_or_default();
+    render(
+        &FormPage {
+            tr: me.tr(),
+            me: &me,
+            id: None,
+            version: 0,
+            input: CustomerInput {
+                kind: Some("company".into()),
+                ..Default::default()
+            },
+            owners,
+            error: None,
+            duplicates: Vec::new(),
+            custom_defs: state
+                .store
+                .custom_fields(me.viewer.org_id)
+                .await
+                .unwrap_or_default(),
+        },
+        me.locale(),
+    )
+}
+
+async fn form_error(
+    state: &AppState,
+    me: &CurrentUser,
+    id: Option<i64>,
+    version: i64,
+    input: CustomerInput,
+    e: AppError,
+) -> Response {
+    match e {
+        AppError::Invalid(_)
+        | AppError::Conflict { .. }
+        | AppError::Rule { .. }
+        | AppError::DuplicateCustomer(_) => {
+            let status = e.status();
+            let owners = owner_choices(state, me).await.unwrap_or_default();
+            let error = Some(e.localized(me.locale()));
+            let duplicates = match e {
+                AppError::DuplicateCustomer(m) => m,
+                _ => Vec::new(),
+            };
+            crate::pages::render_status(
+                &FormPage {
+                    tr: me.tr(),
+                    me,
+                    id,
+                    version,
+                    input,
+                    owners,
+                    error,
+                    duplicates,
+                    custom_defs: state
+                        .store
+                        .custom_fields(me.viewer.org_id)
+                        .await
+                        .unwrap_or_default(),
+                },
+                me.locale(),
+                status,
+            )
+        }
+        e => e.into_page(me.locale()),
+    }
+}
+
+async fn create_submit(State(state): State<AppState>, page: PageForm<CustomerForm>) -> Response {
+    let PageForm { user: me, form } = page;
+    let input = form.input();
+    let result = async {
+        let owner = parse_int("owner_id", form.owner_id.as_deref())?;
+        let fields = parse_customer(&state, &me, &input).await?;
+        Ok::<_, AppError>(
+            state
+                .store
+                .create_customer(&me.viewer, &fields, owner, state.now())
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(c) => Redirect::to(&format!("/customers/{}", c.id)).into_response(),
+        Err(e) => form_error(&state, &me, None, 0, input, e).await,
+    }
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Response {
+    match state.store.customer(&me.viewer, id).await {
+        Ok(c) => render(
+            &FormPage {
+                tr: me.tr(),
+                me: &me,
+                id: Some(id),
+                version: c.version,
+                input: c.as_input(),
+                owners: Vec::new(),
+                error: None,
+                duplicates: Vec::new(),
+                custom_defs: state
+                    .store
+                    .custom_fields(me.viewer.org_id)
+                    .await
+                    .unwrap_or_default(),
+            },
+            me.locale(),
+        ),
+        Err(e) => AppError::from(e).into_page(me.locale()),
+    }
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<CustomerForm>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    let input = form.input();
+    let version = form
+        .version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let result = async {
+        let fields = parse_customer(&state, &me, &input).await?;
+        Ok::<_, AppError>(
+            state
+                .store
+                .update_customer(&me.viewer, id, version, &fields, state.now())
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/customers/{id}")).into_response(),
+        Err(e) => form_error(&state, &me, Some(id), version, input, e).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct DetailPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    c: Customer,
+    contacts: Vec<Contact>,
+    activities: Vec<Activity>,
+    may_delete: bool,
+    /// Managers may transfer; the owner or a manager may release to the pool.
+    may_transfer: bool,
+    may_release: bool,
+    owners: Vec<User>,
+    history: Vec<OwnershipChange>,
+    /// The qualification form's selects: (field, current value).
+    man_rows: Vec<(&'static str, Option<bool>)>,
+    custom_defs: Vec<CustomFieldDef>,
+    report: Option<yingpan_store::StoredDevelopmentReport>,
+    may_review: bool,
+    opportunities: Vec<yingpan_store::Opportunity>,
+    orders: Vec<yingpan_store::Order>,
+    products: Vec<yingpan_store::Product>,
+    level_rows: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    contact_input: ContactInput,
+}
+
+impl DetailPage<'_> {
+    /// The dealer form's fields: (name, input type, current value).
+    fn dealer_fields(&self) -> Vec<(&'static str, &'static str, String)> {
+        let d = self.c.dealer.clone().unwrap_or_default();
+        let s = |v: Option<String>| v.unwrap_or_default();
+        vec![
+            (
+                "credit_rating",
+                "text",
+                s(d.credit_rating.map(|r| format!("{r:?}"))),
+            ),
+            (
+                "credit_limit",
+                "text",
+                s(d.credit_limit.map(|v| v.to_string())),
+            ),
+            (
+                "payment_terms_days",
+                "number",
+                s(d.payment_terms_days.map(|v| v.to_string())),
+            ),
+            ("contract_no", "text", s(d.contract_no.clone())),
+            (
+                "contract_start",
+                "date",
+                s(d.contract_start.map(|v| v.to_string())),
+            ),
+            (
+                "contract_end",
+                "date",
+                s(d.contract_end.map(|v| v.to_string())),
+            ),
+            (
+                "average_monthly_sales",
+                "text",
+                s(d.average_monthly_sales.map(|v| v.to_string())),
+            ),
+            (
+                "technical_assistance",
+                "text",
+                s(d.technical_assistance.clone()),
+            ),
+        ]
+    }
+    /// The development report form's fields: (name, input type, current value).
+    fn report_fields(&self) -> Vec<(&'static str, &'static str, String)> {
+        let r = self
+            .report
+            .as_ref()
+            .map(|r| r.report.clone())
+            .unwrap_or_default();
+        let s = |v: Option<String>| v.unwrap_or_default();
+        vec![
+            (
+                "developed_on",
+                "date",
+                s(r.developed_on.map(|v| v.to_string())),
+            ),
+            (
+                "first_order_date",
+                "date",
+                s(r.first_order_date.map(|v| v.to_string())),
+            ),
+            (
+                "first_order_amount",
+                "text",
+                s(r.first_order_amount.map(|v| v.to_string())),
+            ),
+            (
+                "expected_monthly_sales",
+                "text",
+                s(r.expected_monthly_sales.map(|v| v.to_string())),
+            ),
+            ("products", "text", s(r.products.clone())),
+            ("competitors", "text", s(r.competitors.clone())),
+            ("how_developed", "textarea", s(r.how_developed.clone())),
+            ("difficulties", "textarea", s(r.difficulties.clone())),
+            ("next_steps", "textarea", s(r.next_steps.clone())),
+        ]
+    }
+    /// The serde (snake_case) name of an enum value, for catalog keys.
+    fn snake<T: serde::Serialize>(&self, v: &T) -> String {
+        serde_json::to_value(v)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+    fn tier_is(&self, t: &str) -> bool {
+        self.c.qualification.tier.map(|x| x.as_str()) == Some(t)
+    }
+    fn reason_key(&self, h: &OwnershipChange) -> String {
+        format!("ownership.reason_{}", h.reason)
+    }
+}
+
+fn level(l: Option<yingpan_domain::qualification::Level>) -> &'static str {
+    l.map(|l| l.as_str()).unwrap_or("")
+}
+
+async fn detail(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+    contact_input: ContactInput,
+) -> Result<Response, AppError> {
+    let c = state.store.customer(&me.viewer, id).await?;
+    let contacts = state.store.contacts(&me.viewer, id).await?;
+    let (activities, _) = state.store.activities(&me.viewer, id, 50).await?;
+    let history = state.store.ownership_history(&me.viewer, id).await?;
+    let may_transfer = MAY_DELETE.contains(&me.role());
+    let may_release = c.owner_id.is_some() && (may_transfer || c.owner_id == Some(me.user.id));
+    let owners = if may_transfer {
+        owner_choices(state, me).await?
+    } else {
+        Vec::new()
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let report = state.store.development_report(&me.viewer, id).await?;
+    let man_rows = vec![
+        ("man_money", c.qualification.man_money),
+        ("man_authority", c.qualification.man_authority),
+        ("man_need", c.qualification.man_need),
+    ];
+    let level_rows = vec![
+        ("attractiveness", level(c.qualification.attractiveness)),
+        ("ability_to_win", level(c.qualification.ability_to_win)),
+    ];
+    let mut resp = render(
+        &DetailPage {
+            tr: me.tr(),
+            me,
+            c,
+            contacts,
+            activities,
+            may_delete: MAY_DELETE.contains(&me.role()),
+            may_transfer,
+            may_release,
+            owners,
+            history,
+            man_rows,
+            level_rows,
+            custom_defs: state.store.custom_fields(me.viewer.org_id).await?,
+            orders: state.store.orders(&me.viewer, Some(id), 50).await?,
+            products: state.store.products(me.viewer.org_id, false).await?,
+            opportunities: state
+                .store
+                .opportunities(
+                    &me.viewer,
+                    &yingpan_store::OpportunityQuery {
+                        customer_id: Some(id),
+                        ..Default::default()
+                    },
+                    100,
+                )
+                .await?,
+            may_review: report.as_ref().is_some_and(|r| r.author_id != me.user.id)
+                && MAY_DELETE.contains(&me.role()),
+            report,
+            error,
+            contact_input,
+        },
+        me.locale(),
+    );
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Response {
+    detail(&state, &me, id, None, ContactInput::default())
+        .await
+        .unwrap_or_else(|e| e.into_page(me.locale()))
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn delete_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<Empty>,
+) -> Response {
+    let me = page.user;
+    let result = async {
+        state.store.customer(&me.viewer, id).await?;
+        me.require(MAY_DELETE)?;
+        state
+            .store
+            .delete_customer(&me.viewer, id, None, state.now())
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/customers").into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+async fn restore_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<Empty>,
+) -> Response {
+    let me = page.user;
+    let result = async {
+        me.require(MAY_RESTORE)?;
+        Ok::<_, AppError>(
+            state
+                .store
+                .restore_customer(&me.viewer, id, state.now())
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/customers/{id}")).into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ContactForm {
+    name: Option<String>,
+    title: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    is_decision_maker: Option<String>,
+    notes: Option<String>,
+    relation: Option<String>,
+    version: Option<String>,
+}
+
+impl ContactForm {
+    fn input(&self) -> ContactInput {
+        let keep = |v: &Option<String>| Some(v.clone().unwrap_or_default());
+        ContactInput {
+            name: keep(&self.name),
+            title: keep(&self.title),
+            phone: keep(&self.phone),
+            email: keep(&self.email),
+            is_decision_maker: Some(self.is_decision_maker.is_some()),
+            notes: keep(&self.notes),
+            relation: keep(&self.relation),
+        }
+    }
+}
+
+async fn contact_create_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<ContactForm>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    let input = form.input();
+    let result = async {
+        let f = input.parse()?;
+        Ok::<_, AppError>(
+            state
+                .store
+                .create_contact(&me.viewer, id, &f, state.now())
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/customers/{id}#contacts")).into_response(),
+        Err(e @ AppError::Invalid(_)) => {
+            detail(&state, &me, id, Some(e.localized(me.locale())), input)
+                .await
+                .unwrap_or_else(|e| e.into_page(me.locale()))
+        }
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contact_form.html")]
+struct ContactFormPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    id: i64,
+    customer_id: i64,
+    version: i64,
+    input: ContactInput,
+    error: Option<String>,
+}
+
+impl ContactFormPage<'_> {
+    fn value<'b>(&self, v: &'b Option<String>) -> &'b str {
+        v.as_deref().unwrap_or("")
+    }
+}
+
+async fn contact_edit_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Response {
+    match state.store.contact(&me.viewer, id).await {
+        Ok(k) => render(
+            &ContactFormPage {
+                tr: me.tr(),
+                me: &me,
+                id,
+                customer_id: k.customer_id,
+                version: k.version,
+                input: k.as_input(),
+                error: None,
+            },
+            me.locale(),
+        ),
+        Err(e) => AppError::from(e).into_page(me.locale()),
+    }
+}
+
+async fn contact_edit_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<ContactForm>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    let input = form.input();
+    let version = form
+        .version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let result = async {
+        let current = state.store.contact(&me.viewer, id).await?;
+        let f = input.parse()?;
+        state
+            .store
+            .update_contact(&me.viewer, id, version, &f, state.now())
+            .await?;
+        Ok::<_, AppError>(current.customer_id)
+    }
+    .await;
+    match result {
+        Ok(cid) => Redirect::to(&format!("/customers/{cid}#contacts")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            let customer_id = state
+                .store
+                .contact(&me.viewer, id)
+                .await
+                .map(|k| k.customer_id)
+                .unwrap_or(0);
+            let status = e.status();
+            crate::pages::render_status(
+                &ContactFormPage {
+                    tr: me.tr(),
+                    me: &me,
+                    id,
+                    customer_id,
+                    version,
+                    input,
+                    error: Some(e.localized(me.locale())),
+                },
+                me.locale(),
+                status,
+            )
+        }
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+async fn contact_delete_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<Empty>,
+) -> Response {
+    let me = page.user;
+    match state
+        .store
+        .delete_contact(&me.viewer, id, state.now())
+        .await
+    {
+        Ok(cid) => Redirect::to(&format!("/customers/{cid}#contacts")).into_response(),
+        Err(e) => AppError::from(e).into_page(me.locale()),
+    }
+}
+
+async fn activity_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<LogActivity>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    match log_activity(&state, &me, id, &form).await {
+        Ok(_) => Redirect::to(&format!("/customers/{id}#activities")).into_response(),
+        Err(e @ AppError::Invalid(_)) => detail(
+            &state,
+            &me,
+            id,
+            Some(e.localized(me.locale())),
+            ContactInput::default(),
+        )
+        .await
+        .unwrap_or_else(|e| e.into_page(me.locale())),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/customers", get(api_list).post(api_create))
+        .route("/api/v1/customers/duplicates", get(api_duplicates))
+        .route(
+            "/api/v1/customers/{id}",
+            get(api_get).patch(api_patch).delete(api_delete),
+        )
+        .route("/api/v1/customers/{id}/restore", post(api_restore))
+        .route(
+            "/api/v1/customers/{id}/contacts",
+            get(api_contacts).post(api_create_contact),
+        )
+        .route(
+            "/api/v1/customers/{id}/activities",
+            get(api_activities).post(api_log_activity),
+        )
+        .route(
+            "/api/v1/contacts/{id}",
+            get(api_get_contact)
+                .patch(api_patch_contact)
+                .delete(api_delete_contact),
+        )
+        .route("/customers", get(list_page).post(create_submit))
+        .route("/customers/new", get(new_page))
+        .route("/customers/deleted", get(recycle_bin_page))
+        .route("/customers/{id}", get(detail_page))
+        .route("/customers/{id}/edit", get(edit_page).post(edit_submit))
+        .route("/customers/{id}/delete", post(delete_submit))
+        .route("/customers/{id}/restore", post(restore_submit))
+        .route("/customers/{id}/contacts", post(contact_create_submit))
+        .route("/customers/{id}/activities", post(activity_submit))
+        .route(
+            "/contacts/{id}/edit",
+            get(contact_edit_page).post(contact_edit_submit),
+        )
+        .route("/contacts/{id}/delete", post(contact_delete_submit))
+}

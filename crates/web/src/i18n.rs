@@ -1,0 +1,141 @@
+//! Message catalogs for zh-CN (default) and en, in `i18n/*.toml`.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+pub use yingpan_domain::person::Locale;
+
+fn load(src: &str) -> HashMap<String, String> {
+    let table: toml::Table = src.parse().expect("message catalog is valid TOML");
+    let mut out = HashMap::new();
+    flatten("", &table, &mut out);
+    out
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            toml::Value::Table(t) => flatten(&key, t, out),
+            other => panic!("catalog entry {key} must be text, found {other:?}"),
+        }
+    }
+}
+
+static ZH_CN: LazyLock<HashMap<String, String>> =
+    LazyLock::new(|| load(include_str!("../i18n/zh-CN.toml")));
+static EN: LazyLock<HashMap<String, String>> =
+    LazyLock::new(|| load(include_str!("../i18n/en.toml")));
+
+/// Both catalogs, for tests and tooling.
+pub struct Catalogs;
+
+impl Catalogs {
+    pub fn keys(locale: Locale) -> Vec<&'static str> {
+        let map: &'static HashMap<String, String> = catalog(locale);
+        map.keys().map(String::as_str).collect()
+    }
+}
+
+fn catalog(locale: Locale) -> &'static HashMap<String, String> {
+    match locale {
+        Locale::ZhCn => &ZH_CN,
+        Locale::En => &EN,
+    }
+}
+
+/// The text for `key`; a missing key shows itself, so gaps are visible rather than blank.
+pub fn t(locale: Locale, key: &str) -> &str {
+    let map: &'static HashMap<String, String> = catalog(locale);
+    let fallback: &'static HashMap<String, String> = &ZH_CN;
+    map.get(key)
+        .or_else(|| fallback.get(key))
+        .map(String::as_str)
+        .unwrap_or(key)
+}
+
+/// Handed to every template as `tr`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub locale: Locale,
+    pub tz: chrono_tz::Tz,
+}
+
+impl Tr {
+    /// Times are shown in the person's zone; China Standard Time when none is set.
+    pub fn new(locale: Locale, time_zone: &str) -> Self {
+        Self {
+            locale,
+            tz: time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+        }
+    }
+    /// A stored UTC instant in the reader's zone, to the minute.
+    pub fn time(&self, stored: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(stored) {
+            Ok(t) => t
+                .with_timezone(&self.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            Err(_) => stored.to_string(),
+        }
+    }
+
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        t(self.locale, key)
+    }
+    /// The text for `prefix.value`, e.g. `tp("role", Role::Sales)`.
+    pub fn tp(&self, prefix: &str, value: impl std::fmt::Display) -> String {
+        let key = format!("{prefix}.{value}");
+        t(self.locale, &key).to_string()
+    }
+    pub fn lang(&self) -> &'static str {
+        self.locale.as_str()
+    }
+}
+
+/// The locale for a visitor who is not logged in: `?lang=`, then Accept-Language.
+pub fn negotiate(query_lang: Option<&str>, accept_language: Option<&str>) -> Locale {
+    if let Some(l) = query_lang.and_then(|l| Locale::parse(l).ok()) {
+        return l;
+    }
+    match accept_language {
+        Some(a) if a.trim_start().to_ascii_lowercase().starts_with("en") => Locale::En,
+        _ => Locale::ZhCn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogs_have_the_same_keys() {
+        let mut zh = Catalogs::keys(Locale::ZhCn);
+        let mut en = Catalogs::keys(Locale::En);
+        zh.sort();
+        en.sort();
+        let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
+        let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "zh only: {only_zh:?}, en only: {only_en:?}"
+        );
+        assert!(zh.len() > 50);
+    }
+
+    #[test]
+    fn lookup_and_negotiation() {
+        assert_eq!(t(Locale::ZhCn, "nav.customers"), "客户");
+        assert_eq!(t(Locale::En, "nav.customers"), "Customers");
+        assert_eq!(t(Locale::En, "no.such.key"), "no.such.key");
+        assert_eq!(negotiate(None, Some("en-US,en;q=0.9")), Locale::En);
+        assert_eq!(negotiate(Some("zh-CN"), Some("en")), Locale::ZhCn);
+        assert_eq!(negotiate(None, None), Locale::ZhCn);
+    }
+}

@@ -1,0 +1,142 @@
+//! Yingpan's web layer: server-rendered pages and the JSON API under `/api/v1`.
+//!
+//! Requests flow one way: authentication and permission checks here, parsing into domain types
+//! at the handler edge, then the store.
+
+mod audit;
+mod auth;
+mod custom;
+mod customer;
+mod daily_report;
+mod development;
+mod error;
+mod escalation;
+mod extract;
+mod i18n;
+mod merge;
+mod openapi;
+mod opportunity;
+mod order;
+mod org;
+mod pages;
+mod pool;
+mod pools;
+mod product;
+mod qualification;
+mod visit_plan;
+
+pub use auth::hash_password;
+pub use error::AppError;
+pub use i18n::Catalogs;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use yingpan_store::Store;
+
+/// The one source of "now" for every time-dependent rule.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    /// `YINGPAN_FAKE_NOW`: a frozen instant, for scenario tests and demos.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => *t,
+        }
+    }
+
+    /// Reads `YINGPAN_FAKE_NOW` (RFC 3339) if set.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("YINGPAN_FAKE_NOW") {
+            Ok(v) if !v.trim().is_empty() => DateTime::parse_from_rfc3339(v.trim())
+                .map(|t| Clock::Fixed(t.with_timezone(&Utc)))
+                .map_err(|e| format!("YINGPAN_FAKE_NOW={v:?} is not an RFC 3339 instant: {e}")),
+            _ => Ok(Clock::System),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Marks session cookies `Secure`; on for any deployment behind HTTPS.
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    let limit = state.config.body_limit;
+    Router::new()
+        .merge(auth::router())
+        .merge(customer::router())
+        .merge(org::router())
+        .merge(audit::router())
+        .merge(pool::router())
+        .merge(qualification::router())
+        .merge(merge::router())
+        .merge(custom::router())
+        .merge(pools::router())
+        .merge(development::router())
+        .merge(opportunity::router())
+        .merge(visit_plan::router())
+        .merge(escalation::router())
+        .merge(daily_report::router())
+        .merge(product::router())
+        .merge(order::router())
+        .merge(openapi::router())
+        .merge(pages::router())
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Serves until ctrl-c / SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

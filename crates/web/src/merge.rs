@@ -1,0 +1,177 @@
+//! Supervisors find suspected duplicates already in the data and merge them; merges can be
+//! undone.
+
+use crate::auth::{CurrentUser, PageForm};
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::i18n::Tr;
+use crate::pages::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yingpan_domain::person::Role;
+use yingpan_domain::ValidationError;
+use yingpan_store::{Merge, SuspectedGroup};
+
+const MANAGERS: &[Role] = &[Role::Admin, Role::Director, Role::Supervisor];
+
+async fn api_suspected(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Value>, AppError> {
+    me.require(MANAGERS)?;
+    let groups = state.store.suspected_duplicates(&me.viewer, 100).await?;
+    Ok(Json(json!({"total": groups.len(), "items": groups})))
+}
+
+#[derive(Deserialize)]
+struct MergeRequest {
+    merged_id: Option<i64>,
+}
+
+async fn merge(
+    state: &AppState,
+    me: &CurrentUser,
+    survivor: i64,
+    merged: Option<i64>,
+) -> Result<i64, AppError> {
+    me.require(MANAGERS)?;
+    let merged = merged.ok_or_else(|| {
+        ValidationError::new(
+            "merged_id",
+            "required",
+            "choose the customer to merge into this one",
+        )
+    })?;
+    Ok(state
+        .store
+        .merge_customers(&me.viewer, survivor, merged, state.now())
+        .await?)
+}
+
+async fn api_merge(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<MergeRequest>,
+) -> Result<Json<Value>, AppError> {
+    let merge_id = merge(&state, &me, id, req.merged_id).await?;
+    Ok(Json(
+        json!({"merge_id": merge_id, "survivor_id": id, "merged_id": req.merged_id}),
+    ))
+}
+
+async fn api_merges(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Value>, AppError> {
+    me.require(MANAGERS)?;
+    let items = state.store.merges(&me.viewer, 200).await?;
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+async fn api_undo(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    me.require(MANAGERS)?;
+    state.store.undo_merge(&me.viewer, id, state.now()).await?;
+    Ok(Json(json!({"merge_id": id, "undone": true})))
+}
+
+#[derive(Template)]
+#[template(path = "duplicates.html")]
+struct DuplicatesPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    groups: Vec<SuspectedGroup>,
+    merges: Vec<Merge>,
+}
+
+impl DuplicatesPage<'_> {
+    fn rule_key(&self, g: &SuspectedGroup) -> String {
+        format!(
+            "dup.rule_{}",
+            serde_json::to_value(g.rule)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        )
+    }
+}
+
+async fn page(State(state): State<AppState>, me: CurrentUser) -> Response {
+    let result = async {
+        me.require(MANAGERS)?;
+        let groups = state.store.suspected_duplicates(&me.viewer, 100).await?;
+        let merges = state.store.merges(&me.viewer, 50).await?;
+        Ok::<_, AppError>(DuplicatesPage {
+            tr: me.tr(),
+            me: &me,
+            groups,
+            merges,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p, me.locale()),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    survivor_id: Option<String>,
+    merged_id: Option<String>,
+}
+
+async fn merge_submit(State(state): State<AppState>, form: PageForm<MergeForm>) -> Response {
+    let PageForm { user: me, form } = form;
+    let survivor = form
+        .survivor_id
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let merged = form.merged_id.as_deref().and_then(|v| v.parse().ok());
+    match merge(&state, &me, survivor, merged).await {
+        Ok(_) => Redirect::to("/customers/duplicates").into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn undo_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: PageForm<Empty>,
+) -> Response {
+    let me = form.user;
+    let result = async {
+        me.require(MANAGERS)?;
+        Ok::<_, AppError>(state.store.undo_merge(&me.viewer, id, state.now()).await?)
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/customers/duplicates").into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/customers/suspected-duplicates", get(api_suspected))
+        .route("/api/v1/customers/{id}/merge", post(api_merge))
+        .route("/api/v1/merges", get(api_merges))
+        .route("/api/v1/merges/{id}/undo", post(api_undo))
+        .route("/customers/duplicates", get(page))
+        .route("/customers/merge", post(merge_submit))
+        .route("/merges/{id}/undo", post(undo_submit))
+}

@@ -1,0 +1,232 @@
+//! Orders with lines from the price list, and deposits / payments / refunds on them.
+
+use crate::auth::{CurrentUser, PageForm};
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::i18n::Tr;
+use crate::pages::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::str::FromStr;
+use yingpan_domain::order::{parse_amount, parse_line, OrderLine, PaymentKind};
+use yingpan_domain::ValidationError;
+use yingpan_store::Order;
+
+#[derive(Deserialize)]
+struct LineInput {
+    product_id: Option<i64>,
+    quantity: Option<String>,
+    unit_price: Option<String>,
+}
+
+/// Prices each line from the price list (active products only) and keeps name and unit.
+async fn price_lines(
+    state: &AppState,
+    me: &CurrentUser,
+    raw: &[LineInput],
+) -> Result<Vec<(OrderLine, String, String, String)>, AppError> {
+    if raw.len() > 100 {
+        return Err(ValidationError::new("lines", "too_many", "at most 100 lines").into());
+    }
+    let products = state.store.products(me.viewer.org_id, false).await?;
+    raw.iter()
+        .map(|l| {
+            let p = l
+                .product_id
+                .and_then(|id| products.iter().find(|p| p.id == id))
+                .ok_or_else(|| {
+                    ValidationError::new(
+                        "product_id",
+                        "unknown_product",
+                        "choose a product from the price list",
+                    )
+                })?;
+            let list_price = rust_decimal::Decimal::from_str(&p.price)
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+            let line = parse_line(
+                l.product_id,
+                l.quantity.as_deref(),
+                l.unit_price.as_deref(),
+                list_price,
+            )?;
+            Ok((line, p.name.clone(), p.unit.clone(), p.currency.clone()))
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct NewOrder {
+    customer_id: Option<i64>,
+    #[serde(default)]
+    lines: Vec<LineInput>,
+}
+
+async fn api_create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    JsonBody(req): JsonBody<NewOrder>,
+) -> Result<(StatusCode, Json<Order>), AppError> {
+    let customer = req
+        .customer_id
+        .ok_or_else(|| ValidationError::new("customer_id", "required", "name the customer"))?;
+    let lines = price_lines(&state, &me, &req.lines).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .create_order(&me.viewer, customer, &lines, state.now())
+                .await?,
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    customer_id: Option<i64>,
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    let items = state.store.orders(&me.viewer, q.customer_id, 200).await?;
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+async fn api_get(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Order>, AppError> {
+    Ok(Json(state.store.order(&me.viewer, id).await?))
+}
+
+#[derive(Deserialize)]
+struct PaymentInput {
+    kind: Option<String>,
+    amount: Option<String>,
+    note: Option<String>,
+}
+
+async fn pay(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    p: &PaymentInput,
+) -> Result<Order, AppError> {
+    let kind = PaymentKind::parse(p.kind.as_deref().unwrap_or(""))?;
+    let amount = parse_amount(p.amount.as_deref().unwrap_or(""))?;
+    Ok(state
+        .store
+        .record_payment(&me.viewer, id, kind, amount, p.note.as_deref(), state.now())
+        .await?)
+}
+
+async fn api_pay(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<PaymentInput>,
+) -> Result<Json<Order>, AppError> {
+    Ok(Json(pay(&state, &me, id, &p).await?))
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    o: Order,
+}
+
+impl OrderPage<'_> {
+    fn kind(&self, p: &yingpan_store::Payment) -> &'static str {
+        p.kind.as_str()
+    }
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Response {
+    match state.store.order(&me.viewer, id).await {
+        Ok(o) => render(
+            &OrderPage {
+                tr: me.tr(),
+                me: &me,
+                o,
+            },
+            me.locale(),
+        ),
+        Err(e) => AppError::from(e).into_page(me.locale()),
+    }
+}
+
+/// The order form on the customer page: rows `p<n>` (product) and `q<n>` (quantity).
+async fn create_submit(
+    State(state): State<AppState>,
+    page: PageForm<HashMap<String, String>>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    let result = async {
+        let customer: i64 = form
+            .get("customer_id")
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| ValidationError::new("customer_id", "required", "name the customer"))?;
+        let raw: Vec<LineInput> = (0..10)
+            .filter_map(|n| {
+                let product = form.get(&format!("p{n}")).filter(|v| !v.is_empty())?;
+                Some(LineInput {
+                    product_id: product.parse().ok(),
+                    quantity: form.get(&format!("q{n}")).cloned(),
+                    unit_price: None,
+                })
+            })
+            .collect();
+        let lines = price_lines(&state, &me, &raw).await?;
+        Ok::<_, AppError>(
+            state
+                .store
+                .create_order(&me.viewer, customer, &lines, state.now())
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(o) => Redirect::to(&format!("/orders/{}", o.id)).into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+async fn pay_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<PaymentInput>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    match pay(&state, &me, id, &form).await {
+        Ok(_) => Redirect::to(&format!("/orders/{id}")).into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/orders", get(api_list).post(api_create))
+        .route("/api/v1/orders/{id}", get(api_get))
+        .route("/api/v1/orders/{id}/payments", post(api_pay))
+        .route("/orders", post(create_submit))
+        .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/payments", post(pay_submit))
+}

@@ -1,0 +1,115 @@
+//! Shared page plumbing (rendering, static files) and the dashboard.
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::i18n::{Locale, Tr};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::Duration;
+use yingpan_store::{Customer, CustomerListQuery, CustomerSort};
+
+pub fn render<T: Template>(page: &T, locale: Locale) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => AppError::Internal(Box::new(e)).into_page(locale),
+    }
+}
+
+/// Renders a page answered with another status (a form returned with its errors: 409, 422…).
+pub fn render_status<T: Template>(
+    page: &T,
+    locale: Locale,
+    status: axum::http::StatusCode,
+) -> Response {
+    let mut resp = render(page, locale);
+    if resp.status().is_success() {
+        *resp.status_mut() = status;
+    }
+    resp
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    customer_total: i64,
+    pool_total: i64,
+    protection_days: i64,
+    expiring: Vec<Customer>,
+    dealers: yingpan_store::DealerStats,
+}
+
+async fn dashboard(State(state): State<AppState>, me: CurrentUser) -> Response {
+    let locale = me.locale();
+    let result: Result<Response, AppError> = async {
+        let org = state.store.organization(me.viewer.org_id).await?;
+        let (_, customer_total) = state
+            .store
+            .list_customers(
+                &me.viewer,
+                &CustomerListQuery {
+                    per_page: 1,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let (_, pool_total) = state.store.pool(&me.viewer, None, 1, 1).await?;
+        // Customers whose protection ends within the warning period unless someone logs a contact.
+        let warn_before = state.now()
+            - Duration::days((org.settings.protection_days - org.settings.warning_days).max(0));
+        let (expiring, _) = state
+            .store
+            .list_customers(
+                &me.viewer,
+                &CustomerListQuery {
+                    last_contact_before: Some(warn_before),
+                    sort: CustomerSort::LastContactAsc,
+                    per_page: 10,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(render(
+            &Dashboard {
+                tr: me.tr(),
+                me: &me,
+                customer_total,
+                pool_total,
+                protection_days: org.settings.protection_days,
+                expiring,
+                dealers: state.store.dealer_stats(&me.viewer).await?,
+            },
+            locale,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_page(locale))
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/static/app.css", get(stylesheet))
+        .route("/healthz", get(health))
+}

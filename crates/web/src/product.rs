@@ -1,0 +1,193 @@
+//! Products and the price list: everyone reads it; admins, directors and the clerk keep it.
+
+use crate::auth::{CurrentUser, PageForm};
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::i18n::Tr;
+use crate::pages::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yingpan_domain::person::Role;
+use yingpan_domain::product::ProductInput;
+use yingpan_domain::ValidationError;
+use yingpan_store::Product;
+
+const KEEPERS: &[Role] = &[Role::Admin, Role::Director, Role::Clerk];
+
+#[derive(Deserialize)]
+struct ListQuery {
+    all: Option<bool>,
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    let items = state
+        .store
+        .products(me.viewer.org_id, q.all.unwrap_or(false))
+        .await?;
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+async fn api_create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    JsonBody(req): JsonBody<ProductInput>,
+) -> Result<(StatusCode, Json<Product>), AppError> {
+    me.require(KEEPERS)?;
+    let f = req.parse()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .create_product(&me.viewer, &f, state.now())
+                .await?,
+        ),
+    ))
+}
+
+async fn api_get(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Product>, AppError> {
+    Ok(Json(state.store.product(me.viewer.org_id, id).await?))
+}
+
+#[derive(Deserialize)]
+struct PatchProduct {
+    code: Option<String>,
+    name: Option<String>,
+    unit: Option<String>,
+    price: Option<String>,
+    currency: Option<String>,
+    unique_item: Option<bool>,
+    active: Option<bool>,
+    version: Option<i64>,
+}
+
+async fn api_patch(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<PatchProduct>,
+) -> Result<Json<Product>, AppError> {
+    me.require(KEEPERS)?;
+    let cur = state.store.product(me.viewer.org_id, id).await?;
+    let version = req
+        .version
+        .ok_or_else(|| ValidationError::new("version", "required", "send the version you read"))?;
+    let f = ProductInput {
+        code: req.code.or(Some(cur.code)),
+        name: req.name.or(Some(cur.name)),
+        unit: req.unit.or(Some(cur.unit)),
+        price: req.price.or(Some(cur.price)),
+        currency: req.currency.or(Some(cur.currency)),
+        unique_item: req.unique_item.or(Some(cur.unique_item)),
+        active: req.active.or(Some(cur.active)),
+    }
+    .parse()?;
+    Ok(Json(
+        state
+            .store
+            .update_product(&me.viewer, id, version, &f, state.now())
+            .await?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "products.html")]
+struct ProductsPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    products: Vec<Product>,
+    may_edit: bool,
+}
+
+async fn products_page(State(state): State<AppState>, me: CurrentUser) -> Response {
+    let may_edit = KEEPERS.contains(&me.role());
+    match state.store.products(me.viewer.org_id, may_edit).await {
+        Ok(products) => render(
+            &ProductsPage {
+                tr: me.tr(),
+                me: &me,
+                products,
+                may_edit,
+            },
+            me.locale(),
+        ),
+        Err(e) => AppError::from(e).into_page(me.locale()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ProductForm {
+    id: Option<String>,
+    version: Option<String>,
+    code: Option<String>,
+    name: Option<String>,
+    unit: Option<String>,
+    price: Option<String>,
+    unique_item: Option<String>,
+    active: Option<String>,
+}
+
+/// Create (no `id`) or update a product from the price-list page.
+async fn save_submit(State(state): State<AppState>, page: PageForm<ProductForm>) -> Response {
+    let PageForm { user: me, form } = page;
+    let result = async {
+        me.require(KEEPERS)?;
+        let f = ProductInput {
+            code: form.code,
+            name: form.name,
+            unit: form.unit,
+            price: form.price,
+            currency: None,
+            unique_item: Some(form.unique_item.is_some()),
+            active: Some(form.active.is_some() || form.id.is_none()),
+        }
+        .parse()?;
+        match form.id.as_deref().and_then(|i| i.parse::<i64>().ok()) {
+            Some(id) => {
+                let version = form
+                    .version
+                    .as_deref()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                state
+                    .store
+                    .update_product(&me.viewer, id, version, &f, state.now())
+                    .await?;
+            }
+            None => {
+                state
+                    .store
+                    .create_product(&me.viewer, &f, state.now())
+                    .await?;
+            }
+        }
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/products").into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/products", get(api_list).post(api_create))
+        .route("/api/v1/products/{id}", get(api_get).patch(api_patch))
+        .route("/products", get(products_page).post(save_submit))
+}

@@ -1,0 +1,983 @@
+//! The HTTP API over real HTTP, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{Backend, Team, TestApp, PASSWORD};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use yingpan_store::CustomerListQuery;
+
+async fn login_and_me(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (s, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "admin", "password": "nope"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "bad_credentials");
+
+    let (s, body) = app.call(Method::GET, "/api/v1/me", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let (s, _) = app
+        .call(Method::GET, "/api/v1/me", Some("not-a-token"), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    let (s, me) = app.get("/api/v1/me", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["id"], app.admin_id);
+    assert!(me.get("superior_id").is_some());
+    assert!(me.get("password_hash").is_none());
+
+    // Logging out revokes the token.
+    let token = app.login("admin", common::ADMIN_PASSWORD).await;
+    let (s, _) = app
+        .call(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.get("/api/v1/me", &token).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    let (s, doc) = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.0.3");
+}
+
+async fn login_throttling(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.person("rep", "sales", Some(app.admin_id)).await;
+    for _ in 0..5 {
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "rep", "password": "wrong-one"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "rep", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    // Other accounts are unaffected.
+    app.login("admin", common::ADMIN_PASSWORD).await;
+}
+
+async fn customer_lifecycle(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let team = Team::build(&app).await;
+    let rep = &team.rep_a1.1;
+
+    let c = app
+        .customer(rep, "北京营盘科技有限公司", "+86 138-0013-8000")
+        .await;
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(c["owner_id"], team.rep_a1.0);
+    assert_eq!(c["kind"], "company");
+    assert_eq!(c["version"], 1);
+    let stored = app.store.customer(&app.all(), id).await.unwrap();
+    assert_eq!(stored.name, "北京营盘科技有限公司");
+    assert_eq!(stored.owner_id, Some(team.rep_a1.0));
+
+    // Found by name, pinyin, initials and phone digits.
+    for q in ["营盘", "yingpan", "bjypkj", "13800138000", "138-0013"] {
+        let (s, list) = app
+            .get(&format!("/api/v1/customers?q={}", urlencode(q)), rep)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(list["total"], 1, "search {q}: {list}");
+        assert_eq!(list["items"][0]["id"], id);
+    }
+    let (_, list) = app.get("/api/v1/customers?q=shanghai", rep).await;
+    assert_eq!(list["total"], 0);
+
+    // PATCH with the version read; a stale version is refused and changes nothing.
+    let (s, updated) = app
+        .patch(
+            &format!("/api/v1/customers/{id}"),
+            rep,
+            json!({"version": 1, "region": "华北", "phone": "13900139000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{updated}");
+    assert_eq!(updated["version"], 2);
+    assert_eq!(updated["region"], "华北");
+    assert_eq!(updated["name"], "北京营盘科技有限公司");
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/customers/{id}"),
+            rep,
+            json!({"version": 1, "region": "华南"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "version_conflict");
+    assert_eq!(
+        app.store
+            .customer(&app.all(), id)
+            .await
+            .unwrap()
+            .region
+            .as_deref(),
+        Some("华北")
+    );
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/customers/{id}"),
+            rep,
+            json!({"region": "华南"}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("version"))
+    );
+
+    // The audit log shows field-level before/after.
+    let (s, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=customer&entity_id={id}"),
+            &team.director.1,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let update = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "update")
+        .expect("update entry");
+    let changes = update["changes"].as_array().unwrap();
+    assert!(
+        changes.contains(&json!({"field": "region", "before": null, "after": "华北"})),
+        "{changes:?}"
+    );
+    assert!(changes.contains(
+        &json!({"field": "phone", "before": "+86 138-0013-8000", "after": "13900139000"})
+    ));
+    assert_eq!(update["actor_id"], team.rep_a1.0);
+    let (s, _) = app.get("/api/v1/audit", rep).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Salespeople cannot delete (the customer belongs to the company); their supervisor can.
+    let (s, body) = app.delete(&format!("/api/v1/customers/{id}"), rep).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, _) = app
+        .delete(&format!("/api/v1/customers/{id}"), &team.sup_a.1)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app.get(&format!("/api/v1/customers/{id}"), rep).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let deleted = app
+        .store
+        .list_customers(
+            &app.all(),
+            &CustomerListQuery {
+                deleted: true,
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted.1, 1, "soft delete keeps the row");
+
+    // The recycle bin and restore are for admins and directors.
+    let (s, _) = app
+        .get("/api/v1/customers?deleted=true", &team.sup_a.1)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, bin) = app
+        .get("/api/v1/customers?deleted=true", &team.director.1)
+        .await;
+    assert_eq!(bin["total"], 1);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{id}/restore"),
+            &team.sup_a.1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, restored) = app
+        .post(
+            &format!("/api/v1/customers/{id}/restore"),
+            &team.director.1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(restored["deleted_at"], serde_json::Value::Null);
+    let (s, _) = app.get(&format!("/api/v1/customers/{id}"), rep).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=customer&entity_id={id}"),
+            &app.admin_token,
+        )
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["restore", "delete", "update", "create"]);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn customer_validation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, rep) = app.person("rep", "sales", Some(app.admin_id)).await;
+    let cases = [
+        (json!({"name": ""}), "name", "required"),
+        (json!({"name": "   "}), "name", "required"),
+        (json!({"name": "营".repeat(201)}), "name", "too_long"),
+        (
+            json!({"name": "甲", "phone": "call me"}),
+            "phone",
+            "invalid_phone",
+        ),
+        (
+            json!({"name": "甲", "phone": "12"}),
+            "phone",
+            "invalid_phone",
+        ),
+        (
+            json!({"name": "甲", "email": "wang@"}),
+            "email",
+            "invalid_email",
+        ),
+        (
+            json!({"name": "甲", "kind": "alien"}),
+            "kind",
+            "invalid_choice",
+        ),
+        (
+            json!({"name": "甲", "notes": "x".repeat(5001)}),
+            "notes",
+            "too_long",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let (s, err) = app.post("/api/v1/customers", &rep, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(err["error"]["field"], field, "{body}");
+        assert_eq!(err["error"]["code"], code, "{body}");
+        assert!(err["error"]["message"].as_str().unwrap().contains(field));
+    }
+    let (s, list) = app.get("/api/v1/customers", &rep).await;
+    assert_eq!(
+        (s, list["total"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "bad input changed nothing"
+    );
+
+    // Bodies that are not JSON, not UTF-8, too large or mistyped.
+    let raw = |body: Vec<u8>, ctype: &'static str| {
+        app.client
+            .post(app.url("/api/v1/customers"))
+            .bearer_auth(&rep)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+    };
+    let r = raw(b"{\"name\": \"\xff\xfe\"}".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "invalid_json"
+    );
+    let r = raw(b"{\"name\": 5}".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = raw(b"name=x".to_vec(), "text/plain").await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "unsupported_media_type"
+    );
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    // A fresh client: the server closes the connection after refusing an unread body.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/customers"))
+        .bearer_auth(&rep)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "payload_too_large"
+    );
+    let (s, err) = app.get("/api/v1/customers?per_page=1000", &rep).await;
+    assert_eq!(
+        (s, err["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("per_page"))
+    );
+    let (s, err) = app.get("/api/v1/customers?sort=password", &rep).await;
+    assert_eq!(
+        (s, err["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("sort"))
+    );
+    let (_, list) = app.get("/api/v1/customers", &rep).await;
+    assert_eq!(list["total"], 0);
+}
+
+async fn visibility_follows_hierarchy(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let a1 = app.customer(&t.rep_a1.1, "甲一客户", "13800000001").await["id"]
+        .as_i64()
+        .unwrap();
+    let a2 = app.customer(&t.rep_a2.1, "甲二客户", "13800000002").await["id"]
+        .as_i64()
+        .unwrap();
+    let b1 = app.customer(&t.rep_b1.1, "乙一客户", "13800000003").await["id"]
+        .as_i64()
+        .unwrap();
+
+    // A salesperson cannot read, edit, delete, annotate or list another salesperson's customer.
+    let other = format!("/api/v1/customers/{a2}");
+    assert_eq!(app.get(&other, &t.rep_a1.1).await.0, StatusCode::NOT_FOUND);
+    let (s, body) = app
+        .patch(&other, &t.rep_a1.1, json!({"version": 1, "name": "抢走"}))
+        .await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    assert_eq!(
+        app.delete(&other, &t.rep_a1.1).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("{other}/contacts"), &t.rep_a1.1).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(
+            &format!("{other}/contacts"),
+            &t.rep_a1.1,
+            json!({"name": "x"})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(
+            &format!("{other}/activities"),
+            &t.rep_a1.1,
+            json!({"kind": "call", "summary": "x"})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/customers/{a2}"), &t.rep_a1.1).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let stored = app.store.customer(&app.all(), a2).await.unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.version),
+        ("甲二客户", 1),
+        "nothing changed"
+    );
+
+    let ids = |v: &serde_json::Value| {
+        let mut ids: Vec<i64> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(&app.get("/api/v1/customers", &t.rep_a1.1).await.1),
+        vec![a1]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/customers", &t.sup_a.1).await.1),
+        vec![a1, a2]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/customers", &t.sup_b.1).await.1),
+        vec![b1]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/customers", &t.director.1).await.1),
+        vec![a1, a2, b1]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/customers", &app.admin_token).await.1),
+        vec![a1, a2, b1]
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{b1}"), &t.sup_a.1)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ids(&app
+            .get(
+                &format!("/api/v1/customers?owner_id={}", t.rep_a2.0),
+                &t.sup_a.1
+            )
+            .await
+            .1),
+        vec![a2]
+    );
+
+    // Clerks see what the company policy grants.
+    assert_eq!(
+        ids(&app.get("/api/v1/customers", &t.clerk.1).await.1),
+        vec![a1, a2, b1]
+    );
+    let (_, org) = app.get("/api/v1/organization", &app.admin_token).await;
+    let (s, org) = app
+        .patch(
+            "/api/v1/organization",
+            &app.admin_token,
+            json!({"clerk_visibility": "own", "version": org["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{org}");
+    assert!(ids(&app.get("/api/v1/customers", &t.clerk.1).await.1).is_empty());
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{a1}"), &t.clerk.1)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, _) = app
+        .patch(
+            "/api/v1/organization",
+            &t.director.1,
+            json!({"clerk_visibility": "all", "version": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // A supervisor may register a customer for someone in their team, not for another team.
+    let (s, c) = app
+        .post(
+            "/api/v1/customers",
+            &t.sup_a.1,
+            json!({"name": "分派客户", "owner_id": t.rep_a2.0}),
+        )
+        .await;
+    assert_eq!(
+        (s, c["owner_id"].as_i64()),
+        (StatusCode::CREATED, Some(t.rep_a2.0))
+    );
+    let (s, e) = app
+        .post(
+            "/api/v1/customers",
+            &t.sup_a.1,
+            json!({"name": "越权客户", "owner_id": t.rep_b1.0}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("owner_id"))
+    );
+}
+
+async fn contacts_crud(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, rep) = app.person("rep", "sales", Some(app.admin_id)).await;
+    let id = app
+        .customer(&rep, "上海恒达贸易有限公司", "021-55550000")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let (s, k) = app
+        .post(&format!("/api/v1/customers/{id}/contacts"), &rep, json!({"name": "张伟", "title": "采购经理", "phone": "13912345678", "is_decision_maker": true}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{k}");
+    let kid = k["id"].as_i64().unwrap();
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/customers/{id}/contacts"),
+            &rep,
+            json!({"name": "李四", "email": "bad"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
+    );
+    let (s, k2) = app
+        .patch(
+            &format!("/api/v1/contacts/{kid}"),
+            &rep,
+            json!({"version": 1, "title": "总经理"}),
+        )
+        .await;
+    assert_eq!(
+        (s, k2["title"].as_str(), k2["name"].as_str()),
+        (StatusCode::OK, Some("总经理"), Some("张伟"))
+    );
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/contacts/{kid}"),
+            &rep,
+            json!({"version": 1, "title": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (_, list) = app
+        .get(&format!("/api/v1/customers/{id}/contacts"), &rep)
+        .await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(
+        app.delete(&format!("/api/v1/contacts/{kid}"), &rep).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, list) = app
+        .get(&format!("/api/v1/customers/{id}/contacts"), &rep)
+        .await;
+    assert_eq!(list["total"], 0);
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=contact&entity_id={kid}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(audit["total"], 3);
+}
+
+async fn people_and_reporting_line(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let create = |body: serde_json::Value| app.post("/api/v1/users", &app.admin_token, body);
+
+    let (s, e) = create(json!({"username": "x1", "password": PASSWORD, "display_name": "X", "role": "boss", "superior_id": t.director.0})).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unknown_role"),
+            Some("role")
+        )
+    );
+    let (s, e) = create(
+        json!({"username": "x2", "password": PASSWORD, "display_name": "X", "role": "sales"}),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("superior_id"))
+    );
+    let (s, e) = create(json!({"username": "x3", "password": "short", "display_name": "X", "role": "sales", "superior_id": t.sup_a.0})).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("password"))
+    );
+    let (s, e) = create(json!({"username": "rep_a1", "password": PASSWORD, "display_name": "X", "role": "sales", "superior_id": t.sup_a.0})).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("username"))
+    );
+    let (s, e) = create(json!({"username": "x4", "password": PASSWORD, "display_name": "", "role": "sales", "superior_id": t.sup_a.0})).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("display_name"))
+    );
+    let (s, e) = create(json!({"username": "x5", "password": PASSWORD, "display_name": "X", "role": "sales", "superior_id": 999999})).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_superior"))
+    );
+    // Only admins manage people.
+    let (s, _) = app
+        .post("/api/v1/users", &t.director.1, json!({"username": "x6", "password": PASSWORD, "display_name": "X", "role": "sales", "superior_id": t.sup_a.0}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, users) = app.get("/api/v1/users", &app.admin_token).await;
+    assert_eq!(users["total"], 8, "no bad request created anyone");
+
+    // A superior cycle is refused.
+    let (s, e) = app
+        .patch(
+            &format!("/api/v1/users/{}", t.sup_a.0),
+            &app.admin_token,
+            json!({"superior_id": t.rep_a1.0}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("superior_cycle"))
+    );
+    let (s, e) = app
+        .patch(
+            &format!("/api/v1/users/{}", t.sup_a.0),
+            &app.admin_token,
+            json!({"superior_id": t.sup_a.0}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("superior_cycle"))
+    );
+    assert_eq!(
+        app.store
+            .user(app.org_id, t.sup_a.0)
+            .await
+            .unwrap()
+            .superior_id,
+        Some(t.director.0)
+    );
+    // Moving a salesperson to another team works and changes what the supervisors see.
+    let c = app.customer(&t.rep_a1.1, "转组客户", "13800000009").await["id"]
+        .as_i64()
+        .unwrap();
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/users/{}", t.rep_a1.0),
+            &app.admin_token,
+            json!({"superior_id": t.sup_b.0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{c}"), &t.sup_b.1)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{c}"), &t.sup_a.1)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The last admin cannot be removed.
+    let (s, e) = app
+        .patch(
+            &format!("/api/v1/users/{}", app.admin_id),
+            &app.admin_token,
+            json!({"role": "director"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("last_admin"))
+    );
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/users/{}/deactivate", app.admin_id),
+            &app.admin_token,
+            json!({"handover_to": null}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("last_admin"))
+    );
+    let (admin2, _) = app.person("admin2", "admin", None).await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/users/{}", app.admin_id),
+            &app.admin_token,
+            json!({"role": "director"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/users/{admin2}/deactivate"),
+            &app.admin_token,
+            json!({"handover_to": null}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a director is no longer an admin: {e}"
+    );
+
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=user&entity_id={}", t.rep_a1.0),
+            &t.director.1,
+        )
+        .await;
+    let change = &audit["items"][0]["changes"][0];
+    assert_eq!(change["field"], "superior_id");
+    assert_eq!(change["before"], t.sup_a.0.to_string());
+    assert_eq!(change["after"], t.sup_b.0.to_string());
+}
+
+async fn deactivation_hands_customers_over(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let c1 = app.customer(&t.rep_a1.1, "交接客户一", "13800000011").await["id"]
+        .as_i64()
+        .unwrap();
+    let c2 = app.customer(&t.rep_a1.1, "交接客户二", "13800000012").await["id"]
+        .as_i64()
+        .unwrap();
+    let c3 = app
+        .customer(&t.rep_a2.1, "退回公海客户", "13800000013")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/users/{}/deactivate", t.rep_a1.0),
+            &app.admin_token,
+            json!({"handover_to": t.rep_a1.0}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("handover_to"))
+    );
+    let (s, body) = app
+        .post(
+            &format!("/api/v1/users/{}/deactivate", t.rep_a1.0),
+            &app.admin_token,
+            json!({"handover_to": t.rep_b1.0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["customers_moved"], 2);
+    for c in [c1, c2] {
+        assert_eq!(
+            app.store.customer(&app.all(), c).await.unwrap().owner_id,
+            Some(t.rep_b1.0)
+        );
+    }
+    // The deactivated person's token is dead and they cannot log in; their account still exists.
+    assert_eq!(
+        app.get("/api/v1/me", &t.rep_a1.1).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "rep_a1", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let u = app.store.user(app.org_id, t.rep_a1.0).await.unwrap();
+    assert!(!u.active);
+
+    let (s, body) = app
+        .post(
+            &format!("/api/v1/users/{}/deactivate", t.rep_a2.0),
+            &app.admin_token,
+            json!({"handover_to": null}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["customers_moved"].as_i64()),
+        (StatusCode::OK, Some(1))
+    );
+    assert_eq!(
+        app.store.customer(&app.all(), c3).await.unwrap().owner_id,
+        None
+    );
+    let (_, pool) = app.get("/api/v1/pool", &t.rep_b1.1).await;
+    assert_eq!(pool["total"], 1);
+    assert!(
+        pool["items"][0].get("phone").is_none(),
+        "the pool shows no contact details"
+    );
+
+    // A supervisor's deactivation moves their reports up to their own superior.
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/users/{}/deactivate", t.sup_b.0),
+            &app.admin_token,
+            json!({"handover_to": t.director.0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        app.store
+            .user(app.org_id, t.rep_b1.0)
+            .await
+            .unwrap()
+            .superior_id,
+        Some(t.director.0)
+    );
+}
+
+async fn activities_pool_and_claims(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let id = app
+        .customer(&t.rep_a1.1, "公海测试客户", "13800000021")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let (s, a) = app
+        .post(
+            &format!("/api/v1/customers/{id}/activities"),
+            &t.rep_a1.1,
+            json!({"kind": "visit", "summary": "上门拜访", "occurred_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert!(
+        a["occurred_at"].as_str().unwrap() > "2026",
+        "server time is used, not the client's"
+    );
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/customers/{id}/activities"),
+            &t.rep_a1.1,
+            json!({"kind": "fax", "summary": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/customers/{id}/activities"),
+            &t.rep_a1.1,
+            json!({"kind": "visit", "summary": "现场演示", "outcome": "同意试用", "next_step": "下周送样", "location": "杭州市西湖区文三路 90 号"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (
+            v["outcome"].as_str(),
+            v["next_step"].as_str(),
+            v["location"].as_str()
+        ),
+        (
+            Some("同意试用"),
+            Some("下周送样"),
+            Some("杭州市西湖区文三路 90 号")
+        )
+    );
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/customers/{id}/activities"),
+            &t.rep_a1.1,
+            json!({"kind": "visit", "summary": "x", "location": "地".repeat(301)}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("location"))
+    );
+    let (_, list) = app
+        .get(&format!("/api/v1/customers/{id}/activities"), &t.rep_a1.1)
+        .await;
+    assert_eq!(list["total"], 2);
+
+    // Eight silent days later the recycle returns it to the pool, once.
+    let later = chrono::Utc::now() + chrono::Duration::days(8);
+    assert_eq!(app.store.recycle(later).await.unwrap(), 1);
+    assert_eq!(app.store.recycle(later).await.unwrap(), 0);
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{id}"), &t.rep_a1.1)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Two simultaneous claims: exactly one owner.
+    let claim = |token: String| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/customers/{id}/claim"));
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    let mut handles = Vec::new();
+    for token in [&t.rep_a2.1, &t.rep_b1.1, &t.rep_a2.1, &t.rep_b1.1] {
+        handles.push(claim(token.clone()));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let owner = app
+        .store
+        .customer(&app.all(), id)
+        .await
+        .unwrap()
+        .owner_id
+        .unwrap();
+    assert!(owner == t.rep_a2.0 || owner == t.rep_b1.0);
+    let (_, pool) = app.get("/api/v1/pool", &t.rep_a2.1).await;
+    assert_eq!(pool["total"], 0);
+}
+
+on_both_backends!(
+    login_and_me,
+    login_throttling,
+    customer_lifecycle,
+    customer_validation,
+    visibility_follows_hierarchy,
+    contacts_crud,
+    people_and_reporting_line,
+    deactivation_hands_customers_over,
+    activities_pool_and_claims,
+);

@@ -1,0 +1,311 @@
+//! Test harness: a real server on a free loopback port, over a fresh SQLite file or a fresh
+//! PostgreSQL database per test.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use yingpan_domain::person::{DisplayName, Role, Scope, Username};
+use yingpan_store::{NewUser, Store, Viewer};
+use yingpan_web::{AppState, Clock, Config};
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const PASSWORD: &str = "password-123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server for tests (`YINGPAN_TEST_PG_URL`, e.g. `postgres://yp@127.0.0.1:5439`,
+/// without a database name; the role must be allowed to create databases). Without it PostgreSQL tests are skipped, unless
+/// `YINGPAN_REQUIRE_PG` is set, as the test script and CI do.
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("YINGPAN_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("YINGPAN_REQUIRE_PG").is_err(),
+                "YINGPAN_REQUIRE_PG is set but YINGPAN_TEST_PG_URL is not"
+            );
+            eprintln!("skipping PostgreSQL test: YINGPAN_TEST_PG_URL is not set");
+            None
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub org_id: i64,
+    pub admin_id: i64,
+    pub admin_token: String,
+    /// The database URL, for tests that must shape data the API refuses (legacy rows).
+    pub db_url: String,
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => {
+            let server = pg_admin_url().expect("postgres url");
+            let server = server.trim_end_matches('/');
+            sqlx::any::install_default_drivers();
+            let name = format!("yp_test_{}", yingpan_web_test_token());
+            let mut conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
+                    .await
+                    .unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let url = format!("{server}/{name}");
+            (url, None)
+        }
+    }
+}
+
+fn yingpan_web_test_token() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with_clock(backend, Clock::System).await
+    }
+
+    pub async fn spawn_with_clock(backend: Backend, clock: Clock) -> TestApp {
+        let (url, dir) = fresh_database(backend).await;
+        let store = Store::connect(&url).await.expect("connect store");
+        let db_url = url.clone();
+        let (org, admin) = store
+            .init_organization(
+                "测试公司",
+                NewUser {
+                    username: Username::parse("admin").unwrap(),
+                    password_hash: yingpan_web::hash_password(ADMIN_PASSWORD),
+                    display_name: DisplayName::parse("管理员").unwrap(),
+                    role: Role::Admin,
+                    superior_id: None,
+                },
+                clock.now(),
+            )
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState {
+            store: store.clone(),
+            clock,
+            config: Arc::new(Config::default()),
+        };
+        tokio::spawn(async move { yingpan_web::serve(listener, state).await.unwrap() });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut app = TestApp {
+            base,
+            client,
+            store,
+            org_id: org.id,
+            admin_id: admin.id,
+            admin_token: String::new(),
+            db_url,
+            _dir: dir.map(Arc::new),
+        };
+        app.admin_token = app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// A second server over the same database whose clock stands at `t`, as another
+    /// instance started with `YINGPAN_FAKE_NOW` would. Tokens work on both.
+    pub async fn at(&self, t: DateTime<Utc>) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState {
+            store: self.store.clone(),
+            clock: Clock::Fixed(t),
+            config: Arc::new(Config::default()),
+        };
+        tokio::spawn(async move { yingpan_web::serve(listener, state).await.unwrap() });
+        TestApp {
+            base,
+            client: self.client.clone(),
+            store: self.store.clone(),
+            org_id: self.org_id,
+            admin_id: self.admin_id,
+            admin_token: self.admin_token.clone(),
+            db_url: self.db_url.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends JSON (or nothing) with a bearer token; returns the status and the JSON body
+    /// (`Null` when the body is empty or not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (s, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "login {username}: {body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a person through the API and returns (id, token).
+    pub async fn person(&self, username: &str, role: &str, superior: Option<i64>) -> (i64, String) {
+        let (s, body) = self
+            .post(
+                "/api/v1/users",
+                &self.admin_token,
+                json!({"username": username, "password": PASSWORD, "display_name": username, "role": role, "superior_id": superior}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "create {username}: {body}");
+        let id = body["id"].as_i64().unwrap();
+        (id, self.login(username, PASSWORD).await)
+    }
+
+    pub async fn customer(&self, token: &str, name: &str, phone: &str) -> Value {
+        let (s, body) = self
+            .post(
+                "/api/v1/customers",
+                token,
+                json!({"kind": "company", "name": name, "phone": phone}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "create customer {name}: {body}");
+        body
+    }
+
+    /// A viewer that sees the whole organization, for asserting on stored rows.
+    pub fn all(&self) -> Viewer {
+        Viewer {
+            org_id: self.org_id,
+            user_id: self.admin_id,
+            role: Role::Admin,
+            scope: Scope::All,
+        }
+    }
+
+    /// Runs raw SQL against the test database (to create what the API would refuse).
+    pub async fn sql(&self, statement: &str) {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+            .await
+            .unwrap();
+        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A standard team: director → two supervisors → two salespeople each, plus a clerk.
+pub struct Team {
+    pub director: (i64, String),
+    pub sup_a: (i64, String),
+    pub sup_b: (i64, String),
+    pub rep_a1: (i64, String),
+    pub rep_a2: (i64, String),
+    pub rep_b1: (i64, String),
+    pub clerk: (i64, String),
+}
+
+impl Team {
+    pub async fn build(app: &TestApp) -> Team {
+        let director = app.person("director", "director", None).await;
+        let sup_a = app.person("sup_a", "supervisor", Some(director.0)).await;
+        let sup_b = app.person("sup_b", "supervisor", Some(director.0)).await;
+        let rep_a1 = app.person("rep_a1", "sales", Some(sup_a.0)).await;
+        let rep_a2 = app.person("rep_a2", "sales", Some(sup_a.0)).await;
+        let rep_b1 = app.person("rep_b1", "sales", Some(sup_b.0)).await;
+        let clerk = app.person("clerk", "clerk", Some(director.0)).await;
+        Team {
+            director,
+            sup_a,
+            sup_b,
+            rep_a1,
+            rep_a2,
+            rep_b1,
+            clerk,
+        }
+    }
+}
+
+/// Runs an async scenario against SQLite and PostgreSQL as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(super::common::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if super::common::pg_admin_url().is_some() {
+                        super::$name(super::common::Backend::Postgres).await
+                    }
+                }
+            }
+        )*
+    };
+}

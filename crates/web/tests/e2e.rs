@@ -1,0 +1,378 @@
+//! End-to-end: a real headless Chromium driven over WebDriver (chromedriver) against the real
+//! server on SQLite. Skipped when chromedriver is missing, unless `YINGPAN_REQUIRE_E2E` is set.
+
+mod common;
+
+use common::{Backend, TestApp, PASSWORD};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    shots: Option<std::path::PathBuf>,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn browser() -> Option<Browser> {
+    let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let driver = match Command::new(&driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var("YINGPAN_REQUIRE_E2E").is_err(),
+                "cannot start {driver_path}: {e}"
+            );
+            eprintln!("skipping browser test: cannot start {driver_path}: {e}");
+            return None;
+        }
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let mut opts = serde_json::json!({
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--no-first-run", "--disable-dev-shm-usage", "--disable-component-update", "--disable-sync",
+                 "--window-size=1200,900", "--lang=zh-CN", format!("--user-data-dir={}", profile.path().display())],
+        "prefs": {"intl.accept_languages": "zh-CN,zh"},
+    });
+    if let Ok(bin) = std::env::var("CHROMIUM") {
+        opts["binary"] = bin.into();
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), opts);
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_err = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                let shots = std::env::var("YINGPAN_E2E_SCREENSHOTS")
+                    .ok()
+                    .map(Into::into);
+                return Some(Browser {
+                    client,
+                    driver,
+                    _profile: profile,
+                    shots,
+                });
+            }
+            Err(e) => {
+                last_err = Some(e);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not start a session: {last_err:?}");
+}
+
+impl Browser {
+    async fn fill(&self, css: &str, text: &str) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+    /// Waits for an element of the next page (clicks return before navigation finishes).
+    async fn wait_for(&self, css: &str) {
+        if let Err(e) = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            panic!(
+                "{css} never appeared ({e}); page:\n{}",
+                self.client.source().await.unwrap_or_default()
+            );
+        }
+    }
+    async fn wait_for_query(&self, part: &str) {
+        for _ in 0..100 {
+            if self
+                .client
+                .current_url()
+                .await
+                .unwrap()
+                .query()
+                .unwrap_or("")
+                .contains(part)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the URL never contained {part}");
+    }
+    async fn set(&self, css: &str, value: &str) {
+        let script = format!("document.querySelector({css:?}).value = {value:?};");
+        self.client.execute(&script, vec![]).await.unwrap();
+    }
+    async fn login(&self, base: &str, username: &str) {
+        self.client.goto(&format!("{base}/login")).await.unwrap();
+        self.fill("#username", username).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("#login").await;
+        self.wait_for("#customer-total").await;
+    }
+    async fn logout(&self) {
+        self.click("#logout").await;
+        self.wait_for("#login").await;
+    }
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_string()
+    }
+    async fn shot(&self, name: &str) {
+        if let Some(dir) = &self.shots {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(
+                dir.join(format!("{name}.png")),
+                self.client.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_create_a_customer_and_find_it() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, wang) = app.person("wang", "sales", Some(app.admin_id)).await;
+    app.customer(&wang, "上海东方机械有限公司", "13811112222")
+        .await;
+
+    // A wrong password shows a Chinese error on the login page.
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.fill("#username", "wang").await;
+    b.fill("#password", "wrong-password").await;
+    b.click("#login").await;
+    b.wait_for("#error").await;
+    assert_eq!(b.text("#error").await, "用户名或密码错误");
+
+    b.fill("#username", "wang").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#login").await;
+    b.wait_for("#customer-total").await;
+    assert_eq!(b.path().await, "/");
+    b.shot("dashboard").await;
+
+    // Bad input: the form comes back with the field named and nothing is stored.
+    b.client.goto(&app.url("/customers/new")).await.unwrap();
+    b.fill("#name", "杭州嘉禾食品有限公司").await;
+    b.fill("#phone", "打电话").await;
+    b.click("#save").await;
+    b.wait_for("#error").await;
+    assert_eq!(b.text("#error").await, "电话：不是有效的电话号码");
+    b.shot("customer-form-error").await;
+    let (_, list) = app.get("/api/v1/customers", &app.admin_token).await;
+    assert_eq!(list["total"], 1);
+
+    b.fill("#phone", "0571-8888 6666").await;
+    b.fill("#region", "华东").await;
+    b.click("#save").await;
+    b.wait_for("#customer-name").await;
+    assert!(
+        b.path().await.starts_with("/customers/"),
+        "{}",
+        b.path().await
+    );
+    assert!(b
+        .text("#customer-name")
+        .await
+        .contains("杭州嘉禾食品有限公司"));
+    b.shot("customer").await;
+
+    // Find it by pinyin initials through the search box.
+    b.client.goto(&app.url("/customers")).await.unwrap();
+    b.fill("#q", "hzjh").await;
+    b.click("#search").await;
+    b.wait_for_query("q=hzjh").await;
+    let table = b.text("#customers").await;
+    assert!(table.contains("杭州嘉禾食品有限公司"), "{table}");
+    assert!(!table.contains("上海东方机械有限公司"), "{table}");
+    assert_eq!(b.text("#total").await, "(1)");
+    b.shot("customers").await;
+
+    let (_, list) = app.get("/api/v1/customers?q=jiahe", &app.admin_token).await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["phone"], "0571-8888 6666");
+
+    // Switching the language to English takes effect on the next page.
+    b.client.goto(&app.url("/settings")).await.unwrap();
+    b.client
+        .find(Locator::Css("#locale"))
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
+    b.click("#save").await;
+    b.wait_for(".notice").await;
+    b.client.goto(&app.url("/customers")).await.unwrap();
+    let html = b.client.source().await.unwrap();
+    assert!(html.contains("New customer"), "English UI after switching");
+
+    // On a phone-sized screen the menu collapses behind a button.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.client.goto(&app.url("/customers")).await.unwrap();
+    b.shot("customers-phone").await;
+    assert!(!b
+        .client
+        .find(Locator::Css("header nav"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap());
+    b.click(".menu-button").await;
+    assert!(b
+        .client
+        .find(Locator::Css("header nav"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap());
+
+    b.client.clone().close().await.unwrap();
+}
+
+/// Issue 4's daily cycle in a real browser: plan → approval → visit → report → review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_approval_visit_report_review() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (sup, _) = app.person("zhang", "supervisor", Some(app.admin_id)).await;
+    let (_, rep) = app.person("li", "sales", Some(sup)).await;
+    let c = app
+        .customer(&rep, "苏州天成电子有限公司", "13955556666")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let base = app.base.clone();
+
+    // The salesperson plans the day and submits it.
+    b.login(&base, "li").await;
+    b.client.goto(&format!("{base}/plans")).await.unwrap();
+    b.fill("input[name=i0_customer_name]", "苏州天成电子有限公司")
+        .await;
+    b.set("input[name=i0_start]", "10:00").await;
+    b.set("input[name=i0_end]", "11:30").await;
+    b.client
+        .find(Locator::Css("select[name=i0_purpose]"))
+        .await
+        .unwrap()
+        .select_by_value("collect_payment")
+        .await
+        .unwrap();
+    b.click("#plan-form button[type=submit]").await;
+    b.wait_for("#submit-plan").await;
+    b.click("#submit-plan").await;
+    b.wait_for("#plan-status").await;
+    assert!(b.text("#plan-status").await.contains("待审批"));
+    b.shot("plan-submitted").await;
+    b.logout().await;
+
+    // The supervisor approves it.
+    b.login(&base, "zhang").await;
+    b.client.goto(&format!("{base}/plans")).await.unwrap();
+    b.click("#plans-to-review a").await;
+    b.wait_for("#approve-plan").await;
+    b.click("#approve-plan").await;
+    b.wait_for("#plan-status").await;
+    assert!(b.text("#plan-status").await.contains("已批准"));
+    b.logout().await;
+
+    // The salesperson visits, logs the outcome, and files the daily report.
+    b.login(&base, "li").await;
+    b.client
+        .goto(&format!("{base}/customers/{c}"))
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("#activity-form select[name=kind]"))
+        .await
+        .unwrap()
+        .select_by_value("visit")
+        .await
+        .unwrap();
+    b.fill("#activity-form textarea[name=summary]", "上门对账")
+        .await;
+    b.fill("#activity-form input[name=outcome]", "收回货款两万元")
+        .await;
+    b.click("#activity-form button[type=submit]").await;
+    b.wait_for("#customer-name").await;
+    b.client.goto(&format!("{base}/reports")).await.unwrap();
+    let prefilled = b.text("#prefilled-visits").await;
+    assert!(
+        prefilled.contains("苏州天成电子有限公司") && prefilled.contains("收回货款两万元"),
+        "{prefilled}"
+    );
+    b.fill("#report-form input[name=payment_collected]", "20000")
+        .await;
+    b.click("#report-form button[type=submit]").await;
+    b.wait_for("#attainment").await;
+    b.shot("daily-report").await;
+    b.logout().await;
+
+    // The supervisor reviews the report.
+    b.login(&base, "zhang").await;
+    b.client.goto(&format!("{base}/reports")).await.unwrap();
+    b.click("#reports-to-review a").await;
+    b.wait_for("#review-report").await;
+    b.fill("input[name=comment]", "回款及时，继续跟进").await;
+    b.click("#review-report").await;
+    b.wait_for("#review").await;
+    assert!(b.text("#review").await.contains("回款及时"));
+
+    let (_, reports) = app.get("/api/v1/daily-reports", &app.admin_token).await;
+    assert_eq!(reports["items"][0]["review_comment"], "回款及时，继续跟进");
+    assert_eq!(reports["items"][0]["payment_collected"], "20000");
+    b.client.clone().close().await.unwrap();
+}

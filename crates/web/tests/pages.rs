@@ -1,0 +1,227 @@
+//! The HTML side over real HTTP: login form, session cookie, CSRF, escaping, scope on pages.
+
+mod common;
+
+use common::{Backend, TestApp, PASSWORD};
+use reqwest::StatusCode;
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+async fn browser_login(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> (reqwest::Client, reqwest::Response) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let resp = client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (client, resp)
+}
+
+async fn session_cookie_and_csrf(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.person("rep", "sales", Some(app.admin_id)).await;
+
+    // A login form posted without the token from the login page is refused.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = bare
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "rep"),
+            ("password", PASSWORD),
+            ("csrf", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| !c.to_str().unwrap().starts_with("yp_session=")));
+
+    let (client, resp) = browser_login(&app, "rep", PASSWORD).await;
+    if resp.status() != StatusCode::SEE_OTHER {
+        panic!("{}", resp.text().await.unwrap());
+    }
+    let cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("yp_session="))
+        .expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+
+    // A state-changing form without the session's CSRF token changes nothing.
+    let r = client
+        .post(app.url("/customers"))
+        .form(&[("name", "伪造客户"), ("kind", "company"), ("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = client
+        .post(app.url("/customers"))
+        .form(&[("name", "伪造客户")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let (_, list) = app.get("/api/v1/customers", &app.admin_token).await;
+    assert_eq!(list["total"], 0);
+
+    let form = client
+        .get(app.url("/customers/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&form, "csrf");
+    let r = client
+        .post(app.url("/customers"))
+        .form(&[
+            ("name", "真实客户"),
+            ("kind", "company"),
+            ("phone", "13800001111"),
+            ("profile.employees", "48"),
+            ("profile.needs", "节能改造"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, list) = app
+        .get("/api/v1/customers?q=zhenshi", &app.admin_token)
+        .await;
+    assert_eq!(list["items"][0]["profile"]["employees"], "48");
+    assert_eq!(list["items"][0]["profile"]["needs"], "节能改造");
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/customers/"));
+
+    // Validation errors come back on the form, in Chinese, naming the field.
+    let r = client
+        .post(app.url("/customers"))
+        .form(&[("name", ""), ("kind", "company"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("名称：不能为空"));
+    let (_, list) = app.get("/api/v1/customers", &app.admin_token).await;
+    assert_eq!(list["total"], 1);
+
+    // Logging out ends the session.
+    let r = client
+        .post(app.url("/logout"))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = client.get(app.url("/customers")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login");
+}
+
+async fn pages_escape_and_respect_scope(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, a) = app.person("rep_a", "sales", Some(app.admin_id)).await;
+    let (_, b) = app.person("rep_b", "sales", Some(app.admin_id)).await;
+    let evil = app
+        .customer(&a, "<script>alert(1)</script>公司", "13800002222")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+
+    let page = |path: String, token: String| {
+        let client = app.client.clone();
+        let url = app.url(&path);
+        async move {
+            let r = client.get(url).bearer_auth(token).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(format!("/customers/{evil}"), a.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
+        "escaped"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+    let (s, html) = page("/customers".into(), a.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("<script>alert(1)"));
+
+    let (s, _) = page(format!("/customers/{evil}"), b.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = page(format!("/customers/{evil}/edit"), b.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, html) = page("/customers".into(), b.clone()).await;
+    assert!(
+        !html.contains("alert(1)"),
+        "another rep's customer is not listed"
+    );
+
+    // Admin-only pages.
+    for path in ["/admin/organization", "/audit", "/customers/deleted"] {
+        let (s, _) = page(path.into(), a.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+        let (s, _) = page(path.into(), app.admin_token.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+    }
+    let (s, html) = page("/admin/users".into(), app.admin_token.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("rep_a") && html.contains("rep_b"));
+    let (s, _) = page("/".into(), b.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = page("/pool".into(), b.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let r = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+on_both_backends!(session_cookie_and_csrf, pages_escape_and_respect_scope);

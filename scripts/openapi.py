@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Writes crates/web/openapi.json, the description served at /api/v1/openapi.json.
+
+Edit the tables below when the API changes; a test checks that the document parses and names
+the contract's paths.
+"""
+import json
+import pathlib
+
+ERR = {"$ref": "#/components/responses/Error"}
+
+
+def op(summary, body=None, ok="200", params=None):
+    o = {"summary": summary, "responses": {ok: {"description": "OK"}, "400": ERR, "401": ERR, "403": ERR, "404": ERR, "409": ERR, "422": ERR}}
+    if body:
+        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+    if params:
+        o["parameters"] = params
+    return o
+
+
+ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "format": "int64"}}]
+
+
+def q(name, typ="string", desc=""):
+    return {"name": name, "in": "query", "required": False, "schema": {"type": typ}, "description": desc}
+
+
+PATHS = {
+    "/auth/login": {"post": {**op("Log in; returns a bearer token", "Login"), "security": []}},
+    "/auth/logout": {"post": op("End the current session or token")},
+    "/me": {"get": op("The current user"), "patch": op("Change own display name, locale or password (needs current_password)", "MeUpdate")},
+    "/users": {"get": op("People of the organization"), "post": op("Create a person (admin)", "NewUser", "201")},
+    "/users/{id}": {"get": op("One person", params=ID), "patch": op("Change role, superior, name or password (admin)", "UserPatch", params=ID)},
+    "/users/{id}/deactivate": {"post": op("Deactivate a person; their customers go to handover_to or the pool (admin)", "Deactivate", params=ID)},
+    "/organization": {"get": op("Company settings"), "patch": op("Protection period, clerk visibility, claim limits, cool-down, warning days (admin)", "OrgSettings")},
+    "/customers": {
+        "get": op("Customers within the caller's scope; search by name, pinyin, initials, phone or e-mail", params=[
+            q("q"), q("page", "integer"), q("per_page", "integer", "1..200, default 20"), q("owner_id", "integer"),
+            q("sort", "string", "name, -name, created, -created, -updated, last_contact, -last_contact"),
+            q("deleted", "boolean", "recycle bin (admin, director)"), q("dealers", "boolean", "dealers only"),
+            q("cf.<key>", "string", "filter by a custom field's value")]),
+        "post": op("Register a customer (duplicate check: 409 duplicate_customer); the caller owns it unless owner_id names someone in their team", "CustomerInput", "201")},
+    "/customers/{id}": {"get": op("One customer (404 outside the caller's scope)", params=ID),
+                        "patch": op("Change fields; send the version you read (stale: 409)", "CustomerPatch", params=ID),
+                        "delete": op("Soft delete (admin, director, supervisor)", ok="204", params=ID + [q("version", "integer")])},
+    "/customers/{id}/restore": {"post": op("Restore a deleted customer (admin, director)", params=ID)},
+    "/customers/duplicates": {"get": op("On-demand duplicate check (客户查重)", params=[q("kind"), q("name"), q("phone"), q("email"), q("exclude_id", "integer")])},
+    "/customers/suspected-duplicates": {"get": op("Groups of customers in scope sharing a name, phone or e-mail key (managers)")},
+    "/customers/{id}/merge": {"post": op("Merge merged_id into this customer (managers)", "MergeRequest", params=ID)},
+    "/merges": {"get": op("Merges, newest first (managers)")},
+    "/merges/{id}/undo": {"post": op("Undo a merge (managers)", params=ID)},
+    "/customers/{id}/contacts": {"get": op("Contacts (and linked relatives) of a customer", params=ID), "post": op("Add a contact or a relative", "ContactInput", "201", params=ID)},
+    "/contacts/{id}": {"get": op("One contact", params=ID), "patch": op("Change a contact; send its version", "ContactPatch", params=ID), "delete": op("Soft delete a contact", ok="204", params=ID)},
+    "/customers/{id}/activities": {"get": op("Logged contacts, newest first", params=ID), "post": op("Log a contact; restarts the protection clock at the server's time", "ActivityInput", "201", params=ID)},
+    "/customers/{id}/qualification": {"put": op("Set MAN, screening-matrix inputs and tier (full replacement; send version)", "Qualification", params=ID)},
+    "/due-contacts": {"get": op("Customers in scope whose next call or visit is due", params=[q("within_days", "integer"), q("owner_id", "integer")])},
+    "/customers/{id}/ownership": {"get": op("Ownership history (register, claim, recycle, release, transfer, deactivation)", params=ID)},
+    "/customers/{id}/release": {"post": op("Return to the pool by hand with a reason (owner or manager)", "Reason", params=ID)},
+    "/customers/transfer": {"post": op("Transfer customers to a person in the caller's team (managers; all or nothing)", "Transfer")},
+    "/pool": {"get": op("Unowned customers in the pools the caller may see (no contact details)", params=[q("page", "integer"), q("per_page", "integer"), q("pool_id", "string", "pool id or company")])},
+    "/customers/{id}/claim": {"post": op("Claim a pool customer (409 if someone got it first; 422 claim_limit / claim_cooldown)", params=ID)},
+    "/pools": {"get": op("Pool definitions with members"), "post": op("Create a pool (admin)", "PoolInput", "201")},
+    "/pools/{id}": {"patch": op("Change a pool (admin; send version)", "PoolInput", params=ID)},
+    "/pools/{id}/members": {"put": op("Replace a pool's members (admin or the pool's admins)", "Members", params=ID)},
+    "/custom-fields": {"get": op("Custom field definitions"), "post": op("Define a custom field (admin)", "CustomField", "201")},
+    "/custom-fields/{id}": {"patch": op("Rename, change choices or retire a custom field (admin)", "CustomFieldPatch", params=ID)},
+    "/customers/groups": {"get": op("Customer counts per value of a custom field", params=[q("field")])},
+    "/customers/{id}/dealer": {"put": op("Set dealer data (send version)", "Dealer", params=ID), "delete": op("Remove dealer data", params=ID + [q("version", "integer")])},
+    "/dealers/stats": {"get": op("Number of dealers in scope and their average monthly sales")},
+    "/customers/{id}/development-report": {"get": op("The new-customer development report", params=ID), "put": op("File or revise it (a revision clears the review)", "DevelopmentReport", params=ID)},
+    "/customers/{id}/development-report/review": {"post": op("Review it (a superior of its author only)", "Review", params=ID)},
+    "/opportunities": {"get": op("Opportunities in scope", params=[q("owner_id", "integer"), q("customer_id", "integer"), q("status", "string", "open, won, lost")]),
+                       "post": op("Open an opportunity on a customer (it belongs to the customer's owner)", "Opportunity", "201")},
+    "/opportunities/{id}": {"get": op("One opportunity", params=ID), "patch": op("Change an open opportunity (send version)", "OpportunityPatch", params=ID)},
+    "/opportunities/{id}/won": {"post": op("Mark won (send version)", "Outcome", params=ID)},
+    "/opportunities/{id}/lost": {"post": op("Mark lost with a reason (send version)", "Outcome", params=ID)},
+    "/opportunities/{id}/reopen": {"post": op("Reopen a lost opportunity (send version)", "Outcome", params=ID)},
+    "/pipeline": {"get": op("Open opportunities per stage: count, amount, weighted amount", params=[q("owner_id", "integer")])},
+    "/visit-plans": {"get": op("Visit plans of people in scope", params=[q("user_id", "integer"), q("date", "string", "YYYY-MM-DD"), q("status", "string", "draft, submitted, approved, returned")]),
+                     "post": op("Draft the caller's plan for a day", "NewPlan", "201")},
+    "/visit-plans/{id}": {"get": op("One plan", params=ID), "put": op("Replace the items of a draft or returned plan (author; send version)", "EditPlan", params=ID)},
+    "/visit-plans/{id}/submit": {"post": op("Submit to the supervisor; lateness is recorded (author)", "Step", params=ID)},
+    "/visit-plans/{id}/approve": {"post": op("Approve (a superior of the author)", "Step", params=ID)},
+    "/visit-plans/{id}/return": {"post": op("Return with a comment (a superior of the author)", "Step", params=ID)},
+    "/visit-plans/{id}/amend": {"post": op("Amend an approved plan: a new draft revision (author)", params=ID, ok="201")},
+    "/escalations": {"post": op("File a market situation or complaint report; it reaches every superior at once", "Escalation", "201")},
+    "/escalations/{id}": {"get": op("A report the caller wrote or received", params=ID)},
+    "/inbox": {"get": op("The caller's inbox with the unread count")},
+    "/inbox/{id}/read": {"post": op("Mark an inbox item read", params=ID)},
+    "/daily-reports": {"get": op("Daily reports in scope", params=[q("user_id", "integer"), q("unreviewed", "boolean")])},
+    "/daily-reports/prefill": {"get": op("The caller's visits and outcomes on a day, to prefill the report", params=[q("date", "string", "YYYY-MM-DD")])},
+    "/daily-reports/by-date/{date}": {"put": op("File or revise the caller's report for a day (until reviewed); empty visits are taken from logged activities", "DailyReport",
+                                                 params=[{"name": "date", "in": "path", "required": True, "schema": {"type": "string"}}])},
+    "/daily-reports/{id}": {"get": op("One report", params=ID)},
+    "/daily-reports/{id}/review": {"post": op("Comment on a report (a superior of its author)", "Review", params=ID)},
+    "/products": {"get": op("The price list (all=true includes retired products)", params=[q("all", "boolean")]),
+                  "post": op("Add a product (admin, director, clerk)", "Product", "201")},
+    "/products/{id}": {"get": op("One product", params=ID), "patch": op("Change a product (admin, director, clerk; send version)", "Product", params=ID)},
+    "/orders": {"get": op("Orders in scope", params=[q("customer_id", "integer")]),
+                "post": op("Place an order; lines are priced from the price list; the total always equals the lines", "NewOrder", "201")},
+    "/orders/{id}": {"get": op("One order with lines, payments, paid and receivable", params=ID)},
+    "/orders/{id}/payments": {"post": op("Record a deposit, payment or refund (first deposit wins a unique item: 422 item_taken)", "PaymentInput", params=ID)},
+    "/audit": {"get": op("Audit trail, newest first (admin, director)", params=[q("entity"), q("entity_id", "integer"), q("page", "integer")])},
+    "/openapi.json": {"get": {**op("This document"), "security": []}},
+}
+
+
+def obj(required=(), **props):
+    o = {"type": "object", "properties": props}
+    if required:
+        o["required"] = list(required)
+    return o
+
+
+S = {"type": "string"}
+I = {"type": "integer", "format": "int64"}
+B = {"type": "boolean"}
+NI = {**I, "nullable": True}
+ANY = {"type": "object", "additionalProperties": True}
+
+SCHEMAS = {
+    "Error": obj(error=obj(code=S, message=S, field={"type": "string", "nullable": True}, duplicates={"type": "array", "items": ANY})),
+    "Login": obj(("username", "password"), username=S, password=S),
+    "MeUpdate": obj(display_name=S, locale={"type": "string", "enum": ["zh-CN", "en"]}, current_password=S, new_password=S),
+    "NewUser": obj(("username", "password", "display_name", "role"), username=S, password=S, display_name=S,
+                   role={"type": "string", "enum": ["admin", "director", "supervisor", "sales", "clerk"]}, superior_id=NI),
+    "UserPatch": obj(display_name=S, role=S, superior_id=NI, password=S, locale=S, version=I),
+    "Deactivate": obj(handover_to=NI),
+    "OrgSettings": obj(("version",), protection_days=I, clerk_visibility={"type": "string", "enum": ["all", "subtree", "own"]},
+                       claim_daily_limit=I, holding_cap=I, reclaim_cooldown_days=I, warning_days=I,
+                       exempt_open_opportunity=B, exempt_with_deal=B, holding_cap_counts_deals=B, no_opportunity_days=I, no_deal_days=I,
+                       no_opportunity_days_by_tier=obj(priority=NI, general=NI, last=NI), no_deal_days_by_tier=obj(priority=NI, general=NI, last=NI), version=I),
+    "CustomerInput": obj(("name",), kind={"type": "string", "enum": ["company", "individual"]}, name=S, phone=S, email=S, address=S,
+                         region=S, industry=S, source=S, notes=S, owner_id=I, profile=ANY, custom=ANY),
+    "CustomerPatch": obj(("version",), kind=S, name=S, phone=S, email=S, address=S, region=S, industry=S, source=S, notes=S, profile=ANY, custom=ANY, version=I),
+    "ContactInput": obj(("name",), name=S, title=S, phone=S, email=S, is_decision_maker=B, notes=S,
+                        relation={"type": "string", "enum": ["spouse", "parent", "child"]}),
+    "ContactPatch": obj(("version",), name=S, title=S, phone=S, email=S, is_decision_maker=B, notes=S, relation=S, version=I),
+    "ActivityInput": obj(("kind", "summary"), kind={"type": "string", "enum": ["call", "visit", "email", "meeting"]}, summary=S,
+                         outcome=S, next_step=S, location=S),
+    "Qualification": obj(("version",), man_money=B, man_authority=B, man_need=B, attractiveness={"type": "string", "enum": ["high", "low"]},
+                         ability_to_win={"type": "string", "enum": ["high", "low"]}, tier={"type": "string", "enum": ["priority", "general", "last"]}, version=I),
+    "MergeRequest": obj(("merged_id",), merged_id=I),
+    "Reason": obj(("reason",), reason=S),
+    "Transfer": obj(("customer_ids", "to_user_id", "reason"), customer_ids={"type": "array", "items": I}, to_user_id=I, reason=S),
+    "PoolInput": obj(name=S, region=S, protection_days=I, priority_days=I, general_days=I, last_days=I, active=B, version=I),
+    "Members": obj(("members",), members={"type": "array", "items": obj(("user_id",), user_id=I, is_admin=B)}),
+    "CustomField": obj(("key", "label", "kind"), key=S, label=S, kind={"type": "string", "enum": ["text", "number", "date", "yes_no", "choice"]},
+                       choices={"type": "array", "items": S}),
+    "CustomFieldPatch": obj(label=S, choices={"type": "array", "items": S}, active=B),
+    "Dealer": obj(("version",), credit_rating={"type": "string", "enum": ["A", "B", "C", "D"]}, credit_limit=S, payment_terms_days=S,
+                  contract_no=S, contract_start=S, contract_end=S, technical_assistance=S, average_monthly_sales=S, version=I),
+    "DevelopmentReport": obj(("developed_on",), developed_on=S, first_order_date=S, first_order_amount=S, products=S, expected_monthly_sales=S,
+                             competitors=S, how_developed=S, difficulties=S, next_steps=S),
+    "Review": obj(comment=S),
+    "Opportunity": obj(("customer_id", "name"), customer_id=I, name=S,
+                       stage={"type": "string", "enum": ["prospecting", "appointment", "presentation", "closing", "after_sales"]},
+                       amount=S, currency=S, probability=I, expected_close=S),
+    "OpportunityPatch": obj(("version",), name=S, stage=S, amount=S, currency=S, probability=I, expected_close=S, version=I),
+    "Outcome": obj(("version",), version=I, reason=S),
+    "PlanItem": obj(("customer_name", "start", "end", "purpose"), customer_id=I, customer_name=S, region=S, start=S, end=S,
+                    purpose={"type": "string", "enum": ["develop_new_customer", "market_research", "collect_payment", "service", "complaint_handling", "order", "other"]}, notes=S),
+    "NewPlan": obj(("plan_date",), plan_date=S, items={"type": "array", "items": {"$ref": "#/components/schemas/PlanItem"}}),
+    "EditPlan": obj(("version",), items={"type": "array", "items": {"$ref": "#/components/schemas/PlanItem"}}, version=I),
+    "Step": obj(("version",), version=I, comment=S),
+    "DailyReport": obj(attendance={"type": "string", "enum": ["present", "field", "leave"]},
+                       visits={"type": "array", "items": obj(customer_id=I, customer_name=S, outcome=S)}, complaints_handled=S,
+                       payment_collected=S, order_amount=S, target_amount=S, competitor_info=S, customer_opinions=S, customer_news=S,
+                       lessons=S, expenses=S),
+    "Product": obj(code=S, name=S, unit=S, price=S, currency=S, unique_item=B, active=B, version=I),
+    "NewOrder": obj(("customer_id", "lines"), customer_id=I, lines={"type": "array", "items": obj(("product_id", "quantity"), product_id=I, quantity=S, unit_price=S)}),
+    "PaymentInput": obj(("kind", "amount"), kind={"type": "string", "enum": ["deposit", "payment", "refund"]}, amount=S, note=S),
+    "Escalation": obj(("kind", "subject", "body"), kind={"type": "string", "enum": ["market_situation", "complaint"]}, subject=S, body=S, customer_id=I),
+}
+
+DOC = {
+    "openapi": "3.0.3",
+    "info": {"title": "Yingpan API", "version": "1",
+             "description": "营盘 CRM. UTF-8 JSON. Errors: {\"error\": {\"code\", \"message\", \"field\"}}. Lists: {\"items\", \"total\"}. Amounts are decimal strings."},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "responses": {"Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+        "schemas": SCHEMAS,
+    },
+}
+
+out = pathlib.Path(__file__).resolve().parent.parent / "crates" / "web" / "openapi.json"
+out.write_text(json.dumps(DOC, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+print(f"wrote {out}")

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole Yingpan test suite: unit and property tests, API integration tests on SQLite
+# and on a throw-away PostgreSQL server, CLI tests, and end-to-end tests in headless Chromium.
+# Installs what it needs on a bare Debian machine (apt-get) and is safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# A private PostgreSQL cluster on a loopback port, removed on exit.
+PG_BIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
+PG_PORT=${YINGPAN_TEST_PG_PORT:-5439}
+PG_DIR=$(mktemp -d /tmp/yingpan-pg.XXXXXX)
+RUN_AS=()
+if [ "$(id -u)" -eq 0 ]; then
+  # PostgreSQL refuses to run as root.
+  chown postgres:postgres "$PG_DIR"
+  RUN_AS=(runuser -u postgres --)
+fi
+cleanup() {
+  "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+trap cleanup EXIT
+"${RUN_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U yingpan --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+"${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" start >/dev/null
+echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
+
+export YINGPAN_TEST_PG_URL="postgres://yingpan@127.0.0.1:$PG_PORT"
+export YINGPAN_REQUIRE_PG=1
+export YINGPAN_REQUIRE_E2E=1
+export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo test"
+cargo test --workspace
