@@ -132,6 +132,24 @@ impl Browser {
             );
         }
     }
+    /// Polls until the element's text contains `needle`. A click that submits a form returns
+    /// before the next page replaces the current one, so an element found on the old page can go
+    /// stale between `find` and `text`; retrying covers both.
+    async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = el.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never contained {needle:?}; last text: {last:?}");
+    }
     async fn wait_for_query(&self, part: &str) {
         for _ in 0..100 {
             if self
@@ -192,8 +210,8 @@ async fn log_in_create_a_customer_and_find_it() {
     b.fill("#username", "wang").await;
     b.fill("#password", "wrong-password").await;
     b.click("#login").await;
-    b.wait_for("#error").await;
-    assert_eq!(b.text("#error").await, "用户名或密码错误");
+    let error = b.wait_for_text("#error", "用户名或密码错误").await;
+    assert_eq!(error, "用户名或密码错误");
 
     b.fill("#username", "wang").await;
     b.fill("#password", PASSWORD).await;
@@ -207,8 +225,8 @@ async fn log_in_create_a_customer_and_find_it() {
     b.fill("#name", "杭州嘉禾食品有限公司").await;
     b.fill("#phone", "打电话").await;
     b.click("#save").await;
-    b.wait_for("#error").await;
-    assert_eq!(b.text("#error").await, "电话：不是有效的电话号码");
+    let error = b.wait_for_text("#error", "电话").await;
+    assert_eq!(error, "电话：不是有效的电话号码");
     b.shot("customer-form-error").await;
     let (_, list) = app.get("/api/v1/customers", &app.admin_token).await;
     assert_eq!(list["total"], 1);
@@ -314,8 +332,7 @@ async fn plan_approval_visit_report_review() {
     b.click("#plan-form button[type=submit]").await;
     b.wait_for("#submit-plan").await;
     b.click("#submit-plan").await;
-    b.wait_for("#plan-status").await;
-    assert!(b.text("#plan-status").await.contains("待审批"));
+    b.wait_for_text("#plan-status", "待审批").await;
     b.shot("plan-submitted").await;
     b.logout().await;
 
@@ -325,8 +342,7 @@ async fn plan_approval_visit_report_review() {
     b.click("#plans-to-review a").await;
     b.wait_for("#approve-plan").await;
     b.click("#approve-plan").await;
-    b.wait_for("#plan-status").await;
-    assert!(b.text("#plan-status").await.contains("已批准"));
+    b.wait_for_text("#plan-status", "已批准").await;
     b.logout().await;
 
     // The salesperson visits, logs the outcome, and files the daily report.
@@ -347,7 +363,7 @@ async fn plan_approval_visit_report_review() {
     b.fill("#activity-form input[name=outcome]", "收回货款两万元")
         .await;
     b.click("#activity-form button[type=submit]").await;
-    b.wait_for("#customer-name").await;
+    b.wait_for_text("#activity-list", "收回货款两万元").await;
     b.client.goto(&format!("{base}/reports")).await.unwrap();
     let prefilled = b.text("#prefilled-visits").await;
     assert!(
@@ -368,8 +384,7 @@ async fn plan_approval_visit_report_review() {
     b.wait_for("#review-report").await;
     b.fill("input[name=comment]", "回款及时，继续跟进").await;
     b.click("#review-report").await;
-    b.wait_for("#review").await;
-    assert!(b.text("#review").await.contains("回款及时"));
+    b.wait_for_text("#review", "回款及时").await;
 
     let (_, reports) = app.get("/api/v1/daily-reports", &app.admin_token).await;
     assert_eq!(reports["items"][0]["review_comment"], "回款及时，继续跟进");
