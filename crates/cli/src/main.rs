@@ -90,8 +90,9 @@ fn clock() -> Result<Clock, String> {
     Ok(clock)
 }
 
-/// The pool recycle on a schedule. Safe with several servers: the recycle is idempotent and
-/// takes a per-organization lock on PostgreSQL.
+/// The pool recycle and the weekly reports on a schedule. Safe with several servers: the
+/// recycle is idempotent and takes a per-organization lock on PostgreSQL; a weekly report
+/// compiled twice is overwritten with the same figures.
 fn schedule_recycle(store: Store, clock: Clock, every_minutes: u64) {
     if every_minutes == 0 {
         return;
@@ -107,6 +108,12 @@ fn schedule_recycle(store: Store, clock: Clock, every_minutes: u64) {
                     "pool recycle returned customers to the public pool"
                 ),
                 Err(e) => tracing::error!(error = %e, "pool recycle failed"),
+            }
+            // Monday's weekly reports; compiles only what is missing, so every tick may ask.
+            match store.compile_due_weekly_reports(clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reports = n, "weekly reports compiled"),
+                Err(e) => tracing::error!(error = %e, "weekly report compilation failed"),
             }
         }
     });

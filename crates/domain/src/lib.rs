@@ -12,6 +12,7 @@ pub mod development;
 pub mod error;
 pub mod escalation;
 pub mod hierarchy;
+pub mod ledger;
 pub mod opportunity;
 pub mod order;
 pub mod ownership;
@@ -19,6 +20,7 @@ pub mod person;
 pub mod product;
 pub mod profile;
 pub mod qualification;
+pub mod sales_report;
 pub mod search;
 pub mod visit_plan;
 

@@ -2,6 +2,7 @@
 //! An order's total always equals its lines; for a unique item the first deposit wins.
 
 use crate::error::ValidationError;
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -110,6 +111,114 @@ pub fn parse_amount(raw: &str) -> Result<Decimal, ValidationError> {
     Ok(d)
 }
 
+/// Payment terms when an order names no due date: net 30 days from the order day.
+pub const DEFAULT_PAYMENT_DAYS: i64 = 30;
+
+/// The due date of an order: as given (not before the order day), or net 30.
+pub fn parse_due_date(
+    raw: Option<&str>,
+    order_day: NaiveDate,
+) -> Result<NaiveDate, ValidationError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(order_day + chrono::Duration::days(DEFAULT_PAYMENT_DAYS)),
+        Some(s) => {
+            let due = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                ValidationError::new("due_date", "invalid_date", "must be a date like 2026-12-31")
+            })?;
+            if due < order_day {
+                return Err(ValidationError::new(
+                    "due_date",
+                    "out_of_range",
+                    "cannot be before the order day",
+                ));
+            }
+            Ok(due)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Partial,
+    Delivered,
+    Returned,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::Partial,
+        Self::Delivered,
+        Self::Returned,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Partial => "partial",
+            Self::Delivered => "delivered",
+            Self::Returned => "returned",
+        }
+    }
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw.trim())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "delivery_status",
+                    "invalid_choice",
+                    "must be pending, partial, delivered or returned",
+                )
+            })
+    }
+}
+
+/// Overdue ageing of a receivable (账龄), in days past the due date on the given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ageing {
+    NotDue,
+    #[serde(rename = "days_1_30")]
+    Days1To30,
+    #[serde(rename = "days_31_60")]
+    Days31To60,
+    #[serde(rename = "days_61_90")]
+    Days61To90,
+    #[serde(rename = "over_90")]
+    Over90,
+}
+
+impl Ageing {
+    pub const ALL: [Self; 5] = [
+        Self::NotDue,
+        Self::Days1To30,
+        Self::Days31To60,
+        Self::Days61To90,
+        Self::Over90,
+    ];
+    /// A receivable due today is not overdue yet; it is one day overdue tomorrow.
+    pub fn of(due: NaiveDate, on: NaiveDate) -> Self {
+        match (on - due).num_days() {
+            d if d <= 0 => Self::NotDue,
+            1..=30 => Self::Days1To30,
+            31..=60 => Self::Days31To60,
+            61..=90 => Self::Days61To90,
+            _ => Self::Over90,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotDue => "not_due",
+            Self::Days1To30 => "days_1_30",
+            Self::Days31To60 => "days_31_60",
+            Self::Days61To90 => "days_61_90",
+            Self::Over90 => "over_90",
+        }
+    }
+}
+
 /// What has been paid on an order (deposits and payments less refunds).
 pub fn paid(payments: &[(PaymentKind, Decimal)]) -> Decimal {
     payments
@@ -159,6 +268,63 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn due_dates_and_ageing() {
+        let ordered = day("2026-11-10");
+        assert_eq!(parse_due_date(None, ordered).unwrap(), day("2026-12-10"));
+        assert_eq!(
+            parse_due_date(Some("2026-11-10"), ordered).unwrap(),
+            ordered
+        );
+        assert_eq!(
+            parse_due_date(Some("2026-11-09"), ordered)
+                .unwrap_err()
+                .code,
+            "out_of_range"
+        );
+        assert_eq!(
+            parse_due_date(Some("11/30"), ordered).unwrap_err().field,
+            "due_date"
+        );
+        let due = day("2026-12-10");
+        assert_eq!(Ageing::of(due, day("2026-12-10")), Ageing::NotDue);
+        assert_eq!(Ageing::of(due, day("2026-12-11")), Ageing::Days1To30);
+        assert_eq!(Ageing::of(due, day("2027-01-09")), Ageing::Days1To30);
+        assert_eq!(Ageing::of(due, day("2027-01-10")), Ageing::Days31To60);
+        assert_eq!(Ageing::of(due, day("2027-03-10")), Ageing::Days61To90);
+        assert_eq!(Ageing::of(due, day("2027-03-11")), Ageing::Over90);
+        for a in Ageing::ALL {
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                a.as_str(),
+                "JSON uses the catalog keys"
+            );
+        }
+        assert_eq!(
+            DeliveryStatus::parse("delivered").unwrap(),
+            DeliveryStatus::Delivered
+        );
+        assert_eq!(
+            DeliveryStatus::parse("shipped").unwrap_err().field,
+            "delivery_status"
+        );
+    }
+
+    proptest! {
+        /// Ageing never gets younger as days pass.
+        #[test]
+        fn ageing_is_monotonic(due in 0i64..1000, a in 0i64..1000, b in 0i64..1000) {
+            let base = day("2026-01-01");
+            let due = base + chrono::Duration::days(due);
+            let (early, late) = (a.min(b), a.max(b));
+            prop_assert!(Ageing::of(due, base + chrono::Duration::days(early)) <= Ageing::of(due, base + chrono::Duration::days(late)));
+        }
     }
 
     #[test]

@@ -7,12 +7,19 @@ CREATE TABLE orders (
     total TEXT NOT NULL,
     currency TEXT NOT NULL,
     created_by BIGINT NOT NULL REFERENCES users(id),
+    -- Receivable: deposits + payments - refunds so far, and whether nothing is owed any more.
+    paid TEXT NOT NULL DEFAULT '0',
+    settled BIGINT NOT NULL DEFAULT 0,
+    due_date TEXT NOT NULL,
+    delivery_status TEXT NOT NULL DEFAULT 'pending',
+    delivered_at TEXT,
     version BIGINT NOT NULL DEFAULT 1,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 CREATE INDEX orders_owner ON orders(org_id, owner_id, created_at);
 CREATE INDEX orders_customer ON orders(org_id, customer_id);
+CREATE INDEX orders_open ON orders(org_id, settled, due_date);
 
 CREATE TABLE order_lines (
     id ID_PK,

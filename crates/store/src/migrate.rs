@@ -93,6 +93,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0019_products.sql"),
     ),
     (20, "orders", include_str!("../migrations/0020_orders.sql")),
+    (
+        21,
+        "reports_and_ledgers",
+        include_str!("../migrations/0021_reports_and_ledgers.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -5,14 +5,16 @@ use crate::audit::record;
 use crate::customer::load_customer;
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Backend, Result, Store, StoreError, Viewer};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::str::FromStr;
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::order::{check_payment, commission_right, paid, total, OrderLine, PaymentKind};
+use yingpan_domain::order::{
+    check_payment, commission_right, paid, total, DeliveryStatus, OrderLine, PaymentKind,
+};
 use yingpan_domain::ValidationError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,14 +52,33 @@ pub struct Order {
     pub receivable: String,
     /// A deposit was paid at some point: the owner's commission right (kept after refunds).
     pub commission_right: bool,
+    /// The day the receivable falls due (company time).
+    pub due_date: String,
+    /// Nothing is owed any more.
+    pub settled: bool,
+    pub delivery_status: DeliveryStatus,
+    pub delivered_at: Option<String>,
     pub lines: Vec<StoredLine>,
     pub payments: Vec<Payment>,
     pub version: i64,
     pub created_at: String,
 }
 
+/// Which orders a list shows; scope is always the viewer's.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub customer_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    /// Placed at or after / before these instants.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only orders with something still owed, oldest due date first.
+    pub open_only: bool,
+    pub limit: i64,
+}
+
 const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id, u.display_name AS owner_name, o.total, \
-    o.currency, o.version, o.created_at";
+    o.currency, o.due_date, o.settled, o.delivery_status, o.delivered_at, o.version, o.created_at";
 const FROM: &str = "FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.owner_id WHERE";
 
 fn dec(s: &str) -> Result<Decimal> {
@@ -160,6 +181,13 @@ async fn details(
                 paid: paid_d.normalize().to_string(),
                 receivable: (total_d - paid_d).normalize().to_string(),
                 commission_right: commission_right(&flows),
+                due_date: row.try_get("due_date")?,
+                settled: row.try_get::<i64, _>("settled")? != 0,
+                delivery_status: {
+                    let s: String = row.try_get("delivery_status")?;
+                    DeliveryStatus::parse(&s).map_err(|_| StoreError::Corrupt(s))?
+                },
+                delivered_at: row.try_get("delivered_at")?,
                 lines,
                 payments,
                 version: row.try_get("version")?,
@@ -190,6 +218,7 @@ impl Store {
         viewer: &Viewer,
         customer_id: i64,
         lines: &[(OrderLine, String, String, String)],
+        due_date: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Order> {
         if lines.is_empty() {
@@ -219,8 +248,8 @@ impl Store {
         };
         let order_lines: Vec<OrderLine> = lines.iter().map(|l| l.0.clone()).collect();
         let id: i64 = sqlx::query(
-            "INSERT INTO orders (org_id, customer_id, owner_id, total, currency, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            "INSERT INTO orders (org_id, customer_id, owner_id, total, currency, created_by, due_date, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(customer_id)
@@ -228,6 +257,7 @@ impl Store {
         .bind(total(&order_lines).normalize().to_string())
         .bind(currency)
         .bind(viewer.user_id)
+        .bind(due_date.to_string())
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?
@@ -280,20 +310,28 @@ impl Store {
         Ok(o)
     }
 
-    pub async fn orders(
-        &self,
-        viewer: &Viewer,
-        customer_id: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Order>> {
+    pub async fn orders(&self, viewer: &Viewer, filter: &OrderFilter) -> Result<Vec<Order>> {
         let mut tx = self.read.begin().await?;
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
         push_scope(&mut sql, viewer, "o");
-        if let Some(c) = customer_id {
+        if let Some(c) = filter.customer_id {
             sql.push(" AND o.customer_id = ").bind(c);
         }
-        sql.push(" ORDER BY o.id DESC LIMIT ")
-            .bind(limit.clamp(1, 500));
+        if let Some(u) = filter.owner_id {
+            sql.push(" AND o.owner_id = ").bind(u);
+        }
+        if let Some(from) = filter.from {
+            sql.push(" AND o.created_at >= ").bind(ts(from));
+        }
+        if let Some(to) = filter.to {
+            sql.push(" AND o.created_at < ").bind(ts(to));
+        }
+        if filter.open_only {
+            sql.push(" AND o.settled = 0 ORDER BY o.due_date, o.id");
+        } else {
+            sql.push(" ORDER BY o.id DESC");
+        }
+        sql.push(" LIMIT ").bind(filter.limit.clamp(1, 1000));
         let rows = sql.query().fetch_all(&mut *tx).await?;
         let out = details(&mut tx, viewer.org_id, &rows).await?;
         tx.commit().await?;
@@ -377,7 +415,12 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE orders SET version = version + 1, updated_at = $1 WHERE id = $2")
+        let mut flows = flows;
+        flows.push((kind, amount));
+        let paid_now = paid(&flows);
+        sqlx::query("UPDATE orders SET paid = $1, settled = $2, version = version + 1, updated_at = $3 WHERE id = $4")
+            .bind(paid_now.normalize().to_string())
+            .bind(i64::from(paid_now >= dec(&order.total)?))
             .bind(ts(now))
             .bind(id)
             .execute(&mut *tx)
@@ -394,6 +437,59 @@ impl Store {
             "order",
             id,
             "payment",
+            &changes,
+            now,
+        )
+        .await?;
+        let order = load(&mut tx, viewer, id).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// Delivery tracking by the clerk or the order's salesperson; a stale version is refused.
+    pub async fn set_delivery_status(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        status: DeliveryStatus,
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Order> {
+        let mut tx = self.write.begin().await?;
+        let order = load(&mut tx, viewer, id).await?;
+        if expected_version.is_some_and(|v| v != order.version) {
+            return Err(StoreError::VersionConflict {
+                current: order.version,
+            });
+        }
+        if order.delivery_status == status {
+            tx.commit().await?;
+            return Ok(order);
+        }
+        let delivered_at = match status {
+            DeliveryStatus::Delivered => Some(ts(now)),
+            _ => None,
+        };
+        sqlx::query("UPDATE orders SET delivery_status = $1, delivered_at = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5")
+            .bind(status.as_str())
+            .bind(delivered_at)
+            .bind(ts(now))
+            .bind(id)
+            .bind(order.version)
+            .execute(&mut *tx)
+            .await?;
+        let changes = vec![FieldChange {
+            field: "delivery_status".into(),
+            before: Some(order.delivery_status.as_str().into()),
+            after: Some(status.as_str().into()),
+        }];
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "order",
+            id,
+            "update",
             &changes,
             now,
         )

@@ -993,7 +993,17 @@ async fn detail(
             man_rows,
             level_rows,
             custom_defs: state.store.custom_fields(me.viewer.org_id).await?,
-            orders: state.store.orders(&me.viewer, Some(id), 50).await?,
+            orders: state
+                .store
+                .orders(
+                    &me.viewer,
+                    &yingpan_store::OrderFilter {
+                        customer_id: Some(id),
+                        limit: 50,
+                        ..Default::default()
+                    },
+                )
+                .await?,
             products: state.store.products(me.viewer.org_id, false).await?,
             opportunities: state
                 .store

@@ -13,6 +13,7 @@ mod error;
 mod escalation;
 mod extract;
 mod i18n;
+mod ledger;
 mod merge;
 mod openapi;
 mod opportunity;
@@ -23,6 +24,7 @@ mod pool;
 mod pools;
 mod product;
 mod qualification;
+mod sales_report;
 mod visit_plan;
 
 pub use auth::hash_password;
@@ -111,6 +113,8 @@ pub fn app(state: AppState) -> Router {
         .merge(daily_report::router())
         .merge(product::router())
         .merge(order::router())
+        .merge(sales_report::router())
+        .merge(ledger::router())
         .merge(openapi::router())
         .merge(pages::router())
         .fallback(error::not_found)

@@ -12,13 +12,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::str::FromStr;
-use yingpan_domain::order::{parse_amount, parse_line, OrderLine, PaymentKind};
+use yingpan_domain::order::{
+    parse_amount, parse_due_date, parse_line, DeliveryStatus, OrderLine, PaymentKind,
+};
+use yingpan_domain::sales_report::Period;
+use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::ValidationError;
-use yingpan_store::Order;
+use yingpan_store::{Order, OrderFilter};
 
 #[derive(Deserialize)]
 struct LineInput {
@@ -65,6 +70,8 @@ async fn price_lines(
 #[derive(Deserialize)]
 struct NewOrder {
     customer_id: Option<i64>,
+    /// Defaults to net 30 days from today.
+    due_date: Option<String>,
     #[serde(default)]
     lines: Vec<LineInput>,
 }
@@ -78,20 +85,55 @@ async fn api_create(
         .customer_id
         .ok_or_else(|| ValidationError::new("customer_id", "required", "name the customer"))?;
     let lines = price_lines(&state, &me, &req.lines).await?;
+    let due = parse_due_date(req.due_date.as_deref(), today(&state))?;
     Ok((
         StatusCode::CREATED,
         Json(
             state
                 .store
-                .create_order(&me.viewer, customer, &lines, state.now())
+                .create_order(&me.viewer, customer, &lines, due, state.now())
                 .await?,
         ),
     ))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    customer_id: Option<i64>,
+fn today(state: &AppState) -> NaiveDate {
+    state.now().with_timezone(&china_offset()).date_naive()
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ListQuery {
+    pub(crate) customer_id: Option<i64>,
+    pub(crate) owner_id: Option<i64>,
+    /// `YYYY-MM`: orders placed in that month (company time).
+    pub(crate) month: Option<String>,
+    /// Only orders with something still owed.
+    pub(crate) open: Option<bool>,
+}
+
+/// `2026-11` → November 2026.
+pub(crate) fn parse_month(raw: &str) -> Result<Period, ValidationError> {
+    NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d")
+        .map(Period::month_of)
+        .map_err(|_| ValidationError::new("month", "invalid_month", "must be a month like 2026-11"))
+}
+
+pub(crate) fn filter_for(q: &ListQuery) -> Result<OrderFilter, ValidationError> {
+    let (from, to) = match q.month.as_deref().filter(|m| !m.trim().is_empty()) {
+        Some(m) => {
+            let (f, t) = parse_month(m)?.bounds(china_offset());
+            (Some(f), Some(t))
+        }
+        None => (None, None),
+    };
+    Ok(OrderFilter {
+        customer_id: q.customer_id,
+        owner_id: q.owner_id,
+        from,
+        to,
+        open_only: q.open.unwrap_or(false),
+        limit: 1000,
+    })
 }
 
 async fn api_list(
@@ -99,8 +141,48 @@ async fn api_list(
     me: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let items = state.store.orders(&me.viewer, q.customer_id, 200).await?;
+    let items = state.store.orders(&me.viewer, &filter_for(&q)?).await?;
     Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+#[derive(Deserialize)]
+struct DeliveryInput {
+    status: Option<String>,
+    version: Option<i64>,
+}
+
+async fn deliver(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    d: &DeliveryInput,
+) -> Result<Order, AppError> {
+    let status = DeliveryStatus::parse(d.status.as_deref().unwrap_or(""))?;
+    Ok(state
+        .store
+        .set_delivery_status(&me.viewer, id, status, d.version, state.now())
+        .await?)
+}
+
+async fn api_delivery(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(d): JsonBody<DeliveryInput>,
+) -> Result<Json<Order>, AppError> {
+    Ok(Json(deliver(&state, &me, id, &d).await?))
+}
+
+async fn delivery_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<DeliveryInput>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    match deliver(&state, &me, id, &form).await {
+        Ok(_) => Redirect::to(&format!("/orders/{id}")).into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
 }
 
 async fn api_get(
@@ -153,6 +235,9 @@ impl OrderPage<'_> {
     fn kind(&self, p: &yingpan_store::Payment) -> &'static str {
         p.kind.as_str()
     }
+    fn delivery(&self) -> &'static str {
+        self.o.delivery_status.as_str()
+    }
 }
 
 async fn order_page(
@@ -195,10 +280,11 @@ async fn create_submit(
             })
             .collect();
         let lines = price_lines(&state, &me, &raw).await?;
+        let due = parse_due_date(form.get("due_date").map(String::as_str), today(&state))?;
         Ok::<_, AppError>(
             state
                 .store
-                .create_order(&me.viewer, customer, &lines, state.now())
+                .create_order(&me.viewer, customer, &lines, due, state.now())
                 .await?,
         )
     }
@@ -226,6 +312,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders", get(api_list).post(api_create))
         .route("/api/v1/orders/{id}", get(api_get))
         .route("/api/v1/orders/{id}/payments", post(api_pay))
+        .route("/api/v1/orders/{id}/delivery", post(api_delivery))
+        .route("/orders/{id}/delivery", post(delivery_submit))
         .route("/orders", post(create_submit))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/payments", post(pay_submit))

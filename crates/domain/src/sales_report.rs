@@ -1,0 +1,592 @@
+//! The supervisor's weekly report (销售周报, every Monday for the previous week) and the
+//! director's monthly summary: the same figures over a different period, compiled from facts the
+//! store loads. Every rate is defined here once; `docs/reports.md` states the same definitions.
+
+use crate::order::PaymentKind;
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Figures are summed in this currency; orders in another currency are counted apart, never
+/// added at a made-up rate.
+pub const REPORTING_CURRENCY: &str = "CNY";
+
+/// A report period in the company's local time: `[start, end)` as calendar days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub start: NaiveDate,
+    /// Exclusive.
+    pub end: NaiveDate,
+}
+
+impl Period {
+    /// The Monday-to-Sunday week containing `day`.
+    pub fn week_of(day: NaiveDate) -> Self {
+        let start = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+        Self {
+            start,
+            end: start + Duration::days(7),
+        }
+    }
+
+    /// The week before the one containing `now` (local time): what Monday's report covers.
+    pub fn previous_week(now: DateTime<Utc>, offset: FixedOffset) -> Self {
+        let today = now.with_timezone(&offset).date_naive();
+        Self::week_of(today - Duration::days(7))
+    }
+
+    pub fn month_of(day: NaiveDate) -> Self {
+        let start = day.with_day(1).expect("day 1 exists");
+        let end = if start.month() == 12 {
+            NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
+        }
+        .expect("first of next month exists");
+        Self { start, end }
+    }
+
+    /// UTC instants bounding the period.
+    pub fn bounds(&self, offset: FixedOffset) -> (DateTime<Utc>, DateTime<Utc>) {
+        let at = |d: NaiveDate| {
+            offset
+                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+                .single()
+                .expect("fixed offsets are unambiguous")
+                .with_timezone(&Utc)
+        };
+        (at(self.start), at(self.end))
+    }
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        day >= self.start && day < self.end
+    }
+
+    /// Monday to Friday inside the period: the days a daily report and a plan are expected.
+    pub fn working_days(&self) -> u32 {
+        self.start
+            .iter_days()
+            .take_while(|d| *d < self.end)
+            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .count() as u32
+    }
+}
+
+/// One salesperson counted in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderFact {
+    pub owner_id: i64,
+    pub customer_id: i64,
+    pub total: Decimal,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentFact {
+    /// The owner of the order the money moved on.
+    pub owner_id: i64,
+    pub kind: PaymentKind,
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitFact {
+    pub user_id: i64,
+    pub customer_id: i64,
+    pub outcome_recorded: bool,
+    pub next_step_recorded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyReportFact {
+    pub user_id: i64,
+    pub late: bool,
+    pub target: Option<Decimal>,
+    pub competitor_info: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanFact {
+    pub user_id: i64,
+    pub late: bool,
+}
+
+/// A market-situation or complaint report filed in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationFact {
+    pub author_id: i64,
+    pub author_name: String,
+    pub kind: String,
+    pub subject: String,
+    pub customer_name: Option<String>,
+    pub filed_on: NaiveDate,
+}
+
+/// A customer that needs a manager's attention, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbnormalCustomer {
+    pub customer_id: i64,
+    pub customer_name: String,
+    /// `complaint`, `recycled` (returned to the pool from a team member) or `overdue`
+    /// (a receivable past its due date at the end of the period).
+    pub reason: String,
+    pub detail: String,
+}
+
+/// Everything the store loaded for one team and period.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub orders: Vec<OrderFact>,
+    pub payments: Vec<PaymentFact>,
+    pub visits: Vec<VisitFact>,
+    /// (creator, customer) for customers registered in the period.
+    pub new_customers: Vec<(i64, i64)>,
+    pub daily_reports: Vec<DailyReportFact>,
+    pub plans: Vec<PlanFact>,
+    pub escalations: Vec<EscalationFact>,
+    pub abnormal: Vec<AbnormalCustomer>,
+}
+
+/// The figures of one salesperson, or of the whole team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub sales: Decimal,
+    pub orders: u32,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub target: Option<Decimal>,
+    /// sales / target × 100, two decimals; none without a target.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub attainment_percent: Option<Decimal>,
+    pub new_customers: u32,
+    /// Deposits + payments − refunds recorded in the period.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub collected: Decimal,
+    pub visits: u32,
+    pub effective_visits: u32,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub effective_visit_rate_percent: Option<Decimal>,
+    pub visited_customers: u32,
+    pub visited_customers_ordering: u32,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub transaction_rate_percent: Option<Decimal>,
+    pub daily_reports: u32,
+    pub late_daily_reports: u32,
+    pub plans: u32,
+    pub late_plans: u32,
+    /// Daily reports and plans expected: one each per working day and salesperson.
+    pub expected_reports: u32,
+    pub other_currency_orders: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberFigures {
+    pub user_id: i64,
+    pub name: String,
+    /// Nested rather than flattened: serde cannot read flattened `str_option` decimals back.
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesReport {
+    pub period: Period,
+    pub currency: String,
+    pub team: Figures,
+    /// Team sales divided by the number of salespeople, two decimals.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub average_sales_per_person: Option<Decimal>,
+    pub members: Vec<MemberFigures>,
+    pub competitor_moves: Vec<CompetitorMove>,
+    pub complaints: Vec<EscalationFact>,
+    pub abnormal_customers: Vec<AbnormalCustomer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompetitorMove {
+    pub author_name: String,
+    /// `market_report` (a filed market-situation report) or `daily_report` (competitor
+    /// information written in a daily report).
+    pub source: String,
+    pub text: String,
+    pub filed_on: Option<NaiveDate>,
+}
+
+/// `part / whole × 100` with two decimals, none when `whole` is zero.
+pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    (!whole.is_zero()).then(|| (part * Decimal::from(100) / whole).round_dp(2))
+}
+
+fn count_percent(part: u32, whole: u32) -> Option<Decimal> {
+    percent(Decimal::from(part), Decimal::from(whole))
+}
+
+/// Compiles the report. Facts about people outside `members` are ignored, so a store query that
+/// over-fetches cannot inflate the figures.
+pub fn compile(period: Period, members: &[Member], facts: &Facts) -> SalesReport {
+    let names: BTreeMap<i64, &str> = members
+        .iter()
+        .map(|m| (m.user_id, m.name.as_str()))
+        .collect();
+    let in_team = |id: i64| names.contains_key(&id);
+    let working_days = period.working_days();
+
+    // Customers that ordered in the period, per salesperson and for the team: a visit counts
+    // as leading to a transaction when the visited customer ordered from anyone on the team.
+    let ordering: BTreeSet<i64> = facts
+        .orders
+        .iter()
+        .filter(|o| in_team(o.owner_id))
+        .map(|o| o.customer_id)
+        .collect();
+
+    let figures_for = |who: Option<i64>| -> Figures {
+        let mine = |id: i64| in_team(id) && who.is_none_or(|w| w == id);
+        let mut f = Figures::default();
+        for o in facts.orders.iter().filter(|o| mine(o.owner_id)) {
+            if o.currency == REPORTING_CURRENCY {
+                f.sales += o.total;
+                f.orders += 1;
+            } else {
+                f.other_currency_orders += 1;
+            }
+        }
+        for p in facts
+            .payments
+            .iter()
+            .filter(|p| mine(p.owner_id) && p.currency == REPORTING_CURRENCY)
+        {
+            match p.kind {
+                PaymentKind::Deposit | PaymentKind::Payment => f.collected += p.amount,
+                PaymentKind::Refund => f.collected -= p.amount,
+            }
+        }
+        let mut visited = BTreeSet::new();
+        for v in facts.visits.iter().filter(|v| mine(v.user_id)) {
+            f.visits += 1;
+            visited.insert(v.customer_id);
+            if is_effective_visit(v, ordering.contains(&v.customer_id)) {
+                f.effective_visits += 1;
+            }
+        }
+        f.visited_customers = visited.len() as u32;
+        f.visited_customers_ordering = visited.intersection(&ordering).count() as u32;
+        f.new_customers = facts
+            .new_customers
+            .iter()
+            .filter(|(creator, _)| mine(*creator))
+            .count() as u32;
+        let mut target: Option<Decimal> = None;
+        for r in facts.daily_reports.iter().filter(|r| mine(r.user_id)) {
+            f.daily_reports += 1;
+            f.late_daily_reports += u32::from(r.late);
+            if let Some(t) = r.target {
+                *target.get_or_insert(Decimal::ZERO) += t;
+            }
+        }
+        for p in facts.plans.iter().filter(|p| mine(p.user_id)) {
+            f.plans += 1;
+            f.late_plans += u32::from(p.late);
+        }
+        f.target = target;
+        f.attainment_percent = target.and_then(|t| percent(f.sales, t));
+        f.effective_visit_rate_percent = count_percent(f.effective_visits, f.visits);
+        f.transaction_rate_percent =
+            count_percent(f.visited_customers_ordering, f.visited_customers);
+        let people = if who.is_some() {
+            1
+        } else {
+            members.len() as u32
+        };
+        f.expected_reports = working_days * people;
+        f
+    };
+
+    let team = figures_for(None);
+    let average_sales_per_person = (!members.is_empty())
+        .then(|| (team.sales / Decimal::from(members.len() as u64)).round_dp(2));
+    let mut competitor_moves: Vec<CompetitorMove> = facts
+        .escalations
+        .iter()
+        .filter(|e| in_team(e.author_id) && e.kind == "market_situation")
+        .map(|e| CompetitorMove {
+            author_name: e.author_name.clone(),
+            source: "market_report".into(),
+            text: e.subject.clone(),
+            filed_on: Some(e.filed_on),
+        })
+        .collect();
+    competitor_moves.extend(
+        facts
+            .daily_reports
+            .iter()
+            .filter(|r| in_team(r.user_id))
+            .filter_map(|r| {
+                let text = r.competitor_info.as_deref()?.trim();
+                (!text.is_empty()).then(|| CompetitorMove {
+                    author_name: names[&r.user_id].to_string(),
+                    source: "daily_report".into(),
+                    text: text.to_string(),
+                    filed_on: None,
+                })
+            }),
+    );
+    let complaints = facts
+        .escalations
+        .iter()
+        .filter(|e| in_team(e.author_id) && e.kind == "complaint")
+        .cloned()
+        .collect();
+    let mut abnormal = facts.abnormal.clone();
+    abnormal.sort_by(|a, b| (&a.reason, a.customer_id).cmp(&(&b.reason, b.customer_id)));
+    abnormal.dedup_by(|a, b| a.reason == b.reason && a.customer_id == b.customer_id);
+
+    SalesReport {
+        period,
+        currency: REPORTING_CURRENCY.into(),
+        members: members
+            .iter()
+            .map(|m| MemberFigures {
+                user_id: m.user_id,
+                name: m.name.clone(),
+                figures: figures_for(Some(m.user_id)),
+            })
+            .collect(),
+        team,
+        average_sales_per_person,
+        competitor_moves,
+        complaints,
+        abnormal_customers: abnormal,
+    }
+}
+
+/// An effective visit (有效拜访) moved the sale: its outcome was written down, and it either named
+/// a next step or its customer ordered in the same period.
+pub fn is_effective_visit(visit: &VisitFact, customer_ordered: bool) -> bool {
+    visit.outcome_recorded && (visit.next_step_recorded || customer_ordered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        // 2026-11-25 is a Wednesday.
+        let w = Period::week_of(day("2026-11-25"));
+        assert_eq!((w.start, w.end), (day("2026-11-23"), day("2026-11-30")));
+        assert_eq!(w.working_days(), 5);
+        let m = Period::month_of(day("2026-12-31"));
+        assert_eq!((m.start, m.end), (day("2026-12-01"), day("2027-01-01")));
+        // December 2026 has 23 weekdays.
+        assert_eq!(m.working_days(), 23);
+        let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+        // Monday 2026-11-23 01:00 in China is Sunday 17:00 UTC: the previous week is 16–22 Nov.
+        let now = DateTime::parse_from_rfc3339("2026-11-22T17:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(Period::previous_week(now, offset).start, day("2026-11-16"));
+        let (from, _) = Period::week_of(day("2026-11-23")).bounds(offset);
+        assert_eq!(from.to_rfc3339(), "2026-11-22T16:00:00+00:00");
+    }
+
+    /// The fixture of docs/reports.md, computed by hand there.
+    #[test]
+    fn hand_computed_week() {
+        let members = vec![
+            Member {
+                user_id: 1,
+                name: "李明".into(),
+            },
+            Member {
+                user_id: 2,
+                name: "王芳".into(),
+            },
+        ];
+        let order = |owner_id, customer_id, total: &str| OrderFact {
+            owner_id,
+            customer_id,
+            total: d(total),
+            currency: "CNY".into(),
+        };
+        let visit = |user_id, customer_id, o, n| VisitFact {
+            user_id,
+            customer_id,
+            outcome_recorded: o,
+            next_step_recorded: n,
+        };
+        let facts = Facts {
+            orders: vec![
+                order(1, 100, "30000"),
+                order(1, 101, "12000.50"),
+                order(2, 200, "8000"),
+                // Not on the team: ignored.
+                order(9, 900, "99999"),
+                OrderFact {
+                    owner_id: 2,
+                    customer_id: 201,
+                    total: d("500"),
+                    currency: "USD".into(),
+                },
+            ],
+            payments: vec![
+                PaymentFact {
+                    owner_id: 1,
+                    kind: PaymentKind::Deposit,
+                    amount: d("5000"),
+                    currency: "CNY".into(),
+                },
+                PaymentFact {
+                    owner_id: 1,
+                    kind: PaymentKind::Payment,
+                    amount: d("10000"),
+                    currency: "CNY".into(),
+                },
+                PaymentFact {
+                    owner_id: 2,
+                    kind: PaymentKind::Refund,
+                    amount: d("1000"),
+                    currency: "CNY".into(),
+                },
+            ],
+            visits: vec![
+                // 李明: 4 visits to 3 customers; effective: the 1st (next step), the 2nd
+                // (customer 100 ordered); the 3rd has no outcome; the 4th neither next step nor order.
+                visit(1, 102, true, true),
+                visit(1, 100, true, false),
+                visit(1, 100, false, true),
+                visit(1, 103, true, false),
+                // 王芳: 1 visit to 200, which ordered.
+                visit(2, 200, true, false),
+            ],
+            new_customers: vec![(1, 102), (1, 103), (2, 202), (9, 999)],
+            daily_reports: vec![
+                DailyReportFact {
+                    user_id: 1,
+                    late: false,
+                    target: Some(d("40000")),
+                    competitor_info: Some("对手降价 5%".into()),
+                },
+                DailyReportFact {
+                    user_id: 1,
+                    late: true,
+                    target: None,
+                    competitor_info: None,
+                },
+                DailyReportFact {
+                    user_id: 2,
+                    late: false,
+                    target: Some(d("20000")),
+                    competitor_info: Some("  ".into()),
+                },
+            ],
+            plans: vec![
+                PlanFact {
+                    user_id: 1,
+                    late: true,
+                },
+                PlanFact {
+                    user_id: 2,
+                    late: false,
+                },
+            ],
+            escalations: vec![],
+            abnormal: vec![],
+        };
+        let r = compile(Period::week_of(day("2026-11-16")), &members, &facts);
+        let t = &r.team;
+        assert_eq!(t.sales, d("50000.50"));
+        assert_eq!(t.orders, 3);
+        assert_eq!(t.other_currency_orders, 1);
+        assert_eq!(t.target, Some(d("60000")));
+        // 50000.50 / 60000 = 83.334…%
+        assert_eq!(t.attainment_percent, Some(d("83.33")));
+        assert_eq!(t.collected, d("14000"));
+        assert_eq!(t.new_customers, 3);
+        assert_eq!((t.visits, t.effective_visits), (5, 3));
+        assert_eq!(t.effective_visit_rate_percent, Some(d("60")));
+        // Visited 102, 100, 103, 200; 100 and 200 ordered.
+        assert_eq!((t.visited_customers, t.visited_customers_ordering), (4, 2));
+        assert_eq!(t.transaction_rate_percent, Some(d("50")));
+        assert_eq!((t.daily_reports, t.late_daily_reports), (3, 1));
+        assert_eq!((t.plans, t.late_plans, t.expected_reports), (2, 1, 10));
+        assert_eq!(r.average_sales_per_person, Some(d("25000.25")));
+
+        let li = &r.members[0].figures;
+        assert_eq!(li.sales, d("42000.50"));
+        assert_eq!(li.attainment_percent, Some(d("105.00")));
+        assert_eq!(li.effective_visit_rate_percent, Some(d("50")));
+        assert_eq!(li.transaction_rate_percent, Some(d("33.33")));
+        assert_eq!(li.expected_reports, 5);
+        let wang = &r.members[1].figures;
+        assert_eq!(wang.collected, d("-1000"));
+        assert_eq!(wang.attainment_percent, Some(d("40")));
+        assert_eq!(wang.transaction_rate_percent, Some(d("100")));
+        assert_eq!(r.competitor_moves.len(), 1);
+        assert_eq!(r.competitor_moves[0].text, "对手降价 5%");
+    }
+
+    #[test]
+    fn no_visits_and_no_target_give_no_rate_rather_than_zero() {
+        let members = vec![Member {
+            user_id: 1,
+            name: "a".into(),
+        }];
+        let r = compile(
+            Period::week_of(day("2026-11-16")),
+            &members,
+            &Facts::default(),
+        );
+        assert_eq!(r.team.effective_visit_rate_percent, None);
+        assert_eq!(r.team.transaction_rate_percent, None);
+        assert_eq!(r.team.attainment_percent, None);
+        assert_eq!(r.average_sales_per_person, Some(Decimal::ZERO));
+        let none = compile(Period::week_of(day("2026-11-16")), &[], &Facts::default());
+        assert_eq!(none.average_sales_per_person, None);
+        // Stored as JSON and read back unchanged, rates that are "none" included.
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<SalesReport>(&json).unwrap(), r);
+    }
+
+    proptest! {
+        /// The team's figures are the sums of its members' figures.
+        #[test]
+        fn team_is_the_sum_of_its_members(
+            orders in proptest::collection::vec((1i64..4, 1i64..20, 0u32..100_000), 0..30),
+            visits in proptest::collection::vec((1i64..4, 1i64..20, any::<bool>(), any::<bool>()), 0..30),
+        ) {
+            let members: Vec<Member> = (1..4).map(|i| Member { user_id: i, name: i.to_string() }).collect();
+            let facts = Facts {
+                orders: orders.iter().map(|&(o, c, t)| OrderFact { owner_id: o, customer_id: c, total: Decimal::from(t), currency: "CNY".into() }).collect(),
+                visits: visits.iter().map(|&(u, c, o, n)| VisitFact { user_id: u, customer_id: c, outcome_recorded: o, next_step_recorded: n }).collect(),
+                ..Default::default()
+            };
+            let r = compile(Period::week_of(day("2026-11-16")), &members, &facts);
+            let sum = |f: fn(&Figures) -> u32| r.members.iter().map(|m| f(&m.figures)).sum::<u32>();
+            prop_assert_eq!(r.team.sales, r.members.iter().map(|m| m.figures.sales).sum::<Decimal>());
+            prop_assert_eq!(r.team.visits, sum(|f| f.visits));
+            prop_assert_eq!(r.team.effective_visits, sum(|f| f.effective_visits));
+            prop_assert!(r.team.effective_visits <= r.team.visits);
+            prop_assert!(r.team.visited_customers_ordering <= r.team.visited_customers);
+            if let Some(rate) = r.team.effective_visit_rate_percent {
+                prop_assert!(rate >= Decimal::ZERO && rate <= Decimal::from(100));
+            }
+        }
+    }
+}

@@ -1,0 +1,563 @@
+//! Period reports: the facts of a period loaded in a handful of queries, compiled by the domain
+//! (`yingpan_domain::sales_report`), and the weekly reports kept per supervisor and week.
+
+use crate::sql::{push_scope_on, Sql};
+use crate::{ts, Result, Store, StoreError, Viewer};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::str::FromStr;
+use yingpan_domain::audit::FieldChange;
+use yingpan_domain::daily_report::DailyReport;
+use yingpan_domain::hierarchy::ReportingLine;
+use yingpan_domain::order::{Ageing, PaymentKind};
+use yingpan_domain::person::Role;
+use yingpan_domain::sales_report::{
+    compile, AbnormalCustomer, DailyReportFact, EscalationFact, Facts, Figures, Member, OrderFact,
+    PaymentFact, Period, PlanFact, SalesReport, VisitFact,
+};
+use yingpan_domain::visit_plan::china_offset;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredWeeklyReport {
+    pub id: i64,
+    pub supervisor_id: i64,
+    pub supervisor_name: Option<String>,
+    pub week_start: String,
+    pub report: SalesReport,
+    pub next_week_goals: Option<String>,
+    pub compiled_at: String,
+    pub version: i64,
+}
+
+/// The director's monthly summary: the company and each supervisor's team.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamSummary {
+    pub company: SalesReport,
+    pub teams: Vec<TeamFigures>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamFigures {
+    pub supervisor_id: i64,
+    pub supervisor_name: String,
+    pub members: usize,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+fn dec(s: &str) -> Result<rust_decimal::Decimal> {
+    rust_decimal::Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("amount {s:?}")))
+}
+
+fn day_of(stamp: &str) -> Result<NaiveDate> {
+    Ok(crate::parse_ts(stamp)?
+        .with_timezone(&china_offset())
+        .date_naive())
+}
+
+/// ` AND <column> IN (<root's subtree>)`, or nothing for the whole company.
+fn push_team(sql: &mut Sql, column: &str, root: Option<i64>) {
+    if let Some(root) = root {
+        sql.push(&format!(
+            " AND {column} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
+        ))
+        .bind(root)
+        .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+    }
+}
+
+/// `<alias>.<column> >= from AND <alias>.<column> < to AND <alias>.org_id = org` on sortable text.
+fn period_sql(select: &str, org_id: i64, alias: &str, column: &str, from: &str, to: &str) -> Sql {
+    let col = |c: &str| {
+        if alias.is_empty() {
+            c.to_string()
+        } else {
+            format!("{alias}.{c}")
+        }
+    };
+    let mut sql = Sql::new(select);
+    sql.push(&format!(" WHERE {} = ", col("org_id")))
+        .bind(org_id)
+        .push(&format!(" AND {} >= ", col(column)))
+        .bind(from.to_string())
+        .push(&format!(" AND {} < ", col(column)))
+        .bind(to.to_string());
+    sql
+}
+
+impl Store {
+    /// Salespeople below `root` (everyone in the company for `None`), active, by name.
+    pub async fn team_members(&self, org_id: i64, root: Option<i64>) -> Result<Vec<Member>> {
+        let users = self.users(org_id).await?;
+        let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
+        let below = root.map(|r| line.subordinates(r));
+        Ok(users
+            .into_iter()
+            .filter(|u| u.active && u.role == Role::Sales)
+            .filter(|u| below.as_ref().is_none_or(|b| b.contains(&u.id)))
+            .map(|u| Member {
+                user_id: u.id,
+                name: u.display_name,
+            })
+            .collect())
+    }
+
+    /// Loads what happened in a period for the people below `root` (or the whole company).
+    pub async fn period_facts(
+        &self,
+        org_id: i64,
+        root: Option<i64>,
+        period: Period,
+    ) -> Result<Facts> {
+        let (from, to) = period.bounds(china_offset());
+        let (from, to) = (ts(from), ts(to));
+        let mut facts = Facts::default();
+
+        let mut sql = period_sql(
+            "SELECT owner_id, customer_id, total, currency FROM orders",
+            org_id,
+            "",
+            "created_at",
+            &from,
+            &to,
+        );
+        push_team(&mut sql, "owner_id", root);
+        for r in sql.query().fetch_all(&self.read).await? {
+            facts.orders.push(OrderFact {
+                owner_id: r.try_get("owner_id")?,
+                customer_id: r.try_get("customer_id")?,
+                total: dec(&r.try_get::<String, _>("total")?)?,
+                currency: r.try_get("currency")?,
+            });
+        }
+
+        let mut sql = period_sql(
+            "SELECT o.owner_id, p.kind, p.amount, o.currency FROM order_payments p JOIN orders o ON o.id = p.order_id",
+            org_id,
+            "p",
+            "recorded_at",
+            &from,
+            &to,
+        );
+        push_team(&mut sql, "o.owner_id", root);
+        for r in sql.query().fetch_all(&self.read).await? {
+            let kind: String = r.try_get("kind")?;
+            facts.payments.push(PaymentFact {
+                owner_id: r.try_get("owner_id")?,
+                kind: PaymentKind::parse(&kind).map_err(|_| StoreError::Corrupt(kind))?,
+                amount: dec(&r.try_get::<String, _>("amount")?)?,
+                currency: r.try_get("currency")?,
+            });
+        }
+
+        let mut sql = period_sql(
+            "SELECT user_id, customer_id, outcome, next_step FROM activities",
+            org_id,
+            "",
+            "occurred_at",
+            &from,
+            &to,
+        );
+        sql.push(" AND kind = 'visit'");
+        push_team(&mut sql, "user_id", root);
+        let filled = |r: &AnyRow, c: &str| -> Result<bool> {
+            Ok(r.try_get::<Option<String>, _>(c)?
+                .is_some_and(|s| !s.trim().is_empty()))
+        };
+        for r in sql.query().fetch_all(&self.read).await? {
+            facts.visits.push(VisitFact {
+                user_id: r.try_get("user_id")?,
+                customer_id: r.try_get("customer_id")?,
+                outcome_recorded: filled(&r, "outcome")?,
+                next_step_recorded: filled(&r, "next_step")?,
+            });
+        }
+
+        let mut sql = period_sql(
+            "SELECT created_by, id FROM customers",
+            org_id,
+            "",
+            "created_at",
+            &from,
+            &to,
+        );
+        sql.push(" AND deleted_at IS NULL");
+        push_team(&mut sql, "created_by", root);
+        for r in sql.query().fetch_all(&self.read).await? {
+            facts
+                .new_customers
+                .push((r.try_get("created_by")?, r.try_get("id")?));
+        }
+
+        let (first, last) = (period.start.to_string(), period.end.to_string());
+        let mut sql = period_sql(
+            "SELECT user_id, late, content FROM daily_reports",
+            org_id,
+            "",
+            "report_date",
+            &first,
+            &last,
+        );
+        push_team(&mut sql, "user_id", root);
+        for r in sql.query().fetch_all(&self.read).await? {
+            let content: DailyReport = serde_json::from_str(&r.try_get::<String, _>("content")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            facts.daily_reports.push(DailyReportFact {
+                user_id: r.try_get("user_id")?,
+                late: r.try_get::<i64, _>("late")? != 0,
+                target: content.target_amount,
+                competitor_info: content.competitor_info,
+            });
+        }
+
+        // A plan counts once, by its first revision, which carries the lateness.
+        let mut sql = period_sql(
+            "SELECT user_id, late FROM visit_plans",
+            org_id,
+            "",
+            "plan_date",
+            &first,
+            &last,
+        );
+        sql.push(" AND revision = 1 AND submitted_at IS NOT NULL");
+        push_team(&mut sql, "user_id", root);
+        for r in sql.query().fetch_all(&self.read).await? {
+            facts.plans.push(PlanFact {
+                user_id: r.try_get("user_id")?,
+                late: r.try_get::<i64, _>("late")? != 0,
+            });
+        }
+
+        let mut sql = period_sql(
+            "SELECT e.author_id, u.display_name, e.kind, e.subject, e.customer_id, c.name AS customer_name, e.created_at \
+             FROM escalations e JOIN users u ON u.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id",
+            org_id,
+            "e",
+            "created_at",
+            &from,
+            &to,
+        );
+        push_team(&mut sql, "e.author_id", root);
+        sql.push(" ORDER BY e.created_at, e.id");
+        for r in sql.query().fetch_all(&self.read).await? {
+            let e = EscalationFact {
+                author_id: r.try_get("author_id")?,
+                author_name: r.try_get("display_name")?,
+                kind: r.try_get("kind")?,
+                subject: r.try_get("subject")?,
+                customer_name: r.try_get("customer_name")?,
+                filed_on: day_of(&r.try_get::<String, _>("created_at")?)?,
+            };
+            if let (Some(id), Some(name), "complaint") = (
+                r.try_get::<Option<i64>, _>("customer_id")?,
+                e.customer_name.clone(),
+                e.kind.as_str(),
+            ) {
+                facts.abnormal.push(AbnormalCustomer {
+                    customer_id: id,
+                    customer_name: name,
+                    reason: "complaint".into(),
+                    detail: e.subject.clone(),
+                });
+            }
+            facts.escalations.push(e);
+        }
+
+        let mut sql = period_sql(
+            "SELECT oc.customer_id, c.name, u.display_name FROM ownership_changes oc JOIN customers c ON c.id = oc.customer_id \
+             LEFT JOIN users u ON u.id = oc.from_user_id",
+            org_id,
+            "oc",
+            "changed_at",
+            &from,
+            &to,
+        );
+        sql.push(" AND oc.reason = 'recycle'");
+        push_team(&mut sql, "oc.from_user_id", root);
+        for r in sql.query().fetch_all(&self.read).await? {
+            facts.abnormal.push(AbnormalCustomer {
+                customer_id: r.try_get("customer_id")?,
+                customer_name: r.try_get("name")?,
+                reason: "recycled".into(),
+                detail: r
+                    .try_get::<Option<String>, _>("display_name")?
+                    .unwrap_or_default(),
+            });
+        }
+
+        // Receivables past due at the end of the period (still unsettled today).
+        let last_day = period.end.pred_opt().expect("periods are not empty");
+        let mut sql = Sql::new(
+            "SELECT o.id, o.customer_id, c.name, o.total, o.paid, o.due_date, o.currency FROM orders o \
+             JOIN customers c ON c.id = o.customer_id WHERE o.org_id = ",
+        );
+        sql.bind(org_id)
+            .push(" AND o.settled = 0 AND o.due_date < ")
+            .bind(last_day.to_string());
+        push_team(&mut sql, "o.owner_id", root);
+        sql.push(" ORDER BY o.due_date LIMIT 200");
+        for r in sql.query().fetch_all(&self.read).await? {
+            let due = NaiveDate::parse_from_str(&r.try_get::<String, _>("due_date")?, "%Y-%m-%d")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let owed =
+                dec(&r.try_get::<String, _>("total")?)? - dec(&r.try_get::<String, _>("paid")?)?;
+            let id: i64 = r.try_get("id")?;
+            facts.abnormal.push(AbnormalCustomer {
+                customer_id: r.try_get("customer_id")?,
+                customer_name: r.try_get("name")?,
+                reason: "overdue".into(),
+                detail: format!(
+                    "SO-{id:06} {} {} · {} · {}",
+                    owed.normalize(),
+                    r.try_get::<String, _>("currency")?,
+                    due,
+                    Ageing::of(due, last_day).as_str()
+                ),
+            });
+        }
+        Ok(facts)
+    }
+
+    /// A team's report for a period, compiled live.
+    pub async fn sales_report(
+        &self,
+        org_id: i64,
+        root: Option<i64>,
+        period: Period,
+    ) -> Result<SalesReport> {
+        let members = self.team_members(org_id, root).await?;
+        let facts = self.period_facts(org_id, root, period).await?;
+        Ok(compile(period, &members, &facts))
+    }
+
+    /// The director's summary: the company, then each supervisor's team, from one load of facts.
+    pub async fn team_summary(&self, org_id: i64, period: Period) -> Result<TeamSummary> {
+        let users = self.users(org_id).await?;
+        let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
+        let everyone = self.team_members(org_id, None).await?;
+        let facts = self.period_facts(org_id, None, period).await?;
+        let teams = users
+            .iter()
+            .filter(|u| u.active && u.role == Role::Supervisor)
+            .map(|s| {
+                let below = line.subordinates(s.id);
+                let members: Vec<Member> = everyone
+                    .iter()
+                    .filter(|m| below.contains(&m.user_id))
+                    .cloned()
+                    .collect();
+                TeamFigures {
+                    supervisor_id: s.id,
+                    supervisor_name: s.display_name.clone(),
+                    members: members.len(),
+                    figures: compile(period, &members, &facts).team,
+                }
+            })
+            .collect();
+        Ok(TeamSummary {
+            company: compile(period, &everyone, &facts),
+            teams,
+        })
+    }
+
+    /// Compiles (or re-compiles, keeping the supervisor's goals) one supervisor's weekly report.
+    pub async fn compile_weekly_report(
+        &self,
+        org_id: i64,
+        supervisor_id: i64,
+        week: Period,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let report = self.sales_report(org_id, Some(supervisor_id), week).await?;
+        let json = serde_json::to_string(&report).expect("report serialises");
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO weekly_reports (org_id, supervisor_id, week_start, content, compiled_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, $5) \
+             ON CONFLICT (org_id, supervisor_id, week_start) DO UPDATE SET content = excluded.content, \
+             compiled_at = excluded.compiled_at, updated_at = excluded.updated_at, version = weekly_reports.version + 1 \
+             RETURNING id",
+        )
+        .bind(org_id)
+        .bind(supervisor_id)
+        .bind(week.start.to_string())
+        .bind(&json)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        crate::audit::record(
+            &mut tx,
+            org_id,
+            None,
+            "weekly_report",
+            id,
+            "compile",
+            &[],
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Monday's job: last week's report for every active supervisor who has none yet.
+    /// Idempotent, so several servers may run it.
+    pub async fn compile_due_weekly_reports(&self, now: DateTime<Utc>) -> Result<usize> {
+        let week = Period::previous_week(now, china_offset());
+        let due = sqlx::query(
+            "SELECT u.org_id, u.id FROM users u WHERE u.role = 'supervisor' AND u.active = 1 \
+             AND NOT EXISTS (SELECT 1 FROM weekly_reports w WHERE w.org_id = u.org_id AND w.supervisor_id = u.id AND w.week_start = $1) \
+             ORDER BY u.id",
+        )
+        .bind(week.start.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        for r in &due {
+            self.compile_weekly_report(r.try_get(0)?, r.try_get(1)?, week, now)
+                .await?;
+        }
+        Ok(due.len())
+    }
+
+    /// Weekly reports of supervisors in the viewer's scope, newest week first.
+    pub async fn weekly_reports(
+        &self,
+        viewer: &Viewer,
+        week_start: Option<NaiveDate>,
+        limit: i64,
+    ) -> Result<Vec<StoredWeeklyReport>> {
+        let mut sql = Sql::new(
+            "SELECT w.id, w.supervisor_id, u.display_name, w.week_start, w.content, w.next_week_goals, w.compiled_at, w.version \
+             FROM weekly_reports w JOIN users u ON u.id = w.supervisor_id WHERE",
+        );
+        push_scope_on(&mut sql, viewer, "w", "supervisor_id");
+        if let Some(w) = week_start {
+            sql.push(" AND w.week_start = ").bind(w.to_string());
+        }
+        sql.push(" ORDER BY w.week_start DESC, u.display_name LIMIT ")
+            .bind(limit.clamp(1, 500));
+        sql.query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(weekly_from_row)
+            .collect()
+    }
+
+    pub async fn weekly_report(&self, viewer: &Viewer, id: i64) -> Result<StoredWeeklyReport> {
+        let mut sql = Sql::new(
+            "SELECT w.id, w.supervisor_id, u.display_name, w.week_start, w.content, w.next_week_goals, w.compiled_at, w.version \
+             FROM weekly_reports w JOIN users u ON u.id = w.supervisor_id WHERE",
+        );
+        push_scope_on(&mut sql, viewer, "w", "supervisor_id");
+        sql.push(" AND w.id = ").bind(id);
+        let row = sql
+            .query()
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        weekly_from_row(&row)
+    }
+
+    /// The supervisor writes next week's goals and plans on their own report.
+    pub async fn set_weekly_goals(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        goals: &str,
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<StoredWeeklyReport> {
+        let report = self.weekly_report(viewer, id).await?;
+        if report.supervisor_id != viewer.user_id {
+            return Err(StoreError::rule(
+                "not_the_supervisor",
+                "only the supervisor of the team writes next week's goals",
+            ));
+        }
+        if expected_version.is_some_and(|v| v != report.version) {
+            return Err(StoreError::VersionConflict {
+                current: report.version,
+            });
+        }
+        let goals = yingpan_domain::customer::optional_text("next_week_goals", Some(goals), 5000)?;
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE weekly_reports SET next_week_goals = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+        )
+        .bind(&goals)
+        .bind(ts(now))
+        .bind(id)
+        .bind(report.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::VersionConflict {
+                current: report.version + 1,
+            });
+        }
+        let changes = vec![FieldChange {
+            field: "next_week_goals".into(),
+            before: report.next_week_goals.clone(),
+            after: goals,
+        }];
+        crate::audit::record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "weekly_report",
+            id,
+            "update",
+            &changes,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.weekly_report(viewer, id).await
+    }
+
+    /// Open receivables in scope with their ageing on `on` (company-time day).
+    pub async fn receivables(
+        &self,
+        viewer: &Viewer,
+        owner_id: Option<i64>,
+        on: NaiveDate,
+    ) -> Result<Vec<(crate::Order, Ageing)>> {
+        let orders = self
+            .orders(
+                viewer,
+                &crate::OrderFilter {
+                    owner_id,
+                    open_only: true,
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        orders
+            .into_iter()
+            .map(|o| {
+                let due = NaiveDate::parse_from_str(&o.due_date, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((o, Ageing::of(due, on)))
+            })
+            .collect()
+    }
+}
+
+fn weekly_from_row(r: &AnyRow) -> Result<StoredWeeklyReport> {
+    let content: String = r.try_get("content")?;
+    Ok(StoredWeeklyReport {
+        id: r.try_get("id")?,
+        supervisor_id: r.try_get("supervisor_id")?,
+        supervisor_name: r.try_get("display_name")?,
+        week_start: r.try_get("week_start")?,
+        report: serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        next_week_goals: r.try_get("next_week_goals")?,
+        compiled_at: r.try_get("compiled_at")?,
+        version: r.try_get("version")?,
+    })
+}
