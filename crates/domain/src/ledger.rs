@@ -120,6 +120,17 @@ pub fn check_entry(
     Ok(())
 }
 
+/// Sums amounts per key (per ageing bucket, per salesperson, per customer…), keys in order.
+pub fn sum_by<K: Ord>(
+    items: impl IntoIterator<Item = (K, Decimal)>,
+) -> std::collections::BTreeMap<K, Decimal> {
+    let mut out = std::collections::BTreeMap::new();
+    for (k, a) in items {
+        *out.entry(k).or_insert(Decimal::ZERO) += a;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,15 +187,4 @@ mod tests {
             }
         }
     }
-}
-
-/// Sums amounts per key (per ageing bucket, per salesperson, per customer…), keys in order.
-pub fn sum_by<K: Ord>(
-    items: impl IntoIterator<Item = (K, Decimal)>,
-) -> std::collections::BTreeMap<K, Decimal> {
-    let mut out = std::collections::BTreeMap::new();
-    for (k, a) in items {
-        *out.entry(k).or_insert(Decimal::ZERO) += a;
-    }
-    out
 }
