@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use yingpan_domain::person::{DisplayName, NewPassword, Role, Username};
 use yingpan_store::{NewUser, Store};
+use yingpan_web::mailer::SmtpSettings;
 use yingpan_web::{AppState, Clock, Config};
 
 #[derive(Parser)]
@@ -119,6 +120,22 @@ fn schedule_recycle(store: Store, clock: Clock, every_minutes: u64) {
     });
 }
 
+/// Sends queued e-mail every 30 seconds. Several servers may run this: each message is claimed
+/// by exactly one of them.
+fn schedule_mail(store: Store, clock: Clock, smtp: SmtpSettings) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match yingpan_web::mailer::send_pending(&store, &smtp, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sent = n, "e-mail notifications sent"),
+                Err(e) => tracing::error!(error = %e, "e-mail sending failed"),
+            }
+        }
+    });
+}
+
 async fn serve(
     store: Store,
     clock: Clock,
@@ -131,11 +148,16 @@ async fn serve(
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, "serving");
     println!("Yingpan is serving on http://{addr}/");
+    let smtp = SmtpSettings::from_env().map_err(|e| e.to_string())?;
+    if let Some(smtp) = &smtp {
+        schedule_mail(store.clone(), clock, smtp.clone());
+    }
     let state = AppState {
         store,
         clock,
         config: std::sync::Arc::new(Config {
             secure_cookies,
+            smtp,
             ..Config::default()
         }),
     };

@@ -41,6 +41,39 @@ pub struct EscalationFields {
     pub customer_id: Option<i64>,
 }
 
+/// The e-mail a superior receives for a report, in the superior's language. The link is the
+/// report's path; the mailer prefixes the server's public address when it knows it.
+pub fn notification_email(
+    locale: crate::person::Locale,
+    kind: EscalationKind,
+    author: &str,
+    customer: Option<&str>,
+    f: &EscalationFields,
+    path: &str,
+) -> (String, String) {
+    use crate::person::Locale;
+    let (label, customer_label, from_label, open) = match (locale, kind) {
+        (Locale::ZhCn, EscalationKind::MarketSituation) => {
+            ("市场状况反映", "客户", "报告人", "查看")
+        }
+        (Locale::ZhCn, EscalationKind::Complaint) => ("客户投诉处理报告", "客户", "报告人", "查看"),
+        (Locale::En, EscalationKind::MarketSituation) => {
+            ("Market situation report", "Customer", "From", "Open")
+        }
+        (Locale::En, EscalationKind::Complaint) => ("Complaint report", "Customer", "From", "Open"),
+    };
+    let subject = format!("[营盘] {label}: {}", f.subject);
+    let mut body = format!("{from_label}: {author}\n");
+    if let Some(c) = customer {
+        body.push_str(&format!("{customer_label}: {c}\n"));
+    }
+    body.push_str(&format!(
+        "\n{}\n\n{}\n\n{open}: {path}\n",
+        f.subject, f.body
+    ));
+    (subject, body)
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct EscalationInput {
     pub kind: Option<String>,

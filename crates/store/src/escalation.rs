@@ -7,8 +7,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::escalation::{superiors_up_the_line, EscalationFields};
+use yingpan_domain::escalation::{notification_email, superiors_up_the_line, EscalationFields};
 use yingpan_domain::hierarchy::ReportingLine;
+use yingpan_domain::person::Locale;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Escalation {
@@ -53,16 +54,20 @@ impl Escalation {
 impl Store {
     /// Files a report and delivers it to every superior's inbox in one transaction.
     /// Returns the report and how many people it reached.
+    /// With `email`, superiors who have an address also get an e-mail through the outbox,
+    /// written in the same transaction.
     pub async fn file_escalation(
         &self,
         viewer: &Viewer,
         f: &EscalationFields,
+        email: bool,
         now: DateTime<Utc>,
     ) -> Result<(Escalation, usize)> {
-        if let Some(c) = f.customer_id {
+        let customer_name = match f.customer_id {
             // The customer must be one the author may see.
-            self.customer(viewer, c).await?;
-        }
+            Some(c) => Some(self.customer(viewer, c).await?.name),
+            None => None,
+        };
         let mut tx = self.write.begin().await?;
         let line = ReportingLine::new(
             sqlx::query("SELECT id, superior_id FROM users WHERE org_id = $1")
@@ -88,6 +93,11 @@ impl Store {
         .await?
         .try_get(0)?;
         let recipients = superiors_up_the_line(&line, viewer.user_id);
+        let author: String = sqlx::query("SELECT display_name FROM users WHERE id = $1")
+            .bind(viewer.user_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
         for r in &recipients {
             sqlx::query("INSERT INTO inbox (org_id, user_id, escalation_id, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(viewer.org_id)
@@ -96,6 +106,28 @@ impl Store {
                 .bind(ts(now))
                 .execute(&mut *tx)
                 .await?;
+            if !email {
+                continue;
+            }
+            let row = sqlx::query("SELECT email, locale FROM users WHERE id = $1 AND active = 1")
+                .bind(*r)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else { continue };
+            let Some(address) = row.try_get::<Option<String>, _>("email")? else {
+                continue;
+            };
+            let locale =
+                Locale::parse(&row.try_get::<String, _>("locale")?).unwrap_or(Locale::ZhCn);
+            let (subject, body) = notification_email(
+                locale,
+                f.kind,
+                &author,
+                customer_name.as_deref(),
+                f,
+                &format!("/escalations/{id}"),
+            );
+            crate::outbox::enqueue(&mut tx, viewer.org_id, &address, &subject, &body, now).await?;
         }
         let changes = vec![FieldChange {
             field: "subject".into(),

@@ -98,6 +98,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reports_and_ledgers",
         include_str!("../migrations/0021_reports_and_ledgers.sql"),
     ),
+    (22, "email", include_str!("../migrations/0022_email.sql")),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

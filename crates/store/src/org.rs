@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::{diff, Snapshot};
+use yingpan_domain::customer::Email;
 use yingpan_domain::hierarchy::ReportingLine;
 use yingpan_domain::ownership::TierDays;
 use yingpan_domain::person::{
@@ -149,12 +150,14 @@ pub struct User {
     pub active: bool,
     pub locale: Locale,
     pub time_zone: String,
+    /// Where notifications go when SMTP is configured.
+    pub email: Option<String>,
     pub version: i64,
     pub created_at: String,
 }
 
 const USER_COLUMNS: &str = "id, org_id, username, display_name, role, superior_id, active, \
-                            locale, time_zone, version, created_at";
+                            locale, time_zone, email, version, created_at";
 
 impl User {
     pub(crate) fn from_row(r: &AnyRow) -> Result<Self> {
@@ -172,6 +175,7 @@ impl User {
             active: r.try_get::<i64, _>("active")? != 0,
             locale: Locale::parse(&locale).unwrap_or(Locale::ZhCn),
             time_zone: r.try_get("time_zone")?,
+            email: r.try_get("email")?,
             version: r.try_get("version")?,
             created_at: r.try_get("created_at")?,
         })
@@ -185,6 +189,7 @@ impl User {
             ("superior_id", self.superior_id.map(|s| s.to_string())),
             ("active", Some(self.active.to_string())),
             ("locale", Some(self.locale.as_str().to_string())),
+            ("email", self.email.clone()),
         ]
     }
 }
@@ -205,6 +210,8 @@ pub struct UserUpdate {
     pub superior_id: Option<Option<i64>>,
     pub locale: Option<Locale>,
     pub password_hash: Option<String>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<Email>>,
 }
 
 async fn load_user(tx: &mut Transaction<'_, Any>, org_id: i64, id: i64) -> Result<User> {
@@ -550,16 +557,21 @@ impl Store {
             .map(|d| d.as_str().to_string())
             .unwrap_or_else(|| before.display_name.clone());
         let locale = update.locale.unwrap_or(before.locale);
+        let email = match update.email {
+            Some(e) => e.map(|e| e.as_str().to_string()),
+            None => before.email.clone(),
+        };
         let n = sqlx::query(
             "UPDATE users SET display_name = $1, role = $2, superior_id = $3, locale = $4, \
-             password_hash = COALESCE($5, password_hash), version = version + 1, updated_at = $6 \
-             WHERE org_id = $7 AND id = $8 AND version = $9",
+             password_hash = COALESCE($5, password_hash), email = $6, version = version + 1, updated_at = $7 \
+             WHERE org_id = $8 AND id = $9 AND version = $10",
         )
         .bind(&display_name)
         .bind(role.as_str())
         .bind(superior)
         .bind(locale.as_str())
         .bind(update.password_hash.clone())
+        .bind(email)
         .bind(ts(now))
         .bind(actor.org_id)
         .bind(id)

@@ -341,9 +341,24 @@ async fn api_me(user: CurrentUser) -> Json<serde_json::Value> {
 #[derive(Deserialize)]
 pub struct MeUpdate {
     display_name: Option<String>,
+    /// Empty removes the address.
+    email: Option<String>,
     locale: Option<String>,
     current_password: Option<String>,
     new_password: Option<String>,
+}
+
+/// `None`: leave the address; `""`: remove it; otherwise a valid address.
+pub(crate) fn parse_email_change(
+    raw: Option<&str>,
+) -> Result<Option<Option<yingpan_domain::customer::Email>>, AppError> {
+    Ok(match raw.map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(e) => Some(Some(yingpan_domain::customer::Email::parse_field(
+            "email", e,
+        )?)),
+    })
 }
 
 async fn update_me(state: &AppState, user: &CurrentUser, req: MeUpdate) -> Result<User, AppError> {
@@ -360,6 +375,7 @@ async fn update_me(state: &AppState, user: &CurrentUser, req: MeUpdate) -> Resul
             .filter(|s| !s.is_empty())
             .map(Locale::parse)
             .transpose()?,
+        email: parse_email_change(req.email.as_deref())?,
         ..Default::default()
     };
     if let Some(new) = req.new_password.as_deref().filter(|s| !s.is_empty()) {
@@ -549,6 +565,7 @@ async fn logout(
 #[derive(Deserialize)]
 pub struct SettingsForm {
     display_name: Option<String>,
+    email: Option<String>,
     locale: Option<String>,
     current_password: Option<String>,
     new_password: Option<String>,
@@ -584,6 +601,7 @@ async fn settings_submit(State(state): State<AppState>, page: PageForm<SettingsF
     let PageForm { user, form } = page;
     let req = MeUpdate {
         display_name: form.display_name,
+        email: form.email,
         locale: form.locale,
         current_password: form.current_password,
         new_password: form.new_password,

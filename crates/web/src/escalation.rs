@@ -25,7 +25,7 @@ async fn api_file(
     let f = req.parse()?;
     let (e, reached) = state
         .store
-        .file_escalation(&me.viewer, &f, state.now())
+        .file_escalation(&me.viewer, &f, state.config.smtp.is_some(), state.now())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -139,7 +139,7 @@ async fn file_submit(State(state): State<AppState>, page: PageForm<FileForm>) ->
         Ok::<_, AppError>(
             state
                 .store
-                .file_escalation(&me.viewer, &f, state.now())
+                .file_escalation(&me.viewer, &f, state.config.smtp.is_some(), state.now())
                 .await?,
         )
     }

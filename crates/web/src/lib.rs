@@ -14,6 +14,7 @@ mod escalation;
 mod extract;
 mod i18n;
 mod ledger;
+pub mod mailer;
 mod merge;
 mod openapi;
 mod opportunity;
@@ -70,6 +71,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// E-mail notifications are queued only when a server is configured.
+    pub smtp: Option<mailer::SmtpSettings>,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
         Self {
             secure_cookies: false,
             body_limit: 1024 * 1024,
+            smtp: None,
         }
     }
 }

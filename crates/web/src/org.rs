@@ -72,6 +72,7 @@ struct PatchUser {
     superior_id: Option<Option<i64>>,
     password: Option<String>,
     locale: Option<String>,
+    email: Option<String>,
     version: Option<i64>,
 }
 
@@ -100,6 +101,7 @@ async fn patch_user(
             .map(yingpan_domain::person::Locale::parse)
             .transpose()?,
         password_hash,
+        email: crate::auth::parse_email_change(req.email.as_deref())?,
     };
     Ok(state
         .store
@@ -324,6 +326,7 @@ struct UserForm {
     display_name: Option<String>,
     role: Option<String>,
     superior_id: Option<String>,
+    email: Option<String>,
     version: Option<String>,
 }
 
@@ -434,6 +437,7 @@ async fn user_edit_submit(
             superior_id: Some(form_superior(form.superior_id.as_deref())?),
             password: form.password,
             locale: None,
+            email: form.email,
             version: form.version.as_deref().and_then(|v| v.parse().ok()),
         };
         patch_user(&state, &me, id, req).await

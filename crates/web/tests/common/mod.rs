@@ -134,12 +134,17 @@ impl TestApp {
     /// A second server over the same database whose clock stands at `t`, as another
     /// instance started with `YINGPAN_FAKE_NOW` would. Tokens work on both.
     pub async fn at(&self, t: DateTime<Utc>) -> TestApp {
+        self.instance(Clock::Fixed(t), Config::default()).await
+    }
+
+    /// Another server over the same database with its own clock and configuration.
+    pub async fn instance(&self, clock: Clock, config: Config) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState {
             store: self.store.clone(),
-            clock: Clock::Fixed(t),
-            config: Arc::new(Config::default()),
+            clock,
+            config: Arc::new(config),
         };
         tokio::spawn(async move { yingpan_web::serve(listener, state).await.unwrap() });
         TestApp {
