@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use yingpan_domain::custom::CustomFieldKind;
 use yingpan_domain::customer::{ContactInput, CustomerInput};
 use yingpan_domain::person::{DisplayName, Role, Scope, Username};
-use yingpan_store::{ActivityKind, NewUser, Store, StoreError, User, Viewer};
+use yingpan_store::{ActivityDetails, ActivityKind, NewUser, Store, StoreError, User, Viewer};
 
 pub const DEMO_PASSWORD: &str = "yingpan2026";
 
@@ -53,6 +53,27 @@ const INDUSTRIES: &[(&str, &str)] = &[
 ];
 const SUFFIXES: &[&str] = &["有限公司", "股份有限公司", "贸易商行", "集团有限公司"];
 const SOURCES: &[&str] = &["展会", "转介绍", "名录", "上门", "报刊", "统计资料"];
+const OUTCOMES: &[&str] = &[
+    "见到采购负责人，认可样品",
+    "客户有意向，等待预算审批",
+    "对价格有异议",
+    "签下试用订单",
+    "收回部分货款",
+    "负责人出差，未见到",
+];
+const NEXT_STEPS: &[&str] = &[
+    "下周送样品",
+    "发正式报价",
+    "约技术交流",
+    "月底前回访",
+    "安排财务对账",
+];
+const COMPETITOR_NEWS: &[&str] = &[
+    "竞品降价 10% 冲量",
+    "对手推出分期付款",
+    "竞品新品发布会邀请了我们的客户",
+    "经销商反映对手返点更高",
+];
 const PRODUCTS: &[&str] = &["节能灯具", "中央空调", "工业冷柜", "办公家具", "安防系统"];
 const NEEDS: &[&str] = &[
     "节能改造",
@@ -207,6 +228,37 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
         )
         .await?;
     let custom_defs = store.custom_fields(admin.org_id).await?;
+    let clerk_viewer = viewer(
+        &store
+            .users(admin.org_id)
+            .await?
+            .into_iter()
+            .find(|u| u.role == Role::Clerk)
+            .expect("demo clerk"),
+    );
+    let mut price_list = Vec::new();
+    for (i, (name, unit, price)) in [
+        ("节能灯具", "套", "680"),
+        ("中央空调", "台", "12800"),
+        ("工业冷柜", "台", "8600"),
+        ("办公家具", "套", "3200"),
+        ("安防系统", "套", "25000"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = yingpan_domain::product::ProductInput {
+            code: Some(format!("P{:03}", i + 1)),
+            name: Some(name.to_string()),
+            unit: Some(unit.to_string()),
+            price: Some(price.to_string()),
+            currency: Some("CNY".into()),
+            ..Default::default()
+        }
+        .parse()
+        .expect("demo product");
+        price_list.push(store.create_product(&a, &f, start).await?);
+    }
 
     for i in 0..customers {
         let (owner, region) = &sales[i % sales.len()];
@@ -344,9 +396,94 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             let span = (latest - t).num_minutes().max(1);
             t += Duration::minutes(rng.gen_range(span / 2..=span));
             let kind = *ActivityKind::ALL.choose(&mut rng).unwrap();
+            let details = if kind == ActivityKind::Visit {
+                ActivityDetails {
+                    outcome: rng
+                        .gen_bool(0.8)
+                        .then(|| OUTCOMES.choose(&mut rng).unwrap().to_string()),
+                    next_step: rng
+                        .gen_bool(0.5)
+                        .then(|| NEXT_STEPS.choose(&mut rng).unwrap().to_string()),
+                    location: Some(format!("{city}市")),
+                }
+            } else {
+                ActivityDetails::default()
+            };
             store
-                .log_activity(&sv, c.id, kind, SUMMARIES.choose(&mut rng).unwrap(), t)
+                .log_activity_with(
+                    &sv,
+                    c.id,
+                    kind,
+                    SUMMARIES.choose(&mut rng).unwrap(),
+                    &details,
+                    t,
+                )
                 .await?;
+        }
+        // About a third of the customers bought something; the clerk records the money.
+        if !quiet && rng.gen_bool(0.35) {
+            let ordered = created_at
+                + Duration::minutes(rng.gen_range(60..(now - created_at).num_minutes().max(61)));
+            let p = price_list.choose(&mut rng).unwrap();
+            let line = yingpan_domain::order::parse_line(
+                Some(p.id),
+                Some(&rng.gen_range(1..20).to_string()),
+                None,
+                p.price.parse().expect("demo price"),
+            )
+            .expect("demo line");
+            let order_day = ordered
+                .with_timezone(&yingpan_domain::visit_plan::china_offset())
+                .date_naive();
+            let due = order_day + Duration::days(*[15, 30, 30, 60].choose(&mut rng).unwrap());
+            let order = store
+                .create_order(
+                    &sv,
+                    c.id,
+                    &[(line, p.name.clone(), p.unit.clone(), p.currency.clone())],
+                    due,
+                    ordered,
+                )
+                .await?;
+            let total: rust_decimal::Decimal = order.total.parse().expect("demo total");
+            let deposit = (total * rust_decimal::Decimal::new(3, 1)).round_dp(0);
+            if deposit > rust_decimal::Decimal::ZERO {
+                store
+                    .record_payment(
+                        &clerk_viewer,
+                        order.id,
+                        yingpan_domain::order::PaymentKind::Deposit,
+                        deposit,
+                        None,
+                        ordered,
+                    )
+                    .await?;
+            }
+            let paid_at = ordered + Duration::days(rng.gen_range(5..40));
+            if paid_at < now && rng.gen_bool(0.6) {
+                store
+                    .record_payment(
+                        &clerk_viewer,
+                        order.id,
+                        yingpan_domain::order::PaymentKind::Payment,
+                        total - deposit,
+                        Some("银行转账"),
+                        paid_at,
+                    )
+                    .await?;
+            }
+            let shipped = ordered + Duration::days(rng.gen_range(1..10));
+            if shipped < now {
+                store
+                    .set_delivery_status(
+                        &clerk_viewer,
+                        order.id,
+                        yingpan_domain::order::DeliveryStatus::Delivered,
+                        None,
+                        shipped,
+                    )
+                    .await?;
+            }
         }
         if !quiet && t < now - Duration::days(6) {
             let recent = now - Duration::minutes(rng.gen_range(30..6 * 24 * 60));
@@ -355,6 +492,68 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                 .await?;
         }
     }
+    // Two weeks of daily reports against a daily target, and travel advances from the clerk.
+    let today = now
+        .with_timezone(&yingpan_domain::visit_plan::china_offset())
+        .date_naive();
+    for (u, _) in &sales {
+        let sv = Viewer {
+            scope: Scope::Own,
+            ..viewer(u)
+        };
+        for back in 1..=14 {
+            let day = today - Duration::days(back);
+            if matches!(
+                chrono::Datelike::weekday(&day),
+                chrono::Weekday::Sat | chrono::Weekday::Sun
+            ) || rng.gen_bool(0.1)
+            {
+                continue;
+            }
+            let report = yingpan_domain::daily_report::DailyReportInput {
+                visits: store.day_visits(&sv, day).await?,
+                target_amount: Some("20000".into()),
+                competitor_info: rng
+                    .gen_bool(0.15)
+                    .then(|| COMPETITOR_NEWS.choose(&mut rng).unwrap().to_string()),
+                ..Default::default()
+            }
+            .parse()
+            .expect("demo report");
+            // Filed the same evening, a few of them only the next morning (late).
+            let filed = yingpan_domain::daily_report::day_bounds(
+                day,
+                yingpan_domain::visit_plan::china_offset(),
+            )
+            .0 + Duration::hours(if rng.gen_bool(0.15) { 33 } else { 18 });
+            store.file_daily_report(&sv, day, &report, filed).await?;
+        }
+        let entry = yingpan_domain::ledger::parse_entry(
+            "advance",
+            "2000",
+            "差旅借支",
+            None,
+            today - Duration::days(20),
+        )
+        .expect("demo advance");
+        store
+            .record_advance(&clerk_viewer, u.id, &entry, now - Duration::days(20))
+            .await?;
+        if rng.gen_bool(0.6) {
+            let entry = yingpan_domain::ledger::parse_entry(
+                "settlement",
+                "1280.50",
+                "住宿及交通发票",
+                None,
+                today - Duration::days(5),
+            )
+            .expect("demo settlement");
+            store
+                .record_advance(&clerk_viewer, u.id, &entry, now - Duration::days(5))
+                .await?;
+        }
+    }
+    store.compile_due_weekly_reports(now).await?;
     let moved = store.recycle(now).await?;
     let all = yingpan_store::CustomerListQuery {
         per_page: 1,

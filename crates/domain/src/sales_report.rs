@@ -139,6 +139,9 @@ pub struct AbnormalCustomer {
     /// (a receivable past its due date at the end of the period).
     pub reason: String,
     pub detail: String,
+    /// For `overdue`: the ageing bucket at the end of the period (`days_1_30`, …).
+    #[serde(default)]
+    pub ageing: Option<String>,
 }
 
 /// Everything the store loaded for one team and period.

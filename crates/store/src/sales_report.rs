@@ -260,6 +260,7 @@ impl Store {
                     customer_name: name,
                     reason: "complaint".into(),
                     detail: e.subject.clone(),
+                    ageing: None,
                 });
             }
             facts.escalations.push(e);
@@ -284,6 +285,7 @@ impl Store {
                 detail: r
                     .try_get::<Option<String>, _>("display_name")?
                     .unwrap_or_default(),
+                ageing: None,
             });
         }
 
@@ -309,12 +311,12 @@ impl Store {
                 customer_name: r.try_get("name")?,
                 reason: "overdue".into(),
                 detail: format!(
-                    "SO-{id:06} {} {} · {} · {}",
+                    "SO-{id:06} {} {} · {}",
                     owed.normalize(),
                     r.try_get::<String, _>("currency")?,
                     due,
-                    Ageing::of(due, last_day).as_str()
                 ),
+                ageing: Some(Ageing::of(due, last_day).as_str().to_string()),
             });
         }
         Ok(facts)
