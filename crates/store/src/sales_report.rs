@@ -322,6 +322,23 @@ impl Store {
         Ok(facts)
     }
 
+    /// One salesperson's own sales and net collections on a (company-time) day, by the weekly
+    /// report's definitions: what the daily report is prefilled with.
+    pub async fn day_figures(&self, viewer: &Viewer, day: NaiveDate) -> Result<Figures> {
+        let period = Period {
+            start: day,
+            end: day.succ_opt().expect("a next day"),
+        };
+        let facts = self
+            .period_facts(viewer.org_id, Some(viewer.user_id), period)
+            .await?;
+        let me = [Member {
+            user_id: viewer.user_id,
+            name: String::new(),
+        }];
+        Ok(compile(period, &me, &facts).team)
+    }
+
     /// A team's report for a period, compiled live.
     pub async fn sales_report(
         &self,

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use yingpan_domain::daily_report::{DailyReportInput, VisitOutcome};
@@ -39,6 +40,16 @@ async fn file(
 ) -> Result<StoredDailyReport, AppError> {
     if input.visits.is_empty() {
         input.visits = state.store.day_visits(&me.viewer, d).await?;
+    }
+    // Orders and collections left blank come from the day's orders and payments.
+    if input.order_amount.is_none() || input.payment_collected.is_none() {
+        let day = state.store.day_figures(&me.viewer, d).await?;
+        input
+            .order_amount
+            .get_or_insert_with(|| day.sales.normalize().to_string());
+        input
+            .payment_collected
+            .get_or_insert_with(|| day.collected.max(Decimal::ZERO).normalize().to_string());
     }
     let content = input.parse()?;
     Ok(state
@@ -77,7 +88,13 @@ async fn api_prefill(
 ) -> Result<Json<Value>, AppError> {
     let d = date(q.date.as_deref().unwrap_or(""))?;
     let visits = state.store.day_visits(&me.viewer, d).await?;
-    Ok(Json(json!({"date": d.to_string(), "visits": visits})))
+    let day = state.store.day_figures(&me.viewer, d).await?;
+    Ok(Json(json!({
+        "date": d.to_string(),
+        "visits": visits,
+        "order_amount": day.sales.normalize().to_string(),
+        "payment_collected": day.collected.max(Decimal::ZERO).normalize().to_string(),
+    })))
 }
 
 async fn api_file(
@@ -130,6 +147,19 @@ struct ReportsPage<'a> {
     to_review: Vec<StoredDailyReport>,
     today: String,
     visits: Vec<VisitOutcome>,
+    /// Today's own orders and net collections, as the form's starting values.
+    order_amount: String,
+    payment_collected: String,
+}
+
+impl ReportsPage<'_> {
+    fn prefill(&self, field: &str) -> &str {
+        match field {
+            "order_amount" => &self.order_amount,
+            "payment_collected" => &self.payment_collected,
+            _ => "",
+        }
+    }
 }
 
 async fn reports_page(State(state): State<AppState>, me: CurrentUser) -> Response {
@@ -148,6 +178,7 @@ async fn reports_page(State(state): State<AppState>, me: CurrentUser) -> Respons
             Vec::new()
         };
         let visits = state.store.day_visits(&me.viewer, today).await?;
+        let day = state.store.day_figures(&me.viewer, today).await?;
         Ok::<_, AppError>(ReportsPage {
             tr: me.tr(),
             me: &me,
@@ -155,6 +186,8 @@ async fn reports_page(State(state): State<AppState>, me: CurrentUser) -> Respons
             to_review,
             today: today.to_string(),
             visits,
+            order_amount: day.sales.normalize().to_string(),
+            payment_collected: day.collected.max(Decimal::ZERO).normalize().to_string(),
         })
     }
     .await;

@@ -119,7 +119,27 @@ async fn weekly_report_matches_hand_computed_fixture(backend: Backend) {
             r
         }
     };
-    report(a1, "2026-11-18", json!({"target_amount": "40000"})).await;
+    let (_, pre) = app
+        .get("/api/v1/daily-reports/prefill?date=2026-11-18", a1)
+        .await;
+    assert_eq!(
+        (
+            pre["order_amount"].as_str(),
+            pre["payment_collected"].as_str()
+        ),
+        (Some("42000"), Some("15000")),
+        "the day's own orders and collections"
+    );
+    let filed = report(a1, "2026-11-18", json!({"target_amount": "40000"})).await;
+    assert_eq!(
+        (
+            filed["order_amount"].as_str(),
+            filed["payment_collected"].as_str(),
+            filed["attainment_percent"].as_str()
+        ),
+        (Some("42000"), Some("15000"), Some("105")),
+        "left blank, they are prefilled"
+    );
     let late = report(a1, "2026-11-16", json!({})).await;
     assert_eq!(late["late"], true);
     report(
