@@ -64,6 +64,24 @@ enum Command {
         #[arg(long, env = "YINGPAN_DB")]
         db: String,
     },
+    /// Import customers from a CSV file (UTF-8 or GBK; header row with name / 客户名称 …), with
+    /// the duplicate check, in one transaction.
+    Import {
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+        /// The CSV file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Username of the person importing (the audit trail names them).
+        #[arg(long = "as")]
+        importer: String,
+        /// Username of the owner of the imported customers (default: the importer).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Import the good rows and list the others (default: all or nothing).
+        #[arg(long)]
+        skip_rejected: bool,
+    },
     /// The public pool (公海).
     Pool {
         #[command(subcommand)]
@@ -211,6 +229,78 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             schedule_recycle(store.clone(), clock, recycle_every_minutes);
             serve(store, clock, &listen, secure_cookies).await
+        }
+        Command::Import {
+            db,
+            file,
+            importer,
+            owner,
+            skip_rejected,
+        } => {
+            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let person = |name: String| {
+                let store = store.clone();
+                async move {
+                    match store.user_for_login(&name).await {
+                        Ok(Some((u, _))) if u.active => Ok(u),
+                        Ok(_) => Err(format!("no active person with username {name:?}")),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+            };
+            let user = person(importer).await?;
+            let owner = match owner {
+                Some(o) => Some(person(o).await?.id),
+                None => None,
+            };
+            let org = store
+                .organization(user.org_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let viewer = yingpan_store::Viewer {
+                org_id: user.org_id,
+                user_id: user.id,
+                role: user.role,
+                scope: yingpan_domain::person::scope_for(user.role, org.settings.clerk_visibility),
+            };
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let started = std::time::Instant::now();
+            let outcome = yingpan_web::import::import(
+                &store,
+                &viewer,
+                &yingpan_web::import::decode(&bytes),
+                owner,
+                skip_rejected,
+                clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            for r in outcome.rejected.iter().take(50) {
+                eprintln!(
+                    "line {}: {} {} ({})",
+                    r.line,
+                    r.field.as_deref().unwrap_or("-"),
+                    r.message,
+                    r.code
+                );
+            }
+            if outcome.rejected.len() > 50 {
+                eprintln!("… and {} more rejected rows", outcome.rejected.len() - 50);
+            }
+            let secs = started.elapsed().as_secs_f64();
+            if outcome.aborted {
+                return Err(format!(
+                    "{} rows rejected; nothing imported (use --skip-rejected to import the rest)",
+                    outcome.rejected.len()
+                ));
+            }
+            println!(
+                "Imported {} customers in {secs:.2} s ({:.0} rows/s); {} rows rejected.",
+                outcome.imported,
+                outcome.imported as f64 / secs.max(1e-9),
+                outcome.rejected.len()
+            );
+            Ok(())
         }
         Command::Demo {
             db,

@@ -12,6 +12,7 @@ pub mod development;
 pub mod error;
 pub mod escalation;
 pub mod hierarchy;
+pub mod import;
 pub mod ledger;
 pub mod opportunity;
 pub mod order;

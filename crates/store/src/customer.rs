@@ -364,7 +364,7 @@ pub struct CustomerListQuery {
     pub dealers_only: bool,
 }
 
-fn search_text(f: &CustomerFields) -> String {
+pub(crate) fn search_text(f: &CustomerFields) -> String {
     search_document(
         f.name.as_str(),
         f.phone.as_ref().map(|p| p.normalized()),

@@ -13,6 +13,7 @@ mod error;
 mod escalation;
 mod extract;
 mod i18n;
+pub mod import;
 mod ledger;
 pub mod mailer;
 mod merge;
@@ -119,6 +120,7 @@ pub fn app(state: AppState) -> Router {
         .merge(order::router())
         .merge(sales_report::router())
         .merge(ledger::router())
+        .merge(import::router())
         .merge(openapi::router())
         .merge(pages::router())
         .fallback(error::not_found)

@@ -1,0 +1,223 @@
+//! Customer import: which column is which (English or Chinese headers, as exported from Excel or
+//! another CRM), and which rows of a file duplicate each other before the database is asked.
+
+use crate::customer::{CustomerFields, CustomerInput};
+use crate::error::ValidationError;
+use std::collections::HashMap;
+
+/// Largest import accepted in one request or command.
+pub const MAX_ROWS: usize = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    Kind,
+    Name,
+    Phone,
+    Email,
+    Address,
+    Region,
+    Industry,
+    Source,
+    Notes,
+}
+
+impl Column {
+    fn from_header(h: &str) -> Option<Self> {
+        let h = h.trim().trim_start_matches('\u{feff}').to_lowercase();
+        Some(match h.as_str() {
+            "kind" | "type" | "类型" | "客户类型" => Self::Kind,
+            "name" | "company" | "customer" | "名称" | "客户名称" | "公司名称" | "客户"
+            | "姓名" => Self::Name,
+            "phone" | "tel" | "mobile" | "电话" | "手机" | "联系电话" | "手机号" => {
+                Self::Phone
+            }
+            "email" | "e-mail" | "邮箱" | "电子邮件" | "电子邮箱" => Self::Email,
+            "address" | "地址" => Self::Address,
+            "region" | "区域" | "地区" => Self::Region,
+            "industry" | "行业" => Self::Industry,
+            "source" | "来源" | "客户来源" => Self::Source,
+            "notes" | "note" | "remark" | "备注" => Self::Notes,
+            _ => return None,
+        })
+    }
+}
+
+/// The position of each known column in a file; unknown columns are ignored.
+#[derive(Debug, Clone)]
+pub struct ColumnMap(HashMap<Column, usize>);
+
+impl ColumnMap {
+    pub fn from_headers<'a>(
+        headers: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, ValidationError> {
+        let mut map = HashMap::new();
+        for (i, h) in headers.into_iter().enumerate() {
+            if let Some(c) = Column::from_header(h) {
+                map.entry(c).or_insert(i);
+            }
+        }
+        if !map.contains_key(&Column::Name) {
+            return Err(ValidationError::new(
+                "file",
+                "missing_name_column",
+                "the first row must name the columns, one of them name / 客户名称",
+            ));
+        }
+        Ok(Self(map))
+    }
+
+    /// A row as the input a form would have sent; "个人"/"individual" marks an individual.
+    pub fn input(&self, row: &[&str]) -> CustomerInput {
+        let get = |c: Column| {
+            self.0
+                .get(&c)
+                .and_then(|&i| row.get(i))
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let kind = get(Column::Kind).map(|k| match k.as_str() {
+            "个人" | "individual" | "person" => "individual".to_string(),
+            "公司" | "企业" | "company" => "company".to_string(),
+            other => other.to_string(),
+        });
+        CustomerInput {
+            kind,
+            name: get(Column::Name),
+            phone: get(Column::Phone),
+            email: get(Column::Email),
+            address: get(Column::Address),
+            region: get(Column::Region),
+            industry: get(Column::Industry),
+            source: get(Column::Source),
+            notes: get(Column::Notes),
+            profile: None,
+            custom: None,
+        }
+    }
+}
+
+/// A row that will not be imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    /// 1-based line in the file, the header being line 1.
+    pub line: usize,
+    pub field: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+/// Parses every row; returns the good rows with their line numbers and the rejected ones.
+pub fn parse_rows(
+    rows: impl IntoIterator<Item = (usize, CustomerInput)>,
+) -> (Vec<(usize, CustomerFields)>, Vec<Rejected>) {
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for (line, input) in rows {
+        match input.parse() {
+            Ok(f) => good.push((line, f)),
+            Err(e) => bad.push(Rejected {
+                line,
+                field: Some(e.field.to_string()),
+                code: e.code.to_string(),
+                message: e.message.to_string(),
+            }),
+        }
+    }
+    (good, bad)
+}
+
+/// Marks rows whose keys (normalized company name, phone, e-mail) repeat an earlier row of the
+/// same file; `keys` gives each row's keys. Returns the indexes to keep and the rejections.
+pub fn dedupe_within<K: Eq + std::hash::Hash + Clone>(
+    lines: &[usize],
+    keys: &[Vec<K>],
+) -> (Vec<usize>, Vec<Rejected>) {
+    let mut seen: HashMap<K, usize> = HashMap::new();
+    let mut keep = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, row_keys) in keys.iter().enumerate() {
+        match row_keys.iter().find_map(|k| seen.get(k)) {
+            Some(&first) => rejected.push(Rejected {
+                line: lines[i],
+                field: None,
+                code: "duplicate_in_file".into(),
+                message: format!("the same customer as line {first}"),
+            }),
+            None => {
+                for k in row_keys {
+                    seen.insert(k.clone(), lines[i]);
+                }
+                keep.push(i);
+            }
+        }
+    }
+    (keep, rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn chinese_and_english_headers() {
+        let map = ColumnMap::from_headers(["\u{feff}客户名称", "手机", "备注", "无关列"]).unwrap();
+        let input = map.input(&["杭州嘉禾食品有限公司", " 0571-8888 6666 ", "", "x"]);
+        assert_eq!(input.name.as_deref(), Some("杭州嘉禾食品有限公司"));
+        assert_eq!(input.phone.as_deref(), Some("0571-8888 6666"));
+        assert_eq!(input.notes, None);
+        let e = ColumnMap::from_headers(["phone", "email"]).unwrap_err();
+        assert_eq!(e.code, "missing_name_column");
+        let map = ColumnMap::from_headers(["type", "name"]).unwrap();
+        assert_eq!(
+            map.input(&["个人", "张伟"]).kind.as_deref(),
+            Some("individual")
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_named_by_line_and_field() {
+        let rows = vec![
+            (
+                2,
+                CustomerInput {
+                    name: Some("甲公司".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                3,
+                CustomerInput {
+                    name: Some("乙公司".into()),
+                    phone: Some("打电话".into()),
+                    ..Default::default()
+                },
+            ),
+        ];
+        let (good, bad) = parse_rows(rows);
+        assert_eq!(good.len(), 1);
+        assert_eq!((bad[0].line, bad[0].field.as_deref()), (3, Some("phone")));
+    }
+
+    proptest! {
+        /// Every kept row has keys no other kept row has; every rejected row shares one with a
+        /// kept row before it.
+        #[test]
+        fn dedupe_keeps_first_of_each_key(keys in proptest::collection::vec(proptest::collection::vec(0u8..20, 0..3), 0..60)) {
+            let lines: Vec<usize> = (2..keys.len() + 2).collect();
+            let (keep, rejected) = dedupe_within(&lines, &keys);
+            prop_assert_eq!(keep.len() + rejected.len(), keys.len());
+            let mut owner = HashMap::new();
+            for &i in &keep {
+                for k in keys[i].iter().collect::<std::collections::HashSet<_>>() {
+                    prop_assert!(owner.insert(*k, i).is_none());
+                }
+            }
+            for r in &rejected {
+                let i = r.line - 2;
+                prop_assert!(keys[i].iter().any(|k| owner.get(k).is_some_and(|&j| j < i)));
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Customer import from CSV (UTF-8, or GB18030 as Excel saves it on Chinese Windows): the API,
+//! the upload page and the parsing the `yingpan import` command shares.
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::i18n::Tr;
+use crate::pages::render_status;
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use yingpan_domain::customer::{CustomerFields, CustomerInput};
+use yingpan_domain::import::{parse_rows, ColumnMap, Rejected, MAX_ROWS};
+use yingpan_domain::ValidationError;
+use yingpan_store::ImportOutcome;
+
+/// Imports are large: up to 256 MiB of CSV (about three million short rows).
+const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// Decodes the file: UTF-8 (with or without BOM), otherwise GB18030, a superset of GBK.
+pub fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.trim_start_matches('\u{feff}').to_string(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+/// Reads the CSV into form inputs with their line numbers (the header is line 1).
+pub fn read_csv(text: &str) -> Result<Vec<(usize, CustomerInput)>, ValidationError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| {
+        ValidationError::new("file", "invalid_csv", format!("unreadable header: {e}"))
+    })?;
+    let map = ColumnMap::from_headers(headers.iter())?;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            ValidationError::new("file", "invalid_csv", format!("line {}: {e}", i + 2))
+        })?;
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        if rows.len() >= MAX_ROWS {
+            return Err(ValidationError::new(
+                "file",
+                "too_many",
+                format!("at most {MAX_ROWS} rows per import"),
+            ));
+        }
+        let cells: Vec<&str> = record.iter().collect();
+        rows.push((i + 2, map.input(&cells)));
+    }
+    Ok(rows)
+}
+
+/// Parses every row, then hands the good ones to the store.
+pub async fn import(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    text: &str,
+    owner: Option<i64>,
+    skip_rejected: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ImportOutcome, AppError> {
+    let rows = read_csv(text)?;
+    let (good, bad): (Vec<(usize, CustomerFields)>, Vec<Rejected>) = parse_rows(rows);
+    Ok(store
+        .import_customers(viewer, owner, good, bad, skip_rejected, now)
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    owner_id: Option<i64>,
+    /// Import the good rows and report the others (default: all or nothing).
+    skip_rejected: Option<bool>,
+}
+
+async fn api_import(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let outcome = import(
+        &state.store,
+        &me.viewer,
+        &decode(&body),
+        q.owner_id,
+        q.skip_rejected.unwrap_or(false),
+        state.now(),
+    )
+    .await?;
+    let status = if outcome.aborted {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(outcome)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    outcome: Option<ImportOutcome>,
+    error: Option<String>,
+}
+
+async fn import_page(me: CurrentUser) -> Response {
+    render_status(
+        &ImportPage {
+            tr: me.tr(),
+            me: &me,
+            outcome: None,
+            error: None,
+        },
+        me.locale(),
+        StatusCode::OK,
+    )
+}
+
+async fn import_submit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    mut form: Multipart,
+) -> Response {
+    let result = async {
+        let (mut csrf, mut file, mut skip) = (None, None, false);
+        while let Some(field) = form.next_field().await.map_err(|_| {
+            AppError::Invalid(ValidationError::new(
+                "file",
+                "invalid_form",
+                "the upload was interrupted",
+            ))
+        })? {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.ok(),
+                Some("skip_rejected") => skip = true,
+                Some("file") => {
+                    file = Some(field.bytes().await.map_err(|_| {
+                        AppError::Invalid(ValidationError::new(
+                            "file",
+                            "invalid_form",
+                            "the upload was interrupted",
+                        ))
+                    })?)
+                }
+                _ => {}
+            }
+        }
+        me.check_csrf(csrf.as_deref())?;
+        let file = file
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| ValidationError::new("file", "required", "choose a CSV file"))?;
+        import(
+            &state.store,
+            &me.viewer,
+            &decode(&file),
+            None,
+            skip,
+            state.now(),
+        )
+        .await
+    }
+    .await;
+    let tr = me.tr();
+    let (status, outcome, error) = match result {
+        Ok(o) if o.aborted => (StatusCode::UNPROCESSABLE_ENTITY, Some(o), None),
+        Ok(o) => (StatusCode::OK, Some(o), None),
+        Err(e @ AppError::Invalid(_)) => (e.status(), None, Some(e.localized(me.locale()))),
+        Err(e) => return e.into_page(me.locale()),
+    };
+    render_status(
+        &ImportPage {
+            tr,
+            me: &me,
+            outcome,
+            error,
+        },
+        me.locale(),
+        status,
+    )
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/customers/import",
+            post(api_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/customers/import",
+            axum::routing::get(import_page)
+                .post(import_submit)
+                .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_files_from_excel_are_read() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("客户名称,电话\n杭州嘉禾,0571-88886666\n");
+        let rows = read_csv(&decode(&gbk)).unwrap();
+        assert_eq!(rows[0].1.name.as_deref(), Some("杭州嘉禾"));
+        assert_eq!(rows[0].0, 2);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_lines_counted() {
+        let rows = read_csv("name,phone\n甲,13800000001\n,\n乙,13800000002\n").unwrap();
+        assert_eq!(rows.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![2, 4]);
+    }
+}

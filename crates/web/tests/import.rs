@@ -1,0 +1,175 @@
+//! Customer import over HTTP: duplicate checking within the file and against the organization,
+//! all-or-nothing by default, owners within the importer's team — on both backends.
+
+mod common;
+
+use common::{Backend, Team, TestApp};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let resp = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn count(app: &TestApp) -> i64 {
+    let (_, list) = app
+        .get("/api/v1/customers?per_page=1", &app.admin_token)
+        .await;
+    list["total"].as_i64().unwrap()
+}
+
+async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    app.customer(&t.rep_a1.1, "上海东方机械有限公司", "13811112222")
+        .await;
+    let before = count(&app).await;
+    let csv = "客户名称,电话,邮箱,区域\n\
+               杭州嘉禾食品有限公司,0571-8888 6666,,华东\n\
+               宁波恒达贸易,13900000001,hengda@example.com,华东\n\
+               苏州天成电子,打电话,,华东\n\
+               杭州嘉禾食品,+86 571 88886666,,华东\n\
+               上海东方机械,,,华东\n";
+    let (s, r) = post_csv(&app, "/api/v1/customers/import", &t.sup_a.1, csv.into()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(r["aborted"], true);
+    let rejected: Vec<(i64, String, Option<String>)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["line"].as_i64().unwrap(),
+                x["code"].as_str().unwrap().to_string(),
+                x["field"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (4, "invalid_phone".into(), Some("phone".into())),
+            (5, "duplicate_in_file".into(), None),
+            (6, "duplicate_customer".into(), Some("name".into())),
+        ]
+    );
+    assert_eq!(count(&app).await, before, "nothing was written");
+
+    // Skipping the rejected rows imports the other two, owned by the importer.
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import?skip_rejected=true",
+        &t.sup_a.1,
+        csv.into(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["imported"].as_i64(), r["aborted"].as_bool()),
+        (Some(2), Some(false))
+    );
+    assert_eq!(count(&app).await, before + 2);
+    let (_, found) = app.get("/api/v1/customers?q=jiahe", &t.sup_a.1).await;
+    assert_eq!(
+        found["total"], 1,
+        "imported customers are searchable by pinyin"
+    );
+    let c = &found["items"][0];
+    assert_eq!(c["owner_id"].as_i64(), Some(t.sup_a.0));
+    let id = c["id"].as_i64().unwrap();
+    let (_, history) = app
+        .get(&format!("/api/v1/customers/{id}/ownership"), &t.sup_a.1)
+        .await;
+    assert_eq!(history["items"][0]["reason"], "import", "{history}");
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=customer&entity_id={id}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(audit["items"][0]["action"], "import", "{audit}");
+
+    // Importing the same file again finds every row already registered.
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import?skip_rejected=true",
+        &t.sup_a.1,
+        csv.into(),
+    )
+    .await;
+    assert_eq!((s, r["imported"].as_i64()), (StatusCode::OK, Some(0)));
+
+    // Owners: someone in the importer's team, not another team's salesperson.
+    let other = "name,phone\n温州光明灯饰,13900000009\n".as_bytes().to_vec();
+    let (s, e) = post_csv(
+        &app,
+        &format!("/api/v1/customers/import?owner_id={}", t.rep_b1.0),
+        &t.sup_a.1,
+        other.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("owner_id"))
+    );
+    let (s, r) = post_csv(
+        &app,
+        &format!("/api/v1/customers/import?owner_id={}", t.rep_a1.0),
+        &t.sup_a.1,
+        other,
+    )
+    .await;
+    assert_eq!((s, r["imported"].as_i64()), (StatusCode::OK, Some(1)));
+    let (_, mine) = app.get("/api/v1/customers?q=wenzhou", &t.rep_a1.1).await;
+    assert_eq!(mine["total"], 1);
+
+    // Excel's GBK, and a file without a name column.
+    let (gbk, _, _) = encoding_rs::GBK.encode("客户名称,电话\n台州远大五金,13900000010\n");
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import",
+        &t.sup_a.1,
+        gbk.into_owned(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["imported"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{r}"
+    );
+    let (s, e) = post_csv(
+        &app,
+        "/api/v1/customers/import",
+        &t.sup_a.1,
+        "phone\n13900000011\n".into(),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("missing_name_column")
+        )
+    );
+
+    let page = app
+        .client
+        .get(app.url("/customers/import"))
+        .bearer_auth(&t.sup_a.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+}
+
+on_both_backends!(import_checks_duplicates_and_is_all_or_nothing);
