@@ -1,5 +1,6 @@
 //! `yingpan`: serve the CRM, initialise a database, load demo data, run the pool recycle.
 
+mod bench;
 mod demo;
 
 use clap::{Parser, Subcommand};
@@ -82,6 +83,8 @@ enum Command {
         #[arg(long)]
         skip_rejected: bool,
     },
+    /// Generate a synthetic organization and measure the server against it (see README).
+    Bench(bench::BenchArgs),
     /// The public pool (公海).
     Pool {
         #[command(subcommand)]
@@ -230,6 +233,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             schedule_recycle(store.clone(), clock, recycle_every_minutes);
             serve(store, clock, &listen, secure_cookies).await
         }
+        Command::Bench(args) => bench::run(args).await,
         Command::Import {
             db,
             file,

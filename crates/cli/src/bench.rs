@@ -1,0 +1,1111 @@
+//! `yingpan bench`: builds a synthetic sales organization deterministically from a seed, starts
+//! the real server as a child process on loopback, and measures each operation twice — through
+//! HTTP with the application's rules, and straight against the database with the nearest plain
+//! SQL — so the ratio app/raw stays meaningful on a noisy machine. Writes JSON and prints a table.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::{AnyPool, Row};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+use yingpan_domain::person::{DisplayName, Role, Scope, Username};
+use yingpan_store::{NewUser, Store, Viewer};
+
+pub const PASSWORD: &str = "bench-password-2026";
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Database to fill (must be empty); default: a fresh SQLite file in a temporary directory.
+    #[arg(long)]
+    pub db: Option<String>,
+    #[arg(long, default_value_t = 1000)]
+    pub people: usize,
+    #[arg(long, default_value_t = 20_000)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 3)]
+    pub contacts_per_customer: usize,
+    #[arg(long, default_value_t = 5)]
+    pub activities_per_customer: usize,
+    /// Orders, as a fraction of customers (0.5 = one order for every second customer).
+    #[arg(long, default_value_t = 0.5)]
+    pub orders_per_customer: f64,
+    #[arg(long, default_value_t = 20261123)]
+    pub seed: u64,
+    /// Requests per measured operation.
+    #[arg(long, default_value_t = 300)]
+    pub requests: usize,
+    /// Concurrent clients for the throughput measurement.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Where to write the JSON result.
+    #[arg(long, default_value = "bench-results.json")]
+    pub out: std::path::PathBuf,
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞",
+];
+const CITIES: &[&str] = &[
+    "北京", "上海", "广州", "深圳", "杭州", "南京", "苏州", "成都", "武汉", "西安", "天津", "重庆",
+];
+const REGIONS: &[&str] = &["华北", "华东", "华南", "西南", "华中", "西北"];
+const WORDS: &[&str] = &[
+    "机械", "电子", "食品", "贸易", "建材", "医药", "物流", "科技", "服饰", "五金", "化工", "家居",
+];
+const BRANDS: &[&str] = &[
+    "东方", "华联", "恒达", "天成", "宏远", "嘉禾", "新锐", "金盛", "远大", "光明", "中联", "鼎盛",
+    "瑞丰", "永信", "海纳", "博通",
+];
+
+fn person_name(rng: &mut StdRng) -> String {
+    format!(
+        "{}{}{}",
+        SURNAMES.choose(rng).unwrap(),
+        GIVEN.choose(rng).unwrap(),
+        if rng.gen_bool(0.5) {
+            GIVEN.choose(rng).unwrap()
+        } else {
+            ""
+        }
+    )
+}
+
+/// One measured operation: latencies at one client, and for some a throughput at many.
+#[derive(Debug, Serialize)]
+pub struct Measured {
+    pub name: String,
+    pub app: Stats,
+    pub raw: Option<Stats>,
+    /// app p50 / raw p50.
+    pub ratio: Option<f64>,
+    pub target: Option<String>,
+    pub met: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub count: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub mean_ms: f64,
+    pub per_second: f64,
+}
+
+fn stats(mut samples: Vec<f64>, wall_s: f64) -> Stats {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| {
+        if samples.is_empty() {
+            0.0
+        } else {
+            samples[((samples.len() as f64 - 1.0) * q).round() as usize]
+        }
+    };
+    Stats {
+        count: samples.len(),
+        p50_ms: pick(0.50),
+        p95_ms: pick(0.95),
+        p99_ms: pick(0.99),
+        mean_ms: samples.iter().sum::<f64>() / samples.len().max(1) as f64,
+        per_second: samples.len() as f64 / wall_s.max(1e-9),
+    }
+}
+
+/// Runs `n` calls of `op(i)` from `clients` concurrent tasks; latencies in ms.
+async fn drive<F, Fut>(n: usize, clients: usize, op: F) -> Result<Stats, String>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    let op = Arc::new(op);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients.max(1) {
+        let (op, next) = (op.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, String>(lat);
+                }
+                let t = Instant::now();
+                op(i).await?;
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for t in tasks {
+        all.extend(t.await.map_err(|e| e.to_string())??);
+    }
+    Ok(stats(all, started.elapsed().as_secs_f64()))
+}
+
+/// A value for the bulk loader.
+enum V {
+    I(i64),
+    T(String),
+    N,
+}
+
+/// Inserts rows in multi-row statements inside one transaction per call.
+async fn bulk(
+    pool: &AnyPool,
+    sqlite: bool,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<V>>,
+) -> Result<(), String> {
+    let per = (30_000 / columns.len()).clamp(1, 400);
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    for chunk in rows.chunks(per) {
+        let mut n = 0;
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|_| {
+                let cols: Vec<String> = columns
+                    .iter()
+                    .map(|_| {
+                        n += 1;
+                        if sqlite {
+                            "?".to_string()
+                        } else {
+                            format!("${n}")
+                        }
+                    })
+                    .collect();
+                format!("({})", cols.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            columns.join(", "),
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    V::I(i) => q.bind(*i),
+                    V::T(s) => q.bind(s.clone()),
+                    V::N => q.bind(None::<String>),
+                };
+            }
+        }
+        q.execute(&mut *tx).await.map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    yingpan_store::ts(t)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    started_in: f64,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(db: &str) -> Result<Server, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let mut child = Command::new(exe)
+            .args([
+                "serve",
+                "--db",
+                db,
+                "--listen",
+                "127.0.0.1:0",
+                "--recycle-every-minutes",
+                "0",
+            ])
+            .env("YINGPAN_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start the server: {e}"))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let base = line
+            .split("http://")
+            .nth(1)
+            .map(|s| format!("http://{}", s.trim().trim_end_matches('/')))
+            .ok_or_else(|| format!("unexpected server output: {line:?}"))?;
+        Ok(Server {
+            child,
+            base,
+            started_in: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Peak resident memory of the server so far, in MiB (Linux).
+    fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+struct Org {
+    admin: i64,
+    /// (id, username) of people by role.
+    director: (i64, String),
+    top_supervisor: (i64, String),
+    leaf_supervisor: (i64, String),
+    sales: Vec<(i64, String)>,
+}
+
+/// 1 director, then supervisors on levels 2–4 (4 per superior), salespeople on level 5.
+async fn build_org(
+    store: &Store,
+    people: usize,
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+) -> Result<Org, String> {
+    let hash = yingpan_web::hash_password(PASSWORD);
+    let new = |username: String, name: String, role: Role, superior: Option<i64>| NewUser {
+        username: Username::parse(&username).expect("bench username"),
+        password_hash: hash.clone(),
+        display_name: DisplayName::parse(&name).expect("bench name"),
+        role,
+        superior_id: superior,
+    };
+    let (_, admin) = store
+        .init_organization(
+            "营盘基准测试有限公司",
+            new("admin".into(), "管理员".into(), Role::Admin, None),
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let a = Viewer {
+        org_id: admin.org_id,
+        user_id: admin.id,
+        role: Role::Admin,
+        scope: Scope::All,
+    };
+    let create = |username: String, role: Role, superior: Option<i64>, rng: &mut StdRng| {
+        let name = person_name(rng);
+        let store = store.clone();
+        let user = new(username, name, role, superior);
+        async move {
+            store
+                .create_user(&a, user, now)
+                .await
+                .map(|u| (u.id, u.username))
+                .map_err(|e| e.to_string())
+        }
+    };
+    let director = create("director".into(), Role::Director, None, rng).await?;
+    let mut level = vec![director.clone()];
+    let mut supervisors = Vec::new();
+    let budget = people.saturating_sub(1);
+    // Keep about 90 % of the people selling: stop adding supervisor levels when they would eat it.
+    for depth in 2..=4 {
+        let wanted = level.len() * 4;
+        if supervisors.len() + wanted > budget / 10 && depth > 2 {
+            break;
+        }
+        let mut next = Vec::new();
+        for (i, boss) in level.iter().enumerate() {
+            for j in 0..4 {
+                let u = create(
+                    format!("sup{depth}_{i}_{j}"),
+                    Role::Supervisor,
+                    Some(boss.0),
+                    rng,
+                )
+                .await?;
+                next.push(u);
+            }
+        }
+        supervisors.extend(next.clone());
+        level = next;
+    }
+    let top_supervisor = supervisors.first().cloned().ok_or("too few people")?;
+    let leaf_supervisor = level.first().cloned().ok_or("too few people")?;
+    let mut sales = Vec::new();
+    let count = budget.saturating_sub(supervisors.len()).max(1);
+    for n in 0..count {
+        let boss = &level[n % level.len()];
+        sales.push(create(format!("sales{n:04}"), Role::Sales, Some(boss.0), rng).await?);
+    }
+    Ok(Org {
+        admin: admin.id,
+        director,
+        top_supervisor,
+        leaf_supervisor,
+        sales,
+    })
+}
+
+async fn login(client: &reqwest::Client, base: &str, username: &str) -> Result<String, String> {
+    let resp: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    resp["token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("login of {username} failed: {resp}"))
+}
+
+async fn get_ok(client: &reqwest::Client, url: String, token: &str) -> Result<(), String> {
+    let r = client
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !r.status().is_success() {
+        return Err(format!("GET {url}: {}", r.status()));
+    }
+    r.bytes().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    let now = Utc::now();
+    let tmp = tempdir()?;
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db", tmp.display()));
+    let sqlite = db.starts_with("sqlite:");
+    let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+    if store.has_data().await.map_err(|e| e.to_string())? {
+        return Err(format!(
+            "{db} is not empty; the benchmark needs an empty database"
+        ));
+    }
+    sqlx::any::install_default_drivers();
+    let raw = AnyPool::connect(&db).await.map_err(|e| e.to_string())?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    println!("== generating: {} people …", args.people);
+    let t = Instant::now();
+    let org = build_org(&store, args.people, &mut rng, now - Duration::days(120)).await?;
+    let org_id: i64 = sqlx::query("SELECT org_id FROM users WHERE id = $1")
+        .bind(org.admin)
+        .fetch_one(&raw)
+        .await
+        .map_err(|e| e.to_string())?
+        .try_get(0)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "   {} salespeople under {} levels ({:.1} s)",
+        org.sales.len(),
+        5,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Customers arrive through the import API: one CSV per salesperson, as a sales company
+    // moving from spreadsheets would load them. This is the import measurement.
+    let server = Server::start(&db)?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let admin_token = login(&client, &server.base, "admin").await?;
+    let per_rep = args.customers.div_ceil(org.sales.len());
+    let mut files = Vec::new();
+    let mut made = 0;
+    for (i, (rep, _)) in org.sales.iter().enumerate() {
+        let mut csv = String::from("客户名称,电话,区域,行业,来源\n");
+        for _ in 0..per_rep.min(args.customers - made) {
+            let n = made;
+            made += 1;
+            let name = format!(
+                "{}{}{}{}号有限公司",
+                CITIES.choose(&mut rng).unwrap(),
+                BRANDS.choose(&mut rng).unwrap(),
+                WORDS.choose(&mut rng).unwrap(),
+                n
+            );
+            csv.push_str(&format!(
+                "{name},1{:010},{},{},{}\n",
+                3_000_000_000u64 + n as u64,
+                REGIONS.choose(&mut rng).unwrap(),
+                WORDS.choose(&mut rng).unwrap(),
+                "bench"
+            ));
+        }
+        files.push((*rep, csv, i));
+        if made >= args.customers {
+            break;
+        }
+    }
+    println!("== importing {made} customers through HTTP …");
+    let t = Instant::now();
+    for (rep, csv, _) in &files {
+        let r = client
+            .post(format!(
+                "{}/api/v1/customers/import?owner_id={rep}",
+                server.base
+            ))
+            .bearer_auth(&admin_token)
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!(
+                "import failed: {}",
+                r.text().await.unwrap_or_default()
+            ));
+        }
+    }
+    let import_s = t.elapsed().as_secs_f64();
+    let import_rate = made as f64 / import_s;
+    println!("   {import_rate:.0} rows/s ({import_s:.1} s)");
+
+    // The same rows straight into a table with the same duplicate-check indexes, no HTTP.
+    sqlx::query("CREATE TABLE bench_raw_customers (id BIGINT, org_id BIGINT, name TEXT, phone_norm TEXT, name_norm TEXT, owner_id BIGINT, created_at TEXT)")
+        .execute(&raw)
+        .await
+        .map_err(|e| e.to_string())?;
+    for ix in [
+        "org_id, phone_norm",
+        "org_id, name_norm",
+        "org_id, owner_id",
+    ] {
+        sqlx::query(&format!(
+            "CREATE INDEX bench_raw_{} ON bench_raw_customers({ix})",
+            ix.replace(", ", "_")
+        ))
+        .execute(&raw)
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    let raw_rows: Vec<Vec<V>> = files
+        .iter()
+        .flat_map(|(rep, csv, _)| {
+            csv.lines()
+                .skip(1)
+                .map(|l| {
+                    let mut cells = l.split(',');
+                    let name = cells.next().unwrap_or("").to_string();
+                    let phone = cells.next().unwrap_or("").to_string();
+                    vec![
+                        V::I(org_id),
+                        V::T(name.clone()),
+                        V::T(phone),
+                        V::T(name),
+                        V::I(*rep),
+                        V::T(ts(now)),
+                    ]
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let t = Instant::now();
+    bulk(
+        &raw,
+        sqlite,
+        "bench_raw_customers",
+        &[
+            "org_id",
+            "name",
+            "phone_norm",
+            "name_norm",
+            "owner_id",
+            "created_at",
+        ],
+        raw_rows,
+    )
+    .await?;
+    let raw_import_rate = made as f64 / t.elapsed().as_secs_f64();
+
+    // Contacts, activities and orders are generated straight into the tables (not measured).
+    println!("== generating contacts, activities and orders …");
+    let t = Instant::now();
+    let customers: Vec<(i64, i64)> =
+        sqlx::query("SELECT id, owner_id FROM customers WHERE org_id = $1 ORDER BY id")
+            .bind(org_id)
+            .fetch_all(&raw)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|r| (r.try_get(0).unwrap_or(0), r.try_get(1).unwrap_or(0)))
+            .collect();
+    let stamp = ts(now - Duration::days(100));
+    for chunk in customers.chunks(20_000) {
+        let mut contacts = Vec::new();
+        let mut activities = Vec::new();
+        for (c, owner) in chunk {
+            for k in 0..args.contacts_per_customer {
+                let phone = format!("15{:09}", (*c as u64 * 7 + k as u64) % 1_000_000_000);
+                contacts.push(vec![
+                    V::I(org_id),
+                    V::I(*c),
+                    V::T(person_name(&mut rng)),
+                    V::T("采购经理".into()),
+                    V::T(phone.clone()),
+                    V::T(format!("86{phone}")),
+                    V::I(i64::from(k == 0)),
+                    V::T(stamp.clone()),
+                    V::T(stamp.clone()),
+                ]);
+            }
+            for _ in 0..args.activities_per_customer {
+                let at = now - Duration::minutes(rng.gen_range(60..90 * 24 * 60));
+                let visit = rng.gen_bool(0.4);
+                activities.push(vec![
+                    V::I(org_id),
+                    V::I(*c),
+                    V::I(*owner),
+                    V::T(if visit { "visit" } else { "call" }.into()),
+                    V::T("跟进".into()),
+                    V::T(ts(at)),
+                    if rng.gen_bool(0.7) {
+                        V::T("见到负责人".into())
+                    } else {
+                        V::N
+                    },
+                    if rng.gen_bool(0.4) {
+                        V::T("下周报价".into())
+                    } else {
+                        V::N
+                    },
+                ]);
+            }
+        }
+        bulk(
+            &raw,
+            sqlite,
+            "contacts",
+            &[
+                "org_id",
+                "customer_id",
+                "name",
+                "title",
+                "phone",
+                "phone_norm",
+                "is_decision_maker",
+                "created_at",
+                "updated_at",
+            ],
+            contacts,
+        )
+        .await?;
+        bulk(
+            &raw,
+            sqlite,
+            "activities",
+            &[
+                "org_id",
+                "customer_id",
+                "user_id",
+                "kind",
+                "summary",
+                "occurred_at",
+                "outcome",
+                "next_step",
+            ],
+            activities,
+        )
+        .await?;
+    }
+    // Three in ten customers have been silent for a month: the recycle has work to do.
+    sqlx::query("UPDATE customers SET last_contact_at = $1 WHERE org_id = $2 AND id % 10 < 3")
+        .bind(ts(now - Duration::days(30)))
+        .bind(org_id)
+        .execute(&raw)
+        .await
+        .map_err(|e| e.to_string())?;
+    let product: i64 = sqlx::query(
+        "INSERT INTO products (org_id, code, name, unit, price, currency, created_at, updated_at) \
+         VALUES ($1, 'B-1', '节能灯具', '套', '680', 'CNY', $2, $2) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(&stamp)
+    .fetch_one(&raw)
+    .await
+    .map_err(|e| e.to_string())?
+    .try_get(0)
+    .map_err(|e| e.to_string())?;
+    let n_orders = (customers.len() as f64 * args.orders_per_customer) as usize;
+    let mut picked: Vec<&(i64, i64)> = customers.iter().collect();
+    picked.shuffle(&mut rng);
+    for chunk in picked[..n_orders.min(picked.len())].chunks(20_000) {
+        let mut orders = Vec::new();
+        for (c, owner) in chunk {
+            let at = now - Duration::minutes(rng.gen_range(60..90 * 24 * 60));
+            let qty = rng.gen_range(1..50);
+            let total = (qty * 680).to_string();
+            let paid = if rng.gen_bool(0.6) {
+                total.clone()
+            } else {
+                "0".into()
+            };
+            orders.push(vec![
+                V::I(org_id),
+                V::I(*c),
+                V::I(*owner),
+                V::T(total.clone()),
+                V::T("CNY".into()),
+                V::I(*owner),
+                V::T(paid.clone()),
+                V::I(i64::from(paid != "0")),
+                V::T((at + Duration::days(30)).date_naive().to_string()),
+                V::T(ts(at)),
+                V::T(ts(at)),
+            ]);
+        }
+        bulk(
+            &raw,
+            sqlite,
+            "orders",
+            &[
+                "org_id",
+                "customer_id",
+                "owner_id",
+                "total",
+                "currency",
+                "created_by",
+                "paid",
+                "settled",
+                "due_date",
+                "created_at",
+                "updated_at",
+            ],
+            orders,
+        )
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO order_lines (org_id, order_id, product_id, product_name, unit, quantity, unit_price, amount) \
+         SELECT org_id, id, $1, '节能灯具', '套', '1', total, total FROM orders WHERE org_id = $2",
+    )
+    .bind(product)
+    .bind(org_id)
+    .execute(&raw)
+    .await
+    .map_err(|e| e.to_string())?;
+    if !sqlite {
+        sqlx::query("ANALYZE")
+            .execute(&raw)
+            .await
+            .map_err(|e| e.to_string())?;
+    } else {
+        sqlx::query("PRAGMA optimize")
+            .execute(&raw)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    println!(
+        "   {} contacts, {} activities, {} orders ({:.1} s)",
+        customers.len() * args.contacts_per_customer,
+        customers.len() * args.activities_per_customer,
+        n_orders,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Restart on the full database: start-up time and a cold server.
+    drop(server);
+    let server = Server::start(&db)?;
+    let startup_s = server.started_in;
+    let base = server.base.clone();
+    let director = login(&client, &base, &org.director.1).await?;
+    let top = login(&client, &base, &org.top_supervisor.1).await?;
+    let leaf = login(&client, &base, &org.leaf_supervisor.1).await?;
+    let (rep_id, rep_name) = org.sales[org.sales.len() / 2].clone();
+    let rep = login(&client, &base, &rep_name).await?;
+    let rep_customers: Vec<i64> =
+        sqlx::query("SELECT id FROM customers WHERE org_id = $1 AND owner_id = $2 ORDER BY id")
+            .bind(org_id)
+            .bind(rep_id)
+            .fetch_all(&raw)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|r| r.try_get(0).unwrap_or(0))
+            .collect();
+    if rep_customers.is_empty() {
+        return Err("the sample salesperson has no customers; raise --customers".into());
+    }
+    let all_ids: Arc<Vec<i64>> = Arc::new(customers.iter().map(|c| c.0).collect());
+    let n = args.requests;
+    let mut results: Vec<Measured> = Vec::new();
+    let mut record = |name: &str, app: Stats, raw: Option<Stats>, target: Option<(&str, bool)>| {
+        let ratio = raw.as_ref().map(|r| app.p50_ms / r.p50_ms.max(1e-6));
+        println!(
+            "   {name:<34} p50 {:>8.2} ms  p95 {:>8.2} ms  p99 {:>8.2} ms  {:>9.0}/s{}",
+            app.p50_ms,
+            app.p95_ms,
+            app.p99_ms,
+            app.per_second,
+            ratio
+                .map(|r| format!("  app/raw {r:.1}"))
+                .unwrap_or_default()
+        );
+        results.push(Measured {
+            name: name.into(),
+            app,
+            raw,
+            ratio,
+            target: target.map(|t| t.0.to_string()),
+            met: target.map(|t| t.1),
+        });
+    };
+    println!("== measuring ({n} requests each; latencies at one client)");
+
+    // Search by name, pinyin and phone, as the director (the whole company).
+    let queries: Vec<(&str, String)> = vec![
+        ("search by name", "恒达机械".to_string()),
+        ("search by pinyin", "hengda".to_string()),
+        (
+            "search by phone",
+            format!("{}", 3_000_000_000u64 + (made as u64 / 2)),
+        ),
+    ];
+    for (name, q) in queries {
+        let (c, b, tok, qq) = (client.clone(), base.clone(), director.clone(), q.clone());
+        let app = drive(n, 1, move |_| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/api/v1/customers?q={}", urlencode(&qq)),
+                tok.clone(),
+            );
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let (pool, like) = (raw.clone(), format!("%{}%", q.to_lowercase()));
+        let rawm = drive(n, 1, move |_| {
+            let (pool, like) = (pool.clone(), like.clone());
+            async move {
+                sqlx::query("SELECT id, name FROM customers WHERE org_id = $1 AND deleted_at IS NULL AND search_text LIKE $2 ORDER BY id LIMIT 20")
+                    .bind(org_id)
+                    .bind(like.clone())
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query("SELECT COUNT(*) FROM customers WHERE org_id = $1 AND deleted_at IS NULL AND search_text LIKE $2")
+                    .bind(org_id)
+                    .bind(like)
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 20.0;
+        record(name, app, Some(rawm), Some(("p95 ≤ 20 ms", met)));
+    }
+
+    // Scoped lists: a salesperson's own, a top supervisor's subtree; page 1 and a deep page.
+    let rep_pages = rep_customers.len().div_ceil(20).max(1);
+    let top_total: i64 = {
+        let v: Value = client
+            .get(format!("{base}/api/v1/customers?per_page=1"))
+            .bearer_auth(&top)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        v["total"].as_i64().unwrap_or(0)
+    };
+    let top_pages = (top_total as usize).div_ceil(20).max(1);
+    for (name, tok, page, owner_filter) in [
+        (
+            "salesperson list, page 1",
+            rep.clone(),
+            1usize,
+            Some(rep_id),
+        ),
+        (
+            "salesperson list, last page",
+            rep.clone(),
+            rep_pages,
+            Some(rep_id),
+        ),
+        ("supervisor subtree list, page 1", top.clone(), 1, None),
+        (
+            "supervisor subtree list, page 500",
+            top.clone(),
+            500.min(top_pages),
+            None,
+        ),
+    ] {
+        let (c, b) = (client.clone(), base.clone());
+        let app = drive(n, 1, move |_| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/api/v1/customers?page={page}&per_page=20"),
+                tok.clone(),
+            );
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let pool = raw.clone();
+        let rawm = drive(n, 1, move |_| {
+            let pool = pool.clone();
+            async move {
+                let offset = ((page - 1) * 20) as i64;
+                match owner_filter {
+                    Some(o) => sqlx::query("SELECT id, name FROM customers WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 20 OFFSET $3")
+                        .bind(org_id).bind(o).bind(offset).fetch_all(&pool).await.map_err(|e| e.to_string())?,
+                    None => sqlx::query("SELECT id, name FROM customers WHERE org_id = $1 AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 20 OFFSET $2")
+                        .bind(org_id).bind(offset).fetch_all(&pool).await.map_err(|e| e.to_string())?,
+                };
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 10.0;
+        record(name, app, Some(rawm), Some(("p95 ≤ 10 ms", met)));
+    }
+
+    // The customer page (HTML: card, contacts, activities, orders) of the salesperson's customers.
+    {
+        let (c, b, tok, ids) = (
+            client.clone(),
+            base.clone(),
+            rep.clone(),
+            Arc::new(rep_customers.clone()),
+        );
+        let app = drive(n, 1, move |i| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/customers/{}", ids[i % ids.len()]),
+                tok.clone(),
+            );
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let (pool, ids) = (raw.clone(), Arc::new(rep_customers.clone()));
+        let rawm = drive(n, 1, move |i| {
+            let (pool, id) = (pool.clone(), ids[i % ids.len()]);
+            async move {
+                sqlx::query("SELECT * FROM customers WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_one(&pool).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT * FROM contacts WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT * FROM activities WHERE org_id = $1 AND customer_id = $2 ORDER BY occurred_at DESC LIMIT 50").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT * FROM orders WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 10.0;
+        record("customer page", app, Some(rawm), Some(("p95 ≤ 10 ms", met)));
+    }
+
+    // Logging an activity on one's own customer.
+    {
+        let (c, b, tok, ids) = (
+            client.clone(),
+            base.clone(),
+            rep.clone(),
+            Arc::new(rep_customers.clone()),
+        );
+        let app = drive(n, 1, move |i| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/api/v1/customers/{}/activities", ids[i % ids.len()]),
+                tok.clone(),
+            );
+            async move {
+                let r = c
+                    .post(&url)
+                    .bearer_auth(&tok)
+                    .json(&json!({"kind": "call", "summary": "基准测试回访", "outcome": "已联系"}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !r.status().is_success() {
+                    return Err(format!("POST {url}: {}", r.status()));
+                }
+                Ok(())
+            }
+        })
+        .await?;
+        let (pool, ids) = (raw.clone(), Arc::new(rep_customers.clone()));
+        let rawm = drive(n, 1, move |i| {
+            let (pool, id) = (pool.clone(), ids[i % ids.len()]);
+            async move {
+                let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+                sqlx::query("INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at) VALUES ($1, $2, $3, 'call', '基准', $4)")
+                    .bind(org_id).bind(id).bind(rep_id).bind(ts(Utc::now())).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+                sqlx::query("UPDATE customers SET last_contact_at = $1 WHERE id = $2").bind(ts(Utc::now())).bind(id).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+                tx.commit().await.map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 5.0;
+        record(
+            "log an activity",
+            app,
+            Some(rawm),
+            Some(("p95 ≤ 5 ms", met)),
+        );
+    }
+
+    // The weekly report of a team and the director's dashboard.
+    {
+        let (c, b, tok) = (client.clone(), base.clone(), leaf.clone());
+        let app = drive(n.min(50), 1, move |_| {
+            let (c, url, tok) = (c.clone(), format!("{b}/api/v1/weekly-reports"), tok.clone());
+            async move {
+                let r = c
+                    .post(&url)
+                    .bearer_auth(&tok)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !r.status().is_success() {
+                    return Err(format!("POST {url}: {}", r.status()));
+                }
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 100.0;
+        record(
+            "weekly report (compile)",
+            app,
+            None,
+            Some(("≤ 100 ms", met)),
+        );
+        let (c, b, tok) = (client.clone(), base.clone(), director.clone());
+        let app = drive(n.min(50), 1, move |_| {
+            let (c, url, tok) = (c.clone(), format!("{b}/"), tok.clone());
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let met = app.p95_ms <= 100.0;
+        record("director dashboard", app, None, Some(("≤ 100 ms", met)));
+    }
+
+    // Reading a customer by id at many concurrent clients.
+    let by_id_rps;
+    {
+        let (c, b, tok, ids) = (
+            client.clone(),
+            base.clone(),
+            director.clone(),
+            all_ids.clone(),
+        );
+        let total = (n * 20).max(args.concurrency * 50);
+        let app = drive(total, args.concurrency, move |i| {
+            let id = ids[(i * 7919) % ids.len()];
+            let (c, url, tok) = (c.clone(), format!("{b}/api/v1/customers/{id}"), tok.clone());
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let (pool, ids) = (raw.clone(), all_ids.clone());
+        let rawm = drive(total, args.concurrency, move |i| {
+            let (pool, id) = (pool.clone(), ids[(i * 7919) % ids.len()]);
+            async move {
+                sqlx::query("SELECT * FROM customers WHERE org_id = $1 AND id = $2")
+                    .bind(org_id)
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        by_id_rps = app.per_second;
+        let met = app.per_second >= 15_000.0;
+        let name = format!("read customer by id, {} clients", args.concurrency);
+        record(&name, app, Some(rawm), Some(("≥ 15,000 req/s", met)));
+    }
+    let peak_rss = server.peak_rss_mib();
+    drop(server);
+
+    // The pool recycle over every customer, straight through the store.
+    let t = Instant::now();
+    let moved = store.recycle(now).await.map_err(|e| e.to_string())?;
+    let recycle_s = t.elapsed().as_secs_f64();
+    println!("   pool recycle: {moved} customers returned in {recycle_s:.2} s");
+
+    let result = json!({
+        "when": now.to_rfc3339(),
+        "backend": if sqlite { "sqlite" } else { "postgres" },
+        "machine": {"cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},
+        "sizes": {"people": args.people, "customers": made, "contacts": customers.len() * args.contacts_per_customer,
+                  "activities": customers.len() * args.activities_per_customer, "orders": n_orders, "seed": args.seed},
+        "import": {"rows_per_second": import_rate, "raw_rows_per_second": raw_import_rate,
+                   "ratio": raw_import_rate / import_rate.max(1e-9), "target": "≥ 100,000 rows/s", "met": import_rate >= 100_000.0},
+        "startup_seconds": startup_s,
+        "startup_met": startup_s <= 1.0,
+        "peak_rss_mib": peak_rss,
+        "rss_met": peak_rss.map(|r| r <= 200.0),
+        "read_by_id_per_second": by_id_rps,
+        "recycle": {"seconds": recycle_s, "moved": moved},
+        "operations": results,
+    });
+    std::fs::write(
+        &args.out,
+        serde_json::to_string_pretty(&result).expect("json"),
+    )
+    .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    println!(
+        "   import {import_rate:.0} rows/s (raw {raw_import_rate:.0}); start-up {startup_s:.2} s; peak RSS {}",
+        peak_rss.map(|r| format!("{r:.0} MiB")).unwrap_or_else(|| "n/a".into())
+    );
+    println!("== wrote {}", args.out.display());
+    drop(store);
+    raw.close().await;
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn tempdir() -> Result<std::path::PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "yingpan-bench-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_millis()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
