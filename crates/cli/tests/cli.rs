@@ -27,7 +27,10 @@ fn databases() -> Vec<(String, Option<tempfile::TempDir>)> {
     match std::env::var("YINGPAN_TEST_PG_URL") {
         Ok(server) if !server.is_empty() => {
             let rt = tokio::runtime::Runtime::new().unwrap();
-            let name = format!("yp_cli_{}", std::process::id());
+            // Tests run in parallel threads of one process: one database each.
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = format!("yp_cli_{}_{n}", std::process::id());
             rt.block_on(async {
                 sqlx::any::install_default_drivers();
                 let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!(
@@ -218,4 +221,74 @@ fn serve_answers_on_the_given_port_and_logins_work() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(result, reqwest::StatusCode::OK);
+}
+
+/// The benchmark at toy sizes on both backends: it generates, imports through HTTP, measures and
+/// writes a JSON result with every operation. (Figures are not asserted: timing belongs in the
+/// benchmark's report, not in a test.)
+#[test]
+fn bench_runs_end_to_end_and_writes_its_result() {
+    let mut pg_done = false;
+    let dir = tempfile::tempdir().unwrap();
+    for (db, _keep) in databases() {
+        let is_pg = db.starts_with("postgres");
+        if is_pg && pg_done {
+            continue;
+        }
+        let out_file = dir
+            .path()
+            .join(if is_pg { "pg.json" } else { "sqlite.json" });
+        let mut args = vec![
+            "bench",
+            "--people",
+            "40",
+            "--customers",
+            "800",
+            "--requests",
+            "10",
+            "--concurrency",
+            "4",
+            "--out",
+            out_file.to_str().unwrap(),
+        ];
+        if is_pg {
+            args.extend(["--db", db.as_str()]);
+            pg_done = true;
+        }
+        let out = yingpan(&args, None);
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+        assert_eq!(result["sizes"]["customers"], 800);
+        assert_eq!(result["backend"], if is_pg { "postgres" } else { "sqlite" });
+        let ops = result["operations"].as_array().unwrap();
+        let names: Vec<&str> = ops.iter().map(|o| o["name"].as_str().unwrap()).collect();
+        for expected in [
+            "search by name",
+            "search by pinyin",
+            "search by phone",
+            "salesperson list, page 1",
+            "supervisor subtree list, page 1",
+            "customer page",
+            "log an activity",
+            "weekly report (compile)",
+            "director dashboard",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
+        }
+        assert!(ops.iter().all(|o| o["app"]["count"].as_u64().unwrap() > 0));
+        assert!(result["import"]["rows_per_second"].as_f64().unwrap() > 0.0);
+        assert!(
+            result["recycle"]["moved"].as_u64().unwrap() > 0,
+            "30 % silent customers"
+        );
+    }
 }
