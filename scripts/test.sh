@@ -9,11 +9,14 @@ need_apt=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # The package starts a default site on port 80; the scale-out test runs its own nginx.
+  $SUDO service nginx stop >/dev/null 2>&1 || true
 fi
 
 # A private PostgreSQL cluster on a loopback port, removed on exit.
@@ -39,6 +42,7 @@ echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.
 export YINGPAN_TEST_PG_URL="postgres://yingpan@127.0.0.1:$PG_PORT"
 export YINGPAN_REQUIRE_PG=1
 export YINGPAN_REQUIRE_E2E=1
+export YINGPAN_REQUIRE_NGINX=1
 export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
 
