@@ -441,14 +441,17 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let admin_token = login(&client, &server.base, "admin").await?;
-    let per_rep = args.customers.div_ceil(org.sales.len());
-    let mut files = Vec::new();
+    // Files of up to 50,000 rows, each row naming its owner, round robin over the salespeople.
+    let mut files: Vec<String> = Vec::new();
+    let mut owners: Vec<i64> = Vec::with_capacity(args.customers);
     let mut made = 0;
-    for (i, (rep, _)) in org.sales.iter().enumerate() {
-        let mut csv = String::from("客户名称,电话,区域,行业,来源\n");
-        for _ in 0..per_rep.min(args.customers - made) {
+    while made < args.customers {
+        let mut csv = String::from("客户名称,电话,区域,行业,来源,负责人\n");
+        for _ in 0..50_000.min(args.customers - made) {
             let n = made;
             made += 1;
+            let (rep_id, rep_name) = &org.sales[n % org.sales.len()];
+            owners.push(*rep_id);
             let name = format!(
                 "{}{}{}{}号有限公司",
                 CITIES.choose(&mut rng).unwrap(),
@@ -457,26 +460,19 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
                 n
             );
             csv.push_str(&format!(
-                "{name},1{:010},{},{},{}\n",
+                "{name},1{:010},{},{},bench,{rep_name}\n",
                 3_000_000_000u64 + n as u64,
                 REGIONS.choose(&mut rng).unwrap(),
                 WORDS.choose(&mut rng).unwrap(),
-                "bench"
             ));
         }
-        files.push((*rep, csv, i));
-        if made >= args.customers {
-            break;
-        }
+        files.push(csv);
     }
     println!("== importing {made} customers through HTTP …");
     let t = Instant::now();
-    for (rep, csv, _) in &files {
+    for csv in &files {
         let r = client
-            .post(format!(
-                "{}/api/v1/customers/import?owner_id={rep}",
-                server.base
-            ))
+            .post(format!("{}/api/v1/customers/import", server.base))
             .bearer_auth(&admin_token)
             .header("content-type", "text/csv")
             .body(csv.clone())
@@ -514,23 +510,20 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     }
     let raw_rows: Vec<Vec<V>> = files
         .iter()
-        .flat_map(|(rep, csv, _)| {
-            csv.lines()
-                .skip(1)
-                .map(|l| {
-                    let mut cells = l.split(',');
-                    let name = cells.next().unwrap_or("").to_string();
-                    let phone = cells.next().unwrap_or("").to_string();
-                    vec![
-                        V::I(org_id),
-                        V::T(name.clone()),
-                        V::T(phone),
-                        V::T(name),
-                        V::I(*rep),
-                        V::T(ts(now)),
-                    ]
-                })
-                .collect::<Vec<_>>()
+        .flat_map(|csv| csv.lines().skip(1))
+        .zip(&owners)
+        .map(|(l, rep)| {
+            let mut cells = l.split(',');
+            let name = cells.next().unwrap_or("").to_string();
+            let phone = cells.next().unwrap_or("").to_string();
+            vec![
+                V::I(org_id),
+                V::T(name.clone()),
+                V::T(phone),
+                V::T(name),
+                V::I(*rep),
+                V::T(ts(now)),
+            ]
         })
         .collect();
     let t = Instant::now();

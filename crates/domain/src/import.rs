@@ -19,6 +19,8 @@ pub enum Column {
     Industry,
     Source,
     Notes,
+    /// The owner's username; empty means the import's default owner.
+    Owner,
 }
 
 impl Column {
@@ -37,6 +39,7 @@ impl Column {
             "industry" | "行业" => Self::Industry,
             "source" | "来源" | "客户来源" => Self::Source,
             "notes" | "note" | "remark" | "备注" => Self::Notes,
+            "owner" | "owner_username" | "负责人" | "所有人" | "业务员" => Self::Owner,
             _ => return None,
         })
     }
@@ -64,6 +67,16 @@ impl ColumnMap {
             ));
         }
         Ok(Self(map))
+    }
+
+    /// The owner's username in a row, if the file has an owner column and the cell is filled.
+    pub fn owner(&self, row: &[&str]) -> Option<String> {
+        self.0
+            .get(&Column::Owner)
+            .and_then(|&i| row.get(i))
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     /// A row as the input a form would have sent; "个人"/"individual" marks an individual.

@@ -89,15 +89,17 @@ impl Store {
         &self,
         viewer: &Viewer,
         owner: Option<i64>,
-        rows: Vec<(usize, CustomerFields)>,
+        rows: Vec<(usize, CustomerFields, Option<i64>)>,
         mut rejected: Vec<Rejected>,
         skip_rejected: bool,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome> {
-        let owner = owner.unwrap_or(viewer.user_id);
+        let default_owner = owner.unwrap_or(viewer.user_id);
         let mut tx = self.write.begin().await?;
         lock_registrations(&mut tx, self.backend, viewer.org_id).await?;
-        if owner != viewer.user_id && !assignable_owner(&mut tx, viewer, owner).await? {
+        if default_owner != viewer.user_id
+            && !assignable_owner(&mut tx, viewer, default_owner).await?
+        {
             return Err(ValidationError::new(
                 "owner_id",
                 "invalid_owner",
@@ -105,9 +107,36 @@ impl Store {
             )
             .into());
         }
+        // Owners named in the file must be in the importer's team too; their rows are rejected
+        // otherwise.
+        let mut allowed: HashMap<i64, bool> = HashMap::new();
+        allowed.insert(default_owner, true);
+        let mut rows_ok = Vec::with_capacity(rows.len());
+        for (line, f, row_owner) in rows {
+            let o = row_owner.unwrap_or(default_owner);
+            let ok = match allowed.get(&o) {
+                Some(ok) => *ok,
+                None => {
+                    let ok = o == viewer.user_id || assignable_owner(&mut tx, viewer, o).await?;
+                    allowed.insert(o, ok);
+                    ok
+                }
+            };
+            if ok {
+                rows_ok.push((line, f, o));
+            } else {
+                rejected.push(Rejected {
+                    line,
+                    field: Some("owner".into()),
+                    code: "invalid_owner".into(),
+                    message: "the owner must be an active person in your team".into(),
+                });
+            }
+        }
+        let rows = rows_ok;
 
-        let keys: Vec<Keys> = rows.iter().map(|(_, f)| Keys::of(f)).collect();
-        let lines: Vec<usize> = rows.iter().map(|(l, _)| *l).collect();
+        let keys: Vec<Keys> = rows.iter().map(|(_, f, _)| Keys::of(f)).collect();
+        let lines: Vec<usize> = rows.iter().map(|(l, _, _)| *l).collect();
         let tags: Vec<Vec<String>> = keys.iter().map(tagged).collect();
         let (keep, in_file) = dedupe_within(&lines, &tags);
         rejected.extend(in_file);
@@ -194,12 +223,13 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        let mut pools: HashMap<Option<String>, Option<i64>> = HashMap::new();
+        let mut pools: HashMap<(Option<String>, i64), Option<i64>> = HashMap::new();
         for &i in &accepted {
-            let region = rows[i].1.region.clone();
-            if let std::collections::hash_map::Entry::Vacant(e) = pools.entry(region) {
+            let key = (rows[i].1.region.clone(), rows[i].2);
+            if let std::collections::hash_map::Entry::Vacant(e) = pools.entry(key) {
+                let (region, owner) = e.key();
                 let pool =
-                    crate::pools::pool_for(&mut tx, viewer.org_id, e.key().as_deref(), Some(owner))
+                    crate::pools::pool_for(&mut tx, viewer.org_id, region.as_deref(), Some(*owner))
                         .await?;
                 e.insert(pool);
             }
@@ -223,7 +253,7 @@ impl Store {
             );
             let mut q = sqlx::query(&sql);
             for &i in chunk {
-                let f = &rows[i].1;
+                let (f, owner) = (&rows[i].1, rows[i].2);
                 let k = &keys[i];
                 q = q
                     .bind(viewer.org_id)
@@ -246,7 +276,7 @@ impl Store {
                     .bind(k.name_norm.clone())
                     .bind(k.email_norm.clone())
                     .bind(f.profile.to_json())
-                    .bind(pools[&f.region]);
+                    .bind(pools[&(f.region.clone(), owner)]);
             }
             q.execute(&mut *tx).await?;
         }

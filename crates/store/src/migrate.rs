@@ -99,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0021_reports_and_ledgers.sql"),
     ),
     (22, "email", include_str!("../migrations/0022_email.sql")),
+    (
+        23,
+        "partial_indexes",
+        include_str!("../migrations/0023_partial_indexes.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
+use std::collections::HashMap;
 use yingpan_domain::customer::{CustomerFields, CustomerInput};
 use yingpan_domain::import::{parse_rows, ColumnMap, Rejected, MAX_ROWS};
 use yingpan_domain::ValidationError;
@@ -31,7 +32,9 @@ pub fn decode(bytes: &[u8]) -> String {
 }
 
 /// Reads the CSV into form inputs with their line numbers (the header is line 1).
-pub fn read_csv(text: &str) -> Result<Vec<(usize, CustomerInput)>, ValidationError> {
+pub fn read_csv(
+    text: &str,
+) -> Result<Vec<(usize, CustomerInput, Option<String>)>, ValidationError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -55,7 +58,7 @@ pub fn read_csv(text: &str) -> Result<Vec<(usize, CustomerInput)>, ValidationErr
             ));
         }
         let cells: Vec<&str> = record.iter().collect();
-        rows.push((i + 2, map.input(&cells)));
+        rows.push((i + 2, map.input(&cells), map.owner(&cells)));
     }
     Ok(rows)
 }
@@ -70,7 +73,39 @@ pub async fn import(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportOutcome, AppError> {
     let rows = read_csv(text)?;
-    let (good, bad): (Vec<(usize, CustomerFields)>, Vec<Rejected>) = parse_rows(rows);
+    // Owner usernames become ids; an unknown one rejects its row.
+    let people: HashMap<String, (i64, bool)> = store
+        .users(viewer.org_id)
+        .await?
+        .into_iter()
+        .map(|u| (u.username, (u.id, u.active)))
+        .collect();
+    let mut owners: HashMap<usize, i64> = HashMap::new();
+    let mut bad_owner = Vec::new();
+    let mut inputs = Vec::with_capacity(rows.len());
+    for (line, input, username) in rows {
+        match username {
+            None => inputs.push((line, input)),
+            Some(u) => match people.get(&u) {
+                Some((id, true)) => {
+                    owners.insert(line, *id);
+                    inputs.push((line, input));
+                }
+                _ => bad_owner.push(Rejected {
+                    line,
+                    field: Some("owner".into()),
+                    code: "unknown_user".into(),
+                    message: format!("no active person with username {u:?}"),
+                }),
+            },
+        }
+    }
+    let (good, mut bad): (Vec<(usize, CustomerFields)>, Vec<Rejected>) = parse_rows(inputs);
+    bad.extend(bad_owner);
+    let good = good
+        .into_iter()
+        .map(|(line, f)| (line, f, owners.get(&line).copied()))
+        .collect();
     Ok(store
         .import_customers(viewer, owner, good, bad, skip_rejected, now)
         .await?)

@@ -133,6 +133,40 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
     let (_, mine) = app.get("/api/v1/customers?q=wenzhou", &t.rep_a1.1).await;
     assert_eq!(mine["total"], 1);
 
+    // An owner column assigns rows to people of the importer's team, by username.
+    let owned = "客户名称,电话,负责人\n\
+                 丽水青山茶业,13900000020,rep_a2\n\
+                 衢州金鼎化工,13900000021,rep_b1\n\
+                 湖州白鹭丝绸,13900000022,nobody\n\
+                 嘉兴南湖船舶,13900000023,\n";
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import?skip_rejected=true",
+        &t.sup_a.1,
+        owned.into(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["imported"].as_i64()),
+        (StatusCode::OK, Some(2)),
+        "{r}"
+    );
+    let codes: Vec<(i64, &str)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["line"].as_i64().unwrap(), x["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, vec![(3, "invalid_owner"), (4, "unknown_user")]);
+    let (_, a2) = app.get("/api/v1/customers?q=lishui", &t.rep_a2.1).await;
+    assert_eq!(a2["total"], 1, "rep_a2 owns 丽水青山茶业");
+    let (_, sup) = app.get("/api/v1/customers?q=jiaxing", &t.sup_a.1).await;
+    assert_eq!(
+        sup["items"][0]["owner_id"].as_i64(),
+        Some(t.sup_a.0),
+        "blank owner: the importer"
+    );
+
     // Excel's GBK, and a file without a name column.
     let (gbk, _, _) = encoding_rs::GBK.encode("客户名称,电话\n台州远大五金,13900000010\n");
     let (s, r) = post_csv(
