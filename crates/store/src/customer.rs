@@ -425,6 +425,32 @@ pub(crate) async fn assignable_owner(
     Ok(n > 0)
 }
 
+/// Everyone the viewer may make an owner (active people in their scope), in one query.
+pub(crate) async fn assignable_people(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+) -> Result<std::collections::HashSet<i64>> {
+    let mut sql = Sql::new("SELECT o.id FROM users o WHERE o.org_id = ");
+    sql.bind(viewer.org_id).push(" AND o.active = 1");
+    match viewer.scope {
+        Scope::All => {}
+        Scope::Own => {
+            sql.push(" AND o.id = ").bind(viewer.user_id);
+        }
+        Scope::Subtree => {
+            sql.push(" AND o.id IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = ")
+                .bind(viewer.user_id)
+                .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+        }
+    }
+    sql.query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0).map_err(Into::into))
+        .collect()
+}
+
 impl Store {
     pub async fn list_customers(
         &self,

@@ -2,13 +2,13 @@
 //! duplicate check against the file itself and against the organization, and set-based writes so
 //! that a large file imports at tens of thousands of rows per second.
 
-use crate::customer::{assignable_owner, search_text};
+use crate::customer::{assignable_owner, assignable_people, search_text};
 use crate::dedupe::{lock_registrations, Keys};
 use crate::{ts, Backend, Result, Store, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use yingpan_domain::customer::CustomerFields;
 use yingpan_domain::import::{dedupe_within, Rejected};
 use yingpan_domain::ValidationError;
@@ -109,20 +109,13 @@ impl Store {
         }
         // Owners named in the file must be in the importer's team too; their rows are rejected
         // otherwise.
-        let mut allowed: HashMap<i64, bool> = HashMap::new();
-        allowed.insert(default_owner, true);
+        let mut allowed = assignable_people(&mut tx, viewer).await?;
+        allowed.insert(default_owner);
+        allowed.insert(viewer.user_id);
         let mut rows_ok = Vec::with_capacity(rows.len());
         for (line, f, row_owner) in rows {
             let o = row_owner.unwrap_or(default_owner);
-            let ok = match allowed.get(&o) {
-                Some(ok) => *ok,
-                None => {
-                    let ok = o == viewer.user_id || assignable_owner(&mut tx, viewer, o).await?;
-                    allowed.insert(o, ok);
-                    ok
-                }
-            };
-            if ok {
+            if allowed.contains(&o) {
                 rows_ok.push((line, f, o));
             } else {
                 rejected.push(Rejected {
@@ -223,17 +216,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        let mut pools: HashMap<(Option<String>, i64), Option<i64>> = HashMap::new();
-        for &i in &accepted {
-            let key = (rows[i].1.region.clone(), rows[i].2);
-            if let std::collections::hash_map::Entry::Vacant(e) = pools.entry(key) {
-                let (region, owner) = e.key();
-                let pool =
-                    crate::pools::pool_for(&mut tx, viewer.org_id, region.as_deref(), Some(*owner))
-                        .await?;
-                e.insert(pool);
-            }
-        }
+        let pools = crate::pools::PoolResolver::load(&mut tx, viewer.org_id).await?;
         let stamp = ts(now);
         for chunk in accepted.chunks(INSERT_CHUNK) {
             const COLUMNS: usize = 21;
@@ -276,7 +259,7 @@ impl Store {
                     .bind(k.name_norm.clone())
                     .bind(k.email_norm.clone())
                     .bind(f.profile.to_json())
-                    .bind(pools[&(f.region.clone(), owner)]);
+                    .bind(pools.pool_for(f.region.as_deref(), owner));
             }
             q.execute(&mut *tx).await?;
         }

@@ -146,6 +146,52 @@ pub(crate) async fn pool_for(
     ))
 }
 
+/// Every pool assignment rule of an organization loaded at once, for bulk work (imports).
+pub(crate) struct PoolResolver {
+    regions: Vec<(i64, String)>,
+    memberships: std::collections::HashMap<i64, Vec<i64>>,
+}
+
+impl PoolResolver {
+    pub(crate) async fn load(tx: &mut Transaction<'_, Any>, org_id: i64) -> Result<Self> {
+        let regions = sqlx::query("SELECT id, region FROM pools WHERE org_id = $1 AND active = 1 AND region IS NOT NULL ORDER BY id")
+            .bind(org_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<(i64, String)>>>()?;
+        let mut memberships: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        for r in sqlx::query(
+            "SELECT m.user_id, m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id \
+             WHERE m.org_id = $1 AND p.active = 1 ORDER BY m.pool_id",
+        )
+        .bind(org_id)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            memberships
+                .entry(r.try_get(0)?)
+                .or_default()
+                .push(r.try_get(1)?);
+        }
+        Ok(Self {
+            regions,
+            memberships,
+        })
+    }
+
+    /// The same answer as `pool_for`, without a query.
+    pub(crate) fn pool_for(&self, region: Option<&str>, owner: i64) -> Option<i64> {
+        let owner_pools = self
+            .memberships
+            .get(&owner)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        yingpan_domain::ownership::assign_pool(&self.regions, region, owner_pools)
+    }
+}
+
 /// SQL condition (on `c.pool_id`) for the pools a viewer may see and claim from: the company
 /// pool, pools without members (open to all), and pools the viewer belongs to; managers of the
 /// whole company see every pool.

@@ -255,6 +255,9 @@ mod tests {
     #[test]
     fn blank_lines_are_skipped_and_lines_counted() {
         let rows = read_csv("name,phone\n甲,13800000001\n,\n乙,13800000002\n").unwrap();
-        assert_eq!(rows.iter().map(|(l, _, _)| *l).collect::<Vec<_>>(), vec![2, 4]);
+        assert_eq!(
+            rows.iter().map(|(l, _, _)| *l).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
     }
 }
