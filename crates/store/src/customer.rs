@@ -486,9 +486,22 @@ impl Store {
                 sql.push(" AND c.owner_id = ").bind(owner);
             }
             if let Some(needle) = q.q.as_deref().and_then(normalize_query) {
-                sql.push(" AND c.search_text LIKE ")
-                    .bind(like_pattern(&needle))
-                    .push(" ESCAPE '\\'");
+                let trigram_index = self.backend == crate::Backend::Sqlite
+                    && needle.chars().count() >= 3
+                    && !needle.contains(['%', '_', '\\']);
+                if trigram_index {
+                    // The FTS5 trigram table answers LIKE through its index for three or more
+                    // characters; shorter needles and wildcards scan search_text instead.
+                    sql.push(
+                        " AND c.id IN (SELECT rowid FROM customer_search WHERE search_text LIKE ",
+                    )
+                    .bind(format!("%{needle}%"))
+                    .push(")");
+                } else {
+                    sql.push(" AND c.search_text LIKE ")
+                        .bind(like_pattern(&needle))
+                        .push(" ESCAPE '\\'");
+                }
             }
             sql
         };

@@ -104,14 +104,46 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "partial_indexes",
         include_str!("../migrations/0023_partial_indexes.sql"),
     ),
+    (
+        24,
+        "search_index",
+        include_str!("../migrations/0024_search_index.sql"),
+    ),
 ];
 
+/// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
+/// `-- sqlite:begin`/`-- sqlite:end` (or `-- postgres:begin`/`-- postgres:end`) are kept only
+/// for that backend.
 fn dialect(sql: &str, backend: Backend) -> String {
     let id_pk = match backend {
         Backend::Sqlite => "INTEGER PRIMARY KEY",
         Backend::Postgres => "BIGSERIAL PRIMARY KEY",
     };
-    sql.replace("ID_PK", id_pk)
+    let mine = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let mut keep = true;
+    let mut out = String::with_capacity(sql.len());
+    for line in sql.lines() {
+        let marker = line.trim();
+        if let Some(which) = marker
+            .strip_prefix("-- ")
+            .and_then(|m| m.strip_suffix(":begin"))
+        {
+            keep = which == mine;
+            continue;
+        }
+        if marker.starts_with("-- ") && marker.ends_with(":end") {
+            keep = true;
+            continue;
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.replace("ID_PK", id_pk)
 }
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
@@ -199,5 +231,25 @@ mod tests {
                 files[i]
             );
         }
+    }
+
+    #[test]
+    fn backend_sections_are_kept_only_for_their_backend() {
+        use super::{dialect, Backend};
+        let sql = "CREATE TABLE t (id ID_PK);\n-- sqlite:begin\nSQLITE ONLY;\n-- sqlite:end\n-- postgres:begin\nPG ONLY;\n-- postgres:end\nBOTH;\n";
+        let lite = dialect(sql, Backend::Sqlite);
+        assert!(
+            lite.contains("INTEGER PRIMARY KEY")
+                && lite.contains("SQLITE ONLY")
+                && !lite.contains("PG ONLY")
+                && lite.contains("BOTH")
+        );
+        let pg = dialect(sql, Backend::Postgres);
+        assert!(
+            pg.contains("BIGSERIAL")
+                && !pg.contains("SQLITE ONLY")
+                && pg.contains("PG ONLY")
+                && pg.contains("BOTH")
+        );
     }
 }
