@@ -131,6 +131,9 @@ fn schedule_recycle(store: Store, clock: Clock, every_minutes: u64) {
                 ),
                 Err(e) => tracing::error!(error = %e, "pool recycle failed"),
             }
+            if let Err(e) = store.optimize().await {
+                tracing::error!(error = %e, "planner statistics update failed");
+            }
             // Monday's weekly reports; compiles only what is missing, so every tick may ask.
             match store.compile_due_weekly_reports(clock.now()).await {
                 Ok(0) => {}

@@ -362,6 +362,8 @@ pub struct CustomerListQuery {
     pub custom_filters: Vec<(i64, String)>,
     /// Only dealers.
     pub dealers_only: bool,
+    /// Leave the total out (reported as -1) when only the first rows matter.
+    pub skip_count: bool,
 }
 
 pub(crate) fn search_text(f: &CustomerFields) -> String {
@@ -505,8 +507,12 @@ impl Store {
             }
             sql
         };
-        let count = build("SELECT COUNT(*) FROM customers c WHERE");
-        let total: i64 = count.query().fetch_one(&self.read).await?.try_get(0)?;
+        let total: i64 = if q.skip_count {
+            -1
+        } else {
+            let count = build("SELECT COUNT(*) FROM customers c WHERE");
+            count.query().fetch_one(&self.read).await?.try_get(0)?
+        };
         let mut list = build(&format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users o ON o.id = c.owner_id WHERE"
         ));

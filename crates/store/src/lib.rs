@@ -53,6 +53,7 @@ pub use visit_plan::{PlanQuery, VisitPlan};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
+use sqlx::Row;
 use std::str::FromStr;
 use std::time::Duration;
 use yingpan_domain::person::{Role, Scope};
@@ -140,7 +141,30 @@ impl Store {
             }
         };
         migrate::run(&store.write, backend).await?;
+        if backend == Backend::Sqlite {
+            // SQLite plans by statistics only once ANALYZE has run; without them it may count a
+            // million customers through the wrong index. Once per database, then `optimize`.
+            let has_stats: i64 =
+                sqlx::query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                    .fetch_one(&store.write)
+                    .await?
+                    .try_get(0)?;
+            if has_stats == 0 {
+                sqlx::raw_sql("ANALYZE").execute(&store.write).await?;
+            }
+        }
         Ok(store)
+    }
+
+    /// Keeps the query planner's statistics current (SQLite: `PRAGMA optimize` re-analyses the
+    /// tables that changed a lot; PostgreSQL's autovacuum does this by itself).
+    pub async fn optimize(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::raw_sql("PRAGMA optimize")
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

@@ -109,6 +109,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_index",
         include_str!("../migrations/0024_search_index.sql"),
     ),
+    (
+        25,
+        "list_index",
+        include_str!("../migrations/0025_list_index.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

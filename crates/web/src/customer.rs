@@ -122,6 +122,7 @@ impl ListParams {
             duplicate_key: None,
             custom_filters,
             dealers_only: matches!(self.dealers.as_deref(), Some("true" | "1")),
+            skip_count: false,
         })
     }
 }

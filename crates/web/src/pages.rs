@@ -82,6 +82,7 @@ async fn dashboard(State(state): State<AppState>, me: CurrentUser) -> Response {
                     last_contact_before: Some(warn_before),
                     sort: CustomerSort::LastContactAsc,
                     per_page: 10,
+                    skip_count: true,
                     ..Default::default()
                 },
             )
