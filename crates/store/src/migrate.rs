@@ -114,6 +114,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "list_index",
         include_str!("../migrations/0025_list_index.sql"),
     ),
+    (
+        26,
+        "owner_index",
+        include_str!("../migrations/0026_owner_index.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
