@@ -83,6 +83,25 @@ enum Command {
         #[arg(long)]
         skip_rejected: bool,
     },
+    /// Export the customers a person may see as CSV (the columns `import` reads).
+    Export {
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+        /// Username whose visibility applies (an admin or director exports everything).
+        #[arg(long = "as")]
+        viewer: String,
+        /// The CSV file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Copy a SQLite database to a file while it is in use (PostgreSQL: use pg_dump).
+    Backup {
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+        /// The backup file to create (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Generate a synthetic organization and measure the server against it (see README).
     Bench(bench::BenchArgs),
     /// The public pool (公海).
@@ -190,6 +209,25 @@ async fn serve(
         .map_err(|e| e.to_string())
 }
 
+/// The visibility of an active person, for commands that act as them.
+async fn viewer_for(store: &Store, username: &str) -> Result<yingpan_store::Viewer, String> {
+    let user = match store.user_for_login(username).await {
+        Ok(Some((u, _))) if u.active => u,
+        Ok(_) => return Err(format!("no active person with username {username:?}")),
+        Err(e) => return Err(e.to_string()),
+    };
+    let org = store
+        .organization(user.org_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(yingpan_store::Viewer {
+        org_id: user.org_id,
+        user_id: user.id,
+        role: user.role,
+        scope: yingpan_domain::person::scope_for(user.role, org.settings.clerk_visibility),
+    })
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let clock = clock()?;
     match cli.command {
@@ -237,6 +275,32 @@ async fn run(cli: Cli) -> Result<(), String> {
             serve(store, clock, &listen, secure_cookies).await
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Export { db, viewer, out } => {
+            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let viewer = viewer_for(&store, &viewer).await?;
+            let csv = yingpan_web::import::export_csv(&store, &viewer)
+                .await
+                .map_err(|e| e.to_string())?;
+            std::fs::write(&out, &csv).map_err(|e| format!("{}: {e}", out.display()))?;
+            println!(
+                "Exported {} customers to {}.",
+                csv.lines().count().saturating_sub(1),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Backup { db, out } => {
+            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            if out.exists() {
+                return Err(format!("{} exists; choose a new file", out.display()));
+            }
+            store
+                .backup_to(&out.to_string_lossy())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Backed up {db} to {}.", out.display());
+            Ok(())
+        }
         Command::Import {
             db,
             file,
@@ -255,20 +319,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                     }
                 }
             };
-            let user = person(importer).await?;
+            let viewer = viewer_for(&store, &importer).await?;
             let owner = match owner {
                 Some(o) => Some(person(o).await?.id),
                 None => None,
-            };
-            let org = store
-                .organization(user.org_id)
-                .await
-                .map_err(|e| e.to_string())?;
-            let viewer = yingpan_store::Viewer {
-                org_id: user.org_id,
-                user_id: user.id,
-                role: user.role,
-                scope: yingpan_domain::person::scope_for(user.role, org.settings.clerk_visibility),
             };
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let started = std::time::Instant::now();

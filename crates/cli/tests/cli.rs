@@ -292,3 +292,61 @@ fn bench_runs_end_to_end_and_writes_its_result() {
         );
     }
 }
+
+/// An operator's backup of a live SQLite database, and an export of what a person may see.
+#[test]
+fn backup_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("live.db").display());
+    let out = yingpan(
+        &["demo", "--db", &db, "--customers", "30", "--no-serve"],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let copy = dir.path().join("copy.db");
+    let out = yingpan(
+        &["backup", "--db", &db, "--out", copy.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let again = yingpan(
+        &["backup", "--db", &db, "--out", copy.to_str().unwrap()],
+        None,
+    );
+    assert!(!again.status.success(), "never overwrites a backup");
+    let csv = dir.path().join("customers.csv");
+    let copy_url = format!("sqlite://{}", copy.display());
+    let out = yingpan(
+        &[
+            "export",
+            "--db",
+            &copy_url,
+            "--as",
+            "director",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let all = std::fs::read_to_string(&csv).unwrap();
+    let out = yingpan(
+        &[
+            "export",
+            "--db",
+            &copy_url,
+            "--as",
+            "sales01",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let own = std::fs::read_to_string(&csv).unwrap();
+    assert!(all.lines().count() > own.lines().count() && own.lines().count() > 1);
+    assert!(
+        all.starts_with('\u{feff}'),
+        "a BOM so that Excel reads UTF-8"
+    );
+}

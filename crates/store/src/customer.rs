@@ -537,6 +537,30 @@ impl Store {
         Ok((items, total))
     }
 
+    /// Live customers in the viewer's scope with ids above `after`, in id order: an export reads
+    /// the whole scope in pages of `limit` without OFFSET.
+    pub async fn customers_after(
+        &self,
+        viewer: &Viewer,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Customer>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users o ON o.id = c.owner_id WHERE"
+        ));
+        push_scope(&mut sql, viewer, "c");
+        sql.push(" AND c.deleted_at IS NULL AND c.id > ")
+            .bind(after)
+            .push(" ORDER BY c.id LIMIT ")
+            .bind(limit.clamp(1, 10_000));
+        sql.query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(Customer::from_row)
+            .collect()
+    }
+
     /// A live customer within the viewer's scope; anything else is `NotFound`.
     pub async fn customer(&self, viewer: &Viewer, id: i64) -> Result<Customer> {
         let mut tx = self.read.begin().await?;

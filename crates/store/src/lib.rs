@@ -156,6 +156,22 @@ impl Store {
         Ok(store)
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` while it is in use.
+    pub async fn backup_to(&self, path: &str) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("VACUUM INTO $1")
+                    .bind(path)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+            Backend::Postgres => Err(StoreError::Config(
+                "back up PostgreSQL with pg_dump (or continuous archiving)".into(),
+            )),
+        }
+    }
+
     /// Keeps the query planner's statistics current (SQLite: `PRAGMA optimize` re-analyses the
     /// tables that changed a lot; PostgreSQL's autovacuum does this by itself).
     pub async fn optimize(&self) -> Result<()> {

@@ -111,6 +111,87 @@ pub async fn import(
         .await?)
 }
 
+/// A cell as a spreadsheet will read it: text that would start a formula gets a leading
+/// apostrophe, so an exported name like `=HYPERLINK(…)` stays text (CSV injection).
+fn safe_cell(v: &str) -> String {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Every live customer in the viewer's scope as CSV (UTF-8 with BOM so Excel opens it), with the
+/// column names the import understands.
+pub async fn export_csv(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+) -> Result<String, AppError> {
+    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let header = [
+        "客户名称",
+        "类型",
+        "电话",
+        "邮箱",
+        "地址",
+        "区域",
+        "行业",
+        "来源",
+        "备注",
+        "负责人姓名",
+        "登记时间",
+    ];
+    out.write_record(header)
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    let mut after = 0;
+    loop {
+        let page = store.customers_after(viewer, after, 5000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for c in &page {
+            let kind = if c.kind == "individual" {
+                "个人"
+            } else {
+                "公司"
+            };
+            let cells = [
+                Some(c.name.as_str()),
+                Some(kind),
+                c.phone.as_deref(),
+                c.email.as_deref(),
+                c.address.as_deref(),
+                c.region.as_deref(),
+                c.industry.as_deref(),
+                c.source.as_deref(),
+                c.notes.as_deref(),
+                c.owner_name.as_deref(),
+                Some(c.created_at.as_str()),
+            ];
+            out.write_record(cells.iter().map(|v| safe_cell(v.unwrap_or(""))))
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+        }
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(Box::new(e.into_error())))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+async fn export(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    let body = export_csv(&state.store, &me.viewer).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"customers.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 #[derive(Deserialize)]
 struct ImportQuery {
     owner_id: Option<i64>,
@@ -232,6 +313,8 @@ pub fn router() -> Router<AppState> {
             "/api/v1/customers/import",
             post(api_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
+        .route("/api/v1/customers/export", axum::routing::get(export))
+        .route("/customers/export", axum::routing::get(export))
         .route(
             "/customers/import",
             axum::routing::get(import_page)

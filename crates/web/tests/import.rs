@@ -196,6 +196,53 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
         )
     );
 
+    // Export: the caller's scope, the columns import reads, formulas neutralised.
+    let (s, _) = app
+        .post(
+            "/api/v1/customers",
+            &t.rep_a1.1,
+            serde_json::json!({"name": "金华火腿厂", "phone": "13900000030", "notes": "=HYPERLINK(\"http://x\")"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let export = |token: String| {
+        let app = app.clone();
+        async move {
+            let r = app
+                .client
+                .get(app.url("/api/v1/customers/export"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert!(r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"));
+            r.text().await.unwrap()
+        }
+    };
+    let mine = export(t.rep_a1.1.clone()).await;
+    let lines: Vec<&str> = mine.lines().collect();
+    assert!(
+        lines[0]
+            .trim_start_matches('\u{feff}')
+            .starts_with("客户名称,类型,电话"),
+        "{mine}"
+    );
+    assert!(
+        mine.contains("金华火腿厂") && mine.contains("上海东方机械有限公司"),
+        "{mine}"
+    );
+    assert!(
+        !mine.contains("台州远大五金"),
+        "another person's customer: {mine}"
+    );
+    assert!(mine.contains("'=HYPERLINK"), "a formula stays text: {mine}");
+    let all = export(app.admin_token.clone()).await;
+    assert_eq!(all.lines().count() as i64 - 1, count(&app).await);
+
     let page = app
         .client
         .get(app.url("/customers/import"))
