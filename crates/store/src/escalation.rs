@@ -157,7 +157,7 @@ impl Store {
     pub async fn escalation(&self, viewer: &Viewer, id: i64) -> Result<Escalation> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} {FROM} WHERE e.org_id = $1 AND e.id = $2 AND (e.author_id = $3 OR EXISTS \
-             (SELECT 1 FROM inbox i WHERE i.escalation_id = e.id AND i.user_id = $3))"
+             (SELECT 1 FROM inbox i WHERE i.org_id = e.org_id AND i.user_id = $3 AND i.escalation_id = e.id))"
         ))
         .bind(viewer.org_id)
         .bind(id)

@@ -69,7 +69,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.id AS session_id, s.csrf_token, s.kind, u.id, u.org_id, u.username, u.display_name, \
              u.role, u.superior_id, u.active, u.locale, u.time_zone, u.email, u.version, u.created_at, \
-             o.clerk_visibility, (SELECT COUNT(*) FROM inbox i WHERE i.user_id = u.id AND i.read_at IS NULL) AS unread \
+             o.clerk_visibility, (SELECT COUNT(*) FROM inbox i WHERE i.org_id = u.org_id AND i.user_id = u.id AND i.read_at IS NULL) AS unread \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              JOIN organizations o ON o.id = u.org_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
