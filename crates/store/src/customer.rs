@@ -404,35 +404,9 @@ pub(crate) async fn load_customer(
 }
 
 /// Whether `user_id` is an active person the viewer may assign customers to.
-pub(crate) async fn assignable_owner(
-    tx: &mut Transaction<'_, Any>,
-    viewer: &Viewer,
-    user_id: i64,
-) -> Result<bool> {
-    let mut sql = Sql::new("SELECT COUNT(*) FROM users o WHERE o.org_id = ");
-    sql.bind(viewer.org_id);
-    sql.push(" AND o.active = 1 AND o.id = ").bind(user_id);
-    match viewer.scope {
-        Scope::All => {}
-        Scope::Own => {
-            sql.push(" AND o.id = ").bind(viewer.user_id);
-        }
-        Scope::Subtree => {
-            sql.push(" AND o.id IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = ")
-                .bind(viewer.user_id)
-                .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
-        }
-    }
-    let n: i64 = sql.query().fetch_one(&mut **tx).await?.try_get(0)?;
-    Ok(n > 0)
-}
-
-/// Everyone the viewer may make an owner (active people in their scope), in one query.
-pub(crate) async fn assignable_people(
-    tx: &mut Transaction<'_, Any>,
-    viewer: &Viewer,
-) -> Result<std::collections::HashSet<i64>> {
-    let mut sql = Sql::new("SELECT o.id FROM users o WHERE o.org_id = ");
+/// `SELECT <what> FROM users o WHERE` the person is active and within the viewer's scope.
+fn assignable_sql(viewer: &Viewer, what: &str) -> Sql {
+    let mut sql = Sql::new(&format!("SELECT {what} FROM users o WHERE o.org_id = "));
     sql.bind(viewer.org_id).push(" AND o.active = 1");
     match viewer.scope {
         Scope::All => {}
@@ -445,7 +419,27 @@ pub(crate) async fn assignable_people(
                 .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
         }
     }
-    sql.query()
+    sql
+}
+
+pub(crate) async fn assignable_owner(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    user_id: i64,
+) -> Result<bool> {
+    let mut sql = assignable_sql(viewer, "COUNT(*)");
+    sql.push(" AND o.id = ").bind(user_id);
+    let n: i64 = sql.query().fetch_one(&mut **tx).await?.try_get(0)?;
+    Ok(n > 0)
+}
+
+/// Everyone the viewer may make an owner (active people in their scope), in one query.
+pub(crate) async fn assignable_people(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+) -> Result<std::collections::HashSet<i64>> {
+    assignable_sql(viewer, "o.id")
+        .query()
         .fetch_all(&mut **tx)
         .await?
         .iter()

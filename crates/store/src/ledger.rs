@@ -1,13 +1,12 @@
 //! The clerk's expense-advance ledger: advances to salespeople and their settlements.
 
 use crate::sql::{push_scope_on, Sql};
-use crate::{ts, Result, Store, StoreError, Viewer};
+use crate::{decimal as dec, ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::ledger::{balance, check_entry, AdvanceEntry, AdvanceKind};
 use yingpan_domain::person::Role;
@@ -33,10 +32,6 @@ pub struct AdvanceSummary {
     pub advanced: String,
     pub settled: String,
     pub outstanding: String,
-}
-
-fn dec(s: &str) -> Result<Decimal> {
-    Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("amount {s:?}")))
 }
 
 impl Store {

@@ -193,6 +193,12 @@ impl Store {
     }
 }
 
+/// An amount stored as decimal text by this program.
+pub(crate) fn decimal(s: &str) -> Result<rust_decimal::Decimal> {
+    use std::str::FromStr;
+    rust_decimal::Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("amount {s:?}")))
+}
+
 /// `sqlite://x.db` → a URL that creates the file when missing.
 fn sqlite_url(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {

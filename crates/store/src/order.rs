@@ -4,13 +4,12 @@
 use crate::audit::record;
 use crate::customer::load_customer;
 use crate::sql::{push_scope, Sql};
-use crate::{ts, Backend, Result, Store, StoreError, Viewer};
+use crate::{decimal as dec, ts, Backend, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
-use std::str::FromStr;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::order::{
     check_payment, commission_right, paid, total, DeliveryStatus, OrderLine, PaymentKind,
@@ -80,10 +79,6 @@ pub struct OrderFilter {
 const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id, u.display_name AS owner_name, o.total, \
     o.currency, o.due_date, o.settled, o.delivery_status, o.delivered_at, o.version, o.created_at";
 const FROM: &str = "FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.owner_id WHERE";
-
-fn dec(s: &str) -> Result<Decimal> {
-    Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("amount {s:?}")))
-}
 
 /// `SQL … WHERE org_id = $1 AND order_id IN ($2, …)` for a batch of orders.
 fn for_orders(select: &str, org_id: i64, ids: &[i64]) -> Sql {

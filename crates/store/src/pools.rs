@@ -111,6 +111,17 @@ fn pool_from_row(r: &AnyRow) -> Result<Pool> {
 const POOL_COLUMNS: &str =
     "id, name, region, protection_days, priority_days, general_days, last_days, active, version";
 
+/// Active pools that take customers by region, oldest first.
+async fn regional_pools(tx: &mut Transaction<'_, Any>, org_id: i64) -> Result<Vec<(i64, String)>> {
+    sqlx::query("SELECT id, region FROM pools WHERE org_id = $1 AND active = 1 AND region IS NOT NULL ORDER BY id")
+        .bind(org_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
 /// The pool a customer of this region and owner belongs to.
 pub(crate) async fn pool_for(
     tx: &mut Transaction<'_, Any>,
@@ -118,13 +129,7 @@ pub(crate) async fn pool_for(
     region: Option<&str>,
     owner: Option<i64>,
 ) -> Result<Option<i64>> {
-    let regions = sqlx::query("SELECT id, region FROM pools WHERE org_id = $1 AND active = 1 AND region IS NOT NULL ORDER BY id")
-        .bind(org_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<Vec<(i64, String)>>>()?;
+    let regions = regional_pools(tx, org_id).await?;
     let owner_pools = match owner {
         Some(o) => sqlx::query(
             "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id \
@@ -154,13 +159,7 @@ pub(crate) struct PoolResolver {
 
 impl PoolResolver {
     pub(crate) async fn load(tx: &mut Transaction<'_, Any>, org_id: i64) -> Result<Self> {
-        let regions = sqlx::query("SELECT id, region FROM pools WHERE org_id = $1 AND active = 1 AND region IS NOT NULL ORDER BY id")
-            .bind(org_id)
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<Vec<(i64, String)>>>()?;
+        let regions = regional_pools(tx, org_id).await?;
         let mut memberships: std::collections::HashMap<i64, Vec<i64>> = Default::default();
         for r in sqlx::query(
             "SELECT m.user_id, m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id \

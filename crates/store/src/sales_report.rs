@@ -2,12 +2,11 @@
 //! (`yingpan_domain::sales_report`), and the weekly reports kept per supervisor and week.
 
 use crate::sql::{push_scope_on, Sql};
-use crate::{ts, Result, Store, StoreError, Viewer};
+use crate::{decimal as dec, ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::str::FromStr;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::hierarchy::ReportingLine;
@@ -45,10 +44,6 @@ pub struct TeamFigures {
     pub members: usize,
     #[serde(flatten)]
     pub figures: Figures,
-}
-
-fn dec(s: &str) -> Result<rust_decimal::Decimal> {
-    rust_decimal::Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("amount {s:?}")))
 }
 
 fn day_of(stamp: &str) -> Result<NaiveDate> {
@@ -92,16 +87,10 @@ impl Store {
     pub async fn team_members(&self, org_id: i64, root: Option<i64>) -> Result<Vec<Member>> {
         let users = self.users(org_id).await?;
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
-        let below = root.map(|r| line.subordinates(r));
-        Ok(users
-            .into_iter()
-            .filter(|u| u.active && u.role == Role::Sales)
-            .filter(|u| below.as_ref().is_none_or(|b| b.contains(&u.id)))
-            .map(|u| Member {
-                user_id: u.id,
-                name: u.display_name,
-            })
-            .collect())
+        Ok(sales_members(
+            &users,
+            root.map(|r| line.subordinates(r)).as_deref(),
+        ))
     }
 
     /// Loads what happened in a period for the people below `root` (or the whole company).
@@ -355,18 +344,13 @@ impl Store {
     pub async fn team_summary(&self, org_id: i64, period: Period) -> Result<TeamSummary> {
         let users = self.users(org_id).await?;
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
-        let everyone = self.team_members(org_id, None).await?;
+        let everyone = sales_members(&users, None);
         let facts = self.period_facts(org_id, None, period).await?;
         let teams = users
             .iter()
             .filter(|u| u.active && u.role == Role::Supervisor)
             .map(|s| {
-                let below = line.subordinates(s.id);
-                let members: Vec<Member> = everyone
-                    .iter()
-                    .filter(|m| below.contains(&m.user_id))
-                    .cloned()
-                    .collect();
+                let members = sales_members(&users, Some(&line.subordinates(s.id)));
                 TeamFigures {
                     supervisor_id: s.id,
                     supervisor_name: s.display_name.clone(),
@@ -565,6 +549,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Active salespeople among `users`, limited to `below` when given.
+fn sales_members(users: &[crate::User], below: Option<&[i64]>) -> Vec<Member> {
+    users
+        .iter()
+        .filter(|u| u.active && u.role == Role::Sales)
+        .filter(|u| below.is_none_or(|b| b.contains(&u.id)))
+        .map(|u| Member {
+            user_id: u.id,
+            name: u.display_name.clone(),
+        })
+        .collect()
 }
 
 fn weekly_from_row(r: &AnyRow) -> Result<StoredWeeklyReport> {

@@ -17,7 +17,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use yingpan_domain::daily_report::{DailyReportInput, VisitOutcome};
-use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::ValidationError;
 use yingpan_store::StoredDailyReport;
 
@@ -164,7 +163,7 @@ impl ReportsPage<'_> {
 
 async fn reports_page(State(state): State<AppState>, me: CurrentUser) -> Response {
     let result = async {
-        let today = state.now().with_timezone(&china_offset()).date_naive();
+        let today = state.today();
         let mine = state
             .store
             .daily_reports(&me.viewer, Some(me.user.id), false, 30)

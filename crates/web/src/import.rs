@@ -250,26 +250,20 @@ async fn import_submit(
     mut form: Multipart,
 ) -> Response {
     let result = async {
-        let (mut csrf, mut file, mut skip) = (None, None, false);
-        while let Some(field) = form.next_field().await.map_err(|_| {
+        // Any multipart error means the upload did not arrive whole.
+        let interrupted = |_: axum::extract::multipart::MultipartError| {
             AppError::Invalid(ValidationError::new(
                 "file",
                 "invalid_form",
                 "the upload was interrupted",
             ))
-        })? {
+        };
+        let (mut csrf, mut file, mut skip) = (None, None, false);
+        while let Some(field) = form.next_field().await.map_err(interrupted)? {
             match field.name() {
                 Some("csrf") => csrf = field.text().await.ok(),
                 Some("skip_rejected") => skip = true,
-                Some("file") => {
-                    file = Some(field.bytes().await.map_err(|_| {
-                        AppError::Invalid(ValidationError::new(
-                            "file",
-                            "invalid_form",
-                            "the upload was interrupted",
-                        ))
-                    })?)
-                }
+                Some("file") => file = Some(field.bytes().await.map_err(interrupted)?),
                 _ => {}
             }
         }

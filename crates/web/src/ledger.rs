@@ -5,7 +5,7 @@ use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::i18n::Tr;
-use crate::order::{filter_for, parse_month, ListQuery};
+use crate::order::parse_month;
 use crate::pages::render;
 use crate::AppState;
 use askama::Template;
@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -22,11 +21,7 @@ use yingpan_domain::ledger::{parse_entry, sum_by};
 use yingpan_domain::order::Ageing;
 use yingpan_domain::sales_report::Period;
 use yingpan_domain::visit_plan::china_offset;
-use yingpan_store::{AdvanceLine, AdvanceSummary, Order};
-
-fn today(state: &AppState) -> NaiveDate {
-    state.now().with_timezone(&china_offset()).date_naive()
-}
+use yingpan_store::{AdvanceLine, AdvanceSummary, Order, OrderFilter};
 
 fn amount(s: &str) -> Decimal {
     // Stored amounts were written by this program from parsed decimals.
@@ -64,14 +59,17 @@ async fn sales_ledger(
 ) -> Result<SalesLedger, AppError> {
     let period = match month.filter(|m| !m.trim().is_empty()) {
         Some(m) => parse_month(m)?,
-        None => Period::month_of(today(state)),
+        None => Period::month_of(state.today()),
     };
     let month = period.start.format("%Y-%m").to_string();
-    let q = ListQuery {
-        month: Some(month.clone()),
+    let (from, to) = period.bounds(china_offset());
+    let filter = OrderFilter {
+        from: Some(from),
+        to: Some(to),
+        limit: 1000,
         ..Default::default()
     };
-    let mut orders = state.store.orders(&me.viewer, &filter_for(&q)?).await?;
+    let mut orders = state.store.orders(&me.viewer, &filter).await?;
     orders.reverse();
     let name_of = |o: &Order| (o.owner_name.clone().unwrap_or_default(), o.owner_id);
     let totals = sum_by(orders.iter().map(|o| (name_of(o), amount(&o.total))));
@@ -134,7 +132,7 @@ async fn receivables(
     me: &CurrentUser,
     owner_id: Option<i64>,
 ) -> Result<Receivables, AppError> {
-    let on = today(state);
+    let on = state.today();
     let rows = state.store.receivables(&me.viewer, owner_id, on).await?;
     let per_bucket = sum_by(rows.iter().map(|(o, a)| (*a, amount(&o.receivable))));
     let per_customer = sum_by(rows.iter().map(|(o, _)| {
@@ -242,7 +240,7 @@ async fn record(
         a.amount.as_deref().unwrap_or(""),
         a.purpose.as_deref().unwrap_or(""),
         a.occurred_on.as_deref(),
-        today(state),
+        state.today(),
     )?;
     Ok(state
         .store
@@ -335,7 +333,7 @@ async fn ledgers_page(
             advances,
             entries,
             people,
-            today: today(&state).to_string(),
+            today: state.today().to_string(),
         })
     }
     .await;

@@ -97,6 +97,12 @@ impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+    /// Today's date in company time (China), for due dates, reports and ledgers.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now()
+            .with_timezone(&yingpan_domain::visit_plan::china_offset())
+            .date_naive()
+    }
 }
 
 pub fn app(state: AppState) -> Router {

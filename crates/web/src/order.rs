@@ -85,7 +85,7 @@ async fn api_create(
         .customer_id
         .ok_or_else(|| ValidationError::new("customer_id", "required", "name the customer"))?;
     let lines = price_lines(&state, &me, &req.lines).await?;
-    let due = parse_due_date(req.due_date.as_deref(), today(&state))?;
+    let due = parse_due_date(req.due_date.as_deref(), state.today())?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -97,18 +97,14 @@ async fn api_create(
     ))
 }
 
-fn today(state: &AppState) -> NaiveDate {
-    state.now().with_timezone(&china_offset()).date_naive()
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct ListQuery {
-    pub(crate) customer_id: Option<i64>,
-    pub(crate) owner_id: Option<i64>,
+#[derive(Deserialize)]
+struct ListQuery {
+    customer_id: Option<i64>,
+    owner_id: Option<i64>,
     /// `YYYY-MM`: orders placed in that month (company time).
-    pub(crate) month: Option<String>,
+    month: Option<String>,
     /// Only orders with something still owed.
-    pub(crate) open: Option<bool>,
+    open: Option<bool>,
 }
 
 /// `2026-11` → November 2026.
@@ -118,7 +114,7 @@ pub(crate) fn parse_month(raw: &str) -> Result<Period, ValidationError> {
         .map_err(|_| ValidationError::new("month", "invalid_month", "must be a month like 2026-11"))
 }
 
-pub(crate) fn filter_for(q: &ListQuery) -> Result<OrderFilter, ValidationError> {
+fn filter_for(q: &ListQuery) -> Result<OrderFilter, ValidationError> {
     let (from, to) = match q.month.as_deref().filter(|m| !m.trim().is_empty()) {
         Some(m) => {
             let (f, t) = parse_month(m)?.bounds(china_offset());
@@ -280,7 +276,7 @@ async fn create_submit(
             })
             .collect();
         let lines = price_lines(&state, &me, &raw).await?;
-        let due = parse_due_date(form.get("due_date").map(String::as_str), today(&state))?;
+        let due = parse_due_date(form.get("due_date").map(String::as_str), state.today())?;
         Ok::<_, AppError>(
             state
                 .store

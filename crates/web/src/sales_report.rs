@@ -42,7 +42,7 @@ fn week_of(raw: Option<&str>, state: &AppState) -> Result<Period, ValidationErro
 }
 
 fn this_month(state: &AppState) -> Period {
-    Period::month_of(state.now().with_timezone(&china_offset()).date_naive())
+    Period::month_of(state.today())
 }
 
 #[derive(Deserialize)]
