@@ -85,6 +85,8 @@ async fn escalation_emails(backend: Backend) {
         (s, e["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
     );
+    let (_, me) = app.get("/api/v1/me", &t.director.1).await;
+    assert_eq!(me["email"], serde_json::Value::Null, "nothing stored");
     app.patch(
         "/api/v1/me",
         &t.director.1,

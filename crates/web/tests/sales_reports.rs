@@ -269,6 +269,17 @@ async fn weekly_report_matches_hand_computed_fixture(backend: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(goals(&t.sup_a.1, version + 5).await.0, StatusCode::CONFLICT);
+    let (_, unchanged) = monday
+        .get(&format!("/api/v1/weekly-reports/{wid}"), &t.sup_a.1)
+        .await;
+    assert_eq!(
+        (
+            unchanged["next_week_goals"].clone(),
+            unchanged["version"].as_i64()
+        ),
+        (Value::Null, Some(version)),
+        "refused writes change nothing"
+    );
     let (s, g) = goals(&t.sup_a.1, version).await;
     assert_eq!(s, StatusCode::OK, "{g}");
     assert_eq!(g["next_week_goals"], "回款 3 万；拜访 20 家");
@@ -311,10 +322,13 @@ async fn weekly_report_matches_hand_computed_fixture(backend: Backend) {
         (a["sales"].as_str(), a["members"].as_i64()),
         (Some("50000"), Some(2))
     );
-    assert_eq!(
-        monday.get("/api/v1/reports/monthly", &t.sup_a.1).await.0,
-        StatusCode::FORBIDDEN
-    );
+    for token in [&t.sup_a.1, a1, &t.clerk.1] {
+        assert_eq!(
+            monday.get("/api/v1/reports/monthly", token).await.0,
+            StatusCode::FORBIDDEN,
+            "directors and admins only"
+        );
+    }
     let (s, e) = monday
         .get("/api/v1/reports/monthly?month=2026-13", &t.director.1)
         .await;
@@ -395,6 +409,12 @@ async fn receivables_delivery_and_ledgers(backend: Backend) {
             .await
             .0,
         StatusCode::CONFLICT
+    );
+    let (_, still) = app.get(&format!("/api/v1/orders/{oid}"), clerk).await;
+    assert_eq!(
+        (still["delivery_status"].as_str(), still["version"].as_i64()),
+        (Some("pending"), Some(v)),
+        "refused changes leave the order as it was"
     );
     let (s, delivered) = deliver(clerk, json!({"status": "delivered", "version": v})).await;
     assert_eq!(s, StatusCode::OK, "{delivered}");
