@@ -366,6 +366,19 @@ pub struct CustomerListQuery {
     pub skip_count: bool,
 }
 
+impl CustomerListQuery {
+    /// Whether the total is a plain count of live customers by owner, which SQLite keeps in
+    /// `customer_tally` (migration 0027) instead of counting rows.
+    fn counts_from_tally(&self) -> bool {
+        !self.deleted
+            && !self.dealers_only
+            && self.custom_filters.is_empty()
+            && self.duplicate_key.is_none()
+            && self.last_contact_before.is_none()
+            && self.q.as_deref().and_then(normalize_query).is_none()
+    }
+}
+
 pub(crate) fn search_text(f: &CustomerFields) -> String {
     search_document(
         f.name.as_str(),
@@ -503,6 +516,13 @@ impl Store {
         };
         let total: i64 = if q.skip_count {
             -1
+        } else if self.backend == crate::Backend::Sqlite && q.counts_from_tally() {
+            let mut count = Sql::new("SELECT COALESCE(SUM(c.live), 0) FROM customer_tally c WHERE");
+            push_scope(&mut count, viewer, "c");
+            if let Some(owner) = q.owner_id {
+                count.push(" AND c.owner_id = ").bind(owner);
+            }
+            count.query().fetch_one(&self.read).await?.try_get(0)?
         } else {
             let count = build("SELECT COUNT(*) FROM customers c WHERE");
             count.query().fetch_one(&self.read).await?.try_get(0)?

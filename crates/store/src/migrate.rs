@@ -119,6 +119,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "owner_index",
         include_str!("../migrations/0026_owner_index.sql"),
     ),
+    (
+        27,
+        "customer_tally",
+        include_str!("../migrations/0027_customer_tally.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

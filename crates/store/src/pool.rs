@@ -199,11 +199,30 @@ impl Store {
             }
             sql
         };
-        let total: i64 = build("SELECT COUNT(*) FROM customers c")
-            .query()
-            .fetch_one(&self.read)
-            .await?
-            .try_get(0)?;
+        let total: i64 = if self.backend == crate::Backend::Sqlite {
+            // The pool's live customers per pool, kept by triggers (migration 0027): owner 0 is
+            // the pool, pool 0 is "no pool".
+            let mut sql =
+                Sql::new("SELECT COALESCE(SUM(c.live), 0) FROM customer_tally c WHERE c.org_id = ");
+            sql.bind(viewer.org_id).push(" AND c.owner_id = 0");
+            crate::pools::visible_pools_condition(viewer, &mut sql);
+            match pool {
+                Some(Some(p)) => {
+                    sql.push(" AND c.pool_id = ").bind(p);
+                }
+                Some(None) => {
+                    sql.push(" AND c.pool_id = 0");
+                }
+                None => {}
+            }
+            sql.query().fetch_one(&self.read).await?.try_get(0)?
+        } else {
+            build("SELECT COUNT(*) FROM customers c")
+                .query()
+                .fetch_one(&self.read)
+                .await?
+                .try_get(0)?
+        };
         let per_page = per_page.clamp(1, 200);
         let mut list = build(
             "SELECT c.id, c.kind, c.name, c.region, c.industry, c.last_contact_at, c.pool_id, p.name AS pool_name \

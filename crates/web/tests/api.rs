@@ -240,6 +240,7 @@ async fn customer_lifecycle(backend: Backend) {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["restore", "delete", "update", "create"]);
+    app.assert_tally_consistent().await;
 }
 
 fn urlencode(s: &str) -> String {
@@ -519,6 +520,7 @@ async fn visibility_follows_hierarchy(backend: Backend) {
         (s, e["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("owner_id"))
     );
+    app.assert_tally_consistent().await;
 }
 
 async fn contacts_crud(backend: Backend) {
@@ -845,6 +847,7 @@ async fn deactivation_hands_customers_over(backend: Backend) {
             .superior_id,
         Some(t.director.0)
     );
+    app.assert_tally_consistent().await;
 }
 
 async fn activities_pool_and_claims(backend: Backend) {
@@ -968,6 +971,7 @@ async fn activities_pool_and_claims(backend: Backend) {
     assert!(owner == t.rep_a2.0 || owner == t.rep_b1.0);
     let (_, pool) = app.get("/api/v1/pool", &t.rep_a2.1).await;
     assert_eq!(pool["total"], 0);
+    app.assert_tally_consistent().await;
 }
 
 on_both_backends!(

@@ -251,6 +251,7 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    app.assert_tally_consistent().await;
 }
 
 on_both_backends!(import_checks_duplicates_and_is_all_or_nothing);

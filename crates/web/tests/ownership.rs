@@ -241,6 +241,7 @@ async fn protection_period_scenario(backend: Backend) {
     assert_eq!(reasons, ["register", "recycle", "claim"]);
     assert_eq!(history["items"][1]["from_user_id"], t.rep_a1.0);
     assert_eq!(history["items"][2]["to_user_id"], t.rep_b1.0);
+    app.assert_tally_consistent().await;
 }
 
 async fn claim_rules(backend: Backend) {
@@ -346,6 +347,7 @@ async fn claim_rules(backend: Backend) {
         audit["total"].as_i64().unwrap() >= 3,
         "settings changes are audited"
     );
+    app.assert_tally_consistent().await;
 }
 
 async fn transfers_releases_and_history(backend: Backend) {
@@ -482,6 +484,7 @@ async fn transfers_releases_and_history(backend: Backend) {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["release", "transfer", "create"]);
+    app.assert_tally_consistent().await;
 }
 
 on_both_backends!(
@@ -772,6 +775,7 @@ async fn suspected_duplicates_merge_and_undo(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    app.assert_tally_consistent().await;
 }
 
 on_both_backends!(suspected_duplicates_merge_and_undo);
@@ -936,6 +940,7 @@ async fn pools_by_region_and_team_with_tier_periods(backend: Backend) {
             .unwrap();
         assert_eq!(r.status(), status, "{path}");
     }
+    app.assert_tally_consistent().await;
 }
 
 on_both_backends!(pools_by_region_and_team_with_tier_periods);

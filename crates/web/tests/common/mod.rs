@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use sqlx::Row;
 use std::sync::Arc;
 use yingpan_domain::person::{DisplayName, Role, Scope, Username};
 use yingpan_store::{NewUser, Store, Viewer};
@@ -255,6 +256,46 @@ impl TestApp {
             .await
             .unwrap();
         sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+
+    /// On SQLite, the per-owner tally of live customers (migration 0027, which list totals and
+    /// the pool count read) must equal a count of the customers themselves after any scenario.
+    pub async fn assert_tally_consistent(&self) {
+        if !self.db_url.starts_with("sqlite:") {
+            return;
+        }
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+            .await
+            .unwrap();
+        let rows = |sql: &'static str| sqlx::query(sql);
+        let counted: Vec<(i64, i64, i64, i64)> = rows(
+            "SELECT org_id, COALESCE(owner_id, 0), COALESCE(pool_id, 0), COUNT(*) FROM customers \
+             WHERE deleted_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+        let tally: Vec<(i64, i64, i64, i64)> = rows(
+            "SELECT org_id, owner_id, pool_id, live FROM customer_tally WHERE live <> 0 ORDER BY 1, 2, 3",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+        assert!(
+            !counted.is_empty(),
+            "the scenario left no live customers to count"
+        );
+        assert_eq!(
+            tally, counted,
+            "customer_tally differs from the customers it counts"
+        );
     }
 
     pub fn now(&self) -> DateTime<Utc> {
