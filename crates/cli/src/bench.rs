@@ -43,6 +43,10 @@ pub struct BenchArgs {
     /// Concurrent clients for the throughput measurement.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Measure an existing benchmark database (`--db` of an earlier run) instead of generating
+    /// one; the import is not measured then.
+    #[arg(long)]
+    pub reuse: bool,
     /// Where to write the JSON result.
     #[arg(long, default_value = "bench-results.json")]
     pub out: std::path::PathBuf,
@@ -65,6 +69,19 @@ const BRANDS: &[&str] = &[
     "东方", "华联", "恒达", "天成", "宏远", "嘉禾", "新锐", "金盛", "远大", "光明", "中联", "鼎盛",
     "瑞丰", "永信", "海纳", "博通",
 ];
+
+/// The n-th customer's mobile number: a real prefix and eight digits that a bijection of n
+/// scatters, so numbers are unique and, like real ones, share few digit runs (sequential numbers
+/// would put the same trigrams in every customer's search text).
+fn mobile_phone(n: usize) -> String {
+    const PREFIXES: &[&str] = &[
+        "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155",
+        "156", "157", "158", "159", "176", "177", "180", "181", "186", "187", "188", "189",
+    ];
+    // 7,919,993 is odd and not a multiple of 5, so n ↦ n·7,919,993 mod 10⁸ is a bijection.
+    let digits = (n as u64 * 7_919_993) % 100_000_000;
+    format!("{}{digits:08}", PREFIXES[n % PREFIXES.len()])
+}
 
 fn person_name(rng: &mut StdRng) -> String {
     format!(
@@ -412,13 +429,444 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         .unwrap_or_else(|| format!("sqlite://{}/bench.db", tmp.display()));
     let sqlite = db.starts_with("sqlite:");
     let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
-    if store.has_data().await.map_err(|e| e.to_string())? {
+    let has_data = store.has_data().await.map_err(|e| e.to_string())?;
+    if has_data && !args.reuse {
         return Err(format!(
-            "{db} is not empty; the benchmark needs an empty database"
+            "{db} is not empty; the benchmark needs an empty database (or --reuse)"
         ));
+    }
+    if args.reuse && !has_data {
+        return Err(format!("{db} is empty: nothing to --reuse"));
     }
     sqlx::any::install_default_drivers();
     let raw = AnyPool::connect(&db).await.map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let Generated {
+        org,
+        org_id,
+        customers,
+        made,
+        import_rate,
+        raw_import_rate,
+        n_orders,
+    } = if args.reuse {
+        println!("== reusing the benchmark organization in {db}");
+        load_existing(&raw).await?
+    } else {
+        generate(&args, &db, &store, &raw, &client, sqlite, now).await?
+    };
+
+    // Restart on the full database: start-up time and a cold server.
+    let server = Server::start(&db)?;
+    let startup_s = server.started_in;
+    let base = server.base.clone();
+    let director = login(&client, &base, &org.director.1).await?;
+    let top = login(&client, &base, &org.top_supervisor.1).await?;
+    let leaf = login(&client, &base, &org.leaf_supervisor.1).await?;
+    let (rep_id, rep_name) = org.sales[org.sales.len() / 2].clone();
+    let rep = login(&client, &base, &rep_name).await?;
+    let rep_customers: Vec<i64> =
+        sqlx::query("SELECT id FROM customers WHERE org_id = $1 AND owner_id = $2 ORDER BY id")
+            .bind(org_id)
+            .bind(rep_id)
+            .fetch_all(&raw)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|r| r.try_get(0).unwrap_or(0))
+            .collect();
+    if rep_customers.is_empty() {
+        return Err("the sample salesperson has no customers; raise --customers".into());
+    }
+    let all_ids: Arc<Vec<i64>> = Arc::new(customers.iter().map(|c| c.0).collect());
+    let n = args.requests;
+    let mut results: Vec<Measured> = Vec::new();
+    let mut record = |name: &str, app: Stats, raw: Option<Stats>, target: Option<(&str, bool)>| {
+        let ratio = raw.as_ref().map(|r| app.p50_ms / r.p50_ms.max(1e-6));
+        println!(
+            "   {name:<34} p50 {:>8.2} ms  p95 {:>8.2} ms  p99 {:>8.2} ms  {:>9.0}/s{}",
+            app.p50_ms,
+            app.p95_ms,
+            app.p99_ms,
+            app.per_second,
+            ratio
+                .map(|r| format!("  app/raw {r:.1}"))
+                .unwrap_or_default()
+        );
+        results.push(Measured {
+            name: name.into(),
+            app,
+            raw,
+            ratio,
+            target: target.map(|t| t.0.to_string()),
+            met: target.map(|t| t.1),
+        });
+    };
+    println!("== measuring ({n} requests each; latencies at one client)");
+
+    // Search by name, pinyin and phone, as the director (the whole company).
+    let queries: Vec<(&str, String)> = vec![
+        ("search by name", "恒达机械".to_string()),
+        ("search by pinyin", "hengdajixie".to_string()),
+        ("search by phone", mobile_phone(made / 2)),
+    ];
+    for (name, q) in queries {
+        let (c, b, tok, qq) = (client.clone(), base.clone(), director.clone(), q.clone());
+        let app = drive(n, 1, move |_| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/api/v1/customers?q={}", urlencode(&qq)),
+                tok.clone(),
+            );
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        // The same index the application uses: an FTS5 trigram phrase on SQLite, pg_trgm on
+        // PostgreSQL.
+        let (pool, like) = if sqlite {
+            (raw.clone(), format!("\"{}\"", q.to_lowercase()))
+        } else {
+            (raw.clone(), format!("%{}%", q.to_lowercase()))
+        };
+        // The matches drive the query on SQLite, as in the application.
+        let from = if sqlite {
+            "customers NOT INDEXED"
+        } else {
+            "customers"
+        };
+        let matching = if sqlite {
+            "id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH $2)"
+        } else {
+            "search_text LIKE $2"
+        };
+        let rawm = drive(n, 1, move |_| {
+            let (pool, like) = (pool.clone(), like.clone());
+            async move {
+                sqlx::query(&format!("SELECT id, name FROM {from} WHERE org_id = $1 AND deleted_at IS NULL AND {matching} ORDER BY id LIMIT 20"))
+                    .bind(org_id)
+                    .bind(like.clone())
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query(&format!("SELECT COUNT(*) FROM {from} WHERE org_id = $1 AND deleted_at IS NULL AND {matching}"))
+                    .bind(org_id)
+                    .bind(like)
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 20.0;
+        record(name, app, Some(rawm), Some(("p95 ≤ 20 ms", met)));
+    }
+
+    // Scoped lists: a salesperson's own, a top supervisor's subtree; page 1 and a deep page.
+    let rep_pages = rep_customers.len().div_ceil(20).max(1);
+    let top_total: i64 = {
+        let v: Value = client
+            .get(format!("{base}/api/v1/customers?per_page=1"))
+            .bearer_auth(&top)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        v["total"].as_i64().unwrap_or(0)
+    };
+    let top_pages = (top_total as usize).div_ceil(20).max(1);
+    for (name, tok, page, owner_filter) in [
+        (
+            "salesperson list, page 1",
+            rep.clone(),
+            1usize,
+            Some(rep_id),
+        ),
+        (
+            "salesperson list, last page",
+            rep.clone(),
+            rep_pages,
+            Some(rep_id),
+        ),
+        ("supervisor subtree list, page 1", top.clone(), 1, None),
+        (
+            "supervisor subtree list, page 500",
+            top.clone(),
+            500.min(top_pages),
+            None,
+        ),
+    ] {
+        let (c, b) = (client.clone(), base.clone());
+        let app = drive(n, 1, move |_| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/api/v1/customers?page={page}&per_page=20"),
+                tok.clone(),
+            );
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let pool = raw.clone();
+        let rawm = drive(n, 1, move |_| {
+            let pool = pool.clone();
+            async move {
+                let offset = ((page - 1) * 20) as i64;
+                match owner_filter {
+                    Some(o) => sqlx::query("SELECT id, name FROM customers WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 20 OFFSET $3")
+                        .bind(org_id).bind(o).bind(offset).fetch_all(&pool).await.map_err(|e| e.to_string())?,
+                    None => sqlx::query("SELECT id, name FROM customers WHERE org_id = $1 AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 20 OFFSET $2")
+                        .bind(org_id).bind(offset).fetch_all(&pool).await.map_err(|e| e.to_string())?,
+                };
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 10.0;
+        record(name, app, Some(rawm), Some(("p95 ≤ 10 ms", met)));
+    }
+
+    // The customer page (HTML: card, contacts, activities, orders) of the salesperson's customers.
+    {
+        let (c, b, tok, ids) = (
+            client.clone(),
+            base.clone(),
+            rep.clone(),
+            Arc::new(rep_customers.clone()),
+        );
+        let app = drive(n, 1, move |i| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/customers/{}", ids[i % ids.len()]),
+                tok.clone(),
+            );
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let (pool, ids) = (raw.clone(), Arc::new(rep_customers.clone()));
+        let rawm = drive(n, 1, move |i| {
+            let (pool, id) = (pool.clone(), ids[i % ids.len()]);
+            async move {
+                sqlx::query("SELECT * FROM customers WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_one(&pool).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT * FROM contacts WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT * FROM activities WHERE org_id = $1 AND customer_id = $2 ORDER BY occurred_at DESC LIMIT 50").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT * FROM orders WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 10.0;
+        record("customer page", app, Some(rawm), Some(("p95 ≤ 10 ms", met)));
+    }
+
+    // Logging an activity on one's own customer.
+    {
+        let (c, b, tok, ids) = (
+            client.clone(),
+            base.clone(),
+            rep.clone(),
+            Arc::new(rep_customers.clone()),
+        );
+        let app = drive(n, 1, move |i| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!("{b}/api/v1/customers/{}/activities", ids[i % ids.len()]),
+                tok.clone(),
+            );
+            async move {
+                let r = c
+                    .post(&url)
+                    .bearer_auth(&tok)
+                    .json(&json!({"kind": "call", "summary": "基准测试回访", "outcome": "已联系"}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !r.status().is_success() {
+                    return Err(format!("POST {url}: {}", r.status()));
+                }
+                Ok(())
+            }
+        })
+        .await?;
+        let (pool, ids) = (raw.clone(), Arc::new(rep_customers.clone()));
+        let rawm = drive(n, 1, move |i| {
+            let (pool, id) = (pool.clone(), ids[i % ids.len()]);
+            async move {
+                let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+                sqlx::query("INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at) VALUES ($1, $2, $3, 'call', '基准', $4)")
+                    .bind(org_id).bind(id).bind(rep_id).bind(ts(Utc::now())).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+                sqlx::query("UPDATE customers SET last_contact_at = $1 WHERE id = $2").bind(ts(Utc::now())).bind(id).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+                tx.commit().await.map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 5.0;
+        record(
+            "log an activity",
+            app,
+            Some(rawm),
+            Some(("p95 ≤ 5 ms", met)),
+        );
+    }
+
+    // The weekly report of a team and the director's dashboard.
+    {
+        let (c, b, tok) = (client.clone(), base.clone(), leaf.clone());
+        let app = drive(n.min(50), 1, move |_| {
+            let (c, url, tok) = (c.clone(), format!("{b}/api/v1/weekly-reports"), tok.clone());
+            async move {
+                let r = c
+                    .post(&url)
+                    .bearer_auth(&tok)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !r.status().is_success() {
+                    return Err(format!("POST {url}: {}", r.status()));
+                }
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 100.0;
+        record(
+            "weekly report (compile)",
+            app,
+            None,
+            Some(("≤ 100 ms", met)),
+        );
+        let (c, b, tok) = (client.clone(), base.clone(), director.clone());
+        let app = drive(n.min(50), 1, move |_| {
+            let (c, url, tok) = (c.clone(), format!("{b}/"), tok.clone());
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let met = app.p95_ms <= 100.0;
+        record("director dashboard", app, None, Some(("≤ 100 ms", met)));
+    }
+
+    // Reading a customer by id at many concurrent clients.
+    let by_id_rps;
+    {
+        let (c, b, tok, ids) = (
+            client.clone(),
+            base.clone(),
+            director.clone(),
+            all_ids.clone(),
+        );
+        let total = (n * 20).max(args.concurrency * 50);
+        let app = drive(total, args.concurrency, move |i| {
+            let id = ids[(i * 7919) % ids.len()];
+            let (c, url, tok) = (c.clone(), format!("{b}/api/v1/customers/{id}"), tok.clone());
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let (pool, ids) = (raw.clone(), all_ids.clone());
+        let rawm = drive(total, args.concurrency, move |i| {
+            let (pool, id) = (pool.clone(), ids[(i * 7919) % ids.len()]);
+            async move {
+                sqlx::query("SELECT * FROM customers WHERE org_id = $1 AND id = $2")
+                    .bind(org_id)
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        by_id_rps = app.per_second;
+        let met = app.per_second >= 15_000.0;
+        let name = format!("read customer by id, {} clients", args.concurrency);
+        record(&name, app, Some(rawm), Some(("≥ 15,000 req/s", met)));
+    }
+    let peak_rss = server.peak_rss_mib();
+    drop(server);
+
+    // The pool recycle over every customer, straight through the store. A reused database keeps
+    // its owners, so that the next --reuse run measures the same data.
+    let recycle = if args.reuse {
+        Value::Null
+    } else {
+        let t = Instant::now();
+        let moved = store.recycle(now).await.map_err(|e| e.to_string())?;
+        let recycle_s = t.elapsed().as_secs_f64();
+        println!("   pool recycle: {moved} customers returned in {recycle_s:.2} s");
+        json!({"seconds": recycle_s, "moved": moved})
+    };
+    let import = match (import_rate, raw_import_rate) {
+        (Some(app), Some(raw)) => {
+            println!("   import {app:.0} rows/s (raw {raw:.0})");
+            json!({"rows_per_second": app, "raw_rows_per_second": raw,
+                   "ratio": raw / app.max(1e-9), "target": "≥ 100,000 rows/s", "met": app >= 100_000.0})
+        }
+        _ => Value::Null,
+    };
+
+    let result = json!({
+        "when": now.to_rfc3339(),
+        "backend": if sqlite { "sqlite" } else { "postgres" },
+        "machine": {"cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},
+        "sizes": {"people": args.people, "customers": made, "contacts": customers.len() * args.contacts_per_customer,
+                  "activities": customers.len() * args.activities_per_customer, "orders": n_orders, "seed": args.seed},
+        "import": import,
+        "startup_seconds": startup_s,
+        "startup_met": startup_s <= 1.0,
+        "peak_rss_mib": peak_rss,
+        "rss_met": peak_rss.map(|r| r <= 200.0),
+        "read_by_id_per_second": by_id_rps,
+        "recycle": recycle,
+        "operations": results,
+    });
+    std::fs::write(
+        &args.out,
+        serde_json::to_string_pretty(&result).expect("json"),
+    )
+    .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    println!(
+        "   start-up {startup_s:.2} s; peak RSS {}",
+        peak_rss
+            .map(|r| format!("{r:.0} MiB"))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    println!("== wrote {}", args.out.display());
+    drop(store);
+    raw.close().await;
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+/// What the generation left in the database, for the measurements.
+struct Generated {
+    org: Org,
+    org_id: i64,
+    /// (id, owner) of every customer, in id order.
+    customers: Vec<(i64, i64)>,
+    made: usize,
+    /// Import through HTTP and straight into a table; absent when an earlier database is reused.
+    import_rate: Option<f64>,
+    raw_import_rate: Option<f64>,
+    n_orders: usize,
+}
+
+/// Builds the organization from the seed: people, customers imported through the HTTP import
+/// API (the import measurement), then contacts, activities and orders straight into the tables.
+async fn generate(
+    args: &BenchArgs,
+    db: &str,
+    store: &Store,
+    raw: &AnyPool,
+    client: &reqwest::Client,
+    sqlite: bool,
+    now: DateTime<Utc>,
+) -> Result<Generated, String> {
+    let raw = raw.clone();
     let mut rng = StdRng::seed_from_u64(args.seed);
     println!("== generating: {} people …", args.people);
     let t = Instant::now();
@@ -439,11 +887,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
 
     // Customers arrive through the import API: one CSV per salesperson, as a sales company
     // moving from spreadsheets would load them. This is the import measurement.
-    let server = Server::start(&db)?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let server = Server::start(db)?;
     let admin_token = login(&client, &server.base, "admin").await?;
     // Files of up to 50,000 rows, each row naming its owner, round robin over the salespeople.
     let mut files: Vec<String> = Vec::new();
@@ -464,8 +908,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
                 n
             );
             csv.push_str(&format!(
-                "{name},1{:010},{},{},bench,{rep_name}\n",
-                3_000_000_000u64 + n as u64,
+                "{name},{},{},{},bench,{rep_name}\n",
+                mobile_phone(n),
                 REGIONS.choose(&mut rng).unwrap(),
                 WORDS.choose(&mut rng).unwrap(),
             ));
@@ -727,365 +1171,82 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         t.elapsed().as_secs_f64()
     );
 
-    // Restart on the full database: start-up time and a cold server.
     drop(server);
-    let server = Server::start(&db)?;
-    let startup_s = server.started_in;
-    let base = server.base.clone();
-    let director = login(&client, &base, &org.director.1).await?;
-    let top = login(&client, &base, &org.top_supervisor.1).await?;
-    let leaf = login(&client, &base, &org.leaf_supervisor.1).await?;
-    let (rep_id, rep_name) = org.sales[org.sales.len() / 2].clone();
-    let rep = login(&client, &base, &rep_name).await?;
-    let rep_customers: Vec<i64> =
-        sqlx::query("SELECT id FROM customers WHERE org_id = $1 AND owner_id = $2 ORDER BY id")
-            .bind(org_id)
-            .bind(rep_id)
-            .fetch_all(&raw)
+    Ok(Generated {
+        org,
+        org_id,
+        customers,
+        made,
+        import_rate: Some(import_rate),
+        raw_import_rate: Some(raw_import_rate),
+        n_orders,
+    })
+}
+
+/// The organization an earlier run generated (`--reuse`): the same people by their generated
+/// usernames, the customers and orders as they are now.
+async fn load_existing(raw: &AnyPool) -> Result<Generated, String> {
+    let e = |e: sqlx::Error| e.to_string();
+    let people: Vec<(i64, String, i64)> =
+        sqlx::query("SELECT id, username, org_id FROM users ORDER BY id")
+            .fetch_all(raw)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(e)?
             .iter()
-            .map(|r| r.try_get(0).unwrap_or(0))
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
-    if rep_customers.is_empty() {
-        return Err("the sample salesperson has no customers; raise --customers".into());
-    }
-    let all_ids: Arc<Vec<i64>> = Arc::new(customers.iter().map(|c| c.0).collect());
-    let n = args.requests;
-    let mut results: Vec<Measured> = Vec::new();
-    let mut record = |name: &str, app: Stats, raw: Option<Stats>, target: Option<(&str, bool)>| {
-        let ratio = raw.as_ref().map(|r| app.p50_ms / r.p50_ms.max(1e-6));
-        println!(
-            "   {name:<34} p50 {:>8.2} ms  p95 {:>8.2} ms  p99 {:>8.2} ms  {:>9.0}/s{}",
-            app.p50_ms,
-            app.p95_ms,
-            app.p99_ms,
-            app.per_second,
-            ratio
-                .map(|r| format!("  app/raw {r:.1}"))
-                .unwrap_or_default()
-        );
-        results.push(Measured {
-            name: name.into(),
-            app,
-            raw,
-            ratio,
-            target: target.map(|t| t.0.to_string()),
-            met: target.map(|t| t.1),
-        });
+    let find = |name: &str| {
+        people
+            .iter()
+            .find(|p| p.1 == name)
+            .map(|p| (p.0, p.1.clone()))
+            .ok_or(format!("no user {name}: not a benchmark database"))
     };
-    println!("== measuring ({n} requests each; latencies at one client)");
-
-    // Search by name, pinyin and phone, as the director (the whole company).
-    let queries: Vec<(&str, String)> = vec![
-        ("search by name", "恒达机械".to_string()),
-        ("search by pinyin", "hengdajixie".to_string()),
-        (
-            "search by phone",
-            format!("{}", 3_000_000_000u64 + (made as u64 / 2)),
-        ),
-    ];
-    for (name, q) in queries {
-        let (c, b, tok, qq) = (client.clone(), base.clone(), director.clone(), q.clone());
-        let app = drive(n, 1, move |_| {
-            let (c, url, tok) = (
-                c.clone(),
-                format!("{b}/api/v1/customers?q={}", urlencode(&qq)),
-                tok.clone(),
-            );
-            async move { get_ok(&c, url, &tok).await }
-        })
-        .await?;
-        let (pool, like) = (raw.clone(), format!("%{}%", q.to_lowercase()));
-        // The same index the application uses: FTS5 trigrams on SQLite, pg_trgm on PostgreSQL.
-        let matching = if sqlite {
-            "id IN (SELECT rowid FROM customer_search WHERE search_text LIKE $2)"
-        } else {
-            "search_text LIKE $2"
-        };
-        let rawm = drive(n, 1, move |_| {
-            let (pool, like) = (pool.clone(), like.clone());
-            async move {
-                sqlx::query(&format!("SELECT id, name FROM customers WHERE org_id = $1 AND deleted_at IS NULL AND {matching} ORDER BY id LIMIT 20"))
-                    .bind(org_id)
-                    .bind(like.clone())
-                    .fetch_all(&pool)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                sqlx::query(&format!("SELECT COUNT(*) FROM customers WHERE org_id = $1 AND deleted_at IS NULL AND {matching}"))
-                    .bind(org_id)
-                    .bind(like)
-                    .fetch_one(&pool)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(())
-            }
-        })
-        .await?;
-        let met = app.p95_ms <= 20.0;
-        record(name, app, Some(rawm), Some(("p95 ≤ 20 ms", met)));
-    }
-
-    // Scoped lists: a salesperson's own, a top supervisor's subtree; page 1 and a deep page.
-    let rep_pages = rep_customers.len().div_ceil(20).max(1);
-    let top_total: i64 = {
-        let v: Value = client
-            .get(format!("{base}/api/v1/customers?per_page=1"))
-            .bearer_auth(&top)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
-        v["total"].as_i64().unwrap_or(0)
-    };
-    let top_pages = (top_total as usize).div_ceil(20).max(1);
-    for (name, tok, page, owner_filter) in [
-        (
-            "salesperson list, page 1",
-            rep.clone(),
-            1usize,
-            Some(rep_id),
-        ),
-        (
-            "salesperson list, last page",
-            rep.clone(),
-            rep_pages,
-            Some(rep_id),
-        ),
-        ("supervisor subtree list, page 1", top.clone(), 1, None),
-        (
-            "supervisor subtree list, page 500",
-            top.clone(),
-            500.min(top_pages),
-            None,
-        ),
-    ] {
-        let (c, b) = (client.clone(), base.clone());
-        let app = drive(n, 1, move |_| {
-            let (c, url, tok) = (
-                c.clone(),
-                format!("{b}/api/v1/customers?page={page}&per_page=20"),
-                tok.clone(),
-            );
-            async move { get_ok(&c, url, &tok).await }
-        })
-        .await?;
-        let pool = raw.clone();
-        let rawm = drive(n, 1, move |_| {
-            let pool = pool.clone();
-            async move {
-                let offset = ((page - 1) * 20) as i64;
-                match owner_filter {
-                    Some(o) => sqlx::query("SELECT id, name FROM customers WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 20 OFFSET $3")
-                        .bind(org_id).bind(o).bind(offset).fetch_all(&pool).await.map_err(|e| e.to_string())?,
-                    None => sqlx::query("SELECT id, name FROM customers WHERE org_id = $1 AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 20 OFFSET $2")
-                        .bind(org_id).bind(offset).fetch_all(&pool).await.map_err(|e| e.to_string())?,
-                };
-                Ok(())
-            }
-        })
-        .await?;
-        let met = app.p95_ms <= 10.0;
-        record(name, app, Some(rawm), Some(("p95 ≤ 10 ms", met)));
-    }
-
-    // The customer page (HTML: card, contacts, activities, orders) of the salesperson's customers.
-    {
-        let (c, b, tok, ids) = (
-            client.clone(),
-            base.clone(),
-            rep.clone(),
-            Arc::new(rep_customers.clone()),
-        );
-        let app = drive(n, 1, move |i| {
-            let (c, url, tok) = (
-                c.clone(),
-                format!("{b}/customers/{}", ids[i % ids.len()]),
-                tok.clone(),
-            );
-            async move { get_ok(&c, url, &tok).await }
-        })
-        .await?;
-        let (pool, ids) = (raw.clone(), Arc::new(rep_customers.clone()));
-        let rawm = drive(n, 1, move |i| {
-            let (pool, id) = (pool.clone(), ids[i % ids.len()]);
-            async move {
-                sqlx::query("SELECT * FROM customers WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_one(&pool).await.map_err(|e| e.to_string())?;
-                sqlx::query("SELECT * FROM contacts WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
-                sqlx::query("SELECT * FROM activities WHERE org_id = $1 AND customer_id = $2 ORDER BY occurred_at DESC LIMIT 50").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
-                sqlx::query("SELECT * FROM orders WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).fetch_all(&pool).await.map_err(|e| e.to_string())?;
-                Ok(())
-            }
-        })
-        .await?;
-        let met = app.p95_ms <= 10.0;
-        record("customer page", app, Some(rawm), Some(("p95 ≤ 10 ms", met)));
-    }
-
-    // Logging an activity on one's own customer.
-    {
-        let (c, b, tok, ids) = (
-            client.clone(),
-            base.clone(),
-            rep.clone(),
-            Arc::new(rep_customers.clone()),
-        );
-        let app = drive(n, 1, move |i| {
-            let (c, url, tok) = (
-                c.clone(),
-                format!("{b}/api/v1/customers/{}/activities", ids[i % ids.len()]),
-                tok.clone(),
-            );
-            async move {
-                let r = c
-                    .post(&url)
-                    .bearer_auth(&tok)
-                    .json(&json!({"kind": "call", "summary": "基准测试回访", "outcome": "已联系"}))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !r.status().is_success() {
-                    return Err(format!("POST {url}: {}", r.status()));
-                }
-                Ok(())
-            }
-        })
-        .await?;
-        let (pool, ids) = (raw.clone(), Arc::new(rep_customers.clone()));
-        let rawm = drive(n, 1, move |i| {
-            let (pool, id) = (pool.clone(), ids[i % ids.len()]);
-            async move {
-                let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-                sqlx::query("INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at) VALUES ($1, $2, $3, 'call', '基准', $4)")
-                    .bind(org_id).bind(id).bind(rep_id).bind(ts(Utc::now())).execute(&mut *tx).await.map_err(|e| e.to_string())?;
-                sqlx::query("UPDATE customers SET last_contact_at = $1 WHERE id = $2").bind(ts(Utc::now())).bind(id).execute(&mut *tx).await.map_err(|e| e.to_string())?;
-                tx.commit().await.map_err(|e| e.to_string())?;
-                Ok(())
-            }
-        })
-        .await?;
-        let met = app.p95_ms <= 5.0;
-        record(
-            "log an activity",
-            app,
-            Some(rawm),
-            Some(("p95 ≤ 5 ms", met)),
-        );
-    }
-
-    // The weekly report of a team and the director's dashboard.
-    {
-        let (c, b, tok) = (client.clone(), base.clone(), leaf.clone());
-        let app = drive(n.min(50), 1, move |_| {
-            let (c, url, tok) = (c.clone(), format!("{b}/api/v1/weekly-reports"), tok.clone());
-            async move {
-                let r = c
-                    .post(&url)
-                    .bearer_auth(&tok)
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !r.status().is_success() {
-                    return Err(format!("POST {url}: {}", r.status()));
-                }
-                Ok(())
-            }
-        })
-        .await?;
-        let met = app.p95_ms <= 100.0;
-        record(
-            "weekly report (compile)",
-            app,
-            None,
-            Some(("≤ 100 ms", met)),
-        );
-        let (c, b, tok) = (client.clone(), base.clone(), director.clone());
-        let app = drive(n.min(50), 1, move |_| {
-            let (c, url, tok) = (c.clone(), format!("{b}/"), tok.clone());
-            async move { get_ok(&c, url, &tok).await }
-        })
-        .await?;
-        let met = app.p95_ms <= 100.0;
-        record("director dashboard", app, None, Some(("≤ 100 ms", met)));
-    }
-
-    // Reading a customer by id at many concurrent clients.
-    let by_id_rps;
-    {
-        let (c, b, tok, ids) = (
-            client.clone(),
-            base.clone(),
-            director.clone(),
-            all_ids.clone(),
-        );
-        let total = (n * 20).max(args.concurrency * 50);
-        let app = drive(total, args.concurrency, move |i| {
-            let id = ids[(i * 7919) % ids.len()];
-            let (c, url, tok) = (c.clone(), format!("{b}/api/v1/customers/{id}"), tok.clone());
-            async move { get_ok(&c, url, &tok).await }
-        })
-        .await?;
-        let (pool, ids) = (raw.clone(), all_ids.clone());
-        let rawm = drive(total, args.concurrency, move |i| {
-            let (pool, id) = (pool.clone(), ids[(i * 7919) % ids.len()]);
-            async move {
-                sqlx::query("SELECT * FROM customers WHERE org_id = $1 AND id = $2")
-                    .bind(org_id)
-                    .bind(id)
-                    .fetch_one(&pool)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(())
-            }
-        })
-        .await?;
-        by_id_rps = app.per_second;
-        let met = app.per_second >= 15_000.0;
-        let name = format!("read customer by id, {} clients", args.concurrency);
-        record(&name, app, Some(rawm), Some(("≥ 15,000 req/s", met)));
-    }
-    let peak_rss = server.peak_rss_mib();
-    drop(server);
-
-    // The pool recycle over every customer, straight through the store.
-    let t = Instant::now();
-    let moved = store.recycle(now).await.map_err(|e| e.to_string())?;
-    let recycle_s = t.elapsed().as_secs_f64();
-    println!("   pool recycle: {moved} customers returned in {recycle_s:.2} s");
-
-    let result = json!({
-        "when": now.to_rfc3339(),
-        "backend": if sqlite { "sqlite" } else { "postgres" },
-        "machine": {"cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},
-        "sizes": {"people": args.people, "customers": made, "contacts": customers.len() * args.contacts_per_customer,
-                  "activities": customers.len() * args.activities_per_customer, "orders": n_orders, "seed": args.seed},
-        "import": {"rows_per_second": import_rate, "raw_rows_per_second": raw_import_rate,
-                   "ratio": raw_import_rate / import_rate.max(1e-9), "target": "≥ 100,000 rows/s", "met": import_rate >= 100_000.0},
-        "startup_seconds": startup_s,
-        "startup_met": startup_s <= 1.0,
-        "peak_rss_mib": peak_rss,
-        "rss_met": peak_rss.map(|r| r <= 200.0),
-        "read_by_id_per_second": by_id_rps,
-        "recycle": {"seconds": recycle_s, "moved": moved},
-        "operations": results,
-    });
-    std::fs::write(
-        &args.out,
-        serde_json::to_string_pretty(&result).expect("json"),
+    let admin = find("admin")?;
+    let org_id = people
+        .iter()
+        .find(|p| p.1 == "admin")
+        .map(|p| p.2)
+        .unwrap_or(1);
+    let deepest = (2..=4)
+        .rev()
+        .find(|d| find(&format!("sup{d}_0_0")).is_ok())
+        .ok_or("no supervisors: not a benchmark database")?;
+    let customers: Vec<(i64, i64)> = sqlx::query(
+        "SELECT id, COALESCE(owner_id, 0) FROM customers WHERE org_id = $1 AND deleted_at IS NULL ORDER BY id",
     )
-    .map_err(|e| format!("{}: {e}", args.out.display()))?;
-    println!(
-        "   import {import_rate:.0} rows/s (raw {raw_import_rate:.0}); start-up {startup_s:.2} s; peak RSS {}",
-        peak_rss.map(|r| format!("{r:.0} MiB")).unwrap_or_else(|| "n/a".into())
-    );
-    println!("== wrote {}", args.out.display());
-    drop(store);
-    raw.close().await;
-    let _ = std::fs::remove_dir_all(&tmp);
-    Ok(())
+    .bind(org_id)
+    .fetch_all(raw)
+    .await
+    .map_err(e)?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect();
+    let n_orders: i64 = sqlx::query("SELECT COUNT(*) FROM orders WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_one(raw)
+        .await
+        .map_err(e)?
+        .get(0);
+    Ok(Generated {
+        org: Org {
+            admin: admin.0,
+            director: find("director")?,
+            top_supervisor: find("sup2_0_0")?,
+            leaf_supervisor: find(&format!("sup{deepest}_0_0"))?,
+            sales: people
+                .iter()
+                .filter(|p| p.1.starts_with("sales"))
+                .map(|p| (p.0, p.1.clone()))
+                .collect(),
+        },
+        org_id,
+        made: customers.len(),
+        customers,
+        import_rate: None,
+        raw_import_rate: None,
+        n_orders: n_orders as usize,
+    })
 }
 
 fn urlencode(s: &str) -> String {

@@ -37,7 +37,15 @@ INSERT INTO customer_tally (org_id, owner_id, pool_id, live)
     SELECT org_id, COALESCE(owner_id, 0), COALESCE(pool_id, 0), COUNT(*) FROM customers
     WHERE deleted_at IS NULL GROUP BY org_id, COALESCE(owner_id, 0), COALESCE(pool_id, 0);
 -- sqlite:end
--- The customer list's default order with the owner in the index: a deep page of a subtree
--- skips its OFFSET rows inside the index instead of reading each customer row to test its owner.
+-- The customer list's default order (updated, then id) with the owner in the index: a deep page
+-- of a subtree skips its OFFSET rows inside the index instead of reading each customer row to
+-- test its owner. The id must come before the owner, or rows updated at the same instant (an
+-- import) are sorted again on every request.
 DROP INDEX customers_live_updated;
-CREATE INDEX customers_live_updated ON customers(org_id, updated_at, owner_id) WHERE deleted_at IS NULL;
+CREATE INDEX customers_live_updated ON customers(org_id, updated_at, id, owner_id) WHERE deleted_at IS NULL;
+-- The pool's list (most recently contacted first) in index order: after a recycle the pool holds
+-- a large share of the company, which the list otherwise sorted in full for every page.
+CREATE INDEX customers_pool_order ON customers(org_id, last_contact_at, id, pool_id) WHERE owner_id IS NULL AND deleted_at IS NULL;
+-- A team's overdue receivables (weekly report, ledgers) by owner: the company-wide open-orders
+-- index made a small team's report read every open order of the company.
+CREATE INDEX orders_owner_open ON orders(org_id, owner_id, settled, due_date);

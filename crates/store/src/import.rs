@@ -90,6 +90,33 @@ impl Store {
         viewer: &Viewer,
         owner: Option<i64>,
         rows: Vec<(usize, CustomerFields, Option<i64>)>,
+        rejected: Vec<Rejected>,
+        skip_rejected: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ImportOutcome> {
+        let large = rows.len() >= 1000;
+        if large && self.backend == Backend::Sqlite {
+            sqlx::raw_sql(&format!("PRAGMA cache_size = -{}", crate::IMPORT_CACHE_KIB))
+                .execute(&self.write)
+                .await?;
+        }
+        let outcome = self
+            .import_in_one_transaction(viewer, owner, rows, rejected, skip_rejected, now)
+            .await;
+        if large && self.backend == Backend::Sqlite {
+            // Back to the writer's everyday cache: the import's pages are released.
+            sqlx::raw_sql(&format!("PRAGMA cache_size = -{}", crate::WRITER_CACHE_KIB))
+                .execute(&self.write)
+                .await?;
+        }
+        outcome
+    }
+
+    async fn import_in_one_transaction(
+        &self,
+        viewer: &Viewer,
+        owner: Option<i64>,
+        rows: Vec<(usize, CustomerFields, Option<i64>)>,
         mut rejected: Vec<Rejected>,
         skip_rejected: bool,
         now: DateTime<Utc>,

@@ -483,6 +483,21 @@ impl Store {
         User::from_row(&row)
     }
 
+    /// `root` and everyone below them.
+    pub async fn subtree_users(&self, org_id: i64, root: i64) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id IN \
+             (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = $2 \
+              UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub) \
+             ORDER BY active DESC, role, display_name, id"
+        ))
+        .bind(org_id)
+        .bind(root)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(User::from_row).collect()
+    }
+
     pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY active DESC, role, display_name, id"

@@ -85,7 +85,11 @@ fn period_sql(select: &str, org_id: i64, alias: &str, column: &str, from: &str, 
 impl Store {
     /// Salespeople below `root` (everyone in the company for `None`), active, by name.
     pub async fn team_members(&self, org_id: i64, root: Option<i64>) -> Result<Vec<Member>> {
-        let users = self.users(org_id).await?;
+        // Only the team's people: a leaf supervisor's report must not read a thousand users.
+        let users = match root {
+            Some(root) => self.subtree_users(org_id, root).await?,
+            None => self.users(org_id).await?,
+        };
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
         Ok(sales_members(
             &users,
@@ -151,16 +155,21 @@ impl Store {
         );
         sql.push(" AND kind = 'visit'");
         push_team(&mut sql, "user_id", root);
-        let filled = |r: &AnyRow, c: &str| -> Result<bool> {
-            Ok(r.try_get::<Option<String>, _>(c)?
-                .is_some_and(|s| !s.trim().is_empty()))
-        };
-        for r in sql.query().fetch_all(&self.read).await? {
+        let filled = |s: Option<String>| s.is_some_and(|s| !s.trim().is_empty());
+        // A team's week has thousands of visits: packed into one row.
+        let visits: Vec<(i64, i64, Option<String>, Option<String>)> = sql
+            .fetch_packed(
+                &self.read,
+                self.backend,
+                &["user_id", "customer_id", "outcome", "next_step"],
+            )
+            .await?;
+        for (user_id, customer_id, outcome, next_step) in visits {
             facts.visits.push(VisitFact {
-                user_id: r.try_get("user_id")?,
-                customer_id: r.try_get("customer_id")?,
-                outcome_recorded: filled(&r, "outcome")?,
-                next_step_recorded: filled(&r, "next_step")?,
+                user_id,
+                customer_id,
+                outcome_recorded: filled(outcome),
+                next_step_recorded: filled(next_step),
             });
         }
 
