@@ -478,8 +478,39 @@ impl Store {
         // With a trigram search the matches (a few thousand at most) drive the query: each is
         // looked up by id. Left to itself SQLite's planner walked a million customers through the
         // organization's index and tested each against the match list (160 ms instead of 5).
+        let per_page = q.per_page.clamp(1, 200);
+        let page = q.page.max(1);
+        // On SQLite the tally (migration 0027) gives the exact total, and with it the share of
+        // the organization the scope holds, before the page is read.
+        let tally: Option<(i64, i64)> = if self.backend == crate::Backend::Sqlite
+            && q.counts_from_tally()
+        {
+            let mut sql = Sql::new("SELECT COALESCE(SUM(CASE WHEN");
+            push_scope(&mut sql, viewer, "c");
+            if let Some(owner) = q.owner_id {
+                sql.push(" AND c.owner_id = ").bind(owner);
+            }
+            sql.push(" THEN c.live ELSE 0 END), 0), COALESCE(SUM(c.live), 0) FROM customer_tally c WHERE c.org_id = ")
+                    .bind(viewer.org_id);
+            let row = sql.query().fetch_one(&self.read).await?;
+            Some((row.try_get(0)?, row.try_get(1)?))
+        } else {
+            None
+        };
+        // A page in the default order either walks the organization's customers in that order
+        // and keeps the scope's (expected rows walked: offset × organization / scope), or sorts
+        // the whole scope. The planner cannot know a subtree's size and sorted a quarter of a
+        // million customers for a top supervisor's first page; the tally knows.
+        let walk_in_order = match tally {
+            Some((in_scope, in_org)) if q.sort == CustomerSort::UpdatedDesc && in_scope > 0 => {
+                (page * per_page).saturating_mul(in_org) / in_scope < in_scope
+            }
+            _ => false,
+        };
         let customers = if trigram_search {
             "customers c NOT INDEXED"
+        } else if walk_in_order {
+            "customers c INDEXED BY customers_live_updated"
         } else {
             "customers c"
         };
@@ -530,8 +561,6 @@ impl Store {
             }
             sql
         };
-        let per_page = q.per_page.clamp(1, 200);
-        let page = q.page.max(1);
         // A search counts its matches in the same pass that sorts them (a window count), so the
         // trigram index is read once per request, not twice.
         let count_in_page = trigram_search && !q.skip_count;
@@ -554,13 +583,8 @@ impl Store {
             -1
         } else if let Some(total) = counted_in_page {
             total
-        } else if self.backend == crate::Backend::Sqlite && q.counts_from_tally() {
-            let mut count = Sql::new("SELECT COALESCE(SUM(c.live), 0) FROM customer_tally c WHERE");
-            push_scope(&mut count, viewer, "c");
-            if let Some(owner) = q.owner_id {
-                count.push(" AND c.owner_id = ").bind(owner);
-            }
-            count.query().fetch_one(&self.read).await?.try_get(0)?
+        } else if let Some((in_scope, _)) = tally {
+            in_scope
         } else {
             let count = build("SELECT COUNT(*) FROM {customers} WHERE");
             count.query().fetch_one(&self.read).await?.try_get(0)?

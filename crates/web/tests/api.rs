@@ -974,7 +974,57 @@ async fn activities_pool_and_claims(backend: Backend) {
     app.assert_tally_consistent().await;
 }
 
+/// Paging through the default order gives every customer in the scope exactly once, in order,
+/// whether a page is read by walking the organization in that order (a large share of it in
+/// scope, early pages) or by sorting the scope (SQLite picks between the two from the tally).
+async fn default_order_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let mut a_ids = Vec::new();
+    for i in 0..12 {
+        let c = app
+            .customer(
+                &t.rep_a1.1,
+                &format!("分页客户A{i}"),
+                &format!("1390000{i:04}"),
+            )
+            .await;
+        a_ids.push(c["id"].as_i64().unwrap());
+        if i % 4 == 0 {
+            let c = app
+                .customer(
+                    &t.rep_b1.1,
+                    &format!("分页客户B{i}"),
+                    &format!("1380000{i:04}"),
+                )
+                .await;
+            a_ids.push(-c["id"].as_i64().unwrap());
+        }
+    }
+    let everyone: Vec<i64> = a_ids.iter().rev().map(|id| id.abs()).collect();
+    let team_a: Vec<i64> = a_ids.iter().rev().filter(|id| **id > 0).copied().collect();
+    for (token, expected) in [(&t.director.1, &everyone), (&t.sup_a.1, &team_a)] {
+        let mut seen = Vec::new();
+        for page in 1..=5 {
+            let (s, body) = app
+                .get(&format!("/api/v1/customers?per_page=4&page={page}"), token)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            assert_eq!(body["total"].as_i64(), Some(expected.len() as i64));
+            seen.extend(
+                body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].as_i64().unwrap()),
+            );
+        }
+        assert_eq!(&seen, expected, "pages in the default order, newest first");
+    }
+}
+
 on_both_backends!(
+    default_order_pages,
     login_and_me,
     login_throttling,
     customer_lifecycle,
