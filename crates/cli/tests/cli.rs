@@ -251,10 +251,8 @@ fn bench_runs_end_to_end_and_writes_its_result() {
             "--out",
             out_file.to_str().unwrap(),
         ];
-        if is_pg {
-            args.extend(["--db", db.as_str()]);
-            pg_done = true;
-        }
+        args.extend(["--db", db.as_str()]);
+        pg_done |= is_pg;
         let out = yingpan(&args, None);
         assert!(
             out.status.success(),
@@ -289,6 +287,37 @@ fn bench_runs_end_to_end_and_writes_its_result() {
         assert!(
             result["recycle"]["moved"].as_u64().unwrap() > 0,
             "30 % silent customers"
+        );
+
+        // A filled database is refused unless reused; reusing measures it again as it is.
+        let again = yingpan(&args, None);
+        assert!(
+            !again.status.success(),
+            "bench must not fill a used database"
+        );
+        args.push("--reuse");
+        let out = yingpan(&args, None);
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let reused: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+        assert_eq!(reused["sizes"]["customers"], 800);
+        assert!(
+            reused["import"].is_null(),
+            "no import is measured on --reuse"
+        );
+        assert!(
+            reused["recycle"].is_null(),
+            "--reuse leaves the owners as they are"
+        );
+        assert_eq!(
+            reused["operations"].as_array().unwrap().len(),
+            ops.len(),
+            "the same operations are measured"
         );
     }
 }
