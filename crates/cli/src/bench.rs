@@ -870,7 +870,7 @@ async fn generate(
     let mut rng = StdRng::seed_from_u64(args.seed);
     println!("== generating: {} people …", args.people);
     let t = Instant::now();
-    let org = build_org(&store, args.people, &mut rng, now - Duration::days(120)).await?;
+    let org = build_org(store, args.people, &mut rng, now - Duration::days(120)).await?;
     let org_id: i64 = sqlx::query("SELECT org_id FROM users WHERE id = $1")
         .bind(org.admin)
         .fetch_one(&raw)
@@ -888,7 +888,7 @@ async fn generate(
     // Customers arrive through the import API: one CSV per salesperson, as a sales company
     // moving from spreadsheets would load them. This is the import measurement.
     let server = Server::start(db)?;
-    let admin_token = login(&client, &server.base, "admin").await?;
+    let admin_token = login(client, &server.base, "admin").await?;
     // Files of up to 50,000 rows, each row naming its owner, round robin over the salespeople.
     let mut files: Vec<String> = Vec::new();
     let mut owners: Vec<i64> = Vec::with_capacity(args.customers);
