@@ -1025,7 +1025,49 @@ async fn default_order_pages(backend: Backend) {
     }
 }
 
+/// Search is a literal substring match: wildcards and quotes in what people type match only
+/// themselves, on the trigram index (SQLite, three characters or more) and without it.
+async fn search_is_literal(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let team = Team::build(&app).await;
+    let rep = &team.rep_a1.1;
+    let mut ids = Vec::new();
+    for (name, phone) in [
+        ("百分之100%贸易有限公司", "13700000001"),
+        ("甲乙100x贸易有限公司", "13700000002"),
+        ("下划_线科技有限公司", "13700000003"),
+        ("下划x线科技有限公司", "13700000004"),
+        ("双引号\"星\"商行", "13700000005"),
+    ] {
+        ids.push(app.customer(rep, name, phone).await["id"].as_i64().unwrap());
+    }
+    for (q, expected) in [
+        ("100%", vec![ids[0]]),
+        ("%", vec![ids[0]]),
+        ("100", vec![ids[0], ids[1]]),
+        ("划_线", vec![ids[2]]),
+        ("_", vec![ids[2]]),
+        ("\"星\"", vec![ids[4]]),
+        ("号\"", vec![ids[4]]),
+    ] {
+        let (s, list) = app
+            .get(&format!("/api/v1/customers?q={}", urlencode(q)), rep)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        let mut found: Vec<i64> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        found.sort();
+        assert_eq!(found, expected, "search {q}");
+        assert_eq!(list["total"], expected.len(), "total of {q}");
+    }
+}
+
 on_both_backends!(
+    search_is_literal,
     default_order_pages,
     login_and_me,
     login_throttling,
