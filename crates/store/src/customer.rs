@@ -567,16 +567,43 @@ impl Store {
         // A search counts its matches in the same pass that sorts them (a window count), so the
         // trigram index is read once per request, not twice.
         let count_in_page = trigram_search && !q.skip_count;
-        let mut list = build(&format!(
-            "SELECT {CUSTOMER_COLUMNS}{} FROM {{customers}} LEFT JOIN users o ON o.id = c.owner_id WHERE",
-            if count_in_page { ", COUNT(*) OVER () AS total_rows" } else { "" }
-        ));
-        list.push(" ORDER BY ")
-            .push(q.sort.order_by())
-            .push(" LIMIT ")
-            .bind(per_page)
-            .push(" OFFSET ")
-            .bind((page - 1) * per_page);
+        let list = if trigram_search {
+            let mut list = build(&format!(
+                "SELECT {CUSTOMER_COLUMNS}{} FROM {{customers}} LEFT JOIN users o ON o.id = c.owner_id WHERE",
+                if count_in_page { ", COUNT(*) OVER () AS total_rows" } else { "" }
+            ));
+            list.push(" ORDER BY ")
+                .push(q.sort.order_by())
+                .push(" LIMIT ")
+                .bind(per_page)
+                .push(" OFFSET ")
+                .bind((page - 1) * per_page);
+            list
+        } else {
+            // The page's ids first, from the indexes alone where they cover the order, then
+            // the page's rows: sorting or skipping thousands of narrow (order, id) entries
+            // instead of whole customer rows (PostgreSQL, a top supervisor's page 500: 65 → 23
+            // ms for the ids).
+            let mut ids = build("SELECT c.id FROM {customers} WHERE");
+            ids.push(" ORDER BY ")
+                .push(q.sort.order_by())
+                .push(" LIMIT ")
+                .bind(per_page)
+                .push(" OFFSET ")
+                .bind((page - 1) * per_page);
+            // The page's rows by id: SQLite would otherwise walk the order index to avoid
+            // sorting twenty rows, testing every customer against the list.
+            let by_id = match self.backend {
+                crate::Backend::Sqlite => "customers c NOT INDEXED",
+                crate::Backend::Postgres => "customers c",
+            };
+            ids.wrap(
+                &format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM {by_id} LEFT JOIN users o ON o.id = c.owner_id WHERE c.id IN ("
+                ),
+                &format!(") ORDER BY {}", q.sort.order_by()),
+            )
+        };
         let rows = list.query().fetch_all(&self.read).await?;
         let counted_in_page = match rows.first() {
             Some(r) if count_in_page => Some(r.try_get::<i64, _>("total_rows")?),

@@ -65,6 +65,14 @@ impl Sql {
         self.text.push_str(&self.args.len().to_string());
         self
     }
+    /// This query as a subquery: `before`, this text, `after`, with this query's parameters.
+    pub fn wrap(self, before: &str, after: &str) -> Sql {
+        Sql {
+            text: format!("{before}{}{after}", self.text),
+            args: self.args,
+        }
+    }
+
     /// The query's rows packed into one JSON array of arrays (the `columns` of each row, in
     /// order) and decoded as `T`. SQLite's driver hands every row across threads on its own
     /// (about 15 µs each on the benchmark machine); a report reading thousands of rows reads
