@@ -47,7 +47,7 @@ PATHS = {
     "/customers/{id}/restore": {"post": op("Restore a deleted customer (admin, director)", params=ID)},
     "/customers/import": {"post": {**op("Import customers from a CSV body (text/csv; UTF-8 or GB18030; header row with name / 客户名称, kind, phone, email, address, region, industry, source, notes). Every row is checked for duplicates within the file and against the organization; all or nothing unless skip_rejected=true (422 with the rejected lines when aborted). Owned by owner_id (someone in the caller's team) or the caller.", params=[q("owner_id", "integer"), q("skip_rejected", "boolean")]),
                                    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}},
-    "/customers/export": {"get": op("Every live customer in the caller's scope as CSV (UTF-8 with BOM; the columns the import reads; cells that would start a formula are prefixed with an apostrophe)")},
+    "/customers/export": {"get": op("Every live customer in the caller's scope as CSV (UTF-8 with BOM; the columns the import reads; cells that would start a formula are prefixed with an apostrophe). Salespeople get 403; every export is recorded in the audit log (entity customer_export)")},
     "/customers/duplicates": {"get": op("On-demand duplicate check (客户查重)", params=[q("kind"), q("name"), q("phone"), q("email"), q("exclude_id", "integer")])},
     "/customers/suspected-duplicates": {"get": op("Groups of customers in scope sharing a name, phone or e-mail key (managers)")},
     "/customers/{id}/merge": {"post": op("Merge merged_id into this customer (managers)", "MergeRequest", params=ID)},

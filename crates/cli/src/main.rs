@@ -278,15 +278,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Export { db, viewer, out } => {
             let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
             let viewer = viewer_for(&store, &viewer).await?;
-            let csv = yingpan_web::import::export_csv(&store, &viewer)
+            let (csv, rows) = yingpan_web::import::export_csv(&store, &viewer, chrono::Utc::now())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| match e {
+                    yingpan_web::AppError::Forbidden => {
+                        "salespeople may not export customers (the data belongs to the company)"
+                            .to_string()
+                    }
+                    e => e.to_string(),
+                })?;
             std::fs::write(&out, &csv).map_err(|e| format!("{}: {e}", out.display()))?;
-            println!(
-                "Exported {} customers to {}.",
-                csv.lines().count().saturating_sub(1),
-                out.display()
-            );
+            println!("Exported {rows} customers to {}.", out.display());
             Ok(())
         }
         Command::Backup { db, out } => {

@@ -371,6 +371,20 @@ fn backup_and_export() {
         ],
         None,
     );
+    assert!(!out.status.success(), "a salesperson may not export");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("may not export"));
+    let out = yingpan(
+        &[
+            "export",
+            "--db",
+            &copy_url,
+            "--as",
+            "sup1",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(out.status.success(), "{out:?}");
     let own = std::fs::read_to_string(&csv).unwrap();
     assert!(all.lines().count() > own.lines().count() && own.lines().count() > 1);

@@ -40,6 +40,12 @@ impl Role {
         !matches!(self, Role::Admin | Role::Director)
     }
 
+    /// Customer data belongs to the company: salespeople work their customers but do not take
+    /// them away as a file. Everyone else exports what they may see (each export is recorded).
+    pub fn may_export_customers(self) -> bool {
+        !matches!(self, Role::Sales)
+    }
+
     /// Admins and directors manage people and read the audit trail.
     pub fn manages_organization(self) -> bool {
         matches!(self, Role::Admin | Role::Director)
@@ -262,6 +268,13 @@ pub fn leaves_no_admin(active_admin_ids: &[i64], leaving: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_salespeople_may_not_export_customers() {
+        for role in Role::ALL {
+            assert_eq!(role.may_export_customers(), role != Role::Sales, "{role:?}");
+        }
+    }
 
     #[test]
     fn roles_round_trip_and_unknown_is_rejected() {

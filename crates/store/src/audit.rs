@@ -65,6 +65,34 @@ pub(crate) async fn record(
 }
 
 impl Store {
+    /// Records that `viewer` exported `rows` customers (entity `customer_export`, the exporting
+    /// person's id), so that who took which data out stays on the audit trail.
+    pub async fn record_export(
+        &self,
+        viewer: &crate::Viewer,
+        rows: usize,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        record(
+            &mut tx,
+            viewer.org_id,
+            Some(viewer.user_id),
+            "customer_export",
+            viewer.user_id,
+            "export",
+            &[FieldChange {
+                field: "rows".into(),
+                before: None,
+                after: Some(rows.to_string()),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The newest entries first, optionally for one entity.
     pub async fn audit_log(
         &self,

@@ -122,11 +122,17 @@ fn safe_cell(v: &str) -> String {
 }
 
 /// Every live customer in the viewer's scope as CSV (UTF-8 with BOM so Excel opens it), with the
-/// column names the import understands.
+/// column names the import understands, and the number of customers in it. Salespeople may not
+/// export; every export is recorded on the audit trail.
 pub async fn export_csv(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
-) -> Result<String, AppError> {
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(String, usize), AppError> {
+    if !viewer.role.may_export_customers() {
+        return Err(AppError::Forbidden);
+    }
+    let mut rows = 0;
     let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let header = [
         "客户名称",
@@ -148,6 +154,7 @@ pub async fn export_csv(
         let page = store.customers_after(viewer, after, 5000).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
+        rows += page.len();
         for c in &page {
             let kind = if c.kind == "individual" {
                 "个人"
@@ -174,11 +181,13 @@ pub async fn export_csv(
     let bytes = out
         .into_inner()
         .map_err(|e| AppError::Internal(Box::new(e.into_error())))?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(Box::new(e)))
+    let csv = String::from_utf8(bytes).map_err(|e| AppError::Internal(Box::new(e)))?;
+    store.record_export(viewer, rows, now).await?;
+    Ok((csv, rows))
 }
 
 async fn export(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    let body = export_csv(&state.store, &me.viewer).await?;
+    let (body, _) = export_csv(&state.store, &me.viewer, state.now()).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),

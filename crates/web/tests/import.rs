@@ -223,7 +223,34 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
             r.text().await.unwrap()
         }
     };
-    let mine = export(t.rep_a1.1.clone()).await;
+    // Customer data belongs to the company: a salesperson cannot take it away as a file, and
+    // the refusal leaves no export on the record.
+    let r = app
+        .client
+        .get(app.url("/api/v1/customers/export"))
+        .bearer_auth(&t.rep_a1.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let exports = |who: i64| {
+        let app = app.clone();
+        async move {
+            let (entries, _) = app
+                .store
+                .audit_log(app.org_id, Some(("customer_export", who)), 10, 0)
+                .await
+                .unwrap();
+            entries
+                .iter()
+                .map(|e| e.changes[0].after.clone().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(exports(t.rep_a1.0).await.is_empty());
+    app.customer(&t.rep_b1.1, "宁波海纳贸易有限公司", "13900000031")
+        .await;
+    let mine = export(t.sup_a.1.clone()).await;
     let lines: Vec<&str> = mine.lines().collect();
     assert!(
         lines[0]
@@ -236,12 +263,32 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
         "{mine}"
     );
     assert!(
-        !mine.contains("台州远大五金"),
-        "another person's customer: {mine}"
+        mine.contains("台州远大五金") && !mine.contains("宁波海纳贸易"),
+        "the supervisor's team only: {mine}"
     );
     assert!(mine.contains("'=HYPERLINK"), "a formula stays text: {mine}");
     let all = export(app.admin_token.clone()).await;
     assert_eq!(all.lines().count() as i64 - 1, count(&app).await);
+    // Each export is on the audit trail with the number of customers it took out.
+    assert_eq!(
+        exports(t.sup_a.0).await,
+        vec![(mine.lines().count() - 1).to_string()]
+    );
+    assert_eq!(
+        exports(app.admin_id).await,
+        vec![count(&app).await.to_string()]
+    );
+    let trail = app
+        .client
+        .get(app.url("/audit"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(trail.contains("客户导出"), "the audit page names exports");
 
     let page = app
         .client
@@ -251,6 +298,20 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    // The list page offers the export to those who may export, and only to them.
+    for (token, offered) in [(&t.sup_a.1, true), (&t.rep_a1.1, false)] {
+        let list = app
+            .client
+            .get(app.url("/customers"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(list.contains("id=\"export-customers\""), offered);
+    }
     app.assert_tally_consistent().await;
 }
 
