@@ -18,6 +18,15 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+fn assert_succeeded(o: &Output) {
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        stdout(o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 fn databases() -> Vec<(String, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let mut dbs = vec![(
@@ -254,12 +263,7 @@ fn bench_runs_end_to_end_and_writes_its_result() {
         args.extend(["--db", db.as_str()]);
         pg_done |= is_pg;
         let out = yingpan(&args, None);
-        assert!(
-            out.status.success(),
-            "{}\n{}",
-            stdout(&out),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
         let result: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
         assert_eq!(result["sizes"]["customers"], 800);
@@ -297,12 +301,7 @@ fn bench_runs_end_to_end_and_writes_its_result() {
         );
         args.push("--reuse");
         let out = yingpan(&args, None);
-        assert!(
-            out.status.success(),
-            "{}\n{}",
-            stdout(&out),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
         let reused: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
         assert_eq!(reused["sizes"]["customers"], 800);

@@ -278,38 +278,14 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
         exports(app.admin_id).await,
         vec![count(&app).await.to_string()]
     );
-    let trail = app
-        .client
-        .get(app.url("/audit"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, trail) = app.page("/audit", &app.admin_token).await;
     assert!(trail.contains("客户导出"), "the audit page names exports");
 
-    let page = app
-        .client
-        .get(app.url("/customers/import"))
-        .bearer_auth(&t.sup_a.1)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
+    let (status, _) = app.page("/customers/import", &t.sup_a.1).await;
+    assert_eq!(status, StatusCode::OK);
     // The list page offers the export to those who may export, and only to them.
     for (token, offered) in [(&t.sup_a.1, true), (&t.rep_a1.1, false)] {
-        let list = app
-            .client
-            .get(app.url("/customers"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (_, list) = app.page("/customers", token).await;
         assert_eq!(list.contains("id=\"export-customers\""), offered);
     }
     app.assert_tally_consistent().await;

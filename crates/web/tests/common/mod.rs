@@ -200,6 +200,18 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(token), None).await
     }
 
+    /// A page (HTML) as `token`'s holder sees it: the status and the text.
+    pub async fn page(&self, path: &str, token: &str) -> (StatusCode, String) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
         let (s, body) = self
             .call(
