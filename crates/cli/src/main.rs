@@ -83,14 +83,14 @@ enum Command {
         #[arg(long)]
         skip_rejected: bool,
     },
-    /// Export the customers a person may see as CSV (the columns `import` reads).
+    /// Export the customers a person may see as CSV or Excel (the columns `import` reads).
     Export {
         #[arg(long, env = "YINGPAN_DB")]
         db: String,
         /// Username whose visibility applies (an admin or director exports everything).
         #[arg(long = "as")]
         viewer: String,
-        /// The CSV file to write.
+        /// The file to write: CSV, or an Excel workbook when the name ends in .xlsx.
         #[arg(long)]
         out: std::path::PathBuf,
     },
@@ -278,16 +278,29 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Export { db, viewer, out } => {
             let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
             let viewer = viewer_for(&store, &viewer).await?;
-            let (csv, rows) = yingpan_web::import::export_csv(&store, &viewer, chrono::Utc::now())
-                .await
-                .map_err(|e| match e {
-                    yingpan_web::AppError::Forbidden => {
-                        "salespeople may not export customers (the data belongs to the company)"
-                            .to_string()
-                    }
-                    e => e.to_string(),
-                })?;
-            std::fs::write(&out, &csv).map_err(|e| format!("{}: {e}", out.display()))?;
+            let refused = |e: yingpan_web::AppError| match e {
+                yingpan_web::AppError::Forbidden => {
+                    "salespeople may not export customers (the data belongs to the company)"
+                        .to_string()
+                }
+                e => e.to_string(),
+            };
+            let now = chrono::Utc::now();
+            // An .xlsx file name asks for an Excel workbook, anything else for CSV.
+            let (bytes, rows) = if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            {
+                yingpan_web::import::export_xlsx(&store, &viewer, now)
+                    .await
+                    .map_err(refused)?
+            } else {
+                let (csv, rows) = yingpan_web::import::export_csv(&store, &viewer, now)
+                    .await
+                    .map_err(refused)?;
+                (csv.into_bytes(), rows)
+            };
+            std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
             println!("Exported {rows} customers to {}.", out.display());
             Ok(())
         }
@@ -331,7 +344,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let outcome = yingpan_web::import::import(
                 &store,
                 &viewer,
-                &yingpan_web::import::decode(&bytes),
+                &yingpan_web::import::spreadsheet_text(&bytes).map_err(|e| e.to_string())?,
                 owner,
                 skip_rejected,
                 clock.now(),

@@ -391,4 +391,23 @@ fn backup_and_export() {
         all.starts_with('\u{feff}'),
         "a BOM so that Excel reads UTF-8"
     );
+    let book = dir.path().join("customers.xlsx");
+    let out = yingpan(
+        &[
+            "export",
+            "--db",
+            &copy_url,
+            "--as",
+            "director",
+            "--out",
+            book.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_succeeded(&out);
+    assert!(
+        std::fs::read(&book).unwrap().starts_with(b"PK\x03\x04"),
+        "an .xlsx name writes an Excel workbook"
+    );
+    assert!(stdout(&out).contains(&format!("Exported {} customers", all.lines().count() - 1)));
 }

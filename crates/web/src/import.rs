@@ -31,6 +31,30 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// The file as CSV text: an Excel workbook (`.xlsx`, recognised by its zip signature) is read
+/// from its first sheet, cell by cell as Excel shows it; anything else is CSV as [`decode`] reads it.
+pub fn spreadsheet_text(bytes: &[u8]) -> Result<String, ValidationError> {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Ok(decode(bytes));
+    }
+    use calamine::Reader;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        ValidationError::new("file", "invalid_xlsx", format!("unreadable workbook: {e}"))
+    };
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let sheet = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| ValidationError::new("file", "invalid_xlsx", "the workbook has no sheet"))?
+        .map_err(|e| unreadable(&e))?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in sheet.rows() {
+        out.write_record(row.iter().map(|cell| cell.to_string()))
+            .map_err(|e| unreadable(&e))?;
+    }
+    let bytes = out.into_inner().map_err(|e| unreadable(&e))?;
+    String::from_utf8(bytes).map_err(|e| unreadable(&e))
+}
+
 /// Reads the CSV into form inputs with their line numbers (the header is line 1).
 pub fn read_csv(
     text: &str,
@@ -121,84 +145,159 @@ fn safe_cell(v: &str) -> String {
     }
 }
 
-/// Every live customer in the viewer's scope as CSV (UTF-8 with BOM so Excel opens it), with the
-/// column names the import understands, and the number of customers in it. Salespeople may not
-/// export; every export is recorded on the audit trail.
-pub async fn export_csv(
+/// The export's columns: the names the import reads.
+const EXPORT_HEADER: [&str; 11] = [
+    "客户名称",
+    "类型",
+    "电话",
+    "邮箱",
+    "地址",
+    "区域",
+    "行业",
+    "来源",
+    "备注",
+    "负责人姓名",
+    "登记时间",
+];
+
+/// Every live customer in the viewer's scope, a row of [`EXPORT_HEADER`] cells each. Salespeople
+/// may not export (customer data belongs to the company); every export is recorded on the audit
+/// trail with its number of customers.
+async fn export_rows(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(String, usize), AppError> {
+) -> Result<Vec<[String; 11]>, AppError> {
     if !viewer.role.may_export_customers() {
         return Err(AppError::Forbidden);
     }
-    let mut rows = 0;
-    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let header = [
-        "客户名称",
-        "类型",
-        "电话",
-        "邮箱",
-        "地址",
-        "区域",
-        "行业",
-        "来源",
-        "备注",
-        "负责人姓名",
-        "登记时间",
-    ];
-    out.write_record(header)
-        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    let mut rows = Vec::new();
     let mut after = 0;
     loop {
         let page = store.customers_after(viewer, after, 5000).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        rows += page.len();
         for c in &page {
             let kind = if c.kind == "individual" {
                 "个人"
             } else {
                 "公司"
             };
-            let cells = [
-                Some(c.name.as_str()),
-                Some(kind),
-                c.phone.as_deref(),
-                c.email.as_deref(),
-                c.address.as_deref(),
-                c.region.as_deref(),
-                c.industry.as_deref(),
-                c.source.as_deref(),
-                c.notes.as_deref(),
-                c.owner_name.as_deref(),
-                Some(c.created_at.as_str()),
-            ];
-            out.write_record(cells.iter().map(|v| safe_cell(v.unwrap_or(""))))
-                .map_err(|e| AppError::Internal(Box::new(e)))?;
+            let cell = |v: Option<&str>| v.unwrap_or("").to_string();
+            rows.push([
+                c.name.clone(),
+                kind.to_string(),
+                cell(c.phone.as_deref()),
+                cell(c.email.as_deref()),
+                cell(c.address.as_deref()),
+                cell(c.region.as_deref()),
+                cell(c.industry.as_deref()),
+                cell(c.source.as_deref()),
+                cell(c.notes.as_deref()),
+                cell(c.owner_name.as_deref()),
+                c.created_at.clone(),
+            ]);
         }
+    }
+    store.record_export(viewer, rows.len(), now).await?;
+    Ok(rows)
+}
+
+/// The export as CSV (UTF-8 with BOM so Excel opens it; cells that would start a formula are
+/// neutralised) and the number of customers in it.
+pub async fn export_csv(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(String, usize), AppError> {
+    let rows = export_rows(store, viewer, now).await?;
+    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    out.write_record(EXPORT_HEADER)
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    for row in &rows {
+        out.write_record(row.iter().map(|v| safe_cell(v)))
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
     }
     let bytes = out
         .into_inner()
         .map_err(|e| AppError::Internal(Box::new(e.into_error())))?;
     let csv = String::from_utf8(bytes).map_err(|e| AppError::Internal(Box::new(e)))?;
-    store.record_export(viewer, rows, now).await?;
-    Ok((csv, rows))
+    Ok((csv, rows.len()))
 }
 
-async fn export(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    let (body, _) = export_csv(&state.store, &me.viewer, state.now()).await?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"customers.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+/// The export as an Excel workbook (every cell is text, so nothing is evaluated as a formula)
+/// and the number of customers in it.
+pub async fn export_xlsx(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<u8>, usize), AppError> {
+    let rows = export_rows(store, viewer, now).await?;
+    let internal = |e: rust_xlsxwriter::XlsxError| AppError::Internal(Box::new(e));
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("客户").map_err(internal)?;
+    for (col, name) in EXPORT_HEADER.iter().enumerate() {
+        sheet.write_string(0, col as u16, *name).map_err(internal)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (col, value) in row.iter().enumerate() {
+            if !value.is_empty() {
+                sheet
+                    .write_string(r as u32 + 1, col as u16, value)
+                    .map_err(internal)?;
+            }
+        }
+    }
+    Ok((book.save_to_buffer().map_err(internal)?, rows.len()))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    /// `csv` (the default) or `xlsx`.
+    format: Option<String>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    match q.format.as_deref().unwrap_or("csv") {
+        "csv" => {
+            let (body, _) = export_csv(&state.store, &me.viewer, state.now()).await?;
+            Ok((
+                [
+                    (CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        CONTENT_DISPOSITION,
+                        "attachment; filename=\"customers.csv\"",
+                    ),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        "xlsx" => {
+            let (body, _) = export_xlsx(&state.store, &me.viewer, state.now()).await?;
+            Ok((
+                [
+                    (
+                        CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ),
+                    (
+                        CONTENT_DISPOSITION,
+                        "attachment; filename=\"customers.xlsx\"",
+                    ),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        _ => Err(ValidationError::new("format", "unknown_format", "choose csv or xlsx").into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -217,7 +316,7 @@ async fn api_import(
     let outcome = import(
         &state.store,
         &me.viewer,
-        &decode(&body),
+        &spreadsheet_text(&body)?,
         q.owner_id,
         q.skip_rejected.unwrap_or(false),
         state.now(),
@@ -283,7 +382,7 @@ async fn import_submit(
         import(
             &state.store,
             &me.viewer,
-            &decode(&file),
+            &spreadsheet_text(&file)?,
             None,
             skip,
             state.now(),

@@ -291,4 +291,107 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
     app.assert_tally_consistent().await;
 }
 
-on_both_backends!(import_checks_duplicates_and_is_all_or_nothing);
+/// Excel workbooks in and out: an `.xlsx` (numbers in number cells, as Excel stores phones) is
+/// imported like the CSV, a broken one is refused naming the file and changes nothing, and the
+/// export as a workbook holds the caller's scope as text cells.
+async fn excel_workbooks_in_and_out(backend: Backend) {
+    use calamine::Reader;
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, name) in ["客户名称", "电话", "区域"].iter().enumerate() {
+        sheet.write_string(0, col as u16, *name).unwrap();
+    }
+    sheet.write_string(1, 0, "绍兴黄酒有限公司").unwrap();
+    sheet.write_number(1, 1, 13900000041.0).unwrap();
+    sheet.write_string(1, 2, "华东").unwrap();
+    sheet.write_string(2, 0, "=SUM(1,2)商行").unwrap();
+    sheet.write_number(2, 1, 13900000042.0).unwrap();
+    let xlsx = book.save_to_buffer().unwrap();
+
+    let before = count(&app).await;
+    let mut broken = xlsx.clone();
+    broken.truncate(200);
+    let (s, e) = post_csv(&app, "/api/v1/customers/import", &t.sup_a.1, broken).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "invalid_xlsx");
+    assert_eq!(e["error"]["field"], "file");
+    assert_eq!(
+        count(&app).await,
+        before,
+        "a broken workbook changes nothing"
+    );
+
+    let (s, r) = post_csv(&app, "/api/v1/customers/import", &t.sup_a.1, xlsx).await;
+    assert_eq!(
+        (s, r["imported"].as_i64()),
+        (StatusCode::OK, Some(2)),
+        "{r}"
+    );
+    let (_, found) = app.get("/api/v1/customers?q=13900000041", &t.sup_a.1).await;
+    assert_eq!(found["items"][0]["name"], "绍兴黄酒有限公司", "{found}");
+    assert_eq!(found["items"][0]["region"], "华东");
+
+    let export = |token: String, format: &'static str| {
+        let app = app.clone();
+        async move {
+            let r = app
+                .client
+                .get(app.url(&format!("/api/v1/customers/export?format={format}")))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let kind = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, kind, r.bytes().await.unwrap().to_vec())
+        }
+    };
+    app.customer(&t.rep_b1.1, "宁波海纳贸易有限公司", "13900000043")
+        .await;
+    let (status, kind, bytes) = export(t.sup_a.1.clone(), "xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.unwrap().contains("spreadsheetml"));
+    let mut read = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = read.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(&rows[0][..3], ["客户名称", "类型", "电话"]);
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert!(names.contains(&"绍兴黄酒有限公司"), "{names:?}");
+    assert!(
+        names.contains(&"=SUM(1,2)商行"),
+        "a formula-like name stays text"
+    );
+    assert!(
+        !names.contains(&"宁波海纳贸易有限公司"),
+        "another team's customer"
+    );
+    assert!(
+        range
+            .used_cells()
+            .all(|(_, _, c)| !matches!(c, calamine::Data::Error(_))),
+        "every cell is plain text"
+    );
+
+    let (status, _, _) = export(t.rep_a1.1.clone(), "xlsx").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = export(t.sup_a.1.clone(), "pdf").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+        (Some("format"), Some("unknown_format"))
+    );
+}
+
+on_both_backends!(
+    import_checks_duplicates_and_is_all_or_nothing,
+    excel_workbooks_in_and_out
+);
