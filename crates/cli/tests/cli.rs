@@ -18,6 +18,22 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `yingpan export` of what `who` may see, into `out`.
+fn export_as(db: &str, who: &str, out: &std::path::Path) -> Output {
+    yingpan(
+        &[
+            "export",
+            "--db",
+            db,
+            "--as",
+            who,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    )
+}
+
 fn assert_succeeded(o: &Output) {
     assert!(
         o.status.success(),
@@ -344,46 +360,13 @@ fn backup_and_export() {
     assert!(!again.status.success(), "never overwrites a backup");
     let csv = dir.path().join("customers.csv");
     let copy_url = format!("sqlite://{}", copy.display());
-    let out = yingpan(
-        &[
-            "export",
-            "--db",
-            &copy_url,
-            "--as",
-            "director",
-            "--out",
-            csv.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = export_as(&copy_url, "director", &csv);
     assert!(out.status.success(), "{out:?}");
     let all = std::fs::read_to_string(&csv).unwrap();
-    let out = yingpan(
-        &[
-            "export",
-            "--db",
-            &copy_url,
-            "--as",
-            "sales01",
-            "--out",
-            csv.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = export_as(&copy_url, "sales01", &csv);
     assert!(!out.status.success(), "a salesperson may not export");
     assert!(String::from_utf8_lossy(&out.stderr).contains("may not export"));
-    let out = yingpan(
-        &[
-            "export",
-            "--db",
-            &copy_url,
-            "--as",
-            "sup1",
-            "--out",
-            csv.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = export_as(&copy_url, "sup1", &csv);
     assert!(out.status.success(), "{out:?}");
     let own = std::fs::read_to_string(&csv).unwrap();
     assert!(all.lines().count() > own.lines().count() && own.lines().count() > 1);
@@ -392,18 +375,7 @@ fn backup_and_export() {
         "a BOM so that Excel reads UTF-8"
     );
     let book = dir.path().join("customers.xlsx");
-    let out = yingpan(
-        &[
-            "export",
-            "--db",
-            &copy_url,
-            "--as",
-            "director",
-            "--out",
-            book.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = export_as(&copy_url, "director", &book);
     assert_succeeded(&out);
     assert!(
         std::fs::read(&book).unwrap().starts_with(b"PK\x03\x04"),
