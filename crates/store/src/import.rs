@@ -292,26 +292,21 @@ impl Store {
         }
         let new_rows =
             "FROM customers WHERE org_id = $1 AND id > $2 AND created_by = $3 AND created_at = $4";
-        sqlx::query(&format!(
+        // Each new customer's first owner and its audit entry, in one statement per table.
+        for insert in [
             "INSERT INTO ownership_changes (org_id, customer_id, from_user_id, to_user_id, reason, actor_id, changed_at) \
-             SELECT org_id, id, NULL, owner_id, 'import', created_by, created_at {new_rows}"
-        ))
-        .bind(viewer.org_id)
-        .bind(before)
-        .bind(viewer.user_id)
-        .bind(&stamp)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(&format!(
+             SELECT org_id, id, NULL, owner_id, 'import', created_by, created_at",
             "INSERT INTO audit_log (org_id, actor_id, entity, entity_id, action, changes, at) \
-             SELECT org_id, created_by, 'customer', id, 'import', '[]', created_at {new_rows}"
-        ))
-        .bind(viewer.org_id)
-        .bind(before)
-        .bind(viewer.user_id)
-        .bind(&stamp)
-        .execute(&mut *tx)
-        .await?;
+             SELECT org_id, created_by, 'customer', id, 'import', '[]', created_at",
+        ] {
+            sqlx::query(&format!("{insert} {new_rows}"))
+                .bind(viewer.org_id)
+                .bind(before)
+                .bind(viewer.user_id)
+                .bind(&stamp)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         if accepted.len() >= 1000 {
             // A bulk load changes the table's statistics; without fresh ones PostgreSQL plans the

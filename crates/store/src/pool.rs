@@ -182,51 +182,43 @@ impl Store {
         page: i64,
         per_page: i64,
     ) -> Result<(Vec<PoolCustomer>, i64)> {
-        let build = |select: &str| {
+        // The same filter over the customers or over their tally (migration 0027, SQLite),
+        // where owner 0 is the pool and pool 0 is "no pool".
+        let build = |select: &str, unowned: &str, no_pool: &str| {
             let mut sql = Sql::new(select);
             sql.push(" WHERE c.org_id = ")
                 .bind(viewer.org_id)
-                .push(" AND c.owner_id IS NULL AND c.deleted_at IS NULL");
+                .push(unowned);
             crate::pools::visible_pools_condition(viewer, &mut sql);
             match pool {
                 Some(Some(p)) => {
                     sql.push(" AND c.pool_id = ").bind(p);
                 }
                 Some(None) => {
-                    sql.push(" AND c.pool_id IS NULL");
+                    sql.push(no_pool);
                 }
                 None => {}
             }
             sql
         };
-        let total: i64 = if self.backend == crate::Backend::Sqlite {
-            // The pool's live customers per pool, kept by triggers (migration 0027): owner 0 is
-            // the pool, pool 0 is "no pool".
-            let mut sql =
-                Sql::new("SELECT COALESCE(SUM(c.live), 0) FROM customer_tally c WHERE c.org_id = ");
-            sql.bind(viewer.org_id).push(" AND c.owner_id = 0");
-            crate::pools::visible_pools_condition(viewer, &mut sql);
-            match pool {
-                Some(Some(p)) => {
-                    sql.push(" AND c.pool_id = ").bind(p);
-                }
-                Some(None) => {
-                    sql.push(" AND c.pool_id = 0");
-                }
-                None => {}
-            }
-            sql.query().fetch_one(&self.read).await?.try_get(0)?
+        const UNOWNED: &str = " AND c.owner_id IS NULL AND c.deleted_at IS NULL";
+        const NO_POOL: &str = " AND c.pool_id IS NULL";
+        let count = if self.backend == crate::Backend::Sqlite {
+            build(
+                "SELECT COALESCE(SUM(c.live), 0) FROM customer_tally c",
+                " AND c.owner_id = 0",
+                " AND c.pool_id = 0",
+            )
         } else {
-            build("SELECT COUNT(*) FROM customers c")
-                .query()
-                .fetch_one(&self.read)
-                .await?
-                .try_get(0)?
+            build("SELECT COUNT(*) FROM customers c", UNOWNED, NO_POOL)
         };
+        let total: i64 = count.query().fetch_one(&self.read).await?.try_get(0)?;
         let per_page = per_page.clamp(1, 200);
         let mut list = build(
             "SELECT c.id, c.kind, c.name, c.region, c.industry, c.last_contact_at, c.pool_id, p.name AS pool_name \
              FROM customers c LEFT JOIN pools p ON p.id = c.pool_id",
+            UNOWNED,
+            NO_POOL,
         );
         list.push(" ORDER BY c.last_contact_at DESC, c.id DESC LIMIT ")
             .bind(per_page)
