@@ -33,6 +33,7 @@ PATHS = {
     "/users": {"get": op("People of the organization"), "post": op("Create a person (admin)", "NewUser", "201")},
     "/users/{id}": {"get": op("One person", params=ID), "patch": op("Change role, superior, name or password (admin)", "UserPatch", params=ID)},
     "/users/{id}/deactivate": {"post": op("Deactivate a person; their customers go to handover_to or the pool (admin)", "Deactivate", params=ID)},
+    "/users/{id}/unlock": {"post": op("Lift the login throttle on a person: clears every failed attempt (admin)", params=ID)},
     "/organization": {"get": op("Company settings"), "patch": op("Protection period, clerk visibility, claim limits, cool-down, warning days (admin)", "OrgSettings")},
     "/customers": {
         "get": op("Customers within the caller's scope; search by name, pinyin, initials, phone or e-mail", params=[
@@ -194,7 +195,7 @@ SCHEMAS = {
 DOC = {
     "openapi": "3.0.3",
     "info": {"title": "Yingpan API", "version": "1",
-             "description": "营盘 CRM. UTF-8 JSON. Errors: {\"error\": {\"code\", \"message\", \"field\"}}. Lists: {\"items\", \"total\"}. Amounts are decimal strings."},
+             "description": "营盘 CRM. UTF-8 JSON. Errors: {\"error\": {\"code\", \"message\", \"field\"}} (internal errors add \"request_id\"; every response carries X-Request-Id). Requests made with the web session cookie instead of a bearer token must send the session's CSRF token in X-CSRF-Token for POST, PATCH, PUT and DELETE. Lists: {\"items\", \"total\"}. Amounts are decimal strings."},
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "paths": PATHS,

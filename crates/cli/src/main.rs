@@ -43,6 +43,9 @@ enum Command {
         /// Mark session cookies Secure (set this behind HTTPS).
         #[arg(long, env = "YINGPAN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Behind a reverse proxy: take the client's address from X-Forwarded-For (login throttling).
+        #[arg(long, env = "YINGPAN_TRUST_PROXY")]
+        trust_proxy: bool,
         /// Run the pool recycle every N minutes (0 = never; run `yingpan pool recycle` from cron instead).
         #[arg(long, default_value_t = 10, env = "YINGPAN_RECYCLE_EVERY_MINUTES")]
         recycle_every_minutes: u64,
@@ -184,6 +187,7 @@ async fn serve(
     clock: Clock,
     listen: &str,
     secure_cookies: bool,
+    trust_proxy: bool,
 ) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -201,6 +205,7 @@ async fn serve(
         config: std::sync::Arc::new(Config {
             secure_cookies,
             smtp,
+            trust_proxy,
             ..Config::default()
         }),
     };
@@ -263,6 +268,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             db,
             listen,
             secure_cookies,
+            trust_proxy,
             recycle_every_minutes,
         } => {
             let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
@@ -272,7 +278,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 ));
             }
             schedule_recycle(store.clone(), clock, recycle_every_minutes);
-            serve(store, clock, &listen, secure_cookies).await
+            serve(store, clock, &listen, secure_cookies, trust_proxy).await
         }
         Command::Bench(args) => bench::run(args).await,
         Command::Export { db, viewer, out } => {
@@ -400,7 +406,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let shown = listen.replace("0.0.0.0", "127.0.0.1");
             println!("Open http://{shown}/ in a browser.");
             schedule_recycle(store.clone(), clock, 10);
-            serve(store, clock, &listen, false).await
+            serve(store, clock, &listen, false, false).await
         }
         Command::Migrate { db } => {
             Store::connect(&db).await.map_err(|e| e.to_string())?;
@@ -421,7 +427,23 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Password hashing allocates ~19 MiB per login on the blocking threads. glibc raises its mmap
+/// threshold after the first such buffer is freed, so later ones come from per-thread arenas and
+/// stay with the process (4 GiB after a login flood). A fixed threshold keeps large buffers
+/// mmapped: freed memory goes back to the system.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_allocations() {
+    // SAFETY: mallopt only tunes glibc's allocator; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_allocations() {}
+
 fn main() -> ExitCode {
+    return_large_allocations();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("YINGPAN_LOG")

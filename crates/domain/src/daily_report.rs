@@ -5,7 +5,6 @@ use crate::error::ValidationError;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,9 +45,7 @@ impl DailyReport {
     /// Orders against the day's target, in percent (two decimals), when both are known.
     pub fn attainment_percent(&self) -> Option<Decimal> {
         match (self.order_amount, self.target_amount) {
-            (Some(o), Some(t)) if t > Decimal::ZERO => {
-                Some((o * Decimal::from(100) / t).round_dp(2))
-            }
+            (Some(o), Some(t)) if t > Decimal::ZERO => crate::money::percent(o, t),
             _ => None,
         }
     }
@@ -71,22 +68,7 @@ pub struct DailyReportInput {
 }
 
 fn amount(field: &'static str, raw: Option<&str>) -> Result<Option<Decimal>, ValidationError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => {
-            let d = Decimal::from_str(&s.replace([',', '，'], "")).map_err(|_| {
-                ValidationError::new(field, "invalid_amount", "must be an amount like 3000.00")
-            })?;
-            if d.is_sign_negative() || d.scale() > 2 {
-                return Err(ValidationError::new(
-                    field,
-                    "invalid_amount",
-                    "must be a non-negative amount with at most two decimals",
-                ));
-            }
-            Ok(Some(d.normalize()))
-        }
-    }
+    crate::money::parse_optional_amount(field, raw)
 }
 
 impl DailyReportInput {

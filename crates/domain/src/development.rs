@@ -6,25 +6,9 @@ use crate::error::ValidationError;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 fn amount(field: &'static str, raw: Option<&str>) -> Result<Option<Decimal>, ValidationError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => {
-            let d = Decimal::from_str(&s.replace([',', '，'], "")).map_err(|_| {
-                ValidationError::new(field, "invalid_amount", "must be an amount like 50000.00")
-            })?;
-            if d.is_sign_negative() || d.scale() > 2 {
-                return Err(ValidationError::new(
-                    field,
-                    "invalid_amount",
-                    "must be a non-negative amount with at most two decimals",
-                ));
-            }
-            Ok(Some(d.normalize()))
-        }
-    }
+    crate::money::parse_optional_amount(field, raw)
 }
 
 fn date(field: &'static str, raw: Option<&str>) -> Result<Option<NaiveDate>, ValidationError> {
@@ -157,7 +141,7 @@ pub fn dealer_sales<'a>(
         count += 1;
         if let Some(s) = d.average_monthly_sales {
             with_sales += 1;
-            total += s;
+            total = total.saturating_add(s);
         }
     }
     let average = (with_sales > 0).then(|| (total / Decimal::from(with_sales)).round_dp(2));

@@ -96,13 +96,10 @@ pub fn parse_entry(
 
 /// Outstanding advances: advances less settlements.
 pub fn balance(entries: &[(AdvanceKind, Decimal)]) -> Decimal {
-    entries
-        .iter()
-        .map(|(k, a)| match k {
-            AdvanceKind::Advance => *a,
-            AdvanceKind::Settlement => -*a,
-        })
-        .sum()
+    crate::money::sum(entries.iter().map(|(k, a)| match k {
+        AdvanceKind::Advance => *a,
+        AdvanceKind::Settlement => -*a,
+    }))
 }
 
 /// A settlement may not exceed what is outstanding.
@@ -126,7 +123,8 @@ pub fn sum_by<K: Ord>(
 ) -> std::collections::BTreeMap<K, Decimal> {
     let mut out = std::collections::BTreeMap::new();
     for (k, a) in items {
-        *out.entry(k).or_insert(Decimal::ZERO) += a;
+        let sum = out.entry(k).or_insert(Decimal::ZERO);
+        *sum = sum.saturating_add(a);
     }
     out
 }

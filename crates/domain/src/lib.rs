@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod hierarchy;
 pub mod import;
 pub mod ledger;
+pub mod money;
 pub mod opportunity;
 pub mod order;
 pub mod ownership;

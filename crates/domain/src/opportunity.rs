@@ -4,7 +4,6 @@
 use crate::error::ValidationError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -104,16 +103,7 @@ impl Money {
         amount: &str,
         currency: Option<&str>,
     ) -> Result<Self, ValidationError> {
-        let d = Decimal::from_str(&amount.trim().replace([',', '，'], "")).map_err(|_| {
-            ValidationError::new(field, "invalid_amount", "must be an amount like 120000.00")
-        })?;
-        if d.is_sign_negative() || d.scale() > 2 || d > Decimal::from(1_000_000_000_000i64) {
-            return Err(ValidationError::new(
-                field,
-                "invalid_amount",
-                "must be a non-negative amount with at most two decimals",
-            ));
-        }
+        let d = crate::money::parse_amount(field, amount)?;
         let currency = currency
             .map(str::trim)
             .filter(|c| !c.is_empty())
@@ -176,7 +166,7 @@ pub fn check_transition(
 
 /// Amount × probability: what the pipeline expects from an open opportunity.
 pub fn weighted(amount: Decimal, probability: u8) -> Decimal {
-    (amount * Decimal::from(probability) / Decimal::from(100)).round_dp(2)
+    (amount.saturating_mul(Decimal::from(probability)) / Decimal::ONE_HUNDRED).round_dp(2)
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! An order's total always equals its lines; for a unique item the first deposit wins.
 
 use crate::error::ValidationError;
+use crate::money;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
@@ -17,23 +17,11 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
+    /// Quantity × unit price. Parsed lines are bounded (`money`), so this cannot leave the
+    /// decimal range; stored data from before the bounds saturates rather than panicking.
     pub fn amount(&self) -> Decimal {
-        (self.quantity * self.unit_price).round_dp(2)
+        self.quantity.saturating_mul(self.unit_price).round_dp(2)
     }
-}
-
-fn decimal(field: &'static str, raw: &str, scale: u32) -> Result<Decimal, ValidationError> {
-    let d = Decimal::from_str(raw.trim().replace([',', '，'], "").as_str()).map_err(|_| {
-        ValidationError::new(field, "invalid_amount", "must be a number like 12.50")
-    })?;
-    if d.is_sign_negative() || d.scale() > scale {
-        return Err(ValidationError::new(
-            field,
-            "invalid_amount",
-            format!("must be non-negative with at most {scale} decimals"),
-        ));
-    }
-    Ok(d.normalize())
 }
 
 /// Parses an order line; the unit price defaults to the price list's.
@@ -45,7 +33,7 @@ pub fn parse_line(
 ) -> Result<OrderLine, ValidationError> {
     let product_id = product_id
         .ok_or_else(|| ValidationError::new("product_id", "required", "choose a product"))?;
-    let quantity = decimal("quantity", quantity.unwrap_or(""), 3)?;
+    let quantity = money::parse("quantity", quantity.unwrap_or(""), money::QUANTITY)?;
     if quantity.is_zero() {
         return Err(ValidationError::new(
             "quantity",
@@ -54,7 +42,7 @@ pub fn parse_line(
         ));
     }
     let unit_price = match unit_price.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => decimal("unit_price", p, 2)?,
+        Some(p) => money::parse_amount("unit_price", p)?,
         None => list_price,
     };
     Ok(OrderLine {
@@ -66,7 +54,20 @@ pub fn parse_line(
 
 /// The order total: always the sum of its lines.
 pub fn total(lines: &[OrderLine]) -> Decimal {
-    lines.iter().map(OrderLine::amount).sum()
+    money::sum(lines.iter().map(OrderLine::amount))
+}
+
+/// The total of a new order, which like every amount may not exceed [`money::MAX_AMOUNT`].
+pub fn checked_total(lines: &[OrderLine]) -> Result<Decimal, ValidationError> {
+    let t = total(lines);
+    if t > money::MAX_AMOUNT {
+        return Err(ValidationError::new(
+            "lines",
+            "out_of_range",
+            format!("the order total must be at most {}", money::MAX_AMOUNT),
+        ));
+    }
+    Ok(t)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,15 +101,7 @@ impl PaymentKind {
 }
 
 pub fn parse_amount(raw: &str) -> Result<Decimal, ValidationError> {
-    let d = decimal("amount", raw, 2)?;
-    if d.is_zero() {
-        return Err(ValidationError::new(
-            "amount",
-            "out_of_range",
-            "must be more than zero",
-        ));
-    }
-    Ok(d)
+    money::parse_positive_amount("amount", raw)
 }
 
 /// Payment terms when an order names no due date: net 30 days from the order day.
@@ -221,13 +214,10 @@ impl Ageing {
 
 /// What has been paid on an order (deposits and payments less refunds).
 pub fn paid(payments: &[(PaymentKind, Decimal)]) -> Decimal {
-    payments
-        .iter()
-        .map(|(k, a)| match k {
-            PaymentKind::Refund => -*a,
-            _ => *a,
-        })
-        .sum()
+    money::sum(payments.iter().map(|(k, a)| match k {
+        PaymentKind::Refund => -*a,
+        _ => *a,
+    }))
 }
 
 /// Checks a new payment against the order: nothing is paid beyond the total, and no more is
@@ -245,7 +235,7 @@ pub fn check_payment(
             "over_refund",
             "cannot refund more than has been paid",
         )),
-        PaymentKind::Deposit | PaymentKind::Payment if already + amount > total => {
+        PaymentKind::Deposit | PaymentKind::Payment if already.saturating_add(amount) > total => {
             Err(ValidationError::new(
                 "amount",
                 "over_payment",
@@ -265,6 +255,7 @@ pub fn commission_right(payments: &[(PaymentKind, Decimal)]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

@@ -6,7 +6,6 @@ use crate::error::ValidationError;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileKind {
@@ -72,24 +71,15 @@ impl Profile {
             }
             let normalized = match kind {
                 ProfileKind::Amount => {
-                    let d = Decimal::from_str(&text.replace([',', '，'], "")).map_err(|_| {
-                        ValidationError::new(
-                            field,
-                            "invalid_amount",
-                            "must be an amount like 1200000.00",
-                        )
-                    })?;
-                    if d.is_sign_negative()
-                        || d.scale() > 2
-                        || d > Decimal::from(1_000_000_000_000_000i64)
-                    {
-                        return Err(ValidationError::new(
-                            field,
-                            "invalid_amount",
-                            "must be a non-negative amount with at most two decimals",
-                        ));
-                    }
-                    d.normalize().to_string()
+                    // A company's size, not money that is summed: larger than a price may be.
+                    let bounds = crate::money::Bounds {
+                        max: Decimal::from(1_000_000_000_000_000i64),
+                        decimals: 2,
+                        example: "1200000.00",
+                    };
+                    crate::money::parse(field, &text, bounds)?
+                        .normalize()
+                        .to_string()
                 }
                 ProfileKind::Count => {
                     let n: u64 = text.parse().map_err(|_| {
@@ -148,6 +138,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+    use std::str::FromStr;
 
     fn raw(v: Value) -> BTreeMap<String, Value> {
         serde_json::from_value(v).unwrap()

@@ -224,7 +224,7 @@ pub struct CompetitorMove {
 
 /// `part / whole × 100` with two decimals, none when `whole` is zero.
 pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
-    (!whole.is_zero()).then(|| (part * Decimal::from(100) / whole).round_dp(2))
+    crate::money::percent(part, whole)
 }
 
 fn count_percent(part: u32, whole: u32) -> Option<Decimal> {
@@ -255,7 +255,7 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> SalesReport
         let mut f = Figures::default();
         for o in facts.orders.iter().filter(|o| mine(o.owner_id)) {
             if o.currency == REPORTING_CURRENCY {
-                f.sales += o.total;
+                f.sales = f.sales.saturating_add(o.total);
                 f.orders += 1;
             } else {
                 f.other_currency_orders += 1;
@@ -267,8 +267,10 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> SalesReport
             .filter(|p| mine(p.owner_id) && p.currency == REPORTING_CURRENCY)
         {
             match p.kind {
-                PaymentKind::Deposit | PaymentKind::Payment => f.collected += p.amount,
-                PaymentKind::Refund => f.collected -= p.amount,
+                PaymentKind::Deposit | PaymentKind::Payment => {
+                    f.collected = f.collected.saturating_add(p.amount)
+                }
+                PaymentKind::Refund => f.collected = f.collected.saturating_sub(p.amount),
             }
         }
         let mut visited = BTreeSet::new();
@@ -291,7 +293,8 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> SalesReport
             f.daily_reports += 1;
             f.late_daily_reports += u32::from(r.late);
             if let Some(t) = r.target {
-                *target.get_or_insert(Decimal::ZERO) += t;
+                let sum = target.get_or_insert(Decimal::ZERO);
+                *sum = sum.saturating_add(t);
             }
         }
         for p in facts.plans.iter().filter(|p| mine(p.user_id)) {

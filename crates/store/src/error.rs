@@ -26,6 +26,13 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A deadlock or serialization failure: the transaction was rolled back and may be run
+    /// again as it was.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(db))
+            if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
+    }
+
     pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
         StoreError::Rule {
             code,

@@ -76,8 +76,8 @@ impl Store {
         for l in self.advances(viewer, None).await? {
             let e = per.entry((l.user_name.clone(), l.user_id)).or_default();
             match l.kind {
-                AdvanceKind::Advance => e.0 += dec(&l.amount)?,
-                AdvanceKind::Settlement => e.1 += dec(&l.amount)?,
+                AdvanceKind::Advance => e.0 = e.0.saturating_add(dec(&l.amount)?),
+                AdvanceKind::Settlement => e.1 = e.1.saturating_add(dec(&l.amount)?),
             }
         }
         Ok(per
@@ -87,7 +87,7 @@ impl Store {
                 user_name: name,
                 advanced: a.normalize().to_string(),
                 settled: s.normalize().to_string(),
-                outstanding: (a - s).normalize().to_string(),
+                outstanding: a.saturating_sub(s).normalize().to_string(),
             })
             .collect())
     }

@@ -124,6 +124,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "customer_tally",
         include_str!("../migrations/0027_customer_tally.sql"),
     ),
+    (
+        28,
+        "login_throttle",
+        include_str!("../migrations/0028_login_throttle.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -354,11 +354,12 @@ impl Store {
             .map(|stage| {
                 let items: Vec<&Opportunity> = open.iter().filter(|o| o.stage == *stage).collect();
                 let sum = |f: fn(&Opportunity) -> &str| {
-                    items
-                        .iter()
-                        .map(|o| Decimal::from_str(f(o)).unwrap_or_default())
-                        .sum::<Decimal>()
-                        .to_string()
+                    yingpan_domain::money::sum(
+                        items
+                            .iter()
+                            .map(|o| Decimal::from_str(f(o)).unwrap_or_default()),
+                    )
+                    .to_string()
                 };
                 StageSummary {
                     stage: *stage,

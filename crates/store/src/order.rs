@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::order::{
-    check_payment, commission_right, paid, total, DeliveryStatus, OrderLine, PaymentKind,
+    check_payment, checked_total, commission_right, paid, DeliveryStatus, OrderLine, PaymentKind,
 };
 use yingpan_domain::ValidationError;
 
@@ -242,6 +242,7 @@ impl Store {
             ));
         };
         let order_lines: Vec<OrderLine> = lines.iter().map(|l| l.0.clone()).collect();
+        let order_total = checked_total(&order_lines)?;
         let id: i64 = sqlx::query(
             "INSERT INTO orders (org_id, customer_id, owner_id, total, currency, created_by, due_date, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
@@ -249,7 +250,7 @@ impl Store {
         .bind(viewer.org_id)
         .bind(customer_id)
         .bind(owner)
-        .bind(total(&order_lines).normalize().to_string())
+        .bind(order_total.normalize().to_string())
         .bind(currency)
         .bind(viewer.user_id)
         .bind(due_date.to_string())
@@ -276,7 +277,7 @@ impl Store {
         let changes = vec![FieldChange {
             field: "total".into(),
             before: None,
-            after: Some(format!("{} {currency}", total(&order_lines))),
+            after: Some(format!("{} {currency}", order_total)),
         }];
         record(
             &mut tx,

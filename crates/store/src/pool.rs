@@ -12,6 +12,10 @@ use yingpan_domain::ownership::{protection_for, ProtectionPolicy, TierDays};
 use yingpan_domain::qualification::Tier;
 use yingpan_domain::ValidationError;
 
+/// How long a lost claim race is answered 409 `already_owned` (rather than 404) to someone
+/// who cannot see the customer: long enough for a claim made from a stale pool page.
+const JUST_CLAIMED_MINUTES: i64 = 10;
+
 /// A pool customer as any salesperson may see it: no contact details.
 #[derive(Debug, Clone, Serialize)]
 pub struct PoolCustomer {
@@ -247,11 +251,24 @@ impl Store {
     /// simultaneous claims exactly one wins: the update only applies while the customer is
     /// still unowned.
     pub async fn claim(&self, viewer: &Viewer, id: i64, now: DateTime<Utc>) -> Result<()> {
+        match self.claim_once(viewer, id, now).await {
+            Err(e) if e.is_retryable() => {
+                tracing::warn!(error = ?e, "claim rolled back by the database; retrying once");
+                self.claim_once(viewer, id, now).await
+            }
+            other => other,
+        }
+    }
+
+    async fn claim_once(&self, viewer: &Viewer, id: i64, now: DateTime<Utc>) -> Result<()> {
         let org = self.organization(viewer.org_id).await?.settings;
         let mut tx = self.write.begin().await?;
         if self.backend == Backend::Postgres {
-            // One salesperson's claims are counted and made one at a time.
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            // One salesperson's claims are counted and made one at a time. An advisory lock,
+            // not a row lock on the user: `FOR UPDATE` on users conflicts with the key-share
+            // locks that foreign keys to users take in every other transaction, and concurrent
+            // claims deadlocked on it (customers row vs users row).
+            sqlx::query("SELECT pg_advisory_xact_lock(4, CAST($1 AS INTEGER))")
                 .bind(viewer.user_id)
                 .execute(&mut *tx)
                 .await?;
@@ -271,6 +288,23 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let owner: Option<i64> = row.try_get(0)?;
         if owner.is_some() {
+            // Someone else's customer is as unknown as a missing id, unless the caller could
+            // see it anyway: in scope, or taken from a pool open to them a moment ago (the
+            // race the caller lost).
+            let in_scope = scoped_owner(&mut tx, viewer, id).await.is_ok();
+            let just_claimed: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM ownership_changes WHERE org_id = $1 AND customer_id = $2 \
+                 AND reason = 'claim' AND changed_at > $3",
+            )
+            .bind(viewer.org_id)
+            .bind(id)
+            .bind(ts(now - Duration::minutes(JUST_CLAIMED_MINUTES)))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            if !in_scope && just_claimed == 0 {
+                return Err(StoreError::NotFound);
+            }
             return Err(StoreError::rule(
                 "already_owned",
                 "this customer already has an owner",

@@ -9,7 +9,6 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::ownership::PoolPeriods;
-use yingpan_domain::person::Scope;
 use yingpan_domain::ValidationError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,7 +194,9 @@ impl PoolResolver {
 /// pool, pools without members (open to all), and pools the viewer belongs to; managers of the
 /// whole company see every pool.
 pub(crate) fn visible_pools_condition(viewer: &Viewer, sql: &mut crate::sql::Sql) {
-    if viewer.scope == Scope::All {
+    // Every pool is open to those who run the company; a clerk who reads every customer
+    // (scope "all") still claims only from the pools open to them (docs/permissions.md).
+    if viewer.role.manages_organization() {
         return;
     }
     sql.push(

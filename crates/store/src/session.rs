@@ -2,7 +2,7 @@
 //! app server can answer any request. Only a SHA-256 digest of each token is stored.
 
 use crate::org::User;
-use crate::{ts, Result, Store};
+use crate::{ts, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use yingpan_domain::person::ClerkVisibility;
@@ -105,37 +105,127 @@ impl Store {
         Ok(())
     }
 
-    pub async fn record_login_failure(
+    /// Counts a login attempt before the password is checked: the attempt is written first and
+    /// then the attempts of its (username, client) are counted, so of any number of
+    /// simultaneous attempts at most `limit` see a count within it. An attempt over the limit is
+    /// taken back (it checked no password) and `None` returned; otherwise the attempt's id.
+    /// Attempts older than `since` are dropped on the way.
+    pub async fn begin_login_attempt(
         &self,
-        org_id: Option<i64>,
         username: &str,
+        client: &str,
+        limit: i64,
+        since: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query("INSERT INTO login_failures (org_id, username, failed_at) VALUES ($1, $2, $3)")
-            .bind(org_id.unwrap_or(0))
-            .bind(username.trim().to_lowercase())
-            .bind(ts(now))
+    ) -> Result<Option<i64>> {
+        let username = username.trim().to_lowercase();
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND failed_at <= $2")
+            .bind(&username)
+            .bind(ts(since))
             .execute(&self.write)
             .await?;
-        Ok(())
+        let id: i64 = sqlx::query(
+            "INSERT INTO login_failures (org_id, username, client, failed_at) VALUES (0, $1, $2, $3) RETURNING id",
+        )
+        .bind(&username)
+        .bind(client)
+        .bind(ts(now))
+        .fetch_one(&self.write)
+        .await?
+        .try_get(0)?;
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND client = $2 AND failed_at > $3",
+        )
+        .bind(&username)
+        .bind(client)
+        .bind(ts(since))
+        .fetch_one(&self.write)
+        .await?
+        .try_get(0)?;
+        if n > limit {
+            self.forget_login_attempt(id).await?;
+            return Ok(None);
+        }
+        Ok(Some(id))
     }
 
-    pub async fn login_failures_since(&self, username: &str, since: DateTime<Utc>) -> Result<i64> {
+    /// Attempts on a username from every client since `since` (the wider, softer limit).
+    pub async fn login_attempts_since(&self, username: &str, since: DateTime<Utc>) -> Result<i64> {
         Ok(sqlx::query(
             "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND failed_at > $2",
         )
         .bind(username.trim().to_lowercase())
         .bind(ts(since))
-        .fetch_one(&self.read)
+        .fetch_one(&self.write)
         .await?
         .try_get(0)?)
     }
 
-    pub async fn clear_login_failures(&self, username: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
-            .bind(username.trim().to_lowercase())
+    pub async fn forget_login_attempt(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(id)
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    /// A successful login clears its client's attempts (other clients' stay).
+    pub async fn clear_login_attempts(&self, username: &str, client: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND client = $2")
+            .bind(username.trim().to_lowercase())
+            .bind(client)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// An administrator lifts every throttle on one of the organization's people.
+    pub async fn unlock_login(&self, org_id: i64, user_id: i64) -> Result<u64> {
+        let username: String =
+            sqlx::query("SELECT username FROM users WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or(StoreError::NotFound)?
+                .try_get(0)?;
+        Ok(
+            sqlx::query("DELETE FROM login_failures WHERE username = $1")
+                .bind(username.to_lowercase())
+                .execute(&self.write)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// Remembers a device that logged in as `user` (by its cookie's digest).
+    pub async fn remember_device(
+        &self,
+        user: &User,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO known_devices (org_id, user_id, token_hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(user.org_id)
+        .bind(user.id)
+        .bind(token_hash)
+        .bind(ts(now))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the device (cookie digest) logged in as this person before.
+    pub async fn is_known_device(&self, user_id: i64, token_hash: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 FROM known_devices WHERE token_hash = $1 AND user_id = $2")
+                .bind(token_hash)
+                .bind(user_id)
+                .fetch_optional(&self.read)
+                .await?
+                .is_some(),
+        )
     }
 }

@@ -2,11 +2,12 @@
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::extract::Query;
 use crate::i18n::Tr;
 use crate::pages::render;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -2,6 +2,7 @@
 //! login throttling. All state lives in the database so any app server can answer.
 
 use crate::error::AppError;
+use crate::extract::Query;
 use crate::extract::{FormBody, JsonBody};
 use crate::i18n::{negotiate, Locale, Tr};
 use crate::AppState;
@@ -9,7 +10,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use askama::Template;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -27,9 +28,16 @@ use yingpan_store::{SessionKind, User, UserUpdate, Viewer};
 
 pub const SESSION_COOKIE: &str = "yp_session";
 const LOGIN_CSRF_COOKIE: &str = "yp_login_csrf";
-/// Failed logins per username within the window before further attempts are refused.
+/// Failed logins per (username, client) within the window before that client is refused.
 const MAX_FAILURES: i64 = 5;
+/// Failed logins per username from all unknown clients within the window: a softer limit on
+/// guessing spread over many addresses. A known device is not held by it.
+const MAX_FAILURES_PER_USER: i64 = 50;
 const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// A device that logged in before (see `known_devices`).
+const DEVICE_COOKIE: &str = "yp_device";
+/// How long a login waits for a free hashing slot before answering 503.
+const HASHING_WAIT_SECS: u64 = 10;
 const WEB_SESSION_HOURS: i64 = 12;
 const API_TOKEN_DAYS: i64 = 30;
 
@@ -42,10 +50,36 @@ pub fn hash_password(password: &str) -> String {
         .to_string()
 }
 
+/// Each argon2 run holds ~19 MiB for its duration; at most one per core runs at once, so a
+/// flood of logins queues (then gets 503) instead of taking the process's memory.
+static HASHING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
+    });
+
+/// Runs a password hash or check on the blocking pool, within the hashing bound.
+async fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let permit = tokio::time::timeout(
+        std::time::Duration::from_secs(HASHING_WAIT_SECS),
+        HASHING.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| AppError::Busy {
+        retry_after_secs: 5,
+    })?
+    .map_err(|e| AppError::Internal(Box::new(e)))?;
+    tokio::task::spawn_blocking(move || {
+        let out = f();
+        drop(permit);
+        out
+    })
+    .await
+    .map_err(|e| AppError::Internal(Box::new(e)))
+}
+
 async fn hash_password_async(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(Box::new(e)))
+    hashing(move || hash_password(&password)).await
 }
 
 fn verify_password(hash: &str, password: &str) -> bool {
@@ -191,6 +225,15 @@ impl FromRequestParts<AppState> for CurrentUser {
             csrf_token: session.csrf_token,
             via_cookie: via_cookie && session.kind == SessionKind::Web,
         };
+        // The API answers a session cookie too (the browser sends it on its own), so an
+        // unsafe API request made with the cookie must prove it came from our pages.
+        if current.via_cookie && parts.uri.path().starts_with("/api/") && !parts.method.is_safe() {
+            let token = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            current.check_csrf(token)?;
+        }
         parts.extensions.insert(current.clone());
         Ok(current)
     }
@@ -226,6 +269,9 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
                 }
                 .into_page(locale)
             })?;
+        if let Some(field) = crate::extract::urlencoded_control_field(&bytes) {
+            return Err(AppError::InvalidText { field }.into_page(locale));
+        }
         let csrf: CsrfField =
             serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: None });
         user.check_csrf(csrf.csrf.as_deref())
@@ -241,36 +287,138 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
     }
 }
 
-/// Checks the throttle, then the password. Every failure is recorded against the username.
-async fn authenticate(state: &AppState, username: &str, password: &str) -> Result<User, AppError> {
+/// Where a login comes from: the client's address and, if it has one, the device cookie it
+/// received at an earlier successful login.
+#[derive(Debug, Clone)]
+pub struct LoginClient {
+    address: String,
+    device: Option<String>,
+}
+
+impl LoginClient {
+    /// A password check made inside a session (changing one's password) is throttled per
+    /// session.
+    fn session(id: i64) -> Self {
+        Self {
+            address: format!("session:{id}"),
+            device: None,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for LoginClient {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .config
+            .trust_proxy
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(LoginClient {
+            address: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
+            device: CookieJar::from_headers(&parts.headers)
+                .get(DEVICE_COOKIE)
+                .map(|c| c.value().to_string())
+                .filter(|v| v.len() == 64),
+        })
+    }
+}
+
+/// A successful login: the person, and a device token to hand out when the device was new.
+struct LoggedIn {
+    user: User,
+    new_device: Option<String>,
+}
+
+/// Counts the attempt (before any hashing, so simultaneous attempts cannot slip past the
+/// limit), checks the throttles, then the password. A failed attempt stays counted against its
+/// (username, client); a success clears that client's count and remembers the device.
+async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: &LoginClient,
+) -> Result<LoggedIn, AppError> {
     let now = state.now();
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    if state.store.login_failures_since(username, since).await? >= MAX_FAILURES {
+    let found = state.store.user_for_login(username).await?;
+    let known_device = match (&found, &client.device) {
+        (Some((u, _)), Some(d)) => state.store.is_known_device(u.id, &digest(d)).await?,
+        _ => false,
+    };
+    let key = match (&client.device, known_device) {
+        (Some(d), true) => format!("device:{}", &digest(d)[..32]),
+        _ => format!("address:{}", client.address),
+    };
+    let Some(attempt) = state
+        .store
+        .begin_login_attempt(username, &key, MAX_FAILURES, since, now)
+        .await?
+    else {
+        return Err(AppError::TooManyAttempts);
+    };
+    if !known_device
+        && state.store.login_attempts_since(username, since).await? > MAX_FAILURES_PER_USER
+    {
+        state.store.forget_login_attempt(attempt).await?;
         return Err(AppError::TooManyAttempts);
     }
-    let found = state.store.user_for_login(username).await?;
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), h),
         // Verify against a throwaway hash anyway so response time does not reveal usernames.
         None => (None, DUMMY_HASH.clone()),
     };
     let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
-        .await
-        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    let ok = match hashing(move || verify_password(&hash, &pw)).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // A login turned away for load checked no password: it does not count.
+            state.store.forget_login_attempt(attempt).await?;
+            return Err(e);
+        }
+    };
     match user {
         Some(u) if ok && u.active => {
-            state.store.clear_login_failures(username).await?;
-            Ok(u)
+            state.store.clear_login_attempts(username, &key).await?;
+            let new_device = if known_device {
+                None
+            } else {
+                let token = random_token();
+                state
+                    .store
+                    .remember_device(&u, &digest(&token), now)
+                    .await?;
+                Some(token)
+            };
+            Ok(LoggedIn {
+                user: u,
+                new_device,
+            })
         }
-        other => {
-            state
-                .store
-                .record_login_failure(other.map(|u| u.org_id), username, now)
-                .await?;
-            Err(AppError::BadCredentials)
-        }
+        _ => Err(AppError::BadCredentials),
     }
+}
+
+fn device_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((DEVICE_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Lax)
+        .permanent()
+        .build()
 }
 
 static DUMMY_HASH: std::sync::LazyLock<String> =
@@ -302,12 +450,19 @@ struct LoginRequest {
 
 async fn api_login(
     State(state): State<AppState>,
+    client: LoginClient,
+    jar: CookieJar,
     JsonBody(req): JsonBody<LoginRequest>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let user = authenticate(&state, &req.username, &req.password).await?;
-    let token = start_session(&state, &user, SessionKind::Api).await?;
-    Ok(Json(
-        json!({ "token": token, "expires_in_days": API_TOKEN_DAYS }),
+) -> Result<(CookieJar, Json<serde_json::Value>), AppError> {
+    let login = authenticate(&state, &req.username, &req.password, &client).await?;
+    let token = start_session(&state, &login.user, SessionKind::Api).await?;
+    let jar = match login.new_device {
+        Some(d) => jar.add(device_cookie(&state, d)),
+        None => jar,
+    };
+    Ok((
+        jar,
+        Json(json!({ "token": token, "expires_in_days": API_TOKEN_DAYS })),
     ))
 }
 
@@ -385,6 +540,7 @@ async fn update_me(state: &AppState, user: &CurrentUser, req: MeUpdate) -> Resul
             state,
             &user.user.username,
             req.current_password.as_deref().unwrap_or(""),
+            &LoginClient::session(user.session_id),
         )
         .await
         .map_err(|e| match e {
@@ -500,6 +656,7 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<AppState>,
+    client: LoginClient,
     headers: HeaderMap,
     jar: CookieJar,
     FormBody(form): FormBody<LoginForm>,
@@ -516,19 +673,20 @@ async fn login_submit(
         .localized(locale);
         return render_login(&state, jar, locale, &form.username, Some(msg));
     }
-    let user = match authenticate(&state, &form.username, &form.password).await {
-        Ok(u) => u,
-        Err(e @ (AppError::BadCredentials | AppError::TooManyAttempts)) => {
-            return render_login(
-                &state,
-                jar,
-                locale,
-                &form.username,
-                Some(e.localized(locale)),
-            )
-        }
-        Err(e) => return e.into_page(locale),
-    };
+    let (user, new_device) =
+        match authenticate(&state, &form.username, &form.password, &client).await {
+            Ok(l) => (l.user, l.new_device),
+            Err(e @ (AppError::BadCredentials | AppError::TooManyAttempts)) => {
+                return render_login(
+                    &state,
+                    jar,
+                    locale,
+                    &form.username,
+                    Some(e.localized(locale)),
+                )
+            }
+            Err(e) => return e.into_page(locale),
+        };
     match start_session(&state, &user, SessionKind::Web).await {
         Ok(token) => {
             let cookie = Cookie::build((SESSION_COOKIE, token))
@@ -540,6 +698,10 @@ async fn login_submit(
             let jar = jar
                 .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
                 .add(cookie);
+            let jar = match new_device {
+                Some(d) => jar.add(device_cookie(&state, d)),
+                None => jar,
+            };
             (jar, Redirect::to("/")).into_response()
         }
         Err(e) => e.into_page(locale),

@@ -35,8 +35,21 @@ pub enum AppError {
     Rule { code: &'static str, message: String },
     #[error("the customer is already registered")]
     DuplicateCustomer(Vec<DuplicateMatch>),
+    /// Text with control characters, refused at the edge before any handler sees it.
+    #[error("must not contain control characters")]
+    InvalidText { field: String },
+    /// A path or query parameter that does not parse.
+    #[error("{message}")]
+    InvalidParameter {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
     #[error("too many failed logins; try again later")]
     TooManyAttempts,
+    /// The server is saturated (password hashing, a busy database writer): retry shortly.
+    #[error("the server is busy; try again in a moment")]
+    Busy { retry_after_secs: u32 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -78,7 +91,11 @@ impl AppError {
             }
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Invalid(_) | AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::Rule { .. } | AppError::InvalidText { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::BadRequest { code, .. } if *code == "payload_too_large" => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -100,15 +117,21 @@ impl AppError {
             | AppError::Conflict { code, .. }
             | AppError::Rule { code, .. } => code,
             AppError::TooManyAttempts => "too_many_attempts",
+            AppError::InvalidText { .. } => "invalid_characters",
+            AppError::InvalidParameter { code, .. } => code,
+            AppError::Busy { .. } => "busy",
             AppError::DuplicateCustomer(_) => "duplicate_customer",
             AppError::Internal(_) => "internal",
         }
     }
 
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Invalid(v) => Some(v.field),
             AppError::Conflict { field, .. } => *field,
+            AppError::InvalidText { field } | AppError::InvalidParameter { field, .. } => {
+                Some(field.as_str()).filter(|f| !f.is_empty())
+            }
             _ => None,
         }
     }
@@ -173,8 +196,15 @@ impl IntoResponse for AppError {
             return Redirect::to("/login").into_response();
         }
         self.log_if_internal();
+        let request_id = crate::request::current_id();
         let message = match &self {
-            AppError::Internal(_) => "internal error; it has been logged".to_string(),
+            AppError::Internal(_) => format!(
+                "internal error; it has been logged (request {})",
+                request_id.as_deref().unwrap_or("-")
+            ),
+            AppError::InvalidText { field } => {
+                format!("{field}: must not contain control characters")
+            }
             AppError::Invalid(v) => format!("{}: {}", v.field, v.message),
             e => e.to_string(),
         };
@@ -187,12 +217,19 @@ impl IntoResponse for AppError {
         if let AppError::DuplicateCustomer(m) = &self {
             body["error"]["duplicates"] = m.iter().map(disclose).collect();
         }
+        if let (AppError::Internal(_), Some(id)) = (&self, request_id) {
+            body["error"]["request_id"] = id.into();
+        }
         let mut resp = (self.status(), axum::Json(body)).into_response();
         if matches!(self, AppError::Unauthorized) {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
+        }
+        if let AppError::Busy { retry_after_secs } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
         }
         resp
     }

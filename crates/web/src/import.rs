@@ -3,12 +3,13 @@
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::extract::Query;
 use crate::i18n::Tr;
 use crate::pages::render_status;
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;

@@ -4,12 +4,13 @@
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
+use crate::extract::Query;
 use crate::i18n::Tr;
 use crate::order::parse_month;
 use crate::pages::render;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -83,18 +84,18 @@ async fn sales_ledger(
             orders: counts[k].try_into().unwrap_or(0),
             total: money(*t),
             paid: money(paid[k]),
-            receivable: money(*t - paid[k]),
+            receivable: money(t.saturating_sub(paid[k])),
         })
         .collect();
-    let total: Decimal = totals.values().sum();
-    let paid_all: Decimal = paid.values().sum();
+    let total = yingpan_domain::money::sum(totals.values().copied());
+    let paid_all = yingpan_domain::money::sum(paid.values().copied());
     Ok(SalesLedger {
         month,
         orders,
         by_salesperson,
         total: money(total),
         paid: money(paid_all),
-        receivable: money(total - paid_all),
+        receivable: money(total.saturating_sub(paid_all)),
     })
 }
 
@@ -152,7 +153,7 @@ async fn receivables(
     by_customer.sort_by_key(|c| std::cmp::Reverse(amount(&c.receivable)));
     Ok(Receivables {
         as_of: on.to_string(),
-        total: money(per_bucket.values().sum()),
+        total: money(yingpan_domain::money::sum(per_bucket.values().copied())),
         buckets: Ageing::ALL
             .iter()
             .map(|a| Bucket {

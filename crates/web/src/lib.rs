@@ -26,6 +26,7 @@ mod pool;
 mod pools;
 mod product;
 mod qualification;
+mod request;
 mod sales_report;
 mod visit_plan;
 
@@ -74,6 +75,9 @@ pub struct Config {
     pub body_limit: usize,
     /// E-mail notifications are queued only when a server is configured.
     pub smtp: Option<mailer::SmtpSettings>,
+    /// Behind a reverse proxy: take the client's address (for login throttling) from the last
+    /// `X-Forwarded-For` entry, which the proxy wrote, instead of the connection's peer.
+    pub trust_proxy: bool,
 }
 
 impl Default for Config {
@@ -82,6 +86,7 @@ impl Default for Config {
             secure_cookies: false,
             body_limit: 1024 * 1024,
             smtp: None,
+            trust_proxy: false,
         }
     }
 }
@@ -131,14 +136,21 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            request::panic_response,
+        ))
+        .layer(axum::middleware::from_fn(request::layer))
         .with_state(state)
 }
 
 /// Serves until ctrl-c / SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

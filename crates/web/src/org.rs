@@ -3,11 +3,12 @@
 use crate::auth::{hash_password, user_json, CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
+use crate::extract::Path;
 use crate::i18n::Tr;
 use crate::pages::render;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -113,6 +114,10 @@ async fn api_users(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<Json<Value>, AppError> {
+    // The staff directory is for those who manage or support people, as on the page.
+    if !me.sees_people() {
+        return Err(AppError::Forbidden);
+    }
     let users = state.store.users(me.viewer.org_id).await?;
     let items: Vec<Value> = users.iter().map(user_json).collect();
     Ok(Json(json!({"total": items.len(), "items": items})))
@@ -132,9 +137,46 @@ async fn api_user(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
+    if !me.sees_people() && id != me.user.id {
+        return Err(AppError::Forbidden);
+    }
     Ok(Json(user_json(
         &state.store.user(me.viewer.org_id, id).await?,
     )))
+}
+
+/// An administrator lifts the login throttle on a person (every client's failed attempts).
+async fn api_unlock(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    me.require(ADMIN)?;
+    let cleared = state.store.unlock_login(me.viewer.org_id, id).await?;
+    Ok(Json(json!({"cleared_attempts": cleared})))
+}
+
+async fn unlock_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<CsrfOnly>,
+) -> Response {
+    let PageForm { user: me, .. } = page;
+    let result = async {
+        me.require(ADMIN)?;
+        Ok::<_, AppError>(state.store.unlock_login(me.viewer.org_id, id).await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/admin/users/{id}?unlocked=1")).into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[allow(dead_code)]
+    csrf: Option<String>,
 }
 
 async fn api_patch_user(
@@ -647,6 +689,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users", get(api_users).post(api_create_user))
         .route("/api/v1/users/{id}", get(api_user).patch(api_patch_user))
         .route("/api/v1/users/{id}/deactivate", post(api_deactivate))
+        .route("/api/v1/users/{id}/unlock", post(api_unlock))
+        .route("/admin/users/{id}/unlock", post(unlock_submit))
         .route("/api/v1/organization", get(api_org).patch(api_patch_org))
         .route("/admin/users", get(users_page).post(create_user_submit))
         .route(

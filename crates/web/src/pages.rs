@@ -44,6 +44,17 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
+    )
+        .into_response()
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct Dashboard<'a> {
@@ -112,5 +123,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
         .route("/healthz", get(health))
 }
