@@ -151,15 +151,30 @@ impl Phone {
     }
 }
 
-/// Drops the mainland China country code so domestic and international spellings match.
+/// One normal form for every spelling of a mainland China number: the national form, as
+/// dialled inside China. The country code (`+86`, `0086`, `86` before a full number) is
+/// dropped, and a landline written internationally gets back its domestic trunk `0`, so
+/// `+86 21 5888 1234`, `+86 (0)21 5888 1234` and `021-5888 1234` are one number, as are
+/// `+86 138 0013 8000` and `13800138000`.
 fn normalize_phone_digits(digits: &str) -> String {
-    let d = digits.strip_prefix("0086").unwrap_or(digits);
-    let d = match d.strip_prefix("86") {
+    let national = match digits.strip_prefix("0086") {
+        Some(rest) => Some(rest),
         // 86 + an 11-digit mobile number, or 86 + area code and landline.
-        Some(rest) if rest.len() >= 9 && digits.len() >= 11 => rest,
-        _ => d,
+        None => digits
+            .strip_prefix("86")
+            .filter(|rest| rest.len() >= 9 && digits.len() >= 11),
     };
-    d.to_string()
+    match national {
+        Some(n) if is_mobile(n) || n.starts_with('0') => n.to_string(),
+        Some(n) => format!("0{n}"),
+        None => digits.to_string(),
+    }
+}
+
+/// Mainland mobile numbers: eleven digits starting with 1 (area codes never start with 1
+/// except Beijing's 10, whose numbers are shorter).
+fn is_mobile(national: &str) -> bool {
+    national.len() == 11 && national.starts_with('1')
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,6 +416,37 @@ mod tests {
     }
 
     #[test]
+    fn landlines_meet_in_the_national_form() {
+        for spelling in [
+            "+86 21 5888 1234",
+            "021-5888 1234",
+            "+86 (0)21 5888 1234",
+            "0086 21 58881234",
+            "86 21 5888 1234",
+            "(021) 58881234",
+        ] {
+            assert_eq!(
+                Phone::parse(spelling).unwrap().normalized(),
+                "02158881234",
+                "{spelling}"
+            );
+        }
+        for spelling in ["+86 10 6552 1234", "010-6552-1234", "0086 010 65521234"] {
+            assert_eq!(
+                Phone::parse(spelling).unwrap().normalized(),
+                "01065521234",
+                "{spelling}"
+            );
+        }
+        // A local number without area code is left alone, and so are foreign numbers.
+        assert_eq!(Phone::parse("8612 3456").unwrap().normalized(), "86123456");
+        assert_eq!(
+            Phone::parse("+1 415 555 0100").unwrap().normalized(),
+            "14155550100"
+        );
+    }
+
+    #[test]
     fn malformed_phones_are_rejected_with_the_field() {
         for bad in [
             "abc",
@@ -459,6 +505,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn every_spelling_of_a_landline_meets(area in "(10|2[0-9]|[3-9][0-9]{2})", local in "[2-8][0-9]{6,7}") {
+            let domestic = Phone::parse(&format!("0{area}-{local}")).unwrap();
+            for intl in [format!("+86 {area} {local}"), format!("0086{area}{local}"), format!("+86 (0){area} {local}")] {
+                let p = Phone::parse(&intl).unwrap();
+                prop_assert_eq!(p.normalized(), domestic.normalized(), "{}", intl);
+            }
+        }
+
         #[test]
         fn separators_never_change_a_phone(digits in "1[3-9][0-9]{9}", sep in "[ -]{0,2}") {
             let spaced: String = digits.chars().enumerate().flat_map(|(i, c)| {

@@ -288,6 +288,20 @@ where
                         ErrorKind::ParseErrorAtIndex { index, value, .. } => {
                             (index.to_string(), format!("{value:?} is not a valid value"))
                         }
+                        ErrorKind::ParseError { value, .. } => {
+                            // One parameter parsed as a whole: name it from the raw params.
+                            let key =
+                                axum::extract::RawPathParams::from_request_parts(parts, state)
+                                    .await
+                                    .ok()
+                                    .and_then(|raw| {
+                                        raw.iter()
+                                            .find(|(_, v)| v == value)
+                                            .map(|(k, _)| k.to_string())
+                                    })
+                                    .unwrap_or_default();
+                            (key, format!("{value:?} is not a valid value"))
+                        }
                         other => (String::new(), other.to_string()),
                     },
                     other => (String::new(), other.body_text()),

@@ -112,7 +112,7 @@ impl AppState {
 
 pub fn app(state: AppState) -> Router {
     let limit = state.config.body_limit;
-    Router::new()
+    let router = Router::new()
         .merge(auth::router())
         .merge(customer::router())
         .merge(org::router())
@@ -135,12 +135,8 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(pages::router())
         .fallback(error::not_found)
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            request::panic_response,
-        ))
-        .layer(axum::middleware::from_fn(request::layer))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit));
+    request::wrap(router).with_state(state)
 }
 
 /// Serves until ctrl-c / SIGTERM.

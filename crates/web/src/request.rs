@@ -60,6 +60,15 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     (header::REFERRER_POLICY, "same-origin"),
 ];
 
+/// Wraps the whole application: panics caught inside, the request id and headers outside.
+pub fn wrap<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
+    router
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(axum::middleware::from_fn(layer))
+}
+
 /// Outermost layer: the request id (task-local, tracing span, response header), one log line
 /// per request, and the security headers on every answer.
 pub async fn layer(req: Request, next: Next) -> Response {
@@ -120,4 +129,49 @@ pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
         }})),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_its_request_id() {
+        async fn boom() -> &'static str {
+            panic!("deliberate test panic")
+        }
+        let app = super::wrap(
+            axum::Router::new()
+                .route("/api/test/boom", get(boom))
+                .route("/boom", get(boom))
+                .route("/fine", get(|| async { "fine" })),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let client = reqwest::Client::new();
+
+        let resp = client
+            .get(format!("{base}/api/test/boom"))
+            .header("x-request-id", "probe-1")
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(resp.status(), 500);
+        assert_eq!(resp.headers()["x-request-id"], "probe-1");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["request_id"], "probe-1");
+        assert!(
+            !body.to_string().contains("deliberate"),
+            "no panic text to the client"
+        );
+
+        let resp = client.get(format!("{base}/boom")).send().await.unwrap();
+        assert_eq!(resp.status(), 500);
+        assert!(resp.text().await.unwrap().contains("<html"));
+        // The server goes on serving.
+        let resp = client.get(format!("{base}/fine")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "fine");
+    }
 }
