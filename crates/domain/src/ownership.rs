@@ -110,10 +110,108 @@ pub fn next_last_contact(current: DateTime<Utc>, logged_at: DateTime<Utc>) -> Da
     current.max(logged_at)
 }
 
+/// One scope of the silence rule: customers of a pool (or of no pool) with a tier (or none),
+/// and the protection period that applies to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SilenceRule {
+    pub pool_id: Option<i64>,
+    pub tier: Option<crate::qualification::Tier>,
+    pub policy: ProtectionPolicy,
+}
+
+/// Every (pool, tier) scope with its period (tier → pool → company), so that the recycle and
+/// the owner's warning read the same rules: customers of no pool, then each pool's.
+pub fn recycle_rules(company: ProtectionPolicy, pools: &[(i64, PoolPeriods)]) -> Vec<SilenceRule> {
+    use crate::qualification::Tier;
+    let tiers = [
+        None,
+        Some(Tier::Priority),
+        Some(Tier::General),
+        Some(Tier::Last),
+    ];
+    std::iter::once((None, None))
+        .chain(pools.iter().map(|(id, p)| (Some(*id), Some(p))))
+        .flat_map(|(pool_id, periods)| {
+            tiers.into_iter().map(move |tier| SilenceRule {
+                pool_id,
+                tier,
+                policy: protection_for(company, periods, tier),
+            })
+        })
+        .collect()
+}
+
+/// The last contact before which a customer of this scope returns to the pool within the
+/// next `warning_days`: what the owner is warned about.
+pub fn warning_cutoff(
+    policy: ProtectionPolicy,
+    now: DateTime<Utc>,
+    warning_days: i64,
+) -> DateTime<Utc> {
+    policy.recycle_cutoff(now + Duration::days(warning_days.max(0)))
+}
+
+/// Only the owner's own follow-up protects a customer for them (seed 003, rule 1: the
+/// salesperson's own records are the basis of ownership). A colleague's, a manager's or the
+/// clerk's contact is recorded on the customer but does not restart the owner's clock.
+pub fn contact_protects(actor_id: i64, owner_id: Option<i64>) -> bool {
+    owner_id == Some(actor_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn recycle_and_warning_read_the_same_periods() {
+        use crate::qualification::Tier;
+        let company = ProtectionPolicy { protection_days: 7 };
+        let north = PoolPeriods {
+            default_days: Some(10),
+            priority_days: Some(30),
+            ..Default::default()
+        };
+        let rules = recycle_rules(company, &[(5, north)]);
+        assert_eq!(rules.len(), 8, "no pool and one pool, four tier cases each");
+        let days = |pool: Option<i64>, tier: Option<Tier>| {
+            rules
+                .iter()
+                .find(|r| r.pool_id == pool && r.tier == tier)
+                .unwrap()
+                .policy
+                .protection_days
+        };
+        assert_eq!(days(None, Some(Tier::Priority)), 7);
+        assert_eq!(days(Some(5), None), 10);
+        assert_eq!(days(Some(5), Some(Tier::Priority)), 30);
+        assert_eq!(days(Some(5), Some(Tier::Last)), 10);
+        // Warned 3 days ahead: a 30-day customer silent for 28 days, not one silent for 26.
+        let now = t(27, 12);
+        let cutoff = warning_cutoff(
+            ProtectionPolicy {
+                protection_days: 30,
+            },
+            now,
+            3,
+        );
+        assert!(now - Duration::days(28) < cutoff);
+        assert!(now - Duration::days(26) > cutoff);
+        assert_eq!(
+            warning_cutoff(company, now, -5),
+            company.recycle_cutoff(now)
+        );
+    }
+
+    #[test]
+    fn only_the_owners_own_contact_protects() {
+        assert!(contact_protects(7, Some(7)));
+        assert!(!contact_protects(8, Some(7)), "a colleague or manager");
+        assert!(
+            !contact_protects(7, None),
+            "a pool customer has no clock to restart"
+        );
+    }
     use proptest::prelude::*;
 
     fn t(day: u32, hour: u32) -> DateTime<Utc> {

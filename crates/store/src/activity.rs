@@ -151,23 +151,27 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        // The clock only moves forward (domain::ownership::next_last_contact).
-        sqlx::query(
-            "UPDATE customers SET last_contact_at = $1 WHERE org_id = $2 AND id = $3 AND last_contact_at < $1",
-        )
-        .bind(&at)
-        .bind(viewer.org_id)
-        .bind(customer_id)
-        .execute(&mut *tx)
-        .await?;
-        // A call or visit on a tiered customer schedules the next one by the tier's cadence.
-        let tier: Option<String> =
-            sqlx::query("SELECT tier FROM customers WHERE org_id = $1 AND id = $2")
+        let facts =
+            sqlx::query("SELECT owner_id, tier FROM customers WHERE org_id = $1 AND id = $2")
                 .bind(viewer.org_id)
                 .bind(customer_id)
                 .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+                .await?;
+        let owner: Option<i64> = facts.try_get(0)?;
+        let tier: Option<String> = facts.try_get(1)?;
+        if yingpan_domain::ownership::contact_protects(viewer.user_id, owner) {
+            // The clock only moves forward (domain::ownership::next_last_contact).
+            sqlx::query(
+                "UPDATE customers SET last_contact_at = $1 WHERE org_id = $2 AND id = $3 AND last_contact_at < $1",
+            )
+            .bind(&at)
+            .bind(viewer.org_id)
+            .bind(customer_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // A call or visit on a tiered customer schedules the next one by the tier's cadence,
+        // whoever made it: the customer was contacted.
         if let Some(tier) = tier.and_then(|t| yingpan_domain::qualification::Tier::parse(&t).ok()) {
             let cadence = tier.cadence();
             let column = match kind {

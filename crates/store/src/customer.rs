@@ -354,8 +354,8 @@ pub struct CustomerListQuery {
     pub per_page: i64,
     /// The recycle bin: deleted customers instead of live ones.
     pub deleted: bool,
-    /// Only customers whose last logged contact is older than this.
-    pub last_contact_before: Option<DateTime<Utc>>,
+    /// Only owned customers the silence rule returns to the pool soon (the owner's warning).
+    pub returning_soon: Option<ReturningSoon>,
     /// Only customers with this duplicate-check key (column, value).
     pub duplicate_key: Option<(&'static str, String)>,
     /// Only customers whose custom field (id) has this value.
@@ -366,6 +366,20 @@ pub struct CustomerListQuery {
     pub skip_count: bool,
 }
 
+/// The owner's warning as a list filter: per (pool, tier) scope, the last contact before which
+/// the customer returns to the pool soon (`domain::ownership::warning_cutoff`), and the
+/// company's exemptions, exactly as the recycle applies them.
+#[derive(Debug, Clone, Default)]
+pub struct ReturningSoon {
+    pub cutoffs: Vec<(
+        Option<i64>,
+        Option<yingpan_domain::qualification::Tier>,
+        DateTime<Utc>,
+    )>,
+    pub exempt_open: bool,
+    pub exempt_deal: bool,
+}
+
 impl CustomerListQuery {
     /// Whether the total is a plain count of live customers by owner, which SQLite keeps in
     /// `customer_tally` (migration 0027) instead of counting rows.
@@ -374,7 +388,7 @@ impl CustomerListQuery {
             && !self.dealers_only
             && self.custom_filters.is_empty()
             && self.duplicate_key.is_none()
-            && self.last_contact_before.is_none()
+            && self.returning_soon.is_none()
             && self.q.as_deref().and_then(normalize_query).is_none()
     }
 }
@@ -528,9 +542,28 @@ impl Store {
             if let Some((column, key)) = &q.duplicate_key {
                 sql.push(&format!(" AND c.{column} = ")).bind(key.clone());
             }
-            if let Some(before) = q.last_contact_before {
-                sql.push(" AND c.owner_id IS NOT NULL AND c.last_contact_at < ")
-                    .bind(ts(before));
+            if let Some(r) = &q.returning_soon {
+                sql.push(" AND c.owner_id IS NOT NULL AND (1 = 0");
+                for (pool, tier, cutoff) in &r.cutoffs {
+                    match pool {
+                        Some(p) => sql.push(" OR (c.pool_id = ").bind(*p),
+                        None => sql.push(" OR (c.pool_id IS NULL"),
+                    };
+                    match tier {
+                        Some(t) => sql.push(" AND c.tier = ").bind(t.as_str()),
+                        None => sql.push(" AND c.tier IS NULL"),
+                    };
+                    sql.push(" AND c.last_contact_at < ")
+                        .bind(ts(*cutoff))
+                        .push(")");
+                }
+                sql.push(")");
+                if r.exempt_open {
+                    sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'open')");
+                }
+                if r.exempt_deal {
+                    sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'won')");
+                }
             }
             if let Some(owner) = q.owner_id {
                 sql.push(" AND c.owner_id = ").bind(owner);

@@ -30,7 +30,9 @@ mod visit_plan;
 
 pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use audit::AuditEntry;
-pub use customer::{Contact, Customer, CustomerListQuery, CustomerSort, DueContact, Qualification};
+pub use customer::{
+    Contact, Customer, CustomerListQuery, CustomerSort, DueContact, Qualification, ReturningSoon,
+};
 pub use daily_report::StoredDailyReport;
 pub use dedupe::{DuplicateMatch, Keys as DuplicateKeys};
 pub use development::{DealerStats, StoredDevelopmentReport};

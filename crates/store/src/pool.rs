@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::ownership::{protection_for, ProtectionPolicy, TierDays};
+use yingpan_domain::ownership::{recycle_rules, PoolPeriods, ProtectionPolicy, TierDays};
 use yingpan_domain::qualification::Tier;
 use yingpan_domain::ValidationError;
 
@@ -538,49 +538,43 @@ impl Store {
                     .await?;
             }
             // One pair of set-based statements per pool and tier, each with its own period.
-            let mut scopes: Vec<Option<&crate::Pool>> = vec![None];
-            scopes.extend(pools.iter().map(Some));
-            for pool in scopes {
-                for tier in [
-                    None,
-                    Some(Tier::Priority),
-                    Some(Tier::General),
-                    Some(Tier::Last),
-                ] {
-                    let policy = protection_for(company, pool.map(|p| p.periods()).as_ref(), tier);
-                    let cutoff = ts(policy.recycle_cutoff(now));
-                    let condition = |sql: &mut Sql| {
-                        sql.push(" WHERE org_id = ")
+            let periods: Vec<(i64, PoolPeriods)> =
+                pools.iter().map(|p| (p.id, p.periods())).collect();
+            for rule in recycle_rules(company, &periods) {
+                let cutoff = ts(rule.policy.recycle_cutoff(now));
+                let condition = |sql: &mut Sql| {
+                    sql.push(" WHERE org_id = ")
                             .bind(org_id)
                             .push(" AND owner_id IS NOT NULL AND deleted_at IS NULL AND last_contact_at < ")
                             .bind(cutoff.clone());
-                        match pool {
-                            Some(p) => sql.push(" AND pool_id = ").bind(p.id),
-                            None => sql.push(" AND pool_id IS NULL"),
-                        };
-                        match tier {
-                            Some(t) => sql.push(" AND tier = ").bind(t.as_str()),
-                            None => sql.push(" AND tier IS NULL"),
-                        };
-                        if exempt_open {
-                            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'open')");
-                        }
-                        if exempt_deal {
-                            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'won')");
-                        }
+                    match rule.pool_id {
+                        Some(p) => sql.push(" AND pool_id = ").bind(p),
+                        None => sql.push(" AND pool_id IS NULL"),
                     };
-                    let mut history = Sql::new(
+                    match rule.tier {
+                        Some(t) => sql.push(" AND tier = ").bind(t.as_str()),
+                        None => sql.push(" AND tier IS NULL"),
+                    };
+                    if exempt_open {
+                        sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'open')");
+                    }
+                    if exempt_deal {
+                        sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'won')");
+                    }
+                };
+                let mut history = Sql::new(
                         "INSERT INTO ownership_changes (org_id, customer_id, from_user_id, to_user_id, reason, actor_id, changed_at) \
                          SELECT org_id, id, owner_id, NULL, 'recycle', NULL, ",
                     );
-                    history.bind(ts(now)).push(" FROM customers");
-                    condition(&mut history);
-                    history.query().execute(&mut *tx).await?;
-                    let mut update = Sql::new("UPDATE customers SET owner_id = NULL, version = version + 1, updated_at = ");
-                    update.bind(ts(now));
-                    condition(&mut update);
-                    moved += update.query().execute(&mut *tx).await?.rows_affected();
-                }
+                history.bind(ts(now)).push(" FROM customers");
+                condition(&mut history);
+                history.query().execute(&mut *tx).await?;
+                let mut update = Sql::new(
+                    "UPDATE customers SET owner_id = NULL, version = version + 1, updated_at = ",
+                );
+                update.bind(ts(now));
+                condition(&mut update);
+                moved += update.query().execute(&mut *tx).await?.rows_affected();
             }
             // Activity triggers: held for N days without opening an opportunity / winning a deal.
             let triggers = [

@@ -119,7 +119,7 @@ impl ListParams {
             page,
             per_page,
             deleted,
-            last_contact_before: None,
+            returning_soon: None,
             duplicate_key: None,
             custom_filters,
             dealers_only: matches!(self.dealers.as_deref(), Some("true" | "1")),

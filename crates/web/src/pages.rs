@@ -10,8 +10,8 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::Duration;
-use yingpan_store::{Customer, CustomerListQuery, CustomerSort};
+use yingpan_domain::ownership::{recycle_rules, warning_cutoff, PoolPeriods, ProtectionPolicy};
+use yingpan_store::{Customer, CustomerListQuery, CustomerSort, ReturningSoon};
 
 pub fn render<T: Template>(page: &T, locale: Locale) -> Response {
     match page.render() {
@@ -82,15 +82,36 @@ async fn dashboard(State(state): State<AppState>, me: CurrentUser) -> Response {
             )
             .await?;
         let (_, pool_total) = state.store.pool(&me.viewer, None, 1, 1).await?;
-        // Customers whose protection ends within the warning period unless someone logs a contact.
-        let warn_before = state.now()
-            - Duration::days((org.settings.protection_days - org.settings.warning_days).max(0));
+        // Customers the recycle returns to the pool within the warning period unless their
+        // owner logs a contact: the recycle's own rules (pool and tier periods, exemptions).
+        let now = state.now();
+        let company = ProtectionPolicy {
+            protection_days: u32::try_from(org.settings.protection_days).unwrap_or(7),
+        };
+        let periods: Vec<(i64, PoolPeriods)> = state
+            .store
+            .pools(me.viewer.org_id)
+            .await?
+            .iter()
+            .map(|p| (p.id, p.periods()))
+            .collect();
+        let returning = ReturningSoon {
+            cutoffs: recycle_rules(company, &periods)
+                .into_iter()
+                .map(|r| {
+                    let cutoff = warning_cutoff(r.policy, now, org.settings.warning_days);
+                    (r.pool_id, r.tier, cutoff)
+                })
+                .collect(),
+            exempt_open: org.settings.exempt_open_opportunity,
+            exempt_deal: org.settings.exempt_with_deal,
+        };
         let (expiring, _) = state
             .store
             .list_customers(
                 &me.viewer,
                 &CustomerListQuery {
-                    last_contact_before: Some(warn_before),
+                    returning_soon: Some(returning),
                     sort: CustomerSort::LastContactAsc,
                     per_page: 10,
                     skip_count: true,

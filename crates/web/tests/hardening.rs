@@ -617,7 +617,65 @@ async fn directory_pools_and_claims(backend: Backend) {
     );
 }
 
+/// The dashboard warns of exactly what the recycle will do: pool and tier periods included
+/// (it used the company's period for everyone). And every spelling of a landline meets.
+async fn warnings_follow_the_recycle_rules(backend: Backend) {
+    let t0 = chrono::Utc::now();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(t0)).await;
+    let t = Team::build(&app).await;
+    let (s, north) = app
+        .post(
+            "/api/v1/pools",
+            &app.admin_token,
+            json!({"name": "华北公海", "region": "华北", "protection_days": 10}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{north}");
+    let reg = |body: Value| {
+        let app = app.clone();
+        let token = t.rep_a1.1.clone();
+        async move {
+            let (s, c) = app.post("/api/v1/customers", &token, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+            c["id"].as_i64().unwrap()
+        }
+    };
+    reg(json!({"name": "华北长周期客户", "region": "华北", "phone": "+86 21 5888 1234"})).await;
+    reg(json!({"name": "公司池短周期客户"})).await;
+    let (s, e) = app
+        .post(
+            "/api/v1/customers",
+            &t.rep_b1.1,
+            json!({"name": "另一个名字", "phone": "021-5888 1234"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["duplicates"][0]["rule"].as_str()),
+        (StatusCode::CONFLICT, Some("phone")),
+        "{e}"
+    );
+
+    // Day 6, warned 2 days ahead: the company pool's 7 days end on day 7; 华北's 10 on day 10.
+    let day6 = app.at(t0 + chrono::Duration::days(6)).await;
+    let (s, page) = day6.page("/", &t.rep_a1.1).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("公司池短周期客户"), "{page}");
+    assert!(!page.contains("华北长周期客户"), "{page}");
+    let day9 = app.at(t0 + chrono::Duration::days(9)).await;
+    let (_, page) = day9.page("/", &t.rep_a1.1).await;
+    assert!(page.contains("华北长周期客户"));
+    // And the recycle agrees with the warning.
+    assert_eq!(
+        app.store
+            .recycle(t0 + chrono::Duration::days(7) + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
 on_both_backends!(
+    warnings_follow_the_recycle_rules,
     amounts_are_bounded,
     control_characters_are_refused,
     errors_stay_in_the_envelope,

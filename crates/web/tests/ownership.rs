@@ -175,6 +175,17 @@ async fn protection_period_scenario(backend: Backend) {
         json!({"kind": "call", "summary": "早"}),
     )
     .await;
+    // A manager's contact on day 5 is recorded, but only the owner's own follow-up protects
+    // the customer for them (seed 003, rule 1).
+    let day5 = app.at(t0 + Duration::days(5)).await;
+    let (s, _) = day5
+        .post(
+            &format!("/api/v1/customers/{id}/activities"),
+            &t.sup_a.1,
+            json!({"kind": "meeting", "summary": "主管陪访"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
     let stored = app.store.customer(&app.all(), id).await.unwrap();
     assert!(stored
         .last_contact_at
