@@ -151,6 +151,20 @@ pub fn warning_cutoff(
     policy.recycle_cutoff(now + Duration::days(warning_days.max(0)))
 }
 
+/// What follows a customer to its new owner (transfer, claim, deactivation handover): the
+/// work still to do on it. Open opportunities and orders not yet paid in full (receivables)
+/// go with the customer, so the new owner can work them and the old one no longer reaches
+/// them; won or lost opportunities and settled orders stay where they were earned. A customer
+/// returned to the pool takes nothing with it: its open work waits for whoever claims it.
+pub fn opportunity_follows_customer(status: crate::opportunity::Status) -> bool {
+    status == crate::opportunity::Status::Open
+}
+
+/// See [`opportunity_follows_customer`]: an order follows while something is still owed on it.
+pub fn order_follows_customer(settled: bool) -> bool {
+    !settled
+}
+
 /// Only the owner's own follow-up protects a customer for them (seed 003, rule 1: the
 /// salesperson's own records are the basis of ownership). A colleague's, a manager's or the
 /// clerk's contact is recorded on the customer but does not restart the owner's clock.
@@ -201,6 +215,16 @@ mod tests {
             warning_cutoff(company, now, -5),
             company.recycle_cutoff(now)
         );
+    }
+
+    #[test]
+    fn open_work_follows_the_customer_and_earned_work_stays() {
+        use crate::opportunity::Status;
+        assert!(opportunity_follows_customer(Status::Open));
+        assert!(!opportunity_follows_customer(Status::Won));
+        assert!(!opportunity_follows_customer(Status::Lost));
+        assert!(order_follows_customer(false));
+        assert!(!order_follows_customer(true));
     }
 
     #[test]

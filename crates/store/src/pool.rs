@@ -105,6 +105,9 @@ async fn change_owner(
         .bind(customer_id)
         .execute(&mut **tx)
         .await?;
+    if let Some(new_owner) = to {
+        move_open_work(tx, actor.org_id, customer_id, new_owner, &at).await?;
+    }
     let action = match reason {
         "claim" => "claim",
         "release" => "release",
@@ -121,6 +124,54 @@ async fn change_owner(
         now,
     )
     .await
+}
+
+/// Moves the customer's open work to its new owner, as `domain::ownership` says what follows a
+/// customer: open opportunities and orders with something still owed.
+async fn move_open_work(
+    tx: &mut Transaction<'_, Any>,
+    org_id: i64,
+    customer_id: i64,
+    new_owner: i64,
+    at: &str,
+) -> Result<()> {
+    use yingpan_domain::opportunity::Status;
+    use yingpan_domain::ownership::{opportunity_follows_customer, order_follows_customer};
+    let open: Vec<&str> = [Status::Open, Status::Won, Status::Lost]
+        .into_iter()
+        .filter(|s| opportunity_follows_customer(*s))
+        .map(Status::as_str)
+        .collect();
+    for status in open {
+        sqlx::query(
+            "UPDATE opportunities SET owner_id = $1, version = version + 1, updated_at = $2 \
+             WHERE org_id = $3 AND customer_id = $4 AND status = $5 AND owner_id <> $1",
+        )
+        .bind(new_owner)
+        .bind(at)
+        .bind(org_id)
+        .bind(customer_id)
+        .bind(status)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for settled in [false, true]
+        .into_iter()
+        .filter(|s| order_follows_customer(*s))
+    {
+        sqlx::query(
+            "UPDATE orders SET owner_id = $1, version = version + 1, updated_at = $2 \
+             WHERE org_id = $3 AND customer_id = $4 AND settled = $5 AND owner_id <> $1",
+        )
+        .bind(new_owner)
+        .bind(at)
+        .bind(org_id)
+        .bind(customer_id)
+        .bind(i64::from(settled))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Moves every live customer of `from` to `to` (or the pool), with history and audit.

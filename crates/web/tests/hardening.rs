@@ -674,7 +674,110 @@ async fn warnings_follow_the_recycle_rules(backend: Backend) {
     );
 }
 
+/// A transfer takes the customer's open work with it: the old owner no longer reads or works
+/// its open opportunity and unpaid order; the new owner does. What was earned stays.
+async fn open_work_follows_the_customer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let (_, lamp) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "35.50"}),
+        )
+        .await;
+    let c = app.customer(&t.rep_a1.1, "甲客户", "12200000001").await["id"]
+        .as_i64()
+        .unwrap();
+    let opp = |name: &str| {
+        let (app, token) = (app.clone(), t.rep_a1.1.clone());
+        let body = json!({"customer_id": c, "name": name, "amount": "5000"});
+        async move {
+            let (s, o) = app.post("/api/v1/opportunities", &token, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{o}");
+            o["id"].as_i64().unwrap()
+        }
+    };
+    let open = opp("二期").await;
+    let won = opp("一期").await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/opportunities/{won}/won"),
+            &t.rep_a1.1,
+            json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, order) = app
+        .post(
+            "/api/v1/orders",
+            &t.rep_a1.1,
+            json!({"customer_id": c, "lines": [{"product_id": lamp["id"], "quantity": "10"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{order}");
+    let order = order["id"].as_i64().unwrap();
+
+    let (s, r) = app
+        .post(
+            "/api/v1/customers/transfer",
+            &t.sup_a.1,
+            json!({"customer_ids": [c], "to_user_id": t.rep_a2.0, "reason": "区域调整"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+
+    let (old, new) = (&t.rep_a1.1, &t.rep_a2.1);
+    for path in [
+        format!("/api/v1/opportunities/{open}"),
+        format!("/api/v1/orders/{order}"),
+    ] {
+        assert_eq!(app.get(&path, old).await.0, StatusCode::NOT_FOUND, "{path}");
+        let (s, body) = app.get(&path, new).await;
+        assert_eq!(
+            (s, body["owner_id"].as_i64()),
+            (StatusCode::OK, Some(t.rep_a2.0)),
+            "{path}"
+        );
+    }
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orders/{order}/payments"),
+            old,
+            json!({"kind": "payment", "amount": "10"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, p) = app
+        .post(
+            &format!("/api/v1/orders/{order}/payments"),
+            new,
+            json!({"kind": "payment", "amount": "10"}),
+        )
+        .await;
+    assert_eq!((s, p["paid"].as_str()), (StatusCode::OK, Some("10")), "{p}");
+    let (_, theirs) = app.get("/api/v1/receivables", old).await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0, "{theirs}");
+    let (_, mine) = app.get("/api/v1/receivables", new).await;
+    assert_eq!(mine["items"][0]["id"], order, "{mine}");
+    let (s, o) = app
+        .post(
+            &format!("/api/v1/opportunities/{open}/won"),
+            new,
+            json!({"version": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    // The deal the old owner won stays theirs.
+    let (s, w) = app.get(&format!("/api/v1/opportunities/{won}"), old).await;
+    assert_eq!(
+        (s, w["owner_id"].as_i64()),
+        (StatusCode::OK, Some(t.rep_a1.0))
+    );
+}
+
 on_both_backends!(
+    open_work_follows_the_customer,
     warnings_follow_the_recycle_rules,
     amounts_are_bounded,
     control_characters_are_refused,
