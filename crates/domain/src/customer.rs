@@ -34,7 +34,10 @@ impl CustomerKind {
 }
 
 fn required_text(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
-    let s = raw.trim();
+    // Invisible characters (zero-width spaces and the like) are dropped: a name made of them
+    // alone is empty, and one hidden inside a name cannot make it look new.
+    let cleaned = crate::text::strip_invisible(raw);
+    let s = cleaned.trim();
     if s.is_empty() {
         return Err(ValidationError::new(field, "required", "must not be empty"));
     }
@@ -193,7 +196,10 @@ impl Email {
         if s.is_empty() {
             return Err(ValidationError::new(field, "required", "must not be empty"));
         }
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.len() > 254
+            || s.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || crate::text::is_invisible(c))
+        {
             return Err(invalid());
         }
         let (local, domain) = s.split_once('@').ok_or_else(invalid)?;
@@ -444,6 +450,20 @@ mod tests {
             Phone::parse("+1 415 555 0100").unwrap().normalized(),
             "14155550100"
         );
+    }
+
+    #[test]
+    fn invisible_characters_make_no_name_and_no_email() {
+        for raw in ["\u{200B}", " \u{200B}\u{FEFF} ", "\u{2060}"] {
+            let e = CustomerName::parse(raw).unwrap_err();
+            assert_eq!((e.field, e.code), ("name", "required"), "{raw:?}");
+        }
+        assert_eq!(
+            CustomerName::parse("营\u{200B}盘").unwrap().as_str(),
+            "营盘"
+        );
+        let e = Email::parse("info\u{200B}@yingpan.cn").unwrap_err();
+        assert_eq!(e.code, "invalid_email");
     }
 
     #[test]

@@ -1,15 +1,6 @@
 //! Duplicate check (客户查重): the normal forms under which two registrations are the same
 //! customer.
 
-/// Full-width ASCII and the ideographic space become their half-width forms.
-fn half_width(c: char) -> char {
-    match c {
-        '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    }
-}
-
 /// Legal-form suffixes that do not tell two companies apart, longest first. Short Latin forms
 /// such as "co" or "inc" are left out: they end too many real names (Costco, Zinc).
 const SUFFIXES: &[&str] = &[
@@ -32,14 +23,13 @@ const SUFFIXES: &[&str] = &[
     "ltd",
 ];
 
-/// The company name a duplicate check compares: half-width, lower case, no spaces or
-/// punctuation, legal-form suffixes removed (`北京 营盘科技（有限公司）` = `北京营盘科技有限公司`
+/// The company name a duplicate check compares: compatibility forms, width, case and Latin
+/// lookalikes unified (`text::comparison_key`), no spaces, punctuation or invisible
+/// characters, legal-form suffixes removed (`北京 营盘科技（有限公司）` = `北京营盘科技有限公司`
 /// = `北京营盘科技`). A name that is nothing but a suffix keeps its letters.
 pub fn normalize_company_name(name: &str) -> String {
-    let mut s: String = name
+    let mut s: String = crate::text::comparison_key(name)
         .chars()
-        .map(half_width)
-        .flat_map(char::to_lowercase)
         .filter(|c| c.is_alphanumeric())
         .collect();
     loop {
@@ -56,8 +46,11 @@ pub fn normalize_company_name(name: &str) -> String {
     }
 }
 
+/// The e-mail key: compatibility forms unified and lower case (invisible characters never get
+/// this far: `Email` refuses them).
 pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    email.trim().nfkc().flat_map(char::to_lowercase).collect()
 }
 
 /// Which rule found the duplicate.
@@ -123,6 +116,24 @@ mod tests {
             normalize_company_name("上海营盘科技")
         );
         assert_eq!(normalize_company_name("公司"), "公司");
+    }
+
+    #[test]
+    fn forged_names_and_emails_meet_the_original() {
+        let key = normalize_company_name("北京营盘科技");
+        for forged in [
+            "\u{F963}京营盘科技有限公司",
+            "北京营\u{200B}盘科技",
+            "北京营盘科技（有限公司）",
+        ] {
+            assert_eq!(normalize_company_name(forged), key, "{forged}");
+        }
+        assert_eq!(
+            normalize_company_name("Аcme Trading Co., Ltd."),
+            normalize_company_name("ACME trading")
+        );
+        assert_eq!(normalize_company_name("𝐀cme"), "acme");
+        assert_eq!(normalize_email("ＩＮＦＯ@Yingpan.cn"), "info@yingpan.cn");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod profile;
 pub mod qualification;
 pub mod sales_report;
 pub mod search;
+pub mod text;
 pub mod visit_plan;
 
 pub use error::{DomainError, ValidationError};

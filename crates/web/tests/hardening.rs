@@ -776,7 +776,64 @@ async fn open_work_follows_the_customer(backend: Backend) {
     );
 }
 
+/// Lookalike spellings do not get past the duplicate check (issue 10, defect 15).
+async fn forged_spellings_are_duplicates(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    for (name, email) in [
+        ("北京营盘科技有限公司", None),
+        ("Acme Trading", Some("info@acme.cn")),
+    ] {
+        let mut body = json!({"name": name});
+        if let Some(e) = email {
+            body["email"] = e.into();
+        }
+        let (s, c) = app.post("/api/v1/customers", &t.rep_a1.1, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+    }
+    for forged in [
+        "\u{F963}京营盘科技",
+        "Аcme Trading",
+        "𝐀cme Trading",
+        "北京营\u{200B}盘科技",
+    ] {
+        let (s, e) = app
+            .post("/api/v1/customers", &t.rep_b1.1, json!({"name": forged}))
+            .await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("duplicate_customer")),
+            "{forged}: {e}"
+        );
+    }
+    let (s, e) = app
+        .post(
+            "/api/v1/customers",
+            &t.rep_b1.1,
+            json!({"name": "新公司", "email": "info\u{200B}@acme.cn"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
+    );
+    let (s, e) = app
+        .post(
+            "/api/v1/customers",
+            &t.rep_b1.1,
+            json!({"name": "\u{200B}"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("required"))
+    );
+    let (_, all) = app.get("/api/v1/customers", &app.admin_token).await;
+    assert_eq!(all["total"], 2, "refused registrations stored nothing");
+}
+
 on_both_backends!(
+    forged_spellings_are_duplicates,
     open_work_follows_the_customer,
     warnings_follow_the_recycle_rules,
     amounts_are_bounded,
