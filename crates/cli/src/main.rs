@@ -246,7 +246,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let admin = NewUser {
                 username: Username::parse(&admin).map_err(|e| e.to_string())?,
                 password_hash: yingpan_web::hash_password(
-                    NewPassword::parse(&password)
+                    NewPassword::parse_for(&password, &[&admin, &org])
                         .map_err(|e| e.to_string())?
                         .expose(),
                 ),

@@ -201,8 +201,18 @@ impl DisplayName {
 /// A new password as typed by a person; never stored, only hashed.
 pub struct NewPassword(String);
 
+/// The least strength a password must have: zxcvbn's score 2, about 10⁸ guesses. `password`,
+/// `12345678`, eight spaces or one's own username score 0.
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Two;
+
 impl NewPassword {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::parse_for(raw, &[])
+    }
+
+    /// Parses a password for a person: `personal` (their username and name) counts as known
+    /// to a guesser, so a password built from it is weak.
+    pub fn parse_for(raw: &str, personal: &[&str]) -> Result<Self, ValidationError> {
         let n = raw.chars().count();
         if n < 8 {
             return Err(ValidationError::new(
@@ -216,6 +226,15 @@ impl NewPassword {
                 "password",
                 "too_long",
                 "must be at most 256 characters",
+            ));
+        }
+        let mut known: Vec<&str> = personal.to_vec();
+        known.extend(["yingpan", "营盘", "crm"]);
+        if zxcvbn::zxcvbn(raw, &known).score() < MIN_STRENGTH {
+            return Err(ValidationError::new(
+                "password",
+                "weak_password",
+                "is too easy to guess: avoid common words, sequences and your own name; a few unrelated words work well",
             ));
         }
         Ok(Self(raw.to_string()))
@@ -270,6 +289,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn weak_passwords_are_refused_and_strong_ones_kept() {
+        for weak in [
+            "password",
+            "12345678",
+            "        ",
+            "qwertyuiop",
+            "rep_a1rep_a1",
+        ] {
+            let e = NewPassword::parse_for(weak, &["rep_a1"]).unwrap_err();
+            assert_eq!((e.field, e.code), ("password", "weak_password"), "{weak:?}");
+        }
+        // One's own name is known to a guesser.
+        assert!(NewPassword::parse_for("wangxiaoming", &["wangxiaoming"]).is_err());
+        for strong in ["new-password-456", "Yp-demo-2026", "墨水 橙子 电梯 2026"] {
+            assert!(
+                NewPassword::parse_for(strong, &["rep_a1"]).is_ok(),
+                "{strong}"
+            );
+        }
+        assert_eq!(NewPassword::parse("short").unwrap_err().code, "too_short");
+    }
+
+    #[test]
     fn only_salespeople_may_not_export_customers() {
         for role in Role::ALL {
             assert_eq!(role.may_export_customers(), role != Role::Sales, "{role:?}");
@@ -319,6 +361,6 @@ mod tests {
     #[test]
     fn passwords_need_eight_characters() {
         assert_eq!(NewPassword::parse("short").unwrap_err().code, "too_short");
-        assert!(NewPassword::parse("longenough").is_ok());
+        assert!(NewPassword::parse("ink-lamp-42").is_ok());
     }
 }

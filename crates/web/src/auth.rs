@@ -534,7 +534,7 @@ async fn update_me(state: &AppState, user: &CurrentUser, req: MeUpdate) -> Resul
         ..Default::default()
     };
     if let Some(new) = req.new_password.as_deref().filter(|s| !s.is_empty()) {
-        let new = NewPassword::parse(new)?;
+        let new = NewPassword::parse_for(new, &[&user.user.username, &user.user.display_name])?;
         // Changing one's password needs the current one, so a stolen session cannot lock the owner out.
         authenticate(
             state,

@@ -51,7 +51,10 @@ async fn create_user(
     let username = Username::parse(req.username.as_deref().unwrap_or(""))?;
     let display_name = DisplayName::parse(req.display_name.as_deref().unwrap_or(""))?;
     let role: Role = req.role.as_deref().unwrap_or("").parse()?;
-    let password = NewPassword::parse(req.password.as_deref().unwrap_or(""))?;
+    let password = NewPassword::parse_for(
+        req.password.as_deref().unwrap_or(""),
+        &[username.as_str(), display_name.as_str()],
+    )?;
     let new = NewUser {
         username,
         password_hash: hash(password.expose().to_string()).await?,
@@ -85,7 +88,11 @@ async fn patch_user(
 ) -> Result<User, AppError> {
     me.require(ADMIN)?;
     let password_hash = match req.password.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => Some(hash(NewPassword::parse(p)?.expose().to_string()).await?),
+        Some(p) => {
+            let user = state.store.user(me.viewer.org_id, id).await?;
+            let new = NewPassword::parse_for(p, &[&user.username, &user.display_name])?;
+            Some(hash(new.expose().to_string()).await?)
+        }
         None => None,
     };
     let update = UserUpdate {

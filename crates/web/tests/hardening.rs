@@ -515,6 +515,34 @@ async fn directory_pools_and_claims(backend: Backend) {
         assert!(list["total"].as_i64().unwrap() >= 8);
     }
 
+    // Weak passwords are refused, naming the field, and create nobody.
+    for weak in ["password", "12345678", "        ", "newcomer"] {
+        let (s, e) = app
+            .post(
+                "/api/v1/users",
+                &app.admin_token,
+                json!({"username": "newcomer", "password": weak, "display_name": "新人", "role": "sales", "superior_id": t.sup_a.0}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("weak_password"),
+                Some("password")
+            ),
+            "{weak:?}: {e}"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM users WHERE username = 'newcomer'"
+        )
+        .await,
+        0
+    );
+
     // Someone else's customer and a missing id answer the same to a claimant.
     let theirs = app.customer(&t.rep_a1.1, "甲客户", "12200000001").await["id"]
         .as_i64()
