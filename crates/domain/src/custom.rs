@@ -3,7 +3,6 @@
 //! another call?".
 
 use crate::error::ValidationError;
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -161,8 +160,8 @@ pub fn parse_value(def: &CustomFieldDef, raw: &Value) -> Result<Option<String>, 
             .map_err(|_| bad("invalid_number", "must be a number"))?
             .normalize()
             .to_string(),
-        CustomFieldKind::Date => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .map_err(|_| bad("invalid_date", "must be a date like 2026-11-23"))?
+        CustomFieldKind::Date => crate::day::parse("custom", &text)
+            .map_err(|e| bad(e.code, &e.message))?
             .format("%Y-%m-%d")
             .to_string(),
         CustomFieldKind::YesNo => match text.as_str() {
@@ -322,7 +321,7 @@ mod tests {
             let num = def(CustomFieldKind::Number);
             let once = parse_value(&num, &json!(n.to_string())).unwrap().unwrap();
             prop_assert_eq!(parse_value(&num, &json!(once.clone())).unwrap().unwrap(), once);
-            let date = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(d.into());
+            let date = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(d.into());
             let text = date.format("%Y-%m-%d").to_string();
             prop_assert_eq!(parse_value(&def(CustomFieldKind::Date), &json!(text.clone())).unwrap().unwrap(), text);
         }

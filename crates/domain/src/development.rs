@@ -12,14 +12,7 @@ fn amount(field: &'static str, raw: Option<&str>) -> Result<Option<Decimal>, Val
 }
 
 fn date(field: &'static str, raw: Option<&str>) -> Result<Option<NaiveDate>, ValidationError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                ValidationError::new(field, "invalid_date", "must be a date like 2026-11-23")
-            }),
-    }
+    crate::day::parse_optional(field, raw)
 }
 
 fn text(

@@ -74,7 +74,7 @@ impl ColumnMap {
         self.0
             .get(&Column::Owner)
             .and_then(|&i| row.get(i))
-            .map(|v| v.trim())
+            .map(|v| unguard(v.trim()))
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     }
@@ -85,7 +85,7 @@ impl ColumnMap {
             self.0
                 .get(&c)
                 .and_then(|&i| row.get(i))
-                .map(|v| v.trim())
+                .map(|v| unguard(v.trim()))
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
@@ -107,6 +107,38 @@ impl ColumnMap {
             profile: None,
             custom: None,
         }
+    }
+}
+
+fn starts_a_formula(v: &str) -> bool {
+    v.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// A cell as a spreadsheet will read it: text that would start a formula gets a leading
+/// apostrophe, so an exported name like `=HYPERLINK(…)` stays text (CSV injection). A value
+/// that already looks guarded gets one more, so [`unguard`] gives back exactly what was
+/// exported.
+pub fn formula_safe(v: &str) -> std::borrow::Cow<'_, str> {
+    if starts_a_formula(v) || looks_guarded(v) {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
+}
+
+/// Apostrophes followed by what would start a formula: the shape of a guarded cell.
+fn looks_guarded(v: &str) -> bool {
+    let rest = v.trim_start_matches('\'');
+    rest.len() < v.len() && starts_a_formula(rest)
+}
+
+/// The value behind an exported cell: the guard apostrophe [`formula_safe`] added is removed,
+/// so a re-imported export does not grow apostrophes.
+pub fn unguard(v: &str) -> &str {
+    if looks_guarded(v) {
+        &v[1..]
+    } else {
+        v
     }
 }
 
@@ -171,6 +203,31 @@ pub fn dedupe_within<K: Eq + std::hash::Hash + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_formula_guard_comes_off_on_import() {
+        assert_eq!(formula_safe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(formula_safe("北京营盘"), "北京营盘");
+        assert_eq!(unguard("'=HYPERLINK(1)"), "=HYPERLINK(1)");
+        assert_eq!(unguard("'-5"), "-5");
+        assert_eq!(unguard("O'Brien"), "O'Brien");
+        assert_eq!(unguard("'quoted'"), "'quoted'");
+        let cols = ColumnMap::from_headers(["客户名称", "电话"]).unwrap();
+        assert_eq!(
+            cols.input(&["'=SUM(A1)", "'+86 21 5888 1234"])
+                .name
+                .as_deref(),
+            Some("=SUM(A1)")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn export_then_import_gives_back_the_value(v in "['=+@-]{0,3}\\PC{0,12}") {
+            let cell = formula_safe(&v);
+            proptest::prop_assert_eq!(unguard(&cell), v.as_str());
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -71,13 +71,7 @@ pub fn parse_entry(
     }
     let occurred_on = match occurred_on.map(str::trim).filter(|s| !s.is_empty()) {
         None => today,
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            ValidationError::new(
-                "occurred_on",
-                "invalid_date",
-                "must be a date like 2026-11-23",
-            )
-        })?,
+        Some(s) => crate::day::parse("occurred_on", s)?,
     };
     if occurred_on > today {
         return Err(ValidationError::new(

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod custom;
 pub mod customer;
 pub mod daily_report;
+pub mod day;
 pub mod dedupe;
 pub mod development;
 pub mod error;

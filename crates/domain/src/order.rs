@@ -115,9 +115,7 @@ pub fn parse_due_date(
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(order_day + chrono::Duration::days(DEFAULT_PAYMENT_DAYS)),
         Some(s) => {
-            let due = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                ValidationError::new("due_date", "invalid_date", "must be a date like 2026-12-31")
-            })?;
+            let due = crate::day::parse("due_date", s)?;
             if due < order_day {
                 return Err(ValidationError::new(
                     "due_date",

@@ -22,13 +22,7 @@ use yingpan_domain::ValidationError;
 use yingpan_store::StoredDailyReport;
 
 fn date(raw: &str) -> Result<NaiveDate, ValidationError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        ValidationError::new(
-            "report_date",
-            "invalid_date",
-            "must be a date like 2026-11-24",
-        )
-    })
+    yingpan_domain::day::parse("report_date", raw)
 }
 
 /// Files the report; without visits listed, the day's logged visits are used.

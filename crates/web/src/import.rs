@@ -136,14 +136,8 @@ pub async fn import(
         .await?)
 }
 
-/// A cell as a spreadsheet will read it: text that would start a formula gets a leading
-/// apostrophe, so an exported name like `=HYPERLINK(…)` stays text (CSV injection).
 fn safe_cell(v: &str) -> String {
-    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    }
+    yingpan_domain::import::formula_safe(v).into_owned()
 }
 
 /// The export's columns: the names the import reads.

@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use yingpan_domain::opportunity::{parse_probability, Money, Stage, Status};
@@ -82,13 +81,7 @@ impl OpportunityInput {
         )?;
         let expected_close = match self.expected_close.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(s) => Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                ValidationError::new(
-                    "expected_close",
-                    "invalid_date",
-                    "must be a date like 2026-12-31",
-                )
-            })?),
+            Some(s) => Some(yingpan_domain::day::parse("expected_close", s)?),
         };
         Ok(OpportunityFields {
             name: name.to_string(),

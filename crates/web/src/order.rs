@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -110,9 +109,12 @@ struct ListQuery {
 
 /// `2026-11` → November 2026.
 pub(crate) fn parse_month(raw: &str) -> Result<Period, ValidationError> {
-    NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d")
+    yingpan_domain::day::parse("month", &format!("{}-01", raw.trim()))
         .map(Period::month_of)
-        .map_err(|_| ValidationError::new("month", "invalid_month", "must be a month like 2026-11"))
+        .map_err(|e| match e.code {
+            "out_of_range" => e,
+            _ => ValidationError::new("month", "invalid_month", "must be a month like 2026-11"),
+        })
 }
 
 fn filter_for(q: &ListQuery) -> Result<OrderFilter, ValidationError> {

@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -30,15 +29,9 @@ const MANAGERS: &[Role] = &[Role::Admin, Role::Director];
 fn week_of(raw: Option<&str>, state: &AppState) -> Result<Period, ValidationError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(Period::previous_week(state.now(), china_offset())),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        Some(s) => yingpan_domain::day::parse("week_start", s)
             .map(Period::week_of)
-            .map_err(|_| {
-                ValidationError::new(
-                    "week_start",
-                    "invalid_date",
-                    "must be a date like 2026-11-16",
-                )
-            }),
+            .map_err(|e| e),
     }
 }
 

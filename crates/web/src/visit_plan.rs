@@ -22,13 +22,7 @@ use yingpan_domain::ValidationError;
 use yingpan_store::{PlanQuery, VisitPlan};
 
 fn date(raw: Option<&str>) -> Result<NaiveDate, ValidationError> {
-    NaiveDate::parse_from_str(raw.unwrap_or("").trim(), "%Y-%m-%d").map_err(|_| {
-        ValidationError::new(
-            "plan_date",
-            "invalid_date",
-            "must be a date like 2026-11-24",
-        )
-    })
+    yingpan_domain::day::parse("plan_date", raw.unwrap_or(""))
 }
 
 fn version(v: Option<i64>) -> Result<i64, AppError> {

@@ -251,6 +251,40 @@ async fn errors_stay_in_the_envelope(backend: Backend) {
             "{path}: {body}"
         );
     }
+    // Absurd years are refused like any other bad date, naming the field.
+    for day in ["0000-01-01", "9999-12-31"] {
+        let (s, e) = app
+            .post(
+                "/api/v1/visit-plans",
+                &t.rep_a1.1,
+                json!({"plan_date": day, "items": []}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("out_of_range"),
+                Some("plan_date")
+            ),
+            "{day}: {e}"
+        );
+        let (s, e) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/daily-reports/by-date/{day}"),
+                Some(&t.rep_a1.1),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("report_date")),
+            "{day}: {e}"
+        );
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM visit_plans").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM daily_reports").await, 0);
     // A page answers a page.
     let resp = app
         .client
