@@ -29,9 +29,7 @@ const MANAGERS: &[Role] = &[Role::Admin, Role::Director];
 fn week_of(raw: Option<&str>, state: &AppState) -> Result<Period, ValidationError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(Period::previous_week(state.now(), china_offset())),
-        Some(s) => yingpan_domain::day::parse("week_start", s)
-            .map(Period::week_of)
-            .map_err(|e| e),
+        Some(s) => yingpan_domain::day::parse("week_start", s).map(Period::week_of),
     }
 }
 
