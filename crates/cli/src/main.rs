@@ -105,6 +105,17 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Replace a SQLite database with a backup (stop the server first; PostgreSQL: pg_restore).
+    Restore {
+        /// The backup file made by `yingpan backup`.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[arg(long, env = "YINGPAN_DB")]
+        db: String,
+        /// Replace the database if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Generate a synthetic organization and measure the server against it (see README).
     Bench(bench::BenchArgs),
     /// The public pool (公海).
@@ -271,7 +282,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             trust_proxy,
             recycle_every_minutes,
         } => {
-            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             if !store.has_data().await.map_err(|e| e.to_string())? {
                 return Err(format!(
                     "{db} holds no organization yet; run `yingpan init` first"
@@ -282,7 +293,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Bench(args) => bench::run(args).await,
         Command::Export { db, viewer, out } => {
-            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             let viewer = viewer_for(&store, &viewer).await?;
             let refused = |e: yingpan_web::AppError| match e {
                 yingpan_web::AppError::Forbidden => {
@@ -311,7 +322,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Backup { db, out } => {
-            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             if out.exists() {
                 return Err(format!("{} exists; choose a new file", out.display()));
             }
@@ -322,6 +333,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("Backed up {db} to {}.", out.display());
             Ok(())
         }
+        Command::Restore { from, db, force } => {
+            Store::restore_sqlite(&from, &db, force)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Restored {} to {db}.", from.display());
+            Ok(())
+        }
         Command::Import {
             db,
             file,
@@ -329,7 +347,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             owner,
             skip_rejected,
         } => {
-            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             let person = |name: String| {
                 let store = store.clone();
                 async move {
@@ -409,14 +427,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             serve(store, clock, &listen, false, false).await
         }
         Command::Migrate { db } => {
-            Store::connect(&db).await.map_err(|e| e.to_string())?;
+            Store::open(&db).await.map_err(|e| e.to_string())?;
             println!("Migrations applied.");
             Ok(())
         }
         Command::Pool {
             command: PoolCommand::Recycle { db },
         } => {
-            let store = Store::connect(&db).await.map_err(|e| e.to_string())?;
+            let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             let moved = store
                 .recycle(clock.now())
                 .await

@@ -383,3 +383,92 @@ fn backup_and_export() {
     );
     assert!(stdout(&out).contains(&format!("Exported {} customers", all.lines().count() - 1)));
 }
+
+/// `yingpan restore` puts a backup back (never over a database without --force, never from a
+/// file that is not a backup), and a mistyped --db is an error, not a new empty database.
+#[test]
+fn restore_round_trip_and_mistyped_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let db = format!("sqlite://{}", live.display());
+    assert_succeeded(&yingpan(
+        &["demo", "--db", &db, "--customers", "20", "--no-serve"],
+        None,
+    ));
+    let copy = dir.path().join("copy.db");
+    assert_succeeded(&yingpan(
+        &["backup", "--db", &db, "--out", copy.to_str().unwrap()],
+        None,
+    ));
+    let names = |url: String| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+            let rows: Vec<String> = sqlx::query_scalar("SELECT name FROM customers ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            rows
+        })
+    };
+    let before = names(db.clone());
+    assert!(before.len() >= 20);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::AnyPool::connect(&db).await.unwrap();
+        sqlx::query("UPDATE customers SET name = '改坏了'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let from = copy.to_str().unwrap();
+    let refused = yingpan(&["restore", "--from", from, "--db", &db], None);
+    assert!(
+        !refused.status.success(),
+        "an existing database needs --force"
+    );
+    assert!(names(db.clone()).iter().all(|n| n == "改坏了"));
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database").unwrap();
+    let refused = yingpan(
+        &[
+            "restore",
+            "--from",
+            junk.to_str().unwrap(),
+            "--db",
+            &db,
+            "--force",
+        ],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a Yingpan backup"));
+    assert_succeeded(&yingpan(
+        &["restore", "--from", from, "--db", &db, "--force"],
+        None,
+    ));
+    assert_eq!(names(db.clone()), before, "every row as backed up");
+    // Restoring to a new path needs no --force.
+    let fresh = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    assert_succeeded(&yingpan(&["restore", "--from", from, "--db", &fresh], None));
+    assert_eq!(names(fresh), before);
+
+    let typo = dir.path().join("typo.db");
+    let typo_url = format!("sqlite://{}", typo.display());
+    for args in [
+        vec!["pool", "recycle", "--db", &typo_url],
+        vec!["migrate", "--db", &typo_url],
+        vec!["backup", "--db", &typo_url, "--out", "/tmp/never.db"],
+    ] {
+        let out = yingpan(&args, None);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no database at"),
+            "{args:?}: {out:?}"
+        );
+    }
+    assert!(!typo.exists(), "no empty database was created");
+}

@@ -21,6 +21,10 @@ pub enum StoreError {
     Config(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database could not take the request in time (every connection busy, or SQLite's
+    /// single writer held past the busy timeout): nothing was written; try again shortly.
+    #[error("the database is busy")]
+    Busy(#[source] sqlx::Error),
     #[error("database error")]
     Database(#[source] sqlx::Error),
 }
@@ -54,7 +58,31 @@ impl From<sqlx::Error> for StoreError {
                 };
                 StoreError::Duplicate { field }
             }
+            sqlx::Error::PoolTimedOut => StoreError::Busy(e),
+            sqlx::Error::Database(db) if is_sqlite_busy(db.code().as_deref()) => {
+                StoreError::Busy(e)
+            }
             _ => StoreError::Database(e),
         }
+    }
+}
+
+/// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes (`code & 0xff`).
+fn is_sqlite_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<u32>().ok())
+        .is_some_and(|n| matches!(n & 0xff, 5 | 6))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_busy_codes() {
+        for c in ["5", "6", "261", "517", "773"] {
+            assert!(super::is_sqlite_busy(Some(c)), "{c}");
+        }
+        for c in ["19", "2067", "23505", "40P01"] {
+            assert!(!super::is_sqlite_busy(Some(c)), "{c}");
+        }
+        assert!(!super::is_sqlite_busy(None));
     }
 }

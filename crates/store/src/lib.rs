@@ -96,6 +96,19 @@ pub(crate) const IMPORT_CACHE_KIB: i64 = 256 * 1024;
 
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
+    /// Connects to a database that must already exist: a mistyped SQLite path is an error, not
+    /// a new empty database (only `init` and `demo` create one, through [`Store::connect`]).
+    pub async fn open(url: &str) -> Result<Self> {
+        if let Some(path) = sqlite_path(url) {
+            if !std::path::Path::new(&path).exists() {
+                return Err(StoreError::Config(format!(
+                    "no database at {path}: check --db, or create one with `yingpan init`"
+                )));
+            }
+        }
+        Self::connect(url).await
+    }
+
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -129,7 +142,9 @@ impl Store {
                                 Ok(())
                             })
                         })
-                        .acquire_timeout(Duration::from_secs(30))
+                        // Waiting for the one writer is bounded: past it the request is
+                        // answered 503 with Retry-After (StoreError::Busy), not left hanging.
+                        .acquire_timeout(Duration::from_secs(10))
                         // A pooled connection to a local file cannot have gone away; the default
                         // ping before every use doubled the round trips of each query.
                         .test_before_acquire(false)
@@ -196,6 +211,82 @@ impl Store {
         }
     }
 
+    /// Replaces a SQLite database with a backup made by [`Store::backup_to`]. The backup is
+    /// checked first (SQLite's integrity check, and that it holds an organization); the copy is
+    /// written beside the target and renamed over it, and the target's write-ahead log is
+    /// removed, so a failure at any point leaves the target as it was or fully restored. The
+    /// server must be stopped; an existing target is replaced only when `overwrite` is set.
+    pub async fn restore_sqlite(
+        backup: &std::path::Path,
+        target_url: &str,
+        overwrite: bool,
+    ) -> Result<()> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let target = sqlite_path(target_url).ok_or_else(|| {
+            StoreError::Config(
+                "restore replaces SQLite databases; restore PostgreSQL with pg_restore".into(),
+            )
+        })?;
+        let not_a_backup = |why: String| {
+            StoreError::Config(format!(
+                "{} is not a Yingpan backup: {why}",
+                backup.display()
+            ))
+        };
+        if !backup.is_file() {
+            return Err(not_a_backup("no such file".into()));
+        }
+        let mut conn =
+            sqlx::AnyConnection::connect(&format!("sqlite://{}?mode=ro", backup.display()))
+                .await
+                .map_err(|e| not_a_backup(e.to_string()))?;
+        let check: Result<(String, i64)> = async {
+            let ok: String = sqlx::query("PRAGMA integrity_check")
+                .fetch_one(&mut conn)
+                .await?
+                .try_get(0)?;
+            let orgs: i64 = sqlx::query("SELECT COUNT(*) FROM organizations")
+                .fetch_one(&mut conn)
+                .await?
+                .try_get(0)?;
+            Ok((ok, orgs))
+        }
+        .await;
+        let _ = conn.close().await;
+        match check {
+            Ok((ok, orgs)) if ok == "ok" && orgs > 0 => {}
+            Ok((ok, _)) if ok != "ok" => return Err(not_a_backup(format!("damaged ({ok})"))),
+            Ok(_) => return Err(not_a_backup("it holds no organization".into())),
+            Err(e) => return Err(not_a_backup(e.to_string())),
+        }
+        let target = std::path::PathBuf::from(target);
+        if target.exists() && !overwrite {
+            return Err(StoreError::Config(format!(
+                "{} exists; stop the server and pass --force to replace it",
+                target.display()
+            )));
+        }
+        let io = |e: std::io::Error| StoreError::Config(format!("{}: {e}", target.display()));
+        let mut tmp = target.clone().into_os_string();
+        tmp.push(".restoring");
+        let tmp = std::path::PathBuf::from(tmp);
+        std::fs::copy(backup, &tmp).map_err(io)?;
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = target.clone().into_os_string();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        }
+        std::fs::rename(&tmp, &target).map_err(io)?;
+        Ok(())
+    }
+
     /// Keeps the query planner's statistics current (SQLite: `PRAGMA optimize` re-analyses the
     /// tables that changed a lot; PostgreSQL's autovacuum does this by itself).
     pub async fn optimize(&self) -> Result<()> {
@@ -221,6 +312,16 @@ impl Store {
 pub(crate) fn decimal(s: &str) -> Result<rust_decimal::Decimal> {
     use std::str::FromStr;
     rust_decimal::Decimal::from_str(s).map_err(|_| StoreError::Corrupt(format!("amount {s:?}")))
+}
+
+/// The file behind a SQLite URL (`sqlite://x.db?mode=rwc` → `x.db`); none for PostgreSQL or an
+/// in-memory database.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.to_string())
 }
 
 /// `sqlite://x.db` → a URL that creates the file when missing.

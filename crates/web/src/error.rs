@@ -78,6 +78,12 @@ impl From<StoreError> for AppError {
                 field: None,
             },
             StoreError::Rule { code, message } => AppError::Rule { code, message },
+            StoreError::Busy(e) => {
+                tracing::warn!(error = %e, "database busy; answered 503");
+                AppError::Busy {
+                    retry_after_secs: 2,
+                }
+            }
             e => AppError::Internal(Box::new(e)),
         }
     }

@@ -894,6 +894,45 @@ async fn forged_spellings_are_duplicates(backend: Backend) {
     assert_eq!(all["total"], 2, "refused registrations stored nothing");
 }
 
+/// A writer held elsewhere (a long import, a backup) makes a write wait within a bound and then
+/// answer 503 with Retry-After, never 500; once the writer is free the same write succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_writer_answers_503() {
+    use sqlx::Connection;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = Team::build(&app).await;
+    let id = app.customer(&t.rep_a1.1, "甲客户", "12200000001").await["id"]
+        .as_i64()
+        .unwrap();
+    let mut holder = sqlx::AnyConnection::connect(&app.db_url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/customers/{id}/activities")))
+        .bearer_auth(&t.rep_a1.1)
+        .json(&json!({"kind": "call", "summary": "电话"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "busy");
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{id}/activities"),
+            &t.rep_a1.1,
+            json!({"kind": "call", "summary": "电话"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM activities").await, 1);
+}
+
 on_both_backends!(
     forged_spellings_are_duplicates,
     open_work_follows_the_customer,
