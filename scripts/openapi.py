@@ -143,7 +143,7 @@ SCHEMAS = {
     "Deactivate": obj(handover_to=NI),
     "OrgSettings": obj(("version",), protection_days=I, clerk_visibility={"type": "string", "enum": ["all", "subtree", "own"]},
                        claim_daily_limit=I, holding_cap=I, reclaim_cooldown_days=I, warning_days=I,
-                       exempt_open_opportunity=B, exempt_with_deal=B, holding_cap_counts_deals=B, no_opportunity_days=I, no_deal_days=I,
+                       exempt_open_opportunity=B, exempt_with_deal=B, holding_cap_counts_deals=B, sales_may_import=B, no_opportunity_days=I, no_deal_days=I,
                        no_opportunity_days_by_tier=obj(priority=NI, general=NI, last=NI), no_deal_days_by_tier=obj(priority=NI, general=NI, last=NI), version=I),
     "CustomerInput": obj(("name",), kind={"type": "string", "enum": ["company", "individual"]}, name=S, phone=S, email=S, address=S,
                          region=S, industry=S, source=S, notes=S, owner_id=I, profile=ANY, custom=ANY),

@@ -19,6 +19,7 @@ pub mod money;
 pub mod opportunity;
 pub mod order;
 pub mod ownership;
+pub mod permission;
 pub mod person;
 pub mod product;
 pub mod profile;

@@ -40,13 +40,8 @@ impl Role {
         !matches!(self, Role::Admin | Role::Director)
     }
 
-    /// Customer data belongs to the company: salespeople work their customers but do not take
-    /// them away as a file. Everyone else exports what they may see (each export is recorded).
-    pub fn may_export_customers(self) -> bool {
-        !matches!(self, Role::Sales)
-    }
-
-    /// Admins and directors manage people and read the audit trail.
+    /// Admins and directors run the whole company: every pool is open to them (a scope, not an
+    /// action; actions are in `permission`).
     pub fn manages_organization(self) -> bool {
         matches!(self, Role::Admin | Role::Director)
     }
@@ -314,7 +309,12 @@ mod tests {
     #[test]
     fn only_salespeople_may_not_export_customers() {
         for role in Role::ALL {
-            assert_eq!(role.may_export_customers(), role != Role::Sales, "{role:?}");
+            let may = crate::permission::allows(
+                role,
+                crate::permission::Action::ExportCustomers,
+                &crate::permission::Policy::default(),
+            );
+            assert_eq!(may, role != Role::Sales, "{role:?}");
         }
     }
 

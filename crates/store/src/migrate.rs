@@ -129,6 +129,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "login_throttle",
         include_str!("../migrations/0028_login_throttle.sql"),
     ),
+    (
+        29,
+        "sales_import",
+        include_str!("../migrations/0029_sales_import.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -36,6 +36,8 @@ pub struct OrgSettings {
     pub holding_cap: i64,
     /// Whether customers with a deal count towards the holding cap.
     pub holding_cap_counts_deals: bool,
+    /// Whether salespeople may import customers (managers and the clerk always may).
+    pub sales_may_import: bool,
     /// Days after losing a customer before its previous owner may claim it again.
     pub reclaim_cooldown_days: i64,
     /// Days before a silent customer returns to the pool that its owner is warned.
@@ -122,6 +124,7 @@ impl OrgSettings {
                 "holding_cap_counts_deals",
                 Some(self.holding_cap_counts_deals.to_string()),
             ),
+            ("sales_may_import", Some(self.sales_may_import.to_string())),
             (
                 "no_opportunity_days",
                 Some(self.no_opportunity_days.to_string()),
@@ -356,7 +359,7 @@ impl Store {
             "SELECT id, name, protection_days, clerk_visibility, claim_daily_limit, holding_cap, \
              reclaim_cooldown_days, warning_days, exempt_open_opportunity, exempt_with_deal, no_opportunity_days, no_deal_days, \
              no_opportunity_days_priority, no_opportunity_days_general, no_opportunity_days_last, \
-             no_deal_days_priority, no_deal_days_general, no_deal_days_last, holding_cap_counts_deals, version \
+             no_deal_days_priority, no_deal_days_general, no_deal_days_last, holding_cap_counts_deals, sales_may_import, version \
              FROM organizations WHERE id = $1",
         )
         .bind(org_id)
@@ -373,6 +376,7 @@ impl Store {
                 claim_daily_limit: r.try_get("claim_daily_limit")?,
                 holding_cap: r.try_get("holding_cap")?,
                 holding_cap_counts_deals: r.try_get::<i64, _>("holding_cap_counts_deals")? != 0,
+                sales_may_import: r.try_get::<i64, _>("sales_may_import")? != 0,
                 reclaim_cooldown_days: r.try_get("reclaim_cooldown_days")?,
                 warning_days: r.try_get("warning_days")?,
                 exempt_open_opportunity: r.try_get::<i64, _>("exempt_open_opportunity")? != 0,
@@ -409,7 +413,7 @@ impl Store {
              holding_cap = $4, reclaim_cooldown_days = $5, warning_days = $8, exempt_open_opportunity = $9, exempt_with_deal = $10, no_opportunity_days = $11, no_deal_days = $12, \
              no_opportunity_days_priority = $13, no_opportunity_days_general = $14, no_opportunity_days_last = $15, \
              no_deal_days_priority = $16, no_deal_days_general = $17, no_deal_days_last = $18, \
-             holding_cap_counts_deals = $19, \
+             holding_cap_counts_deals = $19, sales_may_import = $20, \
              version = version + 1 \
              WHERE id = $6 AND version = $7",
         )
@@ -432,6 +436,7 @@ impl Store {
         .bind(settings.no_deal_days_by_tier.general)
         .bind(settings.no_deal_days_by_tier.last)
         .bind(i64::from(settings.holding_cap_counts_deals))
+        .bind(i64::from(settings.sales_may_import))
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -5,6 +5,7 @@ use crate::org::User;
 use crate::{ts, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use yingpan_domain::permission::Policy;
 use yingpan_domain::person::ClerkVisibility;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub struct SessionUser {
     pub kind: SessionKind,
     /// The organization's policy for clerks, needed to compute every request's scope.
     pub clerk_visibility: ClerkVisibility,
+    /// The company settings that widen a role's actions (`domain::permission`).
+    pub policy: Policy,
     /// Unread escalations in the person's inbox, shown in every page's menu.
     pub unread: i64,
 }
@@ -69,7 +72,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.id AS session_id, s.csrf_token, s.kind, u.id, u.org_id, u.username, u.display_name, \
              u.role, u.superior_id, u.active, u.locale, u.time_zone, u.email, u.version, u.created_at, \
-             o.clerk_visibility, (SELECT COUNT(*) FROM inbox i WHERE i.org_id = u.org_id AND i.user_id = u.id AND i.read_at IS NULL) AS unread \
+             o.clerk_visibility, o.sales_may_import, (SELECT COUNT(*) FROM inbox i WHERE i.org_id = u.org_id AND i.user_id = u.id AND i.read_at IS NULL) AS unread \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              JOIN organizations o ON o.id = u.org_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
@@ -91,6 +94,9 @@ impl Store {
                 },
                 user: User::from_row(&r)?,
                 clerk_visibility: cv.parse().unwrap_or(ClerkVisibility::All),
+                policy: Policy {
+                    sales_may_import: r.try_get::<i64, _>("sales_may_import")? != 0,
+                },
                 unread: r.try_get("unread")?,
             })
         })

@@ -13,10 +13,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yingpan_domain::person::Role;
+use yingpan_domain::permission::Action;
 use yingpan_store::AuditEntry;
 
-const MAY_READ: &[Role] = &[Role::Admin, Role::Director];
 const PER_PAGE: i64 = 50;
 
 #[derive(Deserialize)]
@@ -31,7 +30,7 @@ async fn load(
     me: &CurrentUser,
     q: &AuditQuery,
 ) -> Result<(Vec<AuditEntry>, i64), AppError> {
-    me.require(MAY_READ)?;
+    me.may(Action::ReadAuditTrail)?;
     let filter = match (q.entity.as_deref(), q.entity_id) {
         (Some(e), Some(id)) if !e.is_empty() => Some((e, id)),
         _ => None,

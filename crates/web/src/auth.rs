@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use yingpan_domain::permission::{self, Action, Policy};
 use yingpan_domain::person::{scope_for, DisplayName, NewPassword, Role};
 use yingpan_store::{SessionKind, User, UserUpdate, Viewer};
 
@@ -121,6 +122,8 @@ pub struct CurrentUser {
     pub user: User,
     pub viewer: Viewer,
     pub session_id: i64,
+    /// The company settings that widen a role's actions.
+    pub policy: Policy,
     /// Unread escalations, for the menu.
     pub unread: i64,
     csrf_token: String,
@@ -137,23 +140,29 @@ impl CurrentUser {
     pub fn role(&self) -> Role {
         self.user.role
     }
-    pub fn require(&self, allowed: &[Role]) -> Result<(), AppError> {
-        if allowed.contains(&self.user.role) {
+    /// Whether the person's role may take `action` (`domain::permission`, the one place
+    /// roles are named).
+    pub fn can(&self, action: Action) -> bool {
+        permission::allows(self.user.role, action, &self.policy)
+    }
+    /// [`CurrentUser::can`] as a refusal: 403.
+    pub fn may(&self, action: Action) -> Result<(), AppError> {
+        if self.can(action) {
             Ok(())
         } else {
             Err(AppError::Forbidden)
         }
     }
-    /// Admins and directors: people management, audit trail, recycle bin.
+    /// The audit trail (and the history links that lead to it).
     pub fn manages(&self) -> bool {
-        self.user.role.manages_organization()
+        self.can(Action::ReadAuditTrail)
     }
     pub fn is_admin(&self) -> bool {
-        self.user.role == Role::Admin
+        self.can(Action::ManageOrganization)
     }
-    /// Who sees the people directory page (everyone above a salesperson).
+    /// The people directory, and the menus of those who manage or support people.
     pub fn sees_people(&self) -> bool {
-        !matches!(self.user.role, Role::Sales)
+        self.can(Action::ReadDirectory)
     }
     pub fn csrf_token(&self) -> &str {
         &self.csrf_token
@@ -221,6 +230,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             },
             user,
             session_id: session.session_id,
+            policy: session.policy,
             unread: session.unread,
             csrf_token: session.csrf_token,
             via_cookie: via_cookie && session.kind == SessionKind::Web,

@@ -18,10 +18,8 @@ use serde_json::{json, Value};
 use yingpan_domain::custom::{
     parse_choices, parse_key, parse_label, CustomFieldDef, CustomFieldKind,
 };
-use yingpan_domain::person::Role;
+use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
-
-const ADMIN: &[Role] = &[Role::Admin];
 
 #[derive(Deserialize)]
 struct NewField {
@@ -37,7 +35,7 @@ async fn create(
     me: &CurrentUser,
     req: NewField,
 ) -> Result<CustomFieldDef, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let key = parse_key(req.key.as_deref().unwrap_or(""))?;
     let label = parse_label(req.label.as_deref().unwrap_or(""))?;
     let kind = CustomFieldKind::parse(req.kind.as_deref().unwrap_or(""))?;
@@ -74,7 +72,7 @@ async fn api_patch(
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<FieldPatch>,
 ) -> Result<Json<CustomFieldDef>, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let current = state
         .store
         .custom_fields(me.viewer.org_id)
@@ -156,7 +154,7 @@ async fn fields_page_with(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    if let Err(e) = me.require(ADMIN) {
+    if let Err(e) = me.may(Action::ManageOrganization) {
         return e.into_page(me.locale());
     }
     match state.store.custom_fields(me.viewer.org_id).await {
@@ -221,7 +219,7 @@ async fn toggle_submit(
 ) -> Response {
     let PageForm { user: me, form } = page;
     let result = async {
-        me.require(ADMIN)?;
+        me.may(Action::ManageOrganization)?;
         let d = state
             .store
             .custom_fields(me.viewer.org_id)

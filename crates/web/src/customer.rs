@@ -19,16 +19,12 @@ use yingpan_domain::custom::{parse_values, CustomFieldDef, CustomFieldKind};
 use yingpan_domain::customer::{
     optional, ContactInput, CustomerFields, CustomerInput, Email, Phone,
 };
+use yingpan_domain::permission::Action;
 use yingpan_domain::person::{Role, Scope};
 use yingpan_store::{
     Activity, ActivityKind, Contact, Customer, CustomerListQuery, CustomerSort, DuplicateKeys,
     DuplicateMatch, OwnershipChange, User,
 };
-
-/// Who may soft-delete customers: managers only, so a departing salesperson cannot take the
-/// company's customers with them by deleting them.
-const MAY_DELETE: &[Role] = &[Role::Admin, Role::Director, Role::Supervisor];
-const MAY_RESTORE: &[Role] = &[Role::Admin, Role::Director];
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ListParams {
@@ -92,7 +88,7 @@ impl ListParams {
         };
         let deleted = matches!(self.deleted.as_deref(), Some("true" | "1"));
         if deleted {
-            me.require(MAY_RESTORE)?;
+            me.may(Action::RestoreCustomer)?;
         }
         let page = parse_int("page", self.page.as_deref())?.unwrap_or(1);
         let per_page = parse_int("per_page", self.per_page.as_deref())?.unwrap_or(20);
@@ -232,7 +228,7 @@ async fn api_delete(
 ) -> Result<StatusCode, AppError> {
     // Out-of-scope ids answer 404 before the role check, so ids cannot be probed.
     state.store.customer(&me.viewer, id).await?;
-    me.require(MAY_DELETE)?;
+    me.may(Action::DeleteCustomer)?;
     state
         .store
         .delete_customer(&me.viewer, id, v.version, state.now())
@@ -245,7 +241,7 @@ async fn api_restore(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Customer>, AppError> {
-    me.require(MAY_RESTORE)?;
+    me.may(Action::RestoreCustomer)?;
     Ok(Json(
         state
             .store
@@ -511,7 +507,7 @@ async fn list_page_inner(
         pages: ((total + q.per_page - 1) / q.per_page).max(1),
         owners: owner_choices(state, me).await?,
         deleted,
-        may_transfer: !deleted && MAY_DELETE.contains(&me.role()),
+        may_transfer: !deleted && me.can(Action::TransferCustomers),
         custom_filters: q
             .custom_filters
             .iter()
@@ -958,7 +954,7 @@ async fn detail(
     let contacts = state.store.contacts(&me.viewer, id).await?;
     let (activities, _) = state.store.activities(&me.viewer, id, 50).await?;
     let history = state.store.ownership_history(&me.viewer, id).await?;
-    let may_transfer = MAY_DELETE.contains(&me.role());
+    let may_transfer = me.can(Action::TransferCustomers);
     let may_release = c.owner_id.is_some() && (may_transfer || c.owner_id == Some(me.user.id));
     let owners = if may_transfer {
         owner_choices(state, me).await?
@@ -987,7 +983,7 @@ async fn detail(
             c,
             contacts,
             activities,
-            may_delete: MAY_DELETE.contains(&me.role()),
+            may_delete: me.can(Action::DeleteCustomer),
             may_transfer,
             may_release,
             owners,
@@ -1019,7 +1015,7 @@ async fn detail(
                 )
                 .await?,
             may_review: report.as_ref().is_some_and(|r| r.author_id != me.user.id)
-                && MAY_DELETE.contains(&me.role()),
+                && me.can(Action::DeleteCustomer),
             report,
             error,
             contact_input,
@@ -1051,7 +1047,7 @@ async fn delete_submit(
     let me = page.user;
     let result = async {
         state.store.customer(&me.viewer, id).await?;
-        me.require(MAY_DELETE)?;
+        me.may(Action::DeleteCustomer)?;
         state
             .store
             .delete_customer(&me.viewer, id, None, state.now())
@@ -1072,7 +1068,7 @@ async fn restore_submit(
 ) -> Response {
     let me = page.user;
     let result = async {
-        me.require(MAY_RESTORE)?;
+        me.may(Action::RestoreCustomer)?;
         Ok::<_, AppError>(
             state
                 .store

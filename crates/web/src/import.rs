@@ -18,23 +18,26 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use yingpan_domain::customer::{CustomerFields, CustomerInput};
 use yingpan_domain::import::{parse_rows, ColumnMap, Rejected, MAX_ROWS};
+use yingpan_domain::permission::{self, Action, Policy};
 use yingpan_domain::ValidationError;
 use yingpan_store::ImportOutcome;
 
-/// Imports are large: up to 256 MiB of CSV (about three million short rows).
-const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+/// The largest upload accepted: room for `MAX_ROWS` rows of a full prospect card. The body is
+/// held once, read in place, and each row becomes a parsed customer as it is read, so an
+/// import's memory is about the file plus its customers.
+pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Decodes the file: UTF-8 (with or without BOM), otherwise GB18030, a superset of GBK.
-pub fn decode(bytes: &[u8]) -> String {
+/// Decodes the file: UTF-8 (with or without BOM) in place, otherwise GB18030, a superset of GBK.
+pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.trim_start_matches('\u{feff}').to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+        Ok(s) => s.trim_start_matches('\u{feff}').into(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0,
     }
 }
 
 /// The file as CSV text: an Excel workbook (`.xlsx`, recognised by its zip signature) is read
 /// from its first sheet, cell by cell as Excel shows it; anything else is CSV as [`decode`] reads it.
-pub fn spreadsheet_text(bytes: &[u8]) -> Result<String, ValidationError> {
+pub fn spreadsheet_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ValidationError> {
     if !bytes.starts_with(b"PK\x03\x04") {
         return Ok(decode(bytes));
     }
@@ -53,13 +56,20 @@ pub fn spreadsheet_text(bytes: &[u8]) -> Result<String, ValidationError> {
             .map_err(|e| unreadable(&e))?;
     }
     let bytes = out.into_inner().map_err(|e| unreadable(&e))?;
-    String::from_utf8(bytes).map_err(|e| unreadable(&e))
+    String::from_utf8(bytes)
+        .map(Into::into)
+        .map_err(|e| unreadable(&e))
 }
 
-/// Reads the CSV into form inputs with their line numbers (the header is line 1).
-pub fn read_csv(
+/// A row of an import: its line in the file, the form input, and the owner's username.
+pub type CsvRow = (usize, CustomerInput, Option<String>);
+
+/// The rows of a CSV as form inputs with their line numbers (the header is line 1) and owner
+/// usernames, read one at a time; blank lines are skipped, and more than `MAX_ROWS` rows is
+/// an error.
+pub fn csv_rows(
     text: &str,
-) -> Result<Vec<(usize, CustomerInput, Option<String>)>, ValidationError> {
+) -> Result<impl Iterator<Item = Result<CsvRow, ValidationError>> + '_, ValidationError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -67,28 +77,43 @@ pub fn read_csv(
         ValidationError::new("file", "invalid_csv", format!("unreadable header: {e}"))
     })?;
     let map = ColumnMap::from_headers(headers.iter())?;
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            ValidationError::new("file", "invalid_csv", format!("line {}: {e}", i + 2))
-        })?;
-        if record.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        if rows.len() >= MAX_ROWS {
-            return Err(ValidationError::new(
-                "file",
-                "too_many",
-                format!("at most {MAX_ROWS} rows per import"),
-            ));
-        }
-        let cells: Vec<&str> = record.iter().collect();
-        rows.push((i + 2, map.input(&cells), map.owner(&cells)));
-    }
-    Ok(rows)
+    let mut seen = 0usize;
+    Ok(reader
+        .into_records()
+        .enumerate()
+        .filter_map(move |(i, record)| {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    return Some(Err(ValidationError::new(
+                        "file",
+                        "invalid_csv",
+                        format!("line {}: {e}", i + 2),
+                    )))
+                }
+            };
+            if record.iter().all(|v| v.trim().is_empty()) {
+                return None;
+            }
+            seen += 1;
+            if seen > MAX_ROWS {
+                return Some(Err(ValidationError::new(
+                    "file",
+                    "too_many",
+                    format!("at most {MAX_ROWS} rows per import"),
+                )));
+            }
+            let cells: Vec<&str> = record.iter().collect();
+            Some(Ok((i + 2, map.input(&cells), map.owner(&cells))))
+        }))
 }
 
-/// Parses every row, then hands the good ones to the store.
+/// Reads the whole CSV into form inputs (tests and small files).
+pub fn read_csv(text: &str) -> Result<Vec<CsvRow>, ValidationError> {
+    csv_rows(text)?.collect()
+}
+
+/// Parses every row as it is read, then hands the good ones to the store.
 pub async fn import(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
@@ -97,7 +122,16 @@ pub async fn import(
     skip_rejected: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportOutcome, AppError> {
-    let rows = read_csv(text)?;
+    let policy = Policy {
+        sales_may_import: store
+            .organization(viewer.org_id)
+            .await?
+            .settings
+            .sales_may_import,
+    };
+    if !permission::allows(viewer.role, Action::ImportCustomers, &policy) {
+        return Err(AppError::Forbidden);
+    }
     // Owner usernames become ids; an unknown one rejects its row.
     let people: HashMap<String, (i64, bool)> = store
         .users(viewer.org_id)
@@ -107,25 +141,36 @@ pub async fn import(
         .collect();
     let mut owners: HashMap<usize, i64> = HashMap::new();
     let mut bad_owner = Vec::new();
-    let mut inputs = Vec::with_capacity(rows.len());
-    for (line, input, username) in rows {
-        match username {
-            None => inputs.push((line, input)),
-            Some(u) => match people.get(&u) {
-                Some((id, true)) => {
-                    owners.insert(line, *id);
-                    inputs.push((line, input));
-                }
-                _ => bad_owner.push(Rejected {
+    let mut failure = None;
+    let inputs = csv_rows(text)?.map_while(|row| match row {
+        Ok(r) => Some(r),
+        Err(e) => {
+            failure = Some(e);
+            None
+        }
+    });
+    let inputs = inputs.filter_map(|(line, input, username)| match username {
+        None => Some((line, input)),
+        Some(u) => match people.get(&u) {
+            Some((id, true)) => {
+                owners.insert(line, *id);
+                Some((line, input))
+            }
+            _ => {
+                bad_owner.push(Rejected {
                     line,
                     field: Some("owner".into()),
                     code: "unknown_user".into(),
                     message: format!("no active person with username {u:?}"),
-                }),
-            },
-        }
-    }
+                });
+                None
+            }
+        },
+    });
     let (good, mut bad): (Vec<(usize, CustomerFields)>, Vec<Rejected>) = parse_rows(inputs);
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
     bad.extend(bad_owner);
     let good = good
         .into_iter()
@@ -163,7 +208,7 @@ async fn export_rows(
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<[String; 11]>, AppError> {
-    if !viewer.role.may_export_customers() {
+    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
         return Err(AppError::Forbidden);
     }
     let mut rows = Vec::new();
@@ -335,6 +380,9 @@ struct ImportPage<'a> {
 }
 
 async fn import_page(me: CurrentUser) -> Response {
+    if let Err(e) = me.may(Action::ImportCustomers) {
+        return e.into_page(me.locale());
+    }
     render_status(
         &ImportPage {
             tr: me.tr(),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use yingpan_domain::ledger::{parse_entry, sum_by};
 use yingpan_domain::order::Ageing;
+use yingpan_domain::permission::Action;
 use yingpan_domain::sales_report::Period;
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_store::{AdvanceLine, AdvanceSummary, Order, OrderFilter};
@@ -227,8 +228,7 @@ async fn record(
     me: &CurrentUser,
     a: &AdvanceInput,
 ) -> Result<AdvanceLine, AppError> {
-    use yingpan_domain::person::Role;
-    me.require(&[Role::Clerk, Role::Admin, Role::Director])?;
+    me.may(Action::RecordAdvances)?;
     let user_id: i64 = a
         .user_id
         .as_deref()
@@ -291,12 +291,7 @@ struct LedgersPage<'a> {
 
 impl LedgersPage<'_> {
     fn records_advances(&self) -> bool {
-        matches!(
-            self.me.role(),
-            yingpan_domain::person::Role::Clerk
-                | yingpan_domain::person::Role::Admin
-                | yingpan_domain::person::Role::Director
-        )
+        self.me.can(Action::RecordAdvances)
     }
     fn ageing(&self, a: &Ageing) -> &'static str {
         a.as_str()

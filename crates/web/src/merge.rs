@@ -15,17 +15,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yingpan_domain::person::Role;
+use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Merge, SuspectedGroup};
-
-const MANAGERS: &[Role] = &[Role::Admin, Role::Director, Role::Supervisor];
 
 async fn api_suspected(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<Json<Value>, AppError> {
-    me.require(MANAGERS)?;
+    me.may(Action::MergeCustomers)?;
     let groups = state.store.suspected_duplicates(&me.viewer, 100).await?;
     Ok(Json(json!({"total": groups.len(), "items": groups})))
 }
@@ -41,7 +39,7 @@ async fn merge(
     survivor: i64,
     merged: Option<i64>,
 ) -> Result<i64, AppError> {
-    me.require(MANAGERS)?;
+    me.may(Action::MergeCustomers)?;
     let merged = merged.ok_or_else(|| {
         ValidationError::new(
             "merged_id",
@@ -71,7 +69,7 @@ async fn api_merges(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<Json<Value>, AppError> {
-    me.require(MANAGERS)?;
+    me.may(Action::MergeCustomers)?;
     let items = state.store.merges(&me.viewer, 200).await?;
     Ok(Json(json!({"total": items.len(), "items": items})))
 }
@@ -81,7 +79,7 @@ async fn api_undo(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
-    me.require(MANAGERS)?;
+    me.may(Action::MergeCustomers)?;
     state.store.undo_merge(&me.viewer, id, state.now()).await?;
     Ok(Json(json!({"merge_id": id, "undone": true})))
 }
@@ -109,7 +107,7 @@ impl DuplicatesPage<'_> {
 
 async fn page(State(state): State<AppState>, me: CurrentUser) -> Response {
     let result = async {
-        me.require(MANAGERS)?;
+        me.may(Action::MergeCustomers)?;
         let groups = state.store.suspected_duplicates(&me.viewer, 100).await?;
         let merges = state.store.merges(&me.viewer, 50).await?;
         Ok::<_, AppError>(DuplicatesPage {
@@ -156,7 +154,7 @@ async fn undo_submit(
 ) -> Response {
     let me = form.user;
     let result = async {
-        me.require(MANAGERS)?;
+        me.may(Action::MergeCustomers)?;
         Ok::<_, AppError>(state.store.undo_merge(&me.viewer, id, state.now()).await?)
     }
     .await;

@@ -16,11 +16,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use yingpan_domain::ownership::TierDays;
+use yingpan_domain::permission::Action;
 use yingpan_domain::person::{ClerkVisibility, DisplayName, NewPassword, Role, Username};
 use yingpan_domain::ValidationError;
 use yingpan_store::{NewUser, OrgSettings, Organization, User, UserUpdate};
-
-const ADMIN: &[Role] = &[Role::Admin];
 
 /// Tells a JSON `null` (clear the field) from an absent key (leave it).
 fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
@@ -47,7 +46,7 @@ async fn create_user(
     me: &CurrentUser,
     req: CreateUser,
 ) -> Result<User, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let username = Username::parse(req.username.as_deref().unwrap_or(""))?;
     let display_name = DisplayName::parse(req.display_name.as_deref().unwrap_or(""))?;
     let role: Role = req.role.as_deref().unwrap_or("").parse()?;
@@ -86,7 +85,7 @@ async fn patch_user(
     id: i64,
     req: PatchUser,
 ) -> Result<User, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let password_hash = match req.password.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => {
             let user = state.store.user(me.viewer.org_id, id).await?;
@@ -158,7 +157,7 @@ async fn api_unlock(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let cleared = state.store.unlock_login(me.viewer.org_id, id).await?;
     Ok(Json(json!({"cleared_attempts": cleared})))
 }
@@ -170,7 +169,7 @@ async fn unlock_submit(
 ) -> Response {
     let PageForm { user: me, .. } = page;
     let result = async {
-        me.require(ADMIN)?;
+        me.may(Action::ManageOrganization)?;
         Ok::<_, AppError>(state.store.unlock_login(me.viewer.org_id, id).await?)
     }
     .await;
@@ -206,7 +205,7 @@ async fn api_deactivate(
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<Deactivate>,
 ) -> Result<Json<Value>, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let moved = state
         .store
         .deactivate_user(&me.viewer, id, req.handover_to, state.now())
@@ -228,6 +227,7 @@ struct OrgSettingsPatch {
     exempt_open_opportunity: Option<bool>,
     exempt_with_deal: Option<bool>,
     holding_cap_counts_deals: Option<bool>,
+    sales_may_import: Option<bool>,
     no_opportunity_days: Option<i64>,
     no_deal_days: Option<i64>,
     no_opportunity_days_by_tier: Option<TierDays>,
@@ -240,7 +240,7 @@ async fn save_settings(
     me: &CurrentUser,
     req: OrgSettingsPatch,
 ) -> Result<Organization, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let current = state.store.organization(me.viewer.org_id).await?.settings;
     let clerk_visibility: ClerkVisibility = match req.clerk_visibility.as_deref() {
         Some(s) => s.parse()?,
@@ -262,6 +262,7 @@ async fn save_settings(
         holding_cap_counts_deals: req
             .holding_cap_counts_deals
             .unwrap_or(current.holding_cap_counts_deals),
+        sales_may_import: req.sales_may_import.unwrap_or(current.sales_may_import),
         no_opportunity_days: req
             .no_opportunity_days
             .unwrap_or(current.no_opportunity_days),
@@ -440,7 +441,7 @@ async fn user_edit_with(
     status: StatusCode,
 ) -> Response {
     let result = async {
-        me.require(ADMIN)?;
+        me.may(Action::ManageOrganization)?;
         let u = state.store.user(me.viewer.org_id, id).await?;
         let others = state
             .store
@@ -513,7 +514,7 @@ async fn deactivate_submit(
 ) -> Response {
     let PageForm { user: me, form } = page;
     let result = async {
-        me.require(ADMIN)?;
+        me.may(Action::ManageOrganization)?;
         let to = match form.handover_to.as_deref().map(str::trim) {
             None | Some("") | Some("pool") => None,
             Some(s) => Some(s.parse::<i64>().map_err(|_| {
@@ -569,7 +570,7 @@ impl OrgPage<'_> {
 }
 
 async fn org_page(State(state): State<AppState>, me: CurrentUser) -> Response {
-    if let Err(e) = me.require(ADMIN) {
+    if let Err(e) = me.may(Action::ManageOrganization) {
         return e.into_page(me.locale());
     }
     match state.store.organization(me.viewer.org_id).await {
@@ -597,6 +598,7 @@ struct OrgForm {
     exempt_open_opportunity: Option<String>,
     exempt_with_deal: Option<String>,
     holding_cap_counts_deals: Option<String>,
+    sales_may_import: Option<String>,
     no_opportunity_days: Option<String>,
     no_deal_days: Option<String>,
     no_opportunity_days_priority: Option<String>,
@@ -635,6 +637,7 @@ async fn org_submit(State(state): State<AppState>, page: PageForm<OrgForm>) -> R
             exempt_open_opportunity: Some(form.exempt_open_opportunity.is_some()),
             exempt_with_deal: Some(form.exempt_with_deal.is_some()),
             holding_cap_counts_deals: Some(form.holding_cap_counts_deals.is_some()),
+            sales_may_import: Some(form.sales_may_import.is_some()),
             no_opportunity_days: form_number(
                 "no_opportunity_days",
                 form.no_opportunity_days.as_deref(),

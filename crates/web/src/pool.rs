@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use yingpan_domain::person::Role;
+use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_store::PoolCustomer;
 
@@ -136,8 +136,6 @@ pub fn router() -> Router<AppState> {
         .merge(ownership_router())
 }
 
-const MANAGERS: &[Role] = &[Role::Admin, Role::Director, Role::Supervisor];
-
 #[derive(Deserialize)]
 struct ReleaseRequest {
     reason: Option<String>,
@@ -152,7 +150,7 @@ async fn release(
 ) -> Result<(), AppError> {
     let c = state.store.customer(&me.viewer, id).await?;
     if c.owner_id != Some(me.user.id) {
-        me.require(MANAGERS)?;
+        me.may(Action::TransferCustomers)?;
     }
     Ok(state
         .store
@@ -184,7 +182,7 @@ async fn transfer(
     to: Option<i64>,
     reason: &str,
 ) -> Result<u64, AppError> {
-    me.require(MANAGERS)?;
+    me.may(Action::TransferCustomers)?;
     let to =
         to.ok_or_else(|| ValidationError::new("to_user_id", "required", "choose the new owner"))?;
     Ok(state

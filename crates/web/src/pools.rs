@@ -15,11 +15,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use yingpan_domain::person::Role;
+use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Pool, PoolInput, User};
-
-const ADMIN: &[Role] = &[Role::Admin];
 
 #[derive(Deserialize, Default)]
 struct PoolRequest {
@@ -73,7 +71,7 @@ async fn api_create(
     me: CurrentUser,
     JsonBody(req): JsonBody<PoolRequest>,
 ) -> Result<(StatusCode, Json<Pool>), AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -101,7 +99,7 @@ async fn api_patch(
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<PoolRequest>,
 ) -> Result<Json<Pool>, AppError> {
-    me.require(ADMIN)?;
+    me.may(Action::ManageOrganization)?;
     let current = find(&state, &me, id).await?;
     let version = req
         .version
@@ -140,7 +138,7 @@ async fn set_members(
     members: Vec<(i64, bool)>,
 ) -> Result<Pool, AppError> {
     find(state, me, id).await?;
-    if me.role() != Role::Admin && !state.store.is_pool_admin(&me.viewer, id).await? {
+    if !me.can(Action::ManageOrganization) && !state.store.is_pool_admin(&me.viewer, id).await? {
         return Err(AppError::Forbidden);
     }
     Ok(state
@@ -245,7 +243,7 @@ async fn save_submit(
 ) -> Response {
     let PageForm { user: me, form } = page;
     let result = async {
-        me.require(ADMIN)?;
+        me.may(Action::ManageOrganization)?;
         // The form sends every field, so a blank period means "inherit", not "keep".
         let input = PoolInput {
             name: form.get("name").cloned().unwrap_or_default(),

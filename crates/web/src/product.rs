@@ -15,12 +15,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yingpan_domain::person::Role;
+use yingpan_domain::permission::Action;
 use yingpan_domain::product::ProductInput;
 use yingpan_domain::ValidationError;
 use yingpan_store::Product;
-
-const KEEPERS: &[Role] = &[Role::Admin, Role::Director, Role::Clerk];
 
 #[derive(Deserialize)]
 struct ListQuery {
@@ -44,7 +42,7 @@ async fn api_create(
     me: CurrentUser,
     JsonBody(req): JsonBody<ProductInput>,
 ) -> Result<(StatusCode, Json<Product>), AppError> {
-    me.require(KEEPERS)?;
+    me.may(Action::KeepPriceList)?;
     let f = req.parse()?;
     Ok((
         StatusCode::CREATED,
@@ -83,7 +81,7 @@ async fn api_patch(
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<PatchProduct>,
 ) -> Result<Json<Product>, AppError> {
-    me.require(KEEPERS)?;
+    me.may(Action::KeepPriceList)?;
     let cur = state.store.product(me.viewer.org_id, id).await?;
     let version = req
         .version
@@ -116,7 +114,7 @@ struct ProductsPage<'a> {
 }
 
 async fn products_page(State(state): State<AppState>, me: CurrentUser) -> Response {
-    let may_edit = KEEPERS.contains(&me.role());
+    let may_edit = me.can(Action::KeepPriceList);
     match state.store.products(me.viewer.org_id, may_edit).await {
         Ok(products) => render(
             &ProductsPage {
@@ -147,7 +145,7 @@ struct ProductForm {
 async fn save_submit(State(state): State<AppState>, page: PageForm<ProductForm>) -> Response {
     let PageForm { user: me, form } = page;
     let result = async {
-        me.require(KEEPERS)?;
+        me.may(Action::KeepPriceList)?;
         let f = ProductInput {
             code: form.code,
             name: form.name,

@@ -18,13 +18,12 @@ use axum::{Json, Router};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use yingpan_domain::permission::Action;
 use yingpan_domain::person::Role;
 use yingpan_domain::sales_report::{Figures, Period};
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::ValidationError;
 use yingpan_store::{StoredWeeklyReport, TeamSummary};
-
-const MANAGERS: &[Role] = &[Role::Admin, Role::Director];
 
 fn week_of(raw: Option<&str>, state: &AppState) -> Result<Period, ValidationError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
@@ -152,7 +151,7 @@ async fn monthly(
     me: &CurrentUser,
     month: Option<&str>,
 ) -> Result<TeamSummary, AppError> {
-    me.require(MANAGERS)?;
+    me.may(Action::ReadMonthlySummary)?;
     let period = match month.filter(|m| !m.trim().is_empty()) {
         Some(m) => parse_month(m)?,
         None => this_month(state),

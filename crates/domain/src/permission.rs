@@ -1,0 +1,171 @@
+//! Who may do what: the one place a role is named for a permission.
+//!
+//! Two questions decide every request. *Which records* a person reaches is their scope (own /
+//! subtree / all, [`crate::person::scope_for`]), applied inside each store query, so a record
+//! outside it answers 404. *Which actions* their role may take within that scope is
+//! [`allows`], answered 403 when refused. `docs/permissions.md` carries [`matrix_markdown`]
+//! (a test keeps the two equal) and the web tests probe every row of [`Action::ALL`] for every
+//! role over HTTP.
+
+use crate::person::Role;
+
+/// An action that not every role may take. Everything else (reading and working one's own
+/// customers, filing one's own plans and reports, escalations) is open to every role within
+/// scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// People, company settings, custom-field definitions, pool definitions, login unlock.
+    ManageOrganization,
+    /// The audit trail.
+    ReadAuditTrail,
+    /// The people directory (page and API; one's own record is always readable).
+    ReadDirectory,
+    /// Soft-delete a customer.
+    DeleteCustomer,
+    /// Hand customers to another person, or put someone else's customer into the pool.
+    TransferCustomers,
+    /// The recycle bin: list deleted customers and restore them.
+    RestoreCustomer,
+    /// Suspected duplicates, merge and undo.
+    MergeCustomers,
+    /// Export customers as CSV or Excel (each export is recorded).
+    ExportCustomers,
+    /// Import customers from CSV or Excel.
+    ImportCustomers,
+    /// Keep the price list.
+    KeepPriceList,
+    /// Expense advances and their settlements.
+    RecordAdvances,
+    /// The monthly summary of the company and each team.
+    ReadMonthlySummary,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::ManageOrganization,
+        Action::ReadAuditTrail,
+        Action::ReadDirectory,
+        Action::DeleteCustomer,
+        Action::TransferCustomers,
+        Action::RestoreCustomer,
+        Action::MergeCustomers,
+        Action::ExportCustomers,
+        Action::ImportCustomers,
+        Action::KeepPriceList,
+        Action::RecordAdvances,
+        Action::ReadMonthlySummary,
+    ];
+
+    /// How the action reads in the permissions document.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::ManageOrganization => {
+                "people, company settings, custom fields, pools, login unlock"
+            }
+            Action::ReadAuditTrail => "audit trail",
+            Action::ReadDirectory => "people directory (own record: everyone)",
+            Action::DeleteCustomer => "soft-delete a customer",
+            Action::TransferCustomers => "transfer customers; release someone else's to the pool",
+            Action::RestoreCustomer => "recycle bin, restore",
+            Action::MergeCustomers => "suspected duplicates, merge, undo",
+            Action::ExportCustomers => "export customers (recorded on the audit trail)",
+            Action::ImportCustomers => "import customers",
+            Action::KeepPriceList => "keep the price list",
+            Action::RecordAdvances => "expense advances and settlements",
+            Action::ReadMonthlySummary => "monthly summary",
+        }
+    }
+}
+
+/// The company settings that widen a role's actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Salespeople may import customers.
+    pub sales_may_import: bool,
+}
+
+/// Whether `role` may take `action` (within its scope) under the company's `policy`.
+pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
+    use Role::*;
+    match action {
+        Action::ManageOrganization => role == Admin,
+        Action::ReadAuditTrail | Action::RestoreCustomer | Action::ReadMonthlySummary => {
+            matches!(role, Admin | Director)
+        }
+        Action::ReadDirectory | Action::ExportCustomers => role != Sales,
+        Action::DeleteCustomer | Action::TransferCustomers | Action::MergeCustomers => {
+            matches!(role, Admin | Director | Supervisor)
+        }
+        Action::ImportCustomers => role != Sales || policy.sales_may_import,
+        Action::KeepPriceList | Action::RecordAdvances => matches!(role, Admin | Director | Clerk),
+    }
+}
+
+/// The permission matrix as the Markdown table in `docs/permissions.md` (default policy; the
+/// settings that change a cell are named in it).
+pub fn matrix_markdown() -> String {
+    let policy = Policy::default();
+    let mut out = String::from("| action |");
+    for r in Role::ALL {
+        out.push_str(&format!(" {} |", r.as_str()));
+    }
+    out.push_str("\n| --- |");
+    for _ in Role::ALL {
+        out.push_str(" --- |");
+    }
+    out.push('\n');
+    for a in Action::ALL {
+        out.push_str(&format!("| {} |", a.description()));
+        for r in Role::ALL {
+            let cell = match (allows(r, a, &policy), a, r) {
+                (false, Action::ImportCustomers, Role::Sales) => "if the company allows",
+                (true, _, _) => "yes",
+                (false, _, _) => "—",
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_as_documented() {
+        let p = Policy::default();
+        let who = |a: Action| -> Vec<&str> {
+            Role::ALL
+                .iter()
+                .filter(|r| allows(**r, a, &p))
+                .map(|r| r.as_str())
+                .collect()
+        };
+        assert_eq!(who(Action::ManageOrganization), ["admin"]);
+        assert_eq!(who(Action::ReadAuditTrail), ["admin", "director"]);
+        assert_eq!(
+            who(Action::DeleteCustomer),
+            ["admin", "director", "supervisor"]
+        );
+        assert_eq!(who(Action::KeepPriceList), ["admin", "director", "clerk"]);
+        assert!(!who(Action::ExportCustomers).contains(&"sales"));
+        assert!(!who(Action::ImportCustomers).contains(&"sales"));
+        let open = Policy {
+            sales_may_import: true,
+        };
+        assert!(allows(Role::Sales, Action::ImportCustomers, &open));
+        assert!(!allows(Role::Sales, Action::ExportCustomers, &open));
+    }
+
+    #[test]
+    fn the_document_is_the_module() {
+        let doc = include_str!("../../../docs/permissions.md");
+        assert!(
+            doc.contains(&matrix_markdown()),
+            "docs/permissions.md is out of date; paste this table into it:\n{}",
+            matrix_markdown()
+        );
+    }
+}
