@@ -47,6 +47,14 @@ pub struct BenchArgs {
     /// one; the import is not measured then.
     #[arg(long)]
     pub reuse: bool,
+    /// After the measurements: a login flood (128 simultaneous logins for unknown names) and a
+    /// mixed load for this many seconds (0 = skip): errors, throughput and the server's memory
+    /// over time.
+    #[arg(long, default_value_t = 0)]
+    pub soak_seconds: u64,
+    /// Concurrent clients of the soak.
+    #[arg(long, default_value_t = 32)]
+    pub soak_clients: usize,
     /// Where to write the JSON result.
     #[arg(long, default_value = "bench-results.json")]
     pub out: std::path::PathBuf,
@@ -285,10 +293,19 @@ impl Server {
 
     /// Peak resident memory of the server so far, in MiB (Linux).
     fn peak_rss_mib(&self) -> Option<f64> {
+        self.status_mib("VmHWM:")
+    }
+
+    /// Resident memory of the server now, in MiB (Linux).
+    fn rss_mib(&self) -> Option<f64> {
+        self.status_mib("VmRSS:")
+    }
+
+    fn status_mib(&self, key: &str) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let kb: f64 = status
             .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
+            .find(|l| l.starts_with(key))?
             .split_whitespace()
             .nth(1)?
             .parse()
@@ -787,6 +804,16 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         record(&name, app, Some(rawm), Some(("≥ 15,000 req/s", met)));
     }
     let peak_rss = server.peak_rss_mib();
+    let soak = if args.soak_seconds > 0 {
+        let tokens = Tokens {
+            director: director.clone(),
+            rep: rep.clone(),
+            rep_customers: Arc::new(rep_customers.clone()),
+        };
+        soak(&server, &client, &args, tokens, all_ids.clone()).await?
+    } else {
+        Value::Null
+    };
     drop(server);
 
     // The pool recycle over every customer, straight through the store. A reused database keeps
@@ -822,6 +849,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         "rss_met": peak_rss.map(|r| r <= 200.0),
         "read_by_id_per_second": by_id_rps,
         "recycle": recycle,
+        "soak": soak,
         "operations": results,
     });
     std::fs::write(
@@ -840,6 +868,143 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     raw.close().await;
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
+}
+
+/// Who the soak acts as.
+struct Tokens {
+    director: String,
+    rep: String,
+    rep_customers: Arc<Vec<i64>>,
+}
+
+/// A login flood, then a mixed load (lists, search, reads, pages, activities, claims of absent
+/// ids) for `--soak-seconds` at `--soak-clients`: every answer must be a success (or, for the
+/// flood, a refusal: 401, 429 or 503); the server's memory is sampled each second.
+async fn soak(
+    server: &Server,
+    client: &reqwest::Client,
+    args: &BenchArgs,
+    tokens: Tokens,
+    ids: Arc<Vec<i64>>,
+) -> Result<Value, String> {
+    println!(
+        "== login flood, then soak: {} s at {} clients",
+        args.soak_seconds, args.soak_clients
+    );
+    let before = server.rss_mib();
+    let mut flood = Vec::new();
+    for i in 0..128 {
+        let (c, url) = (client.clone(), format!("{}/api/v1/auth/login", server.base));
+        flood.push(tokio::spawn(async move {
+            c.post(url)
+                .json(&json!({"username": format!("nobody{i}"), "password": "wrong-password-1"}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .map_err(|e| e.to_string())
+        }));
+    }
+    let mut refused = 0;
+    for f in flood {
+        match f.await.map_err(|e| e.to_string())?? {
+            401 | 429 | 503 => refused += 1,
+            other => return Err(format!("login flood: unexpected status {other}")),
+        }
+    }
+    let flood_peak = server.peak_rss_mib();
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let after = server.rss_mib();
+    println!(
+        "   login flood: {refused} of 128 refused; RSS {:.0} → peak {:.0} → {:.0} MiB 5 s later",
+        before.unwrap_or(0.0),
+        flood_peak.unwrap_or(0.0),
+        after.unwrap_or(0.0)
+    );
+
+    let stop = Instant::now() + std::time::Duration::from_secs(args.soak_seconds);
+    let ok = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let errors = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let tokens = Arc::new(tokens);
+    let mut tasks = Vec::new();
+    for worker in 0..args.soak_clients.max(1) {
+        let (c, base, ok, errors, tokens, ids) = (
+            client.clone(),
+            server.base.clone(),
+            ok.clone(),
+            errors.clone(),
+            tokens.clone(),
+            ids.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut i = worker;
+            while Instant::now() < stop {
+                i += 7919;
+                let rep_customer = tokens.rep_customers[i % tokens.rep_customers.len()];
+                let req = match i % 8 {
+                    0 => c
+                        .get(format!("{base}/api/v1/customers?per_page=20"))
+                        .bearer_auth(&tokens.director),
+                    1 => c
+                        .get(format!("{base}/api/v1/customers?q=%E6%81%92%E8%BE%BE"))
+                        .bearer_auth(&tokens.director),
+                    2 | 3 => c
+                        .get(format!("{base}/api/v1/customers/{}", ids[i % ids.len()]))
+                        .bearer_auth(&tokens.director),
+                    4 => c.get(format!("{base}/")).bearer_auth(&tokens.rep),
+                    5 => c
+                        .get(format!("{base}/api/v1/customers"))
+                        .bearer_auth(&tokens.rep),
+                    6 => c
+                        .post(format!("{base}/api/v1/customers/{rep_customer}/activities"))
+                        .bearer_auth(&tokens.rep)
+                        .json(&json!({"kind": "call", "summary": "压力测试回访"})),
+                    _ => c
+                        .get(format!("{base}/api/v1/pool"))
+                        .bearer_auth(&tokens.rep),
+                };
+                match req.send().await {
+                    Ok(r) if r.status().is_success() => {
+                        ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Ok(r) => errors.lock().unwrap().push(format!("{}", r.status())),
+                    Err(e) => errors.lock().unwrap().push(e.to_string()),
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    while Instant::now() < stop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if let Some(r) = server.rss_mib() {
+            samples.push(r);
+        }
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())?;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let ok = ok.load(std::sync::atomic::Ordering::Relaxed);
+    let errors = errors.lock().unwrap().clone();
+    // Memory after warm-up (the first quarter) against the end.
+    let warm = samples.get(samples.len() / 4).copied();
+    let end = samples.last().copied();
+    let max = samples.iter().copied().fold(0.0, f64::max);
+    println!(
+        "   soak: {ok} requests ({:.0}/s), {} errors; RSS after warm-up {:.0} MiB, max {max:.0}, end {:.0}",
+        ok as f64 / wall.max(1e-9),
+        errors.len(),
+        warm.unwrap_or(0.0),
+        end.unwrap_or(0.0)
+    );
+    Ok(json!({
+        "login_flood": {"logins": 128, "refused": refused, "rss_before_mib": before,
+                        "rss_peak_mib": flood_peak, "rss_after_5s_mib": after},
+        "seconds": args.soak_seconds, "clients": args.soak_clients,
+        "requests": ok, "per_second": ok as f64 / wall.max(1e-9),
+        "errors": errors.len(), "first_errors": errors.iter().take(5).collect::<Vec<_>>(),
+        "rss_after_warmup_mib": warm, "rss_max_mib": max, "rss_end_mib": end,
+    }))
 }
 
 /// What the generation left in the database, for the measurements.

@@ -273,6 +273,10 @@ fn bench_runs_end_to_end_and_writes_its_result() {
             "10",
             "--concurrency",
             "4",
+            "--soak-seconds",
+            "3",
+            "--soak-clients",
+            "4",
             "--out",
             out_file.to_str().unwrap(),
         ];
@@ -308,6 +312,11 @@ fn bench_runs_end_to_end_and_writes_its_result() {
             result["recycle"]["moved"].as_u64().unwrap() > 0,
             "30 % silent customers"
         );
+        // The soak: a login flood all refused, then mixed load without a single error.
+        let soak = &result["soak"];
+        assert_eq!(soak["login_flood"]["refused"], 128, "{soak}");
+        assert!(soak["requests"].as_u64().unwrap() > 0, "{soak}");
+        assert_eq!(soak["errors"], 0, "{soak}");
 
         // A filled database is refused unless reused; reusing measures it again as it is.
         let again = yingpan(&args, None);
