@@ -165,6 +165,99 @@ pub fn order_follows_customer(settled: bool) -> bool {
     !settled
 }
 
+/// The company's rules for claiming from the pool (0 = the rule is off).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClaimRules {
+    /// Days after losing a customer before its previous owner may claim it again.
+    pub cooldown_days: i64,
+    /// Most customers one person may own when claiming.
+    pub holding_cap: i64,
+    /// Claims per person in any rolling window of [`CLAIM_WINDOW_HOURS`].
+    pub daily_limit: i64,
+}
+
+/// The daily claim limit counts a rolling 24 hours, not the calendar day.
+pub const CLAIM_WINDOW_HOURS: i64 = 24;
+
+impl ClaimRules {
+    /// From when a loss of the customer by the claimant counts (none: the rule is off).
+    pub fn cooldown_since(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (self.cooldown_days > 0).then(|| now - Duration::days(self.cooldown_days))
+    }
+    /// Whether the claimant's holdings must be counted.
+    pub fn caps_holdings(&self) -> bool {
+        self.holding_cap > 0
+    }
+    /// From when the claimant's claims count towards the daily limit (none: no limit).
+    pub fn window_since(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (self.daily_limit > 0).then(|| now - Duration::hours(CLAIM_WINDOW_HOURS))
+    }
+}
+
+/// What the store found for one claim; a fact is only looked up while its rule is on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClaimFacts {
+    /// The claimant lost this customer to the pool since [`ClaimRules::cooldown_since`].
+    pub lost_within_cooldown: bool,
+    /// Customers the claimant owns now (as the holding cap counts them).
+    pub held: i64,
+    /// Claims by the claimant since [`ClaimRules::window_since`].
+    pub claimed_in_window: i64,
+}
+
+/// Why a claim is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    Cooldown { days: i64 },
+    HoldingCap { held: i64, cap: i64 },
+    DailyLimit { claimed: i64 },
+}
+
+impl ClaimRefusal {
+    /// The stable API code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ClaimRefusal::Cooldown { .. } => "claim_cooldown",
+            ClaimRefusal::HoldingCap { .. } | ClaimRefusal::DailyLimit { .. } => "claim_limit",
+        }
+    }
+    pub fn message(self) -> String {
+        match self {
+            ClaimRefusal::Cooldown { days } => format!(
+                "you lost this customer less than {days} days ago; a colleague may claim it first"
+            ),
+            ClaimRefusal::HoldingCap { held, cap } => format!(
+                "you already own {held} customers, the most the company allows ({cap})"
+            ),
+            ClaimRefusal::DailyLimit { claimed } => format!(
+                "you have claimed {claimed} customers in the last {CLAIM_WINDOW_HOURS} hours, the most the company allows"
+            ),
+        }
+    }
+}
+
+/// Whether a claim from the pool may go ahead: the cool-down after losing the customer, the
+/// holding cap, then the daily limit.
+pub fn check_claim(rules: &ClaimRules, facts: &ClaimFacts) -> Result<(), ClaimRefusal> {
+    if rules.cooldown_days > 0 && facts.lost_within_cooldown {
+        return Err(ClaimRefusal::Cooldown {
+            days: rules.cooldown_days,
+        });
+    }
+    if rules.holding_cap > 0 && facts.held >= rules.holding_cap {
+        return Err(ClaimRefusal::HoldingCap {
+            held: facts.held,
+            cap: rules.holding_cap,
+        });
+    }
+    if rules.daily_limit > 0 && facts.claimed_in_window >= rules.daily_limit {
+        return Err(ClaimRefusal::DailyLimit {
+            claimed: facts.claimed_in_window,
+        });
+    }
+    Ok(())
+}
+
 /// Only the owner's own follow-up protects a customer for them (seed 003, rule 1: the
 /// salesperson's own records are the basis of ownership). A colleague's, a manager's or the
 /// clerk's contact is recorded on the customer but does not restart the owner's clock.
@@ -225,6 +318,65 @@ mod tests {
         assert!(!opportunity_follows_customer(Status::Lost));
         assert!(order_follows_customer(false));
         assert!(!order_follows_customer(true));
+    }
+
+    #[test]
+    fn claims_within_the_rules() {
+        let rules = ClaimRules {
+            cooldown_days: 3,
+            holding_cap: 10,
+            daily_limit: 2,
+        };
+        let fine = ClaimFacts {
+            lost_within_cooldown: false,
+            held: 9,
+            claimed_in_window: 1,
+        };
+        assert_eq!(check_claim(&rules, &fine), Ok(()));
+        let refused = |f: ClaimFacts| check_claim(&rules, &f).unwrap_err();
+        assert_eq!(
+            refused(ClaimFacts {
+                lost_within_cooldown: true,
+                ..fine
+            }),
+            ClaimRefusal::Cooldown { days: 3 }
+        );
+        assert_eq!(
+            refused(ClaimFacts { held: 10, ..fine }),
+            ClaimRefusal::HoldingCap { held: 10, cap: 10 }
+        );
+        let daily = refused(ClaimFacts {
+            claimed_in_window: 2,
+            ..fine
+        });
+        assert_eq!(daily, ClaimRefusal::DailyLimit { claimed: 2 });
+        assert_eq!(daily.code(), "claim_limit");
+        // Rules at 0 are off, whatever the facts.
+        let off = ClaimRules::default();
+        let heavy = ClaimFacts {
+            lost_within_cooldown: true,
+            held: 1_000,
+            claimed_in_window: 1_000,
+        };
+        assert_eq!(check_claim(&off, &heavy), Ok(()));
+        assert_eq!(off.cooldown_since(t(27, 0)), None);
+        assert_eq!(off.window_since(t(27, 0)), None);
+        assert!(!off.caps_holdings());
+        assert_eq!(rules.window_since(t(27, 12)), Some(t(26, 12)));
+        assert_eq!(rules.cooldown_since(t(27, 12)), Some(t(24, 12)));
+    }
+
+    proptest! {
+        #[test]
+        fn a_claim_is_refused_exactly_when_a_rule_is_reached(
+            cooldown in 0i64..5, cap in 0i64..5, limit in 0i64..5,
+            lost: bool, held in 0i64..8, claimed in 0i64..8,
+        ) {
+            let rules = ClaimRules { cooldown_days: cooldown, holding_cap: cap, daily_limit: limit };
+            let facts = ClaimFacts { lost_within_cooldown: lost, held, claimed_in_window: claimed };
+            let reached = (cooldown > 0 && lost) || (cap > 0 && held >= cap) || (limit > 0 && claimed >= limit);
+            prop_assert_eq!(check_claim(&rules, &facts).is_err(), reached);
+        }
     }
 
     #[test]

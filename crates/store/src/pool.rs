@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::ownership::{recycle_rules, PoolPeriods, ProtectionPolicy, TierDays};
+use yingpan_domain::ownership::{
+    check_claim, recycle_rules, ClaimFacts, ClaimRules, PoolPeriods, ProtectionPolicy, TierDays,
+};
 use yingpan_domain::qualification::Tier;
 use yingpan_domain::ValidationError;
 
@@ -361,8 +363,15 @@ impl Store {
                 "this customer already has an owner",
             ));
         }
-        if org.reclaim_cooldown_days > 0 {
-            let since = ts(now - Duration::days(org.reclaim_cooldown_days));
+        // The facts the company's claim rules need (each only while its rule is on); the
+        // decision is the domain's.
+        let rules = ClaimRules {
+            cooldown_days: org.reclaim_cooldown_days,
+            holding_cap: org.holding_cap,
+            daily_limit: org.claim_daily_limit,
+        };
+        let mut facts = ClaimFacts::default();
+        if let Some(since) = rules.cooldown_since(now) {
             let lost: i64 = sqlx::query(
                 "SELECT COUNT(*) FROM ownership_changes WHERE org_id = $1 AND customer_id = $2 \
                  AND from_user_id = $3 AND to_user_id IS NULL AND changed_at > $4",
@@ -370,50 +379,31 @@ impl Store {
             .bind(viewer.org_id)
             .bind(id)
             .bind(viewer.user_id)
-            .bind(since)
+            .bind(ts(since))
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-            if lost > 0 {
-                return Err(StoreError::rule(
-                    "claim_cooldown",
-                    format!("you lost this customer less than {} days ago; a colleague may claim it first", org.reclaim_cooldown_days),
-                ));
-            }
+            facts.lost_within_cooldown = lost > 0;
         }
-        if org.holding_cap > 0 {
-            let held = count(&mut tx, if org.holding_cap_counts_deals {
+        if rules.caps_holdings() {
+            facts.held = count(&mut tx, if org.holding_cap_counts_deals {
                     "SELECT COUNT(*) FROM customers WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL"
                 } else {
                     "SELECT COUNT(*) FROM customers WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL \
                      AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'won')"
                 }, viewer.org_id, viewer.user_id, None).await?;
-            if held >= org.holding_cap {
-                return Err(StoreError::rule(
-                    "claim_limit",
-                    format!(
-                        "you already own {held} customers, the most the company allows ({})",
-                        org.holding_cap
-                    ),
-                ));
-            }
         }
-        if org.claim_daily_limit > 0 {
-            let claimed = count(
+        if let Some(since) = rules.window_since(now) {
+            facts.claimed_in_window = count(
                 &mut tx,
                 "SELECT COUNT(*) FROM ownership_changes WHERE org_id = $1 AND to_user_id = $2 AND reason = 'claim' AND changed_at > $3",
                 viewer.org_id,
                 viewer.user_id,
-                Some(ts(now - Duration::hours(24))),
+                Some(ts(since)),
             )
             .await?;
-            if claimed >= org.claim_daily_limit {
-                return Err(StoreError::rule(
-                    "claim_limit",
-                    format!("you have claimed {claimed} customers in the last 24 hours, the most the company allows"),
-                ));
-            }
         }
+        check_claim(&rules, &facts).map_err(|r| StoreError::rule(r.code(), r.message()))?;
         let n = sqlx::query(
             "UPDATE customers SET owner_id = $1 WHERE org_id = $2 AND id = $3 AND owner_id IS NULL",
         )
