@@ -14,6 +14,10 @@ pub enum StoreError {
     /// A business rule refused the change; `code` is stable for API clients.
     #[error("{message}")]
     Rule { code: &'static str, message: String },
+    /// The change lost a race for something only one may have (a customer's ownership, a
+    /// unique item): someone else got it first.
+    #[error("{message}")]
+    Taken { code: &'static str, message: String },
     /// Registration refused: the duplicate check found existing customers.
     #[error("the customer is already registered")]
     DuplicateCustomer(Vec<crate::DuplicateMatch>),
@@ -35,6 +39,13 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(db))
             if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
+    }
+
+    pub fn taken(code: &'static str, message: impl Into<String>) -> Self {
+        StoreError::Taken {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn rule(code: &'static str, message: impl Into<String>) -> Self {

@@ -392,7 +392,7 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>>>()?;
                 if commission_right(&pays) && paid(&pays) > Decimal::ZERO {
-                    return Err(StoreError::rule(
+                    return Err(StoreError::taken(
                         "item_taken",
                         "another customer has already paid a deposit on this unique item",
                     ));

@@ -358,7 +358,7 @@ impl Store {
             if !in_scope && just_claimed == 0 {
                 return Err(StoreError::NotFound);
             }
-            return Err(StoreError::rule(
+            return Err(StoreError::taken(
                 "already_owned",
                 "this customer already has an owner",
             ));
@@ -414,7 +414,7 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StoreError::rule(
+            return Err(StoreError::taken(
                 "already_owned",
                 "this customer already has an owner",
             ));

@@ -72,7 +72,7 @@ impl From<StoreError> for AppError {
             },
             StoreError::Invalid(v) => AppError::Invalid(v),
             StoreError::DuplicateCustomer(m) => AppError::DuplicateCustomer(m),
-            StoreError::Rule { code, message } if code == "already_owned" || code == "item_taken" => AppError::Conflict {
+            StoreError::Taken { code, message } => AppError::Conflict {
                 code,
                 message,
                 field: None,
