@@ -480,6 +480,42 @@ mod tests {
         assert_eq!(rows[0].0, 2);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// A bounded fuzz of the import parser: any bytes (CSV in any encoding, broken
+        /// workbooks) give rows or a refusal naming the file, never a panic.
+        #[test]
+        fn any_upload_parses_or_is_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            if let Ok(text) = spreadsheet_text(&bytes) {
+                if let Err(e) = read_csv(&text) {
+                    proptest::prop_assert_eq!(e.field, "file");
+                }
+            }
+            let mut zip = b"PK\x03\x04".to_vec();
+            zip.extend_from_slice(&bytes);
+            // A broken workbook is refused, naming the file (reaching here means no panic).
+            if let Err(e) = spreadsheet_text(&zip) {
+                proptest::prop_assert_eq!(e.field, "file");
+            }
+        }
+
+        /// Rows under a known header: every row is read, with its line, whatever the cells hold.
+        #[test]
+        fn rows_under_a_header_are_all_read(cells in proptest::collection::vec("[^\"\r\n]{0,12}", 1..40)) {
+            let mut csv = String::from("客户名称,电话,负责人\n");
+            for c in &cells {
+                csv.push_str(&format!("\"{c}\",138,\"{c}\"\n"));
+            }
+            let rows = read_csv(&csv).unwrap();
+            proptest::prop_assert_eq!(rows.len(), cells.len());
+            for (i, (line, input, _)) in rows.iter().enumerate() {
+                proptest::prop_assert_eq!(*line, i + 2);
+                proptest::prop_assert_eq!(input.phone.as_deref(), Some("138"));
+            }
+        }
+    }
+
     #[test]
     fn blank_lines_are_skipped_and_lines_counted() {
         let rows = read_csv("name,phone\n甲,13800000001\n,\n乙,13800000002\n").unwrap();

@@ -933,7 +933,86 @@ async fn a_busy_writer_answers_503() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM activities").await, 1);
 }
 
+/// Sixteen simultaneous claims, ten rounds: each round every claimant races for its own pool
+/// customer and, at the same time, half of them for one shared customer. No answer is a 500
+/// (the probe saw `deadlock detected` on PostgreSQL), every customer ends with one owner.
+async fn simultaneous_claims_never_deadlock(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let sup = app.person("boss", "supervisor", Some(app.admin_id)).await;
+    let mut reps = Vec::new();
+    for i in 0..16 {
+        reps.push(
+            app.person(&format!("claimer{i}"), "sales", Some(sup.0))
+                .await,
+        );
+    }
+    for round in 0..10 {
+        let mut ids = Vec::new();
+        for i in 0..17 {
+            let c = app
+                .customer(
+                    &sup.1,
+                    &format!("公海客户{round}-{i}"),
+                    &format!("1390{round:02}{i:05}"),
+                )
+                .await;
+            ids.push(c["id"].as_i64().unwrap());
+        }
+        for id in &ids {
+            let (s, e) = app
+                .post(
+                    &format!("/api/v1/customers/{id}/release"),
+                    &sup.1,
+                    json!({"reason": "压力测试"}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{e}");
+        }
+        let shared = ids[16];
+        let mut tasks = Vec::new();
+        for (i, (_, token)) in reps.iter().enumerate() {
+            for id in [ids[i], shared] {
+                if id == shared && i % 2 == 1 {
+                    continue;
+                }
+                let (client, url, token) = (
+                    app.client.clone(),
+                    app.url(&format!("/api/v1/customers/{id}/claim")),
+                    token.clone(),
+                );
+                tasks.push(tokio::spawn(async move {
+                    client
+                        .post(url)
+                        .bearer_auth(token)
+                        .json(&json!({}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                }));
+            }
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+            "round {round}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+            17,
+            "round {round}: each customer claimed once: {statuses:?}"
+        );
+    }
+    app.assert_tally_consistent().await;
+}
+
 on_both_backends!(
+    simultaneous_claims_never_deadlock,
     forged_spellings_are_duplicates,
     open_work_follows_the_customer,
     warnings_follow_the_recycle_rules,
