@@ -88,6 +88,97 @@ impl PlanStatus {
     }
 }
 
+/// What a person does to a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanAction {
+    Edit,
+    Submit,
+    Approve,
+    Return,
+    /// An approved plan is never changed: an amendment is a new draft revision of the day.
+    Amend,
+}
+
+/// Who acts, as the plan sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanActor {
+    /// The salesperson whose plan it is.
+    pub is_author: bool,
+    /// Above the author in the reporting line.
+    pub is_superior: bool,
+}
+
+/// Why a change to a plan is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanRefusal {
+    NotTheAuthor,
+    NotASuperior,
+    /// Submitted or approved: not editable.
+    Locked,
+    AlreadySubmitted,
+    NotSubmitted,
+    NotApproved,
+}
+
+impl PlanRefusal {
+    /// Whether the refusal is about who acts (checked before the record's version).
+    pub fn is_about_the_actor(self) -> bool {
+        matches!(self, PlanRefusal::NotTheAuthor | PlanRefusal::NotASuperior)
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            PlanRefusal::NotTheAuthor => "not_the_author",
+            PlanRefusal::NotASuperior => "not_a_superior",
+            PlanRefusal::Locked | PlanRefusal::AlreadySubmitted => "plan_locked",
+            PlanRefusal::NotSubmitted => "plan_not_submitted",
+            PlanRefusal::NotApproved => "plan_not_approved",
+        }
+    }
+    pub fn message(self) -> &'static str {
+        match self {
+            PlanRefusal::NotTheAuthor => {
+                "only the salesperson whose plan it is may change or submit it"
+            }
+            PlanRefusal::NotASuperior => "only a superior of the salesperson may review the plan",
+            PlanRefusal::Locked => {
+                "a submitted or approved plan cannot be edited; an approved one can be amended"
+            }
+            PlanRefusal::AlreadySubmitted => "this plan has already been submitted",
+            PlanRefusal::NotSubmitted => "only a submitted plan can be reviewed",
+            PlanRefusal::NotApproved => "only an approved plan is amended; edit this one directly",
+        }
+    }
+}
+
+/// The status a plan has after `action` (for an amendment: the new revision's), or why the
+/// action is refused. The author edits and submits drafts and returned plans and amends
+/// approved ones; a superior approves or returns submitted ones.
+pub fn transition(
+    status: PlanStatus,
+    action: PlanAction,
+    actor: PlanActor,
+) -> Result<PlanStatus, PlanRefusal> {
+    match action {
+        PlanAction::Edit | PlanAction::Submit | PlanAction::Amend if !actor.is_author => {
+            Err(PlanRefusal::NotTheAuthor)
+        }
+        PlanAction::Approve | PlanAction::Return if !actor.is_superior => {
+            Err(PlanRefusal::NotASuperior)
+        }
+        PlanAction::Edit if status.editable() => Ok(status),
+        PlanAction::Edit => Err(PlanRefusal::Locked),
+        PlanAction::Submit if status.editable() => Ok(PlanStatus::Submitted),
+        PlanAction::Submit => Err(PlanRefusal::AlreadySubmitted),
+        PlanAction::Approve | PlanAction::Return if status != PlanStatus::Submitted => {
+            Err(PlanRefusal::NotSubmitted)
+        }
+        PlanAction::Approve => Ok(PlanStatus::Approved),
+        PlanAction::Return => Ok(PlanStatus::Returned),
+        PlanAction::Amend if status == PlanStatus::Approved => Ok(PlanStatus::Draft),
+        PlanAction::Amend => Err(PlanRefusal::NotApproved),
+    }
+}
+
 /// One planned visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanItem {
@@ -201,6 +292,66 @@ pub fn is_late(plan_date: NaiveDate, submitted_at: DateTime<Utc>, offset: FixedO
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plan_lifecycle() {
+        use PlanAction::*;
+        use PlanStatus::*;
+        let author = PlanActor {
+            is_author: true,
+            is_superior: false,
+        };
+        let boss = PlanActor {
+            is_author: false,
+            is_superior: true,
+        };
+        let stranger = PlanActor::default();
+        assert_eq!(transition(Draft, Edit, author), Ok(Draft));
+        assert_eq!(transition(Draft, Submit, author), Ok(Submitted));
+        assert_eq!(transition(Returned, Submit, author), Ok(Submitted));
+        assert_eq!(transition(Submitted, Approve, boss), Ok(Approved));
+        assert_eq!(transition(Submitted, Return, boss), Ok(Returned));
+        assert_eq!(transition(Approved, Amend, author), Ok(Draft));
+        assert_eq!(
+            transition(Submitted, Edit, author),
+            Err(PlanRefusal::Locked)
+        );
+        assert_eq!(transition(Approved, Edit, author), Err(PlanRefusal::Locked));
+        assert_eq!(
+            transition(Submitted, Submit, author),
+            Err(PlanRefusal::AlreadySubmitted)
+        );
+        assert_eq!(
+            transition(Draft, Approve, boss),
+            Err(PlanRefusal::NotSubmitted)
+        );
+        assert_eq!(
+            transition(Draft, Amend, author),
+            Err(PlanRefusal::NotApproved)
+        );
+        // The actor is judged first, whatever the status.
+        for status in [Draft, Submitted, Approved, Returned] {
+            for action in [Edit, Submit, Amend] {
+                assert_eq!(
+                    transition(status, action, boss),
+                    Err(PlanRefusal::NotTheAuthor)
+                );
+            }
+            for action in [Approve, Return] {
+                assert_eq!(
+                    transition(status, action, author),
+                    Err(PlanRefusal::NotASuperior)
+                );
+                assert_eq!(
+                    transition(status, action, stranger),
+                    Err(PlanRefusal::NotASuperior)
+                );
+            }
+        }
+        assert_eq!(PlanRefusal::AlreadySubmitted.code(), "plan_locked");
+        assert!(PlanRefusal::NotTheAuthor.is_about_the_actor());
+        assert!(!PlanRefusal::Locked.is_about_the_actor());
+    }
     use proptest::prelude::*;
 
     fn item(start: &str, end: &str) -> PlanItemInput {

@@ -9,7 +9,6 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::ledger::{balance, check_entry, AdvanceEntry, AdvanceKind};
-use yingpan_domain::person::Role;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AdvanceLine {
@@ -100,7 +99,8 @@ impl Store {
         entry: &AdvanceEntry,
         now: DateTime<Utc>,
     ) -> Result<AdvanceLine> {
-        if !matches!(viewer.role, Role::Clerk | Role::Admin | Role::Director) {
+        use yingpan_domain::permission::{allows, Action, Policy};
+        if !allows(viewer.role, Action::RecordAdvances, &Policy::default()) {
             return Err(StoreError::rule(
                 "clerk_only",
                 "expense advances are recorded by the inside-sales clerk",

@@ -8,7 +8,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::visit_plan::{china_offset, is_late, PlanItem, PlanStatus};
+use yingpan_domain::visit_plan::{
+    china_offset, is_late, transition, PlanAction, PlanActor, PlanItem, PlanRefusal, PlanStatus,
+};
 use yingpan_domain::ValidationError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,14 +91,35 @@ fn check_version(plan: &VisitPlan, version: i64) -> Result<()> {
     Ok(())
 }
 
-fn only_author(plan: &VisitPlan, viewer: &Viewer) -> Result<()> {
-    if plan.user_id != viewer.user_id {
-        return Err(StoreError::rule(
-            "not_the_author",
-            "only the salesperson whose plan it is may change or submit it",
-        ));
+fn refused(r: PlanRefusal) -> StoreError {
+    StoreError::rule(r.code(), r.message())
+}
+
+/// The domain's decision on `action`, checked as before: who acts, then the version the
+/// client read, then the plan's status.
+fn decide(
+    plan: &VisitPlan,
+    action: PlanAction,
+    actor: PlanActor,
+    version: Option<i64>,
+) -> Result<PlanStatus> {
+    let next = transition(plan.status, action, actor);
+    if let Err(r) = next {
+        if r.is_about_the_actor() {
+            return Err(refused(r));
+        }
     }
-    Ok(())
+    if let Some(v) = version {
+        check_version(plan, v)?;
+    }
+    next.map_err(refused)
+}
+
+fn author(plan: &VisitPlan, viewer: &Viewer) -> PlanActor {
+    PlanActor {
+        is_author: plan.user_id == viewer.user_id,
+        is_superior: false,
+    }
 }
 
 impl Store {
@@ -195,14 +218,12 @@ impl Store {
     ) -> Result<VisitPlan> {
         let mut tx = self.write.begin().await?;
         let plan = load(&mut tx, viewer, id).await?;
-        only_author(&plan, viewer)?;
-        check_version(&plan, version)?;
-        if !plan.status.editable() {
-            return Err(StoreError::rule(
-                "plan_locked",
-                "a submitted or approved plan cannot be edited; an approved one can be amended",
-            ));
-        }
+        decide(
+            &plan,
+            PlanAction::Edit,
+            author(&plan, viewer),
+            Some(version),
+        )?;
         sqlx::query("UPDATE visit_plans SET items = $1, version = version + 1, updated_at = $2 WHERE id = $3")
             .bind(items_json(items))
             .bind(ts(now))
@@ -240,14 +261,12 @@ impl Store {
     ) -> Result<VisitPlan> {
         let mut tx = self.write.begin().await?;
         let plan = load(&mut tx, viewer, id).await?;
-        only_author(&plan, viewer)?;
-        check_version(&plan, version)?;
-        if !plan.status.editable() {
-            return Err(StoreError::rule(
-                "plan_locked",
-                "this plan has already been submitted",
-            ));
-        }
+        decide(
+            &plan,
+            PlanAction::Submit,
+            author(&plan, viewer),
+            Some(version),
+        )?;
         if plan.items.is_empty() {
             return Err(
                 ValidationError::new("items", "required", "plan at least one visit").into(),
@@ -304,19 +323,16 @@ impl Store {
     ) -> Result<VisitPlan> {
         let mut tx = self.write.begin().await?;
         let plan = load(&mut tx, viewer, id).await?;
-        if !crate::org::is_superior(&mut *tx, viewer, plan.user_id).await? {
-            return Err(StoreError::rule(
-                "not_a_superior",
-                "only a superior of the salesperson may review the plan",
-            ));
-        }
-        check_version(&plan, version)?;
-        if plan.status != PlanStatus::Submitted {
-            return Err(StoreError::rule(
-                "plan_not_submitted",
-                "only a submitted plan can be reviewed",
-            ));
-        }
+        let actor = PlanActor {
+            is_author: plan.user_id == viewer.user_id,
+            is_superior: crate::org::is_superior(&mut *tx, viewer, plan.user_id).await?,
+        };
+        let action = if approve {
+            PlanAction::Approve
+        } else {
+            PlanAction::Return
+        };
+        let status = decide(&plan, action, actor, Some(version))?;
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         if !approve && comment.is_none() {
             return Err(ValidationError::new(
@@ -334,11 +350,6 @@ impl Store {
             )
             .into());
         }
-        let status = if approve {
-            PlanStatus::Approved
-        } else {
-            PlanStatus::Returned
-        };
         sqlx::query(
             "UPDATE visit_plans SET status = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4, version = version + 1, \
              updated_at = $3 WHERE id = $5",
@@ -380,13 +391,7 @@ impl Store {
     ) -> Result<VisitPlan> {
         let mut tx = self.write.begin().await?;
         let plan = load(&mut tx, viewer, id).await?;
-        only_author(&plan, viewer)?;
-        if plan.status != PlanStatus::Approved {
-            return Err(StoreError::rule(
-                "plan_not_approved",
-                "only an approved plan is amended; edit this one directly",
-            ));
-        }
+        decide(&plan, PlanAction::Amend, author(&plan, viewer), None)?;
         let latest: i64 = sqlx::query("SELECT MAX(revision) FROM visit_plans WHERE org_id = $1 AND user_id = $2 AND plan_date = $3")
             .bind(viewer.org_id)
             .bind(plan.user_id)
