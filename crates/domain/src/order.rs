@@ -244,6 +244,19 @@ pub fn check_payment(
     }
 }
 
+/// For a unique item the first deposit wins: a deposit on an order is refused while another
+/// order for the same item holds a deposit that has not been paid back in full. `rivals` are
+/// the payments of each other order for one of this order's unique items.
+pub fn item_taken<'a>(
+    kind: PaymentKind,
+    rivals: impl IntoIterator<Item = &'a [(PaymentKind, Decimal)]>,
+) -> bool {
+    kind == PaymentKind::Deposit
+        && rivals
+            .into_iter()
+            .any(|pays| commission_right(pays) && paid(pays) > Decimal::ZERO)
+}
+
 /// The commission right arises with the first deposit and stays even if it is refunded later.
 pub fn commission_right(payments: &[(PaymentKind, Decimal)]) -> bool {
     payments.iter().any(|(k, _)| *k == PaymentKind::Deposit)
@@ -254,6 +267,45 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::str::FromStr;
+
+    #[test]
+    fn the_first_deposit_on_a_unique_item_wins() {
+        use PaymentKind::*;
+        let deposit = [(Deposit, Decimal::from(5000))];
+        let refunded = [
+            (Deposit, Decimal::from(5000)),
+            (Refund, Decimal::from(5000)),
+        ];
+        let paid_only = [(Payment, Decimal::from(100))];
+        let none: [(PaymentKind, Decimal); 0] = [];
+        assert!(item_taken(Deposit, [&deposit[..]]));
+        assert!(item_taken(Deposit, [&none[..], &deposit[..]]));
+        assert!(
+            !item_taken(Deposit, [&refunded[..]]),
+            "a deposit paid back frees the item"
+        );
+        assert!(
+            !item_taken(Deposit, [&paid_only[..]]),
+            "a payment without a deposit holds nothing"
+        );
+        assert!(!item_taken(Deposit, [&none[..]]));
+        assert!(
+            !item_taken(Payment, [&deposit[..]]),
+            "only a rival deposit is refused"
+        );
+        assert!(!item_taken(Refund, [&deposit[..]]));
+    }
+
+    #[test]
+    fn the_commission_right_comes_with_a_deposit_only() {
+        use PaymentKind::*;
+        assert!(!commission_right(&[(Payment, Decimal::from(10))]));
+        assert!(!commission_right(&[]));
+        assert!(commission_right(&[
+            (Payment, Decimal::ONE),
+            (Deposit, Decimal::ONE)
+        ]));
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

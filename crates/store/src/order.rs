@@ -12,7 +12,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::order::{
-    check_payment, checked_total, commission_right, paid, DeliveryStatus, OrderLine, PaymentKind,
+    check_payment, checked_total, commission_right, item_taken, paid, DeliveryStatus, OrderLine,
+    PaymentKind,
 };
 use yingpan_domain::ValidationError;
 
@@ -362,41 +363,33 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         check_payment(dec(&order.total)?, &flows, kind, amount)?;
         if kind == PaymentKind::Deposit {
-            let rivals = sqlx::query(
-                "SELECT DISTINCT o2.id FROM order_lines l JOIN products p ON p.id = l.product_id AND p.unique_item = 1 \
+            // The payments of every other order for one of this order's unique items; the
+            // domain decides whether one of them holds the item.
+            let rows = sqlx::query(
+                "SELECT p.order_id, p.kind, p.amount FROM order_payments p WHERE p.org_id = $1 AND p.order_id IN (\
+                 SELECT DISTINCT l2.order_id FROM order_lines l JOIN products pr ON pr.id = l.product_id AND pr.unique_item = 1 \
                  JOIN order_lines l2 ON l2.product_id = l.product_id AND l2.order_id <> l.order_id \
-                 JOIN orders o2 ON o2.id = l2.order_id \
-                 WHERE l.org_id = $1 AND l.order_id = $2",
+                 WHERE l.org_id = $1 AND l.order_id = $2) ORDER BY p.order_id",
             )
             .bind(viewer.org_id)
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-            for r in &rivals {
-                let rival: i64 = r.try_get(0)?;
-                let pays = sqlx::query(
-                    "SELECT kind, amount FROM order_payments WHERE org_id = $1 AND order_id = $2",
-                )
-                .bind(viewer.org_id)
-                .bind(rival)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|p| {
-                    let k: String = p.try_get("kind")?;
-                    let a: String = p.try_get("amount")?;
-                    Ok((
-                        PaymentKind::parse(&k).map_err(|_| StoreError::Corrupt(k.clone()))?,
-                        dec(&a)?,
-                    ))
-                })
-                .collect::<Result<Vec<_>>>()?;
-                if commission_right(&pays) && paid(&pays) > Decimal::ZERO {
-                    return Err(StoreError::taken(
-                        "item_taken",
-                        "another customer has already paid a deposit on this unique item",
-                    ));
-                }
+            let mut rivals: std::collections::BTreeMap<i64, Vec<(PaymentKind, Decimal)>> =
+                Default::default();
+            for p in &rows {
+                let k: String = p.try_get("kind")?;
+                let a: String = p.try_get("amount")?;
+                rivals.entry(p.try_get("order_id")?).or_default().push((
+                    PaymentKind::parse(&k).map_err(|_| StoreError::Corrupt(k.clone()))?,
+                    dec(&a)?,
+                ));
+            }
+            if item_taken(kind, rivals.values().map(Vec::as_slice)) {
+                return Err(StoreError::taken(
+                    "item_taken",
+                    "another customer has already paid a deposit on this unique item",
+                ));
             }
         }
         sqlx::query(
