@@ -269,6 +269,52 @@ mod tests {
     use std::str::FromStr;
 
     #[test]
+    fn an_order_total_is_bounded() {
+        let line = |q: &str, p: &str| OrderLine {
+            product_id: 1,
+            quantity: d(q),
+            unit_price: d(p),
+        };
+        let at_bound = [line("1", "999999999999.99")];
+        assert_eq!(checked_total(&at_bound).unwrap(), money::MAX_AMOUNT);
+        let over = [line("1", "999999999999.99"), line("1", "0.01")];
+        let e = checked_total(&over).unwrap_err();
+        assert_eq!((e.field, e.code), ("lines", "out_of_range"));
+        assert_eq!(checked_total(&[line("2", "1.5")]).unwrap(), d("3"));
+    }
+
+    #[test]
+    fn payment_kinds_round_trip() {
+        for k in [PaymentKind::Deposit, PaymentKind::Payment, PaymentKind::Refund] {
+            assert_eq!(PaymentKind::parse(k.as_str()), Ok(k));
+        }
+        assert_eq!(PaymentKind::Deposit.as_str(), "deposit");
+        assert_eq!(PaymentKind::parse("gift").unwrap_err().field, "kind");
+    }
+
+    #[test]
+    fn paid_and_refund_limits() {
+        use PaymentKind::*;
+        let flows = [(Deposit, d("100")), (Payment, d("50")), (Refund, d("30"))];
+        assert_eq!(paid(&flows), d("120"));
+        assert_eq!(paid(&[]), Decimal::ZERO);
+        assert!(check_payment(d("500"), &flows, Refund, d("120")).is_ok());
+        assert_eq!(
+            check_payment(d("500"), &flows, Refund, d("120.01"))
+                .unwrap_err()
+                .code,
+            "over_refund"
+        );
+        assert!(check_payment(d("500"), &flows, Payment, d("380")).is_ok());
+        assert_eq!(
+            check_payment(d("500"), &flows, Payment, d("380.01"))
+                .unwrap_err()
+                .code,
+            "over_payment"
+        );
+    }
+
+    #[test]
     fn the_first_deposit_on_a_unique_item_wins() {
         use PaymentKind::*;
         let deposit = [(Deposit, Decimal::from(5000))];
