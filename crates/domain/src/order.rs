@@ -285,7 +285,11 @@ mod tests {
 
     #[test]
     fn payment_kinds_round_trip() {
-        for k in [PaymentKind::Deposit, PaymentKind::Payment, PaymentKind::Refund] {
+        for k in [
+            PaymentKind::Deposit,
+            PaymentKind::Payment,
+            PaymentKind::Refund,
+        ] {
             assert_eq!(PaymentKind::parse(k.as_str()), Ok(k));
         }
         assert_eq!(PaymentKind::Deposit.as_str(), "deposit");

@@ -673,7 +673,14 @@ impl CustomerForm {
 }
 
 async fn new_page(State(state): State<AppState>, me: CurrentUser) -> Response {
-    let owners = owner_choices(&state, &me).await.unwrap_or_default();
+    let (owners, custom_defs) = match (
+        owner_choices(&state, &me).await,
+        state.store.custom_fields(me.viewer.org_id).await,
+    ) {
+        (Ok(o), Ok(c)) => (o, c),
+        (Err(e), _) => return e.into_page(me.locale()),
+        (_, Err(e)) => return AppError::from(e).into_page(me.locale()),
+    };
     render(
         &FormPage {
             tr: me.tr(),
@@ -687,11 +694,7 @@ async fn new_page(State(state): State<AppState>, me: CurrentUser) -> Response {
             owners,
             error: None,
             duplicates: Vec::new(),
-            custom_defs: state
-                .store
-                .custom_fields(me.viewer.org_id)
-                .await
-                .unwrap_or_default(),
+            custom_defs,
         },
         me.locale(),
     )
@@ -711,7 +714,10 @@ async fn form_error(
         | AppError::Rule { .. }
         | AppError::DuplicateCustomer(_) => {
             let status = e.status();
-            let owners = owner_choices(state, me).await.unwrap_or_default();
+            let owners = match owner_choices(state, me).await {
+                Ok(o) => o,
+                Err(e) => return e.into_page(me.locale()),
+            };
             let error = Some(e.localized(me.locale()));
             let duplicates = match e {
                 AppError::DuplicateCustomer(m) => m,

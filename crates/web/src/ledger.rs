@@ -25,9 +25,10 @@ use yingpan_domain::sales_report::Period;
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_store::{AdvanceLine, AdvanceSummary, Order, OrderFilter};
 
-fn amount(s: &str) -> Decimal {
-    // Stored amounts were written by this program from parsed decimals.
-    Decimal::from_str(s).unwrap_or_default()
+/// An amount as the store wrote it; one that does not parse is corrupt data, reported (and
+/// logged) as an internal error rather than counted as zero.
+fn amount(s: &str) -> Result<Decimal, AppError> {
+    Decimal::from_str(s).map_err(|e| AppError::Internal(format!("stored amount {s:?}: {e}").into()))
 }
 
 fn money(d: Decimal) -> String {
@@ -74,8 +75,18 @@ async fn sales_ledger(
     let mut orders = state.store.orders(&me.viewer, &filter).await?;
     orders.reverse();
     let name_of = |o: &Order| (o.owner_name.clone().unwrap_or_default(), o.owner_id);
-    let totals = sum_by(orders.iter().map(|o| (name_of(o), amount(&o.total))));
-    let paid = sum_by(orders.iter().map(|o| (name_of(o), amount(&o.paid))));
+    let totals = sum_by(
+        orders
+            .iter()
+            .map(|o| Ok((name_of(o), amount(&o.total)?)))
+            .collect::<Result<Vec<_>, AppError>>()?,
+    );
+    let paid = sum_by(
+        orders
+            .iter()
+            .map(|o| Ok((name_of(o), amount(&o.paid)?)))
+            .collect::<Result<Vec<_>, AppError>>()?,
+    );
     let counts = sum_by(orders.iter().map(|o| (name_of(o), Decimal::ONE)));
     let by_salesperson = totals
         .iter()
@@ -136,14 +147,19 @@ async fn receivables(
 ) -> Result<Receivables, AppError> {
     let on = state.today();
     let rows = state.store.receivables(&me.viewer, owner_id, on).await?;
-    let per_bucket = sum_by(rows.iter().map(|(o, a)| (*a, amount(&o.receivable))));
-    let per_customer = sum_by(rows.iter().map(|(o, _)| {
-        (
-            (o.customer_name.clone(), o.customer_id),
-            amount(&o.receivable),
-        )
-    }));
-    let mut by_customer: Vec<CustomerOwing> = per_customer
+    let owing: Vec<Decimal> = rows
+        .iter()
+        .map(|(o, _)| amount(&o.receivable))
+        .collect::<Result<_, _>>()?;
+    let per_bucket = sum_by(rows.iter().zip(&owing).map(|((_, a), r)| (*a, *r)));
+    let per_customer = sum_by(
+        rows.iter()
+            .zip(&owing)
+            .map(|((o, _), r)| ((o.customer_name.clone(), o.customer_id), *r)),
+    );
+    let mut per_customer: Vec<_> = per_customer.into_iter().collect();
+    per_customer.sort_by_key(|(_, r)| std::cmp::Reverse(*r));
+    let by_customer: Vec<CustomerOwing> = per_customer
         .into_iter()
         .map(|((name, id), r)| CustomerOwing {
             customer_id: id,
@@ -151,7 +167,6 @@ async fn receivables(
             receivable: money(r),
         })
         .collect();
-    by_customer.sort_by_key(|c| std::cmp::Reverse(amount(&c.receivable)));
     Ok(Receivables {
         as_of: on.to_string(),
         total: money(yingpan_domain::money::sum(per_bucket.values().copied())),

@@ -89,11 +89,10 @@ async fn pool_page(
         Ok(f) => f,
         Err(e) => return e.into_page(me.locale()),
     };
-    let pools = state
-        .store
-        .pools(me.viewer.org_id)
-        .await
-        .unwrap_or_default();
+    let pools = match state.store.pools(me.viewer.org_id).await {
+        Ok(p) => p,
+        Err(e) => return AppError::from(e).into_page(me.locale()),
+    };
     match state.store.pool(&me.viewer, filter, page, 50).await {
         Ok((items, total)) => render(
             &PoolPage {
