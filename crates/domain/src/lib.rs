@@ -21,6 +21,7 @@ pub mod order;
 pub mod ownership;
 pub mod permission;
 pub mod person;
+pub mod policy;
 pub mod product;
 pub mod profile;
 pub mod qualification;

@@ -8,9 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::ownership::{
-    check_claim, recycle_rules, ClaimFacts, ClaimRules, PoolPeriods, ProtectionPolicy, TierDays,
-};
+use yingpan_domain::ownership::{check_claim, recycle_rules, ClaimFacts, PoolPeriods, TierDays};
 use yingpan_domain::qualification::Tier;
 use yingpan_domain::ValidationError;
 
@@ -365,11 +363,7 @@ impl Store {
         }
         // The facts the company's claim rules need (each only while its rule is on); the
         // decision is the domain's.
-        let rules = ClaimRules {
-            cooldown_days: org.reclaim_cooldown_days,
-            holding_cap: org.holding_cap,
-            daily_limit: org.claim_daily_limit,
-        };
+        let rules = org.claim_rules();
         let mut facts = ClaimFacts::default();
         if let Some(since) = rules.cooldown_since(now) {
             let lost: i64 = sqlx::query(
@@ -563,12 +557,9 @@ impl Store {
         for o in &orgs {
             let org_id: i64 = o.try_get(0)?;
             let rules = self.organization(org_id).await?.settings;
-            let days = rules.protection_days;
             let (exempt_open, exempt_deal) =
                 (rules.exempt_open_opportunity, rules.exempt_with_deal);
-            let company = ProtectionPolicy {
-                protection_days: u32::try_from(days).unwrap_or(7),
-            };
+            let company = rules.protection();
             let pools = self.pools(org_id).await?;
             let mut tx = self.write.begin().await?;
             if self.backend == Backend::Postgres {

@@ -122,13 +122,11 @@ pub async fn import(
     skip_rejected: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportOutcome, AppError> {
-    let policy = Policy {
-        sales_may_import: store
-            .organization(viewer.org_id)
-            .await?
-            .settings
-            .sales_may_import,
-    };
+    let policy = store
+        .organization(viewer.org_id)
+        .await?
+        .settings
+        .permission_policy();
     if !permission::allows(viewer.role, Action::ImportCustomers, &policy) {
         return Err(AppError::Forbidden);
     }

@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use yingpan_domain::ownership::{recycle_rules, warning_cutoff, PoolPeriods, ProtectionPolicy};
+use yingpan_domain::ownership::{recycle_rules, warning_cutoff, PoolPeriods};
 use yingpan_store::{Customer, CustomerListQuery, CustomerSort, ReturningSoon};
 
 pub fn render<T: Template>(page: &T, locale: Locale) -> Response {
@@ -85,9 +85,7 @@ async fn dashboard(State(state): State<AppState>, me: CurrentUser) -> Response {
         // Customers the recycle returns to the pool within the warning period unless their
         // owner logs a contact: the recycle's own rules (pool and tier periods, exemptions).
         let now = state.now();
-        let company = ProtectionPolicy {
-            protection_days: u32::try_from(org.settings.protection_days).unwrap_or(7),
-        };
+        let company = org.settings.protection();
         let periods: Vec<(i64, PoolPeriods)> = state
             .store
             .pools(me.viewer.org_id)
