@@ -363,6 +363,14 @@ mod tests {
         assert_eq!(off.window_since(t(27, 0)), None);
         assert!(!off.caps_holdings());
         assert_eq!(rules.window_since(t(27, 12)), Some(t(26, 12)));
+        assert!(rules.caps_holdings());
+        assert!(daily.message().contains("2 customers in the last 24 hours"));
+        assert!(ClaimRefusal::HoldingCap { held: 10, cap: 10 }
+            .message()
+            .contains("own 10 customers"));
+        assert!(ClaimRefusal::Cooldown { days: 3 }
+            .message()
+            .contains("3 days"));
         assert_eq!(rules.cooldown_since(t(27, 12)), Some(t(24, 12)));
     }
 

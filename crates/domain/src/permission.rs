@@ -162,6 +162,11 @@ mod tests {
     #[test]
     fn the_document_is_the_module() {
         let doc = include_str!("../../../docs/permissions.md");
+        let table = matrix_markdown();
+        assert_eq!(table.lines().count(), 2 + Action::ALL.len());
+        assert!(
+            table.contains("| import customers | yes | yes | yes | if the company allows | yes |")
+        );
         assert!(
             doc.contains(&matrix_markdown()),
             "docs/permissions.md is out of date; paste this table into it:\n{}",

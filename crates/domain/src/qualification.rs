@@ -174,6 +174,27 @@ pub fn next_due(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_and_tiers_round_trip_as_stored() {
+        for (l, text) in [(Level::High, "high"), (Level::Low, "low")] {
+            assert_eq!(l.as_str(), text);
+            assert_eq!(Level::parse("attractiveness", text), Ok(l));
+        }
+        assert_eq!(
+            Level::parse("attractiveness", "medium").unwrap_err().field,
+            "attractiveness"
+        );
+        for (t, text) in [
+            (Tier::Priority, "priority"),
+            (Tier::General, "general"),
+            (Tier::Last, "last"),
+        ] {
+            assert_eq!(t.as_str(), text);
+            assert_eq!(Tier::parse(text), Ok(t));
+        }
+        assert!(Tier::parse("vip").is_err());
+    }
     use chrono::TimeZone;
     use proptest::prelude::*;
 

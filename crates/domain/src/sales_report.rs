@@ -59,10 +59,6 @@ impl Period {
         (at(self.start), at(self.end))
     }
 
-    pub fn contains(&self, day: NaiveDate) -> bool {
-        day >= self.start && day < self.end
-    }
-
     /// Monday to Friday inside the period: the days a daily report and a plan are expected.
     pub fn working_days(&self) -> u32 {
         self.start
@@ -398,6 +394,8 @@ mod tests {
         let w = Period::week_of(day("2026-11-25"));
         assert_eq!((w.start, w.end), (day("2026-11-23"), day("2026-11-30")));
         assert_eq!(w.working_days(), 5);
+        let nov = Period::month_of(day("2026-11-25"));
+        assert_eq!((nov.start, nov.end), (day("2026-11-01"), day("2026-12-01")));
         let m = Period::month_of(day("2026-12-31"));
         assert_eq!((m.start, m.end), (day("2026-12-01"), day("2027-01-01")));
         // December 2026 has 23 weekdays.
@@ -410,6 +408,36 @@ mod tests {
         assert_eq!(Period::previous_week(now, offset).start, day("2026-11-16"));
         let (from, _) = Period::week_of(day("2026-11-23")).bounds(offset);
         assert_eq!(from.to_rfc3339(), "2026-11-22T16:00:00+00:00");
+    }
+
+    #[test]
+    fn market_reports_and_complaints_of_the_team_only() {
+        let members = vec![Member {
+            user_id: 1,
+            name: "甲".into(),
+        }];
+        let esc = |author_id: i64, kind: &str, subject: &str| EscalationFact {
+            author_id,
+            author_name: format!("p{author_id}"),
+            kind: kind.into(),
+            subject: subject.into(),
+            customer_name: None,
+            filed_on: day("2026-11-24"),
+        };
+        let facts = Facts {
+            escalations: vec![
+                esc(1, "market_situation", "对手降价"),
+                esc(1, "complaint", "交货慢"),
+                esc(2, "market_situation", "别队的消息"),
+                esc(2, "complaint", "别队的投诉"),
+            ],
+            ..Default::default()
+        };
+        let r = compile(Period::week_of(day("2026-11-25")), &members, &facts);
+        let moves: Vec<&str> = r.competitor_moves.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(moves, ["对手降价"]);
+        let complaints: Vec<&str> = r.complaints.iter().map(|c| c.subject.as_str()).collect();
+        assert_eq!(complaints, ["交货慢"]);
     }
 
     /// The fixture of docs/reports.md, computed by hand there.
