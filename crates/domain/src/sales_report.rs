@@ -440,6 +440,33 @@ mod tests {
         assert_eq!(complaints, ["交货慢"]);
     }
 
+    #[test]
+    fn abnormal_customers_once_per_customer_and_reason() {
+        let ab = |customer_id: i64, reason: &str| AbnormalCustomer {
+            customer_id,
+            customer_name: format!("c{customer_id}"),
+            reason: reason.into(),
+            detail: String::new(),
+            ageing: None,
+        };
+        let facts = Facts {
+            abnormal: vec![
+                ab(7, "overdue"),
+                ab(7, "overdue"),
+                ab(7, "complaint"),
+                ab(8, "overdue"),
+            ],
+            ..Default::default()
+        };
+        let r = compile(Period::week_of(day("2026-11-25")), &[], &facts);
+        let seen: Vec<(i64, &str)> = r
+            .abnormal_customers
+            .iter()
+            .map(|a| (a.customer_id, a.reason.as_str()))
+            .collect();
+        assert_eq!(seen, [(7, "complaint"), (7, "overdue"), (8, "overdue")]);
+    }
+
     /// The fixture of docs/reports.md, computed by hand there.
     #[test]
     fn hand_computed_week() {
