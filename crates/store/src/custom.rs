@@ -136,11 +136,7 @@ impl Store {
         .bind(serde_json::to_string(choices).expect("strings serialise"))
         .bind(ts(now))
         .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Duplicate { .. } => StoreError::Duplicate { field: "key" },
-            e => e,
-        })?
+        .await?
         .try_get(0)?;
         let changes = vec![
             FieldChange {

@@ -60,15 +60,9 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                let msg = db.message();
-                let field = if msg.contains("username") {
-                    "username"
-                } else {
-                    "id"
-                };
-                StoreError::Duplicate { field }
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
+                field: unique_field(db.constraint(), db.message()),
+            },
             sqlx::Error::PoolTimedOut => StoreError::Busy(e),
             sqlx::Error::Database(db) if is_sqlite_busy(db.code().as_deref()) => {
                 StoreError::Busy(e)
@@ -76,6 +70,29 @@ impl From<sqlx::Error> for StoreError {
             _ => StoreError::Database(e),
         }
     }
+}
+
+/// The unique indexes a person's input can run into, by name (PostgreSQL reports the index)
+/// and by columns (SQLite reports `UNIQUE constraint failed: table.column, …`), and the field
+/// the error names.
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    ("users_username", "users.username", "username"),
+    ("products_code", "products.org_id, products.code", "code"),
+    (
+        "custom_fields_key",
+        "custom_fields.org_id, custom_fields.field_key",
+        "key",
+    ),
+];
+
+fn unique_field(constraint: Option<&str>, message: &str) -> &'static str {
+    let columns = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or("");
+    UNIQUE_FIELDS
+        .iter()
+        .find(|(index, cols, _)| constraint == Some(*index) || columns == *cols)
+        .map_or("id", |(_, _, field)| field)
 }
 
 /// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes (`code & 0xff`).
@@ -86,6 +103,32 @@ fn is_sqlite_busy(code: Option<&str>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unique_violations_name_their_field_on_both_backends() {
+        use super::unique_field;
+        assert_eq!(
+            unique_field(Some("users_username"), "duplicate key value"),
+            "username"
+        );
+        assert_eq!(
+            unique_field(None, "UNIQUE constraint failed: users.username"),
+            "username"
+        );
+        assert_eq!(
+            unique_field(
+                None,
+                "UNIQUE constraint failed: products.org_id, products.code"
+            ),
+            "code"
+        );
+        assert_eq!(unique_field(Some("products_code"), ""), "code");
+        assert_eq!(unique_field(Some("custom_fields_key"), ""), "key");
+        assert_eq!(
+            unique_field(None, "username is mentioned in some other text"),
+            "id"
+        );
+    }
+
     #[test]
     fn sqlite_busy_codes() {
         for c in ["5", "6", "261", "517", "773"] {

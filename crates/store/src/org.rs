@@ -655,11 +655,7 @@ async fn insert_user(
     .bind(new.superior_id)
     .bind(ts(now))
     .fetch_one(&mut **tx)
-    .await
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Duplicate { .. } => StoreError::Duplicate { field: "username" },
-        e => e,
-    })?
+    .await?
     .try_get(0)?;
     load_user(tx, org_id, id).await
 }

@@ -50,13 +50,6 @@ impl Product {
     }
 }
 
-fn duplicate_code(e: sqlx::Error) -> StoreError {
-    match StoreError::from(e) {
-        StoreError::Duplicate { .. } => StoreError::Duplicate { field: "code" },
-        e => e,
-    }
-}
-
 impl Store {
     /// The price list; retired products only when asked for.
     pub async fn products(&self, org_id: i64, include_inactive: bool) -> Result<Vec<Product>> {
@@ -106,7 +99,7 @@ impl Store {
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await
-        .map_err(duplicate_code)?
+        .map_err(StoreError::from)?
         .try_get(0)?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
             .bind(id)
@@ -160,7 +153,7 @@ impl Store {
         .bind(version)
         .execute(&mut *tx)
         .await
-        .map_err(duplicate_code)?
+        .map_err(StoreError::from)?
         .rows_affected();
         if n == 0 {
             return Err(StoreError::VersionConflict {
