@@ -3,7 +3,7 @@
 use crate::auth::{hash_password, user_json, CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
-use crate::extract::Path;
+use crate::extract::{Path, Query};
 use crate::i18n::Tr;
 use crate::pages::render;
 use crate::AppState;
@@ -425,6 +425,8 @@ struct UserEditPage<'a> {
     others: Vec<User>,
     roles: [Role; 5],
     error: Option<String>,
+    /// The login throttle was just lifted.
+    unlocked: bool,
 }
 
 impl UserEditPage<'_> {
@@ -439,6 +441,17 @@ async fn user_edit_with(
     id: i64,
     error: Option<String>,
     status: StatusCode,
+) -> Response {
+    user_edit_page_with(state, me, id, error, status, false).await
+}
+
+async fn user_edit_page_with(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+    status: StatusCode,
+    unlocked: bool,
 ) -> Response {
     let result = async {
         me.may(Action::ManageOrganization)?;
@@ -457,6 +470,7 @@ async fn user_edit_with(
             others,
             roles: Role::ALL,
             error,
+            unlocked,
         })
     }
     .await;
@@ -466,12 +480,19 @@ async fn user_edit_with(
     }
 }
 
+#[derive(Deserialize)]
+struct UnlockedQuery {
+    unlocked: Option<String>,
+}
+
 async fn user_edit_page(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<UnlockedQuery>,
 ) -> Response {
-    user_edit_with(&state, &me, id, None, StatusCode::OK).await
+    let unlocked = q.unlocked.is_some();
+    user_edit_page_with(&state, &me, id, None, StatusCode::OK, unlocked).await
 }
 
 async fn user_edit_submit(

@@ -395,6 +395,24 @@ async fn throttle_is_per_client(backend: Backend) {
         login(&proxied, "rep", PASSWORD, "203.0.113.9").await.0,
         StatusCode::OK
     );
+    // The same from the person's page: a button, then a notice.
+    let resp = app
+        .client
+        .post(app.url(&format!("/admin/users/{rep_id}/unlock")))
+        .bearer_auth(&app.admin_token)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    let (s, page) = app.page(&to, &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"notice\""), "{page}");
+    let (_, page) = app
+        .page(&format!("/admin/users/{rep_id}"), &app.admin_token)
+        .await;
+    assert!(!page.contains("id=\"notice\""));
 
     // A device that logged in before keeps logging in while its address is locked out.
     let device = reqwest::Client::builder()
