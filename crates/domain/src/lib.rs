@@ -25,9 +25,9 @@ pub mod policy;
 pub mod product;
 pub mod profile;
 pub mod qualification;
-pub mod sales_report;
 pub mod search;
 pub mod text;
 pub mod visit_plan;
+pub mod weekly_report;
 
 pub use error::{DomainError, ValidationError};

@@ -23,10 +23,10 @@ mod outbox;
 mod pool;
 mod pools;
 mod product;
-mod sales_report;
 mod session;
 mod sql;
 mod visit_plan;
+mod weekly_report;
 
 pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use audit::AuditEntry;
@@ -48,9 +48,9 @@ pub use outbox::OutboxMessage;
 pub use pool::{OwnershipChange, PoolCustomer};
 pub use pools::{Pool, PoolInput, PoolMember};
 pub use product::Product;
-pub use sales_report::{StoredWeeklyReport, TeamFigures, TeamSummary};
 pub use session::{SessionKind, SessionUser};
 pub use visit_plan::{PlanQuery, VisitPlan};
+pub use weekly_report::{StoredWeeklyReport, TeamFigures, TeamSummary};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::AnyPoolOptions;

@@ -21,8 +21,8 @@ use std::str::FromStr;
 use yingpan_domain::ledger::{parse_entry, sum_by};
 use yingpan_domain::order::Ageing;
 use yingpan_domain::permission::Action;
-use yingpan_domain::sales_report::Period;
 use yingpan_domain::visit_plan::china_offset;
+use yingpan_domain::weekly_report::Period;
 use yingpan_store::{AdvanceLine, AdvanceSummary, Order, OrderFilter};
 
 /// An amount as the store wrote it; one that does not parse is corrupt data, reported (and

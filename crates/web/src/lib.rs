@@ -27,8 +27,8 @@ mod pools;
 mod product;
 mod qualification;
 mod request;
-mod sales_report;
 mod visit_plan;
+mod weekly_report;
 
 pub use auth::hash_password;
 pub use error::AppError;
@@ -129,7 +129,7 @@ pub fn app(state: AppState) -> Router {
         .merge(daily_report::router())
         .merge(product::router())
         .merge(order::router())
-        .merge(sales_report::router())
+        .merge(weekly_report::router())
         .merge(ledger::router())
         .merge(import::router())
         .merge(openapi::router())

@@ -20,8 +20,8 @@ use std::str::FromStr;
 use yingpan_domain::order::{
     parse_amount, parse_due_date, parse_line, DeliveryStatus, OrderLine, PaymentKind,
 };
-use yingpan_domain::sales_report::Period;
 use yingpan_domain::visit_plan::china_offset;
+use yingpan_domain::weekly_report::Period;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Order, OrderFilter};
 

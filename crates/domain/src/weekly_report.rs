@@ -195,7 +195,7 @@ pub struct MemberFigures {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SalesReport {
+pub struct WeeklyReport {
     pub period: Period,
     pub currency: String,
     pub team: Figures,
@@ -229,7 +229,7 @@ fn count_percent(part: u32, whole: u32) -> Option<Decimal> {
 
 /// Compiles the report. Facts about people outside `members` are ignored, so a store query that
 /// over-fetches cannot inflate the figures.
-pub fn compile(period: Period, members: &[Member], facts: &Facts) -> SalesReport {
+pub fn compile(period: Period, members: &[Member], facts: &Facts) -> WeeklyReport {
     let names: BTreeMap<i64, &str> = members
         .iter()
         .map(|m| (m.user_id, m.name.as_str()))
@@ -350,7 +350,7 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> SalesReport
     abnormal.sort_by(|a, b| (&a.reason, a.customer_id).cmp(&(&b.reason, b.customer_id)));
     abnormal.dedup_by(|a, b| a.reason == b.reason && a.customer_id == b.customer_id);
 
-    SalesReport {
+    WeeklyReport {
         period,
         currency: REPORTING_CURRENCY.into(),
         members: members
@@ -622,7 +622,7 @@ mod tests {
         assert_eq!(none.average_sales_per_person, None);
         // Stored as JSON and read back unchanged, rates that are "none" included.
         let json = serde_json::to_string(&r).unwrap();
-        assert_eq!(serde_json::from_str::<SalesReport>(&json).unwrap(), r);
+        assert_eq!(serde_json::from_str::<WeeklyReport>(&json).unwrap(), r);
     }
 
     proptest! {

@@ -1,5 +1,5 @@
 //! Period reports: the facts of a period loaded in a handful of queries, compiled by the domain
-//! (`yingpan_domain::sales_report`), and the weekly reports kept per supervisor and week.
+//! (`yingpan_domain::weekly_report`), and the weekly reports kept per supervisor and week.
 
 use crate::sql::{push_scope_on, Sql};
 use crate::{decimal as dec, ts, Result, Store, StoreError, Viewer};
@@ -12,11 +12,11 @@ use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::hierarchy::ReportingLine;
 use yingpan_domain::order::{Ageing, PaymentKind};
 use yingpan_domain::person::Role;
-use yingpan_domain::sales_report::{
-    compile, AbnormalCustomer, DailyReportFact, EscalationFact, Facts, Figures, Member, OrderFact,
-    PaymentFact, Period, PlanFact, SalesReport, VisitFact,
-};
 use yingpan_domain::visit_plan::china_offset;
+use yingpan_domain::weekly_report::{
+    compile, AbnormalCustomer, DailyReportFact, EscalationFact, Facts, Figures, Member, OrderFact,
+    PaymentFact, Period, PlanFact, VisitFact, WeeklyReport,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredWeeklyReport {
@@ -24,7 +24,7 @@ pub struct StoredWeeklyReport {
     pub supervisor_id: i64,
     pub supervisor_name: Option<String>,
     pub week_start: String,
-    pub report: SalesReport,
+    pub report: WeeklyReport,
     pub next_week_goals: Option<String>,
     pub compiled_at: String,
     pub version: i64,
@@ -33,7 +33,7 @@ pub struct StoredWeeklyReport {
 /// The director's monthly summary: the company and each supervisor's team.
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamSummary {
-    pub company: SalesReport,
+    pub company: WeeklyReport,
     pub teams: Vec<TeamFigures>,
 }
 
@@ -338,12 +338,12 @@ impl Store {
     }
 
     /// A team's report for a period, compiled live.
-    pub async fn sales_report(
+    pub async fn compile_weekly_figures(
         &self,
         org_id: i64,
         root: Option<i64>,
         period: Period,
-    ) -> Result<SalesReport> {
+    ) -> Result<WeeklyReport> {
         let members = self.team_members(org_id, root).await?;
         let facts = self.period_facts(org_id, root, period).await?;
         Ok(compile(period, &members, &facts))
@@ -382,7 +382,9 @@ impl Store {
         week: Period,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let report = self.sales_report(org_id, Some(supervisor_id), week).await?;
+        let report = self
+            .compile_weekly_figures(org_id, Some(supervisor_id), week)
+            .await?;
         let json = serde_json::to_string(&report).expect("report serialises");
         let mut tx = self.write.begin().await?;
         let id: i64 = sqlx::query(

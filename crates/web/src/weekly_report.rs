@@ -1,5 +1,5 @@
 //! Weekly reports (every Monday, per supervisor's team) and the director's monthly summary.
-//! The figures come from the domain's `sales_report::compile`; this module only shows them.
+//! The figures come from the domain's `weekly_report::compile`; this module only shows them.
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -20,8 +20,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::Role;
-use yingpan_domain::sales_report::{Figures, Period};
 use yingpan_domain::visit_plan::china_offset;
+use yingpan_domain::weekly_report::{Figures, Period};
 use yingpan_domain::ValidationError;
 use yingpan_store::{StoredWeeklyReport, TeamSummary};
 
