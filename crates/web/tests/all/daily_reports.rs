@@ -1,9 +1,9 @@
 //! Daily sales reports: prefilled from the day's visits, lateness, review by a superior only.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, Team, TestApp};
 use chrono::{Duration, TimeZone, Utc};
-use common::{Backend, Team, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use yingpan_web::Clock;

@@ -1,9 +1,9 @@
 //! Opportunities through the stages, won/lost with reason, and the pipeline per salesperson
 //! and per team — over HTTP on both backends.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp};
+use crate::common::{Backend, Team, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -2,10 +2,10 @@
 //! history — scenario tests over HTTP on SQLite and PostgreSQL, with servers whose clocks stand
 //! at chosen instants (as with `YINGPAN_FAKE_NOW`).
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, Team, TestApp};
 use chrono::{Duration, Utc};
-use common::{Backend, Team, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use yingpan_web::Clock;

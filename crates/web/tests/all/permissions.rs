@@ -3,9 +3,9 @@
 //! when the module refuses the role. A new action cannot be added to the module without a
 //! probe here: the `match` below is exhaustive.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp};
+use crate::common::{Backend, Team, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use yingpan_domain::permission::{allows, Action, Policy};

@@ -1,8 +1,8 @@
 //! The HTML side over real HTTP: login form, session cookie, CSRF, escaping, scope on pages.
 
-mod common;
+use crate::common;
 
-use common::{Backend, TestApp, PASSWORD};
+use crate::common::{Backend, TestApp, PASSWORD};
 use reqwest::StatusCode;
 
 fn hidden(html: &str, name: &str) -> String {

@@ -1,10 +1,10 @@
 //! Daily visit plans: draft, submit (lateness), return with a comment, approve, amend — over
 //! HTTP on both backends, with servers at chosen instants.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, Team, TestApp};
 use chrono::{Duration, TimeZone, Utc};
-use common::{Backend, Team, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use yingpan_web::Clock;

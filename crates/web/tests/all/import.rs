@@ -1,9 +1,9 @@
 //! Customer import over HTTP: duplicate checking within the file and against the organization,
 //! all-or-nothing by default, owners within the importer's team — on both backends.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp};
+use crate::common::{Backend, Team, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
 

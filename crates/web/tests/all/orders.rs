@@ -1,9 +1,9 @@
 //! Orders: totals equal their lines, payments never exceed the total, refunds never exceed
 //! what was paid, and for a unique item the first deposit wins — on both backends.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp};
+use crate::common::{Backend, Team, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 

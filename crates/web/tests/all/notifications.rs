@@ -2,9 +2,9 @@
 //! configured, sent to every superior with an address, in their language, once — on both
 //! backends, against a minimal SMTP server on loopback.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp};
+use crate::common::{Backend, Team, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::{Arc, Mutex};

@@ -1,8 +1,8 @@
 //! The HTTP API over real HTTP, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp, PASSWORD};
+use crate::common::{Backend, Team, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use yingpan_store::CustomerListQuery;

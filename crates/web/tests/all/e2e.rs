@@ -1,9 +1,7 @@
 //! End-to-end: a real headless Chromium driven over WebDriver (chromedriver) against the real
 //! server on SQLite. Skipped when chromedriver is missing, unless `YINGPAN_REQUIRE_E2E` is set.
 
-mod common;
-
-use common::{Backend, TestApp, PASSWORD};
+use crate::common::{Backend, TestApp, PASSWORD};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

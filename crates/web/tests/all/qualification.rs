@@ -1,10 +1,10 @@
 //! Qualification (MAN, screening matrix, tier) and the due/overdue contact list, on both
 //! backends, with servers whose clocks stand at chosen days.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, Team, TestApp};
 use chrono::{Duration, Utc};
-use common::{Backend, Team, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use yingpan_web::Clock;

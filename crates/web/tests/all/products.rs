@@ -1,8 +1,8 @@
 //! The price list: everyone reads; admins, directors and the clerk keep it.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp};
+use crate::common::{Backend, Team, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 

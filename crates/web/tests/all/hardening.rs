@@ -3,9 +3,9 @@
 //! security headers, login throttling per client, CSRF on cookie-authenticated API writes,
 //! the staff directory, pools and claims.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp, PASSWORD};
+use crate::common::{Backend, Team, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;

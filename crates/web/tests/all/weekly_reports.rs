@@ -2,10 +2,10 @@
 //! clerk's ledgers, over HTTP on both backends. The weekly figures are the hand-computed fixture
 //! of docs/reports.md.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, Team, TestApp, PASSWORD};
 use chrono::{TimeZone, Utc};
-use common::{Backend, Team, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use yingpan_web::Clock;

@@ -1,9 +1,9 @@
 //! Admin-defined customer fields: definitions, typed values, filtering and grouping, on both
 //! backends.
 
-mod common;
+use crate::common;
 
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -1,9 +1,9 @@
 //! Market situation and complaint reports reach every superior up the line, with an unread
 //! count; on both backends.
 
-mod common;
+use crate::common;
 
-use common::{Backend, Team, TestApp};
+use crate::common::{Backend, Team, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 

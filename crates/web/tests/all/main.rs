@@ -1,0 +1,24 @@
+//! The web crate's integration tests in one binary (one link instead of seventeen): the API
+//! and pages over real HTTP on SQLite and PostgreSQL, the permission matrix, the probe's
+//! defects, and the browser tests.
+
+#[macro_use]
+mod common;
+
+mod api;
+mod custom_fields;
+mod daily_reports;
+mod e2e;
+mod escalations;
+mod hardening;
+mod import;
+mod notifications;
+mod opportunities;
+mod orders;
+mod ownership;
+mod pages;
+mod permissions;
+mod products;
+mod qualification;
+mod visit_plans;
+mod weekly_reports;
