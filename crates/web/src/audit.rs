@@ -4,7 +4,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::extract::Query;
 use crate::i18n::Tr;
-use crate::pages::render;
+use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

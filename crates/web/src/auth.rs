@@ -758,7 +758,7 @@ struct SavedQuery {
 }
 
 async fn settings_page(user: CurrentUser, Query(q): Query<SavedQuery>) -> Response {
-    crate::pages::render(
+    crate::render::render(
         &SettingsPage {
             tr: user.tr(),
             me: &user,
@@ -783,7 +783,7 @@ async fn settings_submit(State(state): State<AppState>, page: PageForm<SettingsF
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             let msg = e.localized(user.locale());
             let status = e.status();
-            let mut resp = crate::pages::render(
+            let mut resp = crate::render::render(
                 &SettingsPage {
                     tr: user.tr(),
                     me: &user,

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::pages::render;
+use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -158,7 +158,7 @@ async fn fields_page_with(
         return e.into_page(me.locale());
     }
     match state.store.custom_fields(me.viewer.org_id).await {
-        Ok(fields) => crate::pages::render_status(
+        Ok(fields) => crate::render::render_status(
             &FieldsPage {
                 tr: me.tr(),
                 me,

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::pages::render;
+use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -723,7 +723,7 @@ async fn form_error(
                 AppError::DuplicateCustomer(m) => m,
                 _ => Vec::new(),
             };
-            crate::pages::render_status(
+            crate::render::render_status(
                 &FormPage {
                     tr: me.tr(),
                     me,
@@ -1216,7 +1216,7 @@ async fn contact_edit_submit(
                 .map(|k| k.customer_id)
                 .unwrap_or(0);
             let status = e.status();
-            crate::pages::render_status(
+            crate::render::render_status(
                 &ContactFormPage {
                     tr: me.tr(),
                     me: &me,

@@ -5,7 +5,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::extract::Query;
 use crate::i18n::Tr;
-use crate::pages::render_status;
+use crate::render::render_status;
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;

@@ -7,7 +7,7 @@ use crate::extract::JsonBody;
 use crate::extract::Query;
 use crate::i18n::Tr;
 use crate::order::parse_month;
-use crate::pages::render;
+use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -26,6 +26,7 @@ mod pool;
 mod pools;
 mod product;
 mod qualification;
+mod render;
 mod request;
 mod visit_plan;
 mod weekly_report;

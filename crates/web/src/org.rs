@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::pages::render;
+use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -362,7 +362,7 @@ async fn users_page_with(
         roles: Role::ALL,
         error,
     };
-    crate::pages::render_status(&page, me.locale(), status)
+    crate::render::render_status(&page, me.locale(), status)
 }
 
 async fn users_page(State(state): State<AppState>, me: CurrentUser) -> Response {
@@ -475,7 +475,7 @@ async fn user_edit_page_with(
     }
     .await;
     match result {
-        Ok(page) => crate::pages::render_status(&page, me.locale(), status),
+        Ok(page) => crate::render::render_status(&page, me.locale(), status),
         Err(e) => e.into_page(me.locale()),
     }
 }
@@ -697,7 +697,7 @@ async fn org_submit(State(state): State<AppState>, page: PageForm<OrgForm>) -> R
             match state.store.organization(me.viewer.org_id).await {
                 Ok(org) => {
                     let status = e.status();
-                    crate::pages::render_status(
+                    crate::render::render_status(
                         &OrgPage {
                             tr: me.tr(),
                             me: &me,

@@ -1,37 +1,18 @@
-//! Shared page plumbing (rendering, static files) and the dashboard.
+//! Static files, the health check and the dashboard.
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::i18n::{Locale, Tr};
+use crate::i18n::Tr;
+use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use yingpan_domain::ownership::{recycle_rules, warning_cutoff, PoolPeriods};
 use yingpan_store::{Customer, CustomerListQuery, CustomerSort, ReturningSoon};
-
-pub fn render<T: Template>(page: &T, locale: Locale) -> Response {
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => AppError::Internal(Box::new(e)).into_page(locale),
-    }
-}
-
-/// Renders a page answered with another status (a form returned with its errors: 409, 422…).
-pub fn render_status<T: Template>(
-    page: &T,
-    locale: Locale,
-    status: axum::http::StatusCode,
-) -> Response {
-    let mut resp = render(page, locale);
-    if resp.status().is_success() {
-        *resp.status_mut() = status;
-    }
-    resp
-}
 
 async fn stylesheet() -> Response {
     (

@@ -204,7 +204,7 @@ async fn page_with(
     }
     .await;
     match result {
-        Ok((pools, people)) => crate::pages::render_status(
+        Ok((pools, people)) => crate::render::render_status(
             &PoolsPage {
                 tr: me.tr(),
                 me,

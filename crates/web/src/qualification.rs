@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::pages::render;
+use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
