@@ -6,8 +6,8 @@ mod demo;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use yingpan_domain::person::{DisplayName, NewPassword, Role, Username};
+use yingpan_exchange::mailer::SmtpSettings;
 use yingpan_store::{NewUser, Store};
-use yingpan_web::mailer::SmtpSettings;
 use yingpan_web::{AppState, Clock, Config};
 
 #[derive(Parser)]
@@ -184,7 +184,7 @@ fn schedule_mail(store: Store, clock: Clock, smtp: SmtpSettings) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             tick.tick().await;
-            match yingpan_web::mailer::send_pending(&store, &smtp, clock.now()).await {
+            match yingpan_exchange::mailer::send_pending(&store, &smtp, clock.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sent = n, "e-mail notifications sent"),
                 Err(e) => tracing::error!(error = %e, "e-mail sending failed"),
@@ -295,8 +295,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Export { db, viewer, out } => {
             let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             let viewer = viewer_for(&store, &viewer).await?;
-            let refused = |e: yingpan_web::AppError| match e {
-                yingpan_web::AppError::Forbidden => {
+            let refused = |e: yingpan_exchange::ExchangeError| match e {
+                yingpan_exchange::ExchangeError::Forbidden => {
                     "salespeople may not export customers (the data belongs to the company)"
                         .to_string()
                 }
@@ -308,11 +308,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
             {
-                yingpan_web::import::export_xlsx(&store, &viewer, now)
+                yingpan_exchange::export::export_xlsx(&store, &viewer, now)
                     .await
                     .map_err(refused)?
             } else {
-                let (csv, rows) = yingpan_web::import::export_csv(&store, &viewer, now)
+                let (csv, rows) = yingpan_exchange::export::export_csv(&store, &viewer, now)
                     .await
                     .map_err(refused)?;
                 (csv.into_bytes(), rows)
@@ -365,10 +365,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let started = std::time::Instant::now();
-            let outcome = yingpan_web::import::import(
+            let outcome = yingpan_exchange::import::import(
                 &store,
                 &viewer,
-                &yingpan_web::import::spreadsheet_text(&bytes).map_err(|e| e.to_string())?,
+                &yingpan_exchange::import::spreadsheet_text(&bytes).map_err(|e| e.to_string())?,
                 owner,
                 skip_rejected,
                 clock.now(),

@@ -54,6 +54,18 @@ pub enum AppError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl From<yingpan_exchange::ExchangeError> for AppError {
+    fn from(e: yingpan_exchange::ExchangeError) -> Self {
+        use yingpan_exchange::ExchangeError;
+        match e {
+            ExchangeError::Invalid(v) => AppError::Invalid(v),
+            ExchangeError::Forbidden => AppError::Forbidden,
+            ExchangeError::Store(e) => e.into(),
+            e @ ExchangeError::Internal(_) => AppError::Internal(Box::new(e)),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

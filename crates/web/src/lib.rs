@@ -15,7 +15,7 @@ mod extract;
 mod i18n;
 pub mod import;
 mod ledger;
-pub mod mailer;
+pub use yingpan_exchange::mailer;
 mod merge;
 mod openapi;
 mod opportunity;

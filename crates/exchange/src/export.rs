@@ -1,0 +1,117 @@
+//! Customer export as CSV (with formula guards) or as an Excel workbook of text cells: what a
+//! person may see, recorded on the audit trail. The web button, the API and `yingpan export`
+//! all come through here.
+
+use crate::ExchangeError;
+use yingpan_domain::permission::{self, Action, Policy};
+
+fn safe_cell(v: &str) -> String {
+    yingpan_domain::import::formula_safe(v).into_owned()
+}
+
+/// The export's columns: the names the import reads.
+pub const EXPORT_HEADER: [&str; 11] = [
+    "客户名称",
+    "类型",
+    "电话",
+    "邮箱",
+    "地址",
+    "区域",
+    "行业",
+    "来源",
+    "备注",
+    "负责人姓名",
+    "登记时间",
+];
+
+/// Every live customer in the viewer's scope, a row of [`EXPORT_HEADER`] cells each. Salespeople
+/// may not export (customer data belongs to the company); every export is recorded on the audit
+/// trail with its number of customers.
+async fn export_rows(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<[String; 11]>, ExchangeError> {
+    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
+        return Err(ExchangeError::Forbidden);
+    }
+    let mut rows = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.customers_after(viewer, after, 5000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for c in &page {
+            let kind = if c.kind == "individual" {
+                "个人"
+            } else {
+                "公司"
+            };
+            let cell = |v: Option<&str>| v.unwrap_or("").to_string();
+            rows.push([
+                c.name.clone(),
+                kind.to_string(),
+                cell(c.phone.as_deref()),
+                cell(c.email.as_deref()),
+                cell(c.address.as_deref()),
+                cell(c.region.as_deref()),
+                cell(c.industry.as_deref()),
+                cell(c.source.as_deref()),
+                cell(c.notes.as_deref()),
+                cell(c.owner_name.as_deref()),
+                c.created_at.clone(),
+            ]);
+        }
+    }
+    store.record_export(viewer, rows.len(), now).await?;
+    Ok(rows)
+}
+
+/// The export as CSV (UTF-8 with BOM so Excel opens it; cells that would start a formula are
+/// neutralised) and the number of customers in it.
+pub async fn export_csv(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(String, usize), ExchangeError> {
+    let rows = export_rows(store, viewer, now).await?;
+    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    out.write_record(EXPORT_HEADER)
+        .map_err(ExchangeError::internal)?;
+    for row in &rows {
+        out.write_record(row.iter().map(|v| safe_cell(v)))
+            .map_err(ExchangeError::internal)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| ExchangeError::internal(e.into_error()))?;
+    let csv = String::from_utf8(bytes).map_err(ExchangeError::internal)?;
+    Ok((csv, rows.len()))
+}
+
+/// The export as an Excel workbook (every cell is text, so nothing is evaluated as a formula)
+/// and the number of customers in it.
+pub async fn export_xlsx(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<u8>, usize), ExchangeError> {
+    let rows = export_rows(store, viewer, now).await?;
+    let internal = |e: rust_xlsxwriter::XlsxError| ExchangeError::internal(e);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("客户").map_err(internal)?;
+    for (col, name) in EXPORT_HEADER.iter().enumerate() {
+        sheet.write_string(0, col as u16, *name).map_err(internal)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (col, value) in row.iter().enumerate() {
+            if !value.is_empty() {
+                sheet
+                    .write_string(r as u32 + 1, col as u16, value)
+                    .map_err(internal)?;
+            }
+        }
+    }
+    Ok((book.save_to_buffer().map_err(internal)?, rows.len()))
+}

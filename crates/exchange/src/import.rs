@@ -1,0 +1,221 @@
+//! Customer import from CSV (UTF-8, or GB18030 as Excel saves it on Chinese Windows) and Excel
+//! workbooks: reading the file row by row, and handing the parsed rows to the store. The web
+//! upload, the API and `yingpan import` all come through here.
+
+use crate::ExchangeError;
+use std::collections::HashMap;
+use yingpan_domain::customer::{CustomerFields, CustomerInput};
+use yingpan_domain::import::{parse_rows, ColumnMap, Rejected, MAX_ROWS};
+use yingpan_domain::permission::{self, Action};
+use yingpan_domain::ValidationError;
+use yingpan_store::ImportOutcome;
+
+/// Decodes the file: UTF-8 (with or without BOM) in place, otherwise GB18030, a superset of GBK.
+pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.trim_start_matches('\u{feff}').into(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0,
+    }
+}
+
+/// The file as CSV text: an Excel workbook (`.xlsx`, recognised by its zip signature) is read
+/// from its first sheet, cell by cell as Excel shows it; anything else is CSV as [`decode`] reads it.
+pub fn spreadsheet_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ValidationError> {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Ok(decode(bytes));
+    }
+    use calamine::Reader;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        ValidationError::new("file", "invalid_xlsx", format!("unreadable workbook: {e}"))
+    };
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let sheet = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| ValidationError::new("file", "invalid_xlsx", "the workbook has no sheet"))?
+        .map_err(|e| unreadable(&e))?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in sheet.rows() {
+        out.write_record(row.iter().map(|cell| cell.to_string()))
+            .map_err(|e| unreadable(&e))?;
+    }
+    let bytes = out.into_inner().map_err(|e| unreadable(&e))?;
+    String::from_utf8(bytes)
+        .map(Into::into)
+        .map_err(|e| unreadable(&e))
+}
+
+/// A row of an import: its line in the file, the form input, and the owner's username.
+pub type CsvRow = (usize, CustomerInput, Option<String>);
+
+/// The rows of a CSV as form inputs with their line numbers (the header is line 1) and owner
+/// usernames, read one at a time; blank lines are skipped, and more than `MAX_ROWS` rows is
+/// an error.
+pub fn csv_rows(
+    text: &str,
+) -> Result<impl Iterator<Item = Result<CsvRow, ValidationError>> + '_, ValidationError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| {
+        ValidationError::new("file", "invalid_csv", format!("unreadable header: {e}"))
+    })?;
+    let map = ColumnMap::from_headers(headers.iter())?;
+    let mut seen = 0usize;
+    Ok(reader
+        .into_records()
+        .enumerate()
+        .filter_map(move |(i, record)| {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    return Some(Err(ValidationError::new(
+                        "file",
+                        "invalid_csv",
+                        format!("line {}: {e}", i + 2),
+                    )))
+                }
+            };
+            if record.iter().all(|v| v.trim().is_empty()) {
+                return None;
+            }
+            seen += 1;
+            if seen > MAX_ROWS {
+                return Some(Err(ValidationError::new(
+                    "file",
+                    "too_many",
+                    format!("at most {MAX_ROWS} rows per import"),
+                )));
+            }
+            let cells: Vec<&str> = record.iter().collect();
+            Some(Ok((i + 2, map.input(&cells), map.owner(&cells))))
+        }))
+}
+
+/// Reads the whole CSV into form inputs (tests and small files).
+pub fn read_csv(text: &str) -> Result<Vec<CsvRow>, ValidationError> {
+    csv_rows(text)?.collect()
+}
+
+/// Parses every row as it is read, then hands the good ones to the store.
+pub async fn import(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    text: &str,
+    owner: Option<i64>,
+    skip_rejected: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ImportOutcome, ExchangeError> {
+    let policy = store
+        .organization(viewer.org_id)
+        .await?
+        .settings
+        .permission_policy();
+    if !permission::allows(viewer.role, Action::ImportCustomers, &policy) {
+        return Err(ExchangeError::Forbidden);
+    }
+    // Owner usernames become ids; an unknown one rejects its row.
+    let people: HashMap<String, (i64, bool)> = store
+        .users(viewer.org_id)
+        .await?
+        .into_iter()
+        .map(|u| (u.username, (u.id, u.active)))
+        .collect();
+    let mut owners: HashMap<usize, i64> = HashMap::new();
+    let mut bad_owner = Vec::new();
+    let mut failure = None;
+    let inputs = csv_rows(text)?.map_while(|row| match row {
+        Ok(r) => Some(r),
+        Err(e) => {
+            failure = Some(e);
+            None
+        }
+    });
+    let inputs = inputs.filter_map(|(line, input, username)| match username {
+        None => Some((line, input)),
+        Some(u) => match people.get(&u) {
+            Some((id, true)) => {
+                owners.insert(line, *id);
+                Some((line, input))
+            }
+            _ => {
+                bad_owner.push(Rejected {
+                    line,
+                    field: Some("owner".into()),
+                    code: "unknown_user".into(),
+                    message: format!("no active person with username {u:?}"),
+                });
+                None
+            }
+        },
+    });
+    let (good, mut bad): (Vec<(usize, CustomerFields)>, Vec<Rejected>) = parse_rows(inputs);
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    bad.extend(bad_owner);
+    let good = good
+        .into_iter()
+        .map(|(line, f)| (line, f, owners.get(&line).copied()))
+        .collect();
+    Ok(store
+        .import_customers(viewer, owner, good, bad, skip_rejected, now)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_files_from_excel_are_read() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("客户名称,电话\n杭州嘉禾,0571-88886666\n");
+        let rows = read_csv(&decode(&gbk)).unwrap();
+        assert_eq!(rows[0].1.name.as_deref(), Some("杭州嘉禾"));
+        assert_eq!(rows[0].0, 2);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// A bounded fuzz of the import parser: any bytes (CSV in any encoding, broken
+        /// workbooks) give rows or a refusal naming the file, never a panic.
+        #[test]
+        fn any_upload_parses_or_is_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            if let Ok(text) = spreadsheet_text(&bytes) {
+                if let Err(e) = read_csv(&text) {
+                    proptest::prop_assert_eq!(e.field, "file");
+                }
+            }
+            let mut zip = b"PK\x03\x04".to_vec();
+            zip.extend_from_slice(&bytes);
+            // A broken workbook is refused, naming the file (reaching here means no panic).
+            if let Err(e) = spreadsheet_text(&zip) {
+                proptest::prop_assert_eq!(e.field, "file");
+            }
+        }
+
+        /// Rows under a known header: every row is read, with its line, whatever the cells hold.
+        #[test]
+        fn rows_under_a_header_are_all_read(cells in proptest::collection::vec("[^\"\r\n]{0,12}", 1..40)) {
+            let mut csv = String::from("客户名称,电话,负责人\n");
+            for c in &cells {
+                csv.push_str(&format!("\"{c}\",138,\"{c}\"\n"));
+            }
+            let rows = read_csv(&csv).unwrap();
+            proptest::prop_assert_eq!(rows.len(), cells.len());
+            for (i, (line, input, _)) in rows.iter().enumerate() {
+                proptest::prop_assert_eq!(*line, i + 2);
+                proptest::prop_assert_eq!(input.phone.as_deref(), Some("138"));
+            }
+        }
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_lines_counted() {
+        let rows = read_csv("name,phone\n甲,13800000001\n,\n乙,13800000002\n").unwrap();
+        assert_eq!(
+            rows.iter().map(|(l, _, _)| *l).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
+    }
+}
