@@ -220,6 +220,7 @@ mod tests {
     #[test]
     fn the_rules_read_the_settings() {
         let s = OrgSettings {
+            protection_days: 10,
             reclaim_cooldown_days: 3,
             holding_cap: 50,
             sales_may_import: true,
@@ -233,7 +234,10 @@ mod tests {
                 daily_limit: 20
             }
         );
-        assert_eq!(s.protection().protection_days, 7);
+        assert_eq!(s.protection().protection_days, 10);
+        let snapshot = s.snapshot();
+        assert!(snapshot.contains(&("protection_days", Some("10".to_string()))));
+        assert!(snapshot.contains(&("sales_may_import", Some("true".to_string()))));
         assert!(s.permission_policy().sales_may_import);
     }
 }

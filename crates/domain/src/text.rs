@@ -20,7 +20,8 @@ fn latin_lookalike(c: char) -> char {
     match c {
         'а' | 'α' => 'a',
         'в' | 'β' => 'b',
-        'с' | 'ϲ' => 'c',
+        // NFKC turns the lunate sigma ϲ into ς.
+        'с' | 'ϲ' | 'ς' => 'c',
         'ԁ' => 'd',
         'е' | 'ё' | 'ε' => 'e',
         'һ' | 'н' => 'h',
@@ -75,6 +76,35 @@ mod tests {
         assert_eq!(comparison_key("Ac\u{200B}me"), "acme", "zero-width space");
         assert_eq!(comparison_key("ＡＣＭＥ　"), "acme ", "full width");
         assert_ne!(comparison_key("北京"), comparison_key("南京"));
+    }
+
+    #[test]
+    fn every_lookalike_folds_to_its_latin_letter() {
+        for (forged, latin) in [
+            ("аα", "aa"),
+            ("вβ", "bb"),
+            ("сϲ", "cc"),
+            ("ԁ", "d"),
+            ("еёε", "eee"),
+            ("һн", "hh"),
+            ("іїιӏ", "iiii"),
+            ("ј", "j"),
+            ("кκ", "kk"),
+            ("м", "m"),
+            ("пη", "nn"),
+            ("оοσ", "ooo"),
+            ("рρ", "pp"),
+            ("ԛ", "q"),
+            ("ѕ", "s"),
+            ("тτ", "tt"),
+            ("υμ", "uu"),
+            ("ν", "v"),
+            ("ԝω", "ww"),
+            ("хχ", "xx"),
+            ("уγ", "yy"),
+        ] {
+            assert_eq!(comparison_key(forged), latin, "{forged}");
+        }
     }
 
     #[test]

@@ -365,6 +365,43 @@ mod tests {
     }
 
     #[test]
+    fn bounds_of_a_day_plan() {
+        // Back to back is not an overlap.
+        assert!(parse_items(&[item("09:00", "10:00"), item("10:00", "11:00")]).is_ok());
+        let day: Vec<PlanItemInput> = (0..30)
+            .map(|i| item(&format!("{:02}:00", i % 24), &format!("{:02}:30", i % 24)))
+            .collect();
+        assert_ne!(parse_items(&day[..24]).map_err(|e| e.code), Err("too_many"));
+        assert_ne!(parse_items(&day).map_err(|e| e.code), Err("too_many"));
+        let mut too_many = day.clone();
+        too_many.push(item("23:40", "23:50"));
+        assert_eq!(parse_items(&too_many).unwrap_err().code, "too_many");
+        let named = |n: usize| PlanItemInput {
+            customer_name: Some("客".repeat(n)),
+            ..item("09:00", "10:00")
+        };
+        assert!(named(200).parse().is_ok());
+        assert_eq!(named(201).parse().unwrap_err().code, "too_long");
+    }
+
+    #[test]
+    fn statuses_round_trip_and_refusals_explain_themselves() {
+        use PlanStatus::*;
+        for (s, text) in [
+            (Draft, "draft"),
+            (Submitted, "submitted"),
+            (Approved, "approved"),
+            (Returned, "returned"),
+        ] {
+            assert_eq!(s.as_str(), text);
+            assert_eq!(PlanStatus::parse(text), Some(s));
+        }
+        assert_eq!(PlanStatus::parse("archived"), None);
+        assert!(PlanRefusal::NotApproved.message().contains("approved"));
+        assert!(PlanRefusal::NotTheAuthor.message().contains("salesperson"));
+    }
+
+    #[test]
     fn items_parse_and_refuse_overlaps() {
         let items = parse_items(&[item("14:00", "15:00"), item("09:00", "10:30")]).unwrap();
         assert_eq!(items[0].start, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
