@@ -123,6 +123,50 @@ impl DailyReportInput {
 }
 
 /// The report for a day is due by the end of that day (local midnight).
+/// Why a daily report may not be filed again or reviewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportRefusal {
+    /// A superior has commented on it: it stays as it was reviewed.
+    Reviewed,
+    NotASuperior,
+}
+
+impl ReportRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportRefusal::Reviewed => "report_reviewed",
+            ReportRefusal::NotASuperior => "not_a_superior",
+        }
+    }
+    pub fn message(self) -> &'static str {
+        match self {
+            ReportRefusal::Reviewed => "a reviewed report cannot be changed",
+            ReportRefusal::NotASuperior => {
+                "only a superior of the salesperson may review the report"
+            }
+        }
+    }
+}
+
+/// Whether the author may file the day's report again: until it is reviewed.
+pub fn check_refile(reviewed: bool) -> Result<(), ReportRefusal> {
+    if reviewed {
+        Err(ReportRefusal::Reviewed)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether the person may review the report: a superior of its author (the clerk, who reads
+/// reports by company policy, reviews none).
+pub fn check_review(reviewer_is_superior: bool) -> Result<(), ReportRefusal> {
+    if reviewer_is_superior {
+        Ok(())
+    } else {
+        Err(ReportRefusal::NotASuperior)
+    }
+}
+
 pub fn report_deadline(date: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
     offset
         .from_local_datetime(
@@ -148,6 +192,18 @@ pub fn day_bounds(date: NaiveDate, offset: FixedOffset) -> (DateTime<Utc>, DateT
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_are_refiled_until_reviewed_and_reviewed_by_superiors() {
+        assert_eq!(check_refile(false), Ok(()));
+        assert_eq!(check_refile(true), Err(ReportRefusal::Reviewed));
+        assert_eq!(check_review(true), Ok(()));
+        let e = check_review(false).unwrap_err();
+        assert_eq!(e.code(), "not_a_superior");
+        assert!(e.message().contains("superior"));
+        assert_eq!(ReportRefusal::Reviewed.code(), "report_reviewed");
+        assert!(ReportRefusal::Reviewed.message().contains("reviewed"));
+    }
     use crate::visit_plan::china_offset;
     use proptest::prelude::*;
 

@@ -9,7 +9,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::daily_report::{day_bounds, report_deadline, DailyReport, VisitOutcome};
+use yingpan_domain::daily_report::{
+    check_refile, check_review, day_bounds, report_deadline, DailyReport, VisitOutcome,
+};
 use yingpan_domain::visit_plan::china_offset;
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,12 +106,8 @@ impl Store {
             .await?;
         let id = match existing {
             Some(r) => {
-                if r.try_get::<Option<String>, _>("reviewed_at")?.is_some() {
-                    return Err(StoreError::rule(
-                        "report_reviewed",
-                        "a reviewed report cannot be changed",
-                    ));
-                }
+                check_refile(r.try_get::<Option<String>, _>("reviewed_at")?.is_some())
+                    .map_err(|e| StoreError::rule(e.code(), e.message()))?;
                 let id: i64 = r.try_get("id")?;
                 sqlx::query("UPDATE daily_reports SET content = $1, version = version + 1, updated_at = $2 WHERE id = $3")
                     .bind(&json)
@@ -213,12 +211,7 @@ impl Store {
     ) -> Result<StoredDailyReport> {
         let report = self.daily_report(viewer, id).await?;
         let superior = crate::org::is_superior(&self.read, viewer, report.user_id).await?;
-        if !superior {
-            return Err(StoreError::rule(
-                "not_a_superior",
-                "only a superior of the salesperson may review the report",
-            ));
-        }
+        check_review(superior).map_err(|e| StoreError::rule(e.code(), e.message()))?;
         let comment = comment.trim();
         if comment.chars().count() > 2000 {
             return Err(yingpan_domain::ValidationError::new(
