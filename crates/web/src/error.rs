@@ -178,7 +178,16 @@ impl AppError {
         };
         let sep = if locale == Locale::En { ": " } else { "：" };
         match self.field() {
-            Some(f) if f != "version" => format!("{}{sep}{text}", t(locale, &format!("field.{f}"))),
+            Some(f) if f != "version" => {
+                // A field without a catalog name (a query parameter, a JSON path) is named as
+                // sent rather than by an internal key.
+                let key = format!("field.{f}");
+                let name = match t(locale, &key) {
+                    n if n == key => f.to_string(),
+                    n => n.to_string(),
+                };
+                format!("{name}{sep}{text}")
+            }
             _ => text,
         }
     }

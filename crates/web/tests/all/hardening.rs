@@ -205,6 +205,11 @@ async fn control_characters_are_refused(backend: Backend) {
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM activities").await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM escalations").await, 0);
+    // A page refuses them with a page, naming the field in words, never by an internal key.
+    let (s, page) = app.page("/customers?q=a%00b", &t.rep_a1.1).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("包含不允许的控制字符"), "{page}");
+    assert!(!page.contains("field."), "{page}");
     // Line breaks and tabs are text, not control characters to refuse.
     let (s, _) = app
         .post(
