@@ -1,4 +1,5 @@
-//! Customers, their contacts and logged activities: JSON API and pages.
+//! Customers: the JSON API and the pages (list, form, card, recycle bin). Their contacts and
+//! logged activities are `contact` and `activity`.
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -22,8 +23,8 @@ use yingpan_domain::customer::{
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::{Role, Scope};
 use yingpan_store::{
-    Activity, ActivityKind, Contact, Customer, CustomerListQuery, CustomerSort, DuplicateKeys,
-    DuplicateMatch, OwnershipChange, User,
+    Activity, Contact, Customer, CustomerListQuery, CustomerSort, DuplicateKeys, DuplicateMatch,
+    OwnershipChange, User,
 };
 
 #[derive(Debug, Deserialize, Default)]
@@ -138,7 +139,7 @@ struct PatchCustomer {
     version: Option<i64>,
 }
 
-fn require_version(v: Option<i64>) -> Result<i64, AppError> {
+pub(crate) fn require_version(v: Option<i64>) -> Result<i64, AppError> {
     v.ok_or_else(|| {
         yingpan_domain::ValidationError::new(
             "version",
@@ -248,132 +249,6 @@ async fn api_restore(
             .restore_customer(&me.viewer, id, state.now())
             .await?,
     ))
-}
-
-async fn api_contacts(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
-    let items = state.store.contacts(&me.viewer, id).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
-}
-
-async fn api_create_contact(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-    JsonBody(req): JsonBody<ContactInput>,
-) -> Result<(StatusCode, Json<Contact>), AppError> {
-    let f = req.parse()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_contact(&me.viewer, id, &f, state.now())
-                .await?,
-        ),
-    ))
-}
-
-async fn api_get_contact(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Json<Contact>, AppError> {
-    Ok(Json(state.store.contact(&me.viewer, id).await?))
-}
-
-#[derive(Deserialize)]
-struct PatchContact {
-    #[serde(flatten)]
-    fields: ContactInput,
-    version: Option<i64>,
-}
-
-async fn api_patch_contact(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-    JsonBody(req): JsonBody<PatchContact>,
-) -> Result<Json<Contact>, AppError> {
-    let current = state.store.contact(&me.viewer, id).await?;
-    let version = require_version(req.version)?;
-    let f = req.fields.merge_into(&current.as_input()).parse()?;
-    Ok(Json(
-        state
-            .store
-            .update_contact(&me.viewer, id, version, &f, state.now())
-            .await?,
-    ))
-}
-
-async fn api_delete_contact(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
-    state
-        .store
-        .delete_contact(&me.viewer, id, state.now())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-struct LogActivity {
-    kind: Option<String>,
-    summary: Option<String>,
-    outcome: Option<String>,
-    next_step: Option<String>,
-    location: Option<String>,
-}
-
-async fn log_activity(
-    state: &AppState,
-    me: &CurrentUser,
-    id: i64,
-    req: &LogActivity,
-) -> Result<Activity, AppError> {
-    let kind = ActivityKind::parse(req.kind.as_deref().unwrap_or(""))?;
-    // Any client-supplied time is ignored: the protection clock runs on the server's clock.
-    Ok(state
-        .store
-        .log_activity_with(
-            &me.viewer,
-            id,
-            kind,
-            req.summary.as_deref().unwrap_or(""),
-            &yingpan_store::ActivityDetails {
-                outcome: req.outcome.clone(),
-                next_step: req.next_step.clone(),
-                location: req.location.clone(),
-            },
-            state.now(),
-        )
-        .await?)
-}
-
-async fn api_log_activity(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-    JsonBody(req): JsonBody<LogActivity>,
-) -> Result<(StatusCode, Json<Activity>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(log_activity(&state, &me, id, &req).await?),
-    ))
-}
-
-async fn api_activities(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
-    let (items, total) = state.store.activities(&me.viewer, id, 200).await?;
-    Ok(Json(json!({"items": items, "total": total})))
 }
 
 #[derive(Deserialize)]
@@ -949,7 +824,7 @@ fn level(l: Option<yingpan_domain::qualification::Level>) -> &'static str {
     l.map(|l| l.as_str()).unwrap_or("")
 }
 
-async fn detail(
+pub(crate) async fn detail(
     state: &AppState,
     me: &CurrentUser,
     id: i64,
@@ -1043,7 +918,7 @@ async fn detail_page(
 }
 
 #[derive(Deserialize)]
-struct Empty {}
+pub(crate) struct Empty {}
 
 async fn delete_submit(
     State(state): State<AppState>,
@@ -1089,188 +964,6 @@ async fn restore_submit(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct ContactForm {
-    name: Option<String>,
-    title: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    is_decision_maker: Option<String>,
-    notes: Option<String>,
-    relation: Option<String>,
-    version: Option<String>,
-}
-
-impl ContactForm {
-    fn input(&self) -> ContactInput {
-        let keep = |v: &Option<String>| Some(v.clone().unwrap_or_default());
-        ContactInput {
-            name: keep(&self.name),
-            title: keep(&self.title),
-            phone: keep(&self.phone),
-            email: keep(&self.email),
-            is_decision_maker: Some(self.is_decision_maker.is_some()),
-            notes: keep(&self.notes),
-            relation: keep(&self.relation),
-        }
-    }
-}
-
-async fn contact_create_submit(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    page: PageForm<ContactForm>,
-) -> Response {
-    let PageForm { user: me, form } = page;
-    let input = form.input();
-    let result = async {
-        let f = input.parse()?;
-        Ok::<_, AppError>(
-            state
-                .store
-                .create_contact(&me.viewer, id, &f, state.now())
-                .await?,
-        )
-    }
-    .await;
-    match result {
-        Ok(_) => Redirect::to(&format!("/customers/{id}#contacts")).into_response(),
-        Err(e @ AppError::Invalid(_)) => {
-            detail(&state, &me, id, Some(e.localized(me.locale())), input)
-                .await
-                .unwrap_or_else(|e| e.into_page(me.locale()))
-        }
-        Err(e) => e.into_page(me.locale()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "contact_form.html")]
-struct ContactFormPage<'a> {
-    tr: Tr,
-    me: &'a CurrentUser,
-    id: i64,
-    customer_id: i64,
-    version: i64,
-    input: ContactInput,
-    error: Option<String>,
-}
-
-impl ContactFormPage<'_> {
-    fn value<'b>(&self, v: &'b Option<String>) -> &'b str {
-        v.as_deref().unwrap_or("")
-    }
-}
-
-async fn contact_edit_page(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-) -> Response {
-    match state.store.contact(&me.viewer, id).await {
-        Ok(k) => render(
-            &ContactFormPage {
-                tr: me.tr(),
-                me: &me,
-                id,
-                customer_id: k.customer_id,
-                version: k.version,
-                input: k.as_input(),
-                error: None,
-            },
-            me.locale(),
-        ),
-        Err(e) => AppError::from(e).into_page(me.locale()),
-    }
-}
-
-async fn contact_edit_submit(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    page: PageForm<ContactForm>,
-) -> Response {
-    let PageForm { user: me, form } = page;
-    let input = form.input();
-    let version = form
-        .version
-        .as_deref()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let result = async {
-        let current = state.store.contact(&me.viewer, id).await?;
-        let f = input.parse()?;
-        state
-            .store
-            .update_contact(&me.viewer, id, version, &f, state.now())
-            .await?;
-        Ok::<_, AppError>(current.customer_id)
-    }
-    .await;
-    match result {
-        Ok(cid) => Redirect::to(&format!("/customers/{cid}#contacts")).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            let customer_id = state
-                .store
-                .contact(&me.viewer, id)
-                .await
-                .map(|k| k.customer_id)
-                .unwrap_or(0);
-            let status = e.status();
-            crate::render::render_status(
-                &ContactFormPage {
-                    tr: me.tr(),
-                    me: &me,
-                    id,
-                    customer_id,
-                    version,
-                    input,
-                    error: Some(e.localized(me.locale())),
-                },
-                me.locale(),
-                status,
-            )
-        }
-        Err(e) => e.into_page(me.locale()),
-    }
-}
-
-async fn contact_delete_submit(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    page: PageForm<Empty>,
-) -> Response {
-    let me = page.user;
-    match state
-        .store
-        .delete_contact(&me.viewer, id, state.now())
-        .await
-    {
-        Ok(cid) => Redirect::to(&format!("/customers/{cid}#contacts")).into_response(),
-        Err(e) => AppError::from(e).into_page(me.locale()),
-    }
-}
-
-async fn activity_submit(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    page: PageForm<LogActivity>,
-) -> Response {
-    let PageForm { user: me, form } = page;
-    match log_activity(&state, &me, id, &form).await {
-        Ok(_) => Redirect::to(&format!("/customers/{id}#activities")).into_response(),
-        Err(e @ AppError::Invalid(_)) => detail(
-            &state,
-            &me,
-            id,
-            Some(e.localized(me.locale())),
-            ContactInput::default(),
-        )
-        .await
-        .unwrap_or_else(|e| e.into_page(me.locale())),
-        Err(e) => e.into_page(me.locale()),
-    }
-}
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/customers", get(api_list).post(api_create))
@@ -1280,20 +973,6 @@ pub fn router() -> Router<AppState> {
             get(api_get).patch(api_patch).delete(api_delete),
         )
         .route("/api/v1/customers/{id}/restore", post(api_restore))
-        .route(
-            "/api/v1/customers/{id}/contacts",
-            get(api_contacts).post(api_create_contact),
-        )
-        .route(
-            "/api/v1/customers/{id}/activities",
-            get(api_activities).post(api_log_activity),
-        )
-        .route(
-            "/api/v1/contacts/{id}",
-            get(api_get_contact)
-                .patch(api_patch_contact)
-                .delete(api_delete_contact),
-        )
         .route("/customers", get(list_page).post(create_submit))
         .route("/customers/new", get(new_page))
         .route("/customers/deleted", get(recycle_bin_page))
@@ -1301,11 +980,4 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/edit", get(edit_page).post(edit_submit))
         .route("/customers/{id}/delete", post(delete_submit))
         .route("/customers/{id}/restore", post(restore_submit))
-        .route("/customers/{id}/contacts", post(contact_create_submit))
-        .route("/customers/{id}/activities", post(activity_submit))
-        .route(
-            "/contacts/{id}/edit",
-            get(contact_edit_page).post(contact_edit_submit),
-        )
-        .route("/contacts/{id}/delete", post(contact_delete_submit))
 }

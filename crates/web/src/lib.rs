@@ -3,8 +3,10 @@
 //! Requests flow one way: authentication and permission checks here, parsing into domain types
 //! at the handler edge, then the store.
 
+mod activity;
 mod audit;
 mod auth;
+mod contact;
 mod custom;
 mod customer;
 mod daily_report;
@@ -116,6 +118,8 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(auth::router())
         .merge(customer::router())
+        .merge(contact::router())
+        .merge(activity::router())
         .merge(org::router())
         .merge(audit::router())
         .merge(pool::router())

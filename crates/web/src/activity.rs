@@ -1,0 +1,103 @@
+//! Logged contacts with a customer (calls, visits, e-mails, meetings): the JSON API and the
+//! form on the customer's page.
+
+use crate::auth::{CurrentUser, PageForm};
+use crate::customer::detail;
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::extract::Path;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yingpan_domain::customer::ContactInput;
+use yingpan_store::{Activity, ActivityKind};
+
+#[derive(Deserialize)]
+struct LogActivity {
+    kind: Option<String>,
+    summary: Option<String>,
+    outcome: Option<String>,
+    next_step: Option<String>,
+    location: Option<String>,
+}
+
+async fn log_activity(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    req: &LogActivity,
+) -> Result<Activity, AppError> {
+    let kind = ActivityKind::parse(req.kind.as_deref().unwrap_or(""))?;
+    // Any client-supplied time is ignored: the protection clock runs on the server's clock.
+    Ok(state
+        .store
+        .log_activity_with(
+            &me.viewer,
+            id,
+            kind,
+            req.summary.as_deref().unwrap_or(""),
+            &yingpan_store::ActivityDetails {
+                outcome: req.outcome.clone(),
+                next_step: req.next_step.clone(),
+                location: req.location.clone(),
+            },
+            state.now(),
+        )
+        .await?)
+}
+
+async fn api_log_activity(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<LogActivity>,
+) -> Result<(StatusCode, Json<Activity>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(log_activity(&state, &me, id, &req).await?),
+    ))
+}
+
+async fn api_activities(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    let (items, total) = state.store.activities(&me.viewer, id, 200).await?;
+    Ok(Json(json!({"items": items, "total": total})))
+}
+
+async fn activity_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<LogActivity>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    match log_activity(&state, &me, id, &form).await {
+        Ok(_) => Redirect::to(&format!("/customers/{id}#activities")).into_response(),
+        Err(e @ AppError::Invalid(_)) => detail(
+            &state,
+            &me,
+            id,
+            Some(e.localized(me.locale())),
+            ContactInput::default(),
+        )
+        .await
+        .unwrap_or_else(|e| e.into_page(me.locale())),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/customers/{id}/activities",
+            get(api_activities).post(api_log_activity),
+        )
+        .route("/customers/{id}/activities", post(activity_submit))
+}
