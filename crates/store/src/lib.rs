@@ -5,6 +5,7 @@
 
 mod activity;
 mod audit;
+mod contact;
 mod custom;
 mod customer;
 mod daily_report;
@@ -23,6 +24,7 @@ mod outbox;
 mod pool;
 mod pools;
 mod product;
+mod qualification;
 mod session;
 mod sql;
 mod visit_plan;
@@ -30,9 +32,8 @@ mod weekly_report;
 
 pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use audit::AuditEntry;
-pub use customer::{
-    Contact, Customer, CustomerListQuery, CustomerSort, DueContact, Qualification, ReturningSoon,
-};
+pub use contact::Contact;
+pub use customer::{Customer, CustomerListQuery, CustomerSort, ReturningSoon};
 pub use daily_report::StoredDailyReport;
 pub use dedupe::{DuplicateMatch, Keys as DuplicateKeys};
 pub use development::{DealerStats, StoredDevelopmentReport};
@@ -48,6 +49,7 @@ pub use outbox::OutboxMessage;
 pub use pool::{OwnershipChange, PoolCustomer};
 pub use pools::{Pool, PoolInput, PoolMember};
 pub use product::Product;
+pub use qualification::{DueContact, Qualification};
 pub use session::{SessionKind, SessionUser};
 pub use visit_plan::{PlanQuery, VisitPlan};
 pub use weekly_report::{StoredWeeklyReport, TeamFigures, TeamSummary};
