@@ -22,6 +22,47 @@ impl ValidationError {
     }
 }
 
+/// A decision of a business rule that refuses a request, as the rule gave it: carried
+/// unchanged through the store to the one place that answers HTTP (422 with its code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum Refusal {
+    #[error("{}", .0.message())]
+    Claim(crate::ownership::ClaimRefusal),
+    #[error("{}", .0.message())]
+    Plan(crate::visit_plan::PlanRefusal),
+    #[error("{}", .0.message())]
+    Report(crate::daily_report::ReportRefusal),
+}
+
+impl Refusal {
+    /// The stable code API clients and the message catalogs key on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Claim(r) => r.code(),
+            Refusal::Plan(r) => r.code(),
+            Refusal::Report(r) => r.code(),
+        }
+    }
+}
+
+impl From<crate::ownership::ClaimRefusal> for Refusal {
+    fn from(r: crate::ownership::ClaimRefusal) -> Self {
+        Refusal::Claim(r)
+    }
+}
+
+impl From<crate::visit_plan::PlanRefusal> for Refusal {
+    fn from(r: crate::visit_plan::PlanRefusal) -> Self {
+        Refusal::Plan(r)
+    }
+}
+
+impl From<crate::daily_report::ReportRefusal> for Refusal {
+    fn from(r: crate::daily_report::ReportRefusal) -> Self {
+        Refusal::Report(r)
+    }
+}
+
 /// A rule of the business that a request would break.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DomainError {

@@ -30,4 +30,4 @@ pub mod text;
 pub mod visit_plan;
 pub mod weekly_report;
 
-pub use error::{DomainError, ValidationError};
+pub use error::{DomainError, Refusal, ValidationError};

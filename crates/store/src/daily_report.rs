@@ -13,6 +13,7 @@ use yingpan_domain::daily_report::{
     check_refile, check_review, day_bounds, report_deadline, DailyReport, VisitOutcome,
 };
 use yingpan_domain::visit_plan::china_offset;
+use yingpan_domain::Refusal;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredDailyReport {
@@ -107,7 +108,7 @@ impl Store {
         let id = match existing {
             Some(r) => {
                 check_refile(r.try_get::<Option<String>, _>("reviewed_at")?.is_some())
-                    .map_err(|e| StoreError::rule(e.code(), e.message()))?;
+                    .map_err(Refusal::from)?;
                 let id: i64 = r.try_get("id")?;
                 sqlx::query("UPDATE daily_reports SET content = $1, version = version + 1, updated_at = $2 WHERE id = $3")
                     .bind(&json)
@@ -211,7 +212,7 @@ impl Store {
     ) -> Result<StoredDailyReport> {
         let report = self.daily_report(viewer, id).await?;
         let superior = crate::org::is_superior(&self.read, viewer, report.user_id).await?;
-        check_review(superior).map_err(|e| StoreError::rule(e.code(), e.message()))?;
+        check_review(superior).map_err(Refusal::from)?;
         let comment = comment.trim();
         if comment.chars().count() > 2000 {
             return Err(yingpan_domain::ValidationError::new(

@@ -11,6 +11,9 @@ pub enum StoreError {
     Duplicate { field: &'static str },
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// A rule of the domain refused the change.
+    #[error(transparent)]
+    Refused(#[from] yingpan_domain::Refusal),
     /// A business rule refused the change; `code` is stable for API clients.
     #[error("{message}")]
     Rule { code: &'static str, message: String },

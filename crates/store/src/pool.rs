@@ -397,7 +397,7 @@ impl Store {
             )
             .await?;
         }
-        check_claim(&rules, &facts).map_err(|r| StoreError::rule(r.code(), r.message()))?;
+        check_claim(&rules, &facts).map_err(yingpan_domain::Refusal::from)?;
         let n = sqlx::query(
             "UPDATE customers SET owner_id = $1 WHERE org_id = $2 AND id = $3 AND owner_id IS NULL",
         )

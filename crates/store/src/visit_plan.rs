@@ -92,7 +92,7 @@ fn check_version(plan: &VisitPlan, version: i64) -> Result<()> {
 }
 
 fn refused(r: PlanRefusal) -> StoreError {
-    StoreError::rule(r.code(), r.message())
+    yingpan_domain::Refusal::from(r).into()
 }
 
 /// The domain's decision on `action`, checked as before: who acts, then the version the

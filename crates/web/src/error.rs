@@ -90,6 +90,10 @@ impl From<StoreError> for AppError {
                 field: None,
             },
             StoreError::Rule { code, message } => AppError::Rule { code, message },
+            StoreError::Refused(r) => AppError::Rule {
+                code: r.code(),
+                message: r.to_string(),
+            },
             StoreError::Busy(e) => {
                 tracing::warn!(error = %e, "database busy; answered 503");
                 AppError::Busy {
