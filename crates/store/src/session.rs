@@ -37,6 +37,9 @@ pub struct SessionUser {
     pub unread: i64,
 }
 
+/// Devices remembered per person (the most recent logins).
+const KNOWN_DEVICES_KEPT: i64 = 20;
+
 impl Store {
     pub async fn create_session(
         &self,
@@ -218,6 +221,16 @@ impl Store {
         .bind(user.id)
         .bind(token_hash)
         .bind(ts(now))
+        .execute(&self.write)
+        .await?;
+        // A person keeps their most recent devices; an API client that never keeps its cookie
+        // would otherwise add a row at every login.
+        sqlx::query(
+            "DELETE FROM known_devices WHERE user_id = $1 AND id NOT IN \
+             (SELECT id FROM known_devices WHERE user_id = $1 ORDER BY id DESC LIMIT $2)",
+        )
+        .bind(user.id)
+        .bind(KNOWN_DEVICES_KEPT)
         .execute(&self.write)
         .await?;
         Ok(())

@@ -446,6 +446,20 @@ async fn throttle_is_per_client(backend: Backend) {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(from_device(PASSWORD).await, StatusCode::OK);
+
+    // Clients that never keep the device cookie do not grow the table without end.
+    for _ in 0..22 {
+        assert_eq!(
+            login(&app, "rep", PASSWORD, "unused").await.0,
+            StatusCode::OK
+        );
+    }
+    let kept = count(
+        &app,
+        &format!("SELECT COUNT(*) FROM known_devices WHERE user_id = {rep_id}"),
+    )
+    .await;
+    assert_eq!(kept, 20);
 }
 
 async fn simultaneous_logins_check_at_most_five_passwords(backend: Backend) {
