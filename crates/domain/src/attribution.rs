@@ -76,6 +76,10 @@ mod tests {
         assert!(!referral_counts(t(3), false, Some(t(2))));
         assert!(referral_counts(t(3), true, Some(t(2))));
         assert!(referral_counts(t(3), false, None));
+        assert!(
+            !referral_counts(t(2), false, Some(t(2))),
+            "registered at the very moment of the deal is not before it"
+        );
     }
 
     proptest! {

@@ -226,6 +226,54 @@ mod tests {
     }
 
     #[test]
+    fn kinds_labels_and_choices_at_their_bounds() {
+        for (k, text) in [
+            (CustomFieldKind::Text, "text"),
+            (CustomFieldKind::Number, "number"),
+            (CustomFieldKind::Date, "date"),
+            (CustomFieldKind::YesNo, "yes_no"),
+            (CustomFieldKind::Choice, "choice"),
+        ] {
+            assert_eq!(k.as_str(), text);
+            assert_eq!(CustomFieldKind::parse(&format!(" {text} ")), Ok(k));
+        }
+        assert_eq!(CustomFieldKind::parse("colour").unwrap_err().field, "kind");
+        assert_eq!(parse_label("  意向产品 ").unwrap(), "意向产品");
+        assert!(parse_label(&"字".repeat(60)).is_ok());
+        assert_eq!(parse_label(&"字".repeat(61)).unwrap_err().code, "too_long");
+        assert_eq!(parse_label("  ").unwrap_err().code, "required");
+        let choices = |n: usize, len: usize| -> Vec<String> {
+            (0..n).map(|i| format!("{i:0>len$}")).collect()
+        };
+        assert_eq!(
+            parse_choices(CustomFieldKind::Choice, &choices(50, 60))
+                .unwrap()
+                .len(),
+            50
+        );
+        assert_eq!(
+            parse_choices(CustomFieldKind::Choice, &choices(51, 3))
+                .unwrap_err()
+                .code,
+            "required"
+        );
+        assert_eq!(
+            parse_choices(CustomFieldKind::Choice, &choices(1, 61))
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
+        let text = def(CustomFieldKind::Text);
+        assert!(parse_value(&text, &json!("字".repeat(500))).is_ok());
+        assert_eq!(
+            parse_value(&text, &json!("字".repeat(501)))
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
+    }
+
+    #[test]
     fn values_are_canonical() {
         assert_eq!(
             parse_value(&def(CustomFieldKind::Number), &json!("12.50"))

@@ -408,6 +408,37 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn kinds_and_optional_text() {
+        for (k, text) in [
+            (CustomerKind::Company, "company"),
+            (CustomerKind::Individual, "individual"),
+        ] {
+            assert_eq!(k.as_str(), text);
+            assert_eq!(CustomerKind::parse(text), Ok(k));
+        }
+        assert!(CustomerKind::parse("dealer").is_err());
+        assert_eq!(optional_text("notes", None, 5).unwrap(), None);
+        assert_eq!(optional_text("notes", Some("  "), 5).unwrap(), None);
+        assert_eq!(
+            optional_text("notes", Some(" 五个字正好 "), 5)
+                .unwrap()
+                .as_deref(),
+            Some("五个字正好")
+        );
+        let e = optional_text("notes", Some("六个字超出了"), 5).unwrap_err();
+        assert_eq!((e.field, e.code), ("notes", "too_long"));
+        assert_eq!(PersonName::parse(" 王五 ").unwrap().as_str(), "王五");
+        // Phone length: 40 characters as typed at most.
+        let typed = |gap: usize| format!("138{}00138000", " ".repeat(gap));
+        assert_eq!(typed(29).len(), 40);
+        assert_eq!(
+            Phone::parse(&typed(29)).unwrap().normalized(),
+            "13800138000"
+        );
+        assert_eq!(Phone::parse(&typed(30)).unwrap_err().code, "invalid_phone");
+    }
+
+    #[test]
     fn phone_spellings_normalise_to_one_number() {
         let a = Phone::parse("+86 138-0013-8000").unwrap();
         let b = Phone::parse("0086 13800138000").unwrap();
