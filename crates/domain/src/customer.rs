@@ -162,10 +162,9 @@ impl Phone {
 fn normalize_phone_digits(digits: &str) -> String {
     let national = match digits.strip_prefix("0086") {
         Some(rest) => Some(rest),
-        // 86 + an 11-digit mobile number, or 86 + area code and landline.
-        None => digits
-            .strip_prefix("86")
-            .filter(|rest| rest.len() >= 9 && digits.len() >= 11),
+        // 86 + an 11-digit mobile number, or 86 + area code and landline (nine digits or
+        // more); a shorter number that starts with 86 is a local one.
+        None => digits.strip_prefix("86").filter(|rest| rest.len() >= 9),
     };
     match national {
         Some(n) if is_mobile(n) || n.starts_with('0') => n.to_string(),
@@ -436,6 +435,10 @@ mod tests {
             "13800138000"
         );
         assert_eq!(Phone::parse(&typed(30)).unwrap_err().code, "invalid_phone");
+        assert_eq!(
+            Phone::parse(" +86 138-0013-8000 ").unwrap().display(),
+            "+86 138-0013-8000"
+        );
     }
 
     #[test]
