@@ -11,7 +11,8 @@ ERR = {"$ref": "#/components/responses/Error"}
 
 
 def op(summary, body=None, ok="200", params=None):
-    o = {"summary": summary, "responses": {ok: {"description": "OK"}, "400": ERR, "401": ERR, "403": ERR, "404": ERR, "409": ERR, "422": ERR}}
+    # 503: the database's writer or the password hashing is saturated (Retry-After says when to retry).
+    o = {"summary": summary, "responses": {ok: {"description": "OK"}, "400": ERR, "401": ERR, "403": ERR, "404": ERR, "409": ERR, "422": ERR, "503": ERR}}
     if body:
         o["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
     if params:
@@ -27,7 +28,7 @@ def q(name, typ="string", desc=""):
 
 
 PATHS = {
-    "/auth/login": {"post": {**op("Log in; returns a bearer token", "Login"), "security": []}},
+    "/auth/login": {"post": {**op("Log in; returns a bearer token (429 after five failures from one client within 15 minutes)", "Login"), "security": []}},
     "/auth/logout": {"post": op("End the current session or token")},
     "/me": {"get": op("The current user"), "patch": op("Change own display name, locale or password (needs current_password)", "MeUpdate")},
     "/users": {"get": op("People of the organization"), "post": op("Create a person (admin)", "NewUser", "201")},
@@ -191,6 +192,8 @@ SCHEMAS = {
     "WeeklyGoals": obj(next_week_goals=S, version=I),
     "Escalation": obj(("kind", "subject", "body"), kind={"type": "string", "enum": ["market_situation", "complaint"]}, subject=S, body=S, customer_id=I),
 }
+
+PATHS["/auth/login"]["post"]["responses"]["429"] = ERR
 
 DOC = {
     "openapi": "3.0.3",
