@@ -407,6 +407,59 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn a_patch_keeps_what_it_does_not_name() {
+        let map = |pairs: &[(&str, &str)]| {
+            Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+        };
+        let current = CustomerInput {
+            name: Some("甲".into()),
+            phone: Some("13800138000".into()),
+            profile: map(&[("employees", "10"), ("annual_revenue", "100")]),
+            custom: map(&[("intent", "空调")]),
+            ..Default::default()
+        };
+        let patch = CustomerInput {
+            name: Some("乙".into()),
+            profile: map(&[("employees", "20")]),
+            ..Default::default()
+        };
+        let merged = patch.merge_into(&current);
+        assert_eq!(merged.name.as_deref(), Some("乙"));
+        assert_eq!(merged.phone.as_deref(), Some("13800138000"));
+        assert_eq!(
+            merged.profile,
+            map(&[("employees", "20"), ("annual_revenue", "100")])
+        );
+        assert_eq!(merged.custom, map(&[("intent", "空调")]));
+        assert_eq!(
+            CustomerInput::default()
+                .merge_into(&CustomerInput::default())
+                .profile,
+            None
+        );
+    }
+
+    #[test]
+    fn emails_at_their_bounds() {
+        let at = |local: usize| format!("{}@yingpan.cn", "a".repeat(local));
+        assert_eq!(at(243).len(), 254);
+        assert!(Email::parse(&at(243)).is_ok());
+        assert_eq!(Email::parse(&at(244)).unwrap_err().code, "invalid_email");
+        for bad in ["a@b@c.cn", "a@.cn", "a@cn.", "a@c..cn", "@c.cn", "a@cn"] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().code,
+                "invalid_email",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn kinds_and_optional_text() {
         for (k, text) in [
             (CustomerKind::Company, "company"),
