@@ -429,7 +429,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                 Some(p.id),
                 Some(&rng.gen_range(1..20).to_string()),
                 None,
-                p.price.parse().expect("demo price"),
+                p.price,
             )
             .expect("demo line");
             let order_day = ordered
@@ -445,7 +445,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                     ordered,
                 )
                 .await?;
-            let total: rust_decimal::Decimal = order.total.parse().expect("demo total");
+            let total = order.total;
             let deposit = (total * rust_decimal::Decimal::new(3, 1)).round_dp(0);
             if deposit > rust_decimal::Decimal::ZERO {
                 store

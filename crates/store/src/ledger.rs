@@ -16,7 +16,8 @@ pub struct AdvanceLine {
     pub user_id: i64,
     pub user_name: String,
     pub kind: AdvanceKind,
-    pub amount: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
     pub purpose: String,
     pub occurred_on: String,
     pub recorded_by: i64,
@@ -28,9 +29,12 @@ pub struct AdvanceLine {
 pub struct AdvanceSummary {
     pub user_id: i64,
     pub user_name: String,
-    pub advanced: String,
-    pub settled: String,
-    pub outstanding: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub advanced: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub settled: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub outstanding: Decimal,
 }
 
 impl Store {
@@ -60,7 +64,7 @@ impl Store {
                     user_id: r.try_get("user_id")?,
                     user_name: r.try_get("display_name")?,
                     kind: AdvanceKind::parse(&kind).map_err(|_| StoreError::Corrupt(kind))?,
-                    amount: r.try_get("amount")?,
+                    amount: dec(&r.try_get::<String, _>("amount")?)?,
                     purpose: r.try_get("purpose")?,
                     occurred_on: r.try_get("occurred_on")?,
                     recorded_by: r.try_get("recorded_by")?,
@@ -75,8 +79,8 @@ impl Store {
         for l in self.advances(viewer, None).await? {
             let e = per.entry((l.user_name.clone(), l.user_id)).or_default();
             match l.kind {
-                AdvanceKind::Advance => e.0 = e.0.saturating_add(dec(&l.amount)?),
-                AdvanceKind::Settlement => e.1 = e.1.saturating_add(dec(&l.amount)?),
+                AdvanceKind::Advance => e.0 = e.0.saturating_add(l.amount),
+                AdvanceKind::Settlement => e.1 = e.1.saturating_add(l.amount),
             }
         }
         Ok(per
@@ -84,9 +88,9 @@ impl Store {
             .map(|((name, id), (a, s))| AdvanceSummary {
                 user_id: id,
                 user_name: name,
-                advanced: a.normalize().to_string(),
-                settled: s.normalize().to_string(),
-                outstanding: a.saturating_sub(s).normalize().to_string(),
+                advanced: a.normalize(),
+                settled: s.normalize(),
+                outstanding: a.saturating_sub(s).normalize(),
             })
             .collect())
     }
@@ -180,7 +184,7 @@ impl Store {
             user_id,
             user_name: person.display_name,
             kind: entry.kind,
-            amount: entry.amount.normalize().to_string(),
+            amount: entry.amount.normalize(),
             purpose: entry.purpose.clone(),
             occurred_on: entry.occurred_on.to_string(),
             recorded_by: viewer.user_id,

@@ -22,16 +22,20 @@ pub struct StoredLine {
     pub product_id: i64,
     pub product_name: String,
     pub unit: String,
-    pub quantity: String,
-    pub unit_price: String,
-    pub amount: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unit_price: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Payment {
     pub id: i64,
     pub kind: PaymentKind,
-    pub amount: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
     pub note: Option<String>,
     pub recorded_by: i64,
     pub recorded_at: String,
@@ -45,11 +49,14 @@ pub struct Order {
     pub customer_name: String,
     pub owner_id: i64,
     pub owner_name: Option<String>,
-    pub total: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
     pub currency: String,
-    pub paid: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
     /// What the customer still owes.
-    pub receivable: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub receivable: Decimal,
     /// A deposit was paid at some point: the owner's commission right (kept after refunds).
     pub commission_right: bool,
     /// The day the receivable falls due (company time).
@@ -119,9 +126,9 @@ async fn details(
                 product_id: r.try_get("product_id")?,
                 product_name: r.try_get("product_name")?,
                 unit: r.try_get("unit")?,
-                quantity: r.try_get("quantity")?,
-                unit_price: r.try_get("unit_price")?,
-                amount: r.try_get("amount")?,
+                quantity: dec(&r.try_get::<String, _>("quantity")?)?,
+                unit_price: dec(&r.try_get::<String, _>("unit_price")?)?,
+                amount: dec(&r.try_get::<String, _>("amount")?)?,
             },
         ));
     }
@@ -138,7 +145,7 @@ async fn details(
             Payment {
                 id: r.try_get("id")?,
                 kind: PaymentKind::parse(&kind).map_err(|_| StoreError::Corrupt(kind.clone()))?,
-                amount: r.try_get("amount")?,
+                amount: dec(&r.try_get::<String, _>("amount")?)?,
                 note: r.try_get("note")?,
                 recorded_by: r.try_get("recorded_by")?,
                 recorded_at: r.try_get("recorded_at")?,
@@ -160,10 +167,9 @@ async fn details(
                 .collect();
             let flows = payments
                 .iter()
-                .map(|p| Ok((p.kind, dec(&p.amount)?)))
-                .collect::<Result<Vec<_>>>()?;
-            let total_s: String = row.try_get("total")?;
-            let total_d = dec(&total_s)?;
+                .map(|p| (p.kind, p.amount))
+                .collect::<Vec<_>>();
+            let total_d = dec(&row.try_get::<String, _>("total")?)?;
             let paid_d = paid(&flows);
             Ok(Order {
                 id,
@@ -172,10 +178,10 @@ async fn details(
                 customer_name: row.try_get("customer_name")?,
                 owner_id: row.try_get("owner_id")?,
                 owner_name: row.try_get("owner_name")?,
-                total: total_s,
+                total: total_d,
                 currency: row.try_get("currency")?,
-                paid: paid_d.normalize().to_string(),
-                receivable: (total_d - paid_d).normalize().to_string(),
+                paid: paid_d.normalize(),
+                receivable: total_d.saturating_sub(paid_d).normalize(),
                 commission_right: commission_right(&flows),
                 due_date: row.try_get("due_date")?,
                 settled: row.try_get::<i64, _>("settled")? != 0,
@@ -356,12 +362,9 @@ impl Store {
                 .await?;
         }
         let order = load(&mut tx, viewer, id).await?;
-        let flows = order
-            .payments
-            .iter()
-            .map(|p| Ok((p.kind, dec(&p.amount)?)))
-            .collect::<Result<Vec<_>>>()?;
-        check_payment(dec(&order.total)?, &flows, kind, amount)?;
+        let flows: Vec<(PaymentKind, Decimal)> =
+            order.payments.iter().map(|p| (p.kind, p.amount)).collect();
+        check_payment(order.total, &flows, kind, amount)?;
         if kind == PaymentKind::Deposit {
             // The payments of every other order for one of this order's unique items; the
             // domain decides whether one of them holds the item.
@@ -409,7 +412,7 @@ impl Store {
         let paid_now = paid(&flows);
         sqlx::query("UPDATE orders SET paid = $1, settled = $2, version = version + 1, updated_at = $3 WHERE id = $4")
             .bind(paid_now.normalize().to_string())
-            .bind(i64::from(paid_now >= dec(&order.total)?))
+            .bind(i64::from(paid_now >= order.total))
             .bind(ts(now))
             .bind(id)
             .execute(&mut *tx)

@@ -15,7 +15,8 @@ pub struct Product {
     pub code: String,
     pub name: String,
     pub unit: String,
-    pub price: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: rust_decimal::Decimal,
     pub currency: String,
     pub unique_item: bool,
     pub active: bool,
@@ -31,7 +32,7 @@ impl Product {
             code: r.try_get("code")?,
             name: r.try_get("name")?,
             unit: r.try_get("unit")?,
-            price: r.try_get("price")?,
+            price: crate::decimal(&r.try_get::<String, _>("price")?)?,
             currency: r.try_get("currency")?,
             unique_item: r.try_get::<i64, _>("unique_item")? != 0,
             active: r.try_get::<i64, _>("active")? != 0,

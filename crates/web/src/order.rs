@@ -16,7 +16,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::str::FromStr;
 use yingpan_domain::order::{
     parse_amount, parse_due_date, parse_line, DeliveryStatus, OrderLine, PaymentKind,
 };
@@ -54,8 +53,7 @@ async fn price_lines(
                         "choose a product from the price list",
                     )
                 })?;
-            let list_price = rust_decimal::Decimal::from_str(&p.price)
-                .map_err(|e| AppError::Internal(Box::new(e)))?;
+            let list_price = p.price;
             let line = parse_line(
                 l.product_id,
                 l.quantity.as_deref(),

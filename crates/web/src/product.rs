@@ -90,7 +90,7 @@ async fn api_patch(
         code: req.code.or(Some(cur.code)),
         name: req.name.or(Some(cur.name)),
         unit: req.unit.or(Some(cur.unit)),
-        price: req.price.or(Some(cur.price)),
+        price: req.price.or(Some(cur.price.to_string())),
         currency: req.currency.or(Some(cur.currency)),
         unique_item: req.unique_item.or(Some(cur.unique_item)),
         active: req.active.or(Some(cur.active)),
