@@ -24,11 +24,13 @@ pub struct Opportunity {
     pub name: String,
     pub stage: Stage,
     pub status: Status,
-    pub amount: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
     pub currency: String,
     pub probability: i64,
     /// amount × probability, for open opportunities.
-    pub weighted_amount: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub weighted_amount: Decimal,
     pub expected_close: Option<String>,
     pub closed_at: Option<String>,
     pub lost_reason: Option<String>,
@@ -55,11 +57,11 @@ impl Opportunity {
             stage: Stage::parse(&stage).map_err(|_| StoreError::Corrupt(stage.clone()))?,
             status,
             weighted_amount: match status {
-                Status::Open => weighted(d, u8::try_from(probability).unwrap_or(0)).to_string(),
-                Status::Won => d.to_string(),
-                Status::Lost => "0".into(),
+                Status::Open => weighted(d, u8::try_from(probability).unwrap_or(0)),
+                Status::Won => d,
+                Status::Lost => Decimal::ZERO,
             },
-            amount,
+            amount: d,
             currency: r.try_get("currency")?,
             probability,
             expected_close: r.try_get("expected_close")?,
@@ -111,8 +113,10 @@ pub struct OpportunityQuery {
 pub struct StageSummary {
     pub stage: Stage,
     pub count: usize,
-    pub amount: String,
-    pub weighted_amount: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub weighted_amount: Decimal,
 }
 
 async fn load(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result<Opportunity> {
@@ -353,19 +357,14 @@ impl Store {
             .iter()
             .map(|stage| {
                 let items: Vec<&Opportunity> = open.iter().filter(|o| o.stage == *stage).collect();
-                let sum = |f: fn(&Opportunity) -> &str| {
-                    yingpan_domain::money::sum(
-                        items
-                            .iter()
-                            .map(|o| Decimal::from_str(f(o)).unwrap_or_default()),
-                    )
-                    .to_string()
+                let sum = |f: fn(&Opportunity) -> Decimal| {
+                    yingpan_domain::money::sum(items.iter().map(|o| f(o)))
                 };
                 StageSummary {
                     stage: *stage,
                     count: items.len(),
-                    amount: sum(|o| &o.amount),
-                    weighted_amount: sum(|o| &o.weighted_amount),
+                    amount: sum(|o| o.amount),
+                    weighted_amount: sum(|o| o.weighted_amount),
                 }
             })
             .collect();

@@ -42,7 +42,7 @@ impl OpportunityInput {
             stage: self
                 .stage
                 .or_else(|| Some(current.stage.as_str().to_string())),
-            amount: self.amount.or_else(|| Some(current.amount.clone())),
+            amount: self.amount.or_else(|| Some(current.amount.to_string())),
             currency: self.currency.or_else(|| Some(current.currency.clone())),
             // A stage change without an explicit probability takes the new stage's default.
             probability: self.probability.or(if stage_sent {
