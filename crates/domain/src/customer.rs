@@ -445,6 +445,34 @@ mod tests {
     }
 
     #[test]
+    fn relations_and_contact_patches() {
+        for (r, text) in [
+            (Relation::Spouse, "spouse"),
+            (Relation::Parent, "parent"),
+            (Relation::Child, "child"),
+        ] {
+            assert_eq!(r.as_str(), text);
+            assert_eq!(Relation::parse(text), Ok(r));
+        }
+        assert_eq!(Relation::parse("cousin").unwrap_err().field, "relation");
+        let current = ContactInput {
+            name: Some("王经理".into()),
+            phone: Some("13800138000".into()),
+            is_decision_maker: Some(true),
+            ..Default::default()
+        };
+        let patch = ContactInput {
+            title: Some("总经理".into()),
+            ..Default::default()
+        };
+        let merged = patch.merge_into(&current);
+        assert_eq!(merged.name.as_deref(), Some("王经理"));
+        assert_eq!(merged.title.as_deref(), Some("总经理"));
+        assert_eq!(merged.phone.as_deref(), Some("13800138000"));
+        assert_eq!(merged.is_decision_maker, Some(true));
+    }
+
+    #[test]
     fn emails_at_their_bounds() {
         let at = |local: usize| format!("{}@yingpan.cn", "a".repeat(local));
         assert_eq!(at(243).len(), 254);

@@ -194,6 +194,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn visits_and_attainment_at_their_bounds() {
+        let visit = |name: &str, outcome: &str| VisitOutcome {
+            customer_id: None,
+            customer_name: name.into(),
+            outcome: outcome.into(),
+        };
+        let with = |visits: Vec<VisitOutcome>| DailyReportInput {
+            visits,
+            ..Default::default()
+        };
+        assert!(with(vec![visit("甲", "谈妥")]).parse().is_ok());
+        assert!(with((0..50).map(|_| visit("甲", "x")).collect())
+            .parse()
+            .is_ok());
+        assert_eq!(
+            with((0..51).map(|_| visit("甲", "x")).collect())
+                .parse()
+                .unwrap_err()
+                .code,
+            "too_many"
+        );
+        for bad in [
+            visit(" ", "x"),
+            visit(&"名".repeat(201), "x"),
+            visit("甲", &"果".repeat(2001)),
+        ] {
+            assert_eq!(with(vec![bad]).parse().unwrap_err().field, "visits");
+        }
+        assert!(with(vec![visit(&"名".repeat(200), &"果".repeat(2000))])
+            .parse()
+            .is_ok());
+        let report = |o: &str, t: &str| {
+            DailyReportInput {
+                order_amount: Some(o.into()),
+                target_amount: Some(t.into()),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap()
+        };
+        assert_eq!(
+            report("50", "200").attainment_percent(),
+            Some(Decimal::from(25))
+        );
+        assert_eq!(
+            report("50", "0").attainment_percent(),
+            None,
+            "no target, no ratio"
+        );
+        let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+        let (from, to) = day_bounds(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), offset);
+        assert_eq!(from.to_rfc3339(), "2026-11-26T16:00:00+00:00");
+        assert_eq!(to - from, Duration::days(1));
+    }
+
+    #[test]
     fn reports_are_refiled_until_reviewed_and_reviewed_by_superiors() {
         assert_eq!(check_refile(false), Ok(()));
         assert_eq!(check_refile(true), Err(ReportRefusal::Reviewed));

@@ -140,6 +140,69 @@ pub fn superiors_up_the_line(line: &crate::hierarchy::ReportingLine, person: i64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_within_their_bounds_and_the_mail_a_superior_gets() {
+        let input = |kind: &str, subject: usize, body: usize| EscalationInput {
+            kind: Some(kind.into()),
+            subject: Some("题".repeat(subject)),
+            body: Some("文".repeat(body)),
+            customer_id: None,
+        };
+        let f = input("market_situation", 200, 10_000).parse().unwrap();
+        assert_eq!(f.kind, EscalationKind::MarketSituation);
+        assert_eq!(
+            input("complaint", 1, 1).parse().unwrap().kind,
+            EscalationKind::Complaint
+        );
+        assert_eq!(
+            input("complaint", 201, 1).parse().unwrap_err().field,
+            "subject"
+        );
+        assert_eq!(
+            input("complaint", 1, 10_001).parse().unwrap_err().field,
+            "body"
+        );
+        assert_eq!(input("rumour", 1, 1).parse().unwrap_err().field, "kind");
+        for k in [EscalationKind::MarketSituation, EscalationKind::Complaint] {
+            assert_eq!(EscalationKind::parse(k.as_str()), Ok(k));
+        }
+        let f = EscalationFields {
+            kind: EscalationKind::Complaint,
+            subject: "交货延误".into(),
+            body: "客户要求本周内补发".into(),
+            customer_id: Some(3),
+        };
+        let (subject, body) = notification_email(
+            crate::person::Locale::ZhCn,
+            EscalationKind::Complaint,
+            "周军",
+            Some("杭州嘉禾"),
+            &f,
+            "/escalations/9",
+        );
+        assert_eq!(subject, "[营盘] 客户投诉处理报告: 交货延误");
+        assert!(body.starts_with("报告人: 周军\n客户: 杭州嘉禾\n"), "{body}");
+        assert!(body.contains("客户要求本周内补发") && body.ends_with("查看: /escalations/9\n"));
+        let (subject, _) = notification_email(
+            crate::person::Locale::En,
+            EscalationKind::MarketSituation,
+            "Zhou",
+            None,
+            &f,
+            "/x",
+        );
+        assert_eq!(subject, "[营盘] Market situation report: 交货延误");
+    }
+
+    #[test]
+    fn superiors_stop_at_a_stored_loop() {
+        let looped =
+            crate::hierarchy::ReportingLine::new([(1, Some(2)), (2, Some(3)), (3, Some(2))]);
+        assert_eq!(superiors_up_the_line(&looped, 1), vec![2, 3]);
+        let to_self = crate::hierarchy::ReportingLine::new([(1, Some(2)), (2, Some(1))]);
+        assert_eq!(superiors_up_the_line(&to_self, 1), vec![2]);
+    }
     use crate::hierarchy::ReportingLine;
 
     #[test]

@@ -146,6 +146,43 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_loop_is_refused_rather_than_followed() {
+        // 7 → 8 → 7 (data written before the rule existed); 9 under 7.
+        let looped = ReportingLine::new([(7, Some(8)), (8, Some(7)), (9, Some(7)), (10, None)]);
+        assert!(!looped.is_acyclic());
+        assert_eq!(
+            looped.check_superior(10, Some(9)).unwrap_err().code,
+            "superior_cycle"
+        );
+        assert!(line().is_acyclic());
+        // A long but sound line: the walk stops at its top, however deep.
+        let chain = ReportingLine::new((1..=50).map(|p| (p, (p > 1).then_some(p - 1))));
+        assert!(chain.is_acyclic());
+        assert!(chain.check_superior(51, Some(50)).is_ok());
+        assert_eq!(
+            chain.check_superior(1, Some(50)).unwrap_err().code,
+            "superior_cycle"
+        );
+    }
+
+    #[test]
+    fn setting_a_superior_changes_the_line_only_when_allowed() {
+        let mut l = line();
+        assert!(l.set_superior(6, Some(3)).is_ok());
+        assert_eq!(l.superior_of(6), Some(3));
+        let mut s = l.subordinates(2);
+        s.sort();
+        assert_eq!(s, vec![4, 5]);
+        assert!(l.set_superior(1, Some(6)).is_err());
+        assert_eq!(
+            l.superior_of(1),
+            None,
+            "a refused change leaves the line alone"
+        );
+        assert_eq!(l.subordinates(1).len(), 5);
+    }
+
+    #[test]
     fn subtree() {
         let mut s = line().subordinates(2);
         s.sort();

@@ -207,6 +207,84 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_column_is_read_under_its_chinese_and_english_names() {
+        let header = [
+            "客户名称",
+            "类型",
+            "电话",
+            "邮箱",
+            "地址",
+            "地区",
+            "行业",
+            "客户来源",
+            "备注",
+            "负责人",
+        ];
+        let cols = ColumnMap::from_headers(header).unwrap();
+        let row = [
+            "甲公司",
+            "个人",
+            "13800138000",
+            "a@b.cn",
+            "文三路",
+            "华东",
+            "机械",
+            "展会",
+            "老客户",
+            "sales01",
+        ];
+        let i = cols.input(&row);
+        assert_eq!(
+            (
+                i.name.as_deref(),
+                i.kind.as_deref(),
+                i.phone.as_deref(),
+                i.email.as_deref(),
+                i.address.as_deref(),
+                i.region.as_deref(),
+                i.industry.as_deref(),
+                i.source.as_deref(),
+                i.notes.as_deref()
+            ),
+            (
+                Some("甲公司"),
+                Some("individual"),
+                Some("13800138000"),
+                Some("a@b.cn"),
+                Some("文三路"),
+                Some("华东"),
+                Some("机械"),
+                Some("展会"),
+                Some("老客户")
+            )
+        );
+        assert_eq!(cols.owner(&row).as_deref(), Some("sales01"));
+        let mut blank = row;
+        blank[9] = "  ";
+        assert_eq!(cols.owner(&blank), None, "a blank owner cell names nobody");
+        let en = ColumnMap::from_headers([
+            "name", "e-mail", "address", "region", "industry", "source", "remark", "owner",
+        ])
+        .unwrap();
+        let i = en.input(&[
+            "Acme", "x@y.cn", "Road 1", "East", "Tools", "Fair", "VIP", "boss",
+        ]);
+        assert_eq!(
+            (
+                i.email.as_deref(),
+                i.notes.as_deref(),
+                en.owner(&["Acme", "", "", "", "", "", "", "boss"])
+                    .as_deref()
+            ),
+            (Some("x@y.cn"), Some("VIP"), Some("boss"))
+        );
+        assert_eq!(i.source.as_deref(), Some("Fair"));
+        assert_eq!(i.region.as_deref(), Some("East"));
+        assert_eq!(i.industry.as_deref(), Some("Tools"));
+        assert_eq!(i.address.as_deref(), Some("Road 1"));
+    }
+
+    #[test]
     fn the_formula_guard_comes_off_on_import() {
         assert_eq!(formula_safe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(formula_safe("北京营盘"), "北京营盘");
