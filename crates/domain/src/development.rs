@@ -210,6 +210,49 @@ impl DevelopmentReportInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ratings_dates_and_texts_of_dealers_and_reports() {
+        for (raw, r) in [
+            ("A", CreditRating::A),
+            ("b", CreditRating::B),
+            (" C ", CreditRating::C),
+            ("d", CreditRating::D),
+        ] {
+            assert_eq!(CreditRating::parse(raw), Ok(r));
+        }
+        assert_eq!(CreditRating::parse("E").unwrap_err().field, "credit_rating");
+        let dealer = |start: &str, end: &str| DealerInput {
+            contract_start: Some(start.into()),
+            contract_end: Some(end.into()),
+            technical_assistance: Some(" 每月培训一次 ".into()),
+            ..Default::default()
+        };
+        let d = dealer("2026-01-01", "2026-01-01").parse().unwrap();
+        assert_eq!(d.technical_assistance.as_deref(), Some("每月培训一次"));
+        assert_eq!(
+            dealer("2026-01-02", "2026-01-01")
+                .parse()
+                .unwrap_err()
+                .field,
+            "contract_end"
+        );
+        let report = |developed: &str, first: &str| DevelopmentReportInput {
+            developed_on: Some(developed.into()),
+            first_order_date: Some(first.into()),
+            next_steps: Some("下周回访".into()),
+            ..Default::default()
+        };
+        let r = report("2026-11-02", "2026-11-02").parse().unwrap();
+        assert_eq!(r.next_steps.as_deref(), Some("下周回访"));
+        assert_eq!(
+            report("2026-11-02", "2026-11-01")
+                .parse()
+                .unwrap_err()
+                .field,
+            "first_order_date"
+        );
+    }
     use proptest::prelude::*;
 
     #[test]
