@@ -291,6 +291,11 @@ mod tests {
         assert_eq!(unguard("'=HYPERLINK(1)"), "=HYPERLINK(1)");
         assert_eq!(unguard("'-5"), "-5");
         assert_eq!(unguard("O'Brien"), "O'Brien");
+        assert_eq!(
+            unguard("=SUM(1)"),
+            "=SUM(1)",
+            "an unguarded formula is left as it is"
+        );
         assert_eq!(unguard("'quoted'"), "'quoted'");
         let cols = ColumnMap::from_headers(["客户名称", "电话"]).unwrap();
         assert_eq!(

@@ -133,6 +133,36 @@ mod tests {
     }
 
     #[test]
+    fn kinds_purposes_and_exact_settlements() {
+        for k in [AdvanceKind::Advance, AdvanceKind::Settlement] {
+            assert_eq!(AdvanceKind::parse(k.as_str()), Ok(k));
+        }
+        assert_eq!(AdvanceKind::Advance.as_str(), "advance");
+        assert!(parse_entry("advance", "1", &"途".repeat(500), None, today()).is_ok());
+        assert_eq!(
+            parse_entry("advance", "1", &"途".repeat(501), None, today())
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
+        let ledger = [
+            (AdvanceKind::Advance, Decimal::from(3000)),
+            (AdvanceKind::Settlement, Decimal::from(1000)),
+        ];
+        assert_eq!(balance(&ledger), Decimal::from(2000));
+        let settle =
+            |amount: &str| parse_entry("settlement", amount, "报销", None, today()).unwrap();
+        assert!(
+            check_entry(&ledger, &settle("2000")).is_ok(),
+            "settling exactly what is out"
+        );
+        assert_eq!(
+            check_entry(&ledger, &settle("2000.01")).unwrap_err().code,
+            "over_settlement"
+        );
+    }
+
+    #[test]
     fn entries_parse_and_settle() {
         let a = parse_entry("advance", "3000", "出差上海", None, today()).unwrap();
         assert_eq!(a.occurred_on, today());
