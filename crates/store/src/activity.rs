@@ -83,6 +83,7 @@ impl Activity {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn log_activity(
         &self,
         viewer: &Viewer,
@@ -102,6 +103,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn log_activity_with(
         &self,
         viewer: &Viewer,
@@ -203,6 +205,7 @@ impl Store {
         Activity::from_row(&row)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn activities(
         &self,
         viewer: &Viewer,

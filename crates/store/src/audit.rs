@@ -67,6 +67,7 @@ pub(crate) async fn record(
 impl Store {
     /// Records that `viewer` exported `rows` customers (entity `customer_export`, the exporting
     /// person's id), so that who took which data out stays on the audit trail.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn record_export(
         &self,
         viewer: &crate::Viewer,
@@ -94,6 +95,7 @@ impl Store {
     }
 
     /// The newest entries first, optionally for one entity.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn audit_log(
         &self,
         org_id: i64,

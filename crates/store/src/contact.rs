@@ -76,6 +76,7 @@ impl Contact {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn contacts(&self, viewer: &Viewer, customer_id: i64) -> Result<Vec<Contact>> {
         let mut tx = self.read.begin().await?;
         load_customer(&mut tx, viewer, customer_id, false).await?;
@@ -92,6 +93,7 @@ impl Store {
     }
 
     /// A contact, reachable only through a customer the viewer may see.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn contact(&self, viewer: &Viewer, id: i64) -> Result<Contact> {
         let mut tx = self.read.begin().await?;
         let c = load_contact(&mut tx, viewer, id).await?;
@@ -99,6 +101,7 @@ impl Store {
         Ok(c)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_contact(
         &self,
         viewer: &Viewer,
@@ -142,6 +145,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_contact(
         &self,
         viewer: &Viewer,
@@ -195,6 +199,7 @@ impl Store {
         Ok(after)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn delete_contact(
         &self,
         viewer: &Viewer,

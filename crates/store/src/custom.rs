@@ -105,6 +105,7 @@ where
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn custom_fields(&self, org_id: i64) -> Result<Vec<CustomFieldDef>> {
         let rows = sqlx::query(&format!(
             "SELECT {DEF_COLUMNS} FROM custom_fields WHERE org_id = $1 ORDER BY position, id"
@@ -115,6 +116,7 @@ impl Store {
         rows.iter().map(def_from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_custom_field(
         &self,
         viewer: &Viewer,
@@ -178,6 +180,7 @@ impl Store {
 
     /// Renames a field, changes its choices, or retires it (`active = false` hides it from
     /// forms; stored values stay).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_custom_field(
         &self,
         viewer: &Viewer,
@@ -240,6 +243,7 @@ impl Store {
     }
 
     /// How many live customers in scope have each value of a field (`None` = not filled in).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn group_by_custom(
         &self,
         viewer: &Viewer,

@@ -329,6 +329,7 @@ pub(crate) async fn assignable_people(
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn list_customers(
         &self,
         viewer: &Viewer,
@@ -519,6 +520,7 @@ impl Store {
 
     /// Live customers in the viewer's scope with ids above `after`, in id order: an export reads
     /// the whole scope in pages of `limit` without OFFSET.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn customers_after(
         &self,
         viewer: &Viewer,
@@ -542,6 +544,7 @@ impl Store {
     }
 
     /// A live customer within the viewer's scope; anything else is `NotFound`.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn customer(&self, viewer: &Viewer, id: i64) -> Result<Customer> {
         // Two reads on one connection without BEGIN/COMMIT: the most frequent request of all
         // saves two round trips to the database.
@@ -549,6 +552,7 @@ impl Store {
         load_customer(&mut conn, viewer, id, false).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_customer(
         &self,
         viewer: &Viewer,
@@ -646,6 +650,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_customer(
         &self,
         viewer: &Viewer,
@@ -736,6 +741,7 @@ impl Store {
     }
 
     /// Soft delete: the row stays, hidden, and can be restored by an admin or director.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn delete_customer(
         &self,
         viewer: &Viewer,
@@ -771,6 +777,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn restore_customer(
         &self,
         viewer: &Viewer,

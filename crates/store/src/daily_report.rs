@@ -63,6 +63,7 @@ impl StoredDailyReport {
 
 impl Store {
     /// The viewer's visits and their outcomes on a (China-time) day, to prefill the report.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn day_visits(&self, viewer: &Viewer, date: NaiveDate) -> Result<Vec<VisitOutcome>> {
         let (from, to) = day_bounds(date, china_offset());
         let rows = sqlx::query(
@@ -90,6 +91,7 @@ impl Store {
     }
 
     /// Files or revises the viewer's report for a day (not after it was reviewed).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn file_daily_report(
         &self,
         viewer: &Viewer,
@@ -167,6 +169,7 @@ impl Store {
         self.daily_report(viewer, id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn daily_report(&self, viewer: &Viewer, id: i64) -> Result<StoredDailyReport> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
         push_scope_on(&mut sql, viewer, "d", "user_id");
@@ -180,6 +183,7 @@ impl Store {
     }
 
     /// Reports in scope; `unreviewed` lists what still awaits a comment.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn daily_reports(
         &self,
         viewer: &Viewer,
@@ -203,6 +207,7 @@ impl Store {
     }
 
     /// A superior of the author comments on the report.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn review_daily_report(
         &self,
         viewer: &Viewer,

@@ -135,6 +135,7 @@ pub(crate) async fn find(
 impl Store {
     /// The on-demand check: which existing customers a registration with these fields would
     /// duplicate.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn find_duplicates(
         &self,
         org_id: i64,

@@ -66,6 +66,7 @@ fn json_changes(
 
 impl Store {
     /// Records or clears (`None`) a customer's dealer data.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn set_dealer(
         &self,
         viewer: &Viewer,
@@ -119,6 +120,7 @@ impl Store {
     }
 
     /// Number of dealers in scope and their average monthly sales.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn dealer_stats(&self, viewer: &Viewer) -> Result<DealerStats> {
         let mut sql = Sql::new("SELECT c.dealer FROM customers c WHERE");
         push_scope(&mut sql, viewer, "c");
@@ -141,6 +143,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn development_report(
         &self,
         viewer: &Viewer,
@@ -180,6 +183,7 @@ impl Store {
     }
 
     /// Files or revises the report; a revision clears an earlier review.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn save_development_report(
         &self,
         viewer: &Viewer,
@@ -242,6 +246,7 @@ impl Store {
     }
 
     /// A superior of the report's author comments on it. Anyone else: `Rule("not_a_superior")`.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn review_development_report(
         &self,
         viewer: &Viewer,

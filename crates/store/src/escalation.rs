@@ -56,6 +56,7 @@ impl Store {
     /// Returns the report and how many people it reached.
     /// With `email`, superiors who have an address also get an e-mail through the outbox,
     /// written in the same transaction.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn file_escalation(
         &self,
         viewer: &Viewer,
@@ -154,6 +155,7 @@ impl Store {
     }
 
     /// A report the viewer wrote or received.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn escalation(&self, viewer: &Viewer, id: i64) -> Result<Escalation> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} {FROM} WHERE e.org_id = $1 AND e.id = $2 AND (e.author_id = $3 OR EXISTS \
@@ -168,6 +170,7 @@ impl Store {
         Escalation::from_row(&row)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn sent_escalations(&self, viewer: &Viewer, limit: i64) -> Result<Vec<Escalation>> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE e.org_id = $1 AND e.author_id = $2 ORDER BY e.id DESC LIMIT $3"))
             .bind(viewer.org_id)
@@ -179,6 +182,7 @@ impl Store {
     }
 
     /// The viewer's inbox, newest first, and how many are unread.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn inbox(&self, viewer: &Viewer, limit: i64) -> Result<(Vec<InboxItem>, i64)> {
         let rows = sqlx::query(&format!(
             "SELECT i.id AS inbox_id, i.read_at, {COLUMNS} FROM inbox i JOIN escalations e ON e.id = i.escalation_id \
@@ -203,6 +207,7 @@ impl Store {
         Ok((items, self.unread(viewer).await?))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn unread(&self, viewer: &Viewer) -> Result<i64> {
         Ok(sqlx::query(
             "SELECT COUNT(*) FROM inbox WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL",
@@ -215,6 +220,7 @@ impl Store {
     }
 
     /// Marks one of the viewer's inbox items read (idempotent).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn mark_read(
         &self,
         viewer: &Viewer,

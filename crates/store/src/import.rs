@@ -85,6 +85,7 @@ impl Store {
     /// or an existing customer are rejected with their line. With `skip_rejected` the others are
     /// imported; without it any rejection (including `rejected` passed in from parsing) aborts
     /// the import and nothing is written.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn import_customers(
         &self,
         viewer: &Viewer,

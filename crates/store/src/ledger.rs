@@ -39,6 +39,7 @@ pub struct AdvanceSummary {
 
 impl Store {
     /// Entries on people in the viewer's scope, newest first.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn advances(
         &self,
         viewer: &Viewer,
@@ -74,6 +75,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn advance_summary(&self, viewer: &Viewer) -> Result<Vec<AdvanceSummary>> {
         let mut per: BTreeMap<(String, i64), (Decimal, Decimal)> = BTreeMap::new();
         for l in self.advances(viewer, None).await? {
@@ -96,6 +98,7 @@ impl Store {
     }
 
     /// The clerk (or an admin/director) records an advance or a settlement for a salesperson.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn record_advance(
         &self,
         viewer: &Viewer,

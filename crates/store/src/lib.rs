@@ -100,6 +100,7 @@ impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
     /// Connects to a database that must already exist: a mistyped SQLite path is an error, not
     /// a new empty database (only `init` and `demo` create one, through [`Store::connect`]).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn open(url: &str) -> Result<Self> {
         if let Some(path) = sqlite_path(url) {
             if !std::path::Path::new(&path).exists() {
@@ -111,6 +112,7 @@ impl Store {
         Self::connect(url).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -198,6 +200,7 @@ impl Store {
     }
 
     /// Writes a consistent copy of a SQLite database to `path` while it is in use.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn backup_to(&self, path: &str) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
@@ -218,6 +221,7 @@ impl Store {
     /// written beside the target and renamed over it, and the target's write-ahead log is
     /// removed, so a failure at any point leaves the target as it was or fully restored. The
     /// server must be stopped; an existing target is replaced only when `overwrite` is set.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn restore_sqlite(
         backup: &std::path::Path,
         target_url: &str,
@@ -291,6 +295,7 @@ impl Store {
 
     /// Keeps the query planner's statistics current (SQLite: `PRAGMA optimize` re-analyses the
     /// tables that changed a lot; PostgreSQL's autovacuum does this by itself).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn optimize(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
             sqlx::raw_sql("PRAGMA optimize")

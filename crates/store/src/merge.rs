@@ -110,6 +110,7 @@ async fn refresh_keys(tx: &mut Transaction<'_, Any>, org_id: i64, id: i64) -> Re
 
 impl Store {
     /// Groups of live customers in scope sharing a company name, phone or e-mail.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn suspected_duplicates(
         &self,
         viewer: &Viewer,
@@ -158,6 +159,7 @@ impl Store {
     /// Merges `merged_id` into `survivor_id`: contacts, activities and ownership history move
     /// to the survivor, its empty card fields take the merged customer's values, and the merged
     /// customer is soft-deleted. Returns the merge, which [`Store::undo_merge`] reverses.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn merge_customers(
         &self,
         viewer: &Viewer,
@@ -306,6 +308,7 @@ impl Store {
 
     /// Puts a merge back: the moved records return, filled fields empty again, the merged
     /// customer comes back.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn undo_merge(
         &self,
         viewer: &Viewer,
@@ -417,6 +420,7 @@ impl Store {
     }
 
     /// Merges whose survivor the viewer may see, newest first.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn merges(&self, viewer: &Viewer, limit: i64) -> Result<Vec<Merge>> {
         let mut sql = Sql::new(
             "SELECT m.id, m.survivor_id, c.name AS survivor_name, m.merged_id, d.name AS merged_name, m.actor_id, \

@@ -133,6 +133,7 @@ async fn load(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result
 
 impl Store {
     /// Opens an opportunity on a customer the viewer may see; it belongs to the customer's owner.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_opportunity(
         &self,
         viewer: &Viewer,
@@ -185,6 +186,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn opportunity(&self, viewer: &Viewer, id: i64) -> Result<Opportunity> {
         let mut tx = self.read.begin().await?;
         let o = load(&mut tx, viewer, id).await?;
@@ -192,6 +194,7 @@ impl Store {
         Ok(o)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn opportunities(
         &self,
         viewer: &Viewer,
@@ -216,6 +219,7 @@ impl Store {
         rows.iter().map(Opportunity::from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_opportunity(
         &self,
         viewer: &Viewer,
@@ -270,6 +274,7 @@ impl Store {
     }
 
     /// Won, lost (with a reason) or reopened.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn set_opportunity_status(
         &self,
         viewer: &Viewer,
@@ -337,6 +342,7 @@ impl Store {
     }
 
     /// Open opportunities in scope, summed per stage.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn pipeline(
         &self,
         viewer: &Viewer,

@@ -215,6 +215,7 @@ async fn load(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result
 impl Store {
     /// Places an order for a customer the viewer may see; it belongs to the customer's owner.
     /// `lines` carry the product's name and unit as they were when ordered.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_order(
         &self,
         viewer: &Viewer,
@@ -306,6 +307,7 @@ impl Store {
         Ok(order)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn order(&self, viewer: &Viewer, id: i64) -> Result<Order> {
         let mut tx = self.read.begin().await?;
         let o = load(&mut tx, viewer, id).await?;
@@ -313,6 +315,7 @@ impl Store {
         Ok(o)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn orders(&self, viewer: &Viewer, filter: &OrderFilter) -> Result<Vec<Order>> {
         let mut tx = self.read.begin().await?;
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
@@ -343,6 +346,7 @@ impl Store {
 
     /// Records a deposit, payment or refund. A deposit on an order with a unique item is refused
     /// when another order already holds a deposit on that item (first deposit wins).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn record_payment(
         &self,
         viewer: &Viewer,
@@ -439,6 +443,7 @@ impl Store {
     }
 
     /// Delivery tracking by the clerk or the order's salesperson; a stale version is refused.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn set_delivery_status(
         &self,
         viewer: &Viewer,

@@ -178,6 +178,7 @@ async fn check_superior(
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn has_data(&self) -> Result<bool> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM organizations")
             .fetch_one(&self.read)
@@ -187,6 +188,7 @@ impl Store {
     }
 
     /// Creates the organization and its first admin; refuses a database that holds data.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn init_organization(
         &self,
         name: &str,
@@ -235,6 +237,7 @@ impl Store {
         Ok((self.organization(org_id).await?, user))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn organization(&self, org_id: i64) -> Result<Organization> {
         let r = sqlx::query(
             "SELECT id, name, protection_days, clerk_visibility, claim_daily_limit, holding_cap, \
@@ -279,6 +282,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_org_settings(
         &self,
         actor: &Viewer,
@@ -343,6 +347,7 @@ impl Store {
     }
 
     /// The user and password hash for a login name, whatever their organization.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
         let Ok(name) = Username::parse(username) else {
             return Ok(None);
@@ -357,6 +362,7 @@ impl Store {
             .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn user(&self, org_id: i64, id: i64) -> Result<User> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2"
@@ -370,6 +376,7 @@ impl Store {
     }
 
     /// `root` and everyone below them.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn subtree_users(&self, org_id: i64, root: i64) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id IN \
@@ -384,6 +391,7 @@ impl Store {
         rows.iter().map(User::from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY active DESC, role, display_name, id"
@@ -394,6 +402,7 @@ impl Store {
         rows.iter().map(User::from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_user(
         &self,
         actor: &Viewer,
@@ -419,6 +428,7 @@ impl Store {
         Ok(user)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_user(
         &self,
         actor: &Viewer,
@@ -521,6 +531,7 @@ impl Store {
     /// Deactivates a person: their customers go to `handover_to` (or the public pool when
     /// `None`), their direct reports move up to their own superior, their sessions end.
     /// Nothing of theirs is deleted. Returns how many customers moved.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn deactivate_user(
         &self,
         actor: &Viewer,

@@ -40,6 +40,7 @@ pub(crate) async fn enqueue(
 impl Store {
     /// Claims up to `limit` unsent messages for this server. The conditional UPDATE is the lock:
     /// of two servers claiming one row, only one sees it updated.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn claim_outbox(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxMessage>> {
         let stale = ts(now - Duration::minutes(5));
         let candidates = sqlx::query(
@@ -76,6 +77,7 @@ impl Store {
         Ok(claimed)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE email_outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
             .bind(ts(now))
@@ -86,6 +88,7 @@ impl Store {
     }
 
     /// Records a failure and releases the claim so the next round retries.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn outbox_failed(&self, id: i64, error: &str) -> Result<()> {
         sqlx::query("UPDATE email_outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
             .bind(error.chars().take(1000).collect::<String>())

@@ -230,6 +230,7 @@ async fn count(
 impl Store {
     /// Unowned customers in the pools the viewer may see (optionally one pool: `Some(None)`
     /// is the company pool).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn pool(
         &self,
         viewer: &Viewer,
@@ -301,6 +302,7 @@ impl Store {
     /// Makes the viewer the owner of a pool customer, within the company's claim rules. Of two
     /// simultaneous claims exactly one wins: the update only applies while the customer is
     /// still unowned.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn claim(&self, viewer: &Viewer, id: i64, now: DateTime<Utc>) -> Result<()> {
         match self.claim_once(viewer, id, now).await {
             Err(e) if e.is_retryable() => {
@@ -430,6 +432,7 @@ impl Store {
 
     /// Puts a customer back into the pool by hand, with a reason: its owner, or a manager
     /// within scope (the web layer checks the role).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn release(
         &self,
         viewer: &Viewer,
@@ -462,6 +465,7 @@ impl Store {
     }
 
     /// Transfers customers (all or nothing) to an active person the viewer may assign to.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn transfer(
         &self,
         viewer: &Viewer,
@@ -512,6 +516,7 @@ impl Store {
     }
 
     /// Every change of owner of a customer the viewer may see, oldest first.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn ownership_history(
         &self,
         viewer: &Viewer,
@@ -549,6 +554,7 @@ impl Store {
     /// Returns every customer past its protection period to the pool, in every organization.
     /// Idempotent: a second run at the same instant finds nothing left to move. Two set-based
     /// statements per organization, so it scales with the database, not with round trips.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn recycle(&self, now: DateTime<Utc>) -> Result<u64> {
         let orgs = sqlx::query("SELECT id FROM organizations")
             .fetch_all(&self.read)

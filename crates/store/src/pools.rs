@@ -208,6 +208,7 @@ pub(crate) fn visible_pools_condition(viewer: &Viewer, sql: &mut crate::sql::Sql
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn pools(&self, org_id: i64) -> Result<Vec<Pool>> {
         let mut pools = sqlx::query(&format!(
             "SELECT {POOL_COLUMNS} FROM pools WHERE org_id = $1 ORDER BY id"
@@ -238,6 +239,7 @@ impl Store {
         Ok(pools)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_pool(
         &self,
         viewer: &Viewer,
@@ -286,6 +288,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_pool(
         &self,
         viewer: &Viewer,
@@ -383,6 +386,7 @@ impl Store {
 
     /// Replaces a pool's members; `(user_id, is_admin)`. Callers check that the viewer is an
     /// admin or one of the pool's admins.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn set_pool_members(
         &self,
         viewer: &Viewer,
@@ -467,6 +471,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn is_pool_admin(&self, viewer: &Viewer, pool_id: i64) -> Result<bool> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM pool_members WHERE org_id = $1 AND pool_id = $2 AND user_id = $3 AND is_admin = 1")
             .bind(viewer.org_id)

@@ -53,6 +53,7 @@ impl Product {
 
 impl Store {
     /// The price list; retired products only when asked for.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn products(&self, org_id: i64, include_inactive: bool) -> Result<Vec<Product>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM products WHERE org_id = $1 {} ORDER BY code",
@@ -66,6 +67,7 @@ impl Store {
         rows.iter().map(Product::from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn product(&self, org_id: i64, id: i64) -> Result<Product> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM products WHERE org_id = $1 AND id = $2"
@@ -78,6 +80,7 @@ impl Store {
         Product::from_row(&row)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_product(
         &self,
         viewer: &Viewer,
@@ -122,6 +125,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_product(
         &self,
         viewer: &Viewer,

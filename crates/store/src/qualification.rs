@@ -115,6 +115,7 @@ pub struct DueContact {
 impl Store {
     /// Sets the qualification of a customer the viewer may see; the tier's cadence sets when
     /// the next call and visit are due.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn qualify(
         &self,
         viewer: &Viewer,
@@ -182,6 +183,7 @@ impl Store {
     }
 
     /// Customers in scope whose next call or visit is due before `until`, most overdue first.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn due_contacts(
         &self,
         viewer: &Viewer,

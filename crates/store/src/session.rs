@@ -41,6 +41,7 @@ pub struct SessionUser {
 const KNOWN_DEVICES_KEPT: i64 = 20;
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_session(
         &self,
         user: &User,
@@ -67,6 +68,7 @@ impl Store {
     }
 
     /// The active user behind a token digest, if the session is live.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn session_user(
         &self,
         token_hash: &str,
@@ -106,6 +108,7 @@ impl Store {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn delete_session(&self, session_id: i64) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(session_id)
@@ -119,6 +122,7 @@ impl Store {
     /// simultaneous attempts at most `limit` see a count within it. An attempt over the limit is
     /// taken back (it checked no password) and `None` returned; otherwise the attempt's id.
     /// Attempts older than `since` are dropped on the way.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn begin_login_attempt(
         &self,
         username: &str,
@@ -159,6 +163,7 @@ impl Store {
     }
 
     /// Attempts on a username from every client since `since` (the wider, softer limit).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn login_attempts_since(&self, username: &str, since: DateTime<Utc>) -> Result<i64> {
         Ok(sqlx::query(
             "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND failed_at > $2",
@@ -170,6 +175,7 @@ impl Store {
         .try_get(0)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn forget_login_attempt(&self, id: i64) -> Result<()> {
         sqlx::query("DELETE FROM login_failures WHERE id = $1")
             .bind(id)
@@ -179,6 +185,7 @@ impl Store {
     }
 
     /// A successful login clears its client's attempts (other clients' stay).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn clear_login_attempts(&self, username: &str, client: &str) -> Result<()> {
         sqlx::query("DELETE FROM login_failures WHERE username = $1 AND client = $2")
             .bind(username.trim().to_lowercase())
@@ -189,6 +196,7 @@ impl Store {
     }
 
     /// An administrator lifts every throttle on one of the organization's people.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn unlock_login(&self, org_id: i64, user_id: i64) -> Result<u64> {
         let username: String =
             sqlx::query("SELECT username FROM users WHERE org_id = $1 AND id = $2")
@@ -208,6 +216,7 @@ impl Store {
     }
 
     /// Remembers a device that logged in as `user` (by its cookie's digest).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn remember_device(
         &self,
         user: &User,
@@ -237,6 +246,7 @@ impl Store {
     }
 
     /// Whether the device (cookie digest) logged in as this person before.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn is_known_device(&self, user_id: i64, token_hash: &str) -> Result<bool> {
         Ok(
             sqlx::query("SELECT 1 FROM known_devices WHERE token_hash = $1 AND user_id = $2")

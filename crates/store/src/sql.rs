@@ -77,6 +77,7 @@ impl Sql {
     /// order) and decoded as `T`. SQLite's driver hands every row across threads on its own
     /// (about 15 µs each on the benchmark machine); a report reading thousands of rows reads
     /// one this way.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn fetch_packed<'e, T, E>(
         &self,
         exec: E,

@@ -124,6 +124,7 @@ fn author(plan: &VisitPlan, viewer: &Viewer) -> PlanActor {
 
 impl Store {
     /// A new draft plan for the viewer's day; one plan per day (amend an approved one instead).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_plan(
         &self,
         viewer: &Viewer,
@@ -177,6 +178,7 @@ impl Store {
         Ok(plan)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn plan(&self, viewer: &Viewer, id: i64) -> Result<VisitPlan> {
         let mut tx = self.read.begin().await?;
         let p = load(&mut tx, viewer, id).await?;
@@ -185,6 +187,7 @@ impl Store {
     }
 
     /// Plans of the people in the viewer's scope, newest day first.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn plans(
         &self,
         viewer: &Viewer,
@@ -208,6 +211,7 @@ impl Store {
         rows.iter().map(VisitPlan::from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn update_plan_items(
         &self,
         viewer: &Viewer,
@@ -252,6 +256,7 @@ impl Store {
     }
 
     /// Sends the plan to the supervisor; records whether it came after the day's deadline.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn submit_plan(
         &self,
         viewer: &Viewer,
@@ -312,6 +317,7 @@ impl Store {
     }
 
     /// A superior of the author approves or returns (with a comment) a submitted plan.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn review_plan(
         &self,
         viewer: &Viewer,
@@ -383,6 +389,7 @@ impl Store {
     }
 
     /// An approved plan stays as it was; an amendment is a new draft revision of the same day.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn amend_plan(
         &self,
         viewer: &Viewer,

@@ -84,6 +84,7 @@ fn period_sql(select: &str, org_id: i64, alias: &str, column: &str, from: &str, 
 
 impl Store {
     /// Salespeople below `root` (everyone in the company for `None`), active, by name.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn team_members(&self, org_id: i64, root: Option<i64>) -> Result<Vec<Member>> {
         // Only the team's people: a leaf supervisor's report must not read a thousand users.
         let users = match root {
@@ -98,6 +99,7 @@ impl Store {
     }
 
     /// Loads what happened in a period for the people below `root` (or the whole company).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn period_facts(
         &self,
         org_id: i64,
@@ -322,6 +324,7 @@ impl Store {
 
     /// One salesperson's own sales and net collections on a (company-time) day, by the weekly
     /// report's definitions: what the daily report is prefilled with.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn day_figures(&self, viewer: &Viewer, day: NaiveDate) -> Result<Figures> {
         let period = Period {
             start: day,
@@ -338,6 +341,7 @@ impl Store {
     }
 
     /// A team's report for a period, compiled live.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn compile_weekly_figures(
         &self,
         org_id: i64,
@@ -350,6 +354,7 @@ impl Store {
     }
 
     /// The director's summary: the company, then each supervisor's team, from one load of facts.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn team_summary(&self, org_id: i64, period: Period) -> Result<TeamSummary> {
         let users = self.users(org_id).await?;
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
@@ -375,6 +380,7 @@ impl Store {
     }
 
     /// Compiles (or re-compiles, keeping the supervisor's goals) one supervisor's weekly report.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn compile_weekly_report(
         &self,
         org_id: i64,
@@ -419,6 +425,7 @@ impl Store {
 
     /// Monday's job: last week's report for every active supervisor who has none yet.
     /// Idempotent, so several servers may run it.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn compile_due_weekly_reports(&self, now: DateTime<Utc>) -> Result<usize> {
         let week = Period::previous_week(now, china_offset());
         let due = sqlx::query(
@@ -437,6 +444,7 @@ impl Store {
     }
 
     /// Weekly reports of supervisors in the viewer's scope, newest week first.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn weekly_reports(
         &self,
         viewer: &Viewer,
@@ -461,6 +469,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn weekly_report(&self, viewer: &Viewer, id: i64) -> Result<StoredWeeklyReport> {
         let mut sql = Sql::new(
             "SELECT w.id, w.supervisor_id, u.display_name, w.week_start, w.content, w.next_week_goals, w.compiled_at, w.version \
@@ -477,6 +486,7 @@ impl Store {
     }
 
     /// The supervisor writes next week's goals and plans on their own report.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn set_weekly_goals(
         &self,
         viewer: &Viewer,
@@ -534,6 +544,7 @@ impl Store {
     }
 
     /// Open receivables in scope with their ageing on `on` (company-time day).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn receivables(
         &self,
         viewer: &Viewer,
