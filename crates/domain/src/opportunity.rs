@@ -172,6 +172,37 @@ pub fn weighted(amount: Decimal, probability: u8) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_probabilities_and_same_status_changes() {
+        for (st, text) in [
+            (Status::Open, "open"),
+            (Status::Won, "won"),
+            (Status::Lost, "lost"),
+        ] {
+            assert_eq!(st.as_str(), text);
+            assert_eq!(Status::parse(text), Ok(st));
+        }
+        assert_eq!(Status::parse("maybe").unwrap_err().field, "status");
+        assert_eq!(parse_probability(Some(0), Stage::Closing), Ok(0));
+        assert_eq!(parse_probability(Some(100), Stage::Closing), Ok(100));
+        assert_eq!(
+            parse_probability(Some(101), Stage::Closing)
+                .unwrap_err()
+                .code,
+            "out_of_range"
+        );
+        assert_eq!(
+            parse_probability(Some(-1), Stage::Closing)
+                .unwrap_err()
+                .code,
+            "out_of_range"
+        );
+        // Saving an opportunity without changing its outcome is no transition at all.
+        assert!(check_transition(Status::Open, Status::Open, None).is_ok());
+        assert!(check_transition(Status::Won, Status::Won, None).is_ok());
+        assert!(check_transition(Status::Won, Status::Open, None).is_err());
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -284,6 +284,82 @@ mod tests {
     use super::*;
 
     #[test]
+    fn roles_settings_and_names_as_stored() {
+        let tops: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| !r.requires_superior())
+            .collect();
+        assert_eq!(
+            tops,
+            [Role::Admin, Role::Director],
+            "one superior for everyone else"
+        );
+        let whole: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.manages_organization())
+            .collect();
+        assert_eq!(whole, [Role::Admin, Role::Director]);
+        assert_eq!(Role::Supervisor.to_string(), "supervisor");
+        for v in [
+            ClerkVisibility::All,
+            ClerkVisibility::Subtree,
+            ClerkVisibility::Own,
+        ] {
+            assert_eq!(v.as_str().parse::<ClerkVisibility>(), Ok(v));
+        }
+        assert_eq!(
+            "everyone".parse::<ClerkVisibility>().unwrap_err().field,
+            "clerk_visibility"
+        );
+        for (raw, l) in [
+            ("zh-CN", Locale::ZhCn),
+            ("zh", Locale::ZhCn),
+            ("zh-cn", Locale::ZhCn),
+            ("en", Locale::En),
+            ("en-US", Locale::En),
+            ("en-GB", Locale::En),
+        ] {
+            assert_eq!(Locale::parse(raw), Ok(l));
+        }
+        assert_eq!(Locale::ZhCn.as_str(), "zh-CN");
+        assert_eq!(Locale::En.as_str(), "en");
+        assert!(Username::parse(&"a".repeat(64)).is_ok());
+        assert_eq!(
+            Username::parse(&"a".repeat(65)).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            DisplayName::parse(&format!(" {} ", "名".repeat(100)))
+                .unwrap()
+                .as_str(),
+            "名".repeat(100)
+        );
+        assert_eq!(
+            DisplayName::parse(&"名".repeat(101)).unwrap_err().code,
+            "too_long"
+        );
+        // The least strength accepted (zxcvbn's score 2) is accepted.
+        assert_eq!(
+            zxcvbn::zxcvbn("wrong-one", &["yingpan", "营盘", "crm"]).score(),
+            MIN_STRENGTH
+        );
+        assert!(NewPassword::parse("wrong-one").is_ok());
+        let strong = "ink-lamp-river-42";
+        assert_eq!(NewPassword::parse(strong).unwrap().expose(), strong);
+        assert_eq!(
+            format!("{:?}", NewPassword::parse(strong).unwrap()),
+            "NewPassword(***)"
+        );
+        let long = format!("{}x", "ink-lamp-river-".repeat(17));
+        assert_eq!(long.chars().count(), 256);
+        assert!(NewPassword::parse(&long).is_ok());
+        assert_eq!(
+            NewPassword::parse(&format!("{long}y")).unwrap_err().code,
+            "too_long"
+        );
+    }
+
+    #[test]
     fn weak_passwords_are_refused_and_strong_ones_kept() {
         for weak in [
             "password",

@@ -84,6 +84,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn product_codes_are_short_and_without_spaces() {
+        let with_code = |code: &str| ProductInput {
+            code: Some(code.into()),
+            name: Some("节能灯".into()),
+            unit: Some("盏".into()),
+            price: Some("1".into()),
+            ..Default::default()
+        };
+        assert!(with_code(&"C".repeat(40)).parse().is_ok());
+        for bad in ["", "LED 1", &"C".repeat(41)] {
+            assert_eq!(with_code(bad).parse().unwrap_err().field, "code", "{bad:?}");
+        }
+    }
+
+    #[test]
     fn products_parse() {
         let p = ProductInput {
             code: Some("LED-40W".into()),
