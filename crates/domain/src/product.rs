@@ -96,6 +96,22 @@ mod tests {
         for bad in ["", "LED 1", &"C".repeat(41)] {
             assert_eq!(with_code(bad).parse().unwrap_err().field, "code", "{bad:?}");
         }
+        let named = |name: usize, unit: &str| ProductInput {
+            name: Some("灯".repeat(name)),
+            unit: Some(unit.into()),
+            ..with_code("LED")
+        };
+        assert!(named(200, &"盏".repeat(20)).parse().is_ok());
+        assert_eq!(named(201, "盏").parse().unwrap_err().field, "name");
+        assert_eq!(
+            named(1, &"盏".repeat(21)).parse().unwrap_err().field,
+            "unit"
+        );
+        assert_eq!(
+            named(1, "  ").parse().unwrap().unit,
+            "件",
+            "the default unit"
+        );
     }
 
     #[test]

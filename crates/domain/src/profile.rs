@@ -155,6 +155,30 @@ mod tests {
     }
 
     #[test]
+    fn stored_profiles_read_back_and_show_on_the_audit_trail() {
+        let p = Profile::parse(&raw(json!({"needs": "节能设备", "employees": 35}))).unwrap();
+        let stored: BTreeMap<String, String> = serde_json::from_str(&p.to_json()).unwrap();
+        assert_eq!(stored.get("needs").map(String::as_str), Some("节能设备"));
+        let mut with_junk = stored.clone();
+        with_junk.insert("not_a_field".into(), "x".into());
+        let back = Profile::from_stored(with_junk);
+        assert_eq!(back, p, "unknown keys are dropped, known ones kept");
+        assert_eq!(back.as_map().len(), 2);
+        let snap = p.snapshot();
+        assert_eq!(
+            snap.len(),
+            PROFILE_FIELDS.len(),
+            "every card field, present or not"
+        );
+        assert!(snap.contains(&("needs", Some("节能设备".to_string()))));
+        assert!(snap.contains(&("annual_revenue", None)));
+        // Text at its bound is kept; one more character is refused.
+        let needs = |n: usize| raw(json!({ "needs": "需".repeat(n) }));
+        assert!(Profile::parse(&needs(2000)).is_ok());
+        assert_eq!(Profile::parse(&needs(2001)).unwrap_err().code, "too_long");
+    }
+
+    #[test]
     fn rejects_bad_values_naming_the_field() {
         for (v, field, code) in [
             (

@@ -104,6 +104,16 @@ mod tests {
     }
 
     #[test]
+    fn latin_letters_and_digits_are_kept_and_punctuation_dropped_in_keys() {
+        let (full, initials) = pinyin_keys("A1营盘-CRM");
+        assert_eq!(full, "a1yingpancrm");
+        assert_eq!(initials, "a1ypcrm");
+        // Digits alone with letters are not a phone: "3M中国" searches as text.
+        assert_eq!(normalize_query("3M 中国").unwrap(), "3m中国");
+        assert_eq!(normalize_query("(0571) 8888").unwrap(), "05718888");
+    }
+
+    #[test]
     fn wildcards_are_literal() {
         assert_eq!(like_pattern("a%b_"), "%a\\%b\\_%");
     }
