@@ -64,6 +64,41 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// Who changes something, and when: the audit trail's entry for each change made in the
+/// same transaction.
+pub(crate) struct Audit<'a> {
+    actor: &'a crate::Viewer,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Audit<'a> {
+    pub(crate) fn by(actor: &'a crate::Viewer, now: DateTime<Utc>) -> Self {
+        Self { actor, now }
+    }
+
+    /// Records `changes` to `entity` `entity_id` by the actor, in `tx`.
+    pub(crate) async fn record(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        entity: &str,
+        entity_id: i64,
+        action: &str,
+        changes: &[FieldChange],
+    ) -> Result<()> {
+        record(
+            tx,
+            self.actor.org_id,
+            Some(self.actor.user_id),
+            entity,
+            entity_id,
+            action,
+            changes,
+            self.now,
+        )
+        .await
+    }
+}
+
 impl Store {
     /// Records that `viewer` exported `rows` customers (entity `customer_export`, the exporting
     /// person's id), so that who took which data out stays on the audit trail.
@@ -75,21 +110,19 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "customer_export",
-            viewer.user_id,
-            "export",
-            &[FieldChange {
-                field: "rows".into(),
-                before: None,
-                after: Some(rows.to_string()),
-            }],
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "customer_export",
+                viewer.user_id,
+                "export",
+                &[FieldChange {
+                    field: "rows".into(),
+                    before: None,
+                    after: Some(rows.to_string()),
+                }],
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }

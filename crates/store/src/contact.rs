@@ -1,6 +1,6 @@
 //! A customer's contacts and decision makers, read and written within the viewer's scope.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::customer::load_customer;
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
@@ -130,17 +130,15 @@ impl Store {
         .await?
         .try_get(0)?;
         let created = load_contact(&mut tx, viewer, id).await?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "contact",
-            id,
-            "create",
-            &diff(&[], &created.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "contact",
+                id,
+                "create",
+                &diff(&[], &created.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -183,17 +181,9 @@ impl Store {
         let after = load_contact(&mut tx, viewer, id).await?;
         let changes = diff(&before.snapshot(), &after.snapshot());
         if !changes.is_empty() {
-            record(
-                &mut tx,
-                viewer.org_id,
-                Some(viewer.user_id),
-                "contact",
-                id,
-                "update",
-                &changes,
-                now,
-            )
-            .await?;
+            Audit::by(viewer, now)
+                .record(&mut tx, "contact", id, "update", &changes)
+                .await?;
         }
         tx.commit().await?;
         Ok(after)
@@ -214,17 +204,15 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "contact",
-            id,
-            "delete",
-            &diff(&before.snapshot(), &[]),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "contact",
+                id,
+                "delete",
+                &diff(&before.snapshot(), &[]),
+            )
+            .await?;
         tx.commit().await?;
         Ok(before.customer_id)
     }

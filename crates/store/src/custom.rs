@@ -1,6 +1,6 @@
 //! Admin-defined customer fields: definitions, values, filtering and grouping.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
@@ -157,17 +157,9 @@ impl Store {
                 after: Some(kind.as_str().to_string()),
             },
         ];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "custom_field",
-            id,
-            "create",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "custom_field", id, "create", &changes)
+            .await?;
         let row = sqlx::query(&format!(
             "SELECT {DEF_COLUMNS} FROM custom_fields WHERE id = $1"
         ))
@@ -221,17 +213,9 @@ impl Store {
             after: Some(a),
         })
         .collect();
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "custom_field",
-            id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "custom_field", id, "update", &changes)
+            .await?;
         let row = sqlx::query(&format!(
             "SELECT {DEF_COLUMNS} FROM custom_fields WHERE id = $1"
         ))

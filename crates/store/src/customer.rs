@@ -1,7 +1,7 @@
 //! Customers, always read and written within the viewer's scope (their contacts are `contact`,
 //! their qualification and due contacts `qualification`).
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::qualification::Qualification;
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
@@ -635,17 +635,9 @@ impl Store {
         let created = load_customer(&mut tx, &all, id, false).await?;
         let mut changes = diff(&[], &created.snapshot());
         changes.extend(custom_changes);
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "customer",
-            id,
-            "create",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "customer", id, "create", &changes)
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -724,17 +716,9 @@ impl Store {
         let mut changes = diff(&before.snapshot(), &after.snapshot());
         changes.extend(custom_changes);
         if !changes.is_empty() {
-            record(
-                &mut tx,
-                viewer.org_id,
-                Some(viewer.user_id),
-                "customer",
-                id,
-                "update",
-                &changes,
-                now,
-            )
-            .await?;
+            Audit::by(viewer, now)
+                .record(&mut tx, "customer", id, "update", &changes)
+                .await?;
         }
         tx.commit().await?;
         Ok(after)
@@ -762,17 +746,15 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "customer",
-            id,
-            "delete",
-            &diff(&before.snapshot(), &[]),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "customer",
+                id,
+                "delete",
+                &diff(&before.snapshot(), &[]),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -793,17 +775,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_customer(&mut tx, viewer, id, false).await?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "customer",
-            id,
-            "restore",
-            &diff(&[], &before.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "customer",
+                id,
+                "restore",
+                &diff(&[], &before.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -1,7 +1,7 @@
 //! Daily sales reports: filed (and revised until reviewed), prefilled from the day's activities,
 //! reviewed by a superior; lateness recorded on first filing.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::sql::{push_scope_on, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -118,17 +118,9 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                record(
-                    &mut tx,
-                    viewer.org_id,
-                    Some(viewer.user_id),
-                    "daily_report",
-                    id,
-                    "update",
-                    &[],
-                    now,
-                )
-                .await?;
+                Audit::by(viewer, now)
+                    .record(&mut tx, "daily_report", id, "update", &[])
+                    .await?;
                 id
             }
             None => {
@@ -151,17 +143,9 @@ impl Store {
                     before: None,
                     after: Some(late.to_string()),
                 }];
-                record(
-                    &mut tx,
-                    viewer.org_id,
-                    Some(viewer.user_id),
-                    "daily_report",
-                    id,
-                    "submit",
-                    &changes,
-                    now,
-                )
-                .await?;
+                Audit::by(viewer, now)
+                    .record(&mut tx, "daily_report", id, "submit", &changes)
+                    .await?;
                 id
             }
         };
@@ -240,17 +224,9 @@ impl Store {
             before: report.review_comment.clone(),
             after: Some(comment.to_string()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "daily_report",
-            id,
-            "review",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "daily_report", id, "review", &changes)
+            .await?;
         tx.commit().await?;
         self.daily_report(viewer, id).await
     }

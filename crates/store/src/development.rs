@@ -1,6 +1,6 @@
 //! Dealer data and new-customer development reports.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::customer::load_customer;
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Customer, Result, Store, StoreError, Viewer};
@@ -104,17 +104,9 @@ impl Store {
                 after: Some(after.dealer.is_some().to_string()),
             });
         }
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "customer",
-            id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "customer", id, "update", &changes)
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -228,17 +220,15 @@ impl Store {
             &serde_json::to_value(report).expect("serialises"),
             "development.",
         );
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "customer",
-            customer_id,
-            if before.is_some() { "update" } else { "create" },
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "customer",
+                customer_id,
+                if before.is_some() { "update" } else { "create" },
+                &changes,
+            )
+            .await?;
         tx.commit().await?;
         self.development_report(viewer, customer_id)
             .await?
@@ -291,17 +281,9 @@ impl Store {
             before: current.review_comment.clone(),
             after: Some(comment.to_string()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "customer",
-            customer_id,
-            "review",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "customer", customer_id, "review", &changes)
+            .await?;
         tx.commit().await?;
         self.development_report(viewer, customer_id)
             .await?

@@ -1,6 +1,6 @@
 //! Escalations: a report filed by anyone reaches every superior up the line at once.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -135,17 +135,9 @@ impl Store {
             before: None,
             after: Some(f.subject.clone()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "escalation",
-            id,
-            "create",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "escalation", id, "create", &changes)
+            .await?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE e.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)

@@ -170,17 +170,9 @@ impl Store {
                 after: Some(balance(&after).normalize().to_string()),
             },
         ];
-        crate::audit::record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "expense_advance",
-            id,
-            "create",
-            &changes,
-            now,
-        )
-        .await?;
+        crate::audit::Audit::by(viewer, now)
+            .record(&mut tx, "expense_advance", id, "create", &changes)
+            .await?;
         tx.commit().await?;
         Ok(AdvanceLine {
             id,

@@ -1,6 +1,6 @@
 //! Opportunities and the pipeline, scoped by the opportunity's owner like customers.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::customer::load_customer;
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
@@ -171,17 +171,15 @@ impl Store {
             ..*viewer
         };
         let created = load(&mut tx, &all, id).await?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "opportunity",
-            id,
-            "create",
-            &diff(&[], &created.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "opportunity",
+                id,
+                "create",
+                &diff(&[], &created.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -258,17 +256,15 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let after = load(&mut tx, viewer, id).await?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "opportunity",
-            id,
-            "update",
-            &diff(&before.snapshot(), &after.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "opportunity",
+                id,
+                "update",
+                &diff(&before.snapshot(), &after.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -326,17 +322,15 @@ impl Store {
             Status::Lost => "lost",
             Status::Open => "reopen",
         };
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "opportunity",
-            id,
-            action,
-            &diff(&before.snapshot(), &after.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "opportunity",
+                id,
+                action,
+                &diff(&before.snapshot(), &after.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -1,7 +1,7 @@
 //! Orders: lines priced from the price list, totals that always equal the lines, and deposits,
 //! payments and refunds — with "first deposit wins" for unique items.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::customer::load_customer;
 use crate::sql::{push_scope, Sql};
 use crate::{decimal as dec, ts, Backend, Result, Store, StoreError, Viewer};
@@ -287,17 +287,9 @@ impl Store {
             before: None,
             after: Some(format!("{} {currency}", order_total)),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "order",
-            id,
-            "create",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "order", id, "create", &changes)
+            .await?;
         let all = Viewer {
             scope: yingpan_domain::person::Scope::All,
             ..*viewer
@@ -426,17 +418,9 @@ impl Store {
             before: None,
             after: Some(amount.to_string()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "order",
-            id,
-            "payment",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "order", id, "payment", &changes)
+            .await?;
         let order = load(&mut tx, viewer, id).await?;
         tx.commit().await?;
         Ok(order)
@@ -480,17 +464,9 @@ impl Store {
             before: Some(order.delivery_status.as_str().into()),
             after: Some(status.as_str().into()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "order",
-            id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "order", id, "update", &changes)
+            .await?;
         let order = load(&mut tx, viewer, id).await?;
         tx.commit().await?;
         Ok(order)

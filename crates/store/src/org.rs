@@ -1,6 +1,6 @@
 //! Organizations and their people: roles, the reporting line, deactivation with handover.
 
-use crate::audit::record;
+use crate::audit::{record, Audit};
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -331,17 +331,9 @@ impl Store {
             });
         }
         let changes = diff(&before.settings.snapshot(), &settings.snapshot());
-        record(
-            &mut tx,
-            actor.org_id,
-            Some(actor.user_id),
-            "organization",
-            actor.org_id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(actor, now)
+            .record(&mut tx, "organization", actor.org_id, "update", &changes)
+            .await?;
         tx.commit().await?;
         self.organization(actor.org_id).await
     }
@@ -413,17 +405,15 @@ impl Store {
         // A new person has no id yet, so no loop is possible; 0 never matches a row.
         check_superior(&mut tx, actor.org_id, 0, new.role, new.superior_id).await?;
         let user = insert_user(&mut tx, actor.org_id, &new, now).await?;
-        record(
-            &mut tx,
-            actor.org_id,
-            Some(actor.user_id),
-            "user",
-            user.id,
-            "create",
-            &diff(&[], &user.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(actor, now)
+            .record(
+                &mut tx,
+                "user",
+                user.id,
+                "create",
+                &diff(&[], &user.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -505,17 +495,9 @@ impl Store {
             });
         }
         if !changes.is_empty() {
-            record(
-                &mut tx,
-                actor.org_id,
-                Some(actor.user_id),
-                "user",
-                id,
-                "update",
-                &changes,
-                now,
-            )
-            .await?;
+            Audit::by(actor, now)
+                .record(&mut tx, "user", id, "update", &changes)
+                .await?;
         }
         if update.password_hash.is_some() {
             sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
@@ -598,17 +580,9 @@ impl Store {
                 &[("superior_id", Some(id.to_string()))],
                 &[("superior_id", before.superior_id.map(|s| s.to_string()))],
             );
-            record(
-                &mut tx,
-                actor.org_id,
-                Some(actor.user_id),
-                "user",
-                report,
-                "update",
-                &changes,
-                now,
-            )
-            .await?;
+            Audit::by(actor, now)
+                .record(&mut tx, "user", report, "update", &changes)
+                .await?;
         }
         sqlx::query(
             "UPDATE users SET active = 0, version = version + 1, updated_at = $1 WHERE id = $2",
@@ -632,17 +606,9 @@ impl Store {
             before: None,
             after: Some(handover_to.map_or("pool".to_string(), |h| h.to_string())),
         });
-        record(
-            &mut tx,
-            actor.org_id,
-            Some(actor.user_id),
-            "user",
-            id,
-            "deactivate",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(actor, now)
+            .record(&mut tx, "user", id, "deactivate", &changes)
+            .await?;
         tx.commit().await?;
         Ok(moved)
     }

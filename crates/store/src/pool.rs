@@ -1,7 +1,7 @@
 //! The public pool (公海): customers without an owner, claiming under the company's rules,
 //! recycling, releasing, transfers and handover — each kept as ownership history.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Backend, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Duration, Utc};
@@ -113,17 +113,9 @@ async fn change_owner(
         "release" => "release",
         _ => "transfer",
     };
-    record(
-        tx,
-        actor.org_id,
-        Some(actor.user_id),
-        "customer",
-        customer_id,
-        action,
-        &owner_change(from, to),
-        now,
-    )
-    .await
+    Audit::by(actor, now)
+        .record(tx, "customer", customer_id, action, &owner_change(from, to))
+        .await
 }
 
 /// Moves the customer's open work to its new owner, as `domain::ownership` says what follows a

@@ -1,7 +1,7 @@
 //! Several public pools: definitions, members and pool admins, which pool a customer belongs
 //! to, and who may see and claim from which pool.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -269,17 +269,9 @@ impl Store {
             before: None,
             after: Some(input.name.trim().to_string()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "pool",
-            id,
-            "create",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "pool", id, "create", &changes)
+            .await?;
         tx.commit().await?;
         self.pools(viewer.org_id)
             .await?
@@ -365,17 +357,9 @@ impl Store {
             after: a,
         })
         .collect();
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "pool",
-            id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "pool", id, "update", &changes)
+            .await?;
         tx.commit().await?;
         self.pools(viewer.org_id)
             .await?
@@ -452,17 +436,9 @@ impl Store {
             )),
             after: Some(show(members.to_vec())),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "pool",
-            pool_id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "pool", pool_id, "update", &changes)
+            .await?;
         tx.commit().await?;
         self.pools(viewer.org_id)
             .await?

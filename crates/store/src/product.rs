@@ -1,6 +1,6 @@
 //! Products and the price list.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -110,17 +110,15 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let created = Product::from_row(&row)?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "product",
-            id,
-            "create",
-            &diff(&[], &created.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "product",
+                id,
+                "create",
+                &diff(&[], &created.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -170,17 +168,15 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let after = Product::from_row(&row)?;
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "product",
-            id,
-            "update",
-            &diff(&before.snapshot(), &after.snapshot()),
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "product",
+                id,
+                "update",
+                &diff(&before.snapshot(), &after.snapshot()),
+            )
+            .await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -1,7 +1,7 @@
 //! Qualifying customers (MAN analysis, the key-account screening inputs, the tier) and the
 //! calls and visits their tier's cadence makes due, within the viewer's scope.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::customer::{load_customer, Customer};
 use crate::sql::{push_scope, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
@@ -166,17 +166,9 @@ impl Store {
             &after.qualification.snapshot(),
         );
         if !changes.is_empty() {
-            record(
-                &mut tx,
-                viewer.org_id,
-                Some(viewer.user_id),
-                "customer",
-                id,
-                "update",
-                &changes,
-                now,
-            )
-            .await?;
+            Audit::by(viewer, now)
+                .record(&mut tx, "customer", id, "update", &changes)
+                .await?;
         }
         tx.commit().await?;
         Ok(after)

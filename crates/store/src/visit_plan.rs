@@ -1,6 +1,6 @@
 //! Daily visit plans: drafting, submission (with lateness), review by a superior, amendments.
 
-use crate::audit::record;
+use crate::audit::Audit;
 use crate::sql::{push_scope_on, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -162,17 +162,9 @@ impl Store {
             before: None,
             after: Some(date.to_string()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "visit_plan",
-            id,
-            "create",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "visit_plan", id, "create", &changes)
+            .await?;
         let plan = load(&mut tx, viewer, id).await?;
         tx.commit().await?;
         Ok(plan)
@@ -239,17 +231,9 @@ impl Store {
             before: Some(plan.items.len().to_string()),
             after: Some(items.len().to_string()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "visit_plan",
-            id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "visit_plan", id, "update", &changes)
+            .await?;
         let plan = load(&mut tx, viewer, id).await?;
         tx.commit().await?;
         Ok(plan)
@@ -300,17 +284,9 @@ impl Store {
                 after: Some(late.to_string()),
             },
         ];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "visit_plan",
-            id,
-            "submit",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "visit_plan", id, "submit", &changes)
+            .await?;
         let plan = load(&mut tx, viewer, id).await?;
         tx.commit().await?;
         Ok(plan)
@@ -372,17 +348,15 @@ impl Store {
             before: Some("submitted".into()),
             after: Some(status.as_str().into()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "visit_plan",
-            id,
-            if approve { "approve" } else { "return" },
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "visit_plan",
+                id,
+                if approve { "approve" } else { "return" },
+                &changes,
+            )
+            .await?;
         let plan = load(&mut tx, viewer, id).await?;
         tx.commit().await?;
         Ok(plan)
@@ -430,17 +404,9 @@ impl Store {
             before: Some(plan.revision.to_string()),
             after: Some((plan.revision + 1).to_string()),
         }];
-        record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "visit_plan",
-            new_id,
-            "amend",
-            &changes,
-            now,
-        )
-        .await?;
+        Audit::by(viewer, now)
+            .record(&mut tx, "visit_plan", new_id, "amend", &changes)
+            .await?;
         let plan = load(&mut tx, viewer, new_id).await?;
         tx.commit().await?;
         Ok(plan)

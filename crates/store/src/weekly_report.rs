@@ -528,17 +528,9 @@ impl Store {
             before: report.next_week_goals.clone(),
             after: goals,
         }];
-        crate::audit::record(
-            &mut tx,
-            viewer.org_id,
-            Some(viewer.user_id),
-            "weekly_report",
-            id,
-            "update",
-            &changes,
-            now,
-        )
-        .await?;
+        crate::audit::Audit::by(viewer, now)
+            .record(&mut tx, "weekly_report", id, "update", &changes)
+            .await?;
         tx.commit().await?;
         self.weekly_report(viewer, id).await
     }
