@@ -620,7 +620,7 @@ impl Store {
         };
         let custom_changes =
             crate::custom::write_values(&mut tx, viewer.org_id, id, &fields.custom).await?;
-        let pool = crate::pools::pool_for(
+        let pool = crate::pool_definitions::pool_for(
             &mut tx,
             viewer.org_id,
             fields.region.as_deref(),
@@ -699,7 +699,7 @@ impl Store {
         let custom_changes =
             crate::custom::write_values(&mut tx, viewer.org_id, id, &fields.custom).await?;
         if fields.region != before.region {
-            let pool = crate::pools::pool_for(
+            let pool = crate::pool_definitions::pool_for(
                 &mut tx,
                 viewer.org_id,
                 fields.region.as_deref(),

@@ -244,7 +244,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        let pools = crate::pools::PoolResolver::load(&mut tx, viewer.org_id).await?;
+        let pools = crate::pool_definitions::PoolResolver::load(&mut tx, viewer.org_id).await?;
         let stamp = ts(now);
         for chunk in accepted.chunks(INSERT_CHUNK) {
             const COLUMNS: usize = 21;

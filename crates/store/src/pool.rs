@@ -237,7 +237,7 @@ impl Store {
             sql.push(" WHERE c.org_id = ")
                 .bind(viewer.org_id)
                 .push(unowned);
-            crate::pools::visible_pools_condition(viewer, &mut sql);
+            crate::pool_definitions::visible_pools_condition(viewer, &mut sql);
             match pool {
                 Some(Some(p)) => {
                     sql.push(" AND c.pool_id = ").bind(p);
@@ -325,7 +325,7 @@ impl Store {
             .push(" AND c.id = ")
             .bind(id)
             .push(" AND c.deleted_at IS NULL");
-        crate::pools::visible_pools_condition(viewer, &mut visible);
+        crate::pool_definitions::visible_pools_condition(viewer, &mut visible);
         let row = visible
             .query()
             .fetch_optional(&mut *tx)

@@ -25,7 +25,7 @@ mod order;
 mod org;
 mod pages;
 mod pool;
-mod pools;
+mod pool_definitions;
 mod product;
 mod qualification;
 mod render;
@@ -126,7 +126,7 @@ pub fn app(state: AppState) -> Router {
         .merge(qualification::router())
         .merge(merge::router())
         .merge(custom::router())
-        .merge(pools::router())
+        .merge(pool_definitions::router())
         .merge(development::router())
         .merge(opportunity::router())
         .merge(visit_plan::router())
