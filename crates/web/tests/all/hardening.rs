@@ -20,6 +20,11 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     n
 }
 
+/// An answer's status, error code and field, to compare in one assertion.
+fn refusal(s: StatusCode, e: &Value) -> (StatusCode, Option<&str>, Option<&str>) {
+    (s, e["error"]["code"].as_str(), e["error"]["field"].as_str())
+}
+
 async fn amounts_are_bounded(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let t = Team::build(&app).await;
@@ -39,7 +44,7 @@ async fn amounts_are_bounded(backend: Backend) {
         )
         .await;
     assert_eq!(
-        (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+        refusal(s, &e),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("out_of_range"),
@@ -64,7 +69,7 @@ async fn amounts_are_bounded(backend: Backend) {
             )
             .await;
         assert_eq!(
-            (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            refusal(s, &e),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some("out_of_range"),
@@ -151,7 +156,7 @@ async fn control_characters_are_refused(backend: Backend) {
     let t = Team::build(&app).await;
     let (s, e) = app.get("/api/v1/customers?q=a%00b", &t.rep_a1.1).await;
     assert_eq!(
-        (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+        refusal(s, &e),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("invalid_characters"),
@@ -266,7 +271,7 @@ async fn errors_stay_in_the_envelope(backend: Backend) {
             )
             .await;
         assert_eq!(
-            (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            refusal(s, &e),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some("out_of_range"),
@@ -596,7 +601,7 @@ async fn directory_pools_and_claims(backend: Backend) {
             )
             .await;
         assert_eq!(
-            (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            refusal(s, &e),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some("weak_password"),
