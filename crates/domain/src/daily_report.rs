@@ -45,7 +45,8 @@ impl DailyReport {
     /// Orders against the day's target, in percent (two decimals), when both are known.
     pub fn attainment_percent(&self) -> Option<Decimal> {
         match (self.order_amount, self.target_amount) {
-            (Some(o), Some(t)) if t > Decimal::ZERO => crate::money::percent(o, t),
+            // No ratio against a zero target (`percent` gives none).
+            (Some(o), Some(t)) => crate::money::percent(o, t),
             _ => None,
         }
     }
