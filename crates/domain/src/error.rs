@@ -71,3 +71,22 @@ pub enum DomainError {
     #[error("{0}")]
     Conflict(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_keeps_its_rules_code_and_words() {
+        let r: Refusal = crate::ownership::ClaimRefusal::Cooldown { days: 3 }.into();
+        assert_eq!(r.code(), "claim_cooldown");
+        assert!(r.to_string().contains("3 days"));
+        let r: Refusal = crate::visit_plan::PlanRefusal::Locked.into();
+        assert_eq!(r.code(), "plan_locked");
+        let r: Refusal = crate::daily_report::ReportRefusal::Reviewed.into();
+        assert_eq!(
+            (r.code(), r.to_string().as_str()),
+            ("report_reviewed", "a reviewed report cannot be changed")
+        );
+    }
+}
