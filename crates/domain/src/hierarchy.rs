@@ -1,7 +1,7 @@
 //! The reporting line (一个上级原则): each person has at most one superior and the line never loops.
 
 use crate::error::ValidationError;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The superior of every person in one organization, as stored.
 #[derive(Debug, Clone, Default)]
@@ -36,8 +36,9 @@ impl ReportingLine {
                 "the superior does not exist in this organization",
             ));
         }
-        // Walk up from the proposed superior; meeting `person` means the change closes a loop.
-        let mut steps = 0usize;
+        // Walk up from the proposed superior; meeting `person` means the change closes a loop,
+        // meeting anyone twice that the stored line already loops.
+        let mut seen = HashSet::new();
         loop {
             if cursor == person {
                 return Err(ValidationError::new(
@@ -46,18 +47,17 @@ impl ReportingLine {
                     "a person cannot report to themselves or to someone below them",
                 ));
             }
-            match self.superior_of(cursor) {
-                Some(next) => cursor = next,
-                None => return Ok(()),
-            }
-            steps += 1;
-            if steps > self.superior_of.len() {
+            if !seen.insert(cursor) {
                 // The stored line already loops; refuse rather than spin.
                 return Err(ValidationError::new(
                     "superior_id",
                     "superior_cycle",
                     "the reporting line contains a loop",
                 ));
+            }
+            match self.superior_of(cursor) {
+                Some(next) => cursor = next,
+                None => return Ok(()),
             }
         }
     }
@@ -95,13 +95,12 @@ impl ReportingLine {
 
     pub fn is_acyclic(&self) -> bool {
         self.superior_of.keys().all(|&p| {
-            let mut seen = 0usize;
+            let mut seen = HashSet::from([p]);
             let mut cur = self.superior_of(p);
             while let Some(c) = cur {
-                if c == p || seen > self.superior_of.len() {
+                if !seen.insert(c) {
                     return false;
                 }
-                seen += 1;
                 cur = self.superior_of(c);
             }
             true
@@ -150,6 +149,9 @@ mod tests {
         // 7 → 8 → 7 (data written before the rule existed); 9 under 7.
         let looped = ReportingLine::new([(7, Some(8)), (8, Some(7)), (9, Some(7)), (10, None)]);
         assert!(!looped.is_acyclic());
+        let mut below: Vec<i64> = looped.subordinates(7);
+        below.sort();
+        assert_eq!(below, vec![8, 9], "a stored loop is walked once");
         assert_eq!(
             looped.check_superior(10, Some(9)).unwrap_err().code,
             "superior_cycle"
