@@ -101,6 +101,13 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
     }
 }
 
+/// Whether every public pool is open to the role (listing and claiming), members-only ones
+/// included: those who run the whole company. Everyone else — a clerk who reads every customer
+/// too — sees the company pool, open pools and the pools they belong to.
+pub fn opens_every_pool(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Director)
+}
+
 /// The permission matrix as the Markdown table in `docs/permissions.md` (default policy; the
 /// settings that change a cell are named in it).
 pub fn matrix_markdown() -> String {
@@ -157,6 +164,15 @@ mod tests {
         };
         assert!(allows(Role::Sales, Action::ImportCustomers, &open));
         assert!(!allows(Role::Sales, Action::ExportCustomers, &open));
+    }
+
+    #[test]
+    fn every_pool_is_open_to_those_who_run_the_company_only() {
+        let open: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| opens_every_pool(*r))
+            .collect();
+        assert_eq!(open, [Role::Admin, Role::Director]);
     }
 
     #[test]

@@ -39,12 +39,6 @@ impl Role {
     pub fn requires_superior(self) -> bool {
         !matches!(self, Role::Admin | Role::Director)
     }
-
-    /// Admins and directors run the whole company: every pool is open to them (a scope, not an
-    /// action; actions are in `permission`).
-    pub fn manages_organization(self) -> bool {
-        matches!(self, Role::Admin | Role::Director)
-    }
 }
 
 impl fmt::Display for Role {
@@ -294,11 +288,6 @@ mod tests {
             [Role::Admin, Role::Director],
             "one superior for everyone else"
         );
-        let whole: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|r| r.manages_organization())
-            .collect();
-        assert_eq!(whole, [Role::Admin, Role::Director]);
         assert_eq!(Role::Supervisor.to_string(), "supervisor");
         for v in [
             ClerkVisibility::All,

@@ -196,7 +196,7 @@ impl PoolResolver {
 pub(crate) fn visible_pools_condition(viewer: &Viewer, sql: &mut crate::sql::Sql) {
     // Every pool is open to those who run the company; a clerk who reads every customer
     // (scope "all") still claims only from the pools open to them (docs/permissions.md).
-    if viewer.role.manages_organization() {
+    if yingpan_domain::permission::opens_every_pool(viewer.role) {
         return;
     }
     sql.push(
