@@ -32,6 +32,8 @@ pub enum Refusal {
     Plan(crate::visit_plan::PlanRefusal),
     #[error("{}", .0.message())]
     Report(crate::daily_report::ReportRefusal),
+    #[error("{}", .0.message())]
+    Target(crate::target::TargetRefusal),
 }
 
 impl Refusal {
@@ -41,6 +43,7 @@ impl Refusal {
             Refusal::Claim(r) => r.code(),
             Refusal::Plan(r) => r.code(),
             Refusal::Report(r) => r.code(),
+            Refusal::Target(r) => r.code(),
         }
     }
 }
@@ -60,6 +63,12 @@ impl From<crate::visit_plan::PlanRefusal> for Refusal {
 impl From<crate::daily_report::ReportRefusal> for Refusal {
     fn from(r: crate::daily_report::ReportRefusal) -> Self {
         Refusal::Report(r)
+    }
+}
+
+impl From<crate::target::TargetRefusal> for Refusal {
+    fn from(r: crate::target::TargetRefusal) -> Self {
+        Refusal::Target(r)
     }
 }
 

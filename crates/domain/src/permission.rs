@@ -38,10 +38,15 @@ pub enum Action {
     RecordAdvances,
     /// The monthly summary of the company and each team.
     ReadMonthlySummary,
+    /// Set targets in the draft plan: a director for anyone and the company, a supervisor for
+    /// the people below them (`target::check_setter`).
+    SetTargets,
+    /// Publish the plan as the targets attainment is measured against.
+    PublishTargets,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::ManageOrganization,
         Action::ReadAuditTrail,
         Action::ReadDirectory,
@@ -54,6 +59,8 @@ impl Action {
         Action::KeepPriceList,
         Action::RecordAdvances,
         Action::ReadMonthlySummary,
+        Action::SetTargets,
+        Action::PublishTargets,
     ];
 
     /// How the action reads in the permissions document.
@@ -73,6 +80,8 @@ impl Action {
             Action::KeepPriceList => "keep the price list",
             Action::RecordAdvances => "expense advances and settlements",
             Action::ReadMonthlySummary => "monthly summary",
+            Action::SetTargets => "set targets (a supervisor: for the people below)",
+            Action::PublishTargets => "publish the target plan",
         }
     }
 }
@@ -89,13 +98,15 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
     use Role::*;
     match action {
         Action::ManageOrganization => role == Admin,
-        Action::ReadAuditTrail | Action::RestoreCustomer | Action::ReadMonthlySummary => {
-            matches!(role, Admin | Director)
-        }
+        Action::ReadAuditTrail
+        | Action::RestoreCustomer
+        | Action::ReadMonthlySummary
+        | Action::PublishTargets => matches!(role, Admin | Director),
         Action::ReadDirectory | Action::ExportCustomers => role != Sales,
-        Action::DeleteCustomer | Action::TransferCustomers | Action::MergeCustomers => {
-            matches!(role, Admin | Director | Supervisor)
-        }
+        Action::DeleteCustomer
+        | Action::TransferCustomers
+        | Action::MergeCustomers
+        | Action::SetTargets => matches!(role, Admin | Director | Supervisor),
         Action::ImportCustomers => role != Sales || policy.sales_may_import,
         Action::KeepPriceList | Action::RecordAdvances => matches!(role, Admin | Director | Clerk),
     }

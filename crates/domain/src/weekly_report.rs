@@ -148,6 +148,11 @@ pub struct Facts {
     pub visits: Vec<VisitFact>,
     /// (creator, customer) for customers registered in the period.
     pub new_customers: Vec<(i64, i64)>,
+    /// (creator, customer) for the dealers and outlets among them.
+    pub new_dealers: Vec<(i64, i64)>,
+    /// Each person's published revenue target for the period (`target::target_for`); a person
+    /// without one falls back to the targets typed in their daily reports.
+    pub assigned_targets: BTreeMap<i64, Decimal>,
     pub daily_reports: Vec<DailyReportFact>,
     pub plans: Vec<PlanFact>,
     pub escalations: Vec<EscalationFact>,
@@ -166,6 +171,8 @@ pub struct Figures {
     #[serde(with = "rust_decimal::serde::str_option")]
     pub attainment_percent: Option<Decimal>,
     pub new_customers: u32,
+    #[serde(default)]
+    pub new_dealers: u32,
     /// Deposits + payments − refunds recorded in the period.
     #[serde(with = "rust_decimal::serde::str")]
     pub collected: Decimal,
@@ -284,13 +291,28 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> WeeklyRepor
             .iter()
             .filter(|(creator, _)| mine(*creator))
             .count() as u32;
+        f.new_dealers = facts
+            .new_dealers
+            .iter()
+            .filter(|(creator, _)| mine(*creator))
+            .count() as u32;
         let mut target: Option<Decimal> = None;
+        let mut add = |t: Decimal| {
+            let sum = target.get_or_insert(Decimal::ZERO);
+            *sum = sum.saturating_add(t);
+        };
+        for (person, t) in &facts.assigned_targets {
+            if mine(*person) {
+                add(*t);
+            }
+        }
         for r in facts.daily_reports.iter().filter(|r| mine(r.user_id)) {
             f.daily_reports += 1;
             f.late_daily_reports += u32::from(r.late);
             if let Some(t) = r.target {
-                let sum = target.get_or_insert(Decimal::ZERO);
-                *sum = sum.saturating_add(t);
+                if !facts.assigned_targets.contains_key(&r.user_id) {
+                    add(t);
+                }
             }
         }
         for p in facts.plans.iter().filter(|p| mine(p.user_id)) {
@@ -492,7 +514,7 @@ mod tests {
             outcome_recorded: o,
             next_step_recorded: n,
         };
-        let facts = Facts {
+        let mut facts = Facts {
             orders: vec![
                 order(1, 100, "30000"),
                 order(1, 101, "12000.50"),
@@ -537,6 +559,8 @@ mod tests {
                 visit(2, 200, true, false),
             ],
             new_customers: vec![(1, 102), (1, 103), (2, 202), (9, 999)],
+            new_dealers: vec![(1, 103), (9, 999)],
+            assigned_targets: BTreeMap::new(),
             daily_reports: vec![
                 DailyReportFact {
                     user_id: 1,
@@ -601,6 +625,15 @@ mod tests {
         assert_eq!(wang.transaction_rate_percent, Some(d("100")));
         assert_eq!(r.competitor_moves.len(), 1);
         assert_eq!(r.competitor_moves[0].text, "对手降价 5%");
+        assert_eq!((li.new_dealers, t.new_dealers), (1, 1));
+
+        // An assigned target replaces what the person typed; the others keep theirs.
+        facts.assigned_targets.insert(2, d("10000"));
+        let r = compile(Period::week_of(day("2026-11-16")), &members, &facts);
+        assert_eq!(r.members[1].figures.target, Some(d("10000")));
+        assert_eq!(r.members[1].figures.attainment_percent, Some(d("80")));
+        assert_eq!(r.members[0].figures.target, Some(d("40000")));
+        assert_eq!(r.team.target, Some(d("50000")));
     }
 
     #[test]

@@ -143,3 +143,9 @@ mod tests {
         assert!(!super::is_sqlite_busy(None));
     }
 }
+
+impl From<yingpan_domain::target::TargetRefusal> for StoreError {
+    fn from(r: yingpan_domain::target::TargetRefusal) -> Self {
+        StoreError::Refused(r.into())
+    }
+}

@@ -27,6 +27,7 @@ mod product;
 mod qualification;
 mod session;
 mod sql;
+mod target;
 mod visit_plan;
 mod weekly_report;
 
@@ -51,6 +52,7 @@ pub use pool_definitions::{Pool, PoolInput, PoolMember};
 pub use product::Product;
 pub use qualification::{DueContact, Qualification};
 pub use session::{SessionKind, SessionUser};
+pub use target::{AttainmentReport, AttainmentRow, TargetPlan, TargetPublication};
 pub use visit_plan::{PlanQuery, VisitPlan};
 pub use weekly_report::{StoredWeeklyReport, TeamFigures, TeamSummary};
 

@@ -3,7 +3,7 @@
 
 use crate::sql::{push_scope_on, Sql};
 use crate::{decimal as dec, ts, Result, Store, StoreError, Viewer};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -12,6 +12,7 @@ use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::hierarchy::ReportingLine;
 use yingpan_domain::order::{Ageing, PaymentKind};
 use yingpan_domain::person::Role;
+use yingpan_domain::target::{target_for, Dimension, Measure, TargetKey, TargetPeriod};
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::weekly_report::{
     compile, AbnormalCustomer, DailyReportFact, EscalationFact, Facts, Figures, Member, OrderFact,
@@ -176,7 +177,7 @@ impl Store {
         }
 
         let mut sql = period_sql(
-            "SELECT created_by, id FROM customers",
+            "SELECT created_by, id, dealer FROM customers",
             org_id,
             "",
             "created_at",
@@ -186,9 +187,29 @@ impl Store {
         sql.push(" AND deleted_at IS NULL");
         push_team(&mut sql, "created_by", root);
         for r in sql.query().fetch_all(&self.read).await? {
-            facts
-                .new_customers
-                .push((r.try_get("created_by")?, r.try_get("id")?));
+            let entry = (r.try_get("created_by")?, r.try_get("id")?);
+            if r.try_get::<Option<String>, _>("dealer")?.is_some() {
+                facts.new_dealers.push(entry);
+            }
+            facts.new_customers.push(entry);
+        }
+
+        let (_, targets) = self.published_targets(org_id, period).await?;
+        let people: std::collections::BTreeSet<i64> = targets
+            .keys()
+            .filter(|k| k.measure == Measure::Revenue)
+            .filter_map(|k| k.assignee_id)
+            .collect();
+        for person in people {
+            let key = TargetKey {
+                measure: Measure::Revenue,
+                assignee_id: Some(person),
+                period: TargetPeriod::Year(period.start.year()),
+                dimension: Dimension::total(),
+            };
+            if let Some(t) = target_for(&targets, &key, period) {
+                facts.assigned_targets.insert(person, t);
+            }
         }
 
         let (first, last) = (period.start.to_string(), period.end.to_string());
