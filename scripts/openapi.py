@@ -116,6 +116,11 @@ PATHS = {
     "/weekly-reports/{id}": {"get": op("One weekly report with team and per-salesperson figures (definitions: docs/reports.md)", params=ID),
                              "patch": op("The supervisor writes next week's goals and plans; send version", "WeeklyGoals", params=ID)},
     "/reports/monthly": {"get": op("Monthly summary for directors: company and per-supervisor team figures (admin, director)", params=[q("month", "string", "YYYY-MM; default this month")])},
+    "/targets": {"get": op("The year's target plan within the caller's scope: lines (items), gaps in the breakdown, version and latest publication", params=[q("year", "integer", "default this year"), q("measure", "string", "revenue, collected, new_customers, new_dealers, effective_visits"), q("category"), q("region")])},
+    "/targets/{year}": {"patch": op("Save figures into the year's draft (blank amount removes one); all or nothing; a supervisor for the people below only (422 outside_team); send the plan's version (0 for a new year)", "TargetSave", params=[{"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}])},
+    "/targets/{year}/publish": {"post": op("Publish the draft as the targets attainment is measured against (admin, director); 422 breakdown_gaps unless accept_difference", "TargetPublish", "201", params=[{"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}])},
+    "/targets/{year}/publications": {"get": op("Every publication of the year, newest first", params=[{"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}])},
+    "/targets/attainment": {"get": op("Targets against actuals for each salesperson in scope and in total (definitions: /targets/attainment page)", params=[q("period", "string", "2026-11, 2026-Q4 or 2026; default this month")])},
     "/audit": {"get": op("Audit trail, newest first (admin, director)", params=[q("entity"), q("entity_id", "integer"), q("page", "integer")])},
     "/openapi.json": {"get": {**op("This document"), "security": []}},
 }
@@ -190,6 +195,9 @@ SCHEMAS = {
     "AdvanceInput": obj(("user_id", "kind", "amount", "purpose"), user_id=I, kind={"type": "string", "enum": ["advance", "settlement"]}, amount=S, purpose=S, occurred_on=S),
     "CompileWeekly": obj(week_start={"type": "string", "description": "any day of the week; default last week"}, supervisor_id=I),
     "WeeklyGoals": obj(next_week_goals=S, version=I),
+    "TargetLine": obj(("measure", "period"), measure={"type": "string", "enum": ["revenue", "collected", "new_customers", "new_dealers", "effective_visits"]}, assignee_id={**NI, "description": "null: the company"}, period={"type": "string", "description": "2027, 2027-Q1 or 2027-03"}, category={"type": "string", "nullable": True}, region={"type": "string", "nullable": True}, amount={"type": "string", "nullable": True, "description": "blank or null removes the line"}),
+    "TargetSave": obj(("version", "lines"), version=I, lines={"type": "array", "items": {"$ref": "#/components/schemas/TargetLine"}}),
+    "TargetPublish": obj(("version",), version=I, accept_difference=B, note=S),
     "Escalation": obj(("kind", "subject", "body"), kind={"type": "string", "enum": ["market_situation", "complaint"]}, subject=S, body=S, customer_id=I),
 }
 

@@ -127,15 +127,19 @@ impl TargetPeriod {
         let bad = |msg: String| ValidationError::new("period", "invalid_period", msg);
         let raw = raw.trim();
         let (y, rest) = match raw.split_once('-') {
-            Some((_, "")) => return Err(bad(format!("{raw:?} is not a period like 2027, 2027-Q1 or 2027-03"))),
+            Some((_, "")) => {
+                return Err(bad(format!(
+                    "{raw:?} is not a period like 2027, 2027-Q1 or 2027-03"
+                )))
+            }
             Some(parts) => parts,
             None => (raw, ""),
         };
-        let y: i32 = y
-            .parse()
-            .ok()
-            .filter(|_| y.len() == 4)
-            .ok_or_else(|| bad(format!("{raw:?} is not a period like 2027, 2027-Q1 or 2027-03")))?;
+        let y: i32 = y.parse().ok().filter(|_| y.len() == 4).ok_or_else(|| {
+            bad(format!(
+                "{raw:?} is not a period like 2027, 2027-Q1 or 2027-03"
+            ))
+        })?;
         if y != year {
             return Err(ValidationError::new(
                 "period",
@@ -380,6 +384,7 @@ pub enum Axis {
 pub struct Gap {
     pub axis: Axis,
     /// The figure broken down.
+    #[serde(flatten)]
     pub key: TargetKey,
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
@@ -594,7 +599,11 @@ pub fn month_target(lines: &BTreeMap<TargetKey, Decimal>, key: &TargetKey) -> Op
     };
     if let Some(q) = lines.get(&at(TargetPeriod::Quarter(year, quarter))) {
         let set = month_figures(quarter);
-        return share(*q, crate::money::sum(set.iter().copied()), 3 - set.len() as u32);
+        return share(
+            *q,
+            crate::money::sum(set.iter().copied()),
+            3 - set.len() as u32,
+        );
     }
     let y = lines.get(&at(TargetPeriod::Year(year)))?;
     let (mut taken, mut covered) = (Decimal::ZERO, 0u32);
@@ -733,9 +742,17 @@ mod tests {
     #[test]
     fn periods_parse_within_the_plans_year_only() {
         assert_eq!(TargetPeriod::parse("2027", 2027).unwrap(), Year(2027));
-        assert_eq!(TargetPeriod::parse("2027-Q3", 2027).unwrap(), Quarter(2027, 3));
-        assert_eq!(TargetPeriod::parse("2027-03", 2027).unwrap(), Month(2027, 3));
-        for bad in ["2027-13", "2027-00", "2027-Q5", "2027-Q0", "2027-3", "27", "2027-", "x"] {
+        assert_eq!(
+            TargetPeriod::parse("2027-Q3", 2027).unwrap(),
+            Quarter(2027, 3)
+        );
+        assert_eq!(
+            TargetPeriod::parse("2027-03", 2027).unwrap(),
+            Month(2027, 3)
+        );
+        for bad in [
+            "2027-13", "2027-00", "2027-Q5", "2027-Q0", "2027-3", "27", "2027-", "x",
+        ] {
             let e = TargetPeriod::parse(bad, 2027).unwrap_err();
             assert_eq!((e.field, e.code), ("period", "invalid_period"), "{bad}");
         }
@@ -744,7 +761,10 @@ mod tests {
         assert_eq!(Month(2027, 3).to_string(), "2027-03");
         assert_eq!(Quarter(2027, 4).to_string(), "2027-Q4");
         let q = Quarter(2027, 4).days();
-        assert_eq!((q.start.to_string(), q.end.to_string()), ("2027-10-01".into(), "2028-01-01".into()));
+        assert_eq!(
+            (q.start.to_string(), q.end.to_string()),
+            ("2027-10-01".into(), "2028-01-01".into())
+        );
     }
 
     #[test]
@@ -838,7 +858,14 @@ mod tests {
         let gaps = check_breakdown(&lines, &company());
         let found: Vec<(Axis, Option<i64>, String, String)> = gaps
             .iter()
-            .map(|g| (g.axis, g.key.assignee_id, g.key.period.to_string(), g.difference.to_string()))
+            .map(|g| {
+                (
+                    g.axis,
+                    g.key.assignee_id,
+                    g.key.period.to_string(),
+                    g.difference.to_string(),
+                )
+            })
             .collect();
         assert_eq!(
             found,
@@ -884,9 +911,18 @@ mod tests {
         let line = company();
         let below_2 = |p: i64| line.subordinates(2).contains(&p);
         assert_eq!(check_setter(false, &below_2, Some(4)), Ok(()));
-        assert_eq!(check_setter(false, &below_2, Some(6)), Err(TargetRefusal::OutsideTeam));
-        assert_eq!(check_setter(false, &below_2, Some(2)), Err(TargetRefusal::OutsideTeam));
-        assert_eq!(check_setter(false, &below_2, None), Err(TargetRefusal::OutsideTeam));
+        assert_eq!(
+            check_setter(false, &below_2, Some(6)),
+            Err(TargetRefusal::OutsideTeam)
+        );
+        assert_eq!(
+            check_setter(false, &below_2, Some(2)),
+            Err(TargetRefusal::OutsideTeam)
+        );
+        assert_eq!(
+            check_setter(false, &below_2, None),
+            Err(TargetRefusal::OutsideTeam)
+        );
         assert_eq!(check_setter(true, &below_2, None), Ok(()));
     }
 
@@ -912,11 +948,18 @@ mod tests {
         assert_eq!(month_target(&lines, &key(Some(5), Month(2027, 1))), None);
         // A full month is its target; a week across two months takes each month's share.
         let nov = Period::month_of(NaiveDate::from_ymd_opt(2027, 4, 1).unwrap());
-        assert_eq!(target_for(&lines, &key(Some(4), Year(2027)), nov), Some(d("101.25")));
+        assert_eq!(
+            target_for(&lines, &key(Some(4), Year(2027)), nov),
+            Some(d("101.25"))
+        );
         // 2027-03-29 (Mon) .. 2027-04-05: three March days of 23, two April days of 22.
         let week = Period::week_of(NaiveDate::from_ymd_opt(2027, 3, 29).unwrap());
-        let expected = (d("150") * d("3") / d("23")).round_dp(2) + (d("101.25") * d("2") / d("22")).round_dp(2);
-        assert_eq!(target_for(&lines, &key(Some(4), Year(2027)), week), Some(expected));
+        let expected = (d("150") * d("3") / d("23")).round_dp(2)
+            + (d("101.25") * d("2") / d("22")).round_dp(2);
+        assert_eq!(
+            target_for(&lines, &key(Some(4), Year(2027)), week),
+            Some(expected)
+        );
     }
 
     #[test]
@@ -927,11 +970,20 @@ mod tests {
             elapsed_percent(nov, NaiveDate::from_ymd_opt(2026, 11, 13).unwrap()),
             Some(d("47.62"))
         );
-        assert_eq!(elapsed_percent(nov, NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()), Some(d("100")));
-        assert_eq!(elapsed_percent(nov, NaiveDate::from_ymd_opt(2026, 10, 5).unwrap()), Some(d("0")));
+        assert_eq!(
+            elapsed_percent(nov, NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()),
+            Some(d("100"))
+        );
+        assert_eq!(
+            elapsed_percent(nov, NaiveDate::from_ymd_opt(2026, 10, 5).unwrap()),
+            Some(d("0"))
+        );
         let a = Attainment::new(Measure::Revenue, Some(d("200")), d("50"));
         assert_eq!(a.percent, Some(d("25")));
-        assert_eq!(Attainment::new(Measure::Revenue, Some(d("0")), d("5")).percent, None);
+        assert_eq!(
+            Attainment::new(Measure::Revenue, Some(d("0")), d("5")).percent,
+            None
+        );
     }
 
     proptest! {

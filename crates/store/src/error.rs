@@ -104,6 +104,12 @@ fn is_sqlite_busy(code: Option<&str>) -> bool {
         .is_some_and(|n| matches!(n & 0xff, 5 | 6))
 }
 
+impl From<yingpan_domain::target::TargetRefusal> for StoreError {
+    fn from(r: yingpan_domain::target::TargetRefusal) -> Self {
+        StoreError::Refused(r.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -141,11 +147,5 @@ mod tests {
             assert!(!super::is_sqlite_busy(Some(c)), "{c}");
         }
         assert!(!super::is_sqlite_busy(None));
-    }
-}
-
-impl From<yingpan_domain::target::TargetRefusal> for StoreError {
-    fn from(r: yingpan_domain::target::TargetRefusal) -> Self {
-        StoreError::Refused(r.into())
     }
 }

@@ -134,7 +134,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sales_import",
         include_str!("../migrations/0029_sales_import.sql"),
     ),
-    (30, "targets", include_str!("../migrations/0030_targets.sql")),
+    (
+        30,
+        "targets",
+        include_str!("../migrations/0030_targets.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -189,7 +189,8 @@ impl Store {
         // gaps of the viewer's own lines are shown.
         let everything = all_lines(&mut tx, viewer.org_id, plan_id, year).await?;
         let (reporting, names) = self.reporting_line(viewer.org_id).await?;
-        let visible: std::collections::BTreeSet<&TargetKey> = lines.iter().map(|l| &l.key).collect();
+        let visible: std::collections::BTreeSet<&TargetKey> =
+            lines.iter().map(|l| &l.key).collect();
         let gaps: Vec<Gap> = check_breakdown(&everything, &reporting)
             .into_iter()
             .filter(|g| visible.contains(&g.key))
@@ -425,12 +426,11 @@ impl Store {
             )
             .await?;
         tx.commit().await?;
-        Ok(self
-            .target_publications(viewer.org_id, year)
+        self.target_publications(viewer.org_id, year)
             .await?
             .into_iter()
             .find(|p| p.number == number)
-            .ok_or(StoreError::NotFound)?)
+            .ok_or(StoreError::NotFound)
     }
 
     /// Every publication of a year, newest first.
@@ -518,7 +518,8 @@ impl Store {
             Scope::All => (None, self.team_members(viewer.org_id, None).await?),
             Scope::Subtree => (
                 Some(viewer.user_id),
-                self.team_members(viewer.org_id, Some(viewer.user_id)).await?,
+                self.team_members(viewer.org_id, Some(viewer.user_id))
+                    .await?,
             ),
             Scope::Own => {
                 let me = self.user(viewer.org_id, viewer.user_id).await?;

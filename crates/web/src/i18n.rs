@@ -139,3 +139,84 @@ mod tests {
         assert_eq!(negotiate(None, None), Locale::ZhCn);
     }
 }
+
+/// Figures as people read them: thousands grouped, money with two decimals and its currency
+/// sign (zh: ¥1,234,567.00; en: CNY 1,234,567.00), counts whole, percentages with one decimal.
+impl Tr {
+    pub fn money(&self, d: rust_decimal::Decimal) -> String {
+        let body = group(d, 2);
+        match self.locale {
+            Locale::ZhCn => format!("¥{body}"),
+            Locale::En => format!("CNY {body}"),
+        }
+    }
+
+    pub fn count(&self, d: rust_decimal::Decimal) -> String {
+        group(d, 0)
+    }
+
+    /// A money figure or a count, as the measure is.
+    pub fn figure(&self, d: rust_decimal::Decimal, money: bool) -> String {
+        if money {
+            self.money(d)
+        } else {
+            self.count(d)
+        }
+    }
+
+    pub fn percent(&self, d: Option<rust_decimal::Decimal>) -> String {
+        match d {
+            Some(p) => format!("{}%", group(p, 1)),
+            None => "—".into(),
+        }
+    }
+}
+
+/// `d` with `decimals` places and its integer part grouped by thousands.
+fn group(d: rust_decimal::Decimal, decimals: u32) -> String {
+    // Half away from zero, as people round money by hand (not banker's rounding).
+    let mut d = d.round_dp_with_strategy(
+        decimals,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    );
+    d.rescale(decimals);
+    let s = d.abs().to_string();
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if d.is_sign_negative() && !d.is_zero() {
+        out.insert(0, '-');
+    }
+    out
+}
+
+#[cfg(test)]
+mod figure_tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        let d = |s: &str| rust_decimal::Decimal::from_str(s).unwrap();
+        let zh = Tr::new(Locale::ZhCn, "Asia/Shanghai");
+        let en = Tr::new(Locale::En, "Asia/Shanghai");
+        assert_eq!(zh.money(d("149972000")), "¥149,972,000.00");
+        assert_eq!(en.money(d("562543.335")), "CNY 562,543.34");
+        assert_eq!(zh.money(d("-1280.5")), "¥-1,280.50");
+        assert_eq!(zh.money(d("0")), "¥0.00");
+        assert_eq!(zh.count(d("6750520")), "6,750,520");
+        assert_eq!(zh.count(d("999")), "999");
+        assert_eq!(zh.percent(Some(d("83.34"))), "83.3%");
+        assert_eq!(zh.percent(Some(d("1234.56"))), "1,234.6%");
+        assert_eq!(zh.percent(None), "—");
+    }
+}

@@ -30,6 +30,7 @@ mod product;
 mod qualification;
 mod render;
 mod request;
+mod target;
 mod visit_plan;
 mod weekly_report;
 
@@ -135,6 +136,7 @@ pub fn app(state: AppState) -> Router {
         .merge(product::router())
         .merge(order::router())
         .merge(weekly_report::router())
+        .merge(target::router())
         .merge(ledger::router())
         .merge(import::router())
         .merge(openapi::router())

@@ -20,5 +20,6 @@ mod pages;
 mod permissions;
 mod products;
 mod qualification;
+mod targets;
 mod visit_plans;
 mod weekly_reports;

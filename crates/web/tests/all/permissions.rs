@@ -39,6 +39,16 @@ fn api_probe(action: Action, customer: i64) -> (Method, String, Option<Value>) {
         Action::KeepPriceList => (Method::POST, "/api/v1/products", Some(json!({}))),
         Action::RecordAdvances => (Method::POST, "/api/v1/expense-advances", Some(json!({}))),
         Action::ReadMonthlySummary => (Method::GET, "/api/v1/reports/monthly", None),
+        Action::SetTargets => (
+            Method::PATCH,
+            "/api/v1/targets/2027",
+            Some(json!({"version": 999, "lines": []})),
+        ),
+        Action::PublishTargets => (
+            Method::POST,
+            "/api/v1/targets/2027/publish",
+            Some(json!({"version": 999})),
+        ),
     };
     (method, path.to_string(), body)
 }
@@ -57,7 +67,9 @@ fn page_probe(action: Action) -> Option<&'static str> {
         Action::DeleteCustomer
         | Action::TransferCustomers
         | Action::KeepPriceList
-        | Action::RecordAdvances => None,
+        | Action::RecordAdvances
+        | Action::SetTargets
+        | Action::PublishTargets => None,
     }
 }
 
