@@ -143,16 +143,21 @@ mod tests {
 /// Figures as people read them: thousands grouped, money with two decimals and its currency
 /// sign (zh: ¥1,234,567.00; en: CNY 1,234,567.00), counts whole, percentages with one decimal.
 impl Tr {
-    pub fn money(&self, d: rust_decimal::Decimal) -> String {
-        let body = group(d, 2);
+    pub fn money(&self, d: impl std::borrow::Borrow<rust_decimal::Decimal>) -> String {
+        let body = group(*d.borrow(), 2);
         match self.locale {
             Locale::ZhCn => format!("¥{body}"),
             Locale::En => format!("CNY {body}"),
         }
     }
 
-    pub fn count(&self, d: rust_decimal::Decimal) -> String {
-        group(d, 0)
+    pub fn count(&self, d: impl std::borrow::Borrow<rust_decimal::Decimal>) -> String {
+        group(*d.borrow(), 0)
+    }
+
+    /// A whole number, grouped.
+    pub fn int(&self, n: impl std::borrow::Borrow<i64>) -> String {
+        group(rust_decimal::Decimal::from(*n.borrow()), 0)
     }
 
     /// A money figure or a count, as the measure is.
@@ -164,8 +169,8 @@ impl Tr {
         }
     }
 
-    pub fn percent(&self, d: Option<rust_decimal::Decimal>) -> String {
-        match d {
+    pub fn percent(&self, d: impl std::borrow::Borrow<Option<rust_decimal::Decimal>>) -> String {
+        match *d.borrow() {
             Some(p) => format!("{}%", group(p, 1)),
             None => "—".into(),
         }

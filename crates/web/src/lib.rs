@@ -18,6 +18,8 @@ mod i18n;
 pub mod import;
 mod ledger;
 pub use yingpan_exchange::mailer;
+mod chart;
+mod dashboard;
 mod merge;
 mod openapi;
 mod opportunity;
@@ -137,6 +139,7 @@ pub fn app(state: AppState) -> Router {
         .merge(order::router())
         .merge(weekly_report::router())
         .merge(target::router())
+        .merge(dashboard::router())
         .merge(ledger::router())
         .merge(import::router())
         .merge(openapi::router())

@@ -8,6 +8,7 @@ mod common;
 mod api;
 mod custom_fields;
 mod daily_reports;
+mod dashboards;
 mod e2e;
 mod escalations;
 mod hardening;

@@ -1,0 +1,469 @@
+//! The home page: a dashboard for each level at its own granularity (seed 004). A salesperson
+//! looks at today (the day's plan, due contacts, customers about to return to the pool,
+//! month-to-date attainment), a supervisor at this week (each person's attainment, plans and
+//! reports waiting for review, overdue receivables), a director at this month (teams compared,
+//! pipeline by stage, collections and ageing, pool intake and claims), and anyone may open the
+//! results view (year to date against target, twelve-month trend). Every figure is the
+//! viewer's scope, and links to the records behind it.
+
+use crate::auth::CurrentUser;
+use crate::chart::{self, Line};
+use crate::error::AppError;
+use crate::extract::Query;
+use crate::i18n::Tr;
+use crate::render::render;
+use crate::target::{attainment_cells, AttainmentLine};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{Datelike, Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use yingpan_domain::order::Ageing;
+use yingpan_domain::ownership::{recycle_rules, warning_cutoff, PoolPeriods};
+use yingpan_domain::person::{Role, Scope};
+use yingpan_domain::visit_plan::{china_offset, PlanStatus};
+use yingpan_domain::weekly_report::Period;
+use yingpan_domain::ValidationError;
+use yingpan_store::{
+    AttainmentReport, Customer, CustomerListQuery, CustomerSort, MonthFigures, PlanQuery,
+    ReturningSoon, StageSummary, TeamFigures,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    Today,
+    Week,
+    Month,
+    Results,
+}
+
+impl View {
+    const ALL: [View; 4] = [View::Today, View::Week, View::Month, View::Results];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            View::Today => "today",
+            View::Week => "week",
+            View::Month => "month",
+            View::Results => "results",
+        }
+    }
+
+    /// The level's own granularity.
+    fn default_for(role: Role) -> Self {
+        match role {
+            Role::Admin | Role::Director => View::Month,
+            Role::Supervisor => View::Week,
+            Role::Sales | Role::Clerk => View::Today,
+        }
+    }
+
+    fn parse(raw: Option<&str>, role: Role) -> Result<Self, ValidationError> {
+        match raw.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(Self::default_for(role)),
+            Some(s) => Self::ALL
+                .into_iter()
+                .find(|v| v.as_str() == s)
+                .ok_or_else(|| {
+                    ValidationError::new(
+                        "view",
+                        "invalid_choice",
+                        "must be one of today, week, month, results",
+                    )
+                }),
+        }
+    }
+
+    /// The period attainment is measured over.
+    fn period(self, today: NaiveDate) -> Period {
+        match self {
+            View::Today | View::Month => Period::month_of(today),
+            View::Week => Period::week_of(today),
+            View::Results => Period {
+                start: NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January"),
+                end: today + Duration::days(1),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgeingAmount {
+    pub ageing: Ageing,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub orders: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanToday {
+    pub id: i64,
+    pub status: PlanStatus,
+    pub items: usize,
+}
+
+/// Everything one dashboard shows (the API answers the same).
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardData {
+    pub view: View,
+    pub today: NaiveDate,
+    pub customer_total: i64,
+    pub pool_total: i64,
+    pub attainment: AttainmentReport,
+    pub returning_soon: Vec<Customer>,
+    /// Today: the viewer's plan for the day, if filed.
+    pub plan_today: Option<PlanToday>,
+    pub due_contacts: i64,
+    /// Week: what waits for the viewer's review.
+    pub plans_to_review: usize,
+    pub reports_to_review: usize,
+    /// Week and month: receivables in scope by ageing (today).
+    pub receivables: Vec<AgeingAmount>,
+    /// Month: teams compared (directors), open pipeline by stage, ownership moves.
+    pub teams: Vec<TeamFigures>,
+    pub pipeline: Vec<StageSummary>,
+    pub ownership_flow: BTreeMap<String, i64>,
+    /// Results: the last twelve months.
+    pub trend: Vec<MonthFigures>,
+}
+
+async fn returning_soon(state: &AppState, me: &CurrentUser) -> Result<Vec<Customer>, AppError> {
+    // Customers the recycle returns to the pool within the warning period unless their owner
+    // logs a contact: the recycle's own rules (pool and tier periods, exemptions).
+    let org = state.store.organization(me.viewer.org_id).await?;
+    let now = state.now();
+    let company = org.settings.protection();
+    let periods: Vec<(i64, PoolPeriods)> = state
+        .store
+        .pools(me.viewer.org_id)
+        .await?
+        .iter()
+        .map(|p| (p.id, p.periods()))
+        .collect();
+    let returning = ReturningSoon {
+        cutoffs: recycle_rules(company, &periods)
+            .into_iter()
+            .map(|r| {
+                let cutoff = warning_cutoff(r.policy, now, org.settings.warning_days);
+                (r.pool_id, r.tier, cutoff)
+            })
+            .collect(),
+        exempt_open: org.settings.exempt_open_opportunity,
+        exempt_deal: org.settings.exempt_with_deal,
+    };
+    let (expiring, _) = state
+        .store
+        .list_customers(
+            &me.viewer,
+            &CustomerListQuery {
+                returning_soon: Some(returning),
+                sort: CustomerSort::LastContactAsc,
+                per_page: 10,
+                skip_count: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(expiring)
+}
+
+async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<DashboardData, AppError> {
+    let today = state.today();
+    let store = &state.store;
+    let v = &me.viewer;
+    let (_, customer_total) = store
+        .list_customers(
+            v,
+            &CustomerListQuery {
+                per_page: 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let (_, pool_total) = store.pool(v, None, 1, 1).await?;
+    let mut data = DashboardData {
+        view,
+        today,
+        customer_total,
+        pool_total,
+        attainment: store.attainment(v, view.period(today), today).await?,
+        returning_soon: returning_soon(state, me).await?,
+        plan_today: None,
+        due_contacts: 0,
+        plans_to_review: 0,
+        reports_to_review: 0,
+        receivables: Vec::new(),
+        teams: Vec::new(),
+        pipeline: Vec::new(),
+        ownership_flow: BTreeMap::new(),
+        trend: Vec::new(),
+    };
+    match view {
+        View::Today => {
+            let plans = store
+                .plans(
+                    v,
+                    &PlanQuery {
+                        user_id: Some(me.user.id),
+                        date: Some(today),
+                        status: None,
+                    },
+                    1,
+                )
+                .await?;
+            data.plan_today = plans.first().map(|p| PlanToday {
+                id: p.id,
+                status: p.status,
+                items: p.items.len(),
+            });
+            let end_of_day = Period {
+                start: today,
+                end: today + Duration::days(1),
+            }
+            .bounds(china_offset())
+            .1;
+            let (_, due) = store.due_contacts(v, end_of_day, None, 1).await?;
+            data.due_contacts = due;
+        }
+        View::Week | View::Month => {
+            if view == View::Week {
+                let plans = store
+                    .plans(
+                        v,
+                        &PlanQuery {
+                            user_id: None,
+                            date: None,
+                            status: Some(PlanStatus::Submitted),
+                        },
+                        500,
+                    )
+                    .await?;
+                data.plans_to_review = plans.iter().filter(|p| p.user_id != me.user.id).count();
+                data.reports_to_review = store.daily_reports(v, None, true, 500).await?.len();
+            }
+            let rows = store.receivables(v, None, today).await?;
+            data.receivables = Ageing::ALL
+                .iter()
+                .map(|a| {
+                    let mine: Vec<Decimal> = rows
+                        .iter()
+                        .filter(|(_, g)| g == a)
+                        .map(|(o, _)| o.receivable)
+                        .collect();
+                    AgeingAmount {
+                        ageing: *a,
+                        orders: mine.len(),
+                        amount: yingpan_domain::money::sum(mine),
+                    }
+                })
+                .collect();
+            if view == View::Month {
+                if v.scope == Scope::All {
+                    data.teams = store
+                        .team_summary(v.org_id, view.period(today))
+                        .await?
+                        .teams;
+                }
+                data.pipeline = store.pipeline(v, None).await?.0;
+                data.ownership_flow = store.ownership_flow(v, view.period(today)).await?;
+            }
+        }
+        View::Results => {
+            let mut first = Period::month_of(today).start;
+            for _ in 0..11 {
+                first = Period::month_of(first - Duration::days(1)).start;
+            }
+            data.trend = store.monthly_trend(v, first, today).await?;
+        }
+    }
+    Ok(data)
+}
+
+#[derive(Deserialize)]
+struct ViewQuery {
+    view: Option<String>,
+}
+
+async fn api_dashboard(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ViewQuery>,
+) -> Result<Json<DashboardData>, AppError> {
+    let view = View::parse(q.view.as_deref(), me.role())?;
+    Ok(Json(load(&state, &me, view).await?))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Page<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    d: DashboardData,
+    views: Vec<&'static str>,
+    view: &'static str,
+    pace: String,
+    measures: Vec<&'static str>,
+    lines: Vec<AttainmentLine>,
+    /// SVG charts, drawn from the figures shown beside them.
+    attainment_chart: String,
+    side_chart: String,
+    trend_chart: String,
+    receivable_total: String,
+    /// The period's first and last day.
+    period_label: String,
+}
+
+fn attainment_chart(tr: &Tr, report: &AttainmentReport) -> String {
+    // Revenue against target per person (or the one person's measures in percent).
+    if report.rows.len() <= 1 {
+        let row = report.rows.first().unwrap_or(&report.total);
+        let names = row
+            .items
+            .iter()
+            .map(|a| tr.tp("measure", a.measure.as_str()))
+            .collect();
+        let pct = row
+            .items
+            .iter()
+            .map(|a| a.percent.unwrap_or_default())
+            .collect();
+        return chart::horizontal_bars(
+            names,
+            vec![Line {
+                name: tr.t("targets.attainment").to_string(),
+                values: pct,
+            }],
+        );
+    }
+    let names = report.rows.iter().map(|r| r.name.clone()).collect();
+    let target = report
+        .rows
+        .iter()
+        .map(|r| r.items[0].target.unwrap_or_default())
+        .collect();
+    let actual = report.rows.iter().map(|r| r.items[0].actual).collect();
+    chart::horizontal_bars(
+        names,
+        vec![
+            Line {
+                name: tr.t("targets.figure").to_string(),
+                values: target,
+            },
+            Line {
+                name: tr.tp("measure", "revenue"),
+                values: actual,
+            },
+        ],
+    )
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    let locale = me.locale();
+    let result = async {
+        let view = View::parse(q.view.as_deref(), me.role())?;
+        let d = load(&state, &me, view).await?;
+        let tr = me.tr();
+        let mut lines: Vec<AttainmentLine> = d
+            .attainment
+            .rows
+            .iter()
+            .map(|r| AttainmentLine {
+                user_id: r.user_id,
+                name: r.name.clone(),
+                cells: attainment_cells(&tr, &r.items, d.attainment.elapsed_percent),
+            })
+            .collect();
+        if d.attainment.rows.len() != 1 {
+            lines.push(AttainmentLine {
+                user_id: None,
+                name: tr.t("targets.total").to_string(),
+                cells: attainment_cells(
+                    &tr,
+                    &d.attainment.total.items,
+                    d.attainment.elapsed_percent,
+                ),
+            });
+        }
+        let side_chart = match view {
+            View::Week => chart::bars(
+                Ageing::ALL
+                    .iter()
+                    .map(|a| tr.tp("ageing", a.as_str()))
+                    .collect(),
+                vec![Line {
+                    name: tr.t("dashboard.receivables").to_string(),
+                    values: d.receivables.iter().map(|r| r.amount).collect(),
+                }],
+            ),
+            View::Month => chart::funnel(
+                d.pipeline
+                    .iter()
+                    .map(|s| (tr.tp("stage", s.stage.as_str()), s.amount))
+                    .collect(),
+            ),
+            _ => String::new(),
+        };
+        let trend_chart = if d.trend.is_empty() {
+            String::new()
+        } else {
+            chart::trend(
+                d.trend.iter().map(|m| m.month.clone()).collect(),
+                vec![
+                    Line {
+                        name: tr.tp("measure", "revenue"),
+                        values: d.trend.iter().map(|m| m.revenue).collect(),
+                    },
+                    Line {
+                        name: tr.tp("measure", "collected"),
+                        values: d.trend.iter().map(|m| m.collected).collect(),
+                    },
+                ],
+            )
+        };
+        Ok::<_, AppError>(Page {
+            attainment_chart: attainment_chart(&tr, &d.attainment),
+            receivable_total: tr.money(yingpan_domain::money::sum(
+                d.receivables.iter().map(|r| r.amount),
+            )),
+            pace: tr.percent(d.attainment.elapsed_percent),
+            period_label: format!(
+                "{} – {}",
+                d.attainment.period.start,
+                d.attainment.period.end - Duration::days(1)
+            ),
+            views: View::ALL.iter().map(|v| v.as_str()).collect(),
+            view: view.as_str(),
+            measures: yingpan_domain::target::Measure::ALL
+                .iter()
+                .map(|m| m.as_str())
+                .collect(),
+            side_chart,
+            trend_chart,
+            lines,
+            tr,
+            me: &me,
+            d,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p, locale),
+        Err(e) => e.into_page(locale),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/api/v1/dashboard", get(api_dashboard))
+}
