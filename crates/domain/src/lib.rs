@@ -26,6 +26,7 @@ pub mod product;
 pub mod profile;
 pub mod qualification;
 pub mod search;
+pub mod statistics;
 pub mod target;
 pub mod text;
 pub mod visit_plan;

@@ -97,6 +97,34 @@ pub enum KeyAccountClass {
     General,
 }
 
+impl KeyAccountClass {
+    pub const ALL: [KeyAccountClass; 4] = [
+        KeyAccountClass::Core,
+        KeyAccountClass::CorePotential,
+        KeyAccountClass::Secondary,
+        KeyAccountClass::General,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAccountClass::Core => "core",
+            KeyAccountClass::CorePotential => "core_potential",
+            KeyAccountClass::Secondary => "secondary",
+            KeyAccountClass::General => "general",
+        }
+    }
+
+    /// The matrix cell of the class: (attractiveness, ability to win).
+    pub fn levels(self) -> (Level, Level) {
+        match self {
+            KeyAccountClass::Core => (Level::High, Level::High),
+            KeyAccountClass::CorePotential => (Level::High, Level::Low),
+            KeyAccountClass::Secondary => (Level::Low, Level::High),
+            KeyAccountClass::General => (Level::Low, Level::Low),
+        }
+    }
+}
+
 pub fn key_account_class(attractiveness: Level, ability_to_win: Level) -> KeyAccountClass {
     match (attractiveness, ability_to_win) {
         (Level::High, Level::High) => KeyAccountClass::Core,

@@ -67,51 +67,66 @@ async fn export_rows(
     Ok(rows)
 }
 
-/// The export as CSV (UTF-8 with BOM so Excel opens it; cells that would start a formula are
-/// neutralised) and the number of customers in it.
+/// A table as CSV: UTF-8 with BOM so Excel opens it, cells that would start a formula
+/// neutralised.
+pub fn table_csv<R: AsRef<[String]>>(header: &[&str], rows: &[R]) -> Result<String, ExchangeError> {
+    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    out.write_record(header).map_err(ExchangeError::internal)?;
+    for row in rows {
+        out.write_record(row.as_ref().iter().map(|v| safe_cell(v)))
+            .map_err(ExchangeError::internal)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| ExchangeError::internal(e.into_error()))?;
+    String::from_utf8(bytes).map_err(ExchangeError::internal)
+}
+
+/// A table as an Excel workbook of one sheet. Cells are text (nothing is evaluated as a
+/// formula) except the columns in `numeric`, written as numbers so that they can be summed.
+pub fn table_xlsx<R: AsRef<[String]>>(
+    sheet_name: &str,
+    header: &[&str],
+    rows: &[R],
+    numeric: &[usize],
+) -> Result<Vec<u8>, ExchangeError> {
+    let internal = |e: rust_xlsxwriter::XlsxError| ExchangeError::internal(e);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name).map_err(internal)?;
+    for (col, name) in header.iter().enumerate() {
+        sheet.write_string(0, col as u16, *name).map_err(internal)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (col, value) in row.as_ref().iter().enumerate() {
+            let (r, c) = (r as u32 + 1, col as u16);
+            match value.parse::<f64>() {
+                Ok(n) if numeric.contains(&col) => sheet.write_number(r, c, n).map(|_| ()),
+                _ if value.is_empty() => Ok(()),
+                _ => sheet.write_string(r, c, value).map(|_| ()),
+            }
+            .map_err(internal)?;
+        }
+    }
+    book.save_to_buffer().map_err(internal)
+}
+
+/// The export as CSV and the number of customers in it.
 pub async fn export_csv(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(String, usize), ExchangeError> {
     let rows = export_rows(store, viewer, now).await?;
-    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    out.write_record(EXPORT_HEADER)
-        .map_err(ExchangeError::internal)?;
-    for row in &rows {
-        out.write_record(row.iter().map(|v| safe_cell(v)))
-            .map_err(ExchangeError::internal)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| ExchangeError::internal(e.into_error()))?;
-    let csv = String::from_utf8(bytes).map_err(ExchangeError::internal)?;
-    Ok((csv, rows.len()))
+    Ok((table_csv(&EXPORT_HEADER, &rows)?, rows.len()))
 }
 
-/// The export as an Excel workbook (every cell is text, so nothing is evaluated as a formula)
-/// and the number of customers in it.
+/// The export as an Excel workbook (every cell is text) and the number of customers in it.
 pub async fn export_xlsx(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Vec<u8>, usize), ExchangeError> {
     let rows = export_rows(store, viewer, now).await?;
-    let internal = |e: rust_xlsxwriter::XlsxError| ExchangeError::internal(e);
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("客户").map_err(internal)?;
-    for (col, name) in EXPORT_HEADER.iter().enumerate() {
-        sheet.write_string(0, col as u16, *name).map_err(internal)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (col, value) in row.iter().enumerate() {
-            if !value.is_empty() {
-                sheet
-                    .write_string(r as u32 + 1, col as u16, value)
-                    .map_err(internal)?;
-            }
-        }
-    }
-    Ok((book.save_to_buffer().map_err(internal)?, rows.len()))
+    Ok((table_xlsx("客户", &EXPORT_HEADER, &rows, &[])?, rows.len()))
 }

@@ -109,11 +109,25 @@ impl Store {
         rows: usize,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.record_export_of(viewer, "customer_export", rows, now)
+            .await
+    }
+
+    /// Records that `viewer` exported `rows` rows of `entity` (`customer_export`,
+    /// `statistics_export`, …).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn record_export_of(
+        &self,
+        viewer: &crate::Viewer,
+        entity: &str,
+        rows: usize,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await?;
         Audit::by(viewer, now)
             .record(
                 &mut tx,
-                "customer_export",
+                entity,
                 viewer.user_id,
                 "export",
                 &[FieldChange {

@@ -62,7 +62,6 @@ pub fn funnel(steps: Vec<(String, Decimal)>) -> String {
 }
 
 /// Shares of a whole.
-#[allow(dead_code)]
 pub fn pie(parts: Vec<(String, Decimal)>) -> String {
     let list = parts
         .into_iter()

@@ -42,7 +42,7 @@ pub struct ListParams {
     extra: std::collections::HashMap<String, String>,
 }
 
-fn parse_int(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, AppError> {
+pub(crate) fn parse_int(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, AppError> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) => s.parse().map(Some).map_err(|_| {

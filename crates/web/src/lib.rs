@@ -32,6 +32,7 @@ mod product;
 mod qualification;
 mod render;
 mod request;
+mod statistics;
 mod target;
 mod visit_plan;
 mod weekly_report;
@@ -140,6 +141,7 @@ pub fn app(state: AppState) -> Router {
         .merge(weekly_report::router())
         .merge(target::router())
         .merge(dashboard::router())
+        .merge(statistics::router())
         .merge(ledger::router())
         .merge(import::router())
         .merge(openapi::router())

@@ -41,7 +41,7 @@ fn parse_year(raw: i64) -> Result<i32, ValidationError> {
 }
 
 /// `2026-11`, `2026-Q4` or `2026` as the days it covers; this month when blank.
-fn parse_period(raw: Option<&str>, state: &AppState) -> Result<Period, ValidationError> {
+pub(crate) fn parse_period(raw: Option<&str>, state: &AppState) -> Result<Period, ValidationError> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(Period::month_of(state.today()));
     };

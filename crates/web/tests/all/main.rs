@@ -21,6 +21,7 @@ mod pages;
 mod permissions;
 mod products;
 mod qualification;
+mod statistics;
 mod targets;
 mod visit_plans;
 mod weekly_reports;

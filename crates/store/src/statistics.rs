@@ -1,0 +1,381 @@
+//! Statistics: the period's orders, collections, registrations and visits within the viewer's
+//! scope and the user's filters, each with its customer's card, grouped by the domain
+//! (`yingpan_domain::statistics`).
+
+use crate::sql::{push_scope_on, Sql};
+use crate::{decimal as dec, ts, Result, Store, Viewer};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use yingpan_domain::hierarchy::ReportingLine;
+use yingpan_domain::person::Role;
+use yingpan_domain::qualification::{KeyAccountClass, Man};
+use yingpan_domain::statistics::{group, CustomerCard, Dimension, Fact, FactKind, Figures};
+use yingpan_domain::visit_plan::china_offset;
+use yingpan_domain::weekly_report::{Period, REPORTING_CURRENCY};
+
+/// What narrows the facts, besides the viewer's scope. Every card field is exact.
+#[derive(Debug, Clone, Default)]
+pub struct StatisticsFilter {
+    pub owner_id: Option<i64>,
+    /// Everyone below (and including) this person.
+    pub team_id: Option<i64>,
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub source: Option<String>,
+    pub tier: Option<String>,
+    pub man_class: Option<Man>,
+    pub key_account: Option<KeyAccountClass>,
+    pub dealer: Option<bool>,
+    /// Orders (and the money collected on them) that include this product.
+    pub product_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatisticsRow {
+    pub key: String,
+    /// The person, supervisor or product named; the value itself for card fields.
+    pub label: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatisticsReport {
+    pub period: Period,
+    pub group_by: Dimension,
+    pub rows: Vec<StatisticsRow>,
+    pub total: Figures,
+}
+
+const CARD: &str =
+    "c.region, c.industry, c.source, c.tier, c.man_money, c.man_authority, c.man_need, \
+    c.attractiveness, c.ability_to_win, CASE WHEN c.dealer IS NULL THEN 0 ELSE 1 END AS is_dealer";
+const CARD_COLUMNS: [&str; 10] = [
+    "region",
+    "industry",
+    "source",
+    "tier",
+    "man_money",
+    "man_authority",
+    "man_need",
+    "attractiveness",
+    "ability_to_win",
+    "is_dealer",
+];
+
+type CardRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// Customers appear in many facts: one shared card each.
+#[derive(Default)]
+struct Cards(HashMap<i64, Arc<CustomerCard>>);
+
+impl Cards {
+    fn get(&mut self, customer: i64, r: CardRow) -> Arc<CustomerCard> {
+        self.0
+            .entry(customer)
+            .or_insert_with(|| {
+                Arc::new(CustomerCard {
+                    region: r.0,
+                    industry: r.1,
+                    source: r.2,
+                    tier: r.3,
+                    man_money: r.4,
+                    man_authority: r.5,
+                    man_need: r.6,
+                    attractiveness: r.7,
+                    ability_to_win: r.8,
+                    dealer: r.9 != 0,
+                })
+            })
+            .clone()
+    }
+}
+
+fn month_of(stamp: &str) -> Result<String> {
+    Ok(crate::parse_ts(stamp)?
+        .with_timezone(&china_offset())
+        .format("%Y-%m")
+        .to_string())
+}
+
+fn push_filters(sql: &mut Sql, f: &StatisticsFilter, person: &str) {
+    if let Some(o) = f.owner_id {
+        sql.push(&format!(" AND {person} = ")).bind(o);
+    }
+    if let Some(t) = f.team_id {
+        sql.push(&format!(
+            " AND {person} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
+        ))
+        .bind(t)
+        .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+    }
+    for (column, value) in [
+        ("region", &f.region),
+        ("industry", &f.industry),
+        ("source", &f.source),
+        ("tier", &f.tier),
+    ] {
+        if let Some(v) = value {
+            sql.push(&format!(" AND c.{column} = ")).bind(v.clone());
+        }
+    }
+    if let Some(m) = f.man_class {
+        sql.push(" AND c.man_money = ")
+            .bind(i64::from(m.money))
+            .push(" AND c.man_authority = ")
+            .bind(i64::from(m.authority))
+            .push(" AND c.man_need = ")
+            .bind(i64::from(m.need));
+    }
+    if let Some(k) = f.key_account {
+        let (a, w) = k.levels();
+        sql.push(" AND c.attractiveness = ")
+            .bind(a.as_str())
+            .push(" AND c.ability_to_win = ")
+            .bind(w.as_str());
+    }
+    match f.dealer {
+        Some(true) => {
+            sql.push(" AND c.dealer IS NOT NULL");
+        }
+        Some(false) => {
+            sql.push(" AND c.dealer IS NULL");
+        }
+        None => {}
+    }
+}
+
+fn push_range(sql: &mut Sql, column: &str, period: Period) {
+    let (from, to) = period.bounds(china_offset());
+    sql.push(&format!(" AND {column} >= "))
+        .bind(ts(from))
+        .push(&format!(" AND {column} < "))
+        .bind(ts(to));
+}
+
+fn columns(first: &[&'static str]) -> Vec<&'static str> {
+    let mut c = first.to_vec();
+    c.extend(CARD_COLUMNS);
+    c
+}
+
+impl Store {
+    /// The period's facts within the viewer's scope and `filter`, grouped `by`.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn statistics(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        by: Dimension,
+        filter: &StatisticsFilter,
+    ) -> Result<StatisticsReport> {
+        let mut cards = Cards::default();
+        let mut facts = Vec::new();
+        let mut products: BTreeMap<i64, String> = BTreeMap::new();
+
+        // Orders, or their lines when products matter.
+        let lines = by == Dimension::Product || filter.product_id.is_some();
+        let mut sql = Sql::new(&if lines {
+            format!(
+                "SELECT o.id AS oid, o.owner_id AS person, o.customer_id AS cid, l.amount AS amount, o.created_at AS at, \
+                 l.product_id AS pid, l.product_name AS pname, {CARD} FROM order_lines l JOIN orders o ON o.id = l.order_id \
+                 JOIN customers c ON c.id = o.customer_id WHERE"
+            )
+        } else {
+            format!(
+                "SELECT o.id AS oid, o.owner_id AS person, o.customer_id AS cid, o.total AS amount, o.created_at AS at, \
+                 CAST(0 AS BIGINT) AS pid, CAST('' AS TEXT) AS pname, {CARD} FROM orders o JOIN customers c ON c.id = o.customer_id WHERE"
+            )
+        });
+        push_scope_on(&mut sql, viewer, "o", "owner_id");
+        sql.push(" AND o.currency = ").bind(REPORTING_CURRENCY);
+        push_range(&mut sql, "o.created_at", period);
+        push_filters(&mut sql, filter, "o.owner_id");
+        if let Some(p) = filter.product_id {
+            sql.push(" AND l.product_id = ").bind(p);
+        }
+        type OrderRow = (i64, i64, i64, String, String, i64, String, CardRow);
+        let rows: Vec<serde_json::Value> = sql
+            .fetch_packed(
+                &self.read,
+                self.backend,
+                &columns(&["oid", "person", "cid", "amount", "at", "pid", "pname"]),
+            )
+            .await?;
+        for r in rows {
+            let (oid, person, cid, amount, at, pid, pname, card) = split::<OrderRow>(r)?;
+            let product = lines.then(|| {
+                products.insert(pid, pname.clone());
+                (pid, pname)
+            });
+            facts.push(Fact {
+                kind: FactKind::Order {
+                    order_id: oid,
+                    amount: dec(&amount)?,
+                },
+                person,
+                customer_id: cid,
+                card: cards.get(cid, card),
+                month: month_of(&at)?,
+                product,
+            });
+        }
+
+        let mut sql = Sql::new(&format!(
+            "SELECT p.kind AS kind, p.amount AS amount, p.recorded_at AS at, o.owner_id AS person, o.customer_id AS cid, {CARD} \
+             FROM order_payments p JOIN orders o ON o.id = p.order_id JOIN customers c ON c.id = o.customer_id WHERE"
+        ));
+        push_scope_on(&mut sql, viewer, "o", "owner_id");
+        sql.push(" AND o.currency = ").bind(REPORTING_CURRENCY);
+        push_range(&mut sql, "p.recorded_at", period);
+        push_filters(&mut sql, filter, "o.owner_id");
+        if let Some(p) = filter.product_id {
+            sql.push(" AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.product_id = ")
+                .bind(p)
+                .push(")");
+        }
+        type PaymentRow = (String, String, String, i64, i64, CardRow);
+        let rows: Vec<serde_json::Value> = sql
+            .fetch_packed(
+                &self.read,
+                self.backend,
+                &columns(&["kind", "amount", "at", "person", "cid"]),
+            )
+            .await?;
+        for r in rows {
+            let (kind, amount, at, person, cid, card) = split::<PaymentRow>(r)?;
+            let a = dec(&amount)?;
+            facts.push(Fact {
+                kind: FactKind::Collection(if kind == "refund" { -a } else { a }),
+                person,
+                customer_id: cid,
+                card: cards.get(cid, card),
+                month: month_of(&at)?,
+                product: None,
+            });
+        }
+
+        let mut sql = Sql::new(&format!(
+            "SELECT c.created_by AS person, c.id AS cid, c.created_at AS at, {CARD} FROM customers c WHERE"
+        ));
+        push_scope_on(&mut sql, viewer, "c", "created_by");
+        sql.push(" AND c.deleted_at IS NULL");
+        push_range(&mut sql, "c.created_at", period);
+        push_filters(&mut sql, filter, "c.created_by");
+        type CustomerRow = (i64, i64, String, CardRow);
+        let rows: Vec<serde_json::Value> = sql
+            .fetch_packed(&self.read, self.backend, &columns(&["person", "cid", "at"]))
+            .await?;
+        for r in rows {
+            let (person, cid, at, card) = split::<CustomerRow>(r)?;
+            facts.push(Fact {
+                kind: FactKind::NewCustomer,
+                person,
+                customer_id: cid,
+                card: cards.get(cid, card),
+                month: month_of(&at)?,
+                product: None,
+            });
+        }
+
+        let mut sql = Sql::new(&format!(
+            "SELECT a.user_id AS person, a.customer_id AS cid, a.occurred_at AS at, {CARD} \
+             FROM activities a JOIN customers c ON c.id = a.customer_id WHERE"
+        ));
+        push_scope_on(&mut sql, viewer, "a", "user_id");
+        sql.push(" AND a.kind = 'visit'");
+        push_range(&mut sql, "a.occurred_at", period);
+        push_filters(&mut sql, filter, "a.user_id");
+        let rows: Vec<serde_json::Value> = sql
+            .fetch_packed(&self.read, self.backend, &columns(&["person", "cid", "at"]))
+            .await?;
+        for r in rows {
+            let (person, cid, at, card) = split::<CustomerRow>(r)?;
+            facts.push(Fact {
+                kind: FactKind::Visit,
+                person,
+                customer_id: cid,
+                card: cards.get(cid, card),
+                month: month_of(&at)?,
+                product: None,
+            });
+        }
+
+        let users = self.users(viewer.org_id).await?;
+        let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
+        let roles: HashMap<i64, (Role, String)> = users
+            .into_iter()
+            .map(|u| (u.id, (u.role, u.display_name)))
+            .collect();
+        // A person's team is their nearest superior who is a supervisor (a supervisor's own
+        // figures count to their own team).
+        let team_of = |person: i64| -> Option<i64> {
+            let mut cursor = Some(person);
+            let mut steps = 0;
+            while let Some(p) = cursor {
+                if matches!(roles.get(&p), Some((Role::Supervisor, _))) {
+                    return Some(p);
+                }
+                steps += 1;
+                if steps > 64 {
+                    return None;
+                }
+                cursor = line.superior_of(p);
+            }
+            None
+        };
+        let (rows, total) = group(&facts, by, &team_of);
+        let name = |id: &str| {
+            id.parse::<i64>()
+                .ok()
+                .and_then(|id| roles.get(&id))
+                .map(|(_, n)| n.clone())
+        };
+        let rows = rows
+            .into_iter()
+            .map(|r| StatisticsRow {
+                label: match by {
+                    Dimension::Owner | Dimension::Team => name(&r.key).unwrap_or_default(),
+                    Dimension::Product => r
+                        .key
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|id| products.get(&id).cloned())
+                        .unwrap_or_default(),
+                    _ => r.key.clone(),
+                },
+                key: r.key,
+                figures: r.figures,
+            })
+            .collect();
+        Ok(StatisticsReport {
+            period,
+            group_by: by,
+            rows,
+            total,
+        })
+    }
+}
+
+/// A packed row (the listed columns, then the card's) as `T` whose last element is the card.
+fn split<T: serde::de::DeserializeOwned>(row: serde_json::Value) -> Result<T> {
+    let serde_json::Value::Array(mut cells) = row else {
+        return Err(crate::StoreError::Corrupt("packed row".into()));
+    };
+    let card: Vec<serde_json::Value> = cells.split_off(cells.len() - CARD_COLUMNS.len());
+    cells.push(serde_json::Value::Array(card));
+    serde_json::from_value(serde_json::Value::Array(cells))
+        .map_err(|e| crate::StoreError::Corrupt(format!("statistics row: {e}")))
+}

@@ -1,0 +1,530 @@
+//! Statistics (统计分析): pick a period, filters and a grouping; see sales, orders, customers,
+//! new customers, collections, visits and conversion per group, as a table, a chart, an API
+//! answer and an export (CSV or Excel, under the export permission, recorded on the audit
+//! trail). Grouping and definitions are the domain's (`statistics`), scope the store's.
+
+use crate::auth::CurrentUser;
+use crate::chart::{self, Line};
+use crate::customer::parse_int;
+use crate::error::AppError;
+use crate::extract::Query;
+use crate::i18n::Tr;
+use crate::render::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Duration;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use yingpan_domain::permission::Action;
+use yingpan_domain::person::Role;
+use yingpan_domain::qualification::{KeyAccountClass, Man, Tier};
+use yingpan_domain::statistics::{Dimension, Figures, Indicator};
+use yingpan_domain::weekly_report::Period;
+use yingpan_domain::ValidationError;
+use yingpan_store::{StatisticsFilter, StatisticsReport};
+
+/// The longest period one query covers.
+const MAX_DAYS: i64 = 3 * 366;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct StatsQuery {
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    group_by: Option<String>,
+    indicators: Option<String>,
+    owner_id: Option<String>,
+    team_id: Option<String>,
+    region: Option<String>,
+    industry: Option<String>,
+    source: Option<String>,
+    tier: Option<String>,
+    man_class: Option<String>,
+    key_account: Option<String>,
+    dealer: Option<String>,
+    product_id: Option<String>,
+    format: Option<String>,
+}
+
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+struct Parsed {
+    period: Period,
+    by: Dimension,
+    indicators: Vec<Indicator>,
+    filter: StatisticsFilter,
+}
+
+impl StatsQuery {
+    fn parse(&self, state: &AppState) -> Result<Parsed, AppError> {
+        let period = match (text(&self.from), text(&self.to)) {
+            (Some(f), Some(t)) => {
+                let from = yingpan_domain::day::parse("from", &f)?;
+                let to = yingpan_domain::day::parse("to", &t)?;
+                if to < from {
+                    return Err(ValidationError::new(
+                        "to",
+                        "before_from",
+                        "must not be before from",
+                    )
+                    .into());
+                }
+                if (to - from).num_days() >= MAX_DAYS {
+                    return Err(ValidationError::new(
+                        "to",
+                        "period_too_long",
+                        "at most three years",
+                    )
+                    .into());
+                }
+                Period {
+                    start: from,
+                    end: to + Duration::days(1),
+                }
+            }
+            (Some(_), None) => {
+                return Err(ValidationError::new("to", "required", "give both from and to").into())
+            }
+            (None, Some(_)) => {
+                return Err(
+                    ValidationError::new("from", "required", "give both from and to").into(),
+                )
+            }
+            (None, None) => crate::target::parse_period(self.period.as_deref(), state)?,
+        };
+        let by = match text(&self.group_by) {
+            Some(g) => Dimension::parse(&g)?,
+            None => Dimension::Owner,
+        };
+        let indicators = Indicator::parse_list(self.indicators.as_deref().unwrap_or(""))?;
+        let man_class = match text(&self.man_class) {
+            None => None,
+            Some(m) => {
+                let letters: Vec<char> = m.chars().collect();
+                match letters.as_slice() {
+                    [a, b, c]
+                        if a.eq_ignore_ascii_case(&'m')
+                            && b.eq_ignore_ascii_case(&'a')
+                            && c.eq_ignore_ascii_case(&'n') =>
+                    {
+                        Some(Man {
+                            money: a.is_ascii_uppercase(),
+                            authority: b.is_ascii_uppercase(),
+                            need: c.is_ascii_uppercase(),
+                        })
+                    }
+                    _ => {
+                        return Err(ValidationError::new(
+                            "man_class",
+                            "invalid_choice",
+                            "a MAN class such as MAN, MAn or man",
+                        )
+                        .into())
+                    }
+                }
+            }
+        };
+        let key_account = match text(&self.key_account) {
+            None => None,
+            Some(k) => Some(
+                KeyAccountClass::ALL
+                    .into_iter()
+                    .find(|c| c.as_str() == k)
+                    .ok_or_else(|| {
+                        ValidationError::new(
+                            "key_account",
+                            "invalid_choice",
+                            "must be core, core_potential, secondary or general",
+                        )
+                    })?,
+            ),
+        };
+        let dealer = match text(&self.dealer).as_deref() {
+            None => None,
+            Some("true" | "1") => Some(true),
+            Some("false" | "0") => Some(false),
+            Some(_) => {
+                return Err(ValidationError::new(
+                    "dealer",
+                    "invalid_choice",
+                    "must be true or false",
+                )
+                .into())
+            }
+        };
+        let tier = match text(&self.tier) {
+            None => None,
+            Some(t) => Some(Tier::parse(&t)?.as_str().to_string()),
+        };
+        Ok(Parsed {
+            period,
+            by,
+            indicators,
+            filter: StatisticsFilter {
+                owner_id: parse_int("owner_id", self.owner_id.as_deref())?,
+                team_id: parse_int("team_id", self.team_id.as_deref())?,
+                region: text(&self.region),
+                industry: text(&self.industry),
+                source: text(&self.source),
+                tier,
+                man_class,
+                key_account,
+                dealer,
+                product_id: parse_int("product_id", self.product_id.as_deref())?,
+            },
+        })
+    }
+}
+
+async fn load(
+    state: &AppState,
+    me: &CurrentUser,
+    q: &StatsQuery,
+) -> Result<(Parsed, StatisticsReport), AppError> {
+    let p = q.parse(state)?;
+    let report = state
+        .store
+        .statistics(&me.viewer, p.period, p.by, &p.filter)
+        .await?;
+    Ok((p, report))
+}
+
+async fn api_statistics(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let (p, report) = load(&state, &me, &q).await?;
+    Ok(Json(serde_json::json!({
+        "period": report.period,
+        "group_by": report.group_by,
+        "indicators": p.indicators,
+        "total": report.total,
+        "items": report.rows,
+        "total_rows": report.rows.len(),
+    })))
+}
+
+/// A group's label in words: names for people and products, the catalog's words for classes.
+fn label(tr: &Tr, by: Dimension, key: &str, label: &str) -> String {
+    if key.is_empty() {
+        return tr.t("statistics.unset").to_string();
+    }
+    match by {
+        Dimension::Tier => tr.tp("tier", key),
+        Dimension::KeyAccount => tr.tp("key_account", key),
+        Dimension::Dealer => tr.tp("statistics.dealer", key),
+        _ if label.is_empty() => key.to_string(),
+        _ => label.to_string(),
+    }
+}
+
+fn cell(tr: &Tr, f: &Figures, i: Indicator) -> String {
+    match i {
+        Indicator::Sales => tr.money(f.sales),
+        Indicator::Orders => f.orders.to_string(),
+        Indicator::Customers => f.customers.to_string(),
+        Indicator::NewCustomers => f.new_customers.to_string(),
+        Indicator::Collected => tr.money(f.collected),
+        Indicator::Visits => f.visits.to_string(),
+        Indicator::Conversion => tr.percent(f.conversion_percent),
+    }
+}
+
+/// Exact figures for a spreadsheet: plain decimals, no grouping or currency sign.
+fn raw(f: &Figures, i: Indicator) -> String {
+    match i {
+        Indicator::Sales => f.sales.to_string(),
+        Indicator::Orders => f.orders.to_string(),
+        Indicator::Customers => f.customers.to_string(),
+        Indicator::NewCustomers => f.new_customers.to_string(),
+        Indicator::Collected => f.collected.to_string(),
+        Indicator::Visits => f.visits.to_string(),
+        Indicator::Conversion => f
+            .conversion_percent
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+async fn export(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, AppError> {
+    me.may(Action::ExportCustomers)?;
+    let format = q.format.clone().unwrap_or_else(|| "csv".into());
+    if !matches!(format.as_str(), "csv" | "xlsx") {
+        return Err(ValidationError::new("format", "unknown_format", "choose csv or xlsx").into());
+    }
+    let (p, report) = load(&state, &me, &q).await?;
+    let tr = me.tr();
+    let mut header = vec![tr.tp("statistics.by", p.by.as_str())];
+    header.extend(
+        p.indicators
+            .iter()
+            .map(|i| tr.tp("statistics.indicator", i.as_str())),
+    );
+    let mut rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![label(&tr, p.by, &r.key, &r.label)];
+            row.extend(p.indicators.iter().map(|i| raw(&r.figures, *i)));
+            row
+        })
+        .collect();
+    let mut total = vec![tr.t("targets.total").to_string()];
+    total.extend(p.indicators.iter().map(|i| raw(&report.total, *i)));
+    rows.push(total);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    state
+        .store
+        .record_export_of(&me.viewer, "statistics_export", rows.len(), state.now())
+        .await?;
+    let name = format!("statistics-{}-{}", p.by.as_str(), p.period.start);
+    Ok(if format == "csv" {
+        let body = yingpan_exchange::export::table_csv(&header, &rows)?;
+        (
+            [
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.csv\""),
+                ),
+            ],
+            body,
+        )
+            .into_response()
+    } else {
+        let numeric: Vec<usize> = (1..header.len()).collect();
+        let body = yingpan_exchange::export::table_xlsx("统计", &header, &rows, &numeric)?;
+        (
+            [
+                (
+                    CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.xlsx\""),
+                ),
+            ],
+            body,
+        )
+            .into_response()
+    })
+}
+
+pub struct ShownRow {
+    pub label: String,
+    pub cells: Vec<String>,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "statistics.html")]
+struct Page<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    q: StatsQuery,
+    period_label: String,
+    by: &'static str,
+    dimensions: Vec<&'static str>,
+    indicators: Vec<&'static str>,
+    rows: Vec<ShownRow>,
+    total: Vec<String>,
+    people: Vec<Choice>,
+    teams: Vec<Choice>,
+    products: Vec<Choice>,
+    bar_chart: String,
+    pie_chart: String,
+    export_query: String,
+    can_export: bool,
+}
+
+impl Page<'_> {
+    fn value<'b>(&self, v: &'b Option<String>) -> &'b str {
+        v.as_deref().unwrap_or("")
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<StatsQuery>,
+) -> Response {
+    let locale = me.locale();
+    let result = async {
+        let (p, report) = load(&state, &me, &q).await?;
+        let tr = me.tr();
+        let rows: Vec<ShownRow> = report
+            .rows
+            .iter()
+            .map(|r| ShownRow {
+                label: label(&tr, p.by, &r.key, &r.label),
+                cells: p
+                    .indicators
+                    .iter()
+                    .map(|i| cell(&tr, &r.figures, *i))
+                    .collect(),
+            })
+            .collect();
+        let total = p
+            .indicators
+            .iter()
+            .map(|i| cell(&tr, &report.total, *i))
+            .collect();
+        // The twenty largest groups; the table has them all.
+        let top: Vec<_> = report.rows.iter().take(20).collect();
+        let names: Vec<String> = top
+            .iter()
+            .map(|r| label(&tr, p.by, &r.key, &r.label))
+            .collect();
+        let bar_chart = if top.is_empty() {
+            String::new()
+        } else {
+            chart::horizontal_bars(
+                names.clone(),
+                vec![
+                    Line {
+                        name: tr.tp("statistics.indicator", "sales"),
+                        values: top.iter().map(|r| r.figures.sales).collect(),
+                    },
+                    Line {
+                        name: tr.tp("statistics.indicator", "collected"),
+                        values: top
+                            .iter()
+                            .map(|r| r.figures.collected.max(Decimal::ZERO))
+                            .collect(),
+                    },
+                ],
+            )
+        };
+        let shares: Vec<(String, Decimal)> = names
+            .into_iter()
+            .zip(top.iter().map(|r| r.figures.sales))
+            .filter(|(_, s)| *s > Decimal::ZERO)
+            .collect();
+        let pie_chart = if shares.is_empty() {
+            String::new()
+        } else {
+            chart::pie(shares)
+        };
+        let users = state.store.users(me.viewer.org_id).await?;
+        let visible = |id: i64| match me.viewer.scope {
+            yingpan_domain::person::Scope::All => true,
+            _ => id == me.user.id,
+        };
+        let people = match me.viewer.scope {
+            yingpan_domain::person::Scope::Subtree => {
+                state
+                    .store
+                    .subtree_users(me.viewer.org_id, me.user.id)
+                    .await?
+            }
+            _ => users.into_iter().filter(|u| visible(u.id)).collect(),
+        };
+        let choices = |role: Option<Role>| -> Vec<Choice> {
+            people
+                .iter()
+                .filter(|u| u.active && role.is_none_or(|r| u.role == r))
+                .map(|u| Choice {
+                    value: u.id.to_string(),
+                    label: u.display_name.clone(),
+                })
+                .collect()
+        };
+        let products = state
+            .store
+            .products(me.viewer.org_id, true)
+            .await?
+            .into_iter()
+            .map(|p| Choice {
+                value: p.id.to_string(),
+                label: format!("{} {}", p.code, p.name),
+            })
+            .collect();
+        let mut export_q = q.clone();
+        export_q.format = None;
+        let export_query =
+            serde_urlencoded::to_string(ExportParams::from(&export_q)).unwrap_or_default();
+        Ok::<_, AppError>(Page {
+            period_label: format!("{} – {}", p.period.start, p.period.end - Duration::days(1)),
+            by: p.by.as_str(),
+            dimensions: Dimension::ALL.iter().map(|d| d.as_str()).collect(),
+            indicators: p.indicators.iter().map(|i| i.as_str()).collect(),
+            rows,
+            total,
+            people: choices(None),
+            teams: choices(Some(Role::Supervisor)),
+            products,
+            bar_chart,
+            pie_chart,
+            export_query,
+            can_export: me.can(Action::ExportCustomers),
+            tr,
+            me: &me,
+            q,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p, locale),
+        Err(e) => e.into_page(locale),
+    }
+}
+
+/// The query again, for the export links (only what was given).
+#[derive(serde::Serialize)]
+struct ExportParams<'a>(Vec<(&'static str, &'a str)>);
+
+impl<'a> From<&'a StatsQuery> for ExportParams<'a> {
+    fn from(q: &'a StatsQuery) -> Self {
+        let fields: [(&'static str, &'a Option<String>); 15] = [
+            ("period", &q.period),
+            ("from", &q.from),
+            ("to", &q.to),
+            ("group_by", &q.group_by),
+            ("indicators", &q.indicators),
+            ("owner_id", &q.owner_id),
+            ("team_id", &q.team_id),
+            ("region", &q.region),
+            ("industry", &q.industry),
+            ("source", &q.source),
+            ("tier", &q.tier),
+            ("man_class", &q.man_class),
+            ("key_account", &q.key_account),
+            ("dealer", &q.dealer),
+            ("product_id", &q.product_id),
+        ];
+        ExportParams(
+            fields
+                .into_iter()
+                .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+                .collect(),
+        )
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/statistics", get(api_statistics))
+        .route("/api/v1/statistics/export", get(export))
+        .route("/statistics", get(page))
+        .route("/statistics/export", get(export))
+}
