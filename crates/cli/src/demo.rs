@@ -405,6 +405,26 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                         .gen_bool(0.5)
                         .then(|| NEXT_STEPS.choose(&mut rng).unwrap().to_string()),
                     location: Some(format!("{city}市")),
+                    reached: None,
+                    // The funnel's steps: most visits set up or present, some close or serve.
+                    purpose: Some(
+                        [
+                            "appointment",
+                            "appointment",
+                            "presentation",
+                            "presentation",
+                            "closing",
+                            "service",
+                        ]
+                        .choose(&mut rng)
+                        .unwrap()
+                        .to_string(),
+                    ),
+                }
+            } else if kind == ActivityKind::Call {
+                ActivityDetails {
+                    reached: Some(rng.gen_bool(0.5)),
+                    ..ActivityDetails::default()
                 }
             } else {
                 ActivityDetails::default()

@@ -93,6 +93,23 @@ impl ReportingLine {
         out
     }
 
+    /// The first of `person` and their superiors, walking up, for whom `is` holds (a stored
+    /// loop ends the walk).
+    pub fn first_up(&self, person: i64, is: impl Fn(i64) -> bool) -> Option<i64> {
+        let mut seen = HashSet::new();
+        let mut cursor = Some(person);
+        while let Some(p) = cursor {
+            if !seen.insert(p) {
+                return None;
+            }
+            if is(p) {
+                return Some(p);
+            }
+            cursor = self.superior_of(p);
+        }
+        None
+    }
+
     pub fn is_acyclic(&self) -> bool {
         self.superior_of.keys().all(|&p| {
             let mut seen = HashSet::from([p]);
@@ -111,6 +128,21 @@ impl ReportingLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_up_walks_to_the_top_and_stops_at_a_loop() {
+        let line = ReportingLine::new([
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (7, Some(8)),
+            (8, Some(7)),
+        ]);
+        assert_eq!(line.first_up(3, |p| p == 2), Some(2));
+        assert_eq!(line.first_up(3, |p| p == 3), Some(3));
+        assert_eq!(line.first_up(3, |p| p == 9), None);
+        assert_eq!(line.first_up(7, |p| p == 9), None);
+    }
     use proptest::prelude::*;
 
     fn line() -> ReportingLine {

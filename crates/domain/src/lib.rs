@@ -12,6 +12,7 @@ pub mod dedupe;
 pub mod development;
 pub mod error;
 pub mod escalation;
+pub mod funnel;
 pub mod hierarchy;
 pub mod import;
 pub mod ledger;

@@ -54,6 +54,10 @@ pub struct Activity {
     pub next_step: Option<String>,
     /// Where a visit checked in (text, e.g. an address or a place name).
     pub location: Option<String>,
+    /// A call: whether it reached the person called.
+    pub reached: Option<bool>,
+    /// A visit or meeting: what it was for (`domain::funnel::Purpose`).
+    pub purpose: Option<String>,
     pub occurred_at: String,
 }
 
@@ -63,6 +67,8 @@ pub struct ActivityDetails {
     pub outcome: Option<String>,
     pub next_step: Option<String>,
     pub location: Option<String>,
+    pub reached: Option<bool>,
+    pub purpose: Option<String>,
 }
 
 impl Activity {
@@ -77,6 +83,8 @@ impl Activity {
             outcome: r.try_get("outcome")?,
             next_step: r.try_get("next_step")?,
             location: r.try_get("location")?,
+            reached: r.try_get::<Option<i64>, _>("reached")?.map(|r| r != 0),
+            purpose: r.try_get("purpose")?,
             occurred_at: r.try_get("occurred_at")?,
         })
     }
@@ -122,6 +130,11 @@ impl Store {
         )?;
         let location =
             yingpan_domain::customer::optional_text("location", details.location.as_deref(), 300)?;
+        let purpose = yingpan_domain::funnel::check_details(
+            kind.as_str(),
+            details.reached,
+            details.purpose.as_deref(),
+        )?;
         let summary = summary.trim();
         if summary.is_empty() {
             return Err(ValidationError::new("summary", "required", "must not be empty").into());
@@ -138,8 +151,8 @@ impl Store {
         customer_scope_check(&mut tx, viewer, customer_id).await?;
         let at = ts(now);
         let id: i64 = sqlx::query(
-            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(customer_id)
@@ -150,6 +163,8 @@ impl Store {
         .bind(outcome)
         .bind(next_step)
         .bind(location)
+        .bind(details.reached.map(i64::from))
+        .bind(purpose.map(|p| p.as_str()))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -195,7 +210,7 @@ impl Store {
             }
         }
         let row = sqlx::query(
-            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.occurred_at \
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.occurred_at \
              FROM activities a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = $1",
         )
         .bind(id)
@@ -222,7 +237,7 @@ impl Store {
                 .await?
                 .try_get(0)?;
         let rows = sqlx::query(
-            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.occurred_at \
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.occurred_at \
              FROM activities a LEFT JOIN users u ON u.id = a.user_id \
              WHERE a.org_id = $1 AND a.customer_id = $2 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $3",
         )

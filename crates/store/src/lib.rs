@@ -14,6 +14,7 @@ mod dedupe;
 mod development;
 mod error;
 mod escalation;
+mod funnel;
 mod import;
 mod ledger;
 mod merge;

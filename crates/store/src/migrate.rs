@@ -139,6 +139,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "targets",
         include_str!("../migrations/0030_targets.sql"),
     ),
+    (
+        31,
+        "activity_funnel",
+        include_str!("../migrations/0031_activity_funnel.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -321,20 +321,10 @@ impl Store {
             .collect();
         // A person's team is their nearest superior who is a supervisor (a supervisor's own
         // figures count to their own team).
-        let team_of = |person: i64| -> Option<i64> {
-            let mut cursor = Some(person);
-            let mut steps = 0;
-            while let Some(p) = cursor {
-                if matches!(roles.get(&p), Some((Role::Supervisor, _))) {
-                    return Some(p);
-                }
-                steps += 1;
-                if steps > 64 {
-                    return None;
-                }
-                cursor = line.superior_of(p);
-            }
-            None
+        let team_of = |person: i64| {
+            line.first_up(person, |p| {
+                matches!(roles.get(&p), Some((Role::Supervisor, _)))
+            })
         };
         let (rows, total) = group(&facts, by, &team_of);
         let name = |id: &str| {

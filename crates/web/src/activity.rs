@@ -24,6 +24,26 @@ struct LogActivity {
     outcome: Option<String>,
     next_step: Option<String>,
     location: Option<String>,
+    /// A call: whether it reached the person called (a form sends "on" or "true").
+    reached: Option<serde_json::Value>,
+    purpose: Option<String>,
+}
+
+fn parse_reached(raw: Option<&serde_json::Value>) -> Result<Option<bool>, AppError> {
+    use serde_json::Value as V;
+    match raw {
+        None | Some(V::Null) => Ok(None),
+        Some(V::Bool(b)) => Ok(Some(*b)),
+        Some(V::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(V::String(s)) if matches!(s.trim(), "true" | "on" | "1" | "yes") => Ok(Some(true)),
+        Some(V::String(s)) if matches!(s.trim(), "false" | "0" | "no") => Ok(Some(false)),
+        Some(_) => Err(yingpan_domain::ValidationError::new(
+            "reached",
+            "invalid_choice",
+            "must be true or false",
+        )
+        .into()),
+    }
 }
 
 async fn log_activity(
@@ -45,6 +65,8 @@ async fn log_activity(
                 outcome: req.outcome.clone(),
                 next_step: req.next_step.clone(),
                 location: req.location.clone(),
+                reached: parse_reached(req.reached.as_ref())?,
+                purpose: req.purpose.clone(),
             },
             state.now(),
         )

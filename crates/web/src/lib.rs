@@ -20,6 +20,7 @@ mod ledger;
 pub use yingpan_exchange::mailer;
 mod chart;
 mod dashboard;
+mod funnel;
 mod merge;
 mod openapi;
 mod opportunity;
@@ -142,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         .merge(target::router())
         .merge(dashboard::router())
         .merge(statistics::router())
+        .merge(funnel::router())
         .merge(ledger::router())
         .merge(import::router())
         .merge(openapi::router())

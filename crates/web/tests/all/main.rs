@@ -11,6 +11,7 @@ mod daily_reports;
 mod dashboards;
 mod e2e;
 mod escalations;
+mod funnel;
 mod hardening;
 mod import;
 mod notifications;

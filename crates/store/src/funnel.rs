@@ -1,0 +1,66 @@
+//! The prospecting funnel's counts per person: calls, calls that reached someone, visits and
+//! meetings by purpose, orders and their total, within the viewer's scope.
+
+use crate::sql::{push_scope_on, Sql};
+use crate::{decimal as dec, ts, Result, Store, Viewer};
+use sqlx::Row;
+use std::collections::BTreeMap;
+use yingpan_domain::funnel::Counts;
+use yingpan_domain::visit_plan::china_offset;
+use yingpan_domain::weekly_report::{Period, REPORTING_CURRENCY};
+
+impl Store {
+    /// Each person's funnel counts over `period` (people without any are absent).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn funnel_counts(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+    ) -> Result<BTreeMap<i64, Counts>> {
+        let (from, to) = period.bounds(china_offset());
+        let mut out: BTreeMap<i64, Counts> = BTreeMap::new();
+        let mut sql = Sql::new(
+            "SELECT a.user_id, a.kind, a.reached, a.purpose, COUNT(*) AS n FROM activities a WHERE",
+        );
+        push_scope_on(&mut sql, viewer, "a", "user_id");
+        sql.push(" AND a.occurred_at >= ")
+            .bind(ts(from))
+            .push(" AND a.occurred_at < ")
+            .bind(ts(to))
+            .push(" AND a.kind IN ('call', 'visit', 'meeting') GROUP BY a.user_id, a.kind, a.reached, a.purpose");
+        for r in sql.query().fetch_all(&self.read).await? {
+            let n = u32::try_from(r.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
+            let c = out.entry(r.try_get("user_id")?).or_default();
+            let kind: String = r.try_get("kind")?;
+            let purpose: Option<String> = r.try_get("purpose")?;
+            match (kind.as_str(), purpose.as_deref()) {
+                ("call", _) => {
+                    c.calls += n;
+                    if r.try_get::<Option<i64>, _>("reached")? == Some(1) {
+                        c.reached += n;
+                    }
+                }
+                (_, Some("appointment")) => c.appointments += n,
+                (_, Some("presentation")) => c.presentations += n,
+                _ => {}
+            }
+        }
+        let mut sql = Sql::new("SELECT o.owner_id, o.total FROM orders o WHERE");
+        push_scope_on(&mut sql, viewer, "o", "owner_id");
+        sql.push(" AND o.currency = ")
+            .bind(REPORTING_CURRENCY)
+            .push(" AND o.created_at >= ")
+            .bind(ts(from))
+            .push(" AND o.created_at < ")
+            .bind(ts(to));
+        let rows: Vec<(i64, String)> = sql
+            .fetch_packed(&self.read, self.backend, &["owner_id", "total"])
+            .await?;
+        for (owner, total) in rows {
+            let c = out.entry(owner).or_default();
+            c.deals += 1;
+            c.revenue = c.revenue.saturating_add(dec(&total)?);
+        }
+        Ok(out)
+    }
+}
