@@ -210,6 +210,25 @@ impl Ageing {
     }
 }
 
+/// The gross margin of an order line: its amount less what its quantity cost, or none when
+/// the product had no cost when the order was taken. Saturates rather than panicking.
+pub fn line_margin(
+    amount: Decimal,
+    quantity: Decimal,
+    unit_cost: Option<Decimal>,
+) -> Option<Decimal> {
+    let cost = unit_cost?.checked_mul(quantity).unwrap_or(Decimal::MAX);
+    Some(amount.saturating_sub(cost))
+}
+
+/// The gross margin of an order from its lines' margins: none when any line's cost is unknown,
+/// so that an order never shows a margin its missing costs would inflate.
+pub fn order_margin(lines: impl IntoIterator<Item = Option<Decimal>>) -> Option<Decimal> {
+    lines
+        .into_iter()
+        .try_fold(Decimal::ZERO, |acc, m| m.map(|m| acc.saturating_add(m)))
+}
+
 /// What has been paid on an order (deposits and payments less refunds).
 pub fn paid(payments: &[(PaymentKind, Decimal)]) -> Decimal {
     money::sum(payments.iter().map(|(k, a)| match k {
@@ -265,6 +284,26 @@ pub fn commission_right(payments: &[(PaymentKind, Decimal)]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn margins_need_every_cost() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(
+            line_margin(d("1000"), d("10"), Some(d("60"))),
+            Some(d("400"))
+        );
+        assert_eq!(
+            line_margin(d("1000"), d("10"), Some(d("120"))),
+            Some(d("-200"))
+        );
+        assert_eq!(line_margin(d("1000"), d("10"), None), None);
+        assert_eq!(
+            order_margin([Some(d("400")), Some(d("-50"))]),
+            Some(d("350"))
+        );
+        assert_eq!(order_margin([Some(d("400")), None]), None);
+        assert_eq!(order_margin(std::iter::empty()), Some(Decimal::ZERO));
+    }
     use proptest::prelude::*;
     use std::str::FromStr;
 

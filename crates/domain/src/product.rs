@@ -13,6 +13,10 @@ pub struct ProductFields {
     /// A unique item (a specific vehicle, a property…): the first deposit wins it.
     pub unique_item: bool,
     pub active: bool,
+    /// What one unit costs the company, in the price's currency: the base of gross margin.
+    pub cost: Option<rust_decimal::Decimal>,
+    /// The product category targets and statistics may be broken down by.
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,6 +28,9 @@ pub struct ProductInput {
     pub currency: Option<String>,
     pub unique_item: Option<bool>,
     pub active: Option<bool>,
+    /// Blank or missing: unknown.
+    pub cost: Option<String>,
+    pub category: Option<String>,
 }
 
 impl ProductInput {
@@ -75,6 +82,8 @@ impl ProductInput {
             )?,
             unique_item: self.unique_item.unwrap_or(false),
             active: self.active.unwrap_or(true),
+            cost: crate::money::parse_optional_amount("cost", self.cost.as_deref())?,
+            category: crate::customer::optional_text("category", self.category.as_deref(), 50)?,
         })
     }
 }

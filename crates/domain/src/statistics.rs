@@ -26,11 +26,13 @@ pub enum Dimension {
     KeyAccount,
     Dealer,
     Product,
+    /// The product's category when the order was taken.
+    Category,
     Month,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 11] = [
+    pub const ALL: [Dimension; 12] = [
         Dimension::Owner,
         Dimension::Team,
         Dimension::Region,
@@ -41,6 +43,7 @@ impl Dimension {
         Dimension::KeyAccount,
         Dimension::Dealer,
         Dimension::Product,
+        Dimension::Category,
         Dimension::Month,
     ];
 
@@ -56,6 +59,7 @@ impl Dimension {
             Dimension::KeyAccount => "key_account",
             Dimension::Dealer => "dealer",
             Dimension::Product => "product",
+            Dimension::Category => "category",
             Dimension::Month => "month",
         }
     }
@@ -82,6 +86,7 @@ impl Dimension {
 #[serde(rename_all = "snake_case")]
 pub enum Indicator {
     Sales,
+    GrossMargin,
     Orders,
     Customers,
     NewCustomers,
@@ -91,8 +96,9 @@ pub enum Indicator {
 }
 
 impl Indicator {
-    pub const ALL: [Indicator; 7] = [
+    pub const ALL: [Indicator; 8] = [
         Indicator::Sales,
+        Indicator::GrossMargin,
         Indicator::Orders,
         Indicator::Customers,
         Indicator::NewCustomers,
@@ -104,6 +110,7 @@ impl Indicator {
     pub fn as_str(self) -> &'static str {
         match self {
             Indicator::Sales => "sales",
+            Indicator::GrossMargin => "gross_margin",
             Indicator::Orders => "orders",
             Indicator::Customers => "customers",
             Indicator::NewCustomers => "new_customers",
@@ -183,6 +190,7 @@ pub enum FactKind {
     Order {
         order_id: i64,
         amount: Decimal,
+        margin: Option<Decimal>,
     },
     /// Money moved on an order: deposits and payments positive, refunds negative.
     Collection(Decimal),
@@ -202,6 +210,8 @@ pub struct Fact {
     pub month: String,
     /// Only on order lines: (product id, product name).
     pub product: Option<(i64, String)>,
+    /// Only on order lines: the product's category then.
+    pub category: Option<String>,
 }
 
 /// The indicators of one group.
@@ -209,6 +219,11 @@ pub struct Fact {
 pub struct Figures {
     #[serde(with = "rust_decimal::serde::str")]
     pub sales: Decimal,
+    /// Gross margin of the lines whose product had a cost.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub gross_margin: Decimal,
+    /// Order lines outside `gross_margin` for want of a cost.
+    pub lines_without_cost: u32,
     pub orders: u32,
     /// Customers who ordered.
     pub customers: u32,
@@ -249,6 +264,10 @@ fn key_of(fact: &Fact, by: Dimension, team_of: &dyn Fn(i64) -> Option<i64>) -> O
         Dimension::Month => fact.month.clone(),
         // Only order lines name a product: other facts are in the total alone.
         Dimension::Product => fact.product.as_ref()?.0.to_string(),
+        Dimension::Category => {
+            fact.product.as_ref()?;
+            text(&fact.category)
+        }
     })
 }
 
@@ -257,8 +276,16 @@ fn figures<'a>(facts: impl Iterator<Item = &'a Fact>, ordering: &BTreeSet<i64>) 
     let (mut orders, mut buyers, mut visited) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for fact in facts {
         match &fact.kind {
-            FactKind::Order { order_id, amount } => {
+            FactKind::Order {
+                order_id,
+                amount,
+                margin,
+            } => {
                 f.sales = f.sales.saturating_add(*amount);
+                match margin {
+                    Some(m) => f.gross_margin = f.gross_margin.saturating_add(*m),
+                    None => f.lines_without_cost += 1,
+                }
                 orders.insert(*order_id);
                 buyers.insert(fact.customer_id);
             }
@@ -351,6 +378,7 @@ mod tests {
             card: card.clone(),
             month: "2026-11".into(),
             product: None,
+            category: None,
         }
     }
 
@@ -362,6 +390,7 @@ mod tests {
         let order = |id: i64, amount: &str| FactKind::Order {
             order_id: id,
             amount: d(amount),
+            margin: (id != 3).then(|| d(amount) / d("10")),
         };
         let facts = vec![
             fact(order(1, "30000"), 1, 100, &east),
@@ -436,10 +465,12 @@ mod tests {
         let c = card("华东", false);
         let line = |order: i64, product: i64, amount: &str| Fact {
             product: Some((product, format!("P{product}"))),
+            category: Some(if product == 7 { "灯具" } else { "线缆" }.into()),
             ..fact(
                 FactKind::Order {
                     order_id: order,
                     amount: d(amount),
+                    margin: None,
                 },
                 1,
                 100,

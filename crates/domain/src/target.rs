@@ -24,6 +24,8 @@ use std::fmt;
 pub enum Measure {
     /// Orders taken, by the day the order was registered (CNY).
     Revenue,
+    /// Revenue less the cost of what was sold, for orders whose every product had a cost.
+    GrossMargin,
     /// Deposits and payments less refunds, by the day they were recorded (CNY).
     Collected,
     /// Customers registered.
@@ -35,8 +37,9 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Measure; 5] = [
+    pub const ALL: [Measure; 6] = [
         Measure::Revenue,
+        Measure::GrossMargin,
         Measure::Collected,
         Measure::NewCustomers,
         Measure::NewDealers,
@@ -46,6 +49,7 @@ impl Measure {
     pub fn as_str(self) -> &'static str {
         match self {
             Measure::Revenue => "revenue",
+            Measure::GrossMargin => "gross_margin",
             Measure::Collected => "collected",
             Measure::NewCustomers => "new_customers",
             Measure::NewDealers => "new_dealers",
@@ -71,7 +75,10 @@ impl Measure {
 
     /// Money (two decimals) rather than a count (whole numbers).
     pub fn is_money(self) -> bool {
-        matches!(self, Measure::Revenue | Measure::Collected)
+        matches!(
+            self,
+            Measure::Revenue | Measure::GrossMargin | Measure::Collected
+        )
     }
 
     /// Whether the measure can be broken down by `kind`: a region is the customer's, so every
@@ -81,9 +88,13 @@ impl Measure {
             DimensionKind::Total => true,
             DimensionKind::Region => matches!(
                 self,
-                Measure::Revenue | Measure::Collected | Measure::NewCustomers | Measure::NewDealers
+                Measure::Revenue
+                    | Measure::GrossMargin
+                    | Measure::Collected
+                    | Measure::NewCustomers
+                    | Measure::NewDealers
             ),
-            DimensionKind::Category => self == Measure::Revenue,
+            DimensionKind::Category => matches!(self, Measure::Revenue | Measure::GrossMargin),
         }
     }
 
@@ -658,6 +669,7 @@ pub fn target_for(
 pub fn actual(f: &crate::weekly_report::Figures, measure: Measure) -> Decimal {
     match measure {
         Measure::Revenue => f.sales,
+        Measure::GrossMargin => f.gross_margin,
         Measure::Collected => f.collected,
         Measure::NewCustomers => Decimal::from(f.new_customers),
         Measure::NewDealers => Decimal::from(f.new_dealers),

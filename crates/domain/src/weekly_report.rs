@@ -82,6 +82,8 @@ pub struct OrderFact {
     pub customer_id: i64,
     pub total: Decimal,
     pub currency: String,
+    /// Gross margin (`order::order_margin`): none when a line's cost is unknown.
+    pub margin: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,6 +167,12 @@ pub struct Figures {
     #[serde(with = "rust_decimal::serde::str")]
     pub sales: Decimal,
     pub orders: u32,
+    /// Gross margin of the orders whose every line had a cost.
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub gross_margin: Decimal,
+    /// Orders with a line whose product had no cost: outside `gross_margin`.
+    #[serde(default)]
+    pub orders_without_cost: u32,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub target: Option<Decimal>,
     /// sales / target × 100, two decimals; none without a target.
@@ -260,6 +268,10 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> WeeklyRepor
             if o.currency == REPORTING_CURRENCY {
                 f.sales = f.sales.saturating_add(o.total);
                 f.orders += 1;
+                match o.margin {
+                    Some(m) => f.gross_margin = f.gross_margin.saturating_add(m),
+                    None => f.orders_without_cost += 1,
+                }
             } else {
                 f.other_currency_orders += 1;
             }
@@ -507,6 +519,7 @@ mod tests {
             customer_id,
             total: d(total),
             currency: "CNY".into(),
+            margin: Some(d(total) / d("4")),
         };
         let visit = |user_id, customer_id, o, n| VisitFact {
             user_id,
@@ -526,6 +539,7 @@ mod tests {
                     customer_id: 201,
                     total: d("500"),
                     currency: "USD".into(),
+                    margin: None,
                 },
             ],
             payments: vec![
@@ -626,6 +640,8 @@ mod tests {
         assert_eq!(r.competitor_moves.len(), 1);
         assert_eq!(r.competitor_moves[0].text, "对手降价 5%");
         assert_eq!((li.new_dealers, t.new_dealers), (1, 1));
+        // A quarter of each CNY order is margin here; the USD order is outside both.
+        assert_eq!((t.gross_margin, t.orders_without_cost), (d("12500.125"), 0));
 
         // An assigned target replaces what the person typed; the others keep theirs.
         facts.assigned_targets.insert(2, d("10000"));
@@ -667,7 +683,7 @@ mod tests {
         ) {
             let members: Vec<Member> = (1..4).map(|i| Member { user_id: i, name: i.to_string() }).collect();
             let facts = Facts {
-                orders: orders.iter().map(|&(o, c, t)| OrderFact { owner_id: o, customer_id: c, total: Decimal::from(t), currency: "CNY".into() }).collect(),
+                orders: orders.iter().map(|&(o, c, t)| OrderFact { owner_id: o, customer_id: c, total: Decimal::from(t), currency: "CNY".into(), margin: None }).collect(),
                 visits: visits.iter().map(|&(u, c, o, n)| VisitFact { user_id: u, customer_id: c, outcome_recorded: o, next_step_recorded: n }).collect(),
                 ..Default::default()
             };

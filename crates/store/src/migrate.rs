@@ -144,6 +144,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "activity_funnel",
         include_str!("../migrations/0031_activity_funnel.sql"),
     ),
+    (
+        32,
+        "gross_margin",
+        include_str!("../migrations/0032_gross_margin.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -268,8 +268,12 @@ impl Store {
         .try_get(0)?;
         for (line, name, unit, _) in lines {
             sqlx::query(
-                "INSERT INTO order_lines (org_id, order_id, product_id, product_name, unit, quantity, unit_price, amount) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                // The product's cost and category as they are now: a later price-list change
+                // does not rewrite the margin of orders already taken.
+                "INSERT INTO order_lines (org_id, order_id, product_id, product_name, unit, quantity, unit_price, amount, unit_cost, category) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 (SELECT p.cost FROM products p WHERE p.org_id = $1 AND p.id = $3), \
+                 (SELECT p.category FROM products p WHERE p.org_id = $1 AND p.id = $3))",
             )
             .bind(viewer.org_id)
             .bind(id)

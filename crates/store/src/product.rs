@@ -20,10 +20,15 @@ pub struct Product {
     pub currency: String,
     pub unique_item: bool,
     pub active: bool,
+    /// Unit cost (the base of gross margin); shown only to those who keep the price list.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub cost: Option<rust_decimal::Decimal>,
+    pub category: Option<String>,
     pub version: i64,
 }
 
-const COLUMNS: &str = "id, code, name, unit, price, currency, unique_item, active, version";
+const COLUMNS: &str =
+    "id, code, name, unit, price, currency, unique_item, active, cost, category, version";
 
 impl Product {
     fn from_row(r: &AnyRow) -> Result<Self> {
@@ -36,6 +41,11 @@ impl Product {
             currency: r.try_get("currency")?,
             unique_item: r.try_get::<i64, _>("unique_item")? != 0,
             active: r.try_get::<i64, _>("active")? != 0,
+            cost: r
+                .try_get::<Option<String>, _>("cost")?
+                .map(|c| crate::decimal(&c))
+                .transpose()?,
+            category: r.try_get("category")?,
             version: r.try_get("version")?,
         })
     }
@@ -47,6 +57,8 @@ impl Product {
             ("price", Some(format!("{} {}", self.price, self.currency))),
             ("unique_item", Some(self.unique_item.to_string())),
             ("active", Some(self.active.to_string())),
+            ("cost", self.cost.map(|c| format!("{c} {}", self.currency))),
+            ("category", self.category.clone()),
         ]
     }
 }
@@ -89,8 +101,8 @@ impl Store {
     ) -> Result<Product> {
         let mut tx = self.write.begin().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO products (org_id, code, name, unit, price, currency, unique_item, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+            "INSERT INTO products (org_id, code, name, unit, price, currency, unique_item, active, created_at, updated_at, cost, category) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(&f.code)
@@ -101,6 +113,8 @@ impl Store {
         .bind(i64::from(f.unique_item))
         .bind(i64::from(f.active))
         .bind(ts(now))
+        .bind(f.cost.map(|c| c.to_string()))
+        .bind(f.category.clone())
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::from)?
@@ -141,7 +155,7 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let n = sqlx::query(
             "UPDATE products SET code = $1, name = $2, unit = $3, price = $4, currency = $5, unique_item = $6, active = $7, \
-             version = version + 1, updated_at = $8 WHERE org_id = $9 AND id = $10 AND version = $11",
+             version = version + 1, updated_at = $8, cost = $12, category = $13 WHERE org_id = $9 AND id = $10 AND version = $11",
         )
         .bind(&f.code)
         .bind(&f.name)
@@ -154,6 +168,8 @@ impl Store {
         .bind(viewer.org_id)
         .bind(id)
         .bind(version)
+        .bind(f.cost.map(|c| c.to_string()))
+        .bind(f.category.clone())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from)?

@@ -8,6 +8,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use yingpan_domain::hierarchy::ReportingLine;
+use yingpan_domain::order::line_margin;
 use yingpan_domain::person::Role;
 use yingpan_domain::qualification::{KeyAccountClass, Man};
 use yingpan_domain::statistics::{group, CustomerCard, Dimension, Fact, FactKind, Figures};
@@ -29,6 +30,8 @@ pub struct StatisticsFilter {
     pub dealer: Option<bool>,
     /// Orders (and the money collected on them) that include this product.
     pub product_id: Option<i64>,
+    /// Order lines of this product category (and money collected on such orders).
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,20 +188,12 @@ impl Store {
         let mut facts = Vec::new();
         let mut products: BTreeMap<i64, String> = BTreeMap::new();
 
-        // Orders, or their lines when products matter.
-        let lines = by == Dimension::Product || filter.product_id.is_some();
-        let mut sql = Sql::new(&if lines {
-            format!(
-                "SELECT o.id AS oid, o.owner_id AS person, o.customer_id AS cid, l.amount AS amount, o.created_at AS at, \
-                 l.product_id AS pid, l.product_name AS pname, {CARD} FROM order_lines l JOIN orders o ON o.id = l.order_id \
-                 JOIN customers c ON c.id = o.customer_id WHERE"
-            )
-        } else {
-            format!(
-                "SELECT o.id AS oid, o.owner_id AS person, o.customer_id AS cid, o.total AS amount, o.created_at AS at, \
-                 CAST(0 AS BIGINT) AS pid, CAST('' AS TEXT) AS pname, {CARD} FROM orders o JOIN customers c ON c.id = o.customer_id WHERE"
-            )
-        });
+        // Orders line by line: products, categories and margins are the lines'.
+        let mut sql = Sql::new(&format!(
+            "SELECT o.id AS oid, o.owner_id AS person, o.customer_id AS cid, l.amount AS amount, l.quantity AS qty, \
+             l.unit_cost AS cost, o.created_at AS at, l.product_id AS pid, l.product_name AS pname, l.category AS category, \
+             {CARD} FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN customers c ON c.id = o.customer_id WHERE"
+        ));
         push_scope_on(&mut sql, viewer, "o", "owner_id");
         sql.push(" AND o.currency = ").bind(REPORTING_CURRENCY);
         push_range(&mut sql, "o.created_at", period);
@@ -206,30 +201,50 @@ impl Store {
         if let Some(p) = filter.product_id {
             sql.push(" AND l.product_id = ").bind(p);
         }
-        type OrderRow = (i64, i64, i64, String, String, i64, String, CardRow);
+        if let Some(c) = &filter.category {
+            sql.push(" AND l.category = ").bind(c.clone());
+        }
+        type LineRow = (
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            Option<String>,
+            String,
+            i64,
+            String,
+            Option<String>,
+            CardRow,
+        );
         let rows: Vec<serde_json::Value> = sql
             .fetch_packed(
                 &self.read,
                 self.backend,
-                &columns(&["oid", "person", "cid", "amount", "at", "pid", "pname"]),
+                &columns(&[
+                    "oid", "person", "cid", "amount", "qty", "cost", "at", "pid", "pname",
+                    "category",
+                ]),
             )
             .await?;
         for r in rows {
-            let (oid, person, cid, amount, at, pid, pname, card) = split::<OrderRow>(r)?;
-            let product = lines.then(|| {
-                products.insert(pid, pname.clone());
-                (pid, pname)
-            });
+            let (oid, person, cid, amount, qty, cost, at, pid, pname, category, card) =
+                split::<LineRow>(r)?;
+            products.insert(pid, pname.clone());
+            let amount = dec(&amount)?;
+            let cost = cost.map(|c| dec(&c)).transpose()?;
             facts.push(Fact {
                 kind: FactKind::Order {
                     order_id: oid,
-                    amount: dec(&amount)?,
+                    amount,
+                    margin: line_margin(amount, dec(&qty)?, cost),
                 },
                 person,
                 customer_id: cid,
                 card: cards.get(cid, card),
                 month: month_of(&at)?,
-                product,
+                product: Some((pid, pname)),
+                category,
             });
         }
 
@@ -244,6 +259,11 @@ impl Store {
         if let Some(p) = filter.product_id {
             sql.push(" AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.product_id = ")
                 .bind(p)
+                .push(")");
+        }
+        if let Some(c) = &filter.category {
+            sql.push(" AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.category = ")
+                .bind(c.clone())
                 .push(")");
         }
         type PaymentRow = (String, String, String, i64, i64, CardRow);
@@ -264,6 +284,7 @@ impl Store {
                 card: cards.get(cid, card),
                 month: month_of(&at)?,
                 product: None,
+                category: None,
             });
         }
 
@@ -287,6 +308,7 @@ impl Store {
                 card: cards.get(cid, card),
                 month: month_of(&at)?,
                 product: None,
+                category: None,
             });
         }
 
@@ -310,6 +332,7 @@ impl Store {
                 card: cards.get(cid, card),
                 month: month_of(&at)?,
                 product: None,
+                category: None,
             });
         }
 

@@ -10,7 +10,7 @@ use sqlx::Row;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::hierarchy::ReportingLine;
-use yingpan_domain::order::{Ageing, PaymentKind};
+use yingpan_domain::order::{line_margin, order_margin, Ageing, PaymentKind};
 use yingpan_domain::person::Role;
 use yingpan_domain::target::{target_for, Dimension, Measure, TargetKey, TargetPeriod};
 use yingpan_domain::visit_plan::china_offset;
@@ -111,8 +111,35 @@ impl Store {
         let (from, to) = (ts(from), ts(to));
         let mut facts = Facts::default();
 
+        // Each order's margin from its lines (`order::order_margin`).
         let mut sql = period_sql(
-            "SELECT owner_id, customer_id, total, currency FROM orders",
+            "SELECT l.order_id, l.quantity, l.amount, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id",
+            org_id,
+            "o",
+            "created_at",
+            &from,
+            &to,
+        );
+        push_team(&mut sql, "o.owner_id", root);
+        let lines: Vec<(i64, String, String, Option<String>)> = sql
+            .fetch_packed(
+                &self.read,
+                self.backend,
+                &["order_id", "quantity", "amount", "unit_cost"],
+            )
+            .await?;
+        let mut margins: std::collections::HashMap<i64, Vec<Option<rust_decimal::Decimal>>> =
+            std::collections::HashMap::new();
+        for (order, quantity, amount, cost) in lines {
+            let cost = cost.map(|c| dec(&c)).transpose()?;
+            margins.entry(order).or_default().push(line_margin(
+                dec(&amount)?,
+                dec(&quantity)?,
+                cost,
+            ));
+        }
+        let mut sql = period_sql(
+            "SELECT id, owner_id, customer_id, total, currency FROM orders",
             org_id,
             "",
             "created_at",
@@ -121,11 +148,13 @@ impl Store {
         );
         push_team(&mut sql, "owner_id", root);
         for r in sql.query().fetch_all(&self.read).await? {
+            let id: i64 = r.try_get("id")?;
             facts.orders.push(OrderFact {
                 owner_id: r.try_get("owner_id")?,
                 customer_id: r.try_get("customer_id")?,
                 total: dec(&r.try_get::<String, _>("total")?)?,
                 currency: r.try_get("currency")?,
+                margin: order_margin(margins.remove(&id).unwrap_or_default()),
             });
         }
 

@@ -30,10 +30,13 @@ async fn api_list(
     me: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let items = state
+    let items: Vec<Product> = state
         .store
         .products(me.viewer.org_id, q.all.unwrap_or(false))
-        .await?;
+        .await?
+        .into_iter()
+        .map(|p| shown_to(&me, p))
+        .collect();
     Ok(Json(json!({"total": items.len(), "items": items})))
 }
 
@@ -60,7 +63,18 @@ async fn api_get(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Product>, AppError> {
-    Ok(Json(state.store.product(me.viewer.org_id, id).await?))
+    Ok(Json(shown_to(
+        &me,
+        state.store.product(me.viewer.org_id, id).await?,
+    )))
+}
+
+/// Costs are for those who keep the price list: a salesperson sees prices, not margins.
+fn shown_to(me: &CurrentUser, mut p: Product) -> Product {
+    if !me.can(Action::KeepPriceList) {
+        p.cost = None;
+    }
+    p
 }
 
 #[derive(Deserialize)]
@@ -72,6 +86,8 @@ struct PatchProduct {
     currency: Option<String>,
     unique_item: Option<bool>,
     active: Option<bool>,
+    cost: Option<String>,
+    category: Option<String>,
     version: Option<i64>,
 }
 
@@ -94,6 +110,8 @@ async fn api_patch(
         currency: req.currency.or(Some(cur.currency)),
         unique_item: req.unique_item.or(Some(cur.unique_item)),
         active: req.active.or(Some(cur.active)),
+        cost: req.cost.or(cur.cost.map(|c| c.to_string())),
+        category: req.category.or(cur.category),
     }
     .parse()?;
     Ok(Json(
@@ -139,6 +157,8 @@ struct ProductForm {
     price: Option<String>,
     unique_item: Option<String>,
     active: Option<String>,
+    cost: Option<String>,
+    category: Option<String>,
 }
 
 /// Create (no `id`) or update a product from the price-list page.
@@ -154,6 +174,8 @@ async fn save_submit(State(state): State<AppState>, page: PageForm<ProductForm>)
             currency: None,
             unique_item: Some(form.unique_item.is_some()),
             active: Some(form.active.is_some() || form.id.is_none()),
+            cost: form.cost,
+            category: form.category,
         }
         .parse()?;
         match form.id.as_deref().and_then(|i| i.parse::<i64>().ok()) {

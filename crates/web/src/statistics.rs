@@ -48,6 +48,7 @@ pub struct StatsQuery {
     key_account: Option<String>,
     dealer: Option<String>,
     product_id: Option<String>,
+    category: Option<String>,
     format: Option<String>,
 }
 
@@ -181,6 +182,7 @@ impl StatsQuery {
                 key_account,
                 dealer,
                 product_id: parse_int("product_id", self.product_id.as_deref())?,
+                category: text(&self.category),
             },
         })
     }
@@ -232,6 +234,7 @@ fn label(tr: &Tr, by: Dimension, key: &str, label: &str) -> String {
 fn cell(tr: &Tr, f: &Figures, i: Indicator) -> String {
     match i {
         Indicator::Sales => tr.money(f.sales),
+        Indicator::GrossMargin => tr.money(f.gross_margin),
         Indicator::Orders => f.orders.to_string(),
         Indicator::Customers => f.customers.to_string(),
         Indicator::NewCustomers => f.new_customers.to_string(),
@@ -245,6 +248,7 @@ fn cell(tr: &Tr, f: &Figures, i: Indicator) -> String {
 fn raw(f: &Figures, i: Indicator) -> String {
     match i {
         Indicator::Sales => f.sales.to_string(),
+        Indicator::GrossMargin => f.gross_margin.to_string(),
         Indicator::Orders => f.orders.to_string(),
         Indicator::Customers => f.customers.to_string(),
         Indicator::NewCustomers => f.new_customers.to_string(),
@@ -495,7 +499,7 @@ struct ExportParams<'a>(Vec<(&'static str, &'a str)>);
 
 impl<'a> From<&'a StatsQuery> for ExportParams<'a> {
     fn from(q: &'a StatsQuery) -> Self {
-        let fields: [(&'static str, &'a Option<String>); 15] = [
+        let fields: [(&'static str, &'a Option<String>); 16] = [
             ("period", &q.period),
             ("from", &q.from),
             ("to", &q.to),
@@ -511,6 +515,7 @@ impl<'a> From<&'a StatsQuery> for ExportParams<'a> {
             ("key_account", &q.key_account),
             ("dealer", &q.dealer),
             ("product_id", &q.product_id),
+            ("category", &q.category),
         ];
         ExportParams(
             fields

@@ -25,8 +25,14 @@ async fn statistics_group_filter_and_export_within_scope(backend: Backend) {
     let t = Team::build(&app).await;
     let product = |code: &str, price: &str| {
         let (app, token) = (app.clone(), t.clerk.1.clone());
-        let body =
-            json!({"code": code, "name": format!("产品{code}"), "unit": "件", "price": price});
+        // The lamp costs 70; the cable's cost is unknown. Each is a category of its own.
+        let (cost, category) = if code == "LED" {
+            (Some("70"), "照明")
+        } else {
+            (None, "线缆")
+        };
+        let body = json!({"code": code, "name": format!("产品{code}"), "unit": "件", "price": price,
+                          "cost": cost, "category": category});
         async move {
             app.post("/api/v1/products", &token, body).await.1["id"]
                 .as_i64()
@@ -147,6 +153,11 @@ async fn statistics_group_filter_and_export_within_scope(backend: Backend) {
         (&json!(3), &json!("66.67"))
     );
     assert_eq!(row(&r, "华南")["sales"], "1000");
+    // Margin: 30 on each of 300 + 50 lamps in the east; the cable line has no cost.
+    assert_eq!(
+        (&east["gross_margin"], &east["lines_without_cost"]),
+        (&json!("10500"), &json!(1))
+    );
     assert_eq!(
         (
             &r["total"]["sales"],
@@ -181,6 +192,17 @@ async fn statistics_group_filter_and_export_within_scope(backend: Backend) {
         (&json!("产品LED"), &json!("47000"), &json!(3))
     );
     assert_eq!(row(&r, &cable.to_string())["sales"], "1500");
+    let (_, r) = app
+        .get(
+            "/api/v1/statistics?period=2026-11&group_by=category",
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(
+        (&row(&r, "照明")["sales"], &row(&r, "照明")["gross_margin"]),
+        (&json!("47000"), &json!("14100"))
+    );
+    assert_eq!(row(&r, "线缆")["lines_without_cost"], 2);
     let (_, r) = app
         .get(
             "/api/v1/statistics?period=2026&group_by=month",

@@ -279,7 +279,7 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
         .post(
             "/api/v1/products",
             &t.clerk.1,
-            json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "100"}),
+            json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "100", "cost": "60", "category": "照明"}),
         )
         .await;
     let c1 = app.customer(&t.rep_a1.1, "甲一机械", "12400000001").await;
@@ -306,6 +306,7 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
                 {"measure": "revenue", "assignee_id": a2, "period": "2026-Q4", "amount": "30000"},
                 {"measure": "revenue", "assignee_id": b1, "period": "2026-11", "amount": "10000"},
                 {"measure": "new_customers", "assignee_id": a1, "period": "2026-11", "amount": "4"},
+                {"measure": "gross_margin", "assignee_id": a1, "period": "2026-11", "amount": "20000"},
             ]}),
         )
         .await;
@@ -344,7 +345,22 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
             &json!("60")
         )
     );
-    let customers = &r["rows"][0]["items"][2];
+    let item = |measure: &str| {
+        r["rows"][0]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["measure"] == measure)
+            .unwrap()
+            .clone()
+    };
+    let customers = item("new_customers");
+    // The lamp costs 60: 360 lamps sold leave 14,400 of margin against 20,000.
+    let margin = item("gross_margin");
+    assert_eq!(
+        (&margin["actual"], &margin["percent"]),
+        (&json!("14400"), &json!("72"))
+    );
     assert_eq!(
         (
             &customers["target"],
