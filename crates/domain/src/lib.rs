@@ -10,6 +10,7 @@ pub mod daily_report;
 pub mod day;
 pub mod dedupe;
 pub mod development;
+pub mod economics;
 pub mod error;
 pub mod escalation;
 pub mod funnel;

@@ -149,6 +149,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "gross_margin",
         include_str!("../migrations/0032_gross_margin.sql"),
     ),
+    (
+        33,
+        "spend_estimates",
+        include_str!("../migrations/0033_spend_estimates.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -723,6 +723,8 @@ struct DetailPage<'a> {
     level_rows: Vec<(&'static str, &'static str)>,
     error: Option<String>,
     contact_input: ContactInput,
+    spend_estimates: Vec<yingpan_store::SpendEstimate>,
+    this_year: i32,
 }
 
 impl DetailPage<'_> {
@@ -900,6 +902,8 @@ pub(crate) async fn detail(
             report,
             error,
             contact_input,
+            spend_estimates: state.store.spend_estimates(&me.viewer, id).await?,
+            this_year: chrono::Datelike::year(&state.today()),
         },
         me.locale(),
     );

@@ -20,6 +20,7 @@ mod ledger;
 pub use yingpan_exchange::mailer;
 mod chart;
 mod dashboard;
+mod economics;
 mod funnel;
 mod merge;
 mod openapi;
@@ -144,6 +145,7 @@ pub fn app(state: AppState) -> Router {
         .merge(dashboard::router())
         .merge(statistics::router())
         .merge(funnel::router())
+        .merge(economics::router())
         .merge(ledger::router())
         .merge(import::router())
         .merge(openapi::router())

@@ -10,6 +10,7 @@ mod custom_fields;
 mod daily_reports;
 mod dashboards;
 mod e2e;
+mod economics;
 mod escalations;
 mod funnel;
 mod hardening;

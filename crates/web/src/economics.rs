@@ -1,0 +1,332 @@
+//! Customer economics (seed 004): churn, partial defectors, repeat purchase, top and bottom
+//! deciles, lifetime value per customer and segment — each with the customers behind it; and
+//! the estimate of each customer's category spending that partial defection needs.
+//! Definitions are the domain's (`economics`).
+
+use crate::auth::{CurrentUser, PageForm};
+use crate::chart::{self, Line};
+use crate::error::AppError;
+use crate::extract::{JsonBody, Path, Query};
+use crate::i18n::Tr;
+use crate::render::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Datelike, Duration, Months, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use yingpan_domain::economics::{compute, Economics};
+use yingpan_domain::weekly_report::Period;
+use yingpan_domain::ValidationError;
+use yingpan_store::{SegmentBy, SpendEstimate};
+
+#[derive(Deserialize, Default)]
+struct EconomicsQuery {
+    period: Option<String>,
+    segment_by: Option<String>,
+    discount_percent: Option<String>,
+}
+
+/// The period of equal length just before: whole months go back by months (so that November's
+/// previous period is October, all of it), anything else by days.
+fn previous(p: Period) -> Period {
+    let whole_months = p.start.day() == 1 && p.end.day() == 1;
+    if whole_months {
+        let months =
+            (p.end.year() - p.start.year()) * 12 + p.end.month() as i32 - p.start.month() as i32;
+        if let Some(start) = p
+            .start
+            .checked_sub_months(Months::new(months.max(1) as u32))
+        {
+            return Period {
+                start,
+                end: p.start,
+            };
+        }
+    }
+    let len = p.end - p.start;
+    Period {
+        start: p.start - len,
+        end: p.start,
+    }
+}
+
+#[derive(Serialize)]
+pub struct EconomicsReport {
+    pub period: Period,
+    pub previous_period: Period,
+    pub segment_by: &'static str,
+    #[serde(flatten)]
+    pub economics: Economics,
+}
+
+async fn load(
+    state: &AppState,
+    me: &CurrentUser,
+    q: &EconomicsQuery,
+) -> Result<EconomicsReport, AppError> {
+    let period = match q.period.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // A year by default: churn and loyalty are read over years.
+        None => Period {
+            start: NaiveDate::from_ymd_opt(state.today().year(), 1, 1).expect("1 January"),
+            end: NaiveDate::from_ymd_opt(state.today().year() + 1, 1, 1).expect("1 January"),
+        },
+        Some(p) => crate::target::parse_period(Some(p), state)?,
+    };
+    let (segment, segment_name) = match q.segment_by.as_deref().map(str::trim).unwrap_or("region") {
+        "owner" => (SegmentBy::Owner, "owner"),
+        "region" | "" => (SegmentBy::Region, "region"),
+        "industry" => (SegmentBy::Industry, "industry"),
+        "source" => (SegmentBy::Source, "source"),
+        "tier" => (SegmentBy::Tier, "tier"),
+        "dealer" => (SegmentBy::Dealer, "dealer"),
+        _ => {
+            return Err(ValidationError::new(
+                "segment_by",
+                "invalid_choice",
+                "must be one of owner, region, industry, source, tier, dealer",
+            )
+            .into())
+        }
+    };
+    let discount = match q
+        .discount_percent
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Decimal::TEN,
+        Some(raw) => {
+            let d = yingpan_domain::money::parse(
+                "discount_percent",
+                raw,
+                yingpan_domain::money::AMOUNT,
+            )?;
+            if d > Decimal::ONE_HUNDRED {
+                return Err(ValidationError::new(
+                    "discount_percent",
+                    "out_of_range",
+                    "at most 100",
+                )
+                .into());
+            }
+            d
+        }
+    };
+    let before = previous(period);
+    let histories = state
+        .store
+        .economics_histories(&me.viewer, period, before, segment)
+        .await?;
+    let year_fraction = Decimal::from((period.end - period.start).num_days()) / Decimal::from(365);
+    Ok(EconomicsReport {
+        period,
+        previous_period: before,
+        segment_by: segment_name,
+        economics: compute(&histories, year_fraction, discount),
+    })
+}
+
+async fn api_economics(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<EconomicsQuery>,
+) -> Result<Json<EconomicsReport>, AppError> {
+    Ok(Json(load(&state, &me, &q).await?))
+}
+
+#[derive(Deserialize)]
+struct EstimateInput {
+    amount: Option<String>,
+}
+
+fn parse_year(raw: i64) -> Result<i32, ValidationError> {
+    if (2000..=2100).contains(&raw) {
+        Ok(raw as i32)
+    } else {
+        Err(ValidationError::new(
+            "year",
+            "invalid_year",
+            "must be a year between 2000 and 2100",
+        ))
+    }
+}
+
+async fn api_estimates(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let items = state.store.spend_estimates(&me.viewer, id).await?;
+    Ok(Json(
+        serde_json::json!({"total": items.len(), "items": items}),
+    ))
+}
+
+async fn set_estimate(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    year: i64,
+    amount: Option<&str>,
+) -> Result<Vec<SpendEstimate>, AppError> {
+    let year = parse_year(year)?;
+    let amount = yingpan_domain::money::parse_optional_amount("amount", amount)?;
+    Ok(state
+        .store
+        .set_spend_estimate(&me.viewer, id, year, amount, state.now())
+        .await?)
+}
+
+async fn api_set_estimate(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((id, year)): Path<(i64, i64)>,
+    JsonBody(req): JsonBody<EstimateInput>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let items = set_estimate(&state, &me, id, year, req.amount.as_deref()).await?;
+    Ok(Json(
+        serde_json::json!({"total": items.len(), "items": items}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct EstimateForm {
+    year: Option<String>,
+    amount: Option<String>,
+}
+
+async fn estimate_submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    page: PageForm<EstimateForm>,
+) -> Response {
+    let PageForm { user: me, form } = page;
+    let result = async {
+        let year = form
+            .year
+            .as_deref()
+            .and_then(|y| y.trim().parse::<i64>().ok())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "year",
+                    "invalid_year",
+                    "must be a year between 2000 and 2100",
+                )
+            })?;
+        set_estimate(&state, &me, id, year, form.amount.as_deref()).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/customers/{id}#spend")).into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "economics.html")]
+struct Page<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    r: EconomicsReport,
+    period: String,
+    period_label: String,
+    previous_label: String,
+    discount: String,
+    decile_chart: String,
+    segment_chart: String,
+}
+
+impl Page<'_> {
+    fn segment_label(&self, key: &str) -> String {
+        if key.is_empty() {
+            return self.tr.t("statistics.unset").to_string();
+        }
+        match self.r.segment_by {
+            "tier" => self.tr.tp("tier", key),
+            "dealer" => self.tr.tp("statistics.dealer", key),
+            _ => key.to_string(),
+        }
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<EconomicsQuery>,
+) -> Response {
+    let locale = me.locale();
+    let result = async {
+        let r = load(&state, &me, &q).await?;
+        let tr = me.tr();
+        let e = &r.economics;
+        let decile_chart = chart::bars(
+            vec![
+                tr.t("economics.top_decile").to_string(),
+                tr.t("economics.bottom_decile").to_string(),
+            ],
+            vec![
+                Line {
+                    name: tr.tp("measure", "revenue"),
+                    values: vec![e.top_decile.revenue, e.bottom_decile.revenue],
+                },
+                Line {
+                    name: tr.tp("measure", "gross_margin"),
+                    values: vec![e.top_decile.margin, e.bottom_decile.margin],
+                },
+            ],
+        );
+        let top: Vec<_> = e.segments.iter().take(15).collect();
+        let segment_chart = if top.is_empty() {
+            String::new()
+        } else {
+            chart::horizontal_bars(
+                top.iter()
+                    .map(|s| {
+                        if s.key.is_empty() {
+                            tr.t("statistics.unset").to_string()
+                        } else {
+                            s.key.clone()
+                        }
+                    })
+                    .collect(),
+                vec![Line {
+                    name: tr.t("economics.clv").to_string(),
+                    values: top.iter().map(|s| s.lifetime_value).collect(),
+                }],
+            )
+        };
+        let label = |p: Period| format!("{} – {}", p.start, p.end - Duration::days(1));
+        Ok::<_, AppError>(Page {
+            period: q.period.clone().unwrap_or_default(),
+            period_label: label(r.period),
+            previous_label: label(r.previous_period),
+            discount: e.discount_percent.to_string(),
+            decile_chart,
+            segment_chart,
+            tr,
+            me: &me,
+            r,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p, locale),
+        Err(e) => e.into_page(locale),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/economics", get(api_economics))
+        .route("/api/v1/customers/{id}/spend-estimates", get(api_estimates))
+        .route(
+            "/api/v1/customers/{id}/spend-estimates/{year}",
+            axum::routing::put(api_set_estimate),
+        )
+        .route("/economics", get(page))
+        .route("/customers/{id}/spend-estimates", post(estimate_submit))
+}

@@ -1,0 +1,241 @@
+//! Customer economics over HTTP on both backends: a two-year fixture with a churned pair, a
+//! partial defector, repeat buyers, deciles and lifetime values computed by hand; the spending
+//! estimates behind the share; scope and bad input.
+
+use crate::common;
+
+use crate::common::{Backend, Team, TestApp};
+use chrono::{TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use yingpan_web::Clock;
+
+async fn churn_defection_deciles_and_lifetime_value(backend: Backend) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let last_year = app
+        .at(Utc.with_ymd_and_hms(2025, 6, 10, 2, 0, 0).unwrap())
+        .await;
+    let t = Team::build(&app).await;
+    let rep = &t.rep_a1.1;
+    // Each machine sells at 1,000 and costs 750: a quarter is margin.
+    let (_, m) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "M", "name": "机器", "unit": "台", "price": "1000", "cost": "750"}),
+        )
+        .await;
+    let order = |app: &TestApp, customer: i64, qty: u32| {
+        let (app, rep, m) = (app.clone(), rep.clone(), m["id"].clone());
+        async move {
+            let (s, o) = app
+                .post(
+                    "/api/v1/orders",
+                    &rep,
+                    json!({"customer_id": customer, "lines": [{"product_id": m, "quantity": qty.to_string()}]}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{o}");
+        }
+    };
+    let customer = |app: &TestApp, name: &str, phone: &str, region: &str| {
+        let (app, rep) = (app.clone(), rep.clone());
+        let body = json!({"kind": "company", "name": name, "phone": phone, "region": region});
+        async move {
+            app.post("/api/v1/customers", &rep, body).await.1["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    // 2025: A 5, B 1 + 2, C 10, D 9 machines.
+    let a = customer(&last_year, "甲", "13900000001", "华东").await;
+    let b = customer(&last_year, "乙", "13900000002", "华东").await;
+    let c = customer(&last_year, "丙", "13900000003", "华北").await;
+    let d = customer(&last_year, "丁", "13900000004", "华北").await;
+    for (cust, qty) in [(a, 5), (b, 1), (b, 2), (c, 10), (d, 9)] {
+        order(&last_year, cust, qty).await;
+    }
+    // 2026: C 4 + 4 + 4 (three orders), D 12, E (new) 1. A and B buy nothing.
+    let e = customer(&app, "戊", "13900000005", "华东").await;
+    for (cust, qty) in [(c, 4), (c, 4), (c, 4), (d, 12), (e, 1)] {
+        order(&app, cust, qty).await;
+    }
+    // C's category spending grew from 20,000 to 60,000 (our share 50 % → 20 %); D's stayed at
+    // 30,000 (30 % → 40 %).
+    let estimate = |cust: i64, year: u32, amount: &str| {
+        let (app, rep) = (app.clone(), rep.clone());
+        let url = format!("/api/v1/customers/{cust}/spend-estimates/{year}");
+        let body = json!({"amount": amount});
+        async move { app.call(Method::PUT, &url, Some(&rep), Some(body)).await }
+    };
+    for (cust, year, amount) in [
+        (c, 2025, "20000"),
+        (c, 2026, "60000"),
+        (d, 2025, "30000"),
+        (d, 2026, "30000"),
+    ] {
+        let (s, v) = estimate(cust, year, amount).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
+    let (s, r) = app.get("/api/v1/economics?period=2026", &t.sup_a.1).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (&r["previous_period"]["start"], &r["previous_period"]["end"]),
+        (&json!("2025-01-01"), &json!("2026-01-01"))
+    );
+    // Churn: A and B of four previous buyers.
+    assert_eq!(
+        (
+            &r["previous_buyers"],
+            &r["churn_percent"],
+            &r["retention_percent"]
+        ),
+        (&json!(4), &json!("50"), &json!("50"))
+    );
+    let churned: Vec<&str> = r["churned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(churned, vec!["甲", "乙"], "largest lost revenue first");
+    // C bought more (10,000 → 12,000) but our share fell: the one partial defector.
+    let defectors = r["partial_defectors"].as_array().unwrap();
+    assert_eq!(defectors.len(), 1, "{r}");
+    assert_eq!(
+        (
+            &defectors[0]["name"],
+            &defectors[0]["previous_share_percent"],
+            &defectors[0]["share_percent"]
+        ),
+        (&json!("丙"), &json!("50"), &json!("20"))
+    );
+    // Repeat purchase: C of C, D, E.
+    assert_eq!(
+        (
+            &r["buyers"],
+            &r["repeat_buyers"],
+            &r["repeat_purchase_percent"]
+        ),
+        (&json!(3), &json!(1), &json!("33.33"))
+    );
+    // Deciles of three buyers: one each; C (12,000, registered before D) against E (1,000).
+    assert_eq!(
+        (
+            &r["top_customers"][0]["name"],
+            &r["bottom_customers"][0]["name"]
+        ),
+        (&json!("丙"), &json!("戊"))
+    );
+    assert_eq!(
+        (&r["top_to_bottom_revenue"], &r["top_to_bottom_margin"]),
+        (&json!("12"), &json!("12"))
+    );
+    // CLV of C: margin 3,000 × 0.5 ÷ (1 + 0.1 − 0.5) = 2,500.
+    let clv = r["lifetime_values"].as_array().unwrap();
+    let c_clv = clv.iter().find(|x| x["name"] == "丙").unwrap();
+    assert_eq!(c_clv["lifetime_value"], "2500");
+    let north = r["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "华北")
+        .unwrap();
+    assert_eq!(
+        (&north["customers"], &north["lifetime_value"]),
+        (&json!(2), &json!("5000"))
+    );
+
+    // Another team sees none of it; a month compares with the month before.
+    let (_, r) = app.get("/api/v1/economics?period=2026", &t.sup_b.1).await;
+    assert_eq!(
+        (&r["buyers"], &r["previous_buyers"]),
+        (&json!(0), &json!(0))
+    );
+    let (_, r) = app
+        .get("/api/v1/economics?period=2026-11", &t.director.1)
+        .await;
+    assert_eq!(
+        (&r["previous_period"]["start"], &r["buyers"]),
+        (&json!("2026-10-01"), &json!(3))
+    );
+
+    // The estimates: within scope only, checked, recorded.
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{c}/spend-estimates/2026"),
+            Some(&t.rep_b1.1),
+            Some(json!({"amount": "1"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    for (year, amount, field) in [
+        (2026, "-5", "amount"),
+        (1999, "5", "year"),
+        (2026, "abc", "amount"),
+    ] {
+        let (s, e) = estimate(c, year, amount).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{e}"
+        );
+    }
+    let (_, list) = app
+        .get(&format!("/api/v1/customers/{c}/spend-estimates"), rep)
+        .await;
+    let years: Vec<(Value, Value)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["year"].clone(), e["amount"].clone()))
+        .collect();
+    assert_eq!(
+        years,
+        vec![(json!(2026), json!("60000")), (json!(2025), json!("20000"))]
+    );
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=customer&entity_id={c}"),
+            &app.admin_token,
+        )
+        .await;
+    assert!(
+        audit.to_string().contains("category_spend_estimate.2026"),
+        "{audit}"
+    );
+
+    let (s, e) = app
+        .get("/api/v1/economics?segment_by=colour", &t.director.1)
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("segment_by"))
+    );
+    let (s, e) = app
+        .get("/api/v1/economics?discount_percent=500", &t.director.1)
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("discount_percent"))
+    );
+
+    // The page names the customers behind each figure.
+    let (s, html) = app.page("/economics?period=2026", &t.director.1).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!("href=\"/customers/{a}\""))
+            && html.contains("50.0%")
+            && html.contains("¥2,500.00"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"decile-chart\"><svg"));
+    let (s, html) = app.page(&format!("/customers/{c}"), rep).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("¥60,000.00"), "the card shows the estimates");
+}
+
+on_both_backends!(churn_defection_deciles_and_lifetime_value);
