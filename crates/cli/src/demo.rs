@@ -406,6 +406,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                         .then(|| NEXT_STEPS.choose(&mut rng).unwrap().to_string()),
                     location: Some(format!("{city}市")),
                     reached: None,
+                    duration_minutes: Some(rng.gen_range(30..=120)),
                     // The funnel's steps: most visits set up or present, some close or serve.
                     purpose: Some(
                         [
@@ -424,6 +425,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             } else if kind == ActivityKind::Call {
                 ActivityDetails {
                     reached: Some(rng.gen_bool(0.5)),
+                    duration_minutes: Some(rng.gen_range(1..=15)),
                     ..ActivityDetails::default()
                 }
             } else {

@@ -60,6 +60,28 @@ impl Purpose {
     }
 }
 
+/// The longest contact logged in one go: a working day.
+pub const MAX_DURATION_MINUTES: i64 = 24 * 60;
+
+/// Checks how long a contact took: a call, visit or meeting of 1 minute to a day (an e-mail
+/// has no duration).
+pub fn check_duration(kind: &str, minutes: Option<i64>) -> Result<Option<i64>, ValidationError> {
+    match minutes {
+        None => Ok(None),
+        Some(_) if kind == "email" => Err(ValidationError::new(
+            "duration_minutes",
+            "not_timed",
+            "an e-mail has no duration",
+        )),
+        Some(m) if (1..=MAX_DURATION_MINUTES).contains(&m) => Ok(Some(m)),
+        Some(_) => Err(ValidationError::new(
+            "duration_minutes",
+            "out_of_range",
+            format!("between 1 and {MAX_DURATION_MINUTES} minutes"),
+        )),
+    }
+}
+
 /// Checks the funnel details an activity of `kind` (`call`, `visit`, `email`, `meeting`) may
 /// carry: only a call reaches someone or not, only a visit or meeting has a purpose.
 pub fn check_details(
@@ -95,6 +117,11 @@ pub struct Counts {
     pub deals: u32,
     #[serde(with = "rust_decimal::serde::str")]
     pub revenue: Decimal,
+    /// Minutes of logged calls, visits and meetings: the time spent selling.
+    pub selling_minutes: i64,
+    /// Expenses reported in daily reports plus advances settled, CNY.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub expenses: Decimal,
 }
 
 impl Counts {
@@ -105,6 +132,8 @@ impl Counts {
         self.presentations += other.presentations;
         self.deals += other.deals;
         self.revenue = self.revenue.saturating_add(other.revenue);
+        self.selling_minutes = self.selling_minutes.saturating_add(other.selling_minutes);
+        self.expenses = self.expenses.saturating_add(other.expenses);
     }
 }
 
@@ -133,6 +162,12 @@ pub struct Funnel {
     /// Revenue per deal.
     #[serde(with = "rust_decimal::serde::str_option")]
     pub average_deal: Option<Decimal>,
+    /// Return on selling time: revenue per hour of logged selling time.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub sales_per_hour: Option<Decimal>,
+    /// Selling efficiency: revenue per yuan of expenses.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub sales_per_expense: Option<Decimal>,
 }
 
 /// Computes the funnel of `counts`; `commission_percent` (such as 5) gives commission per call.
@@ -171,6 +206,19 @@ pub fn compute(counts: &Counts, commission_percent: Option<Decimal>) -> Funnel {
             .map(|v| (v / Decimal::ONE_HUNDRED).round_dp(2)),
         sales_per_call,
         average_deal: per(counts.revenue, counts.deals),
+        sales_per_hour: (counts.selling_minutes > 0)
+            .then(|| {
+                counts
+                    .revenue
+                    .checked_mul(Decimal::from(60))
+                    .and_then(|v| v.checked_div(Decimal::from(counts.selling_minutes)))
+            })
+            .flatten()
+            .map(|d| d.round_dp(2)),
+        sales_per_expense: (counts.expenses > Decimal::ZERO)
+            .then(|| counts.revenue.checked_div(counts.expenses))
+            .flatten()
+            .map(|d| d.round_dp(2)),
     }
 }
 
@@ -188,6 +236,7 @@ mod tests {
             presentations: 13,
             deals: 5,
             revenue: Decimal::new(200_000, 0),
+            ..Default::default()
         };
         let f = compute(&counts, Some(Decimal::new(5, 0)));
         let conv: Vec<Option<String>> = f
@@ -208,10 +257,40 @@ mod tests {
         assert_eq!(f.sales_per_call, Some(Decimal::new(2000, 0)));
         assert_eq!(f.commission_per_call, Some(Decimal::new(100, 0)));
         assert_eq!(f.average_deal, Some(Decimal::new(40_000, 0)));
+        assert_eq!((f.sales_per_hour, f.sales_per_expense), (None, None));
+        // 200,000 over 50 hours of selling and 8,000 of expenses: 4,000 an hour, 25 per yuan.
+        let timed = Counts {
+            selling_minutes: 3000,
+            expenses: Decimal::new(8000, 0),
+            ..counts
+        };
+        let f = compute(&timed, None);
+        assert_eq!(
+            (f.sales_per_hour, f.sales_per_expense),
+            (Some(Decimal::new(4000, 0)), Some(Decimal::new(25, 0)))
+        );
         let none = compute(&Counts::default(), None);
         assert_eq!(
             (none.sales_per_call, none.steps[1].conversion_percent),
             (None, None)
+        );
+    }
+
+    #[test]
+    fn durations_are_for_timed_contacts_of_a_day_at_most() {
+        assert_eq!(check_duration("visit", Some(90)), Ok(Some(90)));
+        assert_eq!(check_duration("call", None), Ok(None));
+        assert_eq!(
+            check_duration("email", Some(5)).unwrap_err().code,
+            "not_timed"
+        );
+        assert_eq!(
+            check_duration("meeting", Some(0)).unwrap_err().field,
+            "duration_minutes"
+        );
+        assert_eq!(
+            check_duration("meeting", Some(1441)).unwrap_err().code,
+            "out_of_range"
         );
     }
 

@@ -58,6 +58,8 @@ pub struct Activity {
     pub reached: Option<bool>,
     /// A visit or meeting: what it was for (`domain::funnel::Purpose`).
     pub purpose: Option<String>,
+    /// How long a call, visit or meeting took.
+    pub duration_minutes: Option<i64>,
     pub occurred_at: String,
 }
 
@@ -69,6 +71,7 @@ pub struct ActivityDetails {
     pub location: Option<String>,
     pub reached: Option<bool>,
     pub purpose: Option<String>,
+    pub duration_minutes: Option<i64>,
 }
 
 impl Activity {
@@ -85,6 +88,7 @@ impl Activity {
             location: r.try_get("location")?,
             reached: r.try_get::<Option<i64>, _>("reached")?.map(|r| r != 0),
             purpose: r.try_get("purpose")?,
+            duration_minutes: r.try_get("duration_minutes")?,
             occurred_at: r.try_get("occurred_at")?,
         })
     }
@@ -135,6 +139,8 @@ impl Store {
             details.reached,
             details.purpose.as_deref(),
         )?;
+        let duration =
+            yingpan_domain::funnel::check_duration(kind.as_str(), details.duration_minutes)?;
         let summary = summary.trim();
         if summary.is_empty() {
             return Err(ValidationError::new("summary", "required", "must not be empty").into());
@@ -151,8 +157,8 @@ impl Store {
         customer_scope_check(&mut tx, viewer, customer_id).await?;
         let at = ts(now);
         let id: i64 = sqlx::query(
-            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(customer_id)
@@ -165,6 +171,7 @@ impl Store {
         .bind(location)
         .bind(details.reached.map(i64::from))
         .bind(purpose.map(|p| p.as_str()))
+        .bind(duration)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -210,7 +217,7 @@ impl Store {
             }
         }
         let row = sqlx::query(
-            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.occurred_at \
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.occurred_at \
              FROM activities a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = $1",
         )
         .bind(id)
@@ -237,7 +244,7 @@ impl Store {
                 .await?
                 .try_get(0)?;
         let rows = sqlx::query(
-            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.occurred_at \
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.occurred_at \
              FROM activities a LEFT JOIN users u ON u.id = a.user_id \
              WHERE a.org_id = $1 AND a.customer_id = $2 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $3",
         )

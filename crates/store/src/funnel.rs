@@ -5,6 +5,7 @@ use crate::sql::{push_scope_on, Sql};
 use crate::{decimal as dec, ts, Result, Store, Viewer};
 use sqlx::Row;
 use std::collections::BTreeMap;
+use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::funnel::Counts;
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::weekly_report::{Period, REPORTING_CURRENCY};
@@ -20,7 +21,8 @@ impl Store {
         let (from, to) = period.bounds(china_offset());
         let mut out: BTreeMap<i64, Counts> = BTreeMap::new();
         let mut sql = Sql::new(
-            "SELECT a.user_id, a.kind, a.reached, a.purpose, COUNT(*) AS n FROM activities a WHERE",
+            "SELECT a.user_id, a.kind, a.reached, a.purpose, COUNT(*) AS n, CAST(SUM(COALESCE(a.duration_minutes, 0)) AS BIGINT) AS minutes \
+             FROM activities a WHERE",
         );
         push_scope_on(&mut sql, viewer, "a", "user_id");
         sql.push(" AND a.occurred_at >= ")
@@ -32,6 +34,9 @@ impl Store {
             let n = u32::try_from(r.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
             let c = out.entry(r.try_get("user_id")?).or_default();
             let kind: String = r.try_get("kind")?;
+            c.selling_minutes = c
+                .selling_minutes
+                .saturating_add(r.try_get::<i64, _>("minutes")?);
             let purpose: Option<String> = r.try_get("purpose")?;
             match (kind.as_str(), purpose.as_deref()) {
                 ("call", _) => {
@@ -60,6 +65,39 @@ impl Store {
             let c = out.entry(owner).or_default();
             c.deals += 1;
             c.revenue = c.revenue.saturating_add(dec(&total)?);
+        }
+
+        // Expenses: reported day by day, and advances settled.
+        let (first, last) = (period.start.to_string(), period.end.to_string());
+        let mut sql = Sql::new("SELECT d.user_id, d.content FROM daily_reports d WHERE");
+        push_scope_on(&mut sql, viewer, "d", "user_id");
+        sql.push(" AND d.report_date >= ")
+            .bind(first.clone())
+            .push(" AND d.report_date < ")
+            .bind(last.clone());
+        let rows: Vec<(i64, String)> = sql
+            .fetch_packed(&self.read, self.backend, &["user_id", "content"])
+            .await?;
+        for (user, content) in rows {
+            let report: DailyReport = serde_json::from_str(&content)
+                .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+            if let Some(e) = report.expenses {
+                let c = out.entry(user).or_default();
+                c.expenses = c.expenses.saturating_add(e);
+            }
+        }
+        let mut sql = Sql::new("SELECT x.user_id, x.amount FROM expense_advances x WHERE");
+        push_scope_on(&mut sql, viewer, "x", "user_id");
+        sql.push(" AND x.kind = 'settlement' AND x.occurred_on >= ")
+            .bind(first)
+            .push(" AND x.occurred_on < ")
+            .bind(last);
+        let rows: Vec<(i64, String)> = sql
+            .fetch_packed(&self.read, self.backend, &["user_id", "amount"])
+            .await?;
+        for (user, amount) in rows {
+            let c = out.entry(user).or_default();
+            c.expenses = c.expenses.saturating_add(dec(&amount)?);
         }
         Ok(out)
     }

@@ -154,6 +154,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "spend_estimates",
         include_str!("../migrations/0033_spend_estimates.sql"),
     ),
+    (
+        34,
+        "activity_duration",
+        include_str!("../migrations/0034_activity_duration.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -27,6 +27,26 @@ struct LogActivity {
     /// A call: whether it reached the person called (a form sends "on" or "true").
     reached: Option<serde_json::Value>,
     purpose: Option<String>,
+    /// Minutes (a number, or text from a form).
+    duration_minutes: Option<serde_json::Value>,
+}
+
+fn parse_minutes(raw: Option<&serde_json::Value>) -> Result<Option<i64>, AppError> {
+    use serde_json::Value as V;
+    let bad = || {
+        AppError::from(yingpan_domain::ValidationError::new(
+            "duration_minutes",
+            "invalid_number",
+            "must be a whole number of minutes",
+        ))
+    };
+    match raw {
+        None | Some(V::Null) => Ok(None),
+        Some(V::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+        Some(V::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(V::String(s)) => s.trim().parse().map(Some).map_err(|_| bad()),
+        Some(_) => Err(bad()),
+    }
 }
 
 fn parse_reached(raw: Option<&serde_json::Value>) -> Result<Option<bool>, AppError> {
@@ -67,6 +87,7 @@ async fn log_activity(
                 location: req.location.clone(),
                 reached: parse_reached(req.reached.as_ref())?,
                 purpose: req.purpose.clone(),
+                duration_minutes: parse_minutes(req.duration_minutes.as_ref())?,
             },
             state.now(),
         )

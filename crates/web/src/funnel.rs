@@ -149,7 +149,7 @@ pub struct Shown {
     pub cells: Vec<String>,
 }
 
-fn shown(tr: &Tr, label: String, f: &Funnel) -> Shown {
+fn shown(tr: &Tr, label: String, f: &Funnel, counts: &Counts) -> Shown {
     let mut cells: Vec<String> = f
         .steps
         .iter()
@@ -162,6 +162,14 @@ fn shown(tr: &Tr, label: String, f: &Funnel) -> Shown {
     let opt = |v: Option<Decimal>| v.map(|d| tr.money(d)).unwrap_or_else(|| "—".into());
     cells.push(opt(f.sales_per_call));
     cells.push(opt(f.commission_per_call));
+    cells.push(format!("{:.1}", counts.selling_minutes as f64 / 60.0));
+    cells.push(opt(f.sales_per_hour));
+    cells.push(tr.money(counts.expenses));
+    cells.push(
+        f.sales_per_expense
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "—".into()),
+    );
     Shown { label, cells }
 }
 
@@ -216,10 +224,15 @@ async fn page(
                     } else {
                         i.label.clone()
                     };
-                    shown(&tr, label, &i.funnel)
+                    shown(&tr, label, &i.funnel, &i.counts)
                 })
                 .collect(),
-            total: shown(&tr, tr.t("targets.total").to_string(), &r.total),
+            total: shown(
+                &tr,
+                tr.t("targets.total").to_string(),
+                &r.total,
+                &r.total_counts,
+            ),
             chart,
             tr,
             me: &me,

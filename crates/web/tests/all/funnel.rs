@@ -80,6 +80,26 @@ async fn the_seeds_funnel_is_computed_from_logged_work(backend: Backend) {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
     }
+    // Expenses: 3,000 in a daily report, an advance of 6,000 of which 5,000 is settled.
+    let (s, _) = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/daily-reports/by-date/2026-11-20",
+            Some(rep),
+            Some(json!({"attendance": "field", "expenses": "3000"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for (kind, amount) in [("advance", "6000"), ("settlement", "5000")] {
+        let (s, v) = app
+            .post(
+                "/api/v1/expense-advances",
+                &t.clerk.1,
+                json!({"user_id": t.rep_a1.0, "kind": kind, "amount": amount, "purpose": "差旅"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
     // Another team's salesperson calls twice and reaches nobody.
     let other = app.customer(&t.rep_b1.1, "丙客户", "13600000000").await;
     for _ in 0..2 {
