@@ -323,6 +323,10 @@ fn attainment_chart(tr: &Tr, report: &AttainmentReport) -> String {
     // Revenue against target per person (or the one person's measures in percent).
     if report.rows.len() <= 1 {
         let row = report.rows.first().unwrap_or(&report.total);
+        // Percentages need targets: without any, the table says it all.
+        if row.items.iter().all(|a| a.percent.is_none()) {
+            return String::new();
+        }
         let names = row
             .items
             .iter()

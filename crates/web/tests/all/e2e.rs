@@ -389,3 +389,129 @@ async fn plan_approval_visit_report_review() {
     assert_eq!(reports["items"][0]["payment_collected"], "20000");
     b.client.clone().close().await.unwrap();
 }
+
+/// Each level opens its own dashboard and finds its charts drawn (server-side SVG with a size),
+/// the director sets a target in the grid and sees the gap it leaves, and the analysis pages
+/// draw theirs; on a phone-sized window the dashboard does not scroll sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_level_finds_its_dashboard_and_charts() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = crate::common::Team::build(&app).await;
+    let (_, lamp) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            serde_json::json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "100", "cost": "60"}),
+        )
+        .await;
+    let c = app.customer(&t.rep_a1.1, "甲一机械", "12400000001").await;
+    let (s, _) = app
+        .post(
+            "/api/v1/orders",
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"], "lines": [{"product_id": lamp["id"], "quantity": "30"}]}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED);
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/targets/{year}"),
+            &t.director.1,
+            serde_json::json!({"version": 0, "lines": [{"measure": "revenue", "assignee_id": t.rep_a1.0, "period": year.to_string(), "amount": "120000"}]}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/targets/{year}/publish"),
+            &t.director.1,
+            serde_json::json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED);
+    let chart_width = |css: &'static str| {
+        let client = b.client.clone();
+        async move {
+            let v = client
+                .execute(
+                    &format!("const s = document.querySelector('{css} svg'); return s ? s.getBoundingClientRect().width : 0;"),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            v.as_f64().unwrap_or(0.0)
+        }
+    };
+
+    b.login(&app.base, "rep_a1").await;
+    b.wait_for("#attainment-chart svg").await;
+    assert!(chart_width("#attainment-chart").await > 100.0);
+    assert!(b.text("#plan-today").await.contains("未填写"));
+    b.shot("dashboard-today").await;
+    b.logout().await;
+
+    b.login(&app.base, "sup_a").await;
+    b.wait_for("#ageing-chart svg").await;
+    assert!(chart_width("#ageing-chart").await > 100.0);
+    assert!(b.text("nav.tabs a.current").await.contains("本周"));
+    b.shot("dashboard-week").await;
+    b.logout().await;
+
+    b.login(&app.base, "director").await;
+    b.wait_for("#pipeline-chart svg").await;
+    assert!(chart_width("#pipeline-chart").await > 100.0);
+    b.click("nav.tabs a[href='/?view=results']").await;
+    b.wait_for("#trend-chart svg").await;
+    assert!(chart_width("#trend-chart").await > 100.0);
+    b.shot("dashboard-results").await;
+
+    // The target grid: the company's year without its people is a gap, named in words.
+    b.client
+        .goto(&app.url(&format!("/targets?year={year}&measure=revenue")))
+        .await
+        .unwrap();
+    b.wait_for("#target-grid").await;
+    b.fill(&format!("input[name='a0_{year}']"), "1200000").await;
+    b.fill(&format!("input[name='a{}_{year}']", t.sup_a.0), "700000")
+        .await;
+    b.click("#target-grid button[type='submit']").await;
+    let gaps = b.wait_for_text("#gaps", "下级之和").await;
+    assert!(gaps.contains("¥500,000.00"), "{gaps}");
+    b.shot("targets-grid").await;
+
+    for (path, chart) in [
+        ("/statistics?group_by=owner", "#statistics-chart"),
+        ("/funnel", "#funnel-chart"),
+        ("/targets/attainment", "#attainment"),
+    ] {
+        b.client.goto(&app.url(path)).await.unwrap();
+        b.wait_for(chart).await;
+    }
+    b.client
+        .goto(&app.url("/statistics?group_by=owner"))
+        .await
+        .unwrap();
+    b.wait_for("#statistics-chart svg").await;
+    assert!(chart_width("#statistics-chart").await > 100.0);
+    b.shot("statistics").await;
+
+    // A phone: the dashboard fits the width (wide tables and charts scroll or shrink inside).
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.client.goto(&app.url("/?view=month")).await.unwrap();
+    b.wait_for("#pipeline-chart svg").await;
+    let overflow = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_f64().unwrap_or(1.0) <= 0.0,
+        "the page scrolls sideways by {overflow}"
+    );
+    b.shot("dashboard-phone").await;
+}
