@@ -238,6 +238,14 @@ async fn bulk(
     Ok(())
 }
 
+fn now_year() -> i32 {
+    chrono::Datelike::year(&Utc::now())
+}
+
+fn now_month() -> u32 {
+    chrono::Datelike::month(&Utc::now())
+}
+
 fn ts(t: DateTime<Utc>) -> String {
     yingpan_store::ts(t)
 }
@@ -758,14 +766,79 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             None,
             Some(("≤ 100 ms", met)),
         );
-        let (c, b, tok) = (client.clone(), base.clone(), director.clone());
-        let app = drive(n.min(50), 1, move |_| {
-            let (c, url, tok) = (c.clone(), format!("{b}/"), tok.clone());
-            async move { get_ok(&c, url, &tok).await }
-        })
-        .await?;
-        let met = app.p95_ms <= 100.0;
-        record("director dashboard", app, None, Some(("≤ 100 ms", met)));
+    }
+
+    // The level dashboards (pages, with their charts) and the analysis APIs (issue 11).
+    {
+        let quarter = format!("{}-Q{}", now_year(), (now_month() - 1) / 3 + 1);
+        let cases: Vec<(&str, String, &str, f64)> = vec![
+            ("dashboard: salesperson, today", "/".into(), "rep", 150.0),
+            (
+                "dashboard: leaf supervisor, week",
+                "/".into(),
+                "leaf",
+                150.0,
+            ),
+            ("dashboard: top supervisor, week", "/".into(), "top", 150.0),
+            ("dashboard: director, month", "/".into(), "director", 150.0),
+            (
+                "dashboard: director, results",
+                "/?view=results".into(),
+                "director",
+                150.0,
+            ),
+            (
+                "statistics: month by person",
+                "/api/v1/statistics?group_by=owner".into(),
+                "director",
+                300.0,
+            ),
+            (
+                "statistics: quarter by region",
+                format!("/api/v1/statistics?period={quarter}&group_by=region"),
+                "director",
+                300.0,
+            ),
+            (
+                "statistics: top supervisor, month by team",
+                "/api/v1/statistics?group_by=team".into(),
+                "top",
+                300.0,
+            ),
+            (
+                "funnel: month by team",
+                "/api/v1/funnel?group_by=team".into(),
+                "director",
+                300.0,
+            ),
+            (
+                "economics: this year",
+                "/api/v1/economics".into(),
+                "director",
+                300.0,
+            ),
+        ];
+        for (name, path, who, limit) in cases {
+            let tok = match who {
+                "rep" => rep.clone(),
+                "leaf" => leaf.clone(),
+                "top" => top.clone(),
+                _ => director.clone(),
+            };
+            let (c, b) = (client.clone(), base.clone());
+            let app = drive(n.min(30), 1, move |_| {
+                let (c, url, tok) = (c.clone(), format!("{b}{path}"), tok.clone());
+                async move { get_ok(&c, url, &tok).await }
+            })
+            .await?;
+            let met = app.p95_ms <= limit;
+            let target: &'static str = if limit <= 150.0 {
+                "p95 ≤ 150 ms"
+            } else {
+                "p95 ≤ 300 ms"
+            };
+            record(name, app, None, Some((target, met)));
+        }
     }
 
     // Reading a customer by id at many concurrent clients.

@@ -261,7 +261,46 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> WeeklyRepor
         .map(|o| o.customer_id)
         .collect();
 
+    // Each person's own facts, partitioned once: a company of a thousand people and a hundred
+    // thousand facts would otherwise scan every fact for every person.
+    let mut own: BTreeMap<i64, Facts> = BTreeMap::new();
+    for o in facts.orders.iter().filter(|o| in_team(o.owner_id)) {
+        own.entry(o.owner_id).or_default().orders.push(o.clone());
+    }
+    for p in facts.payments.iter().filter(|p| in_team(p.owner_id)) {
+        own.entry(p.owner_id).or_default().payments.push(p.clone());
+    }
+    for v in facts.visits.iter().filter(|v| in_team(v.user_id)) {
+        own.entry(v.user_id).or_default().visits.push(v.clone());
+    }
+    for c in facts.new_customers.iter().filter(|c| in_team(c.0)) {
+        own.entry(c.0).or_default().new_customers.push(*c);
+    }
+    for c in facts.new_dealers.iter().filter(|c| in_team(c.0)) {
+        own.entry(c.0).or_default().new_dealers.push(*c);
+    }
+    for (person, t) in facts.assigned_targets.iter().filter(|(p, _)| in_team(**p)) {
+        own.entry(*person)
+            .or_default()
+            .assigned_targets
+            .insert(*person, *t);
+    }
+    for r in facts.daily_reports.iter().filter(|r| in_team(r.user_id)) {
+        own.entry(r.user_id)
+            .or_default()
+            .daily_reports
+            .push(r.clone());
+    }
+    for p in facts.plans.iter().filter(|p| in_team(p.user_id)) {
+        own.entry(p.user_id).or_default().plans.push(p.clone());
+    }
+    let nothing = Facts::default();
+
     let figures_for = |who: Option<i64>| -> Figures {
+        let facts = match who {
+            Some(id) => own.get(&id).unwrap_or(&nothing),
+            None => facts,
+        };
         let mine = |id: i64| in_team(id) && who.is_none_or(|w| w == id);
         let mut f = Figures::default();
         for o in facts.orders.iter().filter(|o| mine(o.owner_id)) {

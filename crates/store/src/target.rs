@@ -533,7 +533,7 @@ impl Store {
             }
         };
         let (publication, lines) = self.published_targets(viewer.org_id, period).await?;
-        let facts = self.period_facts(viewer.org_id, root, period).await?;
+        let facts = self.figure_facts(viewer.org_id, root, period).await?;
         let report = compile(period, &members, &facts);
         let target = |who: Option<i64>, measure: Measure| {
             target_for(

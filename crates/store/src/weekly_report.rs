@@ -107,6 +107,28 @@ impl Store {
         root: Option<i64>,
         period: Period,
     ) -> Result<Facts> {
+        self.load_facts(org_id, root, period, true).await
+    }
+
+    /// The facts the figures need, without the report's lists (competitor moves, complaints,
+    /// abnormal customers): what attainment and the dashboards read.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn figure_facts(
+        &self,
+        org_id: i64,
+        root: Option<i64>,
+        period: Period,
+    ) -> Result<Facts> {
+        self.load_facts(org_id, root, period, false).await
+    }
+
+    async fn load_facts(
+        &self,
+        org_id: i64,
+        root: Option<i64>,
+        period: Period,
+        with_lists: bool,
+    ) -> Result<Facts> {
         let (from, to) = period.bounds(china_offset());
         let (from, to) = (ts(from), ts(to));
         let mut facts = Facts::default();
@@ -280,6 +302,9 @@ impl Store {
             });
         }
 
+        if !with_lists {
+            return Ok(facts);
+        }
         let mut sql = period_sql(
             "SELECT e.author_id, u.display_name, e.kind, e.subject, e.customer_id, c.name AS customer_name, e.created_at \
              FROM escalations e JOIN users u ON u.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id",
@@ -406,10 +431,26 @@ impl Store {
     /// The director's summary: the company, then each supervisor's team, from one load of facts.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn team_summary(&self, org_id: i64, period: Period) -> Result<TeamSummary> {
+        self.summarise_teams(org_id, period, true).await
+    }
+
+    /// The monthly summary's figures without its lists (abnormal customers, competitor moves):
+    /// the director's dashboard.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn team_figures(&self, org_id: i64, period: Period) -> Result<TeamSummary> {
+        self.summarise_teams(org_id, period, false).await
+    }
+
+    async fn summarise_teams(
+        &self,
+        org_id: i64,
+        period: Period,
+        with_lists: bool,
+    ) -> Result<TeamSummary> {
         let users = self.users(org_id).await?;
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
         let everyone = sales_members(&users, None);
-        let facts = self.period_facts(org_id, None, period).await?;
+        let facts = self.load_facts(org_id, None, period, with_lists).await?;
         let teams = users
             .iter()
             .filter(|u| u.active && u.role == Role::Supervisor)
