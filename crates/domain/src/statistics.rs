@@ -194,7 +194,8 @@ pub enum FactKind {
     },
     /// Money moved on an order: deposits and payments positive, refunds negative.
     Collection(Decimal),
-    NewCustomer,
+    /// This many customers registered (the store groups registrations with the same card).
+    NewCustomers(u32),
     Visit,
 }
 
@@ -290,7 +291,7 @@ fn figures<'a>(facts: impl Iterator<Item = &'a Fact>, ordering: &BTreeSet<i64>) 
                 buyers.insert(fact.customer_id);
             }
             FactKind::Collection(a) => f.collected = f.collected.saturating_add(*a),
-            FactKind::NewCustomer => f.new_customers += 1,
+            FactKind::NewCustomers(n) => f.new_customers += n,
             FactKind::Visit => {
                 f.visits += 1;
                 visited.insert(fact.customer_id);
@@ -398,8 +399,8 @@ mod tests {
             fact(order(3, "8000"), 2, 200, &north),
             fact(FactKind::Collection(d("5000")), 1, 100, &east),
             fact(FactKind::Collection(d("-1000")), 2, 200, &north),
-            fact(FactKind::NewCustomer, 1, 101, &east),
-            fact(FactKind::NewCustomer, 2, 300, &blank),
+            fact(FactKind::NewCustomers(1), 1, 101, &east),
+            fact(FactKind::NewCustomers(1), 2, 300, &blank),
             // Visits: 100 (ordered) twice, 101 (did not), 200 (ordered, from another person).
             fact(FactKind::Visit, 1, 100, &east),
             fact(FactKind::Visit, 1, 100, &east),

@@ -54,6 +54,10 @@ pub struct StatisticsReport {
 const CARD: &str =
     "c.region, c.industry, c.source, c.tier, c.man_money, c.man_authority, c.man_need, \
     c.attractiveness, c.ability_to_win, CASE WHEN c.dealer IS NULL THEN 0 ELSE 1 END AS is_dealer";
+/// The card's columns as a GROUP BY list (the dealer flag by its expression).
+const CARD_GROUP: &str =
+    "c.region, c.industry, c.source, c.tier, c.man_money, c.man_authority, c.man_need, \
+    c.attractiveness, c.ability_to_win, CASE WHEN c.dealer IS NULL THEN 0 ELSE 1 END";
 const CARD_COLUMNS: [&str; 10] = [
     "region",
     "industry",
@@ -80,28 +84,86 @@ type CardRow = (
     i64,
 );
 
+/// The card's columns at the end of a packed row, read straight into a struct (a JSON array
+/// fills a struct's fields in order), without an intermediate JSON tree per row.
+macro_rules! packed_row {
+    ($name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        #[derive(serde::Deserialize)]
+        struct $name {
+            $($field: $ty,)*
+            region: Option<String>,
+            industry: Option<String>,
+            source: Option<String>,
+            tier: Option<String>,
+            man_money: Option<i64>,
+            man_authority: Option<i64>,
+            man_need: Option<i64>,
+            attractiveness: Option<String>,
+            ability_to_win: Option<String>,
+            is_dealer: i64,
+        }
+        impl $name {
+            fn card(&mut self) -> CardRow {
+                (
+                    self.region.take(),
+                    self.industry.take(),
+                    self.source.take(),
+                    self.tier.take(),
+                    self.man_money,
+                    self.man_authority,
+                    self.man_need,
+                    self.attractiveness.take(),
+                    self.ability_to_win.take(),
+                    self.is_dealer,
+                )
+            }
+        }
+    };
+}
+
+packed_row!(LineRow { oid: i64, person: i64, cid: i64, amount: String, qty: String, cost: Option<String>, at: String, pid: i64, pname: String, category: Option<String> });
+packed_row!(PaymentRow {
+    kind: String,
+    amount: String,
+    at: String,
+    person: i64,
+    cid: i64
+});
+packed_row!(VisitRow {
+    person: i64,
+    cid: i64,
+    at: String
+});
+packed_row!(RegistrationRow {
+    person: i64,
+    hour: String,
+    n: i64
+});
+
 /// Customers appear in many facts: one shared card each.
 #[derive(Default)]
 struct Cards(HashMap<i64, Arc<CustomerCard>>);
 
 impl Cards {
+    fn build(r: CardRow) -> CustomerCard {
+        CustomerCard {
+            region: r.0,
+            industry: r.1,
+            source: r.2,
+            tier: r.3,
+            man_money: r.4,
+            man_authority: r.5,
+            man_need: r.6,
+            attractiveness: r.7,
+            ability_to_win: r.8,
+            dealer: r.9 != 0,
+        }
+    }
+
     fn get(&mut self, customer: i64, r: CardRow) -> Arc<CustomerCard> {
         self.0
             .entry(customer)
-            .or_insert_with(|| {
-                Arc::new(CustomerCard {
-                    region: r.0,
-                    industry: r.1,
-                    source: r.2,
-                    tier: r.3,
-                    man_money: r.4,
-                    man_authority: r.5,
-                    man_need: r.6,
-                    attractiveness: r.7,
-                    ability_to_win: r.8,
-                    dealer: r.9 != 0,
-                })
-            })
+            .or_insert_with(|| Arc::new(Self::build(r)))
             .clone()
     }
 }
@@ -204,20 +266,7 @@ impl Store {
         if let Some(c) = &filter.category {
             sql.push(" AND l.category = ").bind(c.clone());
         }
-        type LineRow = (
-            i64,
-            i64,
-            i64,
-            String,
-            String,
-            Option<String>,
-            String,
-            i64,
-            String,
-            Option<String>,
-            CardRow,
-        );
-        let rows: Vec<serde_json::Value> = sql
+        let rows: Vec<LineRow> = sql
             .fetch_packed(
                 &self.read,
                 self.backend,
@@ -227,9 +276,21 @@ impl Store {
                 ]),
             )
             .await?;
-        for r in rows {
-            let (oid, person, cid, amount, qty, cost, at, pid, pname, category, card) =
-                split::<LineRow>(r)?;
+        for mut r in rows {
+            let card = r.card();
+            let LineRow {
+                oid,
+                person,
+                cid,
+                amount,
+                qty,
+                cost,
+                at,
+                pid,
+                pname,
+                category,
+                ..
+            } = r;
             products.insert(pid, pname.clone());
             let amount = dec(&amount)?;
             let cost = cost.map(|c| dec(&c)).transpose()?;
@@ -266,8 +327,7 @@ impl Store {
                 .bind(c.clone())
                 .push(")");
         }
-        type PaymentRow = (String, String, String, i64, i64, CardRow);
-        let rows: Vec<serde_json::Value> = sql
+        let rows: Vec<PaymentRow> = sql
             .fetch_packed(
                 &self.read,
                 self.backend,
@@ -275,7 +335,16 @@ impl Store {
             )
             .await?;
         for r in rows {
-            let (kind, amount, at, person, cid, card) = split::<PaymentRow>(r)?;
+            let mut r = r;
+            let card = r.card();
+            let PaymentRow {
+                kind,
+                amount,
+                at,
+                person,
+                cid,
+                ..
+            } = r;
             let a = dec(&amount)?;
             facts.push(Fact {
                 kind: FactKind::Collection(if kind == "refund" { -a } else { a }),
@@ -288,25 +357,30 @@ impl Store {
             });
         }
 
+        // Registrations only count: grouped by person, card and hour (the month is the hour's in
+        // company time), so a month of many registrations reads as few rows.
         let mut sql = Sql::new(&format!(
-            "SELECT c.created_by AS person, c.id AS cid, c.created_at AS at, {CARD} FROM customers c WHERE"
+            "SELECT c.created_by AS person, substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n, {CARD} FROM customers c WHERE"
         ));
         push_scope_on(&mut sql, viewer, "c", "created_by");
         sql.push(" AND c.deleted_at IS NULL");
         push_range(&mut sql, "c.created_at", period);
         push_filters(&mut sql, filter, "c.created_by");
-        type CustomerRow = (i64, i64, String, CardRow);
-        let rows: Vec<serde_json::Value> = sql
-            .fetch_packed(&self.read, self.backend, &columns(&["person", "cid", "at"]))
+        sql.push(&format!(
+            " GROUP BY c.created_by, substr(c.created_at, 1, 13), {}",
+            CARD_GROUP
+        ));
+        let rows: Vec<RegistrationRow> = sql
+            .fetch_packed(&self.read, self.backend, &columns(&["person", "hour", "n"]))
             .await?;
-        for r in rows {
-            let (person, cid, at, card) = split::<CustomerRow>(r)?;
+        for mut r in rows {
+            let card = r.card();
             facts.push(Fact {
-                kind: FactKind::NewCustomer,
-                person,
-                customer_id: cid,
-                card: cards.get(cid, card),
-                month: month_of(&at)?,
+                kind: FactKind::NewCustomers(u32::try_from(r.n).unwrap_or(u32::MAX)),
+                person: r.person,
+                customer_id: 0,
+                card: Arc::new(Cards::build(card)),
+                month: month_of(&format!("{}:00:00Z", r.hour))?,
                 product: None,
                 category: None,
             });
@@ -320,11 +394,14 @@ impl Store {
         sql.push(" AND a.kind = 'visit'");
         push_range(&mut sql, "a.occurred_at", period);
         push_filters(&mut sql, filter, "a.user_id");
-        let rows: Vec<serde_json::Value> = sql
+        let rows: Vec<VisitRow> = sql
             .fetch_packed(&self.read, self.backend, &columns(&["person", "cid", "at"]))
             .await?;
-        for r in rows {
-            let (person, cid, at, card) = split::<CustomerRow>(r)?;
+        for mut r in rows {
+            let card = r.card();
+            let VisitRow {
+                person, cid, at, ..
+            } = r;
             facts.push(Fact {
                 kind: FactKind::Visit,
                 person,
@@ -380,15 +457,4 @@ impl Store {
             total,
         })
     }
-}
-
-/// A packed row (the listed columns, then the card's) as `T` whose last element is the card.
-fn split<T: serde::de::DeserializeOwned>(row: serde_json::Value) -> Result<T> {
-    let serde_json::Value::Array(mut cells) = row else {
-        return Err(crate::StoreError::Corrupt("packed row".into()));
-    };
-    let card: Vec<serde_json::Value> = cells.split_off(cells.len() - CARD_COLUMNS.len());
-    cells.push(serde_json::Value::Array(card));
-    serde_json::from_value(serde_json::Value::Array(cells))
-        .map_err(|e| crate::StoreError::Corrupt(format!("statistics row: {e}")))
 }
