@@ -59,7 +59,7 @@ pub use product::Product;
 pub use qualification::{DueContact, Qualification};
 pub use session::{SessionKind, SessionUser};
 pub use statistics::{StatisticsFilter, StatisticsReport, StatisticsRow};
-pub use target::{AttainmentReport, AttainmentRow, TargetPlan, TargetPublication};
+pub use target::{AttainmentReport, AttainmentRow, PartAttainment, TargetPlan, TargetPublication};
 pub use visit_plan::{PlanQuery, VisitPlan};
 pub use weekly_report::{StoredWeeklyReport, TeamFigures, TeamSummary};
 

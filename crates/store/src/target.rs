@@ -69,6 +69,18 @@ pub struct AttainmentReport {
     pub publication: Option<i64>,
     pub rows: Vec<AttainmentRow>,
     pub total: AttainmentRow,
+    /// Targets set for a product category or a region, against what happened in it (the
+    /// person's team: themselves and everyone below; the company for company targets).
+    pub parts: Vec<PartAttainment>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartAttainment {
+    /// None for the company.
+    pub assignee_id: Option<i64>,
+    pub name: String,
+    pub dimension: Dimension,
+    pub items: Vec<Attainment>,
 }
 
 fn line_from_row(r: &AnyRow, year: i32) -> Result<TargetLine> {
@@ -588,12 +600,102 @@ impl Store {
                 })
                 .collect(),
         };
+        let parts = self.part_attainment(viewer, period, &lines).await?;
         Ok(AttainmentReport {
             period,
             elapsed_percent: elapsed_percent(period, today),
             publication,
             rows,
             total,
+            parts,
         })
+    }
+
+    /// Attainment of the targets set for a category or a region, for the people in scope (and
+    /// the company for those who see it all).
+    async fn part_attainment(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        lines: &BTreeMap<TargetKey, Decimal>,
+    ) -> Result<Vec<PartAttainment>> {
+        use yingpan_domain::statistics::Dimension as By;
+        use yingpan_domain::target::DimensionKind;
+        let users = match viewer.scope {
+            Scope::All => self.users(viewer.org_id).await?,
+            Scope::Subtree => self.subtree_users(viewer.org_id, viewer.user_id).await?,
+            Scope::Own => vec![self.user(viewer.org_id, viewer.user_id).await?],
+        };
+        let names: HashMap<i64, String> =
+            users.into_iter().map(|u| (u.id, u.display_name)).collect();
+        let visible = |a: Option<i64>| match a {
+            None => viewer.scope == Scope::All,
+            Some(id) => names.contains_key(&id),
+        };
+        // (assignee, part) → the measures targeted for it.
+        let mut wanted: BTreeMap<(Option<i64>, Dimension), Vec<Measure>> = BTreeMap::new();
+        for key in lines.keys() {
+            if key.dimension.kind != DimensionKind::Total && visible(key.assignee_id) {
+                let list = wanted
+                    .entry((key.assignee_id, key.dimension.clone()))
+                    .or_default();
+                if !list.contains(&key.measure) {
+                    list.push(key.measure);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut cache: HashMap<(Option<i64>, DimensionKind, bool), Vec<crate::StatisticsRow>> =
+            HashMap::new();
+        for ((assignee, dimension), measures) in wanted {
+            let mut items = Vec::new();
+            for measure in measures {
+                let dealers = measure == Measure::NewDealers;
+                let by = if dimension.kind == DimensionKind::Category {
+                    By::Category
+                } else {
+                    By::Region
+                };
+                let cache_key = (assignee, dimension.kind, dealers);
+                if !cache.contains_key(&cache_key) {
+                    let filter = crate::StatisticsFilter {
+                        team_id: assignee,
+                        dealer: dealers.then_some(true),
+                        ..Default::default()
+                    };
+                    let report = self.statistics(viewer, period, by, &filter).await?;
+                    cache.insert(cache_key, report.rows);
+                }
+                let row = cache[&cache_key].iter().find(|r| r.key == dimension.value);
+                let f = row.map(|r| r.figures.clone()).unwrap_or_default();
+                let actual = match measure {
+                    Measure::Revenue => f.sales,
+                    Measure::GrossMargin => f.gross_margin,
+                    Measure::Collected => f.collected,
+                    Measure::NewCustomers | Measure::NewDealers => Decimal::from(f.new_customers),
+                    Measure::EffectiveVisits => Decimal::ZERO,
+                };
+                let key = TargetKey {
+                    measure,
+                    assignee_id: assignee,
+                    period: TargetPeriod::Year(period.start.year()),
+                    dimension: dimension.clone(),
+                };
+                items.push(Attainment::new(
+                    measure,
+                    target_for(lines, &key, period),
+                    actual,
+                ));
+            }
+            out.push(PartAttainment {
+                assignee_id: assignee,
+                name: assignee
+                    .and_then(|a| names.get(&a).cloned())
+                    .unwrap_or_default(),
+                dimension,
+                items,
+            });
+        }
+        Ok(out)
     }
 }

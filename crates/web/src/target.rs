@@ -627,6 +627,13 @@ pub struct AttainmentLine {
     pub cells: Vec<AttainmentCell>,
 }
 
+/// A target for a category or region: who, which part, and each measure's figures.
+pub struct PartLine {
+    pub name: String,
+    pub part: String,
+    pub cells: Vec<(String, AttainmentCell)>,
+}
+
 pub(crate) fn attainment_cells(
     tr: &Tr,
     items: &[Attainment],
@@ -665,6 +672,7 @@ struct AttainmentPage<'a> {
     pace: String,
     measures: Vec<&'static str>,
     lines: Vec<AttainmentLine>,
+    parts: Vec<PartLine>,
 }
 
 async fn attainment_page(
@@ -695,7 +703,33 @@ async fn attainment_page(
                 cells: attainment_cells(&tr, &report.total.items, report.elapsed_percent),
             });
         }
+        let parts = report
+            .parts
+            .iter()
+            .map(|p| {
+                let cells = attainment_cells(&tr, &p.items, report.elapsed_percent);
+                PartLine {
+                    name: if p.assignee_id.is_none() {
+                        tr.t("targets.company").to_string()
+                    } else {
+                        p.name.clone()
+                    },
+                    part: format!(
+                        "{} · {}",
+                        tr.tp("targets", format!("part_{}", p.dimension.kind.as_str())),
+                        p.dimension.value
+                    ),
+                    cells: p
+                        .items
+                        .iter()
+                        .map(|a| tr.tp("measure", a.measure.as_str()))
+                        .zip(cells)
+                        .collect(),
+                }
+            })
+            .collect();
         Ok::<_, AppError>(AttainmentPage {
+            parts,
             period: q
                 .period
                 .clone()

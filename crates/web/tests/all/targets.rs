@@ -307,6 +307,8 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
                 {"measure": "revenue", "assignee_id": b1, "period": "2026-11", "amount": "10000"},
                 {"measure": "new_customers", "assignee_id": a1, "period": "2026-11", "amount": "4"},
                 {"measure": "gross_margin", "assignee_id": a1, "period": "2026-11", "amount": "20000"},
+                {"measure": "revenue", "assignee_id": null, "period": "2026-11", "category": "照明", "amount": "40000"},
+                {"measure": "gross_margin", "assignee_id": a1, "period": "2026-11", "category": "照明", "amount": "10000"},
             ]}),
         )
         .await;
@@ -315,11 +317,23 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
         .get("/api/v1/targets/attainment?period=2026-11", &t.rep_a1.1)
         .await;
     assert_eq!(r["rows"][0]["items"][0]["target"], Value::Null, "{r}");
-    let (s, _) = app
+    // The lamp category's margin is half of rep_a1's margin target: a gap, accepted.
+    let (s, e) = app
         .post(
             "/api/v1/targets/2026/publish",
             &t.director.1,
             json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("breakdown_gaps"))
+    );
+    let (s, _) = app
+        .post(
+            "/api/v1/targets/2026/publish",
+            &t.director.1,
+            json!({"version": 1, "accept_difference": true}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
@@ -394,6 +408,36 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
     assert_eq!(a2_row["items"][0]["target"], "10000");
     assert_eq!(r["total"]["items"][0]["target"], "70000", "{r}");
     assert_eq!(r["total"]["items"][0]["actual"], "36000");
+
+    // Targets by part: the company's lamps (36,000 of 40,000) — seen by the director only —
+    // and rep_a1's lamp margin (14,400 of 10,000).
+    let (_, r) = app
+        .get("/api/v1/targets/attainment?period=2026-11", &t.director.1)
+        .await;
+    let parts = r["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2, "{r}");
+    let company = parts.iter().find(|p| p["assignee_id"].is_null()).unwrap();
+    assert_eq!(
+        (
+            &company["dimension"]["value"],
+            &company["items"][0]["actual"],
+            &company["items"][0]["percent"]
+        ),
+        (&json!("照明"), &json!("36000"), &json!("90"))
+    );
+    let (_, r) = app
+        .get("/api/v1/targets/attainment?period=2026-11", &t.rep_a1.1)
+        .await;
+    let parts = r["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 1, "{r}");
+    assert_eq!(
+        (
+            &parts[0]["items"][0]["measure"],
+            &parts[0]["items"][0]["actual"],
+            &parts[0]["items"][0]["percent"]
+        ),
+        (&json!("gross_margin"), &json!("14400"), &json!("144"))
+    );
 
     // Bad periods name the field.
     for bad in ["2026-13", "1999-01", "next"] {
