@@ -252,7 +252,12 @@ fn bench_runs_end_to_end_and_writes_its_result() {
             "customer page",
             "log an activity",
             "weekly report (compile)",
-            "director dashboard",
+            "dashboard: salesperson, today",
+            "dashboard: director, month",
+            "dashboard: director, results",
+            "statistics: month by person",
+            "funnel: month by team",
+            "economics: this year",
         ] {
             assert!(
                 names.contains(&expected),

@@ -657,14 +657,13 @@ impl Store {
                     By::Region
                 };
                 let cache_key = (assignee, dimension.kind, dealers);
-                if !cache.contains_key(&cache_key) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(cache_key) {
                     let filter = crate::StatisticsFilter {
                         team_id: assignee,
                         dealer: dealers.then_some(true),
                         ..Default::default()
                     };
-                    let report = self.statistics(viewer, period, by, &filter).await?;
-                    cache.insert(cache_key, report.rows);
+                    slot.insert(self.statistics(viewer, period, by, &filter).await?.rows);
                 }
                 let row = cache[&cache_key].iter().find(|r| r.key == dimension.value);
                 let f = row.map(|r| r.figures.clone()).unwrap_or_default();
