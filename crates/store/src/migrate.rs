@@ -159,6 +159,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "activity_duration",
         include_str!("../migrations/0034_activity_duration.sql"),
     ),
+    (
+        35,
+        "statistics_indicators",
+        include_str!("../migrations/0035_statistics_indicators.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

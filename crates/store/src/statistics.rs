@@ -237,6 +237,50 @@ fn columns(first: &[&'static str]) -> Vec<&'static str> {
 }
 
 impl Store {
+    /// The indicators the company shows by default (`""`: all of them).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn statistics_indicators(&self, org_id: i64) -> Result<String> {
+        let row = sqlx::query("SELECT statistics_indicators FROM organizations WHERE id = $1")
+            .bind(org_id)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(sqlx::Row::try_get(&row, 0)?)
+    }
+
+    /// Sets the default indicators (already checked by the caller); recorded on the audit trail.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn set_statistics_indicators(
+        &self,
+        viewer: &Viewer,
+        list: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let before = self.statistics_indicators(viewer.org_id).await?;
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE organizations SET statistics_indicators = $1 WHERE id = $2")
+            .bind(list)
+            .bind(viewer.org_id)
+            .execute(&mut *tx)
+            .await?;
+        if before != list {
+            crate::audit::Audit::by(viewer, now)
+                .record(
+                    &mut tx,
+                    "organization",
+                    viewer.org_id,
+                    "update",
+                    &[yingpan_domain::audit::FieldChange {
+                        field: "statistics_indicators".into(),
+                        before: Some(before),
+                        after: Some(list.to_string()),
+                    }],
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The period's facts within the viewer's scope and `filter`, grouped `by`.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn statistics(

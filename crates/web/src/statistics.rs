@@ -60,6 +60,8 @@ fn text(v: &Option<String>) -> Option<String> {
 }
 
 struct Parsed {
+    /// Whether the caller named the indicators (else the company's default applies).
+    named_indicators: bool,
     period: Period,
     by: Dimension,
     indicators: Vec<Indicator>,
@@ -168,6 +170,7 @@ impl StatsQuery {
             Some(t) => Some(Tier::parse(&t)?.as_str().to_string()),
         };
         Ok(Parsed {
+            named_indicators: text(&self.indicators).is_some(),
             period,
             by,
             indicators,
@@ -193,7 +196,12 @@ async fn load(
     me: &CurrentUser,
     q: &StatsQuery,
 ) -> Result<(Parsed, StatisticsReport), AppError> {
-    let p = q.parse(state)?;
+    let mut p = q.parse(state)?;
+    if !p.named_indicators {
+        // A stored list was checked when it was saved; an unreadable one shows everything.
+        let default = state.store.statistics_indicators(me.viewer.org_id).await?;
+        p.indicators = Indicator::parse_list(&default).unwrap_or_else(|_| Indicator::ALL.to_vec());
+    }
     let report = state
         .store
         .statistics(&me.viewer, p.period, p.by, &p.filter)
@@ -359,6 +367,9 @@ struct Page<'a> {
     pie_chart: String,
     export_query: String,
     can_export: bool,
+    /// Admins may make the indicators shown the company's default.
+    can_set_default: bool,
+    indicator_list: String,
 }
 
 impl Page<'_> {
@@ -481,6 +492,13 @@ async fn page(
             pie_chart,
             export_query,
             can_export: me.can(Action::ExportCustomers),
+            can_set_default: me.can(Action::ManageOrganization),
+            indicator_list: p
+                .indicators
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
             tr,
             me: &me,
             q,
@@ -526,8 +544,90 @@ impl<'a> From<&'a StatsQuery> for ExportParams<'a> {
     }
 }
 
+#[derive(Deserialize)]
+struct IndicatorsInput {
+    indicators: Option<String>,
+}
+
+async fn set_indicators(
+    state: &AppState,
+    me: &CurrentUser,
+    raw: Option<&str>,
+) -> Result<String, AppError> {
+    me.may(Action::ManageOrganization)?;
+    let raw = raw.unwrap_or("").trim();
+    // Parsed to refuse unknown names, stored as written in canonical order.
+    let list = if raw.is_empty() {
+        String::new()
+    } else {
+        Indicator::parse_list(raw)?
+            .iter()
+            .map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    state
+        .store
+        .set_statistics_indicators(&me.viewer, &list, state.now())
+        .await?;
+    Ok(list)
+}
+
+async fn api_get_indicators(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let list = state.store.statistics_indicators(me.viewer.org_id).await?;
+    let shown = Indicator::parse_list(&list).unwrap_or_else(|_| Indicator::ALL.to_vec());
+    Ok(Json(serde_json::json!({"indicators": shown})))
+}
+
+async fn api_set_indicators(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    crate::extract::JsonBody(req): crate::extract::JsonBody<IndicatorsInput>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let list = set_indicators(&state, &me, req.indicators.as_deref()).await?;
+    let shown = Indicator::parse_list(&list).unwrap_or_else(|_| Indicator::ALL.to_vec());
+    Ok(Json(serde_json::json!({"indicators": shown})))
+}
+
+#[derive(Deserialize)]
+struct IndicatorsForm {
+    indicators: Option<String>,
+    back: Option<String>,
+}
+
+async fn indicators_submit(
+    State(state): State<AppState>,
+    page: crate::auth::PageForm<IndicatorsForm>,
+) -> Response {
+    let crate::auth::PageForm { user: me, form } = page;
+    match set_indicators(&state, &me, form.indicators.as_deref()).await {
+        // Only back to the statistics page itself: never an arbitrary address.
+        Ok(_) => axum::response::Redirect::to(&format!(
+            "/statistics?{}",
+            form.back
+                .as_deref()
+                .unwrap_or("")
+                .trim_start_matches('?')
+                .replace(['\r', '\n'], "")
+        ))
+        .into_response(),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/v1/statistics/indicators",
+            get(api_get_indicators).put(api_set_indicators),
+        )
+        .route(
+            "/statistics/indicators",
+            axum::routing::post(indicators_submit),
+        )
         .route("/api/v1/statistics", get(api_statistics))
         .route("/api/v1/statistics/export", get(export))
         .route("/statistics", get(page))

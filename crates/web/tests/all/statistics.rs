@@ -347,6 +347,61 @@ async fn statistics_group_filter_and_export_within_scope(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
+    // The company's default indicators: set by an admin, checked, applied when none are named.
+    let (s, e) = app
+        .call(
+            Method::PUT,
+            "/api/v1/statistics/indicators",
+            Some(&app.admin_token),
+            Some(json!({"indicators": "sales,profit"})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("indicators"))
+    );
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/statistics/indicators",
+            Some(&t.director.1),
+            Some(json!({"indicators": "sales"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = app
+        .call(
+            Method::PUT,
+            "/api/v1/statistics/indicators",
+            Some(&app.admin_token),
+            Some(json!({"indicators": "collected, sales"})),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["indicators"]),
+        (StatusCode::OK, &json!(["collected", "sales"]))
+    );
+    let (_, r) = app
+        .get("/api/v1/statistics?period=2026-11", &t.director.1)
+        .await;
+    assert_eq!(r["indicators"], json!(["collected", "sales"]));
+    let (_, r) = app
+        .get(
+            "/api/v1/statistics?period=2026-11&indicators=visits",
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(r["indicators"], json!(["visits"]));
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/statistics/indicators",
+            Some(&app.admin_token),
+            Some(json!({"indicators": ""})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
     // The page: the table, the charts, money as people read it.
     let (s, html) = app
         .page("/statistics?period=2026-11&group_by=region", &t.director.1)
