@@ -95,6 +95,11 @@ impl Measure {
                     | Measure::NewDealers
             ),
             DimensionKind::Category => matches!(self, Measure::Revenue | Measure::GrossMargin),
+            // A dealer's own purchases: what it orders and pays.
+            DimensionKind::Dealer => matches!(
+                self,
+                Measure::Revenue | Measure::GrossMargin | Measure::Collected
+            ),
         }
     }
 
@@ -222,6 +227,8 @@ pub enum DimensionKind {
     Total,
     Category,
     Region,
+    /// One dealer or outlet (a customer with dealer data), by its customer id.
+    Dealer,
 }
 
 impl DimensionKind {
@@ -230,6 +237,7 @@ impl DimensionKind {
             DimensionKind::Total => "",
             DimensionKind::Category => "category",
             DimensionKind::Region => "region",
+            DimensionKind::Dealer => "dealer",
         }
     }
 }
@@ -256,6 +264,7 @@ impl Dimension {
             "" => DimensionKind::Total,
             "category" => DimensionKind::Category,
             "region" => DimensionKind::Region,
+            "dealer" => DimensionKind::Dealer,
             _ => return None,
         };
         Some(Self {
@@ -291,6 +300,8 @@ pub struct TargetLineInput {
     pub period: String,
     pub category: Option<String>,
     pub region: Option<String>,
+    /// A dealer (customer id): the target is that dealer's purchases.
+    pub dealer_id: Option<i64>,
     /// Blank or missing removes the line.
     pub amount: Option<String>,
 }
@@ -309,15 +320,40 @@ impl TargetLineInput {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
+        let given = [
+            self.category
+                .as_deref()
+                .map(str::trim)
+                .is_some_and(|s| !s.is_empty()),
+            self.region
+                .as_deref()
+                .map(str::trim)
+                .is_some_and(|s| !s.is_empty()),
+            self.dealer_id.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() > 1 {
+            return Err(ValidationError::new(
+                "region",
+                "one_dimension",
+                "a target line is broken down by one of a category, a region or a dealer",
+            ));
+        }
+        if matches!(self.dealer_id, Some(id) if id <= 0) {
+            return Err(ValidationError::new(
+                "dealer_id",
+                "unknown_dealer",
+                "no such dealer",
+            ));
+        }
         let dimension = match (clean(&self.category), clean(&self.region)) {
-            (None, None) => Dimension::total(),
-            (Some(_), Some(_)) => {
-                return Err(ValidationError::new(
-                    "region",
-                    "one_dimension",
-                    "a target line is broken down by a category or by a region, not both",
-                ))
-            }
+            (None, None) => match self.dealer_id {
+                Some(id) => Dimension {
+                    kind: DimensionKind::Dealer,
+                    value: id.to_string(),
+                },
+                None => Dimension::total(),
+            },
+            (Some(_), Some(_)) => unreachable!("refused above"),
             (Some(c), None) => Dimension {
                 kind: DimensionKind::Category,
                 value: c,
@@ -339,10 +375,10 @@ impl TargetLineInput {
             ));
         }
         if !measure.allows(dimension.kind) {
-            let field = if dimension.kind == DimensionKind::Category {
-                "category"
-            } else {
-                "region"
+            let field = match dimension.kind {
+                DimensionKind::Category => "category",
+                DimensionKind::Dealer => "dealer_id",
+                _ => "region",
             };
             return Err(ValidationError::new(
                 field,
@@ -388,6 +424,9 @@ pub enum Axis {
     /// A whole against its categories, or against its regions.
     Categories,
     Regions,
+    /// A whole against its dealers' targets: dealers are some of the customers, so their
+    /// targets may add up to less than the whole, never to more.
+    Dealers,
 }
 
 /// A figure that does not equal the sum of the figures below it.
@@ -497,13 +536,14 @@ pub fn check_breakdown(lines: &[TargetLine], line: &ReportingLine) -> Vec<Gap> {
         compare(Axis::People, parent, *parts);
     }
 
-    // Dimensions: the whole against its categories, and against its regions.
+    // Dimensions: the whole against its categories, against its regions, against its dealers.
     let mut by_kind: BTreeMap<(TargetKey, Axis), Decimal> = BTreeMap::new();
     for (key, amount) in &amounts {
         let axis = match key.dimension.kind {
             DimensionKind::Total => continue,
             DimensionKind::Category => Axis::Categories,
             DimensionKind::Region => Axis::Regions,
+            DimensionKind::Dealer => Axis::Dealers,
         };
         let whole = TargetKey {
             dimension: Dimension::total(),
@@ -515,7 +555,9 @@ pub fn check_breakdown(lines: &[TargetLine], line: &ReportingLine) -> Vec<Gap> {
         }
     }
     for ((whole, axis), parts) in &by_kind {
-        compare(*axis, whole, *parts);
+        if *axis != Axis::Dealers || *parts > amounts[whole] {
+            compare(*axis, whole, *parts);
+        }
     }
 
     gaps.sort_by(|a, b| (a.axis, &a.key).cmp(&(b.axis, &b.key)));
@@ -916,6 +958,65 @@ mod tests {
         let gaps = check_breakdown(&lines, &company());
         assert_eq!(gaps.len(), 1);
         assert_eq!((gaps[0].axis, gaps[0].difference), (Axis::Regions, d("30")));
+    }
+
+    #[test]
+    fn dealers_may_take_part_of_the_whole_but_not_more() {
+        let dealer = |id: i64, amount: &str| TargetLine {
+            key: TargetKey {
+                dimension: Dimension {
+                    kind: DimensionKind::Dealer,
+                    value: id.to_string(),
+                },
+                ..key(Some(4), Year(2027))
+            },
+            amount: d(amount),
+        };
+        let mut lines = vec![
+            line(Some(4), Year(2027), "100"),
+            dealer(31, "30"),
+            dealer(32, "50"),
+        ];
+        assert_eq!(check_breakdown(&lines, &company()), vec![]);
+        lines.push(dealer(33, "40"));
+        let gaps = check_breakdown(&lines, &company());
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(
+            (gaps[0].axis, gaps[0].difference),
+            (Axis::Dealers, d("-20"))
+        );
+        let (k, _) = TargetLineInput {
+            measure: "collected".into(),
+            period: "2027".into(),
+            dealer_id: Some(31),
+            amount: Some("5".into()),
+            ..Default::default()
+        }
+        .parse(2027)
+        .unwrap();
+        assert_eq!(
+            (k.dimension.kind, k.dimension.value.as_str()),
+            (DimensionKind::Dealer, "31")
+        );
+        let e = TargetLineInput {
+            measure: "new_customers".into(),
+            period: "2027".into(),
+            dealer_id: Some(31),
+            ..Default::default()
+        }
+        .parse(2027)
+        .unwrap_err();
+        assert_eq!((e.field, e.code), ("dealer_id", "dimension_not_available"));
+        let e = TargetLineInput {
+            measure: "revenue".into(),
+            period: "2027".into(),
+            dealer_id: Some(31),
+            region: Some("华东".into()),
+            ..Default::default()
+        }
+        .parse(2027)
+        .unwrap_err();
+        assert_eq!(e.code, "one_dimension");
     }
 
     #[test]

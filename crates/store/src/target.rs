@@ -80,6 +80,8 @@ pub struct PartAttainment {
     pub assignee_id: Option<i64>,
     pub name: String,
     pub dimension: Dimension,
+    /// The part in words: the category, the region, or the dealer's name.
+    pub part: String,
     pub items: Vec<Attainment>,
 }
 
@@ -159,6 +161,25 @@ async fn all_lines(
 }
 
 impl Store {
+    /// Live dealers among the viewer's customers, by name: (id, name).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn dealers_in_scope(
+        &self,
+        viewer: &Viewer,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>> {
+        let mut sql = Sql::new("SELECT c.id, c.name FROM customers c WHERE");
+        crate::sql::push_scope(&mut sql, viewer, "c");
+        sql.push(" AND c.deleted_at IS NULL AND c.dealer IS NOT NULL ORDER BY c.name, c.id LIMIT ")
+            .bind(limit.clamp(1, 5000));
+        sql.query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     async fn reporting_line(&self, org_id: i64) -> Result<(ReportingLine, HashMap<i64, String>)> {
         let users = self.users(org_id).await?;
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
@@ -270,6 +291,24 @@ impl Store {
             check_setter(sets_company, &|p| below.contains(&p), key.assignee_id)?;
         }
         let mut tx = self.write.begin().await?;
+        for (key, _) in changes {
+            if key.dimension.kind == yingpan_domain::target::DimensionKind::Dealer {
+                let id: i64 = key.dimension.value.parse().unwrap_or(0);
+                let mut sql = Sql::new("SELECT COUNT(*) FROM customers c WHERE");
+                crate::sql::push_scope(&mut sql, viewer, "c");
+                sql.push(" AND c.deleted_at IS NULL AND c.dealer IS NOT NULL AND c.id = ")
+                    .bind(id);
+                let n: i64 = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
+                if n == 0 {
+                    return Err(yingpan_domain::ValidationError::new(
+                        "dealer_id",
+                        "unknown_dealer",
+                        format!("no dealer #{id} among your customers"),
+                    )
+                    .into());
+                }
+            }
+        }
         let plan_id = match plan_row(&mut tx, viewer.org_id, year).await? {
             Some((id, current, _, _)) if current == version => id,
             Some((_, current, _, _)) => return Err(StoreError::VersionConflict { current }),
@@ -649,6 +688,39 @@ impl Store {
             HashMap::new();
         for ((assignee, dimension), measures) in wanted {
             let mut items = Vec::new();
+            if dimension.kind == DimensionKind::Dealer {
+                let dealer: i64 = dimension.value.parse().unwrap_or(0);
+                let (name, revenue, margin, collected) =
+                    self.dealer_figures(viewer, dealer, period).await?;
+                for measure in measures {
+                    let actual = match measure {
+                        Measure::GrossMargin => margin,
+                        Measure::Collected => collected,
+                        _ => revenue,
+                    };
+                    let key = TargetKey {
+                        measure,
+                        assignee_id: assignee,
+                        period: TargetPeriod::Year(period.start.year()),
+                        dimension: dimension.clone(),
+                    };
+                    items.push(Attainment::new(
+                        measure,
+                        target_for(lines, &key, period),
+                        actual,
+                    ));
+                }
+                out.push(PartAttainment {
+                    assignee_id: assignee,
+                    name: assignee
+                        .and_then(|a| names.get(&a).cloned())
+                        .unwrap_or_default(),
+                    part: name,
+                    dimension,
+                    items,
+                });
+                continue;
+            }
             for measure in measures {
                 let dealers = measure == Measure::NewDealers;
                 let by = if dimension.kind == DimensionKind::Category {
@@ -691,10 +763,79 @@ impl Store {
                 name: assignee
                     .and_then(|a| names.get(&a).cloned())
                     .unwrap_or_default(),
+                part: dimension.value.clone(),
                 dimension,
                 items,
             });
         }
         Ok(out)
+    }
+
+    /// A dealer's name and purchases over `period`: orders (revenue and margin) and money paid
+    /// on them, whoever owns it; nothing for a dealer outside the viewer's scope.
+    async fn dealer_figures(
+        &self,
+        viewer: &Viewer,
+        dealer: i64,
+        period: Period,
+    ) -> Result<(String, Decimal, Decimal, Decimal)> {
+        let mut sql = Sql::new("SELECT c.name FROM customers c WHERE");
+        crate::sql::push_scope(&mut sql, viewer, "c");
+        sql.push(" AND c.id = ").bind(dealer);
+        let Some(row) = sql.query().fetch_optional(&self.read).await? else {
+            return Ok((String::new(), Decimal::ZERO, Decimal::ZERO, Decimal::ZERO));
+        };
+        let name: String = row.try_get(0)?;
+        let (from, to) = period.bounds(yingpan_domain::visit_plan::china_offset());
+        let lines: Vec<(String, String, Option<String>)> = {
+            let mut sql = Sql::new(
+                "SELECT l.amount, l.quantity, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.org_id = ",
+            );
+            sql.bind(viewer.org_id)
+                .push(" AND o.customer_id = ")
+                .bind(dealer)
+                .push(" AND o.currency = 'CNY' AND o.created_at >= ")
+                .bind(ts(from))
+                .push(" AND o.created_at < ")
+                .bind(ts(to));
+            sql.fetch_packed(
+                &self.read,
+                self.backend,
+                &["amount", "quantity", "unit_cost"],
+            )
+            .await?
+        };
+        let (mut revenue, mut margin) = (Decimal::ZERO, Decimal::ZERO);
+        for (amount, qty, cost) in lines {
+            let amount = dec(&amount)?;
+            revenue = revenue.saturating_add(amount);
+            let cost = cost.map(|c| dec(&c)).transpose()?;
+            if let Some(m) = yingpan_domain::order::line_margin(amount, dec(&qty)?, cost) {
+                margin = margin.saturating_add(m);
+            }
+        }
+        let mut sql = Sql::new(
+            "SELECT p.kind, p.amount FROM order_payments p JOIN orders o ON o.id = p.order_id WHERE o.org_id = ",
+        );
+        sql.bind(viewer.org_id)
+            .push(" AND o.customer_id = ")
+            .bind(dealer)
+            .push(" AND o.currency = 'CNY' AND p.recorded_at >= ")
+            .bind(ts(from))
+            .push(" AND p.recorded_at < ")
+            .bind(ts(to));
+        let pays: Vec<(String, String)> = sql
+            .fetch_packed(&self.read, self.backend, &["kind", "amount"])
+            .await?;
+        let mut collected = Decimal::ZERO;
+        for (kind, amount) in pays {
+            let a = dec(&amount)?;
+            collected = if kind == "refund" {
+                collected.saturating_sub(a)
+            } else {
+                collected.saturating_add(a)
+            };
+        }
+        Ok((name, revenue, margin, collected))
     }
 }

@@ -71,6 +71,7 @@ struct PlanQuery {
     measure: Option<String>,
     category: Option<String>,
     region: Option<String>,
+    dealer_id: Option<String>,
 }
 
 impl PlanQuery {
@@ -86,9 +87,14 @@ impl PlanQuery {
     }
     fn dimension(&self) -> (DimensionKind, String) {
         let clean = |s: &Option<String>| s.as_deref().map(str::trim).unwrap_or("").to_string();
-        match (clean(&self.category), clean(&self.region)) {
-            (c, _) if !c.is_empty() => (DimensionKind::Category, c),
-            (_, r) if !r.is_empty() => (DimensionKind::Region, r),
+        match (
+            clean(&self.category),
+            clean(&self.region),
+            clean(&self.dealer_id),
+        ) {
+            (c, _, _) if !c.is_empty() => (DimensionKind::Category, c),
+            (_, r, _) if !r.is_empty() => (DimensionKind::Region, r),
+            (_, _, d) if !d.is_empty() => (DimensionKind::Dealer, d),
             _ => (DimensionKind::Total, String::new()),
         }
     }
@@ -103,7 +109,7 @@ async fn api_plan(
     let measure = q.measure()?;
     let plan = state.store.target_plan(&me.viewer, year).await?;
     let (kind, value) = q.dimension();
-    let filtered = q.category.is_some() || q.region.is_some();
+    let filtered = q.category.is_some() || q.region.is_some() || q.dealer_id.is_some();
     let keep = |k: &TargetKey| {
         measure.is_none_or(|m| k.measure == m)
             && (!filtered || (k.dimension.kind == kind && k.dimension.value == value))
@@ -354,6 +360,9 @@ struct PlanPage<'a> {
     measures: Vec<&'static str>,
     category: String,
     region: String,
+    dealer_id: String,
+    /// Dealers the viewer may set targets for: (id, name).
+    dealers: Vec<(i64, String)>,
     headers: Vec<String>,
     rows: Vec<GridRow>,
     gaps: Vec<String>,
@@ -468,10 +477,16 @@ async fn plan_page(
                 String::new()
             },
             region: if kind == DimensionKind::Region {
+                value.clone()
+            } else {
+                String::new()
+            },
+            dealer_id: if kind == DimensionKind::Dealer {
                 value
             } else {
                 String::new()
             },
+            dealers: state.store.dealers_in_scope(&me.viewer, 500).await?,
             rows,
             gaps,
             publications,
@@ -501,6 +516,7 @@ async fn plan_submit(
             measure: get("measure").map(str::to_string),
             category: get("category").map(str::to_string),
             region: get("region").map(str::to_string),
+            dealer_id: get("dealer_id").map(str::to_string),
         };
         let year = q.year(&state)?;
         let measure = q.measure()?.unwrap_or(Measure::Revenue);
@@ -550,6 +566,9 @@ async fn plan_submit(
                 period: period.to_string(),
                 category: (kind == DimensionKind::Category).then(|| value.clone()),
                 region: (kind == DimensionKind::Region).then(|| value.clone()),
+                dealer_id: (kind == DimensionKind::Dealer)
+                    .then(|| value.parse().ok())
+                    .flatten(),
                 amount: Some(raw.to_string()),
             });
         }
@@ -566,7 +585,12 @@ async fn plan_submit(
 fn grid_url(year: i32, measure: Measure, kind: DimensionKind, value: &str) -> String {
     let mut url = format!("/targets?year={year}&measure={}", measure.as_str());
     if kind != DimensionKind::Total {
-        url.push_str(&format!("&{}={}", kind.as_str(), urlencoding_lite(value)));
+        let name = if kind == DimensionKind::Dealer {
+            "dealer_id"
+        } else {
+            kind.as_str()
+        };
+        url.push_str(&format!("&{name}={}", urlencoding_lite(value)));
     }
     url
 }
@@ -717,7 +741,7 @@ async fn attainment_page(
                     part: format!(
                         "{} · {}",
                         tr.tp("targets", format!("part_{}", p.dimension.kind.as_str())),
-                        p.dimension.value
+                        p.part
                     ),
                     cells: p
                         .items

@@ -296,6 +296,31 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
         assert_eq!(s, StatusCode::CREATED, "{o}");
     }
 
+    // 甲二电子 (c2, 6,000 of rep_a1's orders) is a dealer; 甲一机械 is not.
+    let (s, _) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/customers/{}/dealer", c2["id"]),
+            Some(&t.rep_a1.1),
+            Some(json!({"credit_rating": "B", "version": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for (dealer, token) in [(&c1["id"], &t.director.1), (&c2["id"], &t.sup_b.1)] {
+        let (s, e) = app
+            .patch(
+                "/api/v1/targets/2026",
+                token,
+                json!({"version": 0, "lines": [{"measure": "revenue", "assignee_id": b1, "period": "2026-11", "dealer_id": dealer, "amount": "1"}]}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("dealer_id")),
+            "{e}"
+        );
+    }
+
     // A draft is not a target: nothing is measured against it until it is published.
     let (s, _) = app
         .patch(
@@ -309,6 +334,7 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
                 {"measure": "gross_margin", "assignee_id": a1, "period": "2026-11", "amount": "20000"},
                 {"measure": "revenue", "assignee_id": null, "period": "2026-11", "category": "照明", "amount": "40000"},
                 {"measure": "gross_margin", "assignee_id": a1, "period": "2026-11", "category": "照明", "amount": "10000"},
+                {"measure": "revenue", "assignee_id": a1, "period": "2026-11", "dealer_id": c2["id"], "amount": "8000"},
             ]}),
         )
         .await;
@@ -415,7 +441,7 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
         .get("/api/v1/targets/attainment?period=2026-11", &t.director.1)
         .await;
     let parts = r["parts"].as_array().unwrap();
-    assert_eq!(parts.len(), 2, "{r}");
+    assert_eq!(parts.len(), 3, "{r}");
     let company = parts.iter().find(|p| p["assignee_id"].is_null()).unwrap();
     assert_eq!(
         (
@@ -429,14 +455,31 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
         .get("/api/v1/targets/attainment?period=2026-11", &t.rep_a1.1)
         .await;
     let parts = r["parts"].as_array().unwrap();
-    assert_eq!(parts.len(), 1, "{r}");
+    assert_eq!(parts.len(), 2, "{r}");
+    let lamps = parts
+        .iter()
+        .find(|p| p["dimension"]["kind"] == "category")
+        .unwrap();
     assert_eq!(
         (
-            &parts[0]["items"][0]["measure"],
-            &parts[0]["items"][0]["actual"],
-            &parts[0]["items"][0]["percent"]
+            &lamps["items"][0]["measure"],
+            &lamps["items"][0]["actual"],
+            &lamps["items"][0]["percent"]
         ),
         (&json!("gross_margin"), &json!("14400"), &json!("144"))
+    );
+    // The dealer's own purchases: 6,000 of 8,000.
+    let dealer = parts
+        .iter()
+        .find(|p| p["dimension"]["kind"] == "dealer")
+        .unwrap();
+    assert_eq!(
+        (
+            &dealer["part"],
+            &dealer["items"][0]["actual"],
+            &dealer["items"][0]["percent"]
+        ),
+        (&json!("甲二电子"), &json!("6000"), &json!("75"))
     );
 
     // Bad periods name the field.
