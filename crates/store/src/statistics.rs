@@ -32,6 +32,8 @@ pub struct StatisticsFilter {
     pub product_id: Option<i64>,
     /// Order lines of this product category (and money collected on such orders).
     pub category: Option<String>,
+    /// Admin-defined card fields: (field id, stored value) each to match exactly.
+    pub custom: Vec<(i64, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -210,6 +212,13 @@ fn push_filters(sql: &mut Sql, f: &StatisticsFilter, person: &str) {
             .bind(a.as_str())
             .push(" AND c.ability_to_win = ")
             .bind(w.as_str());
+    }
+    for (field, value) in &f.custom {
+        sql.push(" AND c.id IN (SELECT v.customer_id FROM custom_values v WHERE v.org_id = c.org_id AND v.field_id = ")
+            .bind(*field)
+            .push(" AND v.value = ")
+            .bind(value.clone())
+            .push(")");
     }
     match f.dealer {
         Some(true) => {

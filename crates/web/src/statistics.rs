@@ -50,6 +50,9 @@ pub struct StatsQuery {
     product_id: Option<String>,
     category: Option<String>,
     format: Option<String>,
+    /// `cf.<key>=value`: admin-defined card fields.
+    #[serde(flatten)]
+    extra: std::collections::HashMap<String, String>,
 }
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -69,6 +72,41 @@ struct Parsed {
 }
 
 impl StatsQuery {
+    /// The `cf.<key>` filters as (field id, stored value), each checked as the field's type.
+    async fn custom_filters(
+        &self,
+        state: &AppState,
+        me: &CurrentUser,
+    ) -> Result<Vec<(i64, String)>, AppError> {
+        let mut out = Vec::new();
+        let wanted: Vec<(&str, &String)> = self
+            .extra
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("cf.")?, v)))
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
+        if wanted.is_empty() {
+            return Ok(out);
+        }
+        let defs = state.store.custom_fields(me.viewer.org_id).await?;
+        for (key, value) in wanted {
+            let def = defs.iter().find(|d| d.key == key).ok_or_else(|| {
+                ValidationError::new(
+                    "custom",
+                    "unknown_field",
+                    format!("{key}: no such custom field"),
+                )
+            })?;
+            let value = yingpan_domain::custom::parse_value(
+                def,
+                &serde_json::Value::String(value.clone()),
+            )?
+            .unwrap_or_default();
+            out.push((def.id, value));
+        }
+        Ok(out)
+    }
+
     fn parse(&self, state: &AppState) -> Result<Parsed, AppError> {
         let period = match (text(&self.from), text(&self.to)) {
             (Some(f), Some(t)) => {
@@ -186,6 +224,7 @@ impl StatsQuery {
                 dealer,
                 product_id: parse_int("product_id", self.product_id.as_deref())?,
                 category: text(&self.category),
+                custom: Vec::new(),
             },
         })
     }
@@ -197,6 +236,7 @@ async fn load(
     q: &StatsQuery,
 ) -> Result<(Parsed, StatisticsReport), AppError> {
     let mut p = q.parse(state)?;
+    p.filter.custom = q.custom_filters(state, me).await?;
     if !p.named_indicators {
         // A stored list was checked when it was saved; an unreadable one shows everything.
         let default = state.store.statistics_indicators(me.viewer.org_id).await?;
@@ -513,7 +553,7 @@ async fn page(
 
 /// The query again, for the export links (only what was given).
 #[derive(serde::Serialize)]
-struct ExportParams<'a>(Vec<(&'static str, &'a str)>);
+struct ExportParams<'a>(Vec<(String, &'a str)>);
 
 impl<'a> From<&'a StatsQuery> for ExportParams<'a> {
     fn from(q: &'a StatsQuery) -> Self {
@@ -535,12 +575,23 @@ impl<'a> From<&'a StatsQuery> for ExportParams<'a> {
             ("product_id", &q.product_id),
             ("category", &q.category),
         ];
-        ExportParams(
-            fields
-                .into_iter()
-                .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
-                .collect(),
-        )
+        let mut out: Vec<(String, &'a str)> = fields
+            .into_iter()
+            .filter_map(|(k, v)| {
+                v.as_deref()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (k.to_string(), v))
+            })
+            .collect();
+        let mut custom: Vec<(String, &'a str)> = q
+            .extra
+            .iter()
+            .filter(|(k, v)| k.starts_with("cf.") && !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.as_str()))
+            .collect();
+        custom.sort();
+        out.extend(custom);
+        ExportParams(out)
     }
 }
 

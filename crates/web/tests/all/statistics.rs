@@ -347,6 +347,56 @@ async fn statistics_group_filter_and_export_within_scope(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
+    // Admin-defined card fields filter too: c3's interest is central air conditioning.
+    let (s, f) = app
+        .post(
+            "/api/v1/custom-fields",
+            &app.admin_token,
+            json!({"key": "interest", "label": "意向产品", "kind": "choice", "choices": ["节能灯具", "中央空调"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/customers/{c3}"),
+            a2,
+            json!({"version": 1, "custom": {"interest": "中央空调"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, r) = app
+        .get(
+            "/api/v1/statistics?period=2026-11&cf.interest=中央空调",
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(
+        (&r["total"]["sales"], &r["total"]["new_customers"]),
+        (&json!("5000"), &json!(1)),
+        "{r}"
+    );
+    let (s, e) = app
+        .get(
+            "/api/v1/statistics?period=2026-11&cf.colour=red",
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_field"))
+    );
+    let (s, e) = app
+        .get(
+            "/api/v1/statistics?period=2026-11&cf.interest=冰箱",
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str().is_some()),
+        (StatusCode::UNPROCESSABLE_ENTITY, true),
+        "{e}"
+    );
+
     // The company's default indicators: set by an admin, checked, applied when none are named.
     let (s, e) = app
         .call(
