@@ -583,9 +583,41 @@ impl Store {
                 )
             }
         };
-        let (publication, lines) = self.published_targets(viewer.org_id, period).await?;
         let facts = self.figure_facts(viewer.org_id, root, period).await?;
-        let report = compile(period, &members, &facts);
+        self.attainment_of(viewer, period, today, &members, &facts)
+            .await
+    }
+
+    /// The director's month: attainment and the teams compared, from one load of the facts.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn attainment_and_teams(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        today: NaiveDate,
+    ) -> Result<(AttainmentReport, Vec<crate::TeamFigures>)> {
+        if viewer.scope != Scope::All {
+            return Ok((self.attainment(viewer, period, today).await?, Vec::new()));
+        }
+        let members = self.team_members(viewer.org_id, None).await?;
+        let facts = self.figure_facts(viewer.org_id, None, period).await?;
+        let teams = self.teams_of(viewer.org_id, period, &facts).await?;
+        let report = self
+            .attainment_of(viewer, period, today, &members, &facts)
+            .await?;
+        Ok((report, teams))
+    }
+
+    async fn attainment_of(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        today: NaiveDate,
+        members: &[Member],
+        facts: &yingpan_domain::weekly_report::Facts,
+    ) -> Result<AttainmentReport> {
+        let (publication, lines) = self.published_targets(viewer.org_id, period).await?;
+        let report = compile(period, members, facts);
         let target = |who: Option<i64>, measure: Measure| {
             target_for(
                 &lines,

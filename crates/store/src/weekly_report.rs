@@ -434,13 +434,6 @@ impl Store {
         self.summarise_teams(org_id, period, true).await
     }
 
-    /// The monthly summary's figures without its lists (abnormal customers, competitor moves):
-    /// the director's dashboard.
-    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
-    pub async fn team_figures(&self, org_id: i64, period: Period) -> Result<TeamSummary> {
-        self.summarise_teams(org_id, period, false).await
-    }
-
     async fn summarise_teams(
         &self,
         org_id: i64,
@@ -448,26 +441,100 @@ impl Store {
         with_lists: bool,
     ) -> Result<TeamSummary> {
         let users = self.users(org_id).await?;
-        let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
         let everyone = sales_members(&users, None);
         let facts = self.load_facts(org_id, None, period, with_lists).await?;
-        let teams = users
+        Ok(TeamSummary {
+            teams: self.teams_of(org_id, period, &facts).await?,
+            company: compile(period, &everyone, &facts),
+        })
+    }
+
+    /// Each supervisor's team figures from the company's facts of the period.
+    pub(crate) async fn teams_of(
+        &self,
+        org_id: i64,
+        period: Period,
+        facts: &Facts,
+    ) -> Result<Vec<TeamFigures>> {
+        let users = self.users(org_id).await?;
+        let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
+        // Each person's facts once; a team compiles from its members' only, instead of every
+        // team scanning the whole company's facts.
+        let mut by_person: std::collections::HashMap<i64, Facts> = std::collections::HashMap::new();
+        for o in &facts.orders {
+            by_person
+                .entry(o.owner_id)
+                .or_default()
+                .orders
+                .push(o.clone());
+        }
+        for p in &facts.payments {
+            by_person
+                .entry(p.owner_id)
+                .or_default()
+                .payments
+                .push(p.clone());
+        }
+        for v in &facts.visits {
+            by_person
+                .entry(v.user_id)
+                .or_default()
+                .visits
+                .push(v.clone());
+        }
+        for c in &facts.new_customers {
+            by_person.entry(c.0).or_default().new_customers.push(*c);
+        }
+        for c in &facts.new_dealers {
+            by_person.entry(c.0).or_default().new_dealers.push(*c);
+        }
+        for (person, t) in &facts.assigned_targets {
+            by_person
+                .entry(*person)
+                .or_default()
+                .assigned_targets
+                .insert(*person, *t);
+        }
+        for r in &facts.daily_reports {
+            by_person
+                .entry(r.user_id)
+                .or_default()
+                .daily_reports
+                .push(r.clone());
+        }
+        for p in &facts.plans {
+            by_person
+                .entry(p.user_id)
+                .or_default()
+                .plans
+                .push(p.clone());
+        }
+        Ok(users
             .iter()
             .filter(|u| u.active && u.role == Role::Supervisor)
             .map(|s| {
                 let members = sales_members(&users, Some(&line.subordinates(s.id)));
+                let mut team = Facts::default();
+                for m in &members {
+                    if let Some(f) = by_person.get(&m.user_id) {
+                        team.orders.extend(f.orders.iter().cloned());
+                        team.payments.extend(f.payments.iter().cloned());
+                        team.visits.extend(f.visits.iter().cloned());
+                        team.new_customers.extend(f.new_customers.iter().copied());
+                        team.new_dealers.extend(f.new_dealers.iter().copied());
+                        team.assigned_targets.extend(f.assigned_targets.iter());
+                        team.daily_reports.extend(f.daily_reports.iter().cloned());
+                        team.plans.extend(f.plans.iter().cloned());
+                    }
+                }
                 TeamFigures {
                     supervisor_id: s.id,
                     supervisor_name: s.display_name.clone(),
                     members: members.len(),
-                    figures: compile(period, &members, &facts).team,
+                    figures: compile(period, &members, &team).team,
                 }
             })
-            .collect();
-        Ok(TeamSummary {
-            company: compile(period, &everyone, &facts),
-            teams,
-        })
+            .collect())
     }
 
     /// Compiles (or re-compiles, keeping the supervisor's goals) one supervisor's weekly report.

@@ -187,19 +187,30 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
         )
         .await?;
     let (_, pool_total) = store.pool(v, None, 1, 1).await?;
+    // The director's month reads the period's facts once for attainment and the teams.
+    let (attainment, teams) = if view == View::Month {
+        store
+            .attainment_and_teams(v, view.period(today), today)
+            .await?
+    } else {
+        (
+            store.attainment(v, view.period(today), today).await?,
+            Vec::new(),
+        )
+    };
     let mut data = DashboardData {
         view,
         today,
         customer_total,
         pool_total,
-        attainment: store.attainment(v, view.period(today), today).await?,
+        attainment,
         returning_soon: returning_soon(state, me).await?,
         plan_today: None,
         due_contacts: 0,
         plans_to_review: 0,
         reports_to_review: 0,
         receivables: Vec::new(),
-        teams: Vec::new(),
+        teams,
         pipeline: Vec::new(),
         ownership_flow: BTreeMap::new(),
         trend: Vec::new(),
