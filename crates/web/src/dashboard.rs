@@ -330,6 +330,9 @@ struct Page<'a> {
     period_label: String,
 }
 
+/// People on a dashboard's attainment table and chart.
+const SHOWN_PEOPLE: usize = 20;
+
 fn attainment_chart(tr: &Tr, report: &AttainmentReport) -> String {
     // Revenue against target per person (or the one person's measures in percent).
     if report.rows.len() <= 1 {
@@ -356,13 +359,15 @@ fn attainment_chart(tr: &Tr, report: &AttainmentReport) -> String {
             }],
         );
     }
-    let names = report.rows.iter().map(|r| r.name.clone()).collect();
-    let target = report
-        .rows
+    let mut rows: Vec<&yingpan_store::AttainmentRow> = report.rows.iter().collect();
+    rows.sort_by(|a, b| b.items[0].actual.cmp(&a.items[0].actual));
+    rows.truncate(SHOWN_PEOPLE);
+    let names = rows.iter().map(|r| r.name.clone()).collect();
+    let target = rows
         .iter()
         .map(|r| r.items[0].target.unwrap_or_default())
         .collect();
-    let actual = report.rows.iter().map(|r| r.items[0].actual).collect();
+    let actual = rows.iter().map(|r| r.items[0].actual).collect();
     chart::horizontal_bars(
         names,
         vec![
@@ -388,9 +393,12 @@ async fn dashboard(
         let view = View::parse(q.view.as_deref(), me.role())?;
         let d = load(&state, &me, view).await?;
         let tr = me.tr();
-        let mut lines: Vec<AttainmentLine> = d
-            .attainment
-            .rows
+        // A dashboard shows the twenty people with the most revenue (and the total); the
+        // attainment page lists everyone.
+        let mut shown: Vec<&yingpan_store::AttainmentRow> = d.attainment.rows.iter().collect();
+        shown.sort_by(|a, b| b.items[0].actual.cmp(&a.items[0].actual));
+        shown.truncate(SHOWN_PEOPLE);
+        let mut lines: Vec<AttainmentLine> = shown
             .iter()
             .map(|r| AttainmentLine {
                 user_id: r.user_id,
