@@ -24,6 +24,8 @@ pub enum SegmentBy {
     Source,
     Tier,
     Dealer,
+    ManClass,
+    KeyAccount,
 }
 
 impl SegmentBy {
@@ -35,6 +37,19 @@ impl SegmentBy {
             SegmentBy::Source => "COALESCE(c.source, '')",
             SegmentBy::Tier => "COALESCE(c.tier, '')",
             SegmentBy::Dealer => "CASE WHEN c.dealer IS NULL THEN 'false' ELSE 'true' END",
+            // As `qualification::Man::class` spells it (`MAn`), once all three are assessed.
+            SegmentBy::ManClass => {
+                "CASE WHEN c.man_money IS NULL OR c.man_authority IS NULL OR c.man_need IS NULL THEN '' \
+                 ELSE (CASE WHEN c.man_money = 1 THEN 'M' ELSE 'm' END) || (CASE WHEN c.man_authority = 1 THEN 'A' ELSE 'a' END) \
+                 || (CASE WHEN c.man_need = 1 THEN 'N' ELSE 'n' END) END"
+            }
+            // As `qualification::key_account_class` names the cells of the matrix.
+            SegmentBy::KeyAccount => {
+                "CASE WHEN c.attractiveness = 'high' AND c.ability_to_win = 'high' THEN 'core' \
+                 WHEN c.attractiveness = 'high' AND c.ability_to_win = 'low' THEN 'core_potential' \
+                 WHEN c.attractiveness = 'low' AND c.ability_to_win = 'high' THEN 'secondary' \
+                 WHEN c.attractiveness = 'low' AND c.ability_to_win = 'low' THEN 'general' ELSE '' END"
+            }
         }
     }
 }

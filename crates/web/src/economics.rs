@@ -83,14 +83,14 @@ async fn load(
         "source" => (SegmentBy::Source, "source"),
         "tier" => (SegmentBy::Tier, "tier"),
         "dealer" => (SegmentBy::Dealer, "dealer"),
-        _ => {
-            return Err(ValidationError::new(
-                "segment_by",
-                "invalid_choice",
-                "must be one of owner, region, industry, source, tier, dealer",
-            )
-            .into())
-        }
+        "man_class" => (SegmentBy::ManClass, "man_class"),
+        "key_account" => (SegmentBy::KeyAccount, "key_account"),
+        _ => return Err(ValidationError::new(
+            "segment_by",
+            "invalid_choice",
+            "must be one of owner, region, industry, source, tier, dealer, man_class, key_account",
+        )
+        .into()),
     };
     let discount = match q
         .discount_percent
@@ -248,6 +248,7 @@ impl Page<'_> {
         match self.r.segment_by {
             "tier" => self.tr.tp("tier", key),
             "dealer" => self.tr.tp("statistics.dealer", key),
+            "key_account" => self.tr.tp("key_account", key),
             _ => key.to_string(),
         }
     }

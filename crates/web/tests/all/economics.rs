@@ -148,6 +148,36 @@ async fn churn_defection_deciles_and_lifetime_value(backend: Backend) {
         (&json!(2), &json!("5000"))
     );
 
+    // Segments by a qualification class: C is a core account (attractive, winnable), MAn.
+    let (s, q) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{c}/qualification"),
+            Some(rep),
+            Some(json!({"attractiveness": "high", "ability_to_win": "high", "man_money": true, "man_authority": true, "man_need": false, "version": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    for (by, key) in [("key_account", "core"), ("man_class", "MAn")] {
+        let (_, r) = app
+            .get(
+                &format!("/api/v1/economics?period=2026&segment_by={by}"),
+                &t.director.1,
+            )
+            .await;
+        let seg = r["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("{by}: {r}"));
+        assert_eq!(
+            (&seg["customers"], &seg["lifetime_value"]),
+            (&json!(1), &json!("2500")),
+            "{by}"
+        );
+    }
+
     // Another team sees none of it; a month compares with the month before.
     let (_, r) = app.get("/api/v1/economics?period=2026", &t.sup_b.1).await;
     assert_eq!(
