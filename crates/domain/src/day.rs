@@ -10,6 +10,18 @@ pub const FIRST_YEAR: i32 = 1900;
 pub const LAST_YEAR: i32 = 2100;
 
 /// Parses `YYYY-MM-DD` within [`FIRST_YEAR`]..=[`LAST_YEAR`]; errors name `field`.
+/// A plan or estimate year: 2000 to 2100.
+pub fn parse_year(field: &'static str, raw: i64) -> Result<i32, ValidationError> {
+    match i32::try_from(raw) {
+        Ok(y @ 2000..=2100) => Ok(y),
+        _ => Err(ValidationError::new(
+            field,
+            "invalid_year",
+            "must be a year between 2000 and 2100",
+        )),
+    }
+}
+
 pub fn parse(field: &'static str, raw: &str) -> Result<NaiveDate, ValidationError> {
     let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
         ValidationError::new(field, "invalid_date", "must be a date like 2026-11-23")

@@ -99,6 +99,21 @@ pub fn parse_positive_amount(field: &'static str, raw: &str) -> Result<Decimal, 
     Ok(d)
 }
 
+/// An optional rate in percent (0 to 100, two decimals); missing or blank is `None`.
+pub fn parse_optional_percent(
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<Decimal>, ValidationError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let p = parse(field, raw, AMOUNT)?;
+    if p > Decimal::ONE_HUNDRED {
+        return Err(ValidationError::new(field, "out_of_range", "at most 100"));
+    }
+    Ok(Some(p))
+}
+
 /// Sum that saturates at the decimal range instead of panicking.
 pub fn sum(items: impl IntoIterator<Item = Decimal>) -> Decimal {
     items
@@ -124,6 +139,28 @@ pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_are_zero_to_a_hundred() {
+        assert_eq!(
+            parse_optional_percent("rate", Some(" 5 ")),
+            Ok(Some(Decimal::new(5, 0)))
+        );
+        assert_eq!(parse_optional_percent("rate", Some("")), Ok(None));
+        assert_eq!(parse_optional_percent("rate", None), Ok(None));
+        assert_eq!(
+            parse_optional_percent("rate", Some("100")),
+            Ok(Some(Decimal::ONE_HUNDRED))
+        );
+        let e = parse_optional_percent("rate", Some("100.01")).unwrap_err();
+        assert_eq!((e.field, e.code), ("rate", "out_of_range"));
+        assert_eq!(
+            parse_optional_percent("rate", Some("-1"))
+                .unwrap_err()
+                .field,
+            "rate"
+        );
+    }
     use proptest::prelude::*;
 
     #[test]

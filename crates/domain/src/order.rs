@@ -86,6 +86,13 @@ impl PaymentKind {
             Self::Refund => "refund",
         }
     }
+    /// What the payment adds to the money collected: a refund takes it back.
+    pub fn signed(self, amount: Decimal) -> Decimal {
+        match self {
+            Self::Refund => -amount,
+            Self::Deposit | Self::Payment => amount,
+        }
+    }
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         match raw.trim() {
             "deposit" => Ok(Self::Deposit),
@@ -231,10 +238,7 @@ pub fn order_margin(lines: impl IntoIterator<Item = Option<Decimal>>) -> Option<
 
 /// What has been paid on an order (deposits and payments less refunds).
 pub fn paid(payments: &[(PaymentKind, Decimal)]) -> Decimal {
-    money::sum(payments.iter().map(|(k, a)| match k {
-        PaymentKind::Refund => -*a,
-        _ => *a,
-    }))
+    money::sum(payments.iter().map(|(k, a)| k.signed(*a)))
 }
 
 /// Checks a new payment against the order: nothing is paid beyond the total, and no more is

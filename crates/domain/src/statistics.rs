@@ -334,15 +334,15 @@ pub fn group(
             figures: figures(list.into_iter(), &ordering),
         })
         .collect();
-    // The largest sales first, then by key, so that the order is stable.
-    rows.sort_by(|a, b| {
-        b.figures
-            .sales
-            .cmp(&a.figures.sales)
-            .then(a.key.cmp(&b.key))
-    });
-    if by == Dimension::Month {
-        rows.sort_by(|a, b| a.key.cmp(&b.key));
+    // Months in calendar order (the groups came keyed, so already sorted); anything else by
+    // sales, largest first, then by key so that the order is stable.
+    if by != Dimension::Month {
+        rows.sort_by(|a, b| {
+            b.figures
+                .sales
+                .cmp(&a.figures.sales)
+                .then(a.key.cmp(&b.key))
+        });
     }
     let total = figures(facts.iter(), &ordering);
     (rows, total)

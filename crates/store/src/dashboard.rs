@@ -24,13 +24,6 @@ pub struct MonthFigures {
     pub orders: u32,
 }
 
-fn month_key(stamp: &str) -> Result<String> {
-    Ok(crate::parse_ts(stamp)?
-        .with_timezone(&china_offset())
-        .format("%Y-%m")
-        .to_string())
-}
-
 impl Store {
     /// Ownership changes in the period by reason (`claim`, `recycle`, `transfer`, `release`,
     /// `register`, …): the pool's intake and what was taken from it. Changes to or from people
@@ -119,7 +112,7 @@ impl Store {
             .fetch_packed(&self.read, self.backend, &["created_at", "total"])
             .await?;
         for (at, total) in rows {
-            if let Some(f) = months.get_mut(&month_key(&at)?) {
+            if let Some(f) = months.get_mut(&crate::local_month(&at)?) {
                 f.revenue = f.revenue.saturating_add(dec(&total)?);
                 f.orders += 1;
             }
@@ -141,13 +134,10 @@ impl Store {
             .fetch_packed(&self.read, self.backend, &["recorded_at", "kind", "amount"])
             .await?;
         for (at, kind, amount) in rows {
-            if let Some(f) = months.get_mut(&month_key(&at)?) {
-                let a = dec(&amount)?;
-                f.collected = if kind == "refund" {
-                    f.collected.saturating_sub(a)
-                } else {
-                    f.collected.saturating_add(a)
-                };
+            if let Some(f) = months.get_mut(&crate::local_month(&at)?) {
+                f.collected = f
+                    .collected
+                    .saturating_add(crate::signed_payment(&kind, &amount)?);
             }
         }
         Ok(months.into_values().collect())

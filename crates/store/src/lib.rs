@@ -356,6 +356,21 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// A stored payment's effect on the money collected (`PaymentKind::signed`).
+pub(crate) fn signed_payment(kind: &str, amount: &str) -> Result<rust_decimal::Decimal> {
+    let kind = yingpan_domain::order::PaymentKind::parse(kind)
+        .map_err(|_| StoreError::Corrupt(format!("payment kind {kind:?}")))?;
+    Ok(kind.signed(decimal(amount)?))
+}
+
+/// `YYYY-MM` of a stored instant in company time: the month reports group it by.
+pub(crate) fn local_month(stamp: &str) -> Result<String> {
+    Ok(parse_ts(stamp)?
+        .with_timezone(&yingpan_domain::visit_plan::china_offset())
+        .format("%Y-%m")
+        .to_string())
+}
+
 pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
     DateTime::<Utc>::from_str(s)
         .map_err(|e| StoreError::Corrupt(format!("bad timestamp {s:?}: {e}")))

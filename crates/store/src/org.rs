@@ -367,6 +367,18 @@ impl Store {
         User::from_row(&row)
     }
 
+    /// The people within the viewer's scope: everyone, their subtree (themselves included), or
+    /// themselves.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn people_in_scope(&self, viewer: &crate::Viewer) -> Result<Vec<User>> {
+        use yingpan_domain::person::Scope;
+        match viewer.scope {
+            Scope::All => self.users(viewer.org_id).await,
+            Scope::Subtree => self.subtree_users(viewer.org_id, viewer.user_id).await,
+            Scope::Own => Ok(vec![self.user(viewer.org_id, viewer.user_id).await?]),
+        }
+    }
+
     /// `root` and everyone below them.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn subtree_users(&self, org_id: i64, root: i64) -> Result<Vec<User>> {

@@ -170,13 +170,6 @@ impl Cards {
     }
 }
 
-fn month_of(stamp: &str) -> Result<String> {
-    Ok(crate::parse_ts(stamp)?
-        .with_timezone(&china_offset())
-        .format("%Y-%m")
-        .to_string())
-}
-
 fn push_filters(sql: &mut Sql, f: &StatisticsFilter, person: &str) {
     if let Some(o) = f.owner_id {
         sql.push(&format!(" AND {person} = ")).bind(o);
@@ -356,7 +349,7 @@ impl Store {
                 person,
                 customer_id: cid,
                 card: cards.get(cid, card),
-                month: month_of(&at)?,
+                month: crate::local_month(&at)?,
                 product: Some((pid, pname)),
                 category,
             });
@@ -398,13 +391,12 @@ impl Store {
                 cid,
                 ..
             } = r;
-            let a = dec(&amount)?;
             facts.push(Fact {
-                kind: FactKind::Collection(if kind == "refund" { -a } else { a }),
+                kind: FactKind::Collection(crate::signed_payment(&kind, &amount)?),
                 person,
                 customer_id: cid,
                 card: cards.get(cid, card),
-                month: month_of(&at)?,
+                month: crate::local_month(&at)?,
                 product: None,
                 category: None,
             });
@@ -433,7 +425,7 @@ impl Store {
                 person: r.person,
                 customer_id: 0,
                 card: Arc::new(Cards::build(card)),
-                month: month_of(&format!("{}:00:00Z", r.hour))?,
+                month: crate::local_month(&format!("{}:00:00Z", r.hour))?,
                 product: None,
                 category: None,
             });
@@ -460,7 +452,7 @@ impl Store {
                 person,
                 customer_id: cid,
                 card: cards.get(cid, card),
-                month: month_of(&at)?,
+                month: crate::local_month(&at)?,
                 product: None,
                 category: None,
             });

@@ -583,8 +583,11 @@ impl Store {
                 )
             }
         };
-        let facts = self.figure_facts(viewer.org_id, root, period).await?;
-        self.attainment_of(viewer, period, today, &members, &facts)
+        let targets = self.published_targets(viewer.org_id, period).await?;
+        let facts = self
+            .figure_facts(viewer.org_id, root, period, &targets.1)
+            .await?;
+        self.attainment_of(viewer, period, today, &members, &facts, targets)
             .await
     }
 
@@ -600,10 +603,13 @@ impl Store {
             return Ok((self.attainment(viewer, period, today).await?, Vec::new()));
         }
         let members = self.team_members(viewer.org_id, None).await?;
-        let facts = self.figure_facts(viewer.org_id, None, period).await?;
+        let targets = self.published_targets(viewer.org_id, period).await?;
+        let facts = self
+            .figure_facts(viewer.org_id, None, period, &targets.1)
+            .await?;
         let teams = self.teams_of(viewer.org_id, period, &facts).await?;
         let report = self
-            .attainment_of(viewer, period, today, &members, &facts)
+            .attainment_of(viewer, period, today, &members, &facts, targets)
             .await?;
         Ok((report, teams))
     }
@@ -615,8 +621,8 @@ impl Store {
         today: NaiveDate,
         members: &[Member],
         facts: &yingpan_domain::weekly_report::Facts,
+        (publication, lines): (Option<i64>, BTreeMap<TargetKey, Decimal>),
     ) -> Result<AttainmentReport> {
-        let (publication, lines) = self.published_targets(viewer.org_id, period).await?;
         let report = compile(period, members, facts);
         let target = |who: Option<i64>, measure: Measure| {
             target_for(
@@ -692,11 +698,7 @@ impl Store {
     ) -> Result<Vec<PartAttainment>> {
         use yingpan_domain::statistics::Dimension as By;
         use yingpan_domain::target::DimensionKind;
-        let users = match viewer.scope {
-            Scope::All => self.users(viewer.org_id).await?,
-            Scope::Subtree => self.subtree_users(viewer.org_id, viewer.user_id).await?,
-            Scope::Own => vec![self.user(viewer.org_id, viewer.user_id).await?],
-        };
+        let users = self.people_in_scope(viewer).await?;
         let names: HashMap<i64, String> =
             users.into_iter().map(|u| (u.id, u.display_name)).collect();
         let visible = |a: Option<i64>| match a {
@@ -861,12 +863,7 @@ impl Store {
             .await?;
         let mut collected = Decimal::ZERO;
         for (kind, amount) in pays {
-            let a = dec(&amount)?;
-            collected = if kind == "refund" {
-                collected.saturating_sub(a)
-            } else {
-                collected.saturating_add(a)
-            };
+            collected = collected.saturating_add(crate::signed_payment(&kind, &amount)?);
         }
         Ok((name, revenue, margin, collected))
     }

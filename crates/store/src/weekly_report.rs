@@ -107,19 +107,22 @@ impl Store {
         root: Option<i64>,
         period: Period,
     ) -> Result<Facts> {
-        self.load_facts(org_id, root, period, true).await
+        let (_, targets) = self.published_targets(org_id, period).await?;
+        self.load_facts(org_id, root, period, true, &targets).await
     }
 
     /// The facts the figures need, without the report's lists (competitor moves, complaints,
-    /// abnormal customers): what attainment and the dashboards read.
+    /// abnormal customers): what attainment and the dashboards read. `targets` are the
+    /// published ones the caller loaded (`published_targets`).
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn figure_facts(
         &self,
         org_id: i64,
         root: Option<i64>,
         period: Period,
+        targets: &std::collections::BTreeMap<TargetKey, rust_decimal::Decimal>,
     ) -> Result<Facts> {
-        self.load_facts(org_id, root, period, false).await
+        self.load_facts(org_id, root, period, false, targets).await
     }
 
     async fn load_facts(
@@ -128,6 +131,7 @@ impl Store {
         root: Option<i64>,
         period: Period,
         with_lists: bool,
+        targets: &std::collections::BTreeMap<TargetKey, rust_decimal::Decimal>,
     ) -> Result<Facts> {
         let (from, to) = period.bounds(china_offset());
         let (from, to) = (ts(from), ts(to));
@@ -245,7 +249,6 @@ impl Store {
             facts.new_customers.push(entry);
         }
 
-        let (_, targets) = self.published_targets(org_id, period).await?;
         let people: std::collections::BTreeSet<i64> = targets
             .keys()
             .filter(|k| k.measure == Measure::Revenue)
@@ -258,7 +261,7 @@ impl Store {
                 period: TargetPeriod::Year(period.start.year()),
                 dimension: Dimension::total(),
             };
-            if let Some(t) = target_for(&targets, &key, period) {
+            if let Some(t) = target_for(targets, &key, period) {
                 facts.assigned_targets.insert(person, t);
             }
         }
@@ -442,7 +445,10 @@ impl Store {
     ) -> Result<TeamSummary> {
         let users = self.users(org_id).await?;
         let everyone = sales_members(&users, None);
-        let facts = self.load_facts(org_id, None, period, with_lists).await?;
+        let (_, targets) = self.published_targets(org_id, period).await?;
+        let facts = self
+            .load_facts(org_id, None, period, with_lists, &targets)
+            .await?;
         Ok(TeamSummary {
             teams: self.teams_of(org_id, period, &facts).await?,
             company: compile(period, &everyone, &facts),
@@ -460,72 +466,15 @@ impl Store {
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
         // Each person's facts once; a team compiles from its members' only, instead of every
         // team scanning the whole company's facts.
-        let mut by_person: std::collections::HashMap<i64, Facts> = std::collections::HashMap::new();
-        for o in &facts.orders {
-            by_person
-                .entry(o.owner_id)
-                .or_default()
-                .orders
-                .push(o.clone());
-        }
-        for p in &facts.payments {
-            by_person
-                .entry(p.owner_id)
-                .or_default()
-                .payments
-                .push(p.clone());
-        }
-        for v in &facts.visits {
-            by_person
-                .entry(v.user_id)
-                .or_default()
-                .visits
-                .push(v.clone());
-        }
-        for c in &facts.new_customers {
-            by_person.entry(c.0).or_default().new_customers.push(*c);
-        }
-        for c in &facts.new_dealers {
-            by_person.entry(c.0).or_default().new_dealers.push(*c);
-        }
-        for (person, t) in &facts.assigned_targets {
-            by_person
-                .entry(*person)
-                .or_default()
-                .assigned_targets
-                .insert(*person, *t);
-        }
-        for r in &facts.daily_reports {
-            by_person
-                .entry(r.user_id)
-                .or_default()
-                .daily_reports
-                .push(r.clone());
-        }
-        for p in &facts.plans {
-            by_person
-                .entry(p.user_id)
-                .or_default()
-                .plans
-                .push(p.clone());
-        }
+        let by_person = facts.by_person(&|_| true);
         Ok(users
             .iter()
             .filter(|u| u.active && u.role == Role::Supervisor)
             .map(|s| {
                 let members = sales_members(&users, Some(&line.subordinates(s.id)));
                 let mut team = Facts::default();
-                for m in &members {
-                    if let Some(f) = by_person.get(&m.user_id) {
-                        team.orders.extend(f.orders.iter().cloned());
-                        team.payments.extend(f.payments.iter().cloned());
-                        team.visits.extend(f.visits.iter().cloned());
-                        team.new_customers.extend(f.new_customers.iter().copied());
-                        team.new_dealers.extend(f.new_dealers.iter().copied());
-                        team.assigned_targets.extend(f.assigned_targets.iter());
-                        team.daily_reports.extend(f.daily_reports.iter().cloned());
-                        team.plans.extend(f.plans.iter().cloned());
-                    }
+                for f in members.iter().filter_map(|m| by_person.get(&m.user_id)) {
+                    team.absorb(f);
                 }
                 TeamFigures {
                     supervisor_id: s.id,

@@ -459,11 +459,7 @@ async fn dashboard(
                 d.receivables.iter().map(|r| r.amount),
             )),
             pace: tr.percent(d.attainment.elapsed_percent),
-            period_label: format!(
-                "{} – {}",
-                d.attainment.period.start,
-                d.attainment.period.end - Duration::days(1)
-            ),
+            period_label: d.attainment.period.to_string(),
             views: View::ALL.iter().map(|v| v.as_str()).collect(),
             view: view.as_str(),
             measures: yingpan_domain::target::Measure::ALL

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{Datelike, Duration, Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use yingpan_domain::economics::{compute, Economics};
@@ -92,30 +92,11 @@ async fn load(
         )
         .into()),
     };
-    let discount = match q
-        .discount_percent
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => Decimal::TEN,
-        Some(raw) => {
-            let d = yingpan_domain::money::parse(
-                "discount_percent",
-                raw,
-                yingpan_domain::money::AMOUNT,
-            )?;
-            if d > Decimal::ONE_HUNDRED {
-                return Err(ValidationError::new(
-                    "discount_percent",
-                    "out_of_range",
-                    "at most 100",
-                )
-                .into());
-            }
-            d
-        }
-    };
+    let discount = yingpan_domain::money::parse_optional_percent(
+        "discount_percent",
+        q.discount_percent.as_deref(),
+    )?
+    .unwrap_or(Decimal::TEN);
     let before = previous(period);
     let histories = state
         .store
@@ -143,18 +124,6 @@ struct EstimateInput {
     amount: Option<String>,
 }
 
-fn parse_year(raw: i64) -> Result<i32, ValidationError> {
-    if (2000..=2100).contains(&raw) {
-        Ok(raw as i32)
-    } else {
-        Err(ValidationError::new(
-            "year",
-            "invalid_year",
-            "must be a year between 2000 and 2100",
-        ))
-    }
-}
-
 async fn api_estimates(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -173,7 +142,7 @@ async fn set_estimate(
     year: i64,
     amount: Option<&str>,
 ) -> Result<Vec<SpendEstimate>, AppError> {
-    let year = parse_year(year)?;
+    let year = yingpan_domain::day::parse_year("year", year)?;
     let amount = yingpan_domain::money::parse_optional_amount("amount", amount)?;
     Ok(state
         .store
@@ -300,11 +269,10 @@ async fn page(
                 }],
             )
         };
-        let label = |p: Period| format!("{} – {}", p.start, p.end - Duration::days(1));
         Ok::<_, AppError>(Page {
             period: q.period.clone().unwrap_or_default(),
-            period_label: label(r.period),
-            previous_label: label(r.previous_period),
+            period_label: r.period.to_string(),
+            previous_label: r.previous_period.to_string(),
             discount: e.discount_percent.to_string(),
             decile_chart,
             segment_chart,

@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -66,30 +65,10 @@ async fn load(
             )
         }
     };
-    let commission = match q
-        .commission_percent
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(raw) => {
-            let p = yingpan_domain::money::parse(
-                "commission_percent",
-                raw,
-                yingpan_domain::money::AMOUNT,
-            )?;
-            if p > Decimal::ONE_HUNDRED {
-                return Err(ValidationError::new(
-                    "commission_percent",
-                    "out_of_range",
-                    "at most 100",
-                )
-                .into());
-            }
-            Some(p)
-        }
-    };
+    let commission = yingpan_domain::money::parse_optional_percent(
+        "commission_percent",
+        q.commission_percent.as_deref(),
+    )?;
     let per_person = state.store.funnel_counts(&me.viewer, period).await?;
     let users = state.store.users(me.viewer.org_id).await?;
     let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
@@ -209,7 +188,7 @@ async fn page(
                 .clone()
                 .filter(|p| !p.trim().is_empty())
                 .unwrap_or_else(|| r.period.start.format("%Y-%m").to_string()),
-            period_label: format!("{} – {}", r.period.start, r.period.end - Duration::days(1)),
+            period_label: r.period.to_string(),
             group_by: r.group_by,
             commission: r
                 .commission_percent

@@ -480,20 +480,7 @@ async fn page(
         } else {
             chart::pie(shares)
         };
-        let users = state.store.users(me.viewer.org_id).await?;
-        let visible = |id: i64| match me.viewer.scope {
-            yingpan_domain::person::Scope::All => true,
-            _ => id == me.user.id,
-        };
-        let people = match me.viewer.scope {
-            yingpan_domain::person::Scope::Subtree => {
-                state
-                    .store
-                    .subtree_users(me.viewer.org_id, me.user.id)
-                    .await?
-            }
-            _ => users.into_iter().filter(|u| visible(u.id)).collect(),
-        };
+        let people = state.store.people_in_scope(&me.viewer).await?;
         let choices = |role: Option<Role>| -> Vec<Choice> {
             people
                 .iter()
@@ -519,7 +506,7 @@ async fn page(
         let export_query =
             serde_urlencoded::to_string(ExportParams::from(&export_q)).unwrap_or_default();
         Ok::<_, AppError>(Page {
-            period_label: format!("{} – {}", p.period.start, p.period.end - Duration::days(1)),
+            period_label: p.period.to_string(),
             by: p.by.as_str(),
             dimensions: Dimension::ALL.iter().map(|d| d.as_str()).collect(),
             indicators: p.indicators.iter().map(|i| i.as_str()).collect(),

@@ -29,15 +29,7 @@ use yingpan_domain::ValidationError;
 use yingpan_store::{AttainmentReport, TargetPlan, TargetPublication, User};
 
 fn parse_year(raw: i64) -> Result<i32, ValidationError> {
-    if (2000..=2100).contains(&raw) {
-        Ok(raw as i32)
-    } else {
-        Err(ValidationError::new(
-            "year",
-            "invalid_year",
-            "must be a year between 2000 and 2100",
-        ))
-    }
+    yingpan_domain::day::parse_year("year", raw)
 }
 
 /// `2026-11`, `2026-Q4` or `2026` as the days it covers; this month when blank.
@@ -381,16 +373,7 @@ async fn plan_page(
         let measure = q.measure()?.unwrap_or(Measure::Revenue);
         let (kind, value) = q.dimension();
         let plan = state.store.target_plan(&me.viewer, year).await?;
-        let users = match me.viewer.scope {
-            Scope::All => state.store.users(me.viewer.org_id).await?,
-            Scope::Subtree => {
-                state
-                    .store
-                    .subtree_users(me.viewer.org_id, me.user.id)
-                    .await?
-            }
-            Scope::Own => vec![me.user.clone()],
-        };
+        let users = state.store.people_in_scope(&me.viewer).await?;
         let tr = me.tr();
         let money = measure.is_money();
         let here = |k: &TargetKey| {
