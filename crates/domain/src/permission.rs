@@ -119,6 +119,13 @@ pub fn opens_every_pool(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Director)
 }
 
+/// Whether the role sets targets for anyone and for the company (those who run the whole
+/// company); others who may set targets set them for the people below them only
+/// (`target::check_setter`).
+pub fn sets_every_target(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Director)
+}
+
 /// The permission matrix as the Markdown table in `docs/permissions.md` (default policy; the
 /// settings that change a cell are named in it).
 pub fn matrix_markdown() -> String {
@@ -184,6 +191,15 @@ mod tests {
             .filter(|r| opens_every_pool(*r))
             .collect();
         assert_eq!(open, [Role::Admin, Role::Director]);
+        let every: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| sets_every_target(*r))
+            .collect();
+        assert_eq!(every, [Role::Admin, Role::Director]);
+        // Whoever sets every target may set targets at all.
+        assert!(every
+            .iter()
+            .all(|r| allows(*r, Action::SetTargets, &Policy::default())));
     }
 
     #[test]

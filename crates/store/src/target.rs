@@ -13,7 +13,7 @@ use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::hierarchy::ReportingLine;
-use yingpan_domain::person::{Role, Scope};
+use yingpan_domain::person::Scope;
 use yingpan_domain::target::{
     check_breakdown, check_publish, check_setter, elapsed_percent, target_for, Attainment,
     Dimension, Gap, Measure, TargetKey, TargetLine, TargetPeriod, TargetRefusal,
@@ -276,7 +276,7 @@ impl Store {
     ) -> Result<TargetPlan> {
         let (reporting, names) = self.reporting_line(viewer.org_id).await?;
         let below = reporting.subordinates(viewer.user_id);
-        let sets_company = matches!(viewer.role, Role::Admin | Role::Director);
+        let sets_company = yingpan_domain::permission::sets_every_target(viewer.role);
         for (key, _) in changes {
             if let Some(id) = key.assignee_id {
                 if !names.contains_key(&id) {

@@ -397,7 +397,7 @@ async fn plan_page(
             .filter(|u| u.id != me.user.id)
             .map(|u| u.id)
             .collect();
-        let sets_company = matches!(me.role(), Role::Admin | Role::Director);
+        let sets_company = yingpan_domain::permission::sets_every_target(me.role());
         let ps = periods(year);
         let row = |assignee: i64, name: String, depth: usize, editable: bool| GridRow {
             assignee,
