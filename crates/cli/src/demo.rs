@@ -237,12 +237,12 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             .expect("demo clerk"),
     );
     let mut price_list = Vec::new();
-    for (i, (name, unit, price)) in [
-        ("节能灯具", "套", "680"),
-        ("中央空调", "台", "12800"),
-        ("工业冷柜", "台", "8600"),
-        ("办公家具", "套", "3200"),
-        ("安防系统", "套", "25000"),
+    for (i, (name, unit, price, cost, category)) in [
+        ("节能灯具", "套", "680", "420", "照明"),
+        ("中央空调", "台", "12800", "9100", "暖通"),
+        ("工业冷柜", "台", "8600", "6300", "暖通"),
+        ("办公家具", "套", "3200", "2100", "家具"),
+        ("安防系统", "套", "25000", "16800", "安防"),
     ]
     .iter()
     .enumerate()
@@ -253,6 +253,8 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             unit: Some(unit.to_string()),
             price: Some(price.to_string()),
             currency: Some("CNY".into()),
+            cost: Some(cost.to_string()),
+            category: Some(category.to_string()),
             ..Default::default()
         }
         .parse()

@@ -141,9 +141,11 @@ pub fn compute(
         Decimal::from(churned_ids.len() as u64),
         Decimal::from(previous_buyers),
     );
-    let retention = churn_percent
-        .map(|c| (Decimal::ONE_HUNDRED - c) / Decimal::ONE_HUNDRED)
-        .unwrap_or(Decimal::ZERO);
+    // Without buyers in the previous period there is no retention to measure, and so no
+    // lifetime value: none is shown rather than a value computed from a made-up rate.
+    let measured_retention =
+        churn_percent.map(|c| (Decimal::ONE_HUNDRED - c) / Decimal::ONE_HUNDRED);
+    let retention = measured_retention.unwrap_or(Decimal::ZERO);
     let discount = discount_percent / Decimal::ONE_HUNDRED;
     let annual = |m: Decimal| {
         if year_fraction > Decimal::ZERO {
@@ -216,14 +218,19 @@ pub fn compute(
             .map(|r| r.round_dp(2))
     };
 
-    let mut lifetime_values: Vec<CustomerFigure> = buyers.iter().map(|c| figure(c)).collect();
+    let valued: &[&History] = if measured_retention.is_some() {
+        &buyers
+    } else {
+        &[]
+    };
+    let mut lifetime_values: Vec<CustomerFigure> = valued.iter().map(|c| figure(c)).collect();
     lifetime_values.sort_by(|a, b| {
         b.lifetime_value
             .cmp(&a.lifetime_value)
             .then(a.customer_id.cmp(&b.customer_id))
     });
     let mut segments: std::collections::BTreeMap<&str, (u32, Decimal)> = Default::default();
-    for (c, f) in buyers.iter().zip(buyers.iter().map(|c| figure(c))) {
+    for (c, f) in valued.iter().zip(valued.iter().map(|c| figure(c))) {
         let s = segments.entry(c.segment.as_str()).or_default();
         s.0 += 1;
         s.1 = s.1.saturating_add(f.lifetime_value);
@@ -368,6 +375,16 @@ mod tests {
         let e = compute(&one, d("1") / d("12"), d("10"));
         // Nobody churned: retention 1, CLV = 12 × 300 × 1 ÷ 0.1.
         assert_eq!(e.lifetime_values[0].lifetime_value, d("36000"));
+        // New buyers only: no retention measured, no lifetime value.
+        let e = compute(&[h(1, ("1200", 1), ("0", 0))], Decimal::ONE, d("10"));
+        assert_eq!(
+            (
+                e.retention_percent,
+                e.lifetime_values.len(),
+                e.segments.len()
+            ),
+            (None, 0, 0)
+        );
         let e = compute(&[], Decimal::ONE, d("10"));
         assert_eq!(
             (e.churn_percent, e.top_to_bottom_revenue, e.buyers),

@@ -2,7 +2,7 @@
 //! phone (the page's CSS lets an SVG scale to its container). Pages always show the figures as
 //! a table beside a chart; a chart is for looking, the table for reading exact amounts.
 
-use charts_rs::{BarChart, FunnelChart, HorizontalBarChart, LineChart, PieChart, Series};
+use charts_rs::{BarChart, HorizontalBarChart, LineChart, PieChart, Series};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
@@ -49,16 +49,18 @@ pub fn trend(categories: Vec<String>, lines: Vec<Line>) -> String {
     c.svg().unwrap_or_default()
 }
 
-/// Steps of a funnel, widest first.
+/// Steps of a funnel (or stages of a pipeline) in their own order, the first on top. Drawn as
+/// horizontal bars: a funnel chart sorts its steps by size, which would put a later step above
+/// an earlier one whenever it is larger.
 pub fn funnel(steps: Vec<(String, Decimal)>) -> String {
-    let list = steps
-        .into_iter()
-        .map(|(name, v)| Series::new(name, vec![plot(v)]))
-        .collect();
-    let mut c = FunnelChart::new(list);
-    c.width = 640.0;
-    c.height = 320.0;
-    c.svg().unwrap_or_default()
+    let (names, values): (Vec<String>, Vec<Decimal>) = steps.into_iter().rev().unzip();
+    horizontal_bars(
+        names,
+        vec![Line {
+            name: String::new(),
+            values,
+        }],
+    )
 }
 
 /// Shares of a whole.
