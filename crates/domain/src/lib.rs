@@ -27,6 +27,7 @@ pub mod policy;
 pub mod product;
 pub mod profile;
 pub mod qualification;
+pub mod rollup;
 pub mod search;
 pub mod statistics;
 pub mod target;

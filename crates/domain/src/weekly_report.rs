@@ -3,6 +3,7 @@
 //! store loads. Every rate is defined here once; `docs/reports.md` states the same definitions.
 
 use crate::order::PaymentKind;
+use crate::rollup::Tally;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -109,6 +110,10 @@ pub struct VisitFact {
     pub customer_id: i64,
     pub outcome_recorded: bool,
     pub next_step_recorded: bool,
+    /// The visited customer placed an order (with anyone) in the calendar month of the visit,
+    /// company time: kept on the visit by the store, so that a visit's effectiveness is the
+    /// same in every report and rollup.
+    pub customer_ordered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +172,9 @@ pub struct Facts {
     pub plans: Vec<PlanFact>,
     pub escalations: Vec<EscalationFact>,
     pub abnormal: Vec<AbnormalCustomer>,
+    /// Figures read from the rollups instead of raw orders, payments, registrations and visits
+    /// (the dashboards): each person's tally for the period.
+    pub tallies: Vec<(i64, Tally)>,
 }
 
 impl Facts {
@@ -195,6 +203,8 @@ impl Facts {
             |r: &DailyReportFact| r.clone()
         );
         split!(plans, |p: &PlanFact| p.user_id, |p: &PlanFact| p.clone());
+        split!(tallies, |t: &(i64, Tally)| t.0, |t: &(i64, Tally)| t
+            .clone());
         for (person, t) in self.assigned_targets.iter().filter(|(p, _)| keep(**p)) {
             own.entry(*person)
                 .or_default()
@@ -216,6 +226,7 @@ impl Facts {
         self.daily_reports
             .extend(other.daily_reports.iter().cloned());
         self.plans.extend(other.plans.iter().cloned());
+        self.tallies.extend(other.tallies.iter().cloned());
     }
 }
 
@@ -331,50 +342,33 @@ pub fn compile(period: Period, members: &[Member], facts: &Facts) -> WeeklyRepor
         };
         let mine = |id: i64| in_team(id) && who.is_none_or(|w| w == id);
         let mut f = Figures::default();
-        for o in facts.orders.iter().filter(|o| mine(o.owner_id)) {
-            if o.currency == REPORTING_CURRENCY {
-                f.sales = f.sales.saturating_add(o.total);
-                f.orders += 1;
-                match o.margin {
-                    Some(m) => f.gross_margin = f.gross_margin.saturating_add(m),
-                    None => f.orders_without_cost += 1,
-                }
-            } else {
-                f.other_currency_orders += 1;
-            }
-        }
-        for p in facts
-            .payments
-            .iter()
-            .filter(|p| mine(p.owner_id) && p.currency == REPORTING_CURRENCY)
-        {
-            match p.kind {
-                PaymentKind::Deposit | PaymentKind::Payment => {
-                    f.collected = f.collected.saturating_add(p.amount)
-                }
-                PaymentKind::Refund => f.collected = f.collected.saturating_sub(p.amount),
-            }
-        }
-        let mut visited = BTreeSet::new();
-        for v in facts.visits.iter().filter(|v| mine(v.user_id)) {
-            f.visits += 1;
-            visited.insert(v.customer_id);
-            if is_effective_visit(v, ordering.contains(&v.customer_id)) {
-                f.effective_visits += 1;
-            }
-        }
-        f.visited_customers = visited.len() as u32;
-        f.visited_customers_ordering = visited.intersection(&ordering).count() as u32;
-        f.new_customers = facts
+        let mut tally = Tally::of(
+            facts.orders.iter().filter(|o| mine(o.owner_id)),
+            facts.payments.iter().filter(|p| mine(p.owner_id)),
+            facts.visits.iter().filter(|v| mine(v.user_id)),
+        );
+        tally.new_customers = facts
             .new_customers
             .iter()
             .filter(|(creator, _)| mine(*creator))
             .count() as u32;
-        f.new_dealers = facts
+        tally.new_dealers = facts
             .new_dealers
             .iter()
             .filter(|(creator, _)| mine(*creator))
             .count() as u32;
+        for (_, t) in facts.tallies.iter().filter(|(who, _)| mine(*who)) {
+            tally.add(t);
+        }
+        tally.add_to(&mut f);
+        let visited: BTreeSet<i64> = facts
+            .visits
+            .iter()
+            .filter(|v| mine(v.user_id))
+            .map(|v| v.customer_id)
+            .collect();
+        f.visited_customers = visited.len() as u32;
+        f.visited_customers_ordering = visited.intersection(&ordering).count() as u32;
         let mut target: Option<Decimal> = None;
         let mut add = |t: Decimal| {
             let sum = target.get_or_insert(Decimal::ZERO);
@@ -589,11 +583,13 @@ mod tests {
             currency: "CNY".into(),
             margin: Some(d(total) / d("4")),
         };
+        // Customers 100 and 200 ordered this month.
         let visit = |user_id, customer_id, o, n| VisitFact {
             user_id,
             customer_id,
             outcome_recorded: o,
             next_step_recorded: n,
+            customer_ordered: [100, 200].contains(&customer_id),
         };
         let mut facts = Facts {
             orders: vec![
@@ -675,6 +671,7 @@ mod tests {
             ],
             escalations: vec![],
             abnormal: vec![],
+            tallies: vec![],
         };
         let r = compile(Period::week_of(day("2026-11-16")), &members, &facts);
         let t = &r.team;
@@ -752,7 +749,7 @@ mod tests {
             let members: Vec<Member> = (1..4).map(|i| Member { user_id: i, name: i.to_string() }).collect();
             let facts = Facts {
                 orders: orders.iter().map(|&(o, c, t)| OrderFact { owner_id: o, customer_id: c, total: Decimal::from(t), currency: "CNY".into(), margin: None }).collect(),
-                visits: visits.iter().map(|&(u, c, o, n)| VisitFact { user_id: u, customer_id: c, outcome_recorded: o, next_step_recorded: n }).collect(),
+                visits: visits.iter().map(|&(u, c, o, n)| VisitFact { user_id: u, customer_id: c, outcome_recorded: o, next_step_recorded: n, customer_ordered: c % 2 == 0 }).collect(),
                 ..Default::default()
             };
             let r = compile(Period::week_of(day("2026-11-16")), &members, &facts);

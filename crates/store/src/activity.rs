@@ -156,9 +156,12 @@ impl Store {
         let mut tx = self.write.begin().await?;
         customer_scope_check(&mut tx, viewer, customer_id).await?;
         let at = ts(now);
+        let visit = kind == ActivityKind::Visit;
+        let ordered = visit
+            && crate::rollup::ordered_in_month(&mut tx, viewer.org_id, customer_id, &at).await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes, customer_ordered) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(customer_id)
@@ -172,9 +175,15 @@ impl Store {
         .bind(details.reached.map(i64::from))
         .bind(purpose.map(|p| p.as_str()))
         .bind(duration)
+        .bind(i64::from(ordered))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        if visit {
+            let mut touched = crate::rollup::Touched::default();
+            touched.add(viewer.user_id, &at, crate::rollup::Part::Visits)?;
+            crate::rollup::refresh(&mut tx, viewer.org_id, touched).await?;
+        }
         let facts =
             sqlx::query("SELECT owner_id, tier FROM customers WHERE org_id = $1 AND id = $2")
                 .bind(viewer.org_id)

@@ -632,6 +632,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        crate::rollup::customer_counted(&mut tx, viewer.org_id, id, 1).await?;
         let created = load_customer(&mut tx, &all, id, false).await?;
         let mut changes = diff(&[], &created.snapshot());
         changes.extend(custom_changes);
@@ -746,6 +747,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        crate::rollup::customer_counted(&mut tx, viewer.org_id, id, -1).await?;
         Audit::by(viewer, now)
             .record(
                 &mut tx,
@@ -774,6 +776,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        crate::rollup::customer_counted(&mut tx, viewer.org_id, id, 1).await?;
         let after = load_customer(&mut tx, viewer, id, false).await?;
         Audit::by(viewer, now)
             .record(

@@ -10,7 +10,7 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use yingpan_domain::person::Scope;
 use yingpan_domain::visit_plan::china_offset;
-use yingpan_domain::weekly_report::{Period, REPORTING_CURRENCY};
+use yingpan_domain::weekly_report::Period;
 
 /// Revenue and collections of one calendar month (company time).
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +70,7 @@ impl Store {
     }
 
     /// Revenue (orders by the day registered) and collections (deposits and payments less
-    /// refunds, by the day recorded) of each month from `first` to `last`, in the viewer's
+    /// refunds, by the day recorded) of each month, from the rollups, from `first` to `last`, in the viewer's
     /// scope (the order's owner), in the reporting currency.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn monthly_trend(
@@ -83,7 +83,6 @@ impl Store {
             start: Period::month_of(first).start,
             end: Period::month_of(last).end,
         };
-        let (from, to) = span.bounds(china_offset());
         let mut months: BTreeMap<String, MonthFigures> = BTreeMap::new();
         let mut m = span.start;
         while m < span.end {
@@ -100,44 +99,26 @@ impl Store {
             m = Period::month_of(m).end;
         }
 
-        let mut sql = Sql::new("SELECT o.created_at, o.total FROM orders o WHERE");
-        push_scope_on(&mut sql, viewer, "o", "owner_id");
-        sql.push(" AND o.currency = ")
-            .bind(REPORTING_CURRENCY)
-            .push(" AND o.created_at >= ")
-            .bind(ts(from))
-            .push(" AND o.created_at < ")
-            .bind(ts(to));
-        let rows: Vec<(String, String)> = sql
-            .fetch_packed(&self.read, self.backend, &["created_at", "total"])
+        // From the monthly rollups: a few rows per person and month.
+        let mut sql =
+            Sql::new("SELECT f.month, f.sales, f.orders, f.collected FROM figures_monthly f WHERE");
+        push_scope_on(&mut sql, viewer, "f", "user_id");
+        sql.push(" AND f.month >= ")
+            .bind(yingpan_domain::rollup::month_key(span.start))
+            .push(" AND f.month < ")
+            .bind(yingpan_domain::rollup::month_key(span.end));
+        let rows: Vec<(String, String, i64, String)> = sql
+            .fetch_packed(
+                &self.read,
+                self.backend,
+                &["month", "sales", "orders", "collected"],
+            )
             .await?;
-        for (at, total) in rows {
-            if let Some(f) = months.get_mut(&crate::local_month(&at)?) {
-                f.revenue = f.revenue.saturating_add(dec(&total)?);
-                f.orders += 1;
-            }
-        }
-
-        let mut sql = Sql::new(
-            "SELECT p.recorded_at, p.kind, p.amount FROM order_payments p JOIN orders o ON o.id = p.order_id WHERE",
-        );
-        push_scope_on(&mut sql, viewer, "o", "owner_id");
-        sql.push(" AND o.currency = ")
-            .bind(REPORTING_CURRENCY)
-            .push(" AND p.org_id = ")
-            .bind(viewer.org_id)
-            .push(" AND p.recorded_at >= ")
-            .bind(ts(from))
-            .push(" AND p.recorded_at < ")
-            .bind(ts(to));
-        let rows: Vec<(String, String, String)> = sql
-            .fetch_packed(&self.read, self.backend, &["recorded_at", "kind", "amount"])
-            .await?;
-        for (at, kind, amount) in rows {
-            if let Some(f) = months.get_mut(&crate::local_month(&at)?) {
-                f.collected = f
-                    .collected
-                    .saturating_add(crate::signed_payment(&kind, &amount)?);
+        for (month, sales, orders, collected) in rows {
+            if let Some(f) = months.get_mut(&month) {
+                f.revenue = f.revenue.saturating_add(dec(&sales)?);
+                f.orders += orders as u32;
+                f.collected = f.collected.saturating_add(dec(&collected)?);
             }
         }
         Ok(months.into_values().collect())

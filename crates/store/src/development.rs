@@ -90,6 +90,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_customer(&mut tx, viewer, id, false).await?;
+        if before.dealer.is_some() != after.dealer.is_some() {
+            let sign = if after.dealer.is_some() { 1 } else { -1 };
+            crate::rollup::dealer_changed(&mut tx, viewer.org_id, id, sign).await?;
+        }
         let to_json = |d: &Option<DealerData>| {
             d.as_ref()
                 .map(|d| serde_json::to_value(d).expect("serialises"))

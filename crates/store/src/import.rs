@@ -308,6 +308,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        if !accepted.is_empty() {
+            let mut touched = crate::rollup::Touched::default();
+            touched.registered(viewer.user_id, &stamp, accepted.len() as i64, 0)?;
+            crate::rollup::refresh(&mut tx, viewer.org_id, touched).await?;
+        }
         tx.commit().await?;
         if accepted.len() >= 1000 {
             // A bulk load changes the table's statistics; without fresh ones PostgreSQL plans the

@@ -28,6 +28,7 @@ mod pool;
 mod pool_definitions;
 mod product;
 mod qualification;
+mod rollup;
 mod session;
 mod sql;
 mod statistics;

@@ -187,6 +187,7 @@ impl Store {
         };
         move_rows(&mut tx, "contacts", org, &moved.contacts, survivor_id).await?;
         move_rows(&mut tx, "activities", org, &moved.activities, survivor_id).await?;
+        crate::rollup::activities_moved(&mut tx, org, &moved.activities).await?;
         move_rows(
             &mut tx,
             "ownership_changes",
@@ -262,6 +263,7 @@ impl Store {
             .bind(merged_id)
             .execute(&mut *tx)
             .await?;
+        crate::rollup::customer_counted(&mut tx, org, merged_id, -1).await?;
         let merge_id: i64 = sqlx::query(
             "INSERT INTO customer_merges (org_id, survivor_id, merged_id, moved, actor_id, merged_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -339,6 +341,7 @@ impl Store {
         let org = viewer.org_id;
         move_rows(&mut tx, "contacts", org, &moved.contacts, merged_id).await?;
         move_rows(&mut tx, "activities", org, &moved.activities, merged_id).await?;
+        crate::rollup::activities_moved(&mut tx, org, &moved.activities).await?;
         move_rows(
             &mut tx,
             "ownership_changes",
@@ -387,6 +390,7 @@ impl Store {
             .bind(merged_id)
             .execute(&mut *tx)
             .await?;
+        crate::rollup::customer_counted(&mut tx, org, merged_id, 1).await?;
         sqlx::query("UPDATE customer_merges SET undone_at = $1, undone_by = $2 WHERE id = $3")
             .bind(ts(now))
             .bind(viewer.user_id)

@@ -164,6 +164,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "statistics_indicators",
         include_str!("../migrations/0035_statistics_indicators.sql"),
     ),
+    (
+        36,
+        "rollups",
+        include_str!("../migrations/0036_rollups.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
@@ -230,6 +235,17 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
             .await?;
         if *version == 2 {
             backfill_duplicate_keys(&mut tx).await?;
+        }
+        if *version == 36 {
+            let orgs: Vec<i64> = sqlx::query("SELECT id FROM organizations")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<Result<_, _>>()?;
+            for org in orgs {
+                crate::rollup::rebuild(&mut tx, org).await?;
+            }
         }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(*version)

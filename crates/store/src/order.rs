@@ -294,6 +294,11 @@ impl Store {
         Audit::by(viewer, now)
             .record(&mut tx, "order", id, "create", &changes)
             .await?;
+        let at = ts(now);
+        let mut touched = crate::rollup::Touched::default();
+        touched.add(owner, &at, crate::rollup::Part::Orders)?;
+        crate::rollup::order_placed(&mut tx, viewer.org_id, customer_id, &at, &mut touched).await?;
+        crate::rollup::refresh(&mut tx, viewer.org_id, touched).await?;
         let all = Viewer {
             scope: yingpan_domain::person::Scope::All,
             ..*viewer
@@ -407,6 +412,11 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
+        let mut touched = crate::rollup::Touched::default();
+        if order.currency == yingpan_domain::weekly_report::REPORTING_CURRENCY {
+            touched.collected(order.owner_id, &ts(now), kind.signed(amount))?;
+        }
+        crate::rollup::refresh(&mut tx, viewer.org_id, touched).await?;
         let mut flows = flows;
         flows.push((kind, amount));
         let paid_now = paid(&flows);

@@ -151,6 +151,36 @@ async fn move_open_work(
         .into_iter()
         .filter(|s| order_follows_customer(*s))
     {
+        // The orders' figures (and the money moved on them) go with them to the new owner.
+        let mut touched = crate::rollup::Touched::default();
+        let moving = sqlx::query(
+            "SELECT o.owner_id, o.created_at, o.currency, p.recorded_at, p.kind, p.amount FROM orders o \
+             LEFT JOIN order_payments p ON p.order_id = o.id AND p.org_id = o.org_id \
+             WHERE o.org_id = $1 AND o.customer_id = $2 AND o.settled = $3 AND o.owner_id <> $4",
+        )
+        .bind(org_id)
+        .bind(customer_id)
+        .bind(i64::from(settled))
+        .bind(new_owner)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in &moving {
+            let created: String = r.try_get("created_at")?;
+            let from: i64 = r.try_get("owner_id")?;
+            touched.add(from, &created, crate::rollup::Part::Orders)?;
+            touched.add(new_owner, &created, crate::rollup::Part::Orders)?;
+            let currency: String = r.try_get("currency")?;
+            if let Some(paid) = r.try_get::<Option<String>, _>("recorded_at")? {
+                if currency == yingpan_domain::weekly_report::REPORTING_CURRENCY {
+                    let amount = crate::signed_payment(
+                        &r.try_get::<String, _>("kind")?,
+                        &r.try_get::<String, _>("amount")?,
+                    )?;
+                    touched.collected(from, &paid, -amount)?;
+                    touched.collected(new_owner, &paid, amount)?;
+                }
+            }
+        }
         sqlx::query(
             "UPDATE orders SET owner_id = $1, version = version + 1, updated_at = $2 \
              WHERE org_id = $3 AND customer_id = $4 AND settled = $5 AND owner_id <> $1",
@@ -162,6 +192,7 @@ async fn move_open_work(
         .bind(i64::from(settled))
         .execute(&mut **tx)
         .await?;
+        crate::rollup::refresh(tx, org_id, touched).await?;
     }
     Ok(())
 }

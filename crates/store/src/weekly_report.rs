@@ -54,7 +54,7 @@ fn day_of(stamp: &str) -> Result<NaiveDate> {
 }
 
 /// ` AND <column> IN (<root's subtree>)`, or nothing for the whole company.
-fn push_team(sql: &mut Sql, column: &str, root: Option<i64>) {
+pub(crate) fn push_team(sql: &mut Sql, column: &str, root: Option<i64>) {
     if let Some(root) = root {
         sql.push(&format!(
             " AND {column} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
@@ -136,7 +136,28 @@ impl Store {
         let (from, to) = period.bounds(china_offset());
         let (from, to) = (ts(from), ts(to));
         let mut facts = Facts::default();
+        if with_lists {
+            self.load_raw_figures(org_id, root, (&from, &to), &mut facts)
+                .await?;
+        } else {
+            // The figures alone: from the rollups, a few rows per person.
+            facts.tallies = self.period_tallies(org_id, root, period).await?;
+        }
+        self.load_reports_and_targets(org_id, root, period, with_lists, targets, &mut facts)
+            .await?;
+        Ok(facts)
+    }
 
+    /// The period's orders, payments, visits and registrations, row by row: what the reports
+    /// count distinct customers from.
+    async fn load_raw_figures(
+        &self,
+        org_id: i64,
+        root: Option<i64>,
+        (from, to): (&str, &str),
+        facts: &mut Facts,
+    ) -> Result<()> {
+        let (from, to) = (from.to_string(), to.to_string());
         // Each order's margin from its lines (`order::order_margin`).
         let mut sql = period_sql(
             "SELECT l.order_id, l.quantity, l.amount, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id",
@@ -204,7 +225,7 @@ impl Store {
         }
 
         let mut sql = period_sql(
-            "SELECT user_id, customer_id, outcome, next_step FROM activities",
+            "SELECT user_id, customer_id, outcome, next_step, customer_ordered FROM activities",
             org_id,
             "",
             "occurred_at",
@@ -215,19 +236,27 @@ impl Store {
         push_team(&mut sql, "user_id", root);
         let filled = |s: Option<String>| s.is_some_and(|s| !s.trim().is_empty());
         // A team's week has thousands of visits: packed into one row.
-        let visits: Vec<(i64, i64, Option<String>, Option<String>)> = sql
+        type VisitRow = (i64, i64, Option<String>, Option<String>, i64);
+        let visits: Vec<VisitRow> = sql
             .fetch_packed(
                 &self.read,
                 self.backend,
-                &["user_id", "customer_id", "outcome", "next_step"],
+                &[
+                    "user_id",
+                    "customer_id",
+                    "outcome",
+                    "next_step",
+                    "customer_ordered",
+                ],
             )
             .await?;
-        for (user_id, customer_id, outcome, next_step) in visits {
+        for (user_id, customer_id, outcome, next_step, ordered) in visits {
             facts.visits.push(VisitFact {
                 user_id,
                 customer_id,
                 outcome_recorded: filled(outcome),
                 next_step_recorded: filled(next_step),
+                customer_ordered: ordered != 0,
             });
         }
 
@@ -248,6 +277,20 @@ impl Store {
             }
             facts.new_customers.push(entry);
         }
+        Ok(())
+    }
+
+    async fn load_reports_and_targets(
+        &self,
+        org_id: i64,
+        root: Option<i64>,
+        period: Period,
+        with_lists: bool,
+        targets: &std::collections::BTreeMap<TargetKey, rust_decimal::Decimal>,
+        facts: &mut Facts,
+    ) -> Result<()> {
+        let (from, to) = period.bounds(china_offset());
+        let (from, to) = (ts(from), ts(to));
 
         let people: std::collections::BTreeSet<i64> = targets
             .keys()
@@ -306,7 +349,7 @@ impl Store {
         }
 
         if !with_lists {
-            return Ok(facts);
+            return Ok(());
         }
         let mut sql = period_sql(
             "SELECT e.author_id, u.display_name, e.kind, e.subject, e.customer_id, c.name AS customer_name, e.created_at \
@@ -397,7 +440,7 @@ impl Store {
                 ageing: Some(Ageing::of(due, last_day).as_str().to_string()),
             });
         }
-        Ok(facts)
+        Ok(())
     }
 
     /// One salesperson's own sales and net collections on a (company-time) day, by the weekly

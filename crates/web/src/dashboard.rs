@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use yingpan_domain::order::Ageing;
 use yingpan_domain::ownership::{recycle_rules, warning_cutoff, PoolPeriods};
-use yingpan_domain::person::{Role, Scope};
+use yingpan_domain::person::Role;
 use yingpan_domain::visit_plan::{china_offset, PlanStatus};
 use yingpan_domain::weekly_report::Period;
 use yingpan_domain::ValidationError;
@@ -275,12 +275,7 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
                 })
                 .collect();
             if view == View::Month {
-                if v.scope == Scope::All {
-                    data.teams = store
-                        .team_summary(v.org_id, view.period(today))
-                        .await?
-                        .teams;
-                }
+                // The teams came with the attainment, from the same facts.
                 data.pipeline = store.pipeline(v, None).await?.0;
                 data.ownership_flow = store.ownership_flow(v, view.period(today)).await?;
             }

@@ -178,6 +178,7 @@ async fn each_level_sees_its_own_granularity_and_scope(backend: Backend) {
         html.contains("¥30,000.00") && !html.contains("丙五建材"),
         "{html}"
     );
+    app.assert_rollups_consistent().await;
 }
 
 on_both_backends!(each_level_sees_its_own_granularity_and_scope);

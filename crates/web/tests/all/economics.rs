@@ -266,6 +266,7 @@ async fn churn_defection_deciles_and_lifetime_value(backend: Backend) {
     let (s, html) = app.page(&format!("/customers/{c}"), rep).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("¥60,000.00"), "the card shows the estimates");
+    app.assert_rollups_consistent().await;
 }
 
 on_both_backends!(churn_defection_deciles_and_lifetime_value);

@@ -239,6 +239,7 @@ async fn the_seeds_funnel_is_computed_from_logged_work(backend: Backend) {
         html.contains("¥2,000.00") && html.contains("¥100.00") && html.contains("5 (38.5%)"),
         "{html}"
     );
+    app.assert_rollups_consistent().await;
 }
 
 on_both_backends!(the_seeds_funnel_is_computed_from_logged_work);

@@ -185,6 +185,7 @@ async fn orders_payments_and_unique_items(backend: Backend) {
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
+    app.assert_rollups_consistent().await;
 }
 
 on_both_backends!(orders_payments_and_unique_items);

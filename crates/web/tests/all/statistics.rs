@@ -465,6 +465,7 @@ async fn statistics_group_filter_and_export_within_scope(backend: Backend) {
         html.contains("id=\"statistics-chart\"><svg") && html.contains("id=\"share-chart\"><svg"),
         "{html}"
     );
+    app.assert_rollups_consistent().await;
 }
 
 on_both_backends!(statistics_group_filter_and_export_within_scope);

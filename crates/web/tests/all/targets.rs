@@ -553,6 +553,7 @@ async fn attainment_is_measured_against_published_targets(backend: Backend) {
         .find(|l| l.key.assignee_id == Some(a1) && l.key.period.to_string() == "2026-12")
         .unwrap();
     assert_eq!(dec.amount.to_string(), "65000");
+    app.assert_rollups_consistent().await;
 }
 
 on_both_backends!(

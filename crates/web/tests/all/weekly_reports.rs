@@ -349,6 +349,7 @@ async fn weekly_report_matches_hand_computed_fixture(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains("83.33%") && html.contains("66.67%"), "{html}");
+    app.assert_rollups_consistent().await;
 }
 
 async fn receivables_delivery_and_ledgers(backend: Backend) {
@@ -565,6 +566,7 @@ async fn receivables_delivery_and_ledgers(backend: Backend) {
         html.contains("逾期 1–30 天") && html.contains("499.5"),
         "{html}"
     );
+    app.assert_rollups_consistent().await;
 }
 
 on_both_backends!(

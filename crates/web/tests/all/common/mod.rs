@@ -270,9 +270,20 @@ impl TestApp {
         sqlx::query(statement).execute(&mut conn).await.unwrap();
     }
 
+    /// The figures rollups (per person and day, per person and month) and each visit's
+    /// `customer_ordered` must equal a count of the raw rows after any scenario, on both backends.
+    pub async fn assert_rollups_consistent(&self) {
+        let diffs = self.store.rollup_differences(self.org_id).await.unwrap();
+        assert!(
+            diffs.is_empty(),
+            "rollups differ from the raw rows: {diffs:#?}"
+        );
+    }
+
     /// On SQLite, the per-owner tally of live customers (migration 0027, which list totals and
     /// the pool count read) must equal a count of the customers themselves after any scenario.
     pub async fn assert_tally_consistent(&self) {
+        self.assert_rollups_consistent().await;
         if !self.db_url.starts_with("sqlite:") {
             return;
         }
