@@ -646,9 +646,27 @@ async fn suspected_duplicates_merge_and_undo(backend: Backend) {
     app.post(
         &format!("/api/v1/customers/{b}/activities"),
         &t.rep_a2.1,
-        json!({"kind": "visit", "summary": "拜访"}),
+        json!({"kind": "visit", "summary": "拜访", "outcome": "谈了需求"}),
     )
     .await;
+    // The survivor ordered this month: once merged, the visit is on a customer that ordered
+    // (effective), and undoing the merge takes that back — in the rollups too.
+    let (_, lamp) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "35.50"}),
+        )
+        .await;
+    let (s, o) = app
+        .post(
+            "/api/v1/orders",
+            &t.rep_a1.1,
+            json!({"customer_id": a, "lines": [{"product_id": lamp["id"], "quantity": "2"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    app.assert_rollups_consistent().await;
     // Legacy data from before the duplicate check: make the two share a name key.
     app.sql(&format!(
         "UPDATE customers SET name_norm = '北京营盘科技' WHERE id = {b}"
@@ -736,6 +754,7 @@ async fn suspected_duplicates_merge_and_undo(backend: Backend) {
         )
         .await;
     assert_eq!(audit["items"][0]["action"], "merge");
+    app.assert_rollups_consistent().await;
 
     // Undo puts everything back.
     let (s, _) = app
