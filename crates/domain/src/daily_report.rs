@@ -42,6 +42,13 @@ pub struct DailyReport {
 }
 
 impl DailyReport {
+    /// Complete (for pay's process part): every visit listed with its outcome, and the lessons
+    /// of the day written.
+    pub fn is_complete(&self) -> bool {
+        let filled = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+        self.visits.iter().all(|v| !v.outcome.trim().is_empty()) && filled(&self.lessons)
+    }
+
     /// Orders against the day's target, in percent (two decimals), when both are known.
     pub fn attainment_percent(&self) -> Option<Decimal> {
         match (self.order_amount, self.target_amount) {

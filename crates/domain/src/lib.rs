@@ -21,6 +21,7 @@ pub mod money;
 pub mod opportunity;
 pub mod order;
 pub mod ownership;
+pub mod pay;
 pub mod permission;
 pub mod person;
 pub mod policy;

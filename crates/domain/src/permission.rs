@@ -43,10 +43,16 @@ pub enum Action {
     SetTargets,
     /// Publish the plan as the targets attainment is measured against.
     PublishTargets,
+    /// Pay plans: base salaries, the process part, commission rates.
+    ManagePayPlans,
+    /// Review the pay sheets of one's team and enter rewards and penalties on them.
+    ReviewPay,
+    /// Approve pay sheets and close a month's pay.
+    ApprovePay,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 17] = [
         Action::ManageOrganization,
         Action::ReadAuditTrail,
         Action::ReadDirectory,
@@ -61,6 +67,9 @@ impl Action {
         Action::ReadMonthlySummary,
         Action::SetTargets,
         Action::PublishTargets,
+        Action::ManagePayPlans,
+        Action::ReviewPay,
+        Action::ApprovePay,
     ];
 
     /// How the action reads in the permissions document.
@@ -82,6 +91,9 @@ impl Action {
             Action::ReadMonthlySummary => "monthly summary",
             Action::SetTargets => "set targets (a supervisor: for the people below)",
             Action::PublishTargets => "publish the target plan",
+            Action::ManagePayPlans => "pay plans (base, process part, commission rates)",
+            Action::ReviewPay => "review the team's pay sheets; rewards and penalties",
+            Action::ApprovePay => "approve pay sheets; close a month's pay",
         }
     }
 }
@@ -101,12 +113,15 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
         Action::ReadAuditTrail
         | Action::RestoreCustomer
         | Action::ReadMonthlySummary
-        | Action::PublishTargets => matches!(role, Admin | Director),
+        | Action::PublishTargets
+        | Action::ManagePayPlans
+        | Action::ApprovePay => matches!(role, Admin | Director),
         Action::ReadDirectory | Action::ExportCustomers => role != Sales,
         Action::DeleteCustomer
         | Action::TransferCustomers
         | Action::MergeCustomers
-        | Action::SetTargets => matches!(role, Admin | Director | Supervisor),
+        | Action::SetTargets
+        | Action::ReviewPay => matches!(role, Admin | Director | Supervisor),
         Action::ImportCustomers => role != Sales || policy.sales_may_import,
         Action::KeepPriceList | Action::RecordAdvances => matches!(role, Admin | Director | Clerk),
     }

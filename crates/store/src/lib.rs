@@ -24,6 +24,7 @@ mod opportunity;
 mod order;
 mod org;
 mod outbox;
+mod pay;
 mod pool;
 mod pool_definitions;
 mod product;
@@ -54,6 +55,7 @@ pub use opportunity::{Opportunity, OpportunityFields, OpportunityQuery, StageSum
 pub use order::{Order, OrderFilter, Payment, StoredLine};
 pub use org::{NewUser, OrgSettings, Organization, User, UserUpdate};
 pub use outbox::OutboxMessage;
+pub use pay::{parse_month, SheetStatus, StoredPayPlan, StoredSheet};
 pub use pool::{OwnershipChange, PoolCustomer};
 pub use pool_definitions::{Pool, PoolInput, PoolMember};
 pub use product::Product;

@@ -169,6 +169,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rollups",
         include_str!("../migrations/0036_rollups.sql"),
     ),
+    (37, "pay", include_str!("../migrations/0037_pay.sql")),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -412,6 +412,17 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
+        if kind == PaymentKind::Deposit {
+            // Rule 7: the right to the commission arises with the first deposit, for the owner
+            // of the order then; nothing later (a refund, a new owner) takes it away.
+            sqlx::query(
+                "UPDATE orders SET commission_owner_id = owner_id, commission_at = $1 WHERE id = $2 AND commission_at IS NULL",
+            )
+            .bind(ts(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         let mut touched = crate::rollup::Touched::default();
         if order.currency == yingpan_domain::weekly_report::REPORTING_CURRENCY {
             touched.collected(order.owner_id, &ts(now), kind.signed(amount))?;

@@ -161,6 +161,9 @@ impl CurrentUser {
         self.can(Action::ManageOrganization)
     }
     /// The people directory, and the menus of those who manage or support people.
+    pub fn can_review_pay(&self) -> bool {
+        self.can(Action::ReviewPay)
+    }
     pub fn sees_people(&self) -> bool {
         self.can(Action::ReadDirectory)
     }

@@ -28,6 +28,7 @@ mod opportunity;
 mod order;
 mod org;
 mod pages;
+mod pay;
 mod pool;
 mod pool_definitions;
 mod product;
@@ -147,6 +148,7 @@ pub fn app(state: AppState) -> Router {
         .merge(funnel::router())
         .merge(economics::router())
         .merge(ledger::router())
+        .merge(pay::router())
         .merge(import::router())
         .merge(openapi::router())
         .merge(pages::router())

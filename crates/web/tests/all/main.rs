@@ -20,6 +20,7 @@ mod opportunities;
 mod orders;
 mod ownership;
 mod pages;
+mod pay;
 mod permissions;
 mod products;
 mod qualification;

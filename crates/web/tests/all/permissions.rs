@@ -49,6 +49,22 @@ fn api_probe(action: Action, customer: i64) -> (Method, String, Option<Value>) {
             "/api/v1/targets/2027/publish",
             Some(json!({"version": 999})),
         ),
+        // A process part without items: refused after the permission check.
+        Action::ManagePayPlans => {
+            return (
+                Method::PUT,
+                "/api/v1/pay-plans/2027-01".into(),
+                Some(
+                    json!({"base_salary": "0", "process_amount": "1", "default_rate_percent": "0"}),
+                ),
+            )
+        }
+        Action::ReviewPay => (
+            Method::POST,
+            "/api/v1/pay-sheets/2027-01/999999/review",
+            None,
+        ),
+        Action::ApprovePay => (Method::POST, "/api/v1/pay-months/1999-01/close", None),
     };
     (method, path.to_string(), body)
 }
@@ -64,12 +80,15 @@ fn page_probe(action: Action) -> Option<&'static str> {
         Action::ImportCustomers => Some("/customers/import"),
         Action::ReadMonthlySummary => Some("/monthly"),
         Action::ExportCustomers => Some("/customers/export"),
+        Action::ReviewPay => Some("/pay-plans"),
         Action::DeleteCustomer
         | Action::TransferCustomers
         | Action::KeepPriceList
         | Action::RecordAdvances
         | Action::SetTargets
-        | Action::PublishTargets => None,
+        | Action::PublishTargets
+        | Action::ManagePayPlans
+        | Action::ApprovePay => None,
     }
 }
 

@@ -1,0 +1,429 @@
+//! Pay over HTTP on both backends: a plan and its bad inputs, a month's sheets computed by hand
+//! (a complete card, a customer kept at its cadence, commission by category that survives a
+//! refunded deposit, a penalty), who sees which sheet, review → approve → close, and what a
+//! closed month refuses.
+
+use crate::common;
+
+use crate::common::{Backend, Team, TestApp};
+use chrono::{TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use yingpan_web::Clock;
+
+fn plan(rep_a2: i64) -> Value {
+    json!({
+        "base_salary": "3000",
+        "base_by_person": {rep_a2.to_string(): "3200"},
+        "process_amount": "1000",
+        "process_items": [
+            {"measure": "complete_cards", "weight_percent": "50", "norm": 2},
+            {"measure": "cadence_kept", "weight_percent": "50"}
+        ],
+        "default_rate_percent": "2",
+        "category_rates": [{"category": "灯具", "rate_percent": "5"}],
+        "steps": []
+    })
+}
+
+fn code(v: &Value) -> (Option<&str>, Option<&str>) {
+    (v["error"]["code"].as_str(), v["error"]["field"].as_str())
+}
+
+async fn put(app: &TestApp, token: &str, month: &str, body: Value) -> (StatusCode, Value) {
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/pay-plans/{month}"),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+fn total_of(sheets: &Value, user: i64) -> String {
+    sheets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["user_id"] == user)
+        .unwrap_or_else(|| panic!("no sheet of {user} in {sheets}"))["sheet"]["total"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn pay_sheets_by_hand_review_approve_close(backend: Backend) {
+    // 15 October 2026, 10:00 in China.
+    let now = Utc.with_ymd_and_hms(2026, 10, 15, 2, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let t = Team::build(&app).await;
+    let (a1, a2, b1) = (&t.rep_a1.1, &t.rep_a2.1, &t.rep_b1.1);
+
+    // The plan, and what it refuses.
+    let (s, _) = put(&app, a1, "2026-10", plan(t.rep_a2.0)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let mut bad = plan(t.rep_a2.0);
+    bad["process_items"][1]["weight_percent"] = json!("40");
+    let (s, e) = put(&app, &t.director.1, "2026-10", bad).await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("weights_not_100"), Some("process_items"))
+        )
+    );
+    let mut bad = plan(t.rep_a2.0);
+    bad["default_rate_percent"] = json!("-1");
+    let (s, e) = put(&app, &t.director.1, "2026-10", bad).await;
+    assert_eq!(
+        (s, code(&e).1),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("default_rate_percent")
+        )
+    );
+    let mut bad = plan(t.rep_a2.0);
+    bad["base_by_person"] = json!({"999999": "1"});
+    let (s, e) = put(&app, &t.director.1, "2026-10", bad).await;
+    assert_eq!(
+        (s, code(&e).1),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("base_by_person"))
+    );
+    let (s, e) = put(&app, &t.director.1, "2026-13", plan(t.rep_a2.0)).await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("invalid_month"), Some("effective_month"))
+        )
+    );
+    let (_, plans) = app.get("/api/v1/pay-plans", &t.director.1).await;
+    assert_eq!(plans["total"], 0, "nothing written by a refused plan");
+    let (s, p) = put(&app, &t.director.1, "2026-10", plan(t.rep_a2.0)).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["version"], 1);
+    // A stale version is a conflict.
+    let mut again = plan(t.rep_a2.0);
+    again["version"] = json!(7);
+    let (s, _) = put(&app, &t.director.1, "2026-10", again).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // rep_a1's month: one complete card of the two asked, one tiered customer called as its
+    // cadence asks, an order of 1,000 of lamps (灯具, 5 %) and 200 of cable (2 %) whose deposit
+    // was refunded, and a penalty of 50.
+    let product = |code: &str, price: &str, category: Option<&str>| {
+        let (app, token) = (app.clone(), t.clerk.1.clone());
+        let body =
+            json!({"code": code, "name": code, "unit": "件", "price": price, "category": category});
+        async move {
+            app.post("/api/v1/products", &token, body).await.1["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let lamp = product("LED", "100", Some("灯具")).await;
+    let cable = product("CBL", "10", None).await;
+    let (s, c1) = app
+        .post(
+            "/api/v1/customers",
+            a1,
+            json!({"kind": "company", "name": "甲一机械", "phone": "12500000001", "region": "华东", "industry": "制造", "source": "展会"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c1}");
+    let c1 = c1["id"].as_i64().unwrap();
+    app.customer(a1, "甲二电子", "12500000002").await;
+    let (s, q) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{c1}/qualification"),
+            Some(a1),
+            Some(json!({"tier": "priority", "man_money": true, "man_authority": true, "man_need": true, "version": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{c1}/activities"),
+            a1,
+            json!({"kind": "call", "summary": "回访"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, o) = app
+        .post(
+            "/api/v1/orders",
+            a1,
+            json!({"customer_id": c1, "lines": [{"product_id": lamp, "quantity": "10"}, {"product_id": cable, "quantity": "20"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let order = o["id"].as_i64().unwrap();
+    for (kind, amount) in [("deposit", "300"), ("refund", "300")] {
+        let (s, r) = app
+            .post(
+                &format!("/api/v1/orders/{order}/payments"),
+                a1,
+                json!({"kind": kind, "amount": amount}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{kind}: {r}");
+    }
+    let adjust = |token: &str, user: i64, amount: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        let body = json!({"amount": amount, "reason": "迟交周报"});
+        async move {
+            app.post(
+                &format!("/api/v1/pay-sheets/2026-10/{user}/adjustments"),
+                &token,
+                body,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        adjust(a2, t.rep_a1.0, "-50").await.0,
+        StatusCode::FORBIDDEN,
+        "a salesperson enters no penalties"
+    );
+    assert_eq!(
+        adjust(&t.sup_b.1, t.rep_a1.0, "-50").await.0,
+        StatusCode::NOT_FOUND,
+        "another team's supervisor does not reach rep_a1"
+    );
+    let (s, e) = adjust(&t.sup_a.1, t.rep_a1.0, "abc").await;
+    assert_eq!(
+        (s, code(&e).1),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("amount"))
+    );
+    let (s, sheet) = adjust(&t.sup_a.1, t.rep_a1.0, "-50").await;
+    assert_eq!(s, StatusCode::CREATED, "{sheet}");
+
+    let (s, mine) = app
+        .get(&format!("/api/v1/pay-sheets/2026-10/{}", t.rep_a1.0), a1)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{mine}");
+    let sh = &mine["sheet"];
+    assert_eq!(sh["base"], "3000.00");
+    assert_eq!(sh["process"][0]["counted"], json!([1, 2]));
+    assert_eq!(sh["process"][0]["amount"], "250.00");
+    assert_eq!(sh["process"][1]["counted"], json!([1, 1]));
+    assert_eq!(sh["process"][1]["amount"], "500.00");
+    let commission: Vec<(Option<&str>, &str)> = sh["commission"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["category"].as_str(), l["amount"].as_str().unwrap()))
+        .collect();
+    assert_eq!(commission, [(None, "4.00"), (Some("灯具"), "50.00")]);
+    assert_eq!(sh["adjustments_total"], "-50.00");
+    assert_eq!(sh["total"], "3754.00");
+    assert_eq!(mine["status"], "open");
+
+    // Who sees which sheet.
+    let (_, own) = app.get("/api/v1/pay-sheets?month=2026-10", a1).await;
+    assert_eq!(own["total"], 1);
+    for (token, other) in [
+        (a2, t.rep_a1.0),
+        (a1, t.rep_a2.0),
+        (&t.sup_b.1, t.rep_a1.0),
+        (&t.clerk.1, t.rep_a1.0),
+    ] {
+        let (s, _) = app
+            .get(&format!("/api/v1/pay-sheets/2026-10/{other}"), token)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{token} reads {other}'s pay");
+    }
+    let (_, clerk) = app
+        .get("/api/v1/pay-sheets?month=2026-10", &t.clerk.1)
+        .await;
+    assert_eq!(
+        clerk["total"], 0,
+        "a clerk is paid but not a salesperson here"
+    );
+    let (_, team) = app
+        .get("/api/v1/pay-sheets?month=2026-10", &t.sup_a.1)
+        .await;
+    assert_eq!(team["total"], 2);
+    let (_, all) = app
+        .get("/api/v1/pay-sheets?month=2026-10", &t.director.1)
+        .await;
+    assert_eq!(all["total"], 3);
+    assert_eq!(total_of(&all, t.rep_a1.0), "3754.00");
+    // rep_a2: own base 3,200, no card (0), no tiered customer (full 500).
+    assert_eq!(total_of(&all, t.rep_a2.0), "3700.00");
+    assert_eq!(total_of(&all, t.rep_b1.0), "3500.00");
+
+    // Review, approve, close.
+    let sign = |token: &str, user: i64, what: &str| {
+        let (app, token, what) = (app.clone(), token.to_string(), what.to_string());
+        async move {
+            app.post(
+                &format!("/api/v1/pay-sheets/2026-10/{user}/{what}"),
+                &token,
+                json!({}),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        sign(a1, t.rep_a1.0, "review").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        sign(&t.sup_a.1, t.rep_a1.0, "approve").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, e) = sign(&t.director.1, t.rep_a1.0, "approve").await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_reviewed"))
+    );
+    assert_eq!(
+        sign(&t.sup_a.1, t.rep_b1.0, "review").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, r) = sign(&t.sup_a.1, t.rep_a1.0, "review").await;
+    assert_eq!(
+        (s, r["status"].as_str()),
+        (StatusCode::OK, Some("reviewed"))
+    );
+    let (s, e) = app
+        .post("/api/v1/pay-months/2026-10/close", &t.director.1, json!({}))
+        .await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("month_not_over"))
+    );
+    let later = app
+        .at(Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0).unwrap())
+        .await;
+    let (s, e) = later
+        .post("/api/v1/pay-months/2026-10/close", &t.director.1, json!({}))
+        .await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_approved"))
+    );
+    assert!(e["error"]["message"].as_str().unwrap().contains("rep_a2"));
+    for (reviewer, user) in [(&t.sup_a.1, t.rep_a2.0), (&t.sup_b.1, t.rep_b1.0)] {
+        assert_eq!(sign(reviewer, user, "review").await.0, StatusCode::OK);
+    }
+    for user in [t.rep_a1.0, t.rep_a2.0, t.rep_b1.0] {
+        let (s, r) = sign(&t.director.1, user, "approve").await;
+        assert_eq!(
+            (s, r["status"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{r}"
+        );
+    }
+    let (s, c) = later
+        .post("/api/v1/pay-months/2026-10/close", &t.director.1, json!({}))
+        .await;
+    assert_eq!((s, c["sheets"].as_i64()), (StatusCode::OK, Some(3)), "{c}");
+
+    // A closed month changes no more: a penalty goes into the next month, a plan takes effect
+    // after it, and a deposit in November is November's commission.
+    let (s, e) = later
+        .post(
+            &format!("/api/v1/pay-sheets/2026-10/{}/adjustments", t.rep_a1.0),
+            &t.sup_a.1,
+            json!({"amount": "-10", "reason": "补扣"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("month_closed"), Some("month"))
+        )
+    );
+    for month in ["2026-10", "2026-09"] {
+        let (s, e) = put(&later, &t.director.1, month, plan(t.rep_a2.0)).await;
+        assert_eq!(
+            (s, code(&e).0),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("month_closed")),
+            "{month}"
+        );
+    }
+    let mut november = plan(t.rep_a2.0);
+    november["default_rate_percent"] = json!("10");
+    let (s, _) = put(&later, &t.director.1, "2026-11", november).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, o2) = later
+        .post(
+            "/api/v1/orders",
+            a1,
+            json!({"customer_id": c1, "lines": [{"product_id": cable, "quantity": "100"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = later
+        .post(
+            &format!("/api/v1/orders/{}/payments", o2["id"]),
+            a1,
+            json!({"kind": "deposit", "amount": "100"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, closed) = later
+        .get(&format!("/api/v1/pay-sheets/2026-10/{}", t.rep_a1.0), a1)
+        .await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["sheet"]["total"], "3754.00", "frozen as approved");
+    let (_, nov) = later
+        .get(&format!("/api/v1/pay-sheets/2026-11/{}", t.rep_a1.0), a1)
+        .await;
+    let lines = nov["sheet"]["commission"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{nov}");
+    assert_eq!(
+        lines[0]["amount"], "100.00",
+        "1,000 of cable at November's 10 %"
+    );
+    let (s, e) = later
+        .post(
+            &format!("/api/v1/pay-sheets/2026-10/{}/review", t.rep_a1.0),
+            &t.sup_a.1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("month_closed"))
+    );
+
+    // The export is for those who may export and review pay, and it is recorded.
+    let r = app
+        .client
+        .get(app.url("/api/v1/pay-sheets/export?month=2026-10&format=xlsx"))
+        .bearer_auth(&t.director.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let (s, _) = app.get("/api/v1/pay-sheets/export?month=2026-10", a1).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, audit) = app
+        .get("/api/v1/audit?entity=pay_plan", &app.admin_token)
+        .await;
+    assert!(audit["total"].as_i64().unwrap() >= 2, "{audit}");
+
+    // The pages: the list, one sheet, the plans.
+    for path in [
+        "/pay-sheets?month=2026-10".to_string(),
+        format!("/pay-sheets/2026-10/{}", t.rep_a1.0),
+        "/pay-plans".to_string(),
+    ] {
+        let (s, html) = app.page(&path, &t.director.1).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(html.contains("3,754.00") || path == "/pay-plans", "{path}");
+    }
+    let (s, _) = app
+        .page(&format!("/pay-sheets/2026-10/{}", t.rep_a1.0), b1)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    app.assert_rollups_consistent().await;
+}
+
+on_both_backends!(pay_sheets_by_hand_review_approve_close);
