@@ -34,6 +34,56 @@ pub fn referral_counts(
     brought_in_person || referred_first_deal_at.is_none_or(|deal| referral_registered_at < deal)
 }
 
+/// Someone signing an order or taking a payment for an absent owner (rule 4), and how they
+/// stand to the owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActFor {
+    pub actor: i64,
+    pub actor_role: crate::person::Role,
+    pub actor_superior: Option<i64>,
+    pub owner: i64,
+    pub owner_superior: Option<i64>,
+    /// The owner is somewhere below the actor in the reporting line.
+    pub owner_below_actor: bool,
+    /// The owner is away today (an absence covers it).
+    pub owner_away: bool,
+}
+
+/// Whether the actor may sign and collect for the owner: the owner is away, and the actor is
+/// the clerk, someone who runs the company, the owner's manager (anywhere above), or a colleague
+/// with the same superior. The owner keeps the credit (the order stays theirs).
+pub fn check_act_for(a: &ActFor) -> Result<(), crate::error::ValidationError> {
+    use crate::error::ValidationError;
+    use crate::person::Role;
+    if a.actor == a.owner {
+        return Err(ValidationError::new(
+            "acting_for",
+            "self",
+            "you act for someone else, not for yourself",
+        ));
+    }
+    if !a.owner_away {
+        return Err(ValidationError::new(
+            "acting_for",
+            "owner_not_away",
+            "the owner is not away today: they sign and collect themselves",
+        ));
+    }
+    let allowed = match a.actor_role {
+        Role::Clerk | Role::Admin | Role::Director => true,
+        Role::Supervisor => a.owner_below_actor,
+        Role::Sales => a.actor_superior.is_some() && a.actor_superior == a.owner_superior,
+    };
+    if !allowed {
+        return Err(ValidationError::new(
+            "acting_for",
+            "outside_scope",
+            "only the owner's colleagues on their team, their managers and the clerk cover for them",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +92,78 @@ mod tests {
 
     fn t(h: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap() + Duration::hours(h)
+    }
+
+    #[test]
+    fn who_may_cover_for_an_absent_owner() {
+        use crate::person::Role;
+        let base = ActFor {
+            actor: 2,
+            actor_role: Role::Sales,
+            actor_superior: Some(10),
+            owner: 1,
+            owner_superior: Some(10),
+            owner_below_actor: false,
+            owner_away: true,
+        };
+        let code = |a: ActFor| check_act_for(&a).err().map(|e| e.code);
+        assert_eq!(code(base), None, "a colleague on the team");
+        assert_eq!(
+            code(ActFor {
+                owner_away: false,
+                ..base
+            }),
+            Some("owner_not_away")
+        );
+        assert_eq!(code(ActFor { actor: 1, ..base }), Some("self"));
+        assert_eq!(
+            code(ActFor {
+                actor_superior: Some(11),
+                ..base
+            }),
+            Some("outside_scope"),
+            "a salesperson of another team"
+        );
+        assert_eq!(
+            code(ActFor {
+                actor_superior: None,
+                owner_superior: None,
+                ..base
+            }),
+            Some("outside_scope")
+        );
+        assert_eq!(
+            code(ActFor {
+                actor_role: Role::Clerk,
+                actor_superior: None,
+                ..base
+            }),
+            None
+        );
+        assert_eq!(
+            code(ActFor {
+                actor_role: Role::Director,
+                ..base
+            }),
+            None
+        );
+        assert_eq!(
+            code(ActFor {
+                actor_role: Role::Supervisor,
+                actor_superior: Some(99),
+                ..base
+            }),
+            Some("outside_scope"),
+            "a supervisor of another team"
+        );
+        assert_eq!(
+            code(ActFor {
+                actor_role: Role::Supervisor,
+                owner_below_actor: true,
+                ..base
+            }),
+            None
+        );
     }
 
     #[test]

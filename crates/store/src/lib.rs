@@ -3,6 +3,7 @@
 //! Queries are written once in the SQL both backends understand, with `$n` placeholders, and
 //! run through sqlx's `Any` driver. Permission scope is part of every query's WHERE clause.
 
+mod absence;
 mod activity;
 mod audit;
 mod contact;
@@ -37,6 +38,7 @@ mod target;
 mod visit_plan;
 mod weekly_report;
 
+pub use absence::Absence;
 pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use audit::AuditEntry;
 pub use contact::Contact;

@@ -170,6 +170,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0036_rollups.sql"),
     ),
     (37, "pay", include_str!("../migrations/0037_pay.sql")),
+    (
+        38,
+        "absences",
+        include_str!("../migrations/0038_absences.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

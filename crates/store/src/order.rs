@@ -224,6 +224,22 @@ impl Store {
         due_date: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Order> {
+        self.create_order_for(viewer, None, customer_id, lines, due_date, now)
+            .await
+    }
+
+    /// [`Store::create_order`], or, with `acting_for`, signed for that absent owner by someone
+    /// who may cover for them (`attribution::check_act_for`): the order is the owner's.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn create_order_for(
+        &self,
+        viewer: &Viewer,
+        acting_for: Option<i64>,
+        customer_id: i64,
+        lines: &[(OrderLine, String, String, String)],
+        due_date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Order> {
         if lines.is_empty() {
             return Err(ValidationError::new(
                 "lines",
@@ -242,7 +258,19 @@ impl Store {
             .into());
         }
         let mut tx = self.write.begin().await?;
-        let customer = load_customer(&mut tx, viewer, customer_id, false).await?;
+        let reach = match acting_for {
+            Some(owner) => crate::absence::act_for(&mut tx, viewer, owner, now).await?,
+            None => *viewer,
+        };
+        let customer = load_customer(&mut tx, &reach, customer_id, false).await?;
+        if acting_for.is_some_and(|owner| customer.owner_id != Some(owner)) {
+            return Err(ValidationError::new(
+                "acting_for",
+                "not_owner",
+                "the customer is not the absent person's",
+            )
+            .into());
+        }
         let Some(owner) = customer.owner_id else {
             return Err(StoreError::rule(
                 "customer_in_pool",
@@ -286,11 +314,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let changes = vec![FieldChange {
+        let mut changes = vec![FieldChange {
             field: "total".into(),
             before: None,
             after: Some(format!("{} {currency}", order_total)),
         }];
+        if let Some(owner) = acting_for {
+            changes.push(crate::absence::acting_change(&mut tx, viewer.org_id, owner).await?);
+        }
         Audit::by(viewer, now)
             .record(&mut tx, "order", id, "create", &changes)
             .await?;
@@ -357,6 +388,24 @@ impl Store {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Order> {
+        self.record_payment_for(viewer, None, id, kind, amount, note, now)
+            .await
+    }
+
+    /// [`Store::record_payment`], or, with `acting_for`, taken for that absent owner: the
+    /// money and any commission right stay the owner's.
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn record_payment_for(
+        &self,
+        viewer: &Viewer,
+        acting_for: Option<i64>,
+        id: i64,
+        kind: PaymentKind,
+        amount: Decimal,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Order> {
         let note = yingpan_domain::customer::optional_text("note", note, 500)?;
         let mut tx = self.write.begin().await?;
         if self.backend == Backend::Postgres {
@@ -366,7 +415,19 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let order = load(&mut tx, viewer, id).await?;
+        let reach = match acting_for {
+            Some(owner) => crate::absence::act_for(&mut tx, viewer, owner, now).await?,
+            None => *viewer,
+        };
+        let order = load(&mut tx, &reach, id).await?;
+        if acting_for.is_some_and(|owner| order.owner_id != owner) {
+            return Err(ValidationError::new(
+                "acting_for",
+                "not_owner",
+                "the order is not the absent person's",
+            )
+            .into());
+        }
         let flows: Vec<(PaymentKind, Decimal)> =
             order.payments.iter().map(|p| (p.kind, p.amount)).collect();
         check_payment(order.total, &flows, kind, amount)?;
@@ -438,15 +499,18 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let changes = vec![FieldChange {
+        let mut changes = vec![FieldChange {
             field: kind.as_str().into(),
             before: None,
             after: Some(amount.to_string()),
         }];
+        if let Some(owner) = acting_for {
+            changes.push(crate::absence::acting_change(&mut tx, viewer.org_id, owner).await?);
+        }
         Audit::by(viewer, now)
             .record(&mut tx, "order", id, "payment", &changes)
             .await?;
-        let order = load(&mut tx, viewer, id).await?;
+        let order = load(&mut tx, &reach, id).await?;
         tx.commit().await?;
         Ok(order)
     }

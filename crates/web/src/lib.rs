@@ -3,6 +3,7 @@
 //! Requests flow one way: authentication and permission checks here, parsing into domain types
 //! at the handler edge, then the store.
 
+mod absence;
 mod activity;
 mod audit;
 mod auth;
@@ -149,6 +150,7 @@ pub fn app(state: AppState) -> Router {
         .merge(economics::router())
         .merge(ledger::router())
         .merge(pay::router())
+        .merge(absence::router())
         .merge(import::router())
         .merge(openapi::router())
         .merge(pages::router())

@@ -25,14 +25,14 @@ use yingpan_domain::ValidationError;
 use yingpan_store::{Order, OrderFilter};
 
 #[derive(Deserialize)]
-struct LineInput {
-    product_id: Option<i64>,
-    quantity: Option<String>,
-    unit_price: Option<String>,
+pub(crate) struct LineInput {
+    pub product_id: Option<i64>,
+    pub quantity: Option<String>,
+    pub unit_price: Option<String>,
 }
 
 /// Prices each line from the price list (active products only) and keeps name and unit.
-async fn price_lines(
+pub(crate) async fn price_lines(
     state: &AppState,
     me: &CurrentUser,
     raw: &[LineInput],
@@ -72,6 +72,8 @@ struct NewOrder {
     due_date: Option<String>,
     #[serde(default)]
     lines: Vec<LineInput>,
+    /// Signed for this absent owner (rule 4): the order is theirs.
+    acting_for: Option<i64>,
 }
 
 async fn api_create(
@@ -89,7 +91,14 @@ async fn api_create(
         Json(
             state
                 .store
-                .create_order(&me.viewer, customer, &lines, due, state.now())
+                .create_order_for(
+                    &me.viewer,
+                    req.acting_for,
+                    customer,
+                    &lines,
+                    due,
+                    state.now(),
+                )
                 .await?,
         ),
     ))
@@ -195,6 +204,8 @@ struct PaymentInput {
     kind: Option<String>,
     amount: Option<String>,
     note: Option<String>,
+    /// Taken for this absent owner (rule 4).
+    acting_for: Option<i64>,
 }
 
 async fn pay(
@@ -207,7 +218,15 @@ async fn pay(
     let amount = parse_amount(p.amount.as_deref().unwrap_or(""))?;
     Ok(state
         .store
-        .record_payment(&me.viewer, id, kind, amount, p.note.as_deref(), state.now())
+        .record_payment_for(
+            &me.viewer,
+            p.acting_for,
+            id,
+            kind,
+            amount,
+            p.note.as_deref(),
+            state.now(),
+        )
         .await?)
 }
 

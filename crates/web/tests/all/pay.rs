@@ -426,4 +426,199 @@ async fn pay_sheets_by_hand_review_approve_close(backend: Backend) {
     app.assert_rollups_consistent().await;
 }
 
-on_both_backends!(pay_sheets_by_hand_review_approve_close);
+/// Rule 4: when the owner is away, a colleague on the team, a manager above or the clerk signs
+/// the order and takes the deposit for them; the order, the sales and the commission stay the
+/// owner's, and who signed is recorded. Nobody else, and not while the owner is present.
+async fn act_for_an_absent_owner(backend: Backend) {
+    let now = Utc.with_ymd_and_hms(2026, 10, 15, 2, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let t = Team::build(&app).await;
+    let (a1, a2, b1) = (&t.rep_a1.1, &t.rep_a2.1, &t.rep_b1.1);
+    let (s, _) = put(&app, &t.director.1, "2026-10", plan(t.rep_a2.0)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, lamp) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "100", "category": "灯具"}),
+        )
+        .await;
+    let c1 = app.customer(a1, "甲一机械", "12600000001").await["id"]
+        .as_i64()
+        .unwrap();
+    let cb = app.customer(b1, "丙客户", "12600000002").await["id"]
+        .as_i64()
+        .unwrap();
+    let order = |token: &str, customer: i64, acting_for: Option<i64>| {
+        let (app, token) = (app.clone(), token.to_string());
+        let body = json!({"customer_id": customer, "acting_for": acting_for,
+                          "lines": [{"product_id": lamp["id"], "quantity": "10"}]});
+        async move { app.post("/api/v1/orders", &token, body).await }
+    };
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{c1}"), a2).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, e) = order(a2, c1, Some(t.rep_a1.0)).await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("owner_not_away"), Some("acting_for"))
+        )
+    );
+
+    // rep_a1 is away from today to the 17th; sup_a registers rep_a2's leave next week.
+    let (s, a) = app
+        .post(
+            "/api/v1/absences",
+            a1,
+            json!({"starts_on": "2026-10-15", "ends_on": "2026-10-17", "note": "出差"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let (s, _) = app
+        .post(
+            "/api/v1/absences",
+            a2,
+            json!({"user_id": t.rep_a1.0, "starts_on": "2026-10-15", "ends_on": "2026-10-16"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a colleague does not enter another's absence"
+    );
+    let (s, e) = app
+        .post(
+            "/api/v1/absences",
+            &t.sup_a.1,
+            json!({"user_id": t.rep_a2.0, "starts_on": "2026-10-22", "ends_on": "2026-10-20"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&e).1),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("ends_on"))
+    );
+    let (s, _) = app
+        .post(
+            "/api/v1/absences",
+            &t.sup_a.1,
+            json!({"user_id": t.rep_a2.0, "starts_on": "2026-10-20", "ends_on": "2026-10-22"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, away) = app.get("/api/v1/absences", b1).await;
+    assert_eq!(away["total"], 2);
+
+    // Who may cover: not another team's salesperson or supervisor, not the owner themselves.
+    for (token, why) in [
+        (b1, "outside_scope"),
+        (&t.sup_b.1, "outside_scope"),
+        (a1, "self"),
+    ] {
+        let (s, e) = order(token, c1, Some(t.rep_a1.0)).await;
+        assert_eq!(
+            (s, code(&e).0),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(why)),
+            "{e}"
+        );
+    }
+    let (s, e) = order(a2, c1, Some(t.rep_a2.0)).await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("self"))
+    );
+    let (s, e) = order(a2, cb, Some(t.rep_a1.0)).await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_owner"))
+    );
+    let (s, list) = app
+        .get(&format!("/api/v1/act-for/{}/customers", t.rep_a1.0), a2)
+        .await;
+    assert_eq!(
+        (s, list["total"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{list}"
+    );
+    assert_eq!(list["items"][0]["name"], "甲一机械");
+    let (s, _) = app
+        .get(&format!("/api/v1/act-for/{}/customers", t.rep_a1.0), b1)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The colleague signs; the clerk takes the deposit; everything stays rep_a1's.
+    let (s, o) = order(a2, c1, Some(t.rep_a1.0)).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!(o["owner_id"], t.rep_a1.0);
+    let id = o["id"].as_i64().unwrap();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orders/{id}/payments"),
+            a2,
+            json!({"kind": "deposit", "amount": "200"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "without acting_for the order is not theirs"
+    );
+    let (s, paid) = app
+        .post(
+            &format!("/api/v1/orders/{id}/payments"),
+            &t.clerk.1,
+            json!({"kind": "deposit", "amount": "200", "acting_for": t.rep_a1.0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{paid}");
+    assert!(paid["commission_right"].as_bool().unwrap());
+    let (_, sheet) = app
+        .get(&format!("/api/v1/pay-sheets/2026-10/{}", t.rep_a1.0), a1)
+        .await;
+    let line = &sheet["sheet"]["commission"][0];
+    assert_eq!(line["order_id"], id);
+    assert_eq!(
+        line["amount"], "50.00",
+        "1,000 of 灯具 at 5 % for the owner"
+    );
+    assert_eq!(line["taken_by"], "rep_a2");
+    let (_, theirs) = app
+        .get(
+            &format!("/api/v1/pay-sheets/2026-10/{}", t.rep_a2.0),
+            &t.sup_a.1,
+        )
+        .await;
+    assert_eq!(theirs["sheet"]["commission"].as_array().unwrap().len(), 0);
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=order&entity_id={id}"),
+            &app.admin_token,
+        )
+        .await;
+    let text = audit.to_string();
+    assert!(text.contains("acting_for"), "{audit}");
+    assert_eq!(audit["total"], 2, "the order and the deposit: {audit}");
+
+    // The page: the colleague sees the customer and the open order; another team is told why not.
+    let (s, html) = app
+        .page(&format!("/act-for?owner={}", t.rep_a1.0), a2)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("甲一机械") && html.contains("act-for-order"),
+        "{html}"
+    );
+    let (s, html) = app
+        .page(&format!("/act-for?owner={}", t.rep_a1.0), b1)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"refused\"") && !html.contains("甲一机械"));
+    app.assert_rollups_consistent().await;
+}
+
+on_both_backends!(
+    pay_sheets_by_hand_review_approve_close,
+    act_for_an_absent_owner
+);
