@@ -25,13 +25,46 @@ pub fn credited_salesperson(
 }
 
 /// A referral by an existing customer counts only when the referred customer was brought in
-/// person or registered as a referral before its first deal; otherwise it is a new customer.
+/// person, or the referral was registered before the referred customer was (rule 6); otherwise
+/// the customer is a new customer like any other. `referred_registered_at` is none while the
+/// referred customer is not registered yet.
 pub fn referral_counts(
     referral_registered_at: DateTime<Utc>,
     brought_in_person: bool,
-    referred_first_deal_at: Option<DateTime<Utc>>,
+    referred_registered_at: Option<DateTime<Utc>>,
 ) -> bool {
-    brought_in_person || referred_first_deal_at.is_none_or(|deal| referral_registered_at < deal)
+    brought_in_person || referred_registered_at.is_none_or(|c| referral_registered_at < c)
+}
+
+/// [`referral_counts`] as a refusal naming the field, for the register; a customer cannot
+/// refer itself.
+pub fn check_referral(
+    referrer: i64,
+    referred: Option<i64>,
+    referral_registered_at: DateTime<Utc>,
+    brought_in_person: bool,
+    referred_registered_at: Option<DateTime<Utc>>,
+) -> Result<(), crate::error::ValidationError> {
+    use crate::error::ValidationError;
+    if referred == Some(referrer) {
+        return Err(ValidationError::new(
+            "referred_id",
+            "same_customer",
+            "a customer does not refer itself",
+        ));
+    }
+    if !referral_counts(
+        referral_registered_at,
+        brought_in_person,
+        referred_registered_at,
+    ) {
+        return Err(ValidationError::new(
+            "referred_id",
+            "registered_after",
+            "the customer was registered before the referral and was not brought in person: a new customer, not a referral",
+        ));
+    }
+    Ok(())
 }
 
 /// Someone signing an order or taking a payment for an absent owner (rule 4), and how they
@@ -194,6 +227,20 @@ mod tests {
 
     #[test]
     fn referrals_must_come_first() {
+        assert_eq!(
+            check_referral(1, Some(2), t(3), false, Some(t(2)))
+                .unwrap_err()
+                .code,
+            "registered_after"
+        );
+        assert!(check_referral(1, Some(2), t(3), true, Some(t(2))).is_ok());
+        assert!(check_referral(1, None, t(3), false, None).is_ok());
+        assert_eq!(
+            check_referral(1, Some(1), t(1), true, Some(t(2)))
+                .unwrap_err()
+                .code,
+            "same_customer"
+        );
         assert!(referral_counts(t(1), false, Some(t(2))));
         assert!(!referral_counts(t(3), false, Some(t(2))));
         assert!(referral_counts(t(3), true, Some(t(2))));

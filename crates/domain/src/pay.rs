@@ -109,6 +109,10 @@ pub struct PayPlan {
     pub category_rates: Vec<CategoryRate>,
     #[serde(default)]
     pub steps: Vec<AttainmentStep>,
+    /// Paid to the owner of the referring customer for each referral that counts (rule 6),
+    /// in the month the referred customer pays its first deposit.
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub referral_reward: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +131,13 @@ pub fn check_plan(p: &PayPlan) -> Result<(), ValidationError> {
             "base_salary",
             "negative",
             "a base salary cannot be negative",
+        ));
+    }
+    if p.referral_reward.is_sign_negative() {
+        return Err(bad(
+            "referral_reward",
+            "negative",
+            "a reward cannot be negative",
         ));
     }
     if p.process_amount.is_sign_negative() {
@@ -282,6 +293,9 @@ pub struct PayFacts {
     pub revenue: Decimal,
     pub revenue_target: Option<Decimal>,
     pub commission_orders: Vec<CommissionOrder>,
+    /// Referrals by the person's customers whose referred customer paid a first deposit this
+    /// month: (referred customer, referring customer).
+    pub referrals: Vec<(String, String)>,
     pub adjustments: Vec<Adjustment>,
 }
 
@@ -316,6 +330,14 @@ pub struct CommissionLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralLine {
+    pub referred: String,
+    pub referrer: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaySheet {
     #[serde(with = "rust_decimal::serde::str")]
     pub base: Decimal,
@@ -331,6 +353,10 @@ pub struct PaySheet {
     pub commission: Vec<CommissionLine>,
     #[serde(with = "rust_decimal::serde::str")]
     pub commission_total: Decimal,
+    #[serde(default)]
+    pub referrals: Vec<ReferralLine>,
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub referrals_total: Decimal,
     pub adjustments: Vec<Adjustment>,
     #[serde(with = "rust_decimal::serde::str")]
     pub adjustments_total: Decimal,
@@ -457,6 +483,16 @@ pub fn compute(plan: &PayPlan, person: i64, f: &PayFacts) -> PaySheet {
         }
     }
     let commission_total = commission.iter().map(|l| l.amount).sum();
+    let referrals: Vec<ReferralLine> = f
+        .referrals
+        .iter()
+        .map(|(referred, referrer)| ReferralLine {
+            referred: referred.clone(),
+            referrer: referrer.clone(),
+            amount: fen(plan.referral_reward),
+        })
+        .collect();
+    let referrals_total = fen(referrals.iter().map(|l| l.amount).sum());
     let adjustments: Vec<Adjustment> = f
         .adjustments
         .iter()
@@ -468,13 +504,15 @@ pub fn compute(plan: &PayPlan, person: i64, f: &PayFacts) -> PaySheet {
     let adjustments_total = adjustments.iter().map(|a| a.amount).sum();
     PaySheet {
         base,
-        total: base + process_total + commission_total + adjustments_total,
+        total: base + process_total + commission_total + referrals_total + adjustments_total,
         process,
         process_total,
         attainment_percent,
         multiplier_percent,
         commission,
         commission_total,
+        referrals,
+        referrals_total,
         adjustments,
         adjustments_total,
     }
@@ -523,6 +561,7 @@ mod tests {
                     multiplier_percent: d("120"),
                 },
             ],
+            referral_reward: Decimal::ZERO,
         }
     }
 
@@ -594,6 +633,7 @@ mod tests {
                     lines: vec![(Some("灯具".into()), d("3333.33"))],
                 },
             ],
+            referrals: vec![],
             adjustments: vec![Adjustment {
                 id: 1,
                 amount: d("-50"),
@@ -627,6 +667,18 @@ mod tests {
         assert_eq!(s.total, d("5322"));
         // A named person's own base.
         assert_eq!(compute(&plan(), 7, &f).base, d("3500"));
+        // Two referrals that count, at 88.5 each.
+        let with = PayFacts {
+            referrals: vec![("丙".into(), "甲".into()), ("丁".into(), "甲".into())],
+            ..f.clone()
+        };
+        let p = PayPlan {
+            referral_reward: d("88.5"),
+            ..plan()
+        };
+        let s = compute(&p, 1, &with);
+        assert_eq!(s.referrals_total, d("177"));
+        assert_eq!(s.total, d("5499"));
     }
 
     #[test]
@@ -712,7 +764,7 @@ mod tests {
                 ..Default::default()
             };
             let s = compute(&plan(), 1, &f);
-            prop_assert_eq!(s.total, s.base + s.process_total + s.commission_total + s.adjustments_total);
+            prop_assert_eq!(s.total, s.base + s.process_total + s.commission_total + s.referrals_total + s.adjustments_total);
             prop_assert_eq!(s.process_total, s.process.iter().map(|l| l.amount).sum::<Decimal>());
             prop_assert!(s.process_total <= plan().process_amount);
             for l in &s.commission {

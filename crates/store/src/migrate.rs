@@ -175,6 +175,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "absences",
         include_str!("../migrations/0038_absences.sql"),
     ),
+    (
+        39,
+        "referrals",
+        include_str!("../migrations/0039_referrals.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

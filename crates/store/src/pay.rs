@@ -397,6 +397,27 @@ impl Store {
             });
         }
 
+        // Referrals that count (checked when registered or linked), credited to this person,
+        // whose referred customer paid its first deposit this month.
+        let referrals = sqlx::query(
+            "SELECT c.name AS referred, rc.name AS referrer FROM referrals r \
+             JOIN customers rc ON rc.id = r.referrer_id JOIN customers c ON c.id = r.referred_customer_id \
+             WHERE r.org_id = $1 AND r.credited_to = $2 AND \
+             (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) >= $3 AND \
+             (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) < $4 \
+             ORDER BY r.id",
+        )
+        .bind(org_id)
+        .bind(person)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(&self.read)
+        .await?;
+        for r in &referrals {
+            f.referrals
+                .push((r.try_get("referred")?, r.try_get("referrer")?));
+        }
+
         let adjustments = sqlx::query(
             "SELECT a.id, a.amount, a.reason, u.display_name FROM pay_adjustments a JOIN users u ON u.id = a.entered_by \
              WHERE a.org_id = $1 AND a.month = $2 AND a.user_id = $3 ORDER BY a.id",

@@ -34,6 +34,7 @@ mod pool;
 mod pool_definitions;
 mod product;
 mod qualification;
+mod referral;
 mod render;
 mod request;
 mod statistics;
@@ -151,6 +152,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ledger::router())
         .merge(pay::router())
         .merge(absence::router())
+        .merge(referral::router())
         .merge(import::router())
         .merge(openapi::router())
         .merge(pages::router())

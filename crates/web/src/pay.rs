@@ -249,6 +249,7 @@ async fn api_export(
         "pay.base",
         "pay.process",
         "pay.commission",
+        "pay.referrals",
         "pay.adjustments",
         "pay.total",
         "pay.state",
@@ -271,6 +272,7 @@ async fn api_export(
                 n(|x| x.base),
                 n(|x| x.process_total),
                 n(|x| x.commission_total),
+                n(|x| x.referrals_total),
                 n(|x| x.adjustments_total),
                 n(|x| x.total),
                 tr.tp("pay.status", s.status.as_str()),
@@ -296,7 +298,8 @@ async fn api_export(
         )
             .into_response()
     } else {
-        let body = yingpan_exchange::export::table_xlsx("工资", &header, &rows, &[1, 2, 3, 4, 5])?;
+        let body =
+            yingpan_exchange::export::table_xlsx("工资", &header, &rows, &[1, 2, 3, 4, 5, 6])?;
         (
             [
                 (
@@ -410,6 +413,8 @@ struct SheetPage<'a> {
     multiplier: String,
     commission: Vec<Line>,
     commission_total: String,
+    referrals: Vec<Line>,
+    referrals_total: String,
     adjustments: Vec<Line>,
     adjustments_total: String,
     total: String,
@@ -431,6 +436,7 @@ async fn sheet_page(
         let (mut base, mut process, mut process_total) = (String::new(), Vec::new(), String::new());
         let (mut attainment, mut multiplier) = (String::new(), String::new());
         let (mut commission, mut commission_total) = (Vec::new(), String::new());
+        let (mut referrals, mut referrals_total) = (Vec::new(), String::new());
         let (mut adjustments, mut adjustments_total, mut total) =
             (Vec::new(), String::new(), String::new());
         if let Some(s) = &stored.sheet {
@@ -483,6 +489,16 @@ async fn sheet_page(
                 })
                 .collect();
             commission_total = tr.money(s.commission_total);
+            referrals = s
+                .referrals
+                .iter()
+                .map(|l| Line {
+                    label: l.referred.clone(),
+                    detail: format!("{} {}", tr.t("referrals.referrer"), l.referrer),
+                    amount: tr.money(l.amount),
+                })
+                .collect();
+            referrals_total = tr.money(s.referrals_total);
             adjustments = s
                 .adjustments
                 .iter()
@@ -512,6 +528,8 @@ async fn sheet_page(
             multiplier,
             commission,
             commission_total,
+            referrals,
+            referrals_total,
             adjustments,
             adjustments_total,
             total,
@@ -608,6 +626,7 @@ struct PlansPage<'a> {
     default_rate: String,
     category_rates: String,
     steps: String,
+    referral_reward: String,
     bases: String,
     can_edit: bool,
 }
@@ -678,6 +697,7 @@ async fn plans_page(
                 .map(|r| format!("{}={}", r.category, r.rate_percent))
                 .collect::<Vec<_>>()
                 .join("\n"),
+            referral_reward: plan.referral_reward.to_string(),
             steps: plan
                 .steps
                 .iter()
@@ -805,6 +825,11 @@ async fn plan_submit(
                     })
                 })
                 .collect::<Result<_, ValidationError>>()?,
+            referral_reward: if get("referral_reward").is_empty() {
+                Decimal::ZERO
+            } else {
+                yingpan_domain::money::parse_amount("referral_reward", get("referral_reward"))?
+            },
         };
         let version: i64 = get("version").parse().unwrap_or(0);
         save_plan(&state, &me, &month, Some(version), &plan).await?;

@@ -618,7 +618,179 @@ async fn act_for_an_absent_owner(backend: Backend) {
     app.assert_rollups_consistent().await;
 }
 
+/// Rule 6: a referral counts when registered before the referred customer, or when the old
+/// customer brought them in person; the owner of the referring customer is rewarded in the
+/// month the new customer pays its first deposit.
+async fn referrals_count_only_when_registered_first(backend: Backend) {
+    let now = Utc.with_ymd_and_hms(2026, 10, 15, 2, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let t = Team::build(&app).await;
+    let (a1, a2, b1) = (&t.rep_a1.1, &t.rep_a2.1, &t.rep_b1.1);
+    let mut with_reward = plan(t.rep_a2.0);
+    with_reward["referral_reward"] = json!("-5");
+    let (s, e) = put(&app, &t.director.1, "2026-10", with_reward.clone()).await;
+    assert_eq!(
+        (s, code(&e).1),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("referral_reward"))
+    );
+    with_reward["referral_reward"] = json!("100");
+    assert_eq!(
+        put(&app, &t.director.1, "2026-10", with_reward).await.0,
+        StatusCode::OK
+    );
+    let old = app.customer(a1, "老客户甲", "12700000001").await["id"]
+        .as_i64()
+        .unwrap();
+    let early = app.customer(a2, "早登记的丙", "12700000003").await["id"]
+        .as_i64()
+        .unwrap();
+    let theirs = app.customer(b1, "别组客户", "12700000004").await["id"]
+        .as_i64()
+        .unwrap();
+    let refer = |token: &str, body: Value| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move { app.post("/api/v1/referrals", &token, body).await }
+    };
+
+    // Registered first: counts once linked.
+    let (s, r) = refer(
+        a1,
+        json!({"referrer_id": old, "referred_name": "新客户乙", "referred_phone": "12700000002"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["credited_to"], t.rep_a1.0);
+    assert!(r["referred_customer_id"].is_null());
+    let later = app.at(now + chrono::Duration::hours(1)).await;
+    let new = later.customer(a2, "新客户乙", "12700000002").await["id"]
+        .as_i64()
+        .unwrap();
+    let (s, linked) = later
+        .post(
+            &format!("/api/v1/referrals/{}/link", r["id"]),
+            a1,
+            json!({"customer_id": new}),
+        )
+        .await;
+    assert_eq!(
+        (s, linked["referred_customer_id"].as_i64()),
+        (StatusCode::OK, Some(new)),
+        "{linked}"
+    );
+
+    // Registered after the customer, not in person: a new customer, not a referral.
+    let (s, e) = refer(a1, json!({"referrer_id": old, "referred_id": early})).await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("registered_after"), Some("referred_id"))
+        )
+    );
+    let (s, pending) = refer(a1, json!({"referrer_id": old, "referred_name": "迟到的丙"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, e) = later
+        .post(
+            &format!("/api/v1/referrals/{}/link", pending["id"]),
+            a1,
+            json!({"customer_id": early}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("registered_after"), Some("customer_id"))
+        )
+    );
+    let (s, e) = later
+        .post(
+            &format!("/api/v1/referrals/{}/link", pending["id"]),
+            a1,
+            json!({"customer_id": new}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("already_referred"))
+    );
+    // Brought in person: counts whenever it is registered.
+    let (s, _) = refer(
+        a1,
+        json!({"referrer_id": old, "referred_id": early, "brought_in_person": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Only one's own customers refer; nobody refers themselves.
+    let (s, e) = refer(a1, json!({"referrer_id": theirs, "referred_name": "某人"})).await;
+    assert_eq!(
+        (s, code(&e).1),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("referrer_id"))
+    );
+    let (s, e) = refer(
+        a1,
+        json!({"referrer_id": old, "referred_id": old, "brought_in_person": true}),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&e).0),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("same_customer"))
+    );
+    let (_, list) = app.get("/api/v1/referrals", a1).await;
+    assert_eq!(list["total"], 3);
+    let (_, none) = app.get("/api/v1/referrals", b1).await;
+    assert_eq!(none["total"], 0, "another team's referrals are not theirs");
+
+    // The new customer's first deposit (rep_a2's order) pays rep_a1 the reward this month; the
+    // in-person referral has bought nothing yet.
+    let (_, cable) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "CBL", "name": "线缆", "unit": "米", "price": "10"}),
+        )
+        .await;
+    let (s, o) = later
+        .post(
+            "/api/v1/orders",
+            a2,
+            json!({"customer_id": new, "lines": [{"product_id": cable["id"], "quantity": "10"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, _) = later
+        .post(
+            &format!("/api/v1/orders/{}/payments", o["id"]),
+            a2,
+            json!({"kind": "deposit", "amount": "50"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, sheet) = later
+        .get(&format!("/api/v1/pay-sheets/2026-10/{}", t.rep_a1.0), a1)
+        .await;
+    let lines = sheet["sheet"]["referrals"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{sheet}");
+    assert_eq!(
+        (lines[0]["referred"].as_str(), lines[0]["referrer"].as_str()),
+        (Some("新客户乙"), Some("老客户甲"))
+    );
+    assert_eq!(sheet["sheet"]["referrals_total"], "100.00");
+    let (_, theirs) = later
+        .get(&format!("/api/v1/pay-sheets/2026-10/{}", t.rep_a2.0), a2)
+        .await;
+    assert_eq!(theirs["sheet"]["referrals"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        theirs["sheet"]["commission"][0]["amount"], "2.00",
+        "100 of cable at 2 %"
+    );
+    let (s, html) = app.page("/referrals", a1).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("新客户乙") && html.contains("new-referral"));
+}
+
 on_both_backends!(
     pay_sheets_by_hand_review_approve_close,
-    act_for_an_absent_owner
+    act_for_an_absent_owner,
+    referrals_count_only_when_registered_first
 );
