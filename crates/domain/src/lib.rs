@@ -4,6 +4,7 @@
 
 pub mod attribution;
 pub mod audit;
+pub mod budget;
 pub mod custom;
 pub mod customer;
 pub mod daily_report;

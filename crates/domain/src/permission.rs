@@ -49,10 +49,12 @@ pub enum Action {
     ReviewPay,
     /// Approve pay sheets and close a month's pay.
     ApprovePay,
+    /// Set each team's monthly sales and expense budget.
+    SetBudgets,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ManageOrganization,
         Action::ReadAuditTrail,
         Action::ReadDirectory,
@@ -70,6 +72,7 @@ impl Action {
         Action::ManagePayPlans,
         Action::ReviewPay,
         Action::ApprovePay,
+        Action::SetBudgets,
     ];
 
     /// How the action reads in the permissions document.
@@ -94,6 +97,7 @@ impl Action {
             Action::ManagePayPlans => "pay plans (base, process part, commission rates)",
             Action::ReviewPay => "review the team's pay sheets; rewards and penalties",
             Action::ApprovePay => "approve pay sheets; close a month's pay",
+            Action::SetBudgets => "set teams' sales and expense budgets",
         }
     }
 }
@@ -115,7 +119,8 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
         | Action::ReadMonthlySummary
         | Action::PublishTargets
         | Action::ManagePayPlans
-        | Action::ApprovePay => matches!(role, Admin | Director),
+        | Action::ApprovePay
+        | Action::SetBudgets => matches!(role, Admin | Director),
         Action::ReadDirectory | Action::ExportCustomers => role != Sales,
         Action::DeleteCustomer
         | Action::TransferCustomers

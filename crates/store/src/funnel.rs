@@ -67,6 +67,22 @@ impl Store {
             c.revenue = c.revenue.saturating_add(dec(&total)?);
         }
 
+        for (user, spent) in self.expenses_by_person(viewer, period).await? {
+            let c = out.entry(user).or_default();
+            c.expenses = c.expenses.saturating_add(spent);
+        }
+        Ok(out)
+    }
+
+    /// What each person in the viewer's scope spent in the period: expenses reported in daily
+    /// reports, and expense advances settled.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub(crate) async fn expenses_by_person(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+    ) -> Result<BTreeMap<i64, rust_decimal::Decimal>> {
+        let mut out: BTreeMap<i64, rust_decimal::Decimal> = BTreeMap::new();
         // Expenses: reported day by day, and advances settled.
         let (first, last) = (period.start.to_string(), period.end.to_string());
         let mut sql = Sql::new("SELECT d.user_id, d.content FROM daily_reports d WHERE");
@@ -83,7 +99,7 @@ impl Store {
                 .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
             if let Some(e) = report.expenses {
                 let c = out.entry(user).or_default();
-                c.expenses = c.expenses.saturating_add(e);
+                *c = c.saturating_add(e);
             }
         }
         let mut sql = Sql::new("SELECT x.user_id, x.amount FROM expense_advances x WHERE");
@@ -97,7 +113,7 @@ impl Store {
             .await?;
         for (user, amount) in rows {
             let c = out.entry(user).or_default();
-            c.expenses = c.expenses.saturating_add(dec(&amount)?);
+            *c = c.saturating_add(dec(&amount)?);
         }
         Ok(out)
     }

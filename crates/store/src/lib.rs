@@ -6,6 +6,7 @@
 mod absence;
 mod activity;
 mod audit;
+mod budget;
 mod contact;
 mod custom;
 mod customer;
@@ -42,6 +43,7 @@ mod weekly_report;
 pub use absence::Absence;
 pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use audit::AuditEntry;
+pub use budget::TeamBudget;
 pub use contact::Contact;
 pub use customer::{Customer, CustomerListQuery, CustomerSort, ReturningSoon};
 pub use daily_report::StoredDailyReport;

@@ -180,6 +180,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "referrals",
         include_str!("../migrations/0039_referrals.sql"),
     ),
+    (
+        40,
+        "budgets",
+        include_str!("../migrations/0040_budgets.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

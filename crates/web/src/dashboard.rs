@@ -131,6 +131,8 @@ pub struct DashboardData {
     pub ownership_flow: BTreeMap<String, i64>,
     /// Results: the last twelve months.
     pub trend: Vec<MonthFigures>,
+    /// Week and month: this month's budget of each team in scope (supervisors and directors).
+    pub budgets: Vec<yingpan_store::TeamBudget>,
 }
 
 async fn returning_soon(state: &AppState, me: &CurrentUser) -> Result<Vec<Customer>, AppError> {
@@ -214,6 +216,7 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
         pipeline: Vec::new(),
         ownership_flow: BTreeMap::new(),
         trend: Vec::new(),
+        budgets: Vec::new(),
     };
     match view {
         View::Today => {
@@ -258,6 +261,7 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
                 data.plans_to_review = plans.iter().filter(|p| p.user_id != me.user.id).count();
                 data.reports_to_review = store.daily_reports(v, None, true, 500).await?.len();
             }
+            data.budgets = store.budgets(v, Period::month_of(today)).await?;
             let rows = store.receivables(v, None, today).await?;
             data.receivables = Ageing::ALL
                 .iter()
@@ -318,6 +322,8 @@ struct Page<'a> {
     lines: Vec<AttainmentLine>,
     /// SVG charts, drawn from the figures shown beside them.
     attainment_chart: String,
+    /// This month's team budgets (the shared table reads `budgets`).
+    budgets: Vec<yingpan_store::TeamBudget>,
     side_chart: String,
     trend_chart: String,
     receivable_total: String,
@@ -464,6 +470,7 @@ async fn dashboard(
             side_chart,
             trend_chart,
             lines,
+            budgets: d.budgets.clone(),
             tr,
             me: &me,
             d,

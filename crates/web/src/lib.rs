@@ -19,6 +19,7 @@ mod i18n;
 pub mod import;
 mod ledger;
 pub use yingpan_exchange::mailer;
+mod budget;
 mod chart;
 mod dashboard;
 mod economics;
@@ -153,6 +154,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pay::router())
         .merge(absence::router())
         .merge(referral::router())
+        .merge(budget::router())
         .merge(import::router())
         .merge(openapi::router())
         .merge(pages::router())

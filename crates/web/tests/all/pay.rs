@@ -789,8 +789,113 @@ async fn referrals_count_only_when_registered_first(backend: Backend) {
     assert!(html.contains("新客户乙") && html.contains("new-referral"));
 }
 
+/// Budgets (seed 003): a director sets each team's month; the team's sales (its people's
+/// orders) and expenses (daily reports, settled advances) are set against it, with sales per
+/// yuan of expense, on the budget page and the supervisor's and director's dashboards.
+async fn budgets_against_sales_and_expenses(backend: Backend) {
+    let now = Utc.with_ymd_and_hms(2026, 10, 15, 2, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let t = Team::build(&app).await;
+    let set = |token: &str, who: i64, body: Value| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move {
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/budgets/2026-10/{who}"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let budget = json!({"sales": "2000", "expenses": "100", "version": 0});
+    assert_eq!(
+        set(&t.sup_a.1, t.sup_a.0, budget.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, e) = set(&t.director.1, t.rep_a1.0, budget.clone()).await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("not_a_team"), Some("supervisor_id"))
+        )
+    );
+    let (s, e) = set(
+        &t.director.1,
+        t.sup_a.0,
+        json!({"sales": "-1", "version": 0}),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&e).1),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("sales"))
+    );
+    let (s, b) = set(&t.director.1, t.sup_a.0, budget.clone()).await;
+    assert_eq!((s, b["version"].as_i64()), (StatusCode::OK, Some(1)), "{b}");
+    assert_eq!(
+        set(&t.director.1, t.sup_a.0, budget).await.0,
+        StatusCode::CONFLICT
+    );
+
+    // Team A sells 1,000 and spends 150 (a settled advance); team B sells nothing.
+    let (_, lamp) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "100"}),
+        )
+        .await;
+    let c = app.customer(&t.rep_a1.1, "甲客户", "12800000001").await;
+    let (s, _) = app
+        .post("/api/v1/orders", &t.rep_a1.1, json!({"customer_id": c["id"], "lines": [{"product_id": lamp["id"], "quantity": "10"}]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    for (kind, amount) in [("advance", "200"), ("settlement", "150")] {
+        let (s, v) = app
+            .post(
+                "/api/v1/expense-advances",
+                &t.clerk.1,
+                json!({"user_id": t.rep_a2.0, "kind": kind, "amount": amount, "purpose": "差旅"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (_, mine) = app.get("/api/v1/budgets?month=2026-10", &t.sup_a.1).await;
+    assert_eq!(mine["total"], 1, "{mine}");
+    let a = &mine["items"][0];
+    assert_eq!(
+        (a["sales"].as_str(), a["expenses"].as_str()),
+        (Some("1000"), Some("150"))
+    );
+    assert_eq!(a["sales_percent"], "50");
+    assert_eq!(a["expense_percent"], "150");
+    assert_eq!(a["sales_per_expense"], "6.67");
+    assert_eq!(a["over_budget"], true);
+    let (_, all) = app
+        .get("/api/v1/budgets?month=2026-10", &t.director.1)
+        .await;
+    assert_eq!(all["total"], 2);
+    let (_, none) = app.get("/api/v1/budgets?month=2026-10", &t.rep_a1.1).await;
+    assert_eq!(none["total"], 0);
+    let (_, dash) = app.get("/api/v1/dashboard?view=week", &t.sup_a.1).await;
+    assert_eq!(dash["budgets"][0]["sales_per_expense"], "6.67", "{dash}");
+    for (path, token) in [
+        ("/budgets?month=2026-10", &t.director.1),
+        ("/?view=month", &t.director.1),
+    ] {
+        let (s, html) = app.page(path, token).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("id=\"budgets\"") && html.contains("¥6.67"),
+            "{path}"
+        );
+    }
+}
+
 on_both_backends!(
     pay_sheets_by_hand_review_approve_close,
     act_for_an_absent_owner,
-    referrals_count_only_when_registered_first
+    referrals_count_only_when_registered_first,
+    budgets_against_sales_and_expenses
 );

@@ -65,6 +65,12 @@ fn api_probe(action: Action, customer: i64) -> (Method, String, Option<Value>) {
             None,
         ),
         Action::ApprovePay => (Method::POST, "/api/v1/pay-months/1999-01/close", None),
+        // Not a team: refused after the permission check.
+        Action::SetBudgets => (
+            Method::PUT,
+            "/api/v1/budgets/2027-01/999999",
+            Some(json!({"sales": "1", "version": 0})),
+        ),
     };
     (method, path.to_string(), body)
 }
@@ -88,7 +94,8 @@ fn page_probe(action: Action) -> Option<&'static str> {
         | Action::SetTargets
         | Action::PublishTargets
         | Action::ManagePayPlans
-        | Action::ApprovePay => None,
+        | Action::ApprovePay
+        | Action::SetBudgets => None,
     }
 }
 
