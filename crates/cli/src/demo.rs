@@ -165,6 +165,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
         .create_user(&a, new("director", "王建国", Role::Director, None), start)
         .await?;
     let mut sales = Vec::new();
+    let mut supervisors = Vec::new();
     for (i, (name, region)) in [("李华", "华北"), ("张敏", "华东"), ("陈刚", "华南")]
         .iter()
         .enumerate()
@@ -181,6 +182,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                 start,
             )
             .await?;
+        supervisors.push(sup.id);
         for j in 0..4 {
             let n = i * 4 + j + 1;
             let u = store
@@ -576,6 +578,67 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                 .record_advance(&clerk_viewer, u.id, &entry, now - Duration::days(5))
                 .await?;
         }
+    }
+    // Pay from three months back, this month's team budgets, and someone away today (to cover for).
+    let d = viewer(&director);
+    let this_month = yingpan_domain::weekly_report::Period::month_of(today);
+    let mut from = this_month.start;
+    for _ in 0..3 {
+        from = yingpan_domain::weekly_report::Period::month_of(from - Duration::days(1)).start;
+    }
+    let plan: yingpan_domain::pay::PayPlan = serde_json::from_value(serde_json::json!({
+        "base_salary": "4000",
+        "process_amount": "2000",
+        "process_items": [
+            {"measure": "complete_cards", "weight_percent": "25", "norm": 8},
+            {"measure": "cadence_kept", "weight_percent": "25"},
+            {"measure": "plans_on_time", "weight_percent": "15"},
+            {"measure": "reports_on_time", "weight_percent": "15"},
+            {"measure": "reports_complete", "weight_percent": "10"},
+            {"measure": "weekly_targets_met", "weight_percent": "10"}
+        ],
+        "default_rate_percent": "3",
+        "category_rates": [{"category": "照明", "rate_percent": "5"}],
+        "steps": [
+            {"from_percent": "0", "multiplier_percent": "80"},
+            {"from_percent": "100", "multiplier_percent": "120"}
+        ],
+        "referral_reward": "200"
+    }))
+    .expect("demo pay plan");
+    store
+        .save_pay_plan(
+            &d,
+            yingpan_domain::weekly_report::Period::month_of(from),
+            &plan,
+            None,
+            now,
+        )
+        .await?;
+    for sup in &supervisors {
+        store
+            .set_budget(
+                &d,
+                this_month,
+                *sup,
+                Some(rust_decimal::Decimal::from(400_000)),
+                Some(rust_decimal::Decimal::from(6_000)),
+                0,
+                now,
+            )
+            .await?;
+    }
+    if let Some((away, _)) = sales.first() {
+        store
+            .add_absence(
+                &viewer(away),
+                away.id,
+                today,
+                today + Duration::days(2),
+                Some("外出培训"),
+                now,
+            )
+            .await?;
     }
     store.compile_due_weekly_reports(now).await?;
     let moved = store.recycle(now).await?;

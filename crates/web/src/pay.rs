@@ -394,6 +394,8 @@ async fn sheets_page(
 
 pub struct Line {
     pub label: String,
+    /// The record behind the line (an order).
+    pub href: Option<String>,
     pub detail: String,
     pub amount: String,
 }
@@ -445,6 +447,7 @@ async fn sheet_page(
                 .process
                 .iter()
                 .map(|l| Line {
+                    href: None,
                     label: format!(
                         "{} · {}",
                         tr.tp("pay.measure", l.measure.as_str()),
@@ -466,6 +469,7 @@ async fn sheet_page(
                 .commission
                 .iter()
                 .map(|l| Line {
+                    href: Some(format!("/orders/{}", l.order_id)),
                     label: format!(
                         "#{} {} · {}",
                         l.order_id,
@@ -493,6 +497,7 @@ async fn sheet_page(
                 .referrals
                 .iter()
                 .map(|l| Line {
+                    href: None,
                     label: l.referred.clone(),
                     detail: format!("{} {}", tr.t("referrals.referrer"), l.referrer),
                     amount: tr.money(l.amount),
@@ -503,6 +508,7 @@ async fn sheet_page(
                 .adjustments
                 .iter()
                 .map(|a| Line {
+                    href: None,
                     label: a.reason.clone(),
                     detail: a.entered_by.clone(),
                     amount: tr.money(a.amount),

@@ -515,3 +515,101 @@ async fn each_level_finds_its_dashboard_and_charts() {
     );
     b.shot("dashboard-phone").await;
 }
+
+/// Pay in the browser: the director sets a plan in the form, the supervisor enters a penalty
+/// and reviews the sheet, the director approves it; the sheet fits a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pay_sheet_is_planned_reviewed_and_approved() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = crate::common::Team::build(&app).await;
+    let (_, lamp) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            serde_json::json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "100", "category": "照明"}),
+        )
+        .await;
+    let c = app.customer(&t.rep_a1.1, "甲一机械", "12400000001").await;
+    let (s, o) = app
+        .post(
+            "/api/v1/orders",
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"], "lines": [{"product_id": lamp["id"], "quantity": "10"}]}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orders/{}/payments", o["id"]),
+            &t.rep_a1.1,
+            serde_json::json!({"kind": "deposit", "amount": "100"}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let month = chrono::Utc::now()
+        .with_timezone(&yingpan_domain::visit_plan::china_offset())
+        .format("%Y-%m")
+        .to_string();
+
+    // The director's plan: base 3,000, 3 % by default and 5 % on 照明.
+    b.login(&app.base, "director").await;
+    b.client.goto(&app.url("/pay-plans")).await.unwrap();
+    b.wait_for("form[action='/pay-plans']").await;
+    b.fill("input[name='base_salary']", "3000").await;
+    b.fill("input[name='process_amount']", "0").await;
+    b.fill("input[name='default_rate']", "3").await;
+    b.fill("textarea[name='category_rates']", "照明=5").await;
+    b.click("form[action='/pay-plans'] button[type='submit']")
+        .await;
+    b.wait_for_text("#pay-plans", &month).await;
+    b.client
+        .goto(&app.url(&format!("/pay-sheets?month={month}")))
+        .await
+        .unwrap();
+    let sheets = b.wait_for_text("#pay-sheets", "rep_a1").await;
+    assert!(sheets.contains("¥3,050.00"), "{sheets}");
+    b.logout().await;
+
+    // The supervisor: a penalty with its reason, then the review.
+    b.login(&app.base, "sup_a").await;
+    b.client
+        .goto(&app.url(&format!("/pay-sheets/{month}/{}", t.rep_a1.0)))
+        .await
+        .unwrap();
+    b.wait_for("#pay-sheet").await;
+    b.fill("input[name='amount']", "-50").await;
+    b.fill("input[name='reason']", "周报迟交").await;
+    b.click("form[action='/pay-sheets/adjustments'] button")
+        .await;
+    b.wait_for_text("#pay-total", "¥3,000.00").await;
+    b.click("form[action='/pay-sheets/sign'] button").await;
+    b.wait_for_text("h1", "已审核").await;
+    b.logout().await;
+
+    b.login(&app.base, "director").await;
+    b.client
+        .goto(&app.url(&format!("/pay-sheets/{month}/{}", t.rep_a1.0)))
+        .await
+        .unwrap();
+    b.wait_for("input[name='approve']").await;
+    b.click("input[name='approve'] ~ button").await;
+    b.wait_for_text("h1", "已批准").await;
+    b.shot("pay-sheet").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.client.refresh().await.unwrap();
+    b.wait_for("#pay-sheet").await;
+    let overflow = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_f64().unwrap_or(1.0) <= 0.0,
+        "the sheet scrolls sideways by {overflow}"
+    );
+    b.shot("pay-sheet-phone").await;
+}
