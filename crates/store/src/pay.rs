@@ -22,6 +22,12 @@ use yingpan_domain::target::{target_for, Dimension, Measure, TargetKey, TargetPe
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::weekly_report::Period;
 
+struct MonthContext {
+    closed: bool,
+    plan: Option<PayPlan>,
+    targets: BTreeMap<TargetKey, Decimal>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredPayPlan {
     pub effective_month: String,
@@ -442,9 +448,10 @@ impl Store {
     /// facts — or, once the month is closed, as frozen then.
     pub async fn pay_sheets(&self, viewer: &Viewer, month: Period) -> Result<Vec<StoredSheet>> {
         let people = self.paid_people(viewer).await?;
+        let ctx = self.month_context(viewer.org_id, month).await?;
         let mut out = Vec::new();
         for u in people.iter().filter(|u| u.active) {
-            out.push(self.sheet_of(viewer.org_id, u, month).await?);
+            out.push(self.sheet_of(viewer.org_id, u, month, &ctx).await?);
         }
         Ok(out)
     }
@@ -461,10 +468,44 @@ impl Store {
             .iter()
             .find(|u| u.id == person)
             .ok_or(StoreError::NotFound)?;
-        self.sheet_of(viewer.org_id, u, month).await
+        let ctx = self.month_context(viewer.org_id, month).await?;
+        self.sheet_of(viewer.org_id, u, month, &ctx).await
     }
 
-    async fn sheet_of(&self, org_id: i64, u: &crate::User, month: Period) -> Result<StoredSheet> {
+    /// What every sheet of the month shares: whether it is closed, the plan in force, the
+    /// published targets — read once for a list of sheets.
+    async fn month_context(&self, org_id: i64, month: Period) -> Result<MonthContext> {
+        let key = month_key(month);
+        let closed = {
+            let mut conn = self.read.acquire().await?;
+            self.month_closed(&mut conn, org_id, &key).await?
+        };
+        let plans: Vec<(String, PayPlan)> = self
+            .pay_plans(org_id)
+            .await?
+            .into_iter()
+            .map(|p| (p.effective_month, p.plan))
+            .collect();
+        let plan = plan_for(&plans, &key).cloned();
+        let targets = if plan.is_some() && !closed {
+            self.published_targets(org_id, month).await?.1
+        } else {
+            BTreeMap::new()
+        };
+        Ok(MonthContext {
+            closed,
+            plan,
+            targets,
+        })
+    }
+
+    async fn sheet_of(
+        &self,
+        org_id: i64,
+        u: &crate::User,
+        month: Period,
+        ctx: &MonthContext,
+    ) -> Result<StoredSheet> {
         let key = month_key(month);
         let review = sqlx::query(
             "SELECT r.reviewed_at, r.approved_at, ru.display_name AS reviewer, au.display_name AS approver \
@@ -491,32 +532,20 @@ impl Store {
         .bind(u.id)
         .fetch_optional(&self.read)
         .await?;
-        let closed = {
-            let mut conn = self.read.acquire().await?;
-            self.month_closed(&mut conn, org_id, &key).await?
-        };
+        let closed = ctx.closed;
         let sheet = match frozen {
             Some(r) => Some(
                 serde_json::from_str(&r.try_get::<String, _>("sheet")?)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             ),
             None if closed => None,
-            None => {
-                let plans: Vec<(String, PayPlan)> = self
-                    .pay_plans(org_id)
-                    .await?
-                    .into_iter()
-                    .map(|p| (p.effective_month, p.plan))
-                    .collect();
-                match plan_for(&plans, &key) {
-                    Some(plan) => {
-                        let (_, targets) = self.published_targets(org_id, month).await?;
-                        let facts = self.pay_facts(org_id, u.id, month, &targets).await?;
-                        Some(compute(plan, u.id, &facts))
-                    }
-                    None => None,
+            None => match &ctx.plan {
+                Some(plan) => {
+                    let facts = self.pay_facts(org_id, u.id, month, &ctx.targets).await?;
+                    Some(compute(plan, u.id, &facts))
                 }
-            }
+                None => None,
+            },
         };
         let status = if closed {
             SheetStatus::Closed
