@@ -841,6 +841,68 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         }
     }
 
+    // Pay (issue 12): every salesperson's sheet of the month, computed from the month's data, as
+    // a director opens the pay page; and one salesperson's own sheet. A plan is put in place
+    // first when the organization has none.
+    {
+        let month = format!("{}-{:02}", now_year(), now_month());
+        let plans: serde_json::Value = client
+            .get(format!("{base}/api/v1/pay-plans"))
+            .bearer_auth(&director)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        if plans["total"] == 0 {
+            let plan = serde_json::json!({
+                "base_salary": "4000", "process_amount": "2000",
+                "process_items": [
+                    {"measure": "complete_cards", "weight_percent": "25", "norm": 8},
+                    {"measure": "cadence_kept", "weight_percent": "25"},
+                    {"measure": "plans_on_time", "weight_percent": "15"},
+                    {"measure": "reports_on_time", "weight_percent": "15"},
+                    {"measure": "reports_complete", "weight_percent": "10"},
+                    {"measure": "weekly_targets_met", "weight_percent": "10"}
+                ],
+                "default_rate_percent": "3"
+            });
+            let r = client
+                .put(format!("{base}/api/v1/pay-plans/{month}"))
+                .bearer_auth(&director)
+                .json(&plan)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if !r.status().is_success() {
+                return Err(format!("pay plan: {}", r.status()));
+            }
+        }
+        for (name, path, tok, requests) in [
+            (
+                "pay sheets: director, every salesperson",
+                format!("/api/v1/pay-sheets?month={month}"),
+                director.clone(),
+                n.min(5),
+            ),
+            (
+                "pay sheet: one salesperson",
+                format!("/api/v1/pay-sheets/{month}/{rep_id}"),
+                rep.clone(),
+                n.min(30),
+            ),
+        ] {
+            let (c, b) = (client.clone(), base.clone());
+            let app = drive(requests, 1, move |_| {
+                let (c, url, tok) = (c.clone(), format!("{b}{path}"), tok.clone());
+                async move { get_ok(&c, url, &tok).await }
+            })
+            .await?;
+            record(name, app, None, None);
+        }
+    }
+
     // Reading a customer by id at many concurrent clients.
     let by_id_rps;
     {

@@ -258,6 +258,8 @@ fn bench_runs_end_to_end_and_writes_its_result() {
             "statistics: month by person",
             "funnel: month by team",
             "economics: this year",
+            "pay sheets: director, every salesperson",
+            "pay sheet: one salesperson",
         ] {
             assert!(
                 names.contains(&expected),
