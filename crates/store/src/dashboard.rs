@@ -34,8 +34,26 @@ impl Store {
         viewer: &Viewer,
         period: Period,
     ) -> Result<BTreeMap<String, i64>> {
-        let (from, to) = period.bounds(china_offset());
         let mut out = BTreeMap::new();
+        if viewer.scope == Scope::All && self.backend == crate::Backend::Sqlite {
+            // The whole company: from the per-day counts (migration 0041).
+            let rows = sqlx::query(
+                "SELECT reason, SUM(n) AS n FROM ownership_daily WHERE org_id = $1 AND day >= $2 AND day < $3 GROUP BY reason",
+            )
+            .bind(viewer.org_id)
+            .bind(period.start.to_string())
+            .bind(period.end.to_string())
+            .fetch_all(&self.read)
+            .await?;
+            for r in rows {
+                let n: i64 = r.try_get("n")?;
+                if n != 0 {
+                    out.insert(r.try_get::<String, _>("reason")?, n);
+                }
+            }
+            return Ok(out);
+        }
+        let (from, to) = period.bounds(china_offset());
         // A change counts once: by its new owner when they are in scope, else by the previous
         // owner (a customer recycled or transferred out of the team).
         let passes: &[(&str, &str)] = if viewer.scope == Scope::All {

@@ -185,6 +185,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "budgets",
         include_str!("../migrations/0040_budgets.sql"),
     ),
+    (
+        41,
+        "ownership_daily",
+        include_str!("../migrations/0041_ownership_daily.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

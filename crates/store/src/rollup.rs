@@ -884,6 +884,35 @@ impl Store {
                 want_daily.insert((user_id, day_key(day)), t);
             }
         }
+        if self.backend == Backend::Sqlite {
+            // The per-day ownership counts (migration 0041) against the changes themselves.
+            let count = |sql: &'static str| {
+                let read = self.read.clone();
+                async move {
+                    let rows = sqlx::query(sql).bind(org_id).fetch_all(&read).await?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok((
+                                r.try_get::<String, _>(0)?,
+                                r.try_get::<String, _>(1)?,
+                                r.try_get::<i64, _>(2)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                }
+            };
+            let have = count(
+                "SELECT day, reason, n FROM ownership_daily WHERE org_id = $1 AND n <> 0 ORDER BY 1, 2",
+            )
+            .await?;
+            let want = count(
+                "SELECT date(changed_at, '+8 hours'), reason, COUNT(*) FROM ownership_changes WHERE org_id = $1 GROUP BY 1, 2 ORDER BY 1, 2",
+            )
+            .await?;
+            if have != want {
+                diffs.push(format!("ownership_daily {have:?} ≠ raw {want:?}"));
+            }
+        }
         for (name, have, want) in [
             ("daily", &daily, &want_daily),
             ("monthly", &monthly, &want_monthly),

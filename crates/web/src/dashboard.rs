@@ -262,20 +262,14 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
                 data.reports_to_review = store.daily_reports(v, None, true, 500).await?.len();
             }
             data.budgets = store.budgets(v, Period::month_of(today)).await?;
-            let rows = store.receivables(v, None, today).await?;
-            data.receivables = Ageing::ALL
-                .iter()
-                .map(|a| {
-                    let mine: Vec<Decimal> = rows
-                        .iter()
-                        .filter(|(_, g)| g == a)
-                        .map(|(o, _)| o.receivable)
-                        .collect();
-                    AgeingAmount {
-                        ageing: *a,
-                        orders: mine.len(),
-                        amount: yingpan_domain::money::sum(mine),
-                    }
+            data.receivables = store
+                .receivables_by_ageing(v, today)
+                .await?
+                .into_iter()
+                .map(|(ageing, orders, amount)| AgeingAmount {
+                    ageing,
+                    orders: orders as usize,
+                    amount,
                 })
                 .collect();
             if view == View::Month {
