@@ -78,6 +78,14 @@ pub struct CategoryRate {
     pub rate_percent: Decimal,
 }
 
+/// A product's own commission rate, ahead of its category's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRate {
+    pub product_id: i64,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate_percent: Decimal,
+}
+
 /// From this revenue attainment on, commission is multiplied by `multiplier_percent` / 100.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttainmentStep {
@@ -107,6 +115,9 @@ pub struct PayPlan {
     pub default_rate_percent: Decimal,
     #[serde(default)]
     pub category_rates: Vec<CategoryRate>,
+    /// Rates of single products, ahead of their category's.
+    #[serde(default)]
+    pub product_rates: Vec<ProductRate>,
     #[serde(default)]
     pub steps: Vec<AttainmentStep>,
     /// Paid to the owner of the referring customer for each referral that counts (rule 6),
@@ -214,6 +225,23 @@ pub fn check_plan(p: &PayPlan) -> Result<(), ValidationError> {
             ));
         }
     }
+    let mut products = std::collections::BTreeSet::new();
+    for r in &p.product_rates {
+        if !products.insert(r.product_id) {
+            return Err(bad(
+                "product_rates",
+                "duplicate_product",
+                format!("product {} is listed twice", r.product_id),
+            ));
+        }
+        if !rate_ok(r.rate_percent) {
+            return Err(bad(
+                "product_rates",
+                "invalid_rate",
+                "a rate is between 0 and 100 %",
+            ));
+        }
+    }
     for w in p.steps.windows(2) {
         if w[1].from_percent <= w[0].from_percent {
             return Err(bad(
@@ -264,8 +292,16 @@ pub struct CommissionOrder {
     /// Who took the order and the deposit, when not the person credited (a colleague, the
     /// manager or the clerk acting for the owner).
     pub taken_by: Option<String>,
-    /// Line amounts by product category (`None`: no category).
-    pub lines: Vec<(Option<String>, Decimal)>,
+    pub lines: Vec<SoldLine>,
+}
+
+/// An order line as commission sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoldLine {
+    pub product_id: Option<i64>,
+    pub product: String,
+    pub category: Option<String>,
+    pub amount: Decimal,
 }
 
 /// A reward (positive) or penalty (negative) a manager entered, with its reason.
@@ -321,6 +357,9 @@ pub struct CommissionLine {
     pub deposit_on: String,
     pub taken_by: Option<String>,
     pub category: Option<String>,
+    /// The product, when its own rate applied.
+    #[serde(default)]
+    pub product: Option<String>,
     #[serde(with = "rust_decimal::serde::str")]
     pub basis: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
@@ -421,6 +460,15 @@ pub fn multiplier(steps: &[AttainmentStep], attainment: Option<Decimal>) -> Deci
         .unwrap_or(Decimal::from(100))
 }
 
+/// A product's own rate, if the plan gives it one.
+pub fn product_rate(plan: &PayPlan, product: Option<i64>) -> Option<Decimal> {
+    let product = product?;
+    plan.product_rates
+        .iter()
+        .find(|r| r.product_id == product)
+        .map(|r| r.rate_percent)
+}
+
 /// The rate of an order line's category.
 pub fn rate_for(plan: &PayPlan, category: Option<&str>) -> Decimal {
     category
@@ -462,20 +510,28 @@ pub fn compute(plan: &PayPlan, person: i64, f: &PayFacts) -> PaySheet {
     let multiplier_percent = multiplier(&plan.steps, attainment_percent);
     let mut commission = Vec::new();
     for o in &f.commission_orders {
-        // One line per category of the order: each category has its rate.
-        let mut by_category: BTreeMap<Option<String>, Decimal> = BTreeMap::new();
-        for (category, amount) in &o.lines {
-            let c = by_category.entry(category.clone()).or_default();
-            *c = c.saturating_add(*amount);
+        // One line per rate of the order: a product with its own rate, else its category.
+        type Basis = (Option<String>, Option<String>);
+        let mut by_rate: BTreeMap<Basis, (Decimal, Decimal)> = BTreeMap::new();
+        for l in &o.lines {
+            let (key, rate) = match product_rate(plan, l.product_id) {
+                Some(r) => ((Some(l.product.clone()), l.category.clone()), r),
+                None => (
+                    (None, l.category.clone()),
+                    rate_for(plan, l.category.as_deref()),
+                ),
+            };
+            let e = by_rate.entry(key).or_insert((Decimal::ZERO, rate));
+            e.0 = e.0.saturating_add(l.amount);
         }
-        for (category, basis) in by_category {
-            let rate = rate_for(plan, category.as_deref());
+        for ((product, category), (basis, rate)) in by_rate {
             commission.push(CommissionLine {
                 order_id: o.order_id,
                 customer_name: o.customer_name.clone(),
                 deposit_on: o.deposit_on.clone(),
                 taken_by: o.taken_by.clone(),
                 category,
+                product,
                 basis,
                 rate_percent: rate,
                 amount: fen(basis * rate / hundred * multiplier_percent / hundred),
@@ -535,6 +591,15 @@ mod tests {
         }
     }
 
+    fn sold(product: i64, category: Option<&str>, amount: &str) -> SoldLine {
+        SoldLine {
+            product_id: Some(product),
+            product: format!("p{product}"),
+            category: category.map(str::to_string),
+            amount: d(amount),
+        }
+    }
+
     fn plan() -> PayPlan {
         PayPlan {
             base_salary: d("3000"),
@@ -562,6 +627,7 @@ mod tests {
                 },
             ],
             referral_reward: Decimal::ZERO,
+            product_rates: vec![],
         }
     }
 
@@ -620,9 +686,9 @@ mod tests {
                     deposit_on: "2026-11-03".into(),
                     taken_by: None,
                     lines: vec![
-                        (Some("灯具".into()), d("6000")),
-                        (None, d("2000")),
-                        (Some("灯具".into()), d("4000")),
+                        sold(1, Some("灯具"), "6000"),
+                        sold(2, None, "2000"),
+                        sold(3, Some("灯具"), "4000"),
                     ],
                 },
                 CommissionOrder {
@@ -630,7 +696,7 @@ mod tests {
                     customer_name: "乙".into(),
                     deposit_on: "2026-11-20".into(),
                     taken_by: Some("王芳".into()),
-                    lines: vec![(Some("灯具".into()), d("3333.33"))],
+                    lines: vec![sold(1, Some("灯具"), "3333.33")],
                 },
             ],
             referrals: vec![],
@@ -667,6 +733,26 @@ mod tests {
         assert_eq!(s.total, d("5322"));
         // A named person's own base.
         assert_eq!(compute(&plan(), 7, &f).base, d("3500"));
+        // Product 3 at its own 10 %: 4,000 × 10 % × 1.2 = 480 on its own line; the rest of the
+        // 灯具 (6,000) stays at 5 %: 360.
+        let p = PayPlan {
+            product_rates: vec![ProductRate {
+                product_id: 3,
+                rate_percent: d("10"),
+            }],
+            ..plan()
+        };
+        let s = compute(&p, 1, &f);
+        let order1: Vec<(Option<&str>, Decimal)> = s
+            .commission
+            .iter()
+            .filter(|l| l.order_id == 1)
+            .map(|l| (l.product.as_deref(), l.amount))
+            .collect();
+        assert_eq!(
+            order1,
+            [(None, d("72")), (None, d("360")), (Some("p3"), d("480"))]
+        );
         // Two referrals that count, at 88.5 each.
         let with = PayFacts {
             referrals: vec![("丙".into(), "甲".into()), ("丁".into(), "甲".into())],
@@ -715,6 +801,18 @@ mod tests {
         p.base_salary = d("-1");
         assert_eq!(field(p), "base_salary");
         let mut p = plan();
+        p.product_rates = vec![
+            ProductRate {
+                product_id: 1,
+                rate_percent: d("5"),
+            },
+            ProductRate {
+                product_id: 1,
+                rate_percent: d("6"),
+            },
+        ];
+        assert_eq!(field(p), "product_rates");
+        let mut p = plan();
         p.process_items[0].norm = Some(0);
         assert_eq!(check_plan(&p).unwrap_err().code, "norm_required");
     }
@@ -758,7 +856,7 @@ mod tests {
                 revenue_target: Some(d("500000")),
                 commission_orders: amounts.iter().enumerate().map(|(i, a)| CommissionOrder {
                     order_id: i as i64, customer_name: String::new(), deposit_on: String::new(), taken_by: None,
-                    lines: vec![(if i % 2 == 0 { Some("灯具".into()) } else { None }, Decimal::new(*a, 2))],
+                    lines: vec![SoldLine { product_id: Some(i as i64), product: String::new(), category: (i % 2 == 0).then(|| "灯具".into()), amount: Decimal::new(*a, 2) }],
                 }).collect(),
                 adjustments: adj.iter().enumerate().map(|(i, a)| Adjustment { id: i as i64, amount: Decimal::new(*a, 3), reason: String::new(), entered_by: String::new() }).collect(),
                 ..Default::default()

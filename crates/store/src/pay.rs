@@ -14,7 +14,7 @@ use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::error::ValidationError;
 use yingpan_domain::pay::{
     check_plan, compute, contacts_expected, plan_for, Adjustment, CadenceFact, CommissionOrder,
-    PayFacts, PayPlan, PaySheet,
+    PayFacts, PayPlan, PaySheet, SoldLine,
 };
 use yingpan_domain::person::{Role, Scope};
 use yingpan_domain::qualification::Tier;
@@ -378,7 +378,7 @@ impl Store {
         .await?;
         for r in &orders {
             let id: i64 = r.try_get("id")?;
-            let lines = sqlx::query("SELECT category, amount FROM order_lines WHERE org_id = $1 AND order_id = $2 ORDER BY id")
+            let lines = sqlx::query("SELECT product_id, product_name, category, amount FROM order_lines WHERE org_id = $1 AND order_id = $2 ORDER BY id")
                 .bind(org_id)
                 .bind(id)
                 .fetch_all(&self.read)
@@ -394,10 +394,12 @@ impl Store {
                 lines: lines
                     .iter()
                     .map(|l| {
-                        Ok((
-                            l.try_get::<Option<String>, _>("category")?,
-                            dec(&l.try_get::<String, _>("amount")?)?,
-                        ))
+                        Ok(SoldLine {
+                            product_id: l.try_get("product_id")?,
+                            product: l.try_get("product_name")?,
+                            category: l.try_get("category")?,
+                            amount: dec(&l.try_get::<String, _>("amount")?)?,
+                        })
                     })
                     .collect::<Result<_>>()?,
             });

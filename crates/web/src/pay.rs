@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use yingpan_domain::pay::{
-    AttainmentStep, CategoryRate, PayPlan, PersonBase, ProcessItem, ProcessMeasure,
+    AttainmentStep, CategoryRate, PayPlan, PersonBase, ProcessItem, ProcessMeasure, ProductRate,
 };
 use yingpan_domain::permission::Action;
 use yingpan_domain::weekly_report::Period;
@@ -74,6 +74,25 @@ async fn save_plan(
         .iter()
         .map(|u| u.id)
         .collect();
+    let products: Vec<i64> = state
+        .store
+        .products(me.viewer.org_id, true)
+        .await?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    if let Some(r) = plan
+        .product_rates
+        .iter()
+        .find(|r| !products.contains(&r.product_id))
+    {
+        return Err(ValidationError::new(
+            "product_rates",
+            "unknown_product",
+            format!("no product {} on the price list", r.product_id),
+        )
+        .into());
+    }
     if let Some(id) = plan.base_by_person.keys().find(|id| !people.contains(id)) {
         return Err(ValidationError::new(
             "base_by_person",
@@ -474,8 +493,9 @@ async fn sheet_page(
                         "#{} {} · {}",
                         l.order_id,
                         l.customer_name,
-                        l.category
+                        l.product
                             .clone()
+                            .or_else(|| l.category.clone())
                             .unwrap_or_else(|| tr.t("pay.no_category").to_string())
                     ),
                     detail: format!(
@@ -632,6 +652,7 @@ struct PlansPage<'a> {
     default_rate: String,
     category_rates: String,
     steps: String,
+    product_rates: String,
     referral_reward: String,
     bases: String,
     can_edit: bool,
@@ -653,6 +674,7 @@ async fn plans_page(
         }
         let plans = state.store.pay_plans(me.viewer.org_id).await?;
         let users = state.store.users(me.viewer.org_id).await?;
+        let products = state.store.products(me.viewer.org_id, true).await?;
         let month = match q.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
             Some(m) => month_label(parse_month("month", m)?),
             None => month_label(Period::month_of(state.today())),
@@ -704,6 +726,19 @@ async fn plans_page(
                 .collect::<Vec<_>>()
                 .join("\n"),
             referral_reward: plan.referral_reward.to_string(),
+            product_rates: plan
+                .product_rates
+                .iter()
+                .map(|r| {
+                    let code = products
+                        .iter()
+                        .find(|p| p.id == r.product_id)
+                        .map(|p| p.code.clone())
+                        .unwrap_or_else(|| r.product_id.to_string());
+                    format!("{code}={}", r.rate_percent)
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
             steps: plan
                 .steps
                 .iter()
@@ -831,6 +866,25 @@ async fn plan_submit(
                     })
                 })
                 .collect::<Result<_, ValidationError>>()?,
+            product_rates: {
+                let products = state.store.products(me.viewer.org_id, true).await?;
+                pairs("product_rates", get("product_rates"))?
+                    .into_iter()
+                    .map(|(code, rate)| {
+                        let p = products.iter().find(|p| p.code == code).ok_or_else(|| {
+                            ValidationError::new(
+                                "product_rates",
+                                "unknown_product",
+                                format!("no product with the code \"{code}\""),
+                            )
+                        })?;
+                        Ok(ProductRate {
+                            product_id: p.id,
+                            rate_percent: percent("product_rates", &rate)?,
+                        })
+                    })
+                    .collect::<Result<_, ValidationError>>()?
+            },
             referral_reward: if get("referral_reward").is_empty() {
                 Decimal::ZERO
             } else {

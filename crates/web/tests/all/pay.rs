@@ -893,9 +893,108 @@ async fn budgets_against_sales_and_expenses(backend: Backend) {
     }
 }
 
+/// Rule 3 and product rates: the spouse of a customer cannot be registered apart (a duplicate by
+/// relative), so the spouse's purchase is an order on the customer, credited to its owner; a
+/// product with its own rate is paid at it, ahead of its category.
+async fn a_relatives_purchase_and_product_rates(backend: Backend) {
+    let now = Utc.with_ymd_and_hms(2026, 10, 15, 2, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let t = Team::build(&app).await;
+    let (a1, b1) = (&t.rep_a1.1, &t.rep_b1.1);
+    let product = |code: &str| {
+        let (app, token) = (app.clone(), t.clerk.1.clone());
+        let body =
+            json!({"code": code, "name": code, "unit": "件", "price": "100", "category": "灯具"});
+        async move {
+            app.post("/api/v1/products", &token, body).await.1["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (lamp, premium) = (product("LED").await, product("LED-PRO").await);
+    let mut p = plan(t.rep_a2.0);
+    p["product_rates"] = json!([{"product_id": 999999, "rate_percent": "8"}]);
+    let (s, e) = put(&app, &t.director.1, "2026-10", p.clone()).await;
+    assert_eq!(
+        (s, code(&e)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (Some("unknown_product"), Some("product_rates"))
+        )
+    );
+    p["product_rates"] = json!([{"product_id": premium, "rate_percent": "8"}]);
+    assert_eq!(
+        put(&app, &t.director.1, "2026-10", p).await.0,
+        StatusCode::OK
+    );
+
+    let (s, w) = app
+        .post(
+            "/api/v1/customers",
+            a1,
+            json!({"name": "王建军", "kind": "individual", "phone": "13200000001"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{}/contacts", w["id"]),
+            a1,
+            json!({"name": "李秀英", "relation": "spouse", "phone": "13200000002"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, e) = app
+        .post(
+            "/api/v1/customers",
+            b1,
+            json!({"name": "李秀英", "kind": "individual", "phone": "13200000002"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the spouse is the customer: {e}");
+    // The spouse buys: an order on the customer, by its owner.
+    let (s, o) = app
+        .post(
+            "/api/v1/orders",
+            a1,
+            json!({"customer_id": w["id"], "lines": [{"product_id": lamp, "quantity": "10"}, {"product_id": premium, "quantity": "10"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orders/{}/payments", o["id"]),
+            a1,
+            json!({"kind": "deposit", "amount": "100"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, sheet) = app
+        .get(&format!("/api/v1/pay-sheets/2026-10/{}", t.rep_a1.0), a1)
+        .await;
+    let lines: Vec<(Option<&str>, &str, &str)> = sheet["sheet"]["commission"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["product"].as_str(),
+                l["rate_percent"].as_str().unwrap(),
+                l["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [(None, "5", "50.00"), (Some("LED-PRO"), "8", "80.00")],
+        "{sheet}"
+    );
+}
+
 on_both_backends!(
     pay_sheets_by_hand_review_approve_close,
     act_for_an_absent_owner,
     referrals_count_only_when_registered_first,
-    budgets_against_sales_and_expenses
+    budgets_against_sales_and_expenses,
+    a_relatives_purchase_and_product_rates
 );
