@@ -666,50 +666,51 @@ pub(crate) async fn ordered_in_month(
     .is_some())
 }
 
-/// Visits of the month (first day `first`) whose stored `customer_ordered` disagrees with the
-/// orders, with the value it should have.
+/// Visits of `[first, end)` (whole months) whose stored `customer_ordered` disagrees with
+/// the orders of their month, with the value it should have: one pass over the span.
 async fn wrong_flags(
     conn: &mut AnyConnection,
     backend: Backend,
     org_id: i64,
-    first: NaiveDate,
+    (first, end): (NaiveDate, NaiveDate),
 ) -> Result<Vec<(i64, bool)>> {
-    let (lo, hi) = bounds(first, Period::month_of(first).end);
-    let ordering: Vec<i64> = span_sql(
-        "SELECT o.customer_id FROM orders o",
+    let (lo, hi) = bounds(first, end);
+    let orders: Vec<(i64, String)> = span_sql(
+        "SELECT o.customer_id, o.created_at FROM orders o",
         org_id,
         "o.created_at",
         &lo,
         &hi,
     )
-    .fetch_packed(&mut *conn, backend, &["customer_id"])
-    .await?
-    .into_iter()
-    .map(|(c,): (i64,)| c)
-    .collect();
-    let ordering: HashSet<i64> = ordering.into_iter().collect();
+    .fetch_packed(&mut *conn, backend, &["customer_id", "created_at"])
+    .await?;
+    let mut ordering: HashSet<(i64, String)> = HashSet::new();
+    for (customer, at) in orders {
+        ordering.insert((customer, crate::local_month(&at)?));
+    }
     let mut sql = span_sql(
-        "SELECT o.id, o.customer_id, o.customer_ordered FROM activities o",
+        "SELECT o.id, o.customer_id, o.customer_ordered, o.occurred_at FROM activities o",
         org_id,
         "o.occurred_at",
         &lo,
         &hi,
     );
     sql.push(" AND o.kind = 'visit'");
-    let visits: Vec<(i64, i64, i64)> = sql
+    let visits: Vec<(i64, i64, i64, String)> = sql
         .fetch_packed(
             &mut *conn,
             backend,
-            &["id", "customer_id", "customer_ordered"],
+            &["id", "customer_id", "customer_ordered", "occurred_at"],
         )
         .await?;
-    Ok(visits
-        .into_iter()
-        .filter_map(|(id, customer, stored)| {
-            let now = ordering.contains(&customer);
-            (now != (stored != 0)).then_some((id, now))
-        })
-        .collect())
+    let mut out = Vec::new();
+    for (id, customer, stored, at) in visits {
+        let now = ordering.contains(&(customer, crate::local_month(&at)?));
+        if now != (stored != 0) {
+            out.push((id, now));
+        }
+    }
+    Ok(out)
 }
 
 /// The months (first days) in which the organization has any counted row.
@@ -773,59 +774,69 @@ async fn count_month(
 /// migration that introduced the rollups.
 pub(crate) async fn rebuild(conn: &mut AnyConnection, org_id: i64) -> Result<()> {
     let backend = backend_of(conn);
-    let months = months_with_data(conn, org_id).await?;
-    for first in &months {
-        let mut flips: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
-        for (id, now) in wrong_flags(conn, backend, org_id, *first).await? {
-            flips[usize::from(now)].push(id);
-        }
-        for (value, ids) in flips.iter().enumerate() {
-            for chunk in ids.chunks(500) {
-                let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-                sqlx::query(&format!(
-                    "UPDATE activities SET customer_ordered = {value} WHERE org_id = $1 AND id IN ({})",
-                    list.join(",")
-                ))
-                .bind(org_id)
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
-    }
     for table in ["figures_daily", "figures_monthly"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1"))
             .bind(org_id)
             .execute(&mut *conn)
             .await?;
     }
-    for first in months {
-        let days = count_month(conn, backend, org_id, first).await?;
-        let mut months: BTreeMap<i64, Tally> = BTreeMap::new();
-        for ((user_id, day), t) in &days {
-            months.entry(*user_id).or_default().add(t);
-            write_row(
-                conn,
-                "figures_daily",
-                "day",
-                org_id,
-                *user_id,
-                &day_key(*day),
-                t,
-            )
+    let months = months_with_data(conn, org_id).await?;
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return Ok(());
+    };
+    // The whole span in one pass per table: a month at a time would scan the activities once
+    // per month (their index is by person and by customer, not by time).
+    let span = (*first, Period::month_of(*last).end);
+    let mut flips: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
+    for (id, now) in wrong_flags(conn, backend, org_id, span).await? {
+        flips[usize::from(now)].push(id);
+    }
+    for (value, ids) in flips.iter().enumerate() {
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            sqlx::query(&format!(
+                "UPDATE activities SET customer_ordered = {value} WHERE org_id = $1 AND id IN ({})",
+                list.join(",")
+            ))
+            .bind(org_id)
+            .execute(&mut *conn)
             .await?;
         }
-        for (user_id, t) in months {
-            write_row(
-                conn,
-                "figures_monthly",
-                "month",
-                org_id,
-                user_id,
-                &month_key(first),
-                &t,
-            )
-            .await?;
+    }
+    let mut days = Tallies::new();
+    for part in PARTS {
+        for (key, t) in count_part(conn, backend, org_id, None, span, part).await? {
+            days.entry(key).or_default().add(&t);
         }
+    }
+    let mut months: BTreeMap<(i64, NaiveDate), Tally> = BTreeMap::new();
+    for ((user_id, day), t) in &days {
+        months
+            .entry((*user_id, Period::month_of(*day).start))
+            .or_default()
+            .add(t);
+        write_row(
+            conn,
+            "figures_daily",
+            "day",
+            org_id,
+            *user_id,
+            &day_key(*day),
+            t,
+        )
+        .await?;
+    }
+    for ((user_id, first), t) in months {
+        write_row(
+            conn,
+            "figures_monthly",
+            "month",
+            org_id,
+            user_id,
+            &month_key(first),
+            &t,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -864,7 +875,8 @@ impl Store {
         let mut conn = self.read.acquire().await?;
         let mut diffs = Vec::new();
         for first in months_with_data(&mut conn, org_id).await? {
-            for (id, now) in wrong_flags(&mut conn, self.backend, org_id, first).await? {
+            let span = (first, Period::month_of(first).end);
+            for (id, now) in wrong_flags(&mut conn, self.backend, org_id, span).await? {
                 diffs.push(format!("visit {id}: customer_ordered should be {now}"));
             }
         }
