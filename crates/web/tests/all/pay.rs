@@ -371,9 +371,20 @@ async fn pay_sheets_by_hand_review_approve_close(backend: Backend) {
         .await;
     assert_eq!(closed["status"], "closed");
     assert_eq!(closed["sheet"]["total"], "3754.00", "frozen as approved");
+    // The correction of October goes into November.
+    let (s, _) = later
+        .post(
+            &format!("/api/v1/pay-sheets/2026-11/{}/adjustments", t.rep_a1.0),
+            &t.sup_a.1,
+            json!({"amount": "-10", "reason": "10月补扣"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
     let (_, nov) = later
         .get(&format!("/api/v1/pay-sheets/2026-11/{}", t.rep_a1.0), a1)
         .await;
+    assert_eq!(nov["sheet"]["adjustments"][0]["reason"], "10月补扣");
+    assert_eq!(nov["sheet"]["adjustments_total"], "-10.00");
     let lines = nov["sheet"]["commission"].as_array().unwrap();
     assert_eq!(lines.len(), 1, "{nov}");
     assert_eq!(
