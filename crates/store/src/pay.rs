@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::Row;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::error::ValidationError;
@@ -25,7 +25,8 @@ use yingpan_domain::weekly_report::Period;
 struct MonthContext {
     closed: bool,
     plan: Option<PayPlan>,
-    targets: BTreeMap<TargetKey, Decimal>,
+    /// The month's facts of the people whose sheets are computed live.
+    facts: HashMap<i64, PayFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -245,25 +246,45 @@ impl Store {
             .collect())
     }
 
-    /// One person's facts of the month.
+    /// The month's facts of each of `people`, with one query per kind of fact for all of them
+    /// (the director's pay page reads every salesperson's month at once).
     async fn pay_facts(
         &self,
         org_id: i64,
-        person: i64,
+        people: &[i64],
         month: Period,
         targets: &BTreeMap<TargetKey, Decimal>,
-    ) -> Result<PayFacts> {
+    ) -> Result<HashMap<i64, PayFacts>> {
+        let mut out: HashMap<i64, PayFacts> = people
+            .iter()
+            .map(|p| {
+                (
+                    *p,
+                    PayFacts {
+                        working_days: month.working_days(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        if people.is_empty() {
+            return Ok(out);
+        }
+        // Ids are integers from the store, written into the statement: a parameter per person
+        // would pass SQLite's limit in a large company.
+        let ids = people
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let (from, to) = month.bounds(china_offset());
         let (from, to) = (ts(from), ts(to));
         let (first, next) = (month.start.to_string(), month.end.to_string());
-        let mut f = PayFacts {
-            working_days: month.working_days(),
-            ..Default::default()
-        };
         let filled = |c: &str| format!("{c} IS NOT NULL AND TRIM({c}) <> ''");
-        f.complete_cards = sqlx::query(&format!(
-            "SELECT COUNT(*) FROM customers WHERE org_id = $1 AND created_by = $2 AND created_at >= $3 \
-             AND created_at < $4 AND deleted_at IS NULL AND {} AND ({} OR {}) AND {} AND {} AND {}",
+        let rows = sqlx::query(&format!(
+            "SELECT created_by AS who, COUNT(*) AS n FROM customers WHERE org_id = $1 AND created_by IN ({ids}) \
+             AND created_at >= $2 AND created_at < $3 AND deleted_at IS NULL AND {} AND ({} OR {}) AND {} AND {} AND {} \
+             GROUP BY created_by",
             filled("name"),
             filled("phone"),
             filled("email"),
@@ -272,21 +293,23 @@ impl Store {
             filled("source"),
         ))
         .bind(org_id)
-        .bind(person)
         .bind(&from)
         .bind(&to)
-        .fetch_one(&self.read)
-        .await?
-        .try_get::<i64, _>(0)? as u32;
+        .fetch_all(&self.read)
+        .await?;
+        for r in &rows {
+            if let Some(f) = out.get_mut(&r.try_get::<i64, _>("who")?) {
+                f.complete_cards = r.try_get::<i64, _>("n")? as u32;
+            }
+        }
 
         let days = (month.end - month.start).num_days() as u32;
-        let rows = sqlx::query(
-            "SELECT c.tier, (SELECT COUNT(*) FROM activities a WHERE a.org_id = c.org_id AND a.customer_id = c.id \
-             AND a.user_id = $2 AND a.kind IN ('call', 'visit', 'meeting') AND a.occurred_at >= $3 AND a.occurred_at < $4) AS made \
-             FROM customers c WHERE c.org_id = $1 AND c.owner_id = $2 AND c.tier IS NOT NULL AND c.deleted_at IS NULL",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT c.owner_id AS who, c.tier, (SELECT COUNT(*) FROM activities a WHERE a.org_id = c.org_id AND a.customer_id = c.id \
+             AND a.user_id = c.owner_id AND a.kind IN ('call', 'visit', 'meeting') AND a.occurred_at >= $2 AND a.occurred_at < $3) AS made \
+             FROM customers c WHERE c.org_id = $1 AND c.owner_id IN ({ids}) AND c.tier IS NOT NULL AND c.deleted_at IS NULL"
+        ))
         .bind(org_id)
-        .bind(person)
         .bind(&from)
         .bind(&to)
         .fetch_all(&self.read)
@@ -296,33 +319,41 @@ impl Store {
                 continue;
             };
             let every = tier.cadence().call_every.num_days().max(1) as u32;
-            f.cadence.push(CadenceFact {
-                expected: contacts_expected(days, every),
-                made: r.try_get::<i64, _>("made")? as u32,
-            });
+            if let Some(f) = out.get_mut(&r.try_get::<i64, _>("who")?) {
+                f.cadence.push(CadenceFact {
+                    expected: contacts_expected(days, every),
+                    made: r.try_get::<i64, _>("made")? as u32,
+                });
+            }
         }
 
-        f.plans_on_time = sqlx::query(
-            "SELECT COUNT(DISTINCT plan_date) FROM visit_plans WHERE org_id = $1 AND user_id = $2 AND plan_date >= $3 \
-             AND plan_date < $4 AND revision = 1 AND submitted_at IS NOT NULL AND late = 0",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT user_id AS who, COUNT(DISTINCT plan_date) AS n FROM visit_plans WHERE org_id = $1 AND user_id IN ({ids}) \
+             AND plan_date >= $2 AND plan_date < $3 AND revision = 1 AND submitted_at IS NOT NULL AND late = 0 GROUP BY user_id"
+        ))
         .bind(org_id)
-        .bind(person)
         .bind(&first)
         .bind(&next)
-        .fetch_one(&self.read)
-        .await?
-        .try_get::<i64, _>(0)? as u32;
-        let reports = sqlx::query(
-            "SELECT late, content FROM daily_reports WHERE org_id = $1 AND user_id = $2 AND report_date >= $3 AND report_date < $4",
-        )
+        .fetch_all(&self.read)
+        .await?;
+        for r in &rows {
+            if let Some(f) = out.get_mut(&r.try_get::<i64, _>("who")?) {
+                f.plans_on_time = r.try_get::<i64, _>("n")? as u32;
+            }
+        }
+        let reports = sqlx::query(&format!(
+            "SELECT user_id AS who, late, content FROM daily_reports WHERE org_id = $1 AND user_id IN ({ids}) \
+             AND report_date >= $2 AND report_date < $3"
+        ))
         .bind(org_id)
-        .bind(person)
         .bind(&first)
         .bind(&next)
         .fetch_all(&self.read)
         .await?;
         for r in &reports {
+            let Some(f) = out.get_mut(&r.try_get::<i64, _>("who")?) else {
+                continue;
+            };
             if r.try_get::<i64, _>("late")? == 0 {
                 f.reports_on_time += 1;
             }
@@ -333,7 +364,7 @@ impl Store {
             }
         }
 
-        let target = |period: Period| {
+        let target = |person: i64, period: Period| {
             target_for(
                 targets,
                 &TargetKey {
@@ -345,12 +376,14 @@ impl Store {
                 period,
             )
         };
-        let sales = |tallies: Vec<(i64, yingpan_domain::rollup::Tally)>| {
-            tallies
-                .into_iter()
-                .filter(|(who, _)| *who == person)
-                .map(|(_, t)| t.sales)
-                .sum::<Decimal>()
+        // Sales per person from the rollups: one person's rows for one sheet, the whole
+        // company's rows of the span (read once) for a list.
+        let root = match people {
+            [one] => Some(*one),
+            _ => None,
+        };
+        let sales = |tallies: Vec<(i64, yingpan_domain::rollup::Tally)>| -> HashMap<i64, Decimal> {
+            tallies.into_iter().map(|(who, t)| (who, t.sales)).collect()
         };
         // Each week that starts in the month.
         let mut week = Period::week_of(month.start);
@@ -358,101 +391,129 @@ impl Store {
             week = Period::week_of(week.end);
         }
         while week.start < month.end {
-            let s = sales(self.period_tallies(org_id, Some(person), week).await?);
-            f.weeks.push((s, target(week)));
+            let s = sales(self.period_tallies(org_id, root, week).await?);
+            for (p, f) in out.iter_mut() {
+                f.weeks
+                    .push((s.get(p).copied().unwrap_or_default(), target(*p, week)));
+            }
             week = Period::week_of(week.end);
         }
-        f.revenue = sales(self.period_tallies(org_id, Some(person), month).await?);
-        f.revenue_target = target(month);
+        let s = sales(self.period_tallies(org_id, root, month).await?);
+        for (p, f) in out.iter_mut() {
+            f.revenue = s.get(p).copied().unwrap_or_default();
+            f.revenue_target = target(*p, month);
+        }
 
-        let orders = sqlx::query(
-            "SELECT o.id, c.name AS customer_name, o.commission_at, o.created_by, u.display_name AS taker \
+        let orders = sqlx::query(&format!(
+            "SELECT o.id, o.commission_owner_id AS who, c.name AS customer_name, o.commission_at, o.created_by, u.display_name AS taker \
              FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.created_by \
-             WHERE o.org_id = $1 AND o.commission_owner_id = $2 AND o.commission_at >= $3 AND o.commission_at < $4 ORDER BY o.commission_at, o.id",
-        )
+             WHERE o.org_id = $1 AND o.commission_owner_id IN ({ids}) AND o.commission_at >= $2 AND o.commission_at < $3 \
+             ORDER BY o.commission_at, o.id"
+        ))
         .bind(org_id)
-        .bind(person)
         .bind(&from)
         .bind(&to)
         .fetch_all(&self.read)
         .await?;
+        let order_ids = orders
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id").map(|i| i.to_string()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut lines: HashMap<i64, Vec<SoldLine>> = HashMap::new();
+        for chunk in order_ids.chunks(500) {
+            let rows = sqlx::query(&format!(
+                "SELECT order_id, product_id, product_name, category, amount FROM order_lines \
+                 WHERE org_id = $1 AND order_id IN ({}) ORDER BY id",
+                chunk.join(",")
+            ))
+            .bind(org_id)
+            .fetch_all(&self.read)
+            .await?;
+            for l in &rows {
+                lines
+                    .entry(l.try_get("order_id")?)
+                    .or_default()
+                    .push(SoldLine {
+                        product_id: l.try_get("product_id")?,
+                        product: l.try_get("product_name")?,
+                        category: l.try_get("category")?,
+                        amount: dec(&l.try_get::<String, _>("amount")?)?,
+                    });
+            }
+        }
         for r in &orders {
             let id: i64 = r.try_get("id")?;
-            let lines = sqlx::query("SELECT product_id, product_name, category, amount FROM order_lines WHERE org_id = $1 AND order_id = $2 ORDER BY id")
-                .bind(org_id)
-                .bind(id)
-                .fetch_all(&self.read)
-                .await?;
+            let who: i64 = r.try_get("who")?;
+            let Some(f) = out.get_mut(&who) else { continue };
             let at: String = r.try_get("commission_at")?;
             f.commission_orders.push(CommissionOrder {
                 order_id: id,
                 customer_name: r.try_get("customer_name")?,
                 deposit_on: crate::rollup::local_day(&at)?.to_string(),
-                taken_by: (r.try_get::<i64, _>("created_by")? != person)
+                taken_by: (r.try_get::<i64, _>("created_by")? != who)
                     .then(|| r.try_get("taker"))
                     .transpose()?,
-                lines: lines
-                    .iter()
-                    .map(|l| {
-                        Ok(SoldLine {
-                            product_id: l.try_get("product_id")?,
-                            product: l.try_get("product_name")?,
-                            category: l.try_get("category")?,
-                            amount: dec(&l.try_get::<String, _>("amount")?)?,
-                        })
-                    })
-                    .collect::<Result<_>>()?,
+                lines: lines.remove(&id).unwrap_or_default(),
             });
         }
 
-        // Referrals that count (checked when registered or linked), credited to this person,
+        // Referrals that count (checked when registered or linked), credited to the person,
         // whose referred customer paid its first deposit this month.
-        let referrals = sqlx::query(
-            "SELECT c.name AS referred, rc.name AS referrer FROM referrals r \
+        let referrals = sqlx::query(&format!(
+            "SELECT r.credited_to AS who, c.name AS referred, rc.name AS referrer FROM referrals r \
              JOIN customers rc ON rc.id = r.referrer_id JOIN customers c ON c.id = r.referred_customer_id \
-             WHERE r.org_id = $1 AND r.credited_to = $2 AND \
-             (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) >= $3 AND \
-             (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) < $4 \
-             ORDER BY r.id",
-        )
+             WHERE r.org_id = $1 AND r.credited_to IN ({ids}) AND \
+             (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) >= $2 AND \
+             (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) < $3 \
+             ORDER BY r.id"
+        ))
         .bind(org_id)
-        .bind(person)
         .bind(&from)
         .bind(&to)
         .fetch_all(&self.read)
         .await?;
         for r in &referrals {
-            f.referrals
-                .push((r.try_get("referred")?, r.try_get("referrer")?));
+            if let Some(f) = out.get_mut(&r.try_get::<i64, _>("who")?) {
+                f.referrals
+                    .push((r.try_get("referred")?, r.try_get("referrer")?));
+            }
         }
 
-        let adjustments = sqlx::query(
-            "SELECT a.id, a.amount, a.reason, u.display_name FROM pay_adjustments a JOIN users u ON u.id = a.entered_by \
-             WHERE a.org_id = $1 AND a.month = $2 AND a.user_id = $3 ORDER BY a.id",
-        )
+        let adjustments = sqlx::query(&format!(
+            "SELECT a.id, a.user_id AS who, a.amount, a.reason, u.display_name FROM pay_adjustments a \
+             JOIN users u ON u.id = a.entered_by \
+             WHERE a.org_id = $1 AND a.month = $2 AND a.user_id IN ({ids}) ORDER BY a.id"
+        ))
         .bind(org_id)
         .bind(month_key(month))
-        .bind(person)
         .fetch_all(&self.read)
         .await?;
         for r in &adjustments {
-            f.adjustments.push(Adjustment {
-                id: r.try_get("id")?,
-                amount: dec(&r.try_get::<String, _>("amount")?)?,
-                reason: r.try_get("reason")?,
-                entered_by: r.try_get("display_name")?,
-            });
+            if let Some(f) = out.get_mut(&r.try_get::<i64, _>("who")?) {
+                f.adjustments.push(Adjustment {
+                    id: r.try_get("id")?,
+                    amount: dec(&r.try_get::<String, _>("amount")?)?,
+                    reason: r.try_get("reason")?,
+                    entered_by: r.try_get("display_name")?,
+                });
+            }
         }
-        Ok(f)
+        Ok(out)
     }
 
     /// The sheets of the month the viewer sees, each computed by the domain from the month's
     /// facts — or, once the month is closed, as frozen then.
     pub async fn pay_sheets(&self, viewer: &Viewer, month: Period) -> Result<Vec<StoredSheet>> {
-        let people = self.paid_people(viewer).await?;
-        let ctx = self.month_context(viewer.org_id, month).await?;
+        let people: Vec<crate::User> = self
+            .paid_people(viewer)
+            .await?
+            .into_iter()
+            .filter(|u| u.active)
+            .collect();
+        let ids: Vec<i64> = people.iter().map(|u| u.id).collect();
+        let ctx = self.month_context(viewer.org_id, month, &ids).await?;
         let mut out = Vec::new();
-        for u in people.iter().filter(|u| u.active) {
+        for u in &people {
             out.push(self.sheet_of(viewer.org_id, u, month, &ctx).await?);
         }
         Ok(out)
@@ -470,13 +531,18 @@ impl Store {
             .iter()
             .find(|u| u.id == person)
             .ok_or(StoreError::NotFound)?;
-        let ctx = self.month_context(viewer.org_id, month).await?;
+        let ctx = self.month_context(viewer.org_id, month, &[u.id]).await?;
         self.sheet_of(viewer.org_id, u, month, &ctx).await
     }
 
     /// What every sheet of the month shares: whether it is closed, the plan in force, the
     /// published targets — read once for a list of sheets.
-    async fn month_context(&self, org_id: i64, month: Period) -> Result<MonthContext> {
+    async fn month_context(
+        &self,
+        org_id: i64,
+        month: Period,
+        people: &[i64],
+    ) -> Result<MonthContext> {
         let key = month_key(month);
         let closed = {
             let mut conn = self.read.acquire().await?;
@@ -489,15 +555,16 @@ impl Store {
             .map(|p| (p.effective_month, p.plan))
             .collect();
         let plan = plan_for(&plans, &key).cloned();
-        let targets = if plan.is_some() && !closed {
-            self.published_targets(org_id, month).await?.1
+        let facts = if plan.is_some() && !closed {
+            let targets = self.published_targets(org_id, month).await?.1;
+            self.pay_facts(org_id, people, month, &targets).await?
         } else {
-            BTreeMap::new()
+            HashMap::new()
         };
         Ok(MonthContext {
             closed,
             plan,
-            targets,
+            facts,
         })
     }
 
@@ -543,7 +610,7 @@ impl Store {
             None if closed => None,
             None => match &ctx.plan {
                 Some(plan) => {
-                    let facts = self.pay_facts(org_id, u.id, month, &ctx.targets).await?;
+                    let facts = ctx.facts.get(&u.id).cloned().unwrap_or_default();
                     Some(compute(plan, u.id, &facts))
                 }
                 None => None,
