@@ -102,11 +102,12 @@ pub fn check_act_for(a: &ActFor) -> Result<(), crate::error::ValidationError> {
             "the owner is not away today: they sign and collect themselves",
         ));
     }
-    let allowed = match a.actor_role {
-        Role::Clerk | Role::Admin | Role::Director => true,
-        Role::Supervisor => a.owner_below_actor,
-        Role::Sales => a.actor_superior.is_some() && a.actor_superior == a.owner_superior,
-    };
+    let allowed = crate::permission::covers_for_anyone(a.actor_role)
+        || match a.actor_role {
+            Role::Supervisor => a.owner_below_actor,
+            Role::Sales => a.actor_superior.is_some() && a.actor_superior == a.owner_superior,
+            Role::Clerk | Role::Admin | Role::Director => false,
+        };
     if !allowed {
         return Err(ValidationError::new(
             "acting_for",

@@ -146,6 +146,13 @@ pub fn sets_every_target(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Director)
 }
 
+/// Whether the role may cover for any absent owner in the company — sign the order and take
+/// the payment for them (rule 4): the clerk and those who run the company. Others cover only
+/// within their team (`attribution::check_act_for`).
+pub fn covers_for_anyone(role: Role) -> bool {
+    matches!(role, Role::Clerk | Role::Admin | Role::Director)
+}
+
 /// The permission matrix as the Markdown table in `docs/permissions.md` (default policy; the
 /// settings that change a cell are named in it).
 pub fn matrix_markdown() -> String {
@@ -216,6 +223,11 @@ mod tests {
             .filter(|r| sets_every_target(*r))
             .collect();
         assert_eq!(every, [Role::Admin, Role::Director]);
+        let cover: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| covers_for_anyone(*r))
+            .collect();
+        assert_eq!(cover, [Role::Admin, Role::Director, Role::Clerk]);
         // Whoever sets every target may set targets at all.
         assert!(every
             .iter()
