@@ -519,6 +519,15 @@ impl Store {
         Ok(out)
     }
 
+    /// The person whose pay the viewer may see (404 otherwise).
+    async fn paid_person(&self, viewer: &Viewer, person: i64) -> Result<crate::User> {
+        self.paid_people(viewer)
+            .await?
+            .into_iter()
+            .find(|u| u.id == person)
+            .ok_or(StoreError::NotFound)
+    }
+
     /// One person's sheet, if the viewer may see it.
     pub async fn pay_sheet(
         &self,
@@ -526,13 +535,9 @@ impl Store {
         month: Period,
         person: i64,
     ) -> Result<StoredSheet> {
-        let people = self.paid_people(viewer).await?;
-        let u = people
-            .iter()
-            .find(|u| u.id == person)
-            .ok_or(StoreError::NotFound)?;
+        let u = self.paid_person(viewer, person).await?;
         let ctx = self.month_context(viewer.org_id, month, &[u.id]).await?;
-        self.sheet_of(viewer.org_id, u, month, &ctx).await
+        self.sheet_of(viewer.org_id, &u, month, &ctx).await
     }
 
     /// What every sheet of the month shares: whether it is closed, the plan in force, the
@@ -749,7 +754,7 @@ impl Store {
                 "nobody rewards or penalises themselves",
             ));
         }
-        self.pay_sheet(viewer, month, person).await?;
+        self.paid_person(viewer, person).await?;
         let key = month_key(month);
         let mut tx = self.write.begin().await?;
         if self.month_closed(&mut tx, viewer.org_id, &key).await? {

@@ -514,6 +514,30 @@ pub(crate) async fn customer_counted(
     customer_id: i64,
     sign: i64,
 ) -> Result<()> {
+    shift_registration(conn, org_id, customer_id, sign, |dealer| {
+        sign * i64::from(dealer)
+    })
+    .await
+}
+
+/// A live customer became a dealer (`sign` 1) or stopped being one (-1).
+pub(crate) async fn dealer_changed(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    customer_id: i64,
+    sign: i64,
+) -> Result<()> {
+    shift_registration(conn, org_id, customer_id, 0, |_| sign).await
+}
+
+/// Adds `customers` (and `dealers(is a dealer now)`) to the registrar's day of the customer.
+async fn shift_registration(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    customer_id: i64,
+    customers: i64,
+    dealers: impl FnOnce(bool) -> i64,
+) -> Result<()> {
     let r = sqlx::query(
         "SELECT created_by, created_at, CASE WHEN dealer IS NULL THEN 0 ELSE 1 END AS is_dealer \
          FROM customers WHERE org_id = $1 AND id = $2",
@@ -526,31 +550,8 @@ pub(crate) async fn customer_counted(
     touched.registered(
         r.try_get("created_by")?,
         &r.try_get::<String, _>("created_at")?,
-        sign,
-        sign * r.try_get::<i64, _>("is_dealer")?,
-    )?;
-    refresh(conn, org_id, touched).await
-}
-
-/// A live customer became a dealer (`sign` 1) or stopped being one (-1).
-pub(crate) async fn dealer_changed(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    customer_id: i64,
-    sign: i64,
-) -> Result<()> {
-    let r =
-        sqlx::query("SELECT created_by, created_at FROM customers WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(customer_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let mut touched = Touched::default();
-    touched.registered(
-        r.try_get("created_by")?,
-        &r.try_get::<String, _>("created_at")?,
-        0,
-        sign,
+        customers,
+        dealers(r.try_get::<i64, _>("is_dealer")? != 0),
     )?;
     refresh(conn, org_id, touched).await
 }
