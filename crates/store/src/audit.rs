@@ -176,3 +176,91 @@ impl Store {
         Ok((items, total))
     }
 }
+
+/// How each kind of audited record is named for a reader: the table, and the words that
+/// identify a row of it (a customer's name, a report's author and day).
+fn subject_sql(entity: &str) -> Option<&'static str> {
+    Some(match entity {
+        "customer" => "SELECT t.id, t.name FROM customers t",
+        "contact" => "SELECT t.id, t.name FROM contacts t",
+        "user" | "pay_sheet" | "budget" | "customer_export" | "pay_export"
+        | "statistics_export" => "SELECT t.id, t.display_name FROM users t",
+        "product" => "SELECT t.id, t.name FROM products t",
+        "opportunity" => "SELECT t.id, t.name FROM opportunities t",
+        "pool" => "SELECT t.id, t.name FROM pools t",
+        "custom_field" => "SELECT t.id, t.label FROM custom_fields t",
+        "escalation" => "SELECT t.id, t.subject FROM escalations t",
+        "referral" => "SELECT t.id, t.referred_name FROM referrals t",
+        "order" => {
+            "SELECT t.id, c.name FROM orders t JOIN customers c ON c.id = t.customer_id"
+        }
+        "visit_plan" => {
+            "SELECT t.id, u.display_name || ' · ' || t.plan_date FROM visit_plans t JOIN users u ON u.id = t.user_id"
+        }
+        "daily_report" => {
+            "SELECT t.id, u.display_name || ' · ' || t.report_date FROM daily_reports t JOIN users u ON u.id = t.user_id"
+        }
+        "weekly_report" => {
+            "SELECT t.id, u.display_name || ' · ' || t.week_start FROM weekly_reports t JOIN users u ON u.id = t.supervisor_id"
+        }
+        "expense_advance" => {
+            "SELECT t.id, u.display_name || ' · ' || t.occurred_on FROM expense_advances t JOIN users u ON u.id = t.user_id"
+        }
+        "absence" => {
+            "SELECT t.id, u.display_name FROM absences t JOIN users u ON u.id = t.user_id"
+        }
+        "pay_adjustment" => {
+            "SELECT t.id, u.display_name || ' · ' || t.month FROM pay_adjustments t JOIN users u ON u.id = t.user_id"
+        }
+        "pay_plan" => "SELECT t.id, t.effective_month FROM pay_plans t",
+        "target_plan" => "SELECT t.id, CAST(t.year AS TEXT) FROM target_plans t",
+        "organization" => "SELECT t.id, t.name FROM organizations t",
+        _ => return None,
+    })
+}
+
+impl Store {
+    /// The words naming each record (`(entity, id)` → name), read with one query per kind of
+    /// record, so that the audit trail shows names rather than ids.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn audit_subjects(
+        &self,
+        org_id: i64,
+        records: &[(&str, i64)],
+    ) -> Result<std::collections::HashMap<(String, i64), String>> {
+        let mut wanted: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+        for (entity, id) in records {
+            wanted.entry(entity).or_default().push(*id);
+        }
+        let mut out = std::collections::HashMap::new();
+        for (entity, mut ids) in wanted {
+            let Some(select) = subject_sql(entity) else {
+                continue;
+            };
+            ids.sort_unstable();
+            ids.dedup();
+            let mut sql = Sql::new(select);
+            sql.push(" WHERE t.").push(if entity == "organization" {
+                "id = "
+            } else {
+                "org_id = "
+            });
+            sql.bind(org_id).push(" AND t.id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(")");
+            for r in sql.query().fetch_all(&self.read).await? {
+                let id: i64 = r.try_get(0)?;
+                let name: Option<String> = r.try_get(1)?;
+                if let Some(name) = name {
+                    out.insert((entity.to_string(), id), name);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

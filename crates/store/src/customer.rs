@@ -329,6 +329,16 @@ pub(crate) async fn assignable_people(
 }
 
 impl Store {
+    /// The ids of everyone the viewer may make an owner: the same rule a transfer, an
+    /// assignment or an import checks, so a form offers no one the store would refuse.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn assignable_ids(&self, viewer: &Viewer) -> Result<std::collections::HashSet<i64>> {
+        let mut tx = self.read.begin().await?;
+        let ids = assignable_people(&mut tx, viewer).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn list_customers(
         &self,

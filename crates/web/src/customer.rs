@@ -296,10 +296,14 @@ async fn owner_choices(state: &AppState, me: &CurrentUser) -> Result<Vec<User>, 
     if me.viewer.scope == Scope::Own {
         return Ok(Vec::new());
     }
+    // Only people the viewer may assign to: a supervisor's own team, not the whole company.
+    let allowed = state.store.assignable_ids(&me.viewer).await?;
     let users = state.store.users(me.viewer.org_id).await?;
     Ok(users
         .into_iter()
-        .filter(|u| u.active && matches!(u.role, Role::Sales | Role::Supervisor))
+        .filter(|u| {
+            u.active && allowed.contains(&u.id) && matches!(u.role, Role::Sales | Role::Supervisor)
+        })
         .collect())
 }
 

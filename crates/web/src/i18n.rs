@@ -155,6 +155,11 @@ impl Tr {
         group(*d.borrow(), 0)
     }
 
+    /// A number with `decimals` places, grouped, without a currency (a foreign amount).
+    pub fn count_dp(&self, d: rust_decimal::Decimal, decimals: u32) -> String {
+        group(d, decimals)
+    }
+
     /// A whole number, grouped.
     pub fn int(&self, n: impl std::borrow::Borrow<i64>) -> String {
         group(rust_decimal::Decimal::from(*n.borrow()), 0)

@@ -848,6 +848,7 @@ async fn deactivation_hands_customers_over(backend: Backend) {
         Some(t.director.0)
     );
     app.assert_tally_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 async fn activities_pool_and_claims(backend: Backend) {

@@ -193,6 +193,7 @@ async fn custom_fields_filter_and_group(backend: Backend) {
             .unwrap();
         assert_eq!(r.status(), status, "{path}");
     }
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(custom_fields_filter_and_group);

@@ -127,6 +127,7 @@ async fn daily_report_cycle(backend: Backend) {
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(daily_report_cycle);

@@ -267,6 +267,7 @@ async fn churn_defection_deciles_and_lifetime_value(backend: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("¥60,000.00"), "the card shows the estimates");
     app.assert_rollups_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(churn_defection_deciles_and_lifetime_value);

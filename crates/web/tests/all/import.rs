@@ -280,6 +280,7 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
     );
     let (_, trail) = app.page("/audit", &app.admin_token).await;
     assert!(trail.contains("客户导出"), "the audit page names exports");
+    app.assert_audit_in_words().await;
 
     let (status, _) = app.page("/customers/import", &t.sup_a.1).await;
     assert_eq!(status, StatusCode::OK);

@@ -257,6 +257,7 @@ async fn opportunities_and_pipeline(backend: Backend) {
             assert!(r.text().await.unwrap().contains("配件年单"));
         }
     }
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(opportunities_and_pipeline);

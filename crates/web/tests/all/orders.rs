@@ -190,6 +190,7 @@ async fn orders_payments_and_unique_items(backend: Backend) {
     // the same rows the writes kept.
     app.store.rebuild_rollups(app.org_id).await.unwrap();
     app.assert_rollups_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(orders_payments_and_unique_items);

@@ -394,6 +394,24 @@ async fn transfers_releases_and_history(backend: Backend) {
         (s, e["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("to_user_id"))
     );
+    // The list page offers a supervisor only the people the store would accept; the director
+    // may move customers across teams.
+    let offered = |page: &str| {
+        let select = page
+            .split_once("name=\"to_user_id\"")
+            .and_then(|(_, rest)| rest.split_once("</select>"))
+            .map(|(options, _)| options.to_string())
+            .unwrap_or_default();
+        [&t.rep_a2, &t.rep_b1].map(|p| select.contains(&format!("value=\"{}\"", p.0)))
+    };
+    assert_eq!(
+        offered(&app.page("/customers", &t.sup_a.1).await.1),
+        [true, false]
+    );
+    assert_eq!(
+        offered(&app.page("/customers", &t.director.1).await.1),
+        [true, true]
+    );
     // All or nothing: one customer outside the supervisor's team stops the whole batch.
     let (s, _) = transfer(&t.sup_a.1, vec![c1, c2, b1], t.rep_a2.0, "调整").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -496,6 +514,7 @@ async fn transfers_releases_and_history(backend: Backend) {
         .collect();
     assert_eq!(actions, ["release", "transfer", "create"]);
     app.assert_tally_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(
@@ -617,6 +636,7 @@ async fn prospect_card_and_relatives(backend: Backend) {
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(dup(&e)["rule"], "relative");
     assert_eq!(dup(&e)["owner_name"], "rep_a1");
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(prospect_card_and_relatives);
@@ -806,6 +826,7 @@ async fn suspected_duplicates_merge_and_undo(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     app.assert_tally_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(suspected_duplicates_merge_and_undo);
@@ -971,6 +992,7 @@ async fn pools_by_region_and_team_with_tier_periods(backend: Backend) {
         assert_eq!(r.status(), status, "{path}");
     }
     app.assert_tally_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(pools_by_region_and_team_with_tier_periods);
@@ -1123,6 +1145,7 @@ async fn dealers_and_development_reports(backend: Backend) {
         html.contains("HT-2026-018") && html.contains("推新品"),
         "the page shows dealer data and the report"
     );
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(dealers_and_development_reports);

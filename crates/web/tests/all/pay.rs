@@ -435,6 +435,7 @@ async fn pay_sheets_by_hand_review_approve_close(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     app.assert_rollups_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 /// Rule 4: when the owner is away, a colleague on the team, a manager above or the clerk signs
@@ -627,6 +628,7 @@ async fn act_for_an_absent_owner(backend: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("id=\"refused\"") && !html.contains("甲一机械"));
     app.assert_rollups_consistent().await;
+    app.assert_audit_in_words().await;
 }
 
 /// Rule 6: a referral counts when registered before the referred customer, or when the old
@@ -798,6 +800,7 @@ async fn referrals_count_only_when_registered_first(backend: Backend) {
     let (s, html) = app.page("/referrals", a1).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("新客户乙") && html.contains("new-referral"));
+    app.assert_audit_in_words().await;
 }
 
 /// Budgets (seed 003): a director sets each team's month; the team's sales (its people's
@@ -902,6 +905,7 @@ async fn budgets_against_sales_and_expenses(backend: Backend) {
             "{path}"
         );
     }
+    app.assert_audit_in_words().await;
 }
 
 /// Rule 3 and product rates: the spouse of a customer cannot be registered apart (a duplicate by

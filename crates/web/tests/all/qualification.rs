@@ -155,6 +155,7 @@ async fn qualification_and_due_contacts(backend: Backend) {
         (s, e["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("within_days"))
     );
+    app.assert_audit_in_words().await;
 }
 
 async fn warning_before_recycling(backend: Backend) {

@@ -267,6 +267,7 @@ async fn targets_break_down_publish_and_refuse_bad_input(backend: Backend) {
         audit.to_string().contains("revenue · rep_a2 · 2027"),
         "{audit}"
     );
+    app.assert_audit_in_words().await;
 }
 
 async fn attainment_is_measured_against_published_targets(backend: Backend) {

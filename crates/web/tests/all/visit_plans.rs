@@ -198,6 +198,7 @@ async fn plan_review_cycle(backend: Backend) {
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
+    app.assert_audit_in_words().await;
 }
 
 on_both_backends!(plan_review_cycle);

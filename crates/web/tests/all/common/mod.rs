@@ -270,6 +270,27 @@ impl TestApp {
         sqlx::query(statement).execute(&mut conn).await.unwrap();
     }
 
+    /// The audit trail as the admin reads it shows every field, value and record in words: no
+    /// catalog key (`field.…`, `audit.…`), no bare id (`#26`), no raw flag (`true`/`false`).
+    pub async fn assert_audit_in_words(&self) {
+        let (status, page) = self.page("/audit", &self.admin_token).await;
+        assert_eq!(status, StatusCode::OK);
+        let table = page
+            .split_once("id=\"audit\"")
+            .map(|(_, t)| t)
+            .unwrap_or(&page);
+        let text = strip_tags(table);
+        for raw in [
+            "field.", "audit.", ">true<", ">false<", "entity_", "action_",
+        ] {
+            assert!(!table.contains(raw), "the audit page shows `{raw}`: {text}");
+        }
+        let bare_id = text
+            .char_indices()
+            .any(|(i, c)| c == '#' && text[i + 1..].starts_with(|d: char| d.is_ascii_digit()));
+        assert!(!bare_id, "the audit page shows a bare id: {text}");
+    }
+
     /// The figures rollups (per person and day, per person and month) and each visit's
     /// `customer_ordered` must equal a count of the raw rows after any scenario, on both backends.
     pub async fn assert_rollups_consistent(&self) {
@@ -377,4 +398,22 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// A page's text without its tags, for messages and for looking at what a reader sees.
+pub fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
