@@ -415,5 +415,13 @@ pub fn strip_tags(html: &str) -> String {
             _ => {}
         }
     }
+    // Askama escapes quotes as numeric references; a reader sees the characters.
+    let out = out
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
