@@ -38,3 +38,4 @@ pub mod visit_plan;
 pub mod weekly_report;
 
 pub use error::{DomainError, Refusal, ValidationError};
+pub mod workbench;

@@ -28,6 +28,17 @@ impl ProtectionPolicy {
         now > self.protected_until(last_contact_at)
     }
 
+    /// Whole days the owner has left to log a contact before the customer may return to the
+    /// pool, rounded up (half a day left is one day); 0 once the period is over.
+    pub fn days_left(&self, last_contact_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+        let left = (self.protected_until(last_contact_at) - now).num_seconds();
+        if left <= 0 {
+            0
+        } else {
+            (left + 86_399) / 86_400
+        }
+    }
+
     /// Customers whose last contact is before this instant are due to return to the pool.
     pub fn recycle_cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - Duration::days(i64::from(self.protection_days))
@@ -374,7 +385,40 @@ mod tests {
         assert_eq!(rules.cooldown_since(t(27, 12)), Some(t(24, 12)));
     }
 
+    #[test]
+    fn days_left_count_down_to_the_end_of_protection() {
+        let p = ProtectionPolicy { protection_days: 7 };
+        let last = t(1, 10);
+        assert_eq!(p.days_left(last, t(1, 10)), 7);
+        assert_eq!(
+            p.days_left(last, t(1, 11)),
+            7,
+            "six days and 23 hours is still 7"
+        );
+        assert_eq!(p.days_left(last, t(7, 10)), 1);
+        assert_eq!(p.days_left(last, t(8, 9)), 1, "one hour left");
+        assert_eq!(p.days_left(last, t(8, 10)), 0);
+        assert_eq!(p.days_left(last, t(20, 10)), 0);
+    }
+
     proptest! {
+        #[test]
+        fn no_days_are_left_exactly_when_protection_has_ended(
+            days in 1u32..60, last_h in 0i64..2000, now_h in 0i64..3000,
+        ) {
+            let p = ProtectionPolicy { protection_days: days };
+            let start = t(1, 0);
+            let last = start + Duration::hours(last_h);
+            // The last contact is never after now.
+            let now = last + Duration::hours(now_h);
+            let left = p.days_left(last, now);
+            prop_assert!(left >= 0 && left <= i64::from(days));
+            // Zero days left once the period is over (the recycle may take it from that instant).
+            prop_assert_eq!(left == 0, now >= p.protected_until(last));
+            // A day later, one day fewer (never below zero).
+            prop_assert_eq!(p.days_left(last, now + Duration::days(1)), (left - 1).max(0));
+        }
+
         #[test]
         fn a_claim_is_refused_exactly_when_a_rule_is_reached(
             cooldown in 0i64..5, cap in 0i64..5, limit in 0i64..5,

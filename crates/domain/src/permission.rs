@@ -132,6 +132,40 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
     }
 }
 
+/// The kinds of daily work a menu offers. What a person may do on a page is still decided by
+/// [`allows`] and the scope; this only keeps out of a role's menu the pages it has no use for
+/// (a clerk has no visit plans, an admin no due contacts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// Due contacts, the pipeline, referrals: working one's own customers.
+    Selling,
+    /// Visit plans and daily reports.
+    DailyProcess,
+    /// Targets, statistics, the funnel, customer economics.
+    Results,
+    /// Pay sheets.
+    Pay,
+    /// The price list, ledgers, signing for an absent owner: the office's work.
+    Office,
+}
+
+/// Whether people of `role` are expected to file a visit plan each working day and a daily
+/// report after it (their superiors' workbench lists who has not).
+pub fn files_daily_process(role: Role) -> bool {
+    role == Role::Sales
+}
+
+/// Whether `role` has a use for `work` in its menu.
+pub fn works_in(role: Role, work: Work) -> bool {
+    use Role::*;
+    match work {
+        Work::Selling | Work::DailyProcess => matches!(role, Sales | Supervisor | Director),
+        Work::Results => role != Clerk,
+        Work::Pay => matches!(role, Sales | Supervisor | Director | Admin),
+        Work::Office => true,
+    }
+}
+
 /// Whether every public pool is open to the role (listing and claiming), members-only ones
 /// included: those who run the whole company. Everyone else — a clerk who reads every customer
 /// too — sees the company pool, open pools and the pools they belong to.
@@ -247,5 +281,24 @@ mod tests {
             "docs/permissions.md is out of date; paste this table into it:\n{}",
             matrix_markdown()
         );
+    }
+
+    #[test]
+    fn menus_follow_the_work_of_each_role() {
+        use Role::*;
+        let works = |role| {
+            [
+                Work::Selling,
+                Work::DailyProcess,
+                Work::Results,
+                Work::Pay,
+                Work::Office,
+            ]
+            .map(|w| works_in(role, w))
+        };
+        assert_eq!(works(Sales), [true, true, true, true, true]);
+        assert_eq!(works(Supervisor), [true, true, true, true, true]);
+        assert_eq!(works(Clerk), [false, false, false, false, true]);
+        assert_eq!(works(Admin), [false, false, true, true, true]);
     }
 }

@@ -142,3 +142,43 @@ impl Store {
         Ok(months.into_values().collect())
     }
 }
+
+impl Store {
+    /// Who within the viewer's scope has filed a visit plan for `plan_day` (submitted, whatever
+    /// its review) and who a daily report for `report_day`: the workbench's "not yet filed".
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn filed(
+        &self,
+        viewer: &Viewer,
+        plan_day: NaiveDate,
+        report_day: NaiveDate,
+    ) -> Result<(
+        std::collections::HashSet<i64>,
+        std::collections::HashSet<i64>,
+    )> {
+        let mut sql = Sql::new("SELECT DISTINCT p.user_id FROM visit_plans p WHERE");
+        push_scope_on(&mut sql, viewer, "p", "user_id");
+        sql.push(" AND p.plan_date = ")
+            .bind(plan_day.to_string())
+            .push(" AND p.status <> 'draft'");
+        let plans = sql
+            .query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut sql = Sql::new("SELECT DISTINCT d.user_id FROM daily_reports d WHERE");
+        push_scope_on(&mut sql, viewer, "d", "user_id");
+        sql.push(" AND d.report_date = ")
+            .bind(report_day.to_string());
+        let reports = sql
+            .query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok((plans, reports))
+    }
+}

@@ -164,6 +164,22 @@ impl CurrentUser {
     pub fn can_review_pay(&self) -> bool {
         self.can(Action::ReviewPay)
     }
+    /// Whether the person's menu offers this kind of work (`permission::works_in`).
+    pub fn works_in(&self, work: permission::Work) -> bool {
+        permission::works_in(self.user.role, work)
+    }
+    pub fn sells(&self) -> bool {
+        self.works_in(permission::Work::Selling)
+    }
+    pub fn keeps_daily_process(&self) -> bool {
+        self.works_in(permission::Work::DailyProcess)
+    }
+    pub fn reads_results(&self) -> bool {
+        self.works_in(permission::Work::Results)
+    }
+    pub fn is_paid(&self) -> bool {
+        self.works_in(permission::Work::Pay)
+    }
     pub fn sees_people(&self) -> bool {
         self.can(Action::ReadDirectory)
     }

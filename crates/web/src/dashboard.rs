@@ -25,9 +25,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use yingpan_domain::order::Ageing;
 use yingpan_domain::ownership::{recycle_rules, warning_cutoff, PoolPeriods};
+use yingpan_domain::permission;
 use yingpan_domain::person::Role;
 use yingpan_domain::visit_plan::{china_offset, PlanStatus};
 use yingpan_domain::weekly_report::Period;
+use yingpan_domain::workbench::{is_working_day, not_filed, previous_working_day};
 use yingpan_domain::ValidationError;
 use yingpan_store::{
     AttainmentReport, Customer, CustomerListQuery, CustomerSort, MonthFigures, PlanQuery,
@@ -108,6 +110,30 @@ pub struct PlanToday {
     pub items: usize,
 }
 
+/// One line of the workbench's to-do list: what waits, how many, where to act, and the records
+/// or people behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    /// `plan_missing`, `plan_draft`, `plan_returned`, `report_missing`, `due_contacts`,
+    /// `returning`, `unread`, `plans_to_review`, `reports_to_review`, `plans_not_filed`,
+    /// `reports_not_filed`.
+    pub kind: &'static str,
+    pub count: usize,
+    pub link: String,
+    pub items: Vec<WaitingItem>,
+    /// How many more there are than the items listed.
+    pub more: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitingItem {
+    pub label: String,
+    pub link: Option<String>,
+}
+
+/// Names listed under one to-do line; the count says how many there are in all.
+const LISTED: usize = 12;
+
 /// Everything one dashboard shows (the API answers the same).
 #[derive(Debug, Clone, Serialize)]
 pub struct DashboardData {
@@ -117,6 +143,12 @@ pub struct DashboardData {
     pub pool_total: i64,
     pub attainment: AttainmentReport,
     pub returning_soon: Vec<Customer>,
+    /// Whole days each of those customers' owner has left (customer id → days).
+    pub days_left: BTreeMap<i64, i64>,
+    /// What waits for the viewer, on every view: their own plan and report, due contacts,
+    /// customers about to return, unread messages; for those with a team, what waits for review
+    /// and who has not filed.
+    pub waiting: Vec<Waiting>,
     /// Today: the viewer's plan for the day, if filed.
     pub plan_today: Option<PlanToday>,
     pub due_contacts: i64,
@@ -207,6 +239,8 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
         pool_total,
         attainment,
         returning_soon: returning_soon(state, me).await?,
+        days_left: BTreeMap::new(),
+        waiting: Vec::new(),
         plan_today: None,
         due_contacts: 0,
         plans_to_review: 0,
@@ -286,7 +320,224 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
             data.trend = store.monthly_trend(v, first, today).await?;
         }
     }
+    let protection = crate::protection::Protection::load(state, v.org_id).await?;
+    data.days_left = data
+        .returning_soon
+        .iter()
+        .filter_map(|c| protection.days_left(c).map(|d| (c.id, d)))
+        .collect();
+    data.waiting = waiting(state, me, today, &data).await?;
+    if let Some(w) = data.waiting.iter().find(|w| w.kind == "plans_to_review") {
+        data.plans_to_review = w.count;
+    }
+    if let Some(w) = data.waiting.iter().find(|w| w.kind == "reports_to_review") {
+        data.reports_to_review = w.count;
+    }
     Ok(data)
+}
+
+/// What waits for the viewer (see [`DashboardData::waiting`]).
+async fn waiting(
+    state: &AppState,
+    me: &CurrentUser,
+    today: NaiveDate,
+    data: &DashboardData,
+) -> Result<Vec<Waiting>, AppError> {
+    let store = &state.store;
+    let v = &me.viewer;
+    let mut out = Vec::new();
+    // `of`: how many things the items stand for (people listed for a count of reports).
+    let mut push = |kind, count: usize, link: String, items: Vec<WaitingItem>, of: usize| {
+        if count > 0 {
+            out.push(Waiting {
+                kind,
+                count,
+                link,
+                more: of.saturating_sub(items.len()),
+                items,
+            });
+        }
+    };
+    let report_day = previous_working_day(today);
+    if permission::files_daily_process(me.role()) {
+        if is_working_day(today) {
+            let plan = store
+                .plans(
+                    v,
+                    &PlanQuery {
+                        user_id: Some(me.user.id),
+                        date: Some(today),
+                        status: None,
+                    },
+                    1,
+                )
+                .await?
+                .into_iter()
+                .next();
+            match plan {
+                None => push("plan_missing", 1, "/plans".into(), Vec::new(), 0),
+                Some(p) if p.status == PlanStatus::Draft => {
+                    push("plan_draft", 1, format!("/plans/{}", p.id), Vec::new(), 0)
+                }
+                Some(p) if p.status == PlanStatus::Returned => {
+                    let items = p
+                        .review_comment
+                        .iter()
+                        .map(|c| WaitingItem {
+                            label: c.clone(),
+                            link: None,
+                        })
+                        .collect();
+                    push("plan_returned", 1, format!("/plans/{}", p.id), items, 0)
+                }
+                Some(_) => {}
+            }
+        }
+        let (_, reports) = store.filed(v, today, report_day).await?;
+        if !reports.contains(&me.user.id) {
+            push(
+                "report_missing",
+                1,
+                "/reports".into(),
+                vec![WaitingItem {
+                    label: report_day.to_string(),
+                    link: None,
+                }],
+                0,
+            );
+        }
+    }
+    if me.sells() {
+        let end_of_day = Period {
+            start: today,
+            end: today + Duration::days(1),
+        }
+        .bounds(china_offset())
+        .1;
+        let (due, count) = store
+            .due_contacts(v, end_of_day, None, LISTED as i64)
+            .await?;
+        push(
+            "due_contacts",
+            usize::try_from(count).unwrap_or(0),
+            "/due".into(),
+            due.iter()
+                .map(|d| WaitingItem {
+                    label: d.name.clone(),
+                    link: Some(format!("/customers/{}", d.customer_id)),
+                })
+                .collect(),
+            usize::try_from(count).unwrap_or(0),
+        );
+        push(
+            "returning",
+            data.returning_soon.len(),
+            "#expiring".into(),
+            Vec::new(),
+            0,
+        );
+    }
+    if me.sees_people() && me.keeps_daily_process() {
+        let plans: Vec<_> = store
+            .plans(
+                v,
+                &PlanQuery {
+                    user_id: None,
+                    date: None,
+                    status: Some(PlanStatus::Submitted),
+                },
+                500,
+            )
+            .await?
+            .into_iter()
+            .filter(|p| p.user_id != me.user.id)
+            .collect();
+        push(
+            "plans_to_review",
+            plans.len(),
+            "/plans".into(),
+            plans
+                .iter()
+                .take(LISTED)
+                .map(|p| WaitingItem {
+                    label: format!("{} · {}", p.user_name.as_deref().unwrap_or(""), p.plan_date),
+                    link: Some(format!("/plans/{}", p.id)),
+                })
+                .collect(),
+            plans.len(),
+        );
+        let reports = store.daily_reports(v, None, true, 500).await?;
+        // Grouped by author: "王芳（3）", linked to the oldest one waiting.
+        let mut by_author: BTreeMap<String, (usize, i64)> = BTreeMap::new();
+        for r in &reports {
+            let e = by_author
+                .entry(r.user_name.clone().unwrap_or_default())
+                .or_insert((0, r.id));
+            e.0 += 1;
+            e.1 = r.id;
+        }
+        let authors = by_author.len();
+        push(
+            "reports_to_review",
+            reports.len(),
+            "/reports".into(),
+            by_author
+                .into_iter()
+                .take(LISTED)
+                .map(|(name, (n, id))| WaitingItem {
+                    label: format!("{name}（{n}）"),
+                    link: Some(format!("/reports/{id}")),
+                })
+                .collect(),
+            authors,
+        );
+        let people: Vec<_> = store
+            .people_in_scope(v)
+            .await?
+            .into_iter()
+            .filter(|p| p.active && p.id != me.user.id && permission::files_daily_process(p.role))
+            .collect();
+        let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+        let names: BTreeMap<i64, &str> = people
+            .iter()
+            .map(|p| (p.id, p.display_name.as_str()))
+            .collect();
+        let (plans_filed, reports_filed) = store.filed(v, today, report_day).await?;
+        let listed = |missing: Vec<i64>| {
+            missing
+                .iter()
+                .take(LISTED)
+                .map(|id| WaitingItem {
+                    label: names.get(id).copied().unwrap_or_default().to_string(),
+                    link: Some(format!("/customers?owner_id={id}")),
+                })
+                .collect::<Vec<_>>()
+        };
+        if is_working_day(today) {
+            let missing = not_filed(&ids, &plans_filed);
+            let n = missing.len();
+            push("plans_not_filed", n, "/plans".into(), listed(missing), n);
+        }
+        let missing = not_filed(&ids, &reports_filed);
+        let n = missing.len();
+        push(
+            "reports_not_filed",
+            n,
+            "/reports".into(),
+            listed(missing),
+            n,
+        );
+    }
+    if me.unread > 0 {
+        push(
+            "unread",
+            usize::try_from(me.unread).unwrap_or(0),
+            "/inbox".into(),
+            Vec::new(),
+            0,
+        );
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -323,6 +574,31 @@ struct Page<'a> {
     receivable_total: String,
     /// The period's first and last day.
     period_label: String,
+}
+
+impl Page<'_> {
+    /// A customer's days of protection left, as a colour class and words.
+    fn days_left(&self, id: &i64) -> (&'static str, String) {
+        days_left_text(&self.tr, self.d.days_left.get(id).copied())
+    }
+}
+
+/// Days of protection left in words, with the colour class: red in the last day.
+pub fn days_left_text(tr: &Tr, days: Option<i64>) -> (&'static str, String) {
+    match days {
+        None => ("", String::new()),
+        Some(0) => ("urgent", tr.t("protection.ended").to_string()),
+        Some(n) => (
+            if n <= 1 {
+                "urgent"
+            } else if n <= 3 {
+                "soon"
+            } else {
+                "calm"
+            },
+            tr.tn("protection.days", usize::try_from(n).unwrap_or(0)),
+        ),
+    }
 }
 
 /// People on a dashboard's attainment table and chart.

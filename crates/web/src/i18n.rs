@@ -94,6 +94,10 @@ impl Tr {
         let key = format!("{prefix}.{value}");
         t(self.locale, &key).to_string()
     }
+    /// The text for `prefix.value` with `{n}` replaced by `n`, grouped.
+    pub fn tn(&self, key: &str, n: impl std::borrow::Borrow<usize>) -> String {
+        t(self.locale, key).replace("{n}", &self.int(*n.borrow() as i64))
+    }
     pub fn lang(&self) -> &'static str {
         self.locale.as_str()
     }

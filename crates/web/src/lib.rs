@@ -34,6 +34,7 @@ mod pay;
 mod pool;
 mod pool_definitions;
 mod product;
+mod protection;
 mod qualification;
 mod referral;
 mod render;

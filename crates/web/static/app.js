@@ -6,3 +6,12 @@ document.addEventListener("submit", function (e) {
     e.preventDefault();
   }
 });
+
+// One menu group open at a time, and a click elsewhere closes it.
+document.addEventListener("click", function (e) {
+  document.querySelectorAll("details.menu[open]").forEach(function (d) {
+    if (!d.contains(e.target)) {
+      d.removeAttribute("open");
+    }
+  });
+});

@@ -181,4 +181,121 @@ async fn each_level_sees_its_own_granularity_and_scope(backend: Backend) {
     app.assert_rollups_consistent().await;
 }
 
+/// The workbench's to-do list: a salesperson's own plan and report, a supervisor's reviews and
+/// who has not filed (their team only), customers about to return with the days left; each
+/// line goes away once done.
+async fn the_workbench_lists_what_waits(backend: Backend) {
+    // Tuesday 2026-11-24, 08:00 China time: Monday's report is due, today's plan too.
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let t = Team::build(&app).await;
+    let waiting = |token: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move {
+            let (s, d) = app.get("/api/v1/dashboard", &token).await;
+            assert_eq!(s, StatusCode::OK, "{d}");
+            d["waiting"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| {
+                    let items: Vec<String> = w["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i["label"].as_str().unwrap().to_string())
+                        .collect();
+                    (
+                        w["kind"].as_str().unwrap().to_string(),
+                        w["count"].as_u64().unwrap(),
+                        items,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let kinds =
+        |w: &[(String, u64, Vec<String>)]| w.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+    let find = |w: &[(String, u64, Vec<String>)], kind: &str| {
+        w.iter().find(|x| x.0 == kind).map(|x| (x.1, x.2.clone()))
+    };
+
+    let rep = waiting(&t.rep_a1.1).await;
+    assert_eq!(kinds(&rep), ["plan_missing", "report_missing"], "{rep:?}");
+    assert_eq!(find(&rep, "report_missing").unwrap().1, ["2026-11-23"]);
+    let sup = waiting(&t.sup_a.1).await;
+    assert_eq!(
+        find(&sup, "plans_not_filed"),
+        Some((2, vec!["rep_a1".to_string(), "rep_a2".to_string()])),
+        "only the supervisor's own team: {sup:?}"
+    );
+    assert_eq!(find(&sup, "reports_not_filed").unwrap().0, 2);
+    assert_eq!(
+        find(&waiting(&t.director.1).await, "plans_not_filed")
+            .unwrap()
+            .0,
+        3
+    );
+    assert!(
+        waiting(&t.clerk.1).await.is_empty(),
+        "the clerk files no plans"
+    );
+
+    // A drafted plan still waits; once submitted it waits for the supervisor instead.
+    let (s, p) = app
+        .post(
+            "/api/v1/visit-plans",
+            &t.rep_a1.1,
+            json!({"plan_date": "2026-11-24", "items": [{"customer_name": "甲一机械", "region": "华东", "start": "09:30", "end": "10:30", "purpose": "service"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(kinds(&waiting(&t.rep_a1.1).await)[0], "plan_draft");
+    app.post(
+        &format!("/api/v1/visit-plans/{}/submit", p["id"]),
+        &t.rep_a1.1,
+        json!({"version": 1}),
+    )
+    .await;
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/daily-reports/by-date/2026-11-23",
+            Some(&t.rep_a1.1),
+            Some(json!({"attendance": "field"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(kinds(&waiting(&t.rep_a1.1).await).is_empty());
+    let sup = waiting(&t.sup_a.1).await;
+    assert_eq!(
+        find(&sup, "plans_to_review"),
+        Some((1, vec!["rep_a1 · 2026-11-24".to_string()]))
+    );
+    assert_eq!(
+        find(&sup, "reports_to_review"),
+        Some((1, vec!["rep_a1（1）".to_string()]))
+    );
+    assert_eq!(
+        find(&sup, "plans_not_filed"),
+        Some((1, vec!["rep_a2".to_string()]))
+    );
+    assert!(find(&waiting(&t.sup_b.1).await, "plans_to_review").is_none());
+
+    // A customer last contacted six days ago has one day of its seven left.
+    let before = app.at(now - chrono::Duration::days(6)).await;
+    let c = before
+        .customer(&t.rep_a2.1, "乙二商贸", "12400000002")
+        .await;
+    let (_, d) = app.get("/api/v1/dashboard", &t.rep_a2.1).await;
+    assert_eq!(d["days_left"][c["id"].to_string()], 1, "{d}");
+    assert!(kinds(&waiting(&t.rep_a2.1).await).contains(&"returning".to_string()));
+    let (_, html) = app.page("/", &t.rep_a2.1).await;
+    assert!(html.contains("class=\"days-left urgent\">1 天"), "{html}");
+    assert!(html.contains("位客户即将掉入公海"), "{html}");
+    let (_, html) = app.page("/", &t.clerk.1).await;
+    assert!(html.contains("id=\"todo-empty\""), "{html}");
+}
+
 on_both_backends!(each_level_sees_its_own_granularity_and_scope);
+on_both_backends!(the_workbench_lists_what_waits);
