@@ -709,7 +709,6 @@ struct DetailPage<'a> {
     me: &'a CurrentUser,
     c: Customer,
     contacts: Vec<Contact>,
-    activities: Vec<Activity>,
     may_delete: bool,
     /// Managers may transfer; the owner or a manager may release to the pool.
     may_transfer: bool,
@@ -729,6 +728,138 @@ struct DetailPage<'a> {
     contact_input: ContactInput,
     spend_estimates: Vec<yingpan_store::SpendEstimate>,
     this_year: i32,
+    /// Follow-ups, orders, opportunities and ownership changes, newest first.
+    timeline: Vec<TimelineEntry>,
+    /// The latest logged follow-up (a claim or a transfer is not one).
+    last_follow_up: Option<String>,
+    /// Whole days of protection left and their colour class; none in the pool.
+    days_left: (&'static str, String),
+}
+
+/// One event on a customer's timeline, in words.
+pub struct TimelineEntry {
+    /// The stored UTC instant, for ordering; shown in the reader's zone.
+    pub at: String,
+    /// `activity`, `order`, `opportunity` or `ownership`: the marker's colour.
+    pub kind: &'static str,
+    pub title: String,
+    pub who: String,
+    pub lines: Vec<String>,
+    pub link: Option<String>,
+}
+
+fn timeline(
+    tr: &Tr,
+    activities: &[Activity],
+    orders: &[yingpan_store::Order],
+    opportunities: &[yingpan_store::Opportunity],
+    history: &[OwnershipChange],
+) -> Vec<TimelineEntry> {
+    let mut out = Vec::new();
+    for a in activities {
+        let mut title = tr.tp("activity", &a.kind);
+        if let Some(p) = &a.purpose {
+            title = format!("{title} · {}", tr.tp("activity_purpose", p));
+        }
+        if let Some(m) = a.duration_minutes {
+            title = format!("{title} · {m} {}", tr.t("activities.minutes"));
+        }
+        let mut lines = vec![a.summary.clone()];
+        if a.reached == Some(true) {
+            lines.push(tr.t("activities.was_reached").to_string());
+        }
+        for (label, v) in [
+            ("field.outcome", &a.outcome),
+            ("field.next_step", &a.next_step),
+            ("field.location", &a.location),
+        ] {
+            if let Some(v) = v {
+                lines.push(format!("{}：{v}", tr.t(label)));
+            }
+        }
+        out.push(TimelineEntry {
+            at: a.occurred_at.clone(),
+            kind: "activity",
+            title,
+            who: a.user_name.clone().unwrap_or_default(),
+            lines,
+            link: None,
+        });
+    }
+    for o in orders {
+        let mut lines = Vec::new();
+        if !o.settled {
+            lines.push(format!(
+                "{} {} · {} {}",
+                tr.t("orders.receivable"),
+                tr.amount(&o.currency, o.receivable),
+                tr.t("field.due_date"),
+                o.due_date
+            ));
+        }
+        out.push(TimelineEntry {
+            at: o.created_at.clone(),
+            kind: "order",
+            title: format!(
+                "{} {} · {}",
+                tr.t("timeline.order"),
+                o.number,
+                tr.amount(&o.currency, o.total)
+            ),
+            who: o.owner_name.clone().unwrap_or_default(),
+            lines,
+            link: Some(format!("/orders/{}", o.id)),
+        });
+    }
+    for o in opportunities {
+        out.push(TimelineEntry {
+            at: o.created_at.clone(),
+            kind: "opportunity",
+            title: format!(
+                "{} {} · {}",
+                tr.t("timeline.opportunity"),
+                o.name,
+                tr.amount(&o.currency, o.amount)
+            ),
+            who: o.owner_name.clone().unwrap_or_default(),
+            lines: vec![tr.tp("stage", o.stage.as_str())],
+            link: Some(format!("/opportunities/{}", o.id)),
+        });
+        if let Some(closed) = &o.closed_at {
+            out.push(TimelineEntry {
+                at: closed.clone(),
+                kind: "opportunity",
+                title: format!(
+                    "{} · {}",
+                    o.name,
+                    tr.tp("opportunity_status", o.status.as_str())
+                ),
+                who: o.owner_name.clone().unwrap_or_default(),
+                lines: o.lost_reason.iter().cloned().collect(),
+                link: Some(format!("/opportunities/{}", o.id)),
+            });
+        }
+    }
+    for h in history {
+        let pool = tr.t("customers.in_pool");
+        let mut lines = vec![format!(
+            "{} → {}",
+            h.from_name.as_deref().unwrap_or(pool),
+            h.to_name.as_deref().unwrap_or(pool)
+        )];
+        lines.extend(h.note.iter().cloned());
+        out.push(TimelineEntry {
+            at: h.changed_at.clone(),
+            kind: "ownership",
+            title: tr.t(&format!("ownership.reason_{}", h.reason)).to_string(),
+            who: String::new(),
+            lines,
+            link: None,
+        });
+    }
+    // Stored instants are RFC 3339 in UTC with a fixed width: text order is time order.
+    out.sort_by(|a, b| b.at.cmp(&a.at));
+    out
 }
 
 impl DetailPage<'_> {
@@ -818,6 +949,19 @@ impl DetailPage<'_> {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default()
     }
+    /// A card field's value as people read it: amounts as money, counts grouped.
+    fn profile_value(&self, key: &str, value: &str) -> String {
+        use yingpan_domain::profile::{ProfileKind, PROFILE_FIELDS};
+        let kind = PROFILE_FIELDS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, k)| *k);
+        match (kind, value.parse::<rust_decimal::Decimal>()) {
+            (Some(ProfileKind::Amount), Ok(d)) => self.tr.money(d),
+            (Some(ProfileKind::Count), Ok(d)) => self.tr.count(d),
+            _ => value.to_string(),
+        }
+    }
     fn tier_is(&self, t: &str) -> bool {
         self.c.qualification.tier.map(|x| x.as_str()) == Some(t)
     }
@@ -854,6 +998,33 @@ pub(crate) async fn detail(
         StatusCode::OK
     };
     let report = state.store.development_report(&me.viewer, id).await?;
+    let orders = state
+        .store
+        .orders(
+            &me.viewer,
+            &yingpan_store::OrderFilter {
+                customer_id: Some(id),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let opportunities = state
+        .store
+        .opportunities(
+            &me.viewer,
+            &yingpan_store::OpportunityQuery {
+                customer_id: Some(id),
+                ..Default::default()
+            },
+            100,
+        )
+        .await?;
+    let tr = me.tr();
+    let timeline = timeline(&tr, &activities, &orders, &opportunities, &history);
+    let last_follow_up = activities.iter().map(|a| a.occurred_at.clone()).max();
+    let protection = crate::protection::Protection::load(state, me.viewer.org_id).await?;
+    let days_left = crate::dashboard::days_left_text(&tr, protection.days_left(&c));
     let man_rows = vec![
         ("man_money", c.qualification.man_money),
         ("man_authority", c.qualification.man_authority),
@@ -865,11 +1036,10 @@ pub(crate) async fn detail(
     ];
     let mut resp = render(
         &DetailPage {
-            tr: me.tr(),
+            tr,
             me,
             c,
             contacts,
-            activities,
             may_delete: me.can(Action::DeleteCustomer),
             may_transfer,
             may_release,
@@ -878,29 +1048,12 @@ pub(crate) async fn detail(
             man_rows,
             level_rows,
             custom_defs: state.store.custom_fields(me.viewer.org_id).await?,
-            orders: state
-                .store
-                .orders(
-                    &me.viewer,
-                    &yingpan_store::OrderFilter {
-                        customer_id: Some(id),
-                        limit: 50,
-                        ..Default::default()
-                    },
-                )
-                .await?,
+            orders,
             products: state.store.products(me.viewer.org_id, false).await?,
-            opportunities: state
-                .store
-                .opportunities(
-                    &me.viewer,
-                    &yingpan_store::OpportunityQuery {
-                        customer_id: Some(id),
-                        ..Default::default()
-                    },
-                    100,
-                )
-                .await?,
+            opportunities,
+            timeline,
+            last_follow_up,
+            days_left,
             may_review: report.as_ref().is_some_and(|r| r.author_id != me.user.id)
                 && me.can(Action::DeleteCustomer),
             report,

@@ -164,6 +164,20 @@ impl Tr {
         group(d, decimals)
     }
 
+    /// An amount in its currency: the reporting currency as money (¥1,234.00), any other with
+    /// its code (USD 1,234.00).
+    pub fn amount(
+        &self,
+        currency: &str,
+        d: impl std::borrow::Borrow<rust_decimal::Decimal>,
+    ) -> String {
+        if currency == yingpan_domain::weekly_report::REPORTING_CURRENCY {
+            self.money(d)
+        } else {
+            format!("{currency} {}", group(*d.borrow(), 2))
+        }
+    }
+
     /// A whole number, grouped.
     pub fn int(&self, n: impl std::borrow::Borrow<i64>) -> String {
         group(rust_decimal::Decimal::from(*n.borrow()), 0)
@@ -232,5 +246,8 @@ mod figure_tests {
         assert_eq!(zh.percent(Some(d("83.34"))), "83.3%");
         assert_eq!(zh.percent(Some(d("1234.56"))), "1,234.6%");
         assert_eq!(zh.percent(None), "—");
+        assert_eq!(zh.amount("CNY", d("68000")), "¥68,000.00");
+        assert_eq!(en.amount("CNY", d("217600")), "CNY 217,600.00");
+        assert_eq!(zh.amount("USD", d("1234.5")), "USD 1,234.50");
     }
 }

@@ -295,6 +295,32 @@ async fn the_workbench_lists_what_waits(backend: Backend) {
     assert!(html.contains("位客户即将掉入公海"), "{html}");
     let (_, html) = app.page("/", &t.clerk.1).await;
     assert!(html.contains("id=\"todo-empty\""), "{html}");
+
+    // The customer page says the same in its header; registering is not a follow-up, and the
+    // registration is on the timeline. A logged call is a follow-up and restarts the period.
+    let page = format!("/customers/{}", c["id"]);
+    let (_, html) = app.page(&page, &t.rep_a2.1).await;
+    let head = html.split("id=\"activity-form\"").next().unwrap();
+    assert!(head.contains("id=\"days-left\"") && head.contains("1 天"), "{head}");
+    assert!(head.contains("尚无跟进记录"), "{head}");
+    let timeline = html.split("id=\"activity-list\"").nth(1).unwrap();
+    assert!(timeline.contains("登记"), "{timeline}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{}/activities", c["id"]),
+            &t.rep_a2.1,
+            json!({"kind": "call", "summary": "约了下周见面"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, html) = app.page(&page, &t.rep_a2.1).await;
+    let head = html.split("id=\"activity-form\"").next().unwrap();
+    assert!(head.contains("7 天") && !head.contains("尚无跟进记录"), "{head}");
+    let timeline = html.split("id=\"activity-list\"").nth(1).unwrap();
+    assert!(
+        timeline.find("约了下周见面").unwrap() < timeline.find("登记").unwrap(),
+        "newest first: {timeline}"
+    );
 }
 
 on_both_backends!(each_level_sees_its_own_granularity_and_scope);
