@@ -6,10 +6,11 @@ use crate::customer::detail;
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::Path;
+use crate::render::done;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -122,7 +123,11 @@ async fn activity_submit(
 ) -> Response {
     let PageForm { user: me, form } = page;
     match log_activity(&state, &me, id, &form).await {
-        Ok(_) => Redirect::to(&format!("/customers/{id}#activities")).into_response(),
+        Ok(_) => done(
+            &format!("/customers/{id}#timeline"),
+            "follow_up_logged",
+            None,
+        ),
         Err(e @ AppError::Invalid(_)) => detail(
             &state,
             &me,

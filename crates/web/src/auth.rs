@@ -128,9 +128,23 @@ pub struct CurrentUser {
     pub unread: i64,
     csrf_token: String,
     via_cookie: bool,
+    /// What the last action did, carried by the redirect after it (`?done=claimed&n=3`), so
+    /// that no server keeps a message between two requests.
+    done: Option<(String, Option<u64>)>,
 }
 
 impl CurrentUser {
+    /// The confirmation of the action that led here, in the person's language; only messages
+    /// the catalog knows (`done.*`) are shown, so a link cannot put words on the page.
+    pub fn notice(&self) -> Option<String> {
+        let (key, n) = self.done.as_ref()?;
+        let key = format!("done.{key}");
+        let text = crate::i18n::t(self.user.locale, &key);
+        (text != key).then(|| {
+            let n = n.map(|n| self.tr().int(i64::try_from(n).unwrap_or(i64::MAX)));
+            text.replace("{n}", n.as_deref().unwrap_or(""))
+        })
+    }
     pub fn locale(&self) -> Locale {
         self.user.locale
     }
@@ -253,6 +267,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             unread: session.unread,
             csrf_token: session.csrf_token,
             via_cookie: via_cookie && session.kind == SessionKind::Web,
+            done: done_of(parts.uri.query()),
         };
         // The API answers a session cookie too (the browser sends it on its own), so an
         // unsafe API request made with the cookie must prove it came from our pages.
@@ -266,6 +281,22 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts.extensions.insert(current.clone());
         Ok(current)
     }
+}
+
+/// `done` and `n` from a query string.
+fn done_of(query: Option<&str>) -> Option<(String, Option<u64>)> {
+    let mut key = None;
+    let mut n = None;
+    for (k, v) in form_urlencoded::parse(query?.as_bytes()) {
+        match k.as_ref() {
+            "done" if v.len() <= 40 && v.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+                key = Some(v.into_owned())
+            }
+            "n" => n = v.parse().ok(),
+            _ => {}
+        }
+    }
+    key.map(|k| (k, n))
 }
 
 /// A form posted from a page: the logged-in user, the parsed form, CSRF already checked.

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::Path;
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -135,7 +135,7 @@ async fn contact_create_submit(
     }
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/customers/{id}#contacts")).into_response(),
+        Ok(_) => done(&format!("/customers/{id}#contacts"), "contact_added", None),
         Err(e @ AppError::Invalid(_)) => {
             detail(&state, &me, id, Some(e.localized(me.locale())), input)
                 .await

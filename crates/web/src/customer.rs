@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -1098,7 +1098,7 @@ async fn delete_submit(
     }
     .await;
     match result {
-        Ok(()) => Redirect::to("/customers").into_response(),
+        Ok(()) => done("/customers", "deleted", None),
         Err(e) => e.into_page(me.locale()),
     }
 }

@@ -6,11 +6,11 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -272,7 +272,7 @@ async fn file_submit(State(state): State<AppState>, page: PageForm<ReportForm>) 
     }
     .await;
     match result {
-        Ok(r) => Redirect::to(&format!("/reports/{}", r.id)).into_response(),
+        Ok(r) => done(&format!("/reports/{}", r.id), "report_filed", None),
         Err(e) => e.into_page(me.locale()),
     }
 }
@@ -293,7 +293,7 @@ async fn review_submit(
         )
         .await
     {
-        Ok(_) => Redirect::to(&format!("/reports/{id}")).into_response(),
+        Ok(_) => done(&format!("/reports/{id}"), "report_reviewed", None),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
 }

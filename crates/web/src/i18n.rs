@@ -178,6 +178,14 @@ impl Tr {
         }
     }
 
+    /// An amount kept as text (an API figure) as money; text that is not a number as it is.
+    pub fn money_text(&self, raw: &str) -> String {
+        raw.trim()
+            .parse::<rust_decimal::Decimal>()
+            .map(|d| self.money(d))
+            .unwrap_or_else(|_| raw.to_string())
+    }
+
     /// A whole number, grouped.
     pub fn int(&self, n: impl std::borrow::Borrow<i64>) -> String {
         group(rust_decimal::Decimal::from(*n.borrow()), 0)

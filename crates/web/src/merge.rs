@@ -6,11 +6,11 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::Path;
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -139,7 +139,7 @@ async fn merge_submit(State(state): State<AppState>, form: PageForm<MergeForm>) 
         .unwrap_or(0);
     let merged = form.merged_id.as_deref().and_then(|v| v.parse().ok());
     match merge(&state, &me, survivor, merged).await {
-        Ok(_) => Redirect::to("/customers/duplicates").into_response(),
+        Ok(_) => done("/customers/duplicates", "merged", None),
         Err(e) => e.into_page(me.locale()),
     }
 }
@@ -159,7 +159,7 @@ async fn undo_submit(
     }
     .await;
     match result {
-        Ok(()) => Redirect::to("/customers/duplicates").into_response(),
+        Ok(()) => done("/customers/duplicates", "unmerged", None),
         Err(e) => e.into_page(me.locale()),
     }
 }

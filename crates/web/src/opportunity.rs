@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -362,7 +362,11 @@ async fn create_submit(State(state): State<AppState>, page: PageForm<Opportunity
     }
     .await;
     match result {
-        Ok(o) => Redirect::to(&format!("/opportunities/{}", o.id)).into_response(),
+        Ok(o) => done(
+            &format!("/opportunities/{}", o.id),
+            "opportunity_created",
+            None,
+        ),
         Err(e) => e.into_page(me.locale()),
     }
 }

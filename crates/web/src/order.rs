@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -306,7 +306,7 @@ async fn create_submit(
     }
     .await;
     match result {
-        Ok(o) => Redirect::to(&format!("/orders/{}", o.id)).into_response(),
+        Ok(o) => done(&format!("/orders/{}", o.id), "order_created", None),
         Err(e) => e.into_page(me.locale()),
     }
 }

@@ -5,11 +5,11 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -121,7 +121,7 @@ async fn claim_submit(
 ) -> Response {
     let me = page.user;
     match state.store.claim(&me.viewer, id, state.now()).await {
-        Ok(()) => Redirect::to(&format!("/customers/{id}")).into_response(),
+        Ok(()) => done(&format!("/customers/{id}"), "claimed", Some(1)),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
 }
@@ -223,7 +223,7 @@ async fn release_submit(
 ) -> Response {
     let PageForm { user: me, form } = page;
     match release(&state, &me, id, form.reason.as_deref().unwrap_or("")).await {
-        Ok(()) => Redirect::to("/customers").into_response(),
+        Ok(()) => done("/customers", "released", None),
         Err(e) => e.into_page(me.locale()),
     }
 }
@@ -241,13 +241,14 @@ async fn transfer_submit(
     let to = form.get("to_user_id").and_then(|v| v.parse().ok());
     let reason = form.get("reason").map(String::as_str).unwrap_or("");
     match transfer(&state, &me, &ids, to, reason).await {
-        Ok(_) => Redirect::to(
+        Ok(moved) => done(
             form.get("back")
                 .map(String::as_str)
                 .filter(|b| b.starts_with("/customers"))
                 .unwrap_or("/customers"),
-        )
-        .into_response(),
+            "transferred",
+            Some(moved),
+        ),
         Err(e) => e.into_page(me.locale()),
     }
 }

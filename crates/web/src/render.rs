@@ -25,3 +25,47 @@ pub fn render_status<T: Template>(
     }
     resp
 }
+
+/// The redirect after an action, carrying its confirmation (`done.<key>` in the catalogs, with
+/// `{n}` for a count) to the page it lands on.
+pub fn done(to: &str, key: &str, n: Option<u64>) -> Response {
+    let (path, fragment) = match to.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (to, None),
+    };
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut url = format!("{path}{sep}done={key}");
+    if let Some(n) = n {
+        url.push_str(&format!("&n={n}"));
+    }
+    if let Some(f) = fragment {
+        url.push('#');
+        url.push_str(f);
+    }
+    axum::response::Redirect::to(&url).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_confirmation_rides_on_the_redirect() {
+        let loc =
+            |r: axum::response::Response| r.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(
+            loc(super::done("/pool", "claimed", Some(3))),
+            "/pool?done=claimed&n=3"
+        );
+        assert_eq!(
+            loc(super::done(
+                "/customers?owner_id=4#x",
+                "transferred",
+                Some(2)
+            )),
+            "/customers?owner_id=4&done=transferred&n=2#x"
+        );
+        assert_eq!(
+            loc(super::done("/plans/7", "approved", None)),
+            "/plans/7?done=approved"
+        );
+    }
+}

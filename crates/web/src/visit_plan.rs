@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
 use crate::i18n::Tr;
-use crate::render::render;
+use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -381,6 +381,7 @@ async fn step_submit(
             .unwrap_or(0);
         let comment = form.get("comment").map(String::as_str);
         let now = state.now();
+        let step = form.get("step").map(String::as_str).unwrap_or("");
         let plan = match form.get("step").map(String::as_str) {
             Some("save") | Some("submit") => {
                 let items = parse_items(&form_items(&form))?;
@@ -414,11 +415,21 @@ async fn step_submit(
                 return Err(ValidationError::new("step", "invalid_choice", "unknown action").into())
             }
         };
-        Ok::<_, AppError>(plan)
+        Ok::<_, AppError>((plan, step))
     }
     .await;
     match result {
-        Ok(p) => Redirect::to(&format!("/plans/{}", p.id)).into_response(),
+        Ok((p, step)) => done(
+            &format!("/plans/{}", p.id),
+            match step {
+                "submit" => "plan_submitted",
+                "approve" => "plan_approved",
+                "return" => "plan_returned",
+                "amend" => "plan_amended",
+                _ => "saved",
+            },
+            None,
+        ),
         Err(e) => e.into_page(me.locale()),
     }
 }

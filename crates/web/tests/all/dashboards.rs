@@ -301,7 +301,10 @@ async fn the_workbench_lists_what_waits(backend: Backend) {
     let page = format!("/customers/{}", c["id"]);
     let (_, html) = app.page(&page, &t.rep_a2.1).await;
     let head = html.split("id=\"activity-form\"").next().unwrap();
-    assert!(head.contains("id=\"days-left\"") && head.contains("1 天"), "{head}");
+    assert!(
+        head.contains("id=\"days-left\"") && head.contains("1 天"),
+        "{head}"
+    );
     assert!(head.contains("尚无跟进记录"), "{head}");
     let timeline = html.split("id=\"activity-list\"").nth(1).unwrap();
     assert!(timeline.contains("登记"), "{timeline}");
@@ -315,7 +318,10 @@ async fn the_workbench_lists_what_waits(backend: Backend) {
     assert_eq!(s, StatusCode::CREATED);
     let (_, html) = app.page(&page, &t.rep_a2.1).await;
     let head = html.split("id=\"activity-form\"").next().unwrap();
-    assert!(head.contains("7 天") && !head.contains("尚无跟进记录"), "{head}");
+    assert!(
+        head.contains("7 天") && !head.contains("尚无跟进记录"),
+        "{head}"
+    );
     let timeline = html.split("id=\"activity-list\"").nth(1).unwrap();
     assert!(
         timeline.find("约了下周见面").unwrap() < timeline.find("登记").unwrap(),

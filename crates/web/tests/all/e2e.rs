@@ -334,13 +334,26 @@ async fn plan_approval_visit_report_review() {
     b.shot("plan-submitted").await;
     b.logout().await;
 
-    // The supervisor approves it.
+    // The supervisor finds it on the workbench's to-do list, approves it, is told so, and the
+    // line is gone from the list.
     b.login(&base, "zhang").await;
-    b.client.goto(&format!("{base}/plans")).await.unwrap();
-    b.click("#plans-to-review a").await;
+    let todo = b.text(".todo-plans_to_review").await;
+    assert!(
+        todo.contains("1 份拜访计划待审批") && todo.contains("li"),
+        "{todo}"
+    );
+    b.click(".todo-plans_to_review .todo-items a").await;
     b.wait_for("#approve-plan").await;
     b.click("#approve-plan").await;
     b.wait_for_text("#plan-status", "已批准").await;
+    assert_eq!(b.text("#done").await, "已批准该拜访计划。");
+    b.client.goto(&format!("{base}/")).await.unwrap();
+    b.wait_for("#todo").await;
+    assert!(b
+        .client
+        .find(Locator::Css(".todo-plans_to_review"))
+        .await
+        .is_err());
     b.logout().await;
 
     // The salesperson visits, logs the outcome, and files the daily report.
@@ -362,6 +375,7 @@ async fn plan_approval_visit_report_review() {
         .await;
     b.click("#activity-form button[type=submit]").await;
     b.wait_for_text("#activity-list", "收回货款两万元").await;
+    b.wait_for_text("#done", "已记录跟进").await;
     b.client.goto(&format!("{base}/reports")).await.unwrap();
     let prefilled = b.text("#prefilled-visits").await;
     assert!(
@@ -377,12 +391,31 @@ async fn plan_approval_visit_report_review() {
 
     // The supervisor reviews the report.
     b.login(&base, "zhang").await;
-    b.client.goto(&format!("{base}/reports")).await.unwrap();
-    b.click("#reports-to-review a").await;
+    b.click(".todo-reports_to_review .todo-items a").await;
     b.wait_for("#review-report").await;
     b.fill("input[name=comment]", "回款及时，继续跟进").await;
     b.click("#review-report").await;
     b.wait_for_text("#review", "回款及时").await;
+    b.wait_for_text("#done", "已批阅该日报").await;
+    // On a phone the workbench keeps its to-do list readable without sideways scrolling.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.client.goto(&format!("{base}/")).await.unwrap();
+    b.wait_for("#todo").await;
+    let overflow: i64 = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    assert!(
+        overflow <= 0,
+        "the workbench scrolls sideways by {overflow}px"
+    );
+    b.shot("workbench-phone").await;
 
     let (_, reports) = app.get("/api/v1/daily-reports", &app.admin_token).await;
     assert_eq!(reports["items"][0]["review_comment"], "回款及时，继续跟进");

@@ -224,4 +224,70 @@ async fn pages_escape_and_respect_scope(backend: Backend) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
-on_both_backends!(session_cookie_and_csrf, pages_escape_and_respect_scope);
+/// An action answers with a message on the page it lands on, carried by the redirect; only the
+/// catalog's messages are shown, so a crafted link puts no words on the page.
+async fn actions_answer_with_a_message(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.person("rep", "sales", Some(app.admin_id)).await;
+    let (client, _) = browser_login(&app, "rep", PASSWORD).await;
+    let get = |path: String| {
+        let client = client.clone();
+        let url = app.url(&path);
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let form = get("/customers/new".into()).await;
+    let csrf = hidden(&form, "csrf");
+    let r = client
+        .post(app.url("/customers"))
+        .form(&[
+            ("name", "回声科技"),
+            ("kind", "company"),
+            ("phone", "13800002222"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = r.headers()["location"].to_str().unwrap().to_string();
+    let id: i64 = page.trim_start_matches("/customers/").parse().unwrap();
+
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let client = client.clone();
+        let url = app.url(&path);
+        async move {
+            let r = client.post(url).form(&form).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            r.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    let to = post(
+        format!("/customers/{id}/release"),
+        vec![("reason", "不再跟进".into()), ("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(to, "/customers?done=released");
+    assert!(get(to).await.contains("id=\"done\">已放回公海。"));
+    let to = post(format!("/pool/{id}/claim"), vec![("csrf", csrf.clone())]).await;
+    assert_eq!(to, format!("/customers/{id}?done=claimed&n=1"));
+    assert!(get(to).await.contains("已认领 1 位客户。"));
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{id}"), &app.admin_token)
+        .await;
+    assert!(c["owner_id"].is_i64(), "claimed: {c}");
+
+    for crafted in [
+        "%3Cscript%3Ealert(1)%3C/script%3E",
+        "no_such_message",
+        "claimed%20you%20won",
+    ] {
+        let html = get(format!("/customers?done={crafted}&n=5")).await;
+        assert!(!html.contains("id=\"done\""), "{crafted}");
+        assert!(!html.contains("alert(1)"), "{crafted}");
+    }
+}
+
+on_both_backends!(
+    session_cookie_and_csrf,
+    pages_escape_and_respect_scope,
+    actions_answer_with_a_message
+);
