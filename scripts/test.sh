@@ -10,6 +10,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+# Chinese text in the browser tests' screenshots, and npm for axe-core (accessibility checks).
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -44,6 +47,16 @@ export YINGPAN_REQUIRE_PG=1
 export YINGPAN_REQUIRE_E2E=1
 export YINGPAN_REQUIRE_NGINX=1
 export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+# axe-core, pinned to a major version, kept beside the build so a second run needs no network.
+AXE_DIR=target/axe
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ]; then
+  echo "== npm install axe-core"
+  mkdir -p "$AXE_DIR"
+  npm install --prefix "$AXE_DIR" --silent --no-audit --no-fund axe-core@4 >/dev/null
+fi
+export YINGPAN_AXE="$PWD/$AXE_DIR/node_modules/axe-core/axe.min.js"
+# Screenshots of the main pages (desktop and phone) are kept as test artifacts.
+export YINGPAN_E2E_SCREENSHOTS=${YINGPAN_E2E_SCREENSHOTS:-$PWD/target/screenshots}
 export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
 
 echo "== cargo fmt --check"

@@ -1,7 +1,7 @@
 //! Daily visit plans: drafting, submission (with lateness), review by a superior, amendments.
 
 use crate::audit::Audit;
-use crate::sql::{push_scope_on, Sql};
+use crate::sql::{push_scope, push_scope_on, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -122,6 +122,63 @@ fn author(plan: &VisitPlan, viewer: &Viewer) -> PlanActor {
     }
 }
 
+/// A planned visit may name a registered customer: one the planner may see, or one in the pool
+/// (a visit to win it). Anything else is refused naming the row, so a plan cannot point at
+/// another salesperson's customer.
+async fn check_linked_customers(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    items: &[PlanItem],
+) -> Result<()> {
+    let mut ids: Vec<i64> = items.iter().filter_map(|i| i.customer_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("SELECT c.id FROM customers c WHERE");
+    push_scope(&mut sql, viewer, "c");
+    sql.push(" AND c.deleted_at IS NULL AND c.id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(") UNION SELECT p.id FROM customers p WHERE p.org_id = ")
+        .bind(viewer.org_id)
+        .push(" AND p.owner_id IS NULL AND p.deleted_at IS NULL AND p.id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(")");
+    let found: std::collections::HashSet<i64> = sql
+        .query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<std::result::Result<_, _>>()?;
+    if let Some(row) = items
+        .iter()
+        .position(|i| i.customer_id.is_some_and(|id| !found.contains(&id)))
+    {
+        return Err(ValidationError::new(
+            "items",
+            "unknown_customer",
+            format!(
+                "row {}: choose one of your customers or a customer in the pool",
+                row + 1
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 impl Store {
     /// A new draft plan for the viewer's day; one plan per day (amend an approved one instead).
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
@@ -146,6 +203,7 @@ impl Store {
                 "there is already a plan for this day; edit or amend it",
             ));
         }
+        check_linked_customers(&mut tx, viewer, items).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO visit_plans (org_id, user_id, plan_date, items, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
@@ -220,6 +278,7 @@ impl Store {
             author(&plan, viewer),
             Some(version),
         )?;
+        check_linked_customers(&mut tx, viewer, items).await?;
         sqlx::query("UPDATE visit_plans SET items = $1, version = version + 1, updated_at = $2 WHERE id = $3")
             .bind(items_json(items))
             .bind(ts(now))

@@ -215,8 +215,17 @@ fn form_items(form: &HashMap<String, String>) -> Vec<PlanItemInput> {
     rows.into_iter().map(|(_, r)| r).collect()
 }
 
-/// A form row as shown: (customer, region, start, end, purpose, notes).
-type Row = (String, String, String, String, String, String);
+/// A form row as shown; `customer_id` is empty for a customer named in text only.
+#[derive(Default)]
+struct Row {
+    customer_id: String,
+    name: String,
+    region: String,
+    start: String,
+    end: String,
+    purpose: String,
+    notes: String,
+}
 
 #[derive(Template)]
 #[template(path = "plans.html")]
@@ -293,7 +302,7 @@ async fn plans_page(State(state): State<AppState>, me: CurrentUser) -> Response 
             to_review,
             today,
             purposes: purposes(),
-            rows: blank_rows(5),
+            rows: blank_rows(3),
         })
     }
     .await;
@@ -316,18 +325,17 @@ async fn plan_page(
             let mut rows: Vec<Row> = p
                 .items
                 .iter()
-                .map(|i| {
-                    (
-                        i.customer_name.clone(),
-                        i.region.clone().unwrap_or_default(),
-                        i.start.format("%H:%M").to_string(),
-                        i.end.format("%H:%M").to_string(),
-                        i.purpose.as_str().to_string(),
-                        i.notes.clone().unwrap_or_default(),
-                    )
+                .map(|i| Row {
+                    customer_id: i.customer_id.map(|c| c.to_string()).unwrap_or_default(),
+                    name: i.customer_name.clone(),
+                    region: i.region.clone().unwrap_or_default(),
+                    start: i.start.format("%H:%M").to_string(),
+                    end: i.end.format("%H:%M").to_string(),
+                    purpose: i.purpose.as_str().to_string(),
+                    notes: i.notes.clone().unwrap_or_default(),
                 })
                 .collect();
-            rows.extend(blank_rows(3));
+            rows.extend(blank_rows(1));
             render(
                 &PlanPage {
                     tr: me.tr(),

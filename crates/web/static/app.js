@@ -28,3 +28,79 @@ document.addEventListener("click", function (e) {
     }
   });
 });
+
+// Visit plans: pick the customer from one's own (search by name, pinyin or phone), keeping its
+// id and region; rows are added as needed (the server reads up to 30).
+(function () {
+  var rows = document.getElementById("plan-rows");
+  var list = document.getElementById("plan-customers");
+  if (!rows || !list) {
+    return;
+  }
+  var found = {};
+  var timer = null;
+  // Links the row to the customer its name matches, and fills an empty region from the card.
+  function link(input) {
+    var id = input.parentNode.querySelector("input[type=hidden]");
+    var c = found[input.value];
+    id.value = c ? String(c.id) : "";
+    if (c && c.region) {
+      var region = input.closest("tr").querySelector("input[name$=_region]");
+      if (region && !region.value) {
+        region.value = c.region;
+      }
+    }
+    return c;
+  }
+  function search(q, input) {
+    fetch("/api/v1/customers?per_page=10&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (data) {
+        list.textContent = "";
+        (data.items || []).forEach(function (c) {
+          found[c.name] = c;
+          var o = document.createElement("option");
+          o.value = c.name;
+          o.label = [c.region, c.phone].filter(Boolean).join(" · ");
+          list.appendChild(o);
+        });
+        // The name may have been typed in full before the answer came.
+        link(input);
+      });
+  }
+  rows.addEventListener("input", function (e) {
+    var input = e.target;
+    if (!input.classList.contains("customer-pick")) {
+      return;
+    }
+    var c = link(input);
+    clearTimeout(timer);
+    if (!c && input.value.trim().length > 0) {
+      timer = setTimeout(function () { search(input.value.trim(), input); }, 200);
+    }
+  });
+  var add = document.getElementById("add-row");
+  add.hidden = false;
+  add.addEventListener("click", function () {
+    var body = rows.tBodies[0];
+    var n = body.rows.length;
+    if (n >= 30) {
+      return;
+    }
+    var row = body.rows[n - 1].cloneNode(true);
+    row.querySelectorAll("input, select").forEach(function (el) {
+      el.name = el.name.replace(/^i\d+_/, "i" + n + "_");
+      var label = el.getAttribute("aria-label");
+      if (label) {
+        el.setAttribute("aria-label", label.replace(/\d+$/, String(n + 1)));
+      }
+      if (el.tagName === "SELECT") {
+        el.selectedIndex = 0;
+      } else {
+        el.value = "";
+      }
+    });
+    body.appendChild(row);
+    row.querySelector("input").focus();
+  });
+})();

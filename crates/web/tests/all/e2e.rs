@@ -169,6 +169,31 @@ impl Browser {
         let script = format!("document.querySelector({css:?}).value = {value:?};");
         self.client.execute(&script, vec![]).await.unwrap();
     }
+    /// Runs axe-core (`YINGPAN_AXE`: the path of `axe.min.js`, which `scripts/test.sh` installs
+    /// from npm) on the current page and returns its critical and serious violations.
+    async fn axe(&self) -> Vec<String> {
+        let Ok(path) = std::env::var("YINGPAN_AXE") else {
+            assert!(
+                std::env::var("YINGPAN_REQUIRE_E2E").is_err(),
+                "YINGPAN_AXE is not set"
+            );
+            return Vec::new();
+        };
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        self.client.execute(&source, vec![]).await.unwrap();
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']}).then(r => done(
+                   r.violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
+                     .map(v => v.impact + ' ' + v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap()
+    }
     async fn login(&self, base: &str, username: &str) {
         self.client.goto(&format!("{base}/login")).await.unwrap();
         self.fill("#username", username).await;
@@ -177,7 +202,11 @@ impl Browser {
         self.wait_for("#customer-total").await;
     }
     async fn logout(&self) {
-        self.click("#logout").await;
+        // On a phone the button sits in the collapsed menu; the form is what matters.
+        self.client
+            .execute("document.getElementById('logout').click();", vec![])
+            .await
+            .unwrap();
         self.wait_for("#login").await;
     }
     async fn path(&self) -> String {
@@ -316,8 +345,29 @@ async fn plan_approval_visit_report_review() {
     // The salesperson plans the day and submits it.
     b.login(&base, "li").await;
     b.client.goto(&format!("{base}/plans")).await.unwrap();
+    // Typing the name finds the salesperson's own customer: the row is linked to the record
+    // (its id kept in the form) and the region filled from the card.
     b.fill("input[name=i0_customer_name]", "苏州天成电子有限公司")
         .await;
+    let mut linked = String::new();
+    for _ in 0..50 {
+        linked = b
+            .client
+            .execute(
+                "return document.querySelector('input[name=i0_customer_id]').value;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if !linked.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(linked, c.to_string(), "the plan row links to the customer");
     b.set("input[name=i0_start]", "10:00").await;
     b.set("input[name=i0_end]", "11:30").await;
     b.client
@@ -329,6 +379,8 @@ async fn plan_approval_visit_report_review() {
         .unwrap();
     b.click("#plan-form button[type=submit]").await;
     b.wait_for("#submit-plan").await;
+    let (_, plans) = app.get("/api/v1/visit-plans", &rep).await;
+    assert_eq!(plans["items"][0]["items"][0]["customer_id"], c, "{plans}");
     b.click("#submit-plan").await;
     b.wait_for_text("#plan-status", "待审批").await;
     b.shot("plan-submitted").await;
@@ -645,4 +697,108 @@ async fn a_pay_sheet_is_planned_reviewed_and_approved() {
         "the sheet scrolls sideways by {overflow}"
     );
     b.shot("pay-sheet-phone").await;
+}
+
+/// Accessibility: axe-core finds no critical or serious problem on any page a role opens, on a
+/// desktop and on a phone-sized window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = crate::common::Team::build(&app).await;
+    let c = app
+        .customer(&t.rep_a1.1, "无障碍科技有限公司", "13700001111")
+        .await;
+    let base = app.base.clone();
+    let customer = format!("/customers/{}", c["id"]);
+    let pages: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "rep_a1",
+            vec![
+                "/",
+                "/customers",
+                "/customers/new",
+                &customer,
+                "/due",
+                "/pipeline",
+                "/pool",
+                "/plans",
+                "/reports",
+                "/targets/attainment",
+                "/statistics",
+                "/funnel",
+                "/pay-sheets",
+                "/referrals",
+                "/act-for",
+                "/inbox",
+                "/settings",
+            ],
+        ),
+        (
+            "sup_a",
+            vec![
+                "/",
+                "/?view=month",
+                "/?view=results",
+                "/weekly-reports",
+                "/budgets",
+                "/economics",
+                "/customers/duplicates",
+                "/customers/import",
+                "/admin/users",
+            ],
+        ),
+        (
+            "director",
+            vec![
+                "/?view=month",
+                "/monthly",
+                "/targets",
+                "/pay-plans",
+                "/audit",
+                "/customers/deleted",
+                "/admin/pools",
+            ],
+        ),
+        ("clerk", vec!["/", "/products", "/ledgers"]),
+    ];
+    // The check itself works: an image without a text alternative is reported.
+    b.login(&base, "rep_a1").await;
+    b.client
+        .execute(
+            "document.querySelector('main').appendChild(document.createElement('img'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let found = b.axe().await;
+    if std::env::var("YINGPAN_AXE").is_ok() {
+        assert!(
+            found.iter().any(|v| v.contains("image-alt")),
+            "axe did not run: {found:?}"
+        );
+    }
+    b.logout().await;
+    let mut problems = Vec::new();
+    for (width, height) in [(1200, 900), (390, 844)] {
+        b.client.set_window_size(width, height).await.unwrap();
+        for (user, paths) in &pages {
+            b.login(&base, user).await;
+            for path in paths {
+                b.client.goto(&format!("{base}{path}")).await.unwrap();
+                b.wait_for("main").await;
+                let name: String = path
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                b.shot(&format!("{user}{name}-{width}")).await;
+                for v in b.axe().await {
+                    problems.push(format!("{user} {path} @{width}px: {v}"));
+                }
+            }
+            b.logout().await;
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    b.client.clone().close().await.unwrap();
 }

@@ -201,4 +201,78 @@ async fn plan_review_cycle(backend: Backend) {
     app.assert_audit_in_words().await;
 }
 
-on_both_backends!(plan_review_cycle);
+/// A planned visit may be linked to one's own customer or to one in the pool, never to a
+/// colleague's: refused naming the field, nothing written.
+async fn plan_rows_link_only_customers_one_may_visit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let mine = app.customer(&t.rep_a1.1, "自己的客户", "13600000001").await;
+    let theirs = app.customer(&t.rep_a2.1, "同事的客户", "13600000002").await;
+    let pooled = app.customer(&t.rep_a2.1, "公海的客户", "13600000003").await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{}/release", pooled["id"]),
+            &t.rep_a2.1,
+            json!({"reason": "不再跟进"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let linked = |c: &serde_json::Value| {
+        // One hour each, in the order the customers were registered.
+        let h = 8 + c["id"].as_i64().unwrap() % 8;
+        let (start, end) = (format!("{h:02}:00"), format!("{h:02}:50"));
+        let mut i = item(c["name"].as_str().unwrap(), &start, &end, "service");
+        i["customer_id"] = c["id"].clone();
+        i
+    };
+    let (s, e) = app
+        .post(
+            "/api/v1/visit-plans",
+            &t.rep_a1.1,
+            json!({"plan_date": "2026-12-01", "items": [linked(&mine), linked(&theirs)]}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("items"),
+            Some("unknown_customer")
+        ),
+        "{e}"
+    );
+    let (_, list) = app.get("/api/v1/visit-plans", &t.rep_a1.1).await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        0,
+        "nothing written"
+    );
+    let (s, p) = app
+        .post(
+            "/api/v1/visit-plans",
+            &t.rep_a1.1,
+            json!({"plan_date": "2026-12-01", "items": [linked(&mine), linked(&pooled)]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["items"][1]["customer_id"], pooled["id"]);
+    // Editing the draft is checked the same way.
+    let (s, e) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/visit-plans/{}", p["id"]),
+            Some(&t.rep_a1.1),
+            Some(json!({"version": p["version"], "items": [linked(&theirs)]})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_customer")),
+        "{e}"
+    );
+}
+
+on_both_backends!(
+    plan_review_cycle,
+    plan_rows_link_only_customers_one_may_visit
+);
