@@ -38,4 +38,5 @@ pub mod visit_plan;
 pub mod weekly_report;
 
 pub use error::{DomainError, Refusal, ValidationError};
+pub mod picklist;
 pub mod workbench;

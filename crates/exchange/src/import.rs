@@ -153,7 +153,22 @@ pub async fn import(
         return Err(e.into());
     }
     bad.extend(bad_owner);
-    let good = good
+    // Region, industry and source from the company's lists, as on the form.
+    let lists = store.picklists(viewer.org_id).await?;
+    let mut listed = Vec::with_capacity(good.len());
+    for (line, f) in good {
+        match lists.check(&f) {
+            Ok(()) => listed.push((line, f)),
+            Err(e) => bad.push(Rejected {
+                line,
+                field: Some(e.field.to_string()),
+                code: e.code.to_string(),
+                message: e.message,
+            }),
+        }
+    }
+    bad.sort_by_key(|r| r.line);
+    let good = listed
         .into_iter()
         .map(|(line, f)| (line, f, owners.get(&line).copied()))
         .collect();

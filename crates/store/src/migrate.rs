@@ -190,6 +190,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "ownership_daily",
         include_str!("../migrations/0041_ownership_daily.sql"),
     ),
+    (
+        42,
+        "picklists",
+        include_str!("../migrations/0042_picklists.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -239,6 +239,53 @@ fn columns(first: &[&'static str]) -> Vec<&'static str> {
 }
 
 impl Store {
+    /// The company's picklists for region, industry and source (`domain::picklist`).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn picklists(&self, org_id: i64) -> Result<yingpan_domain::picklist::Picklists> {
+        let row = sqlx::query("SELECT picklists FROM organizations WHERE id = $1")
+            .bind(org_id)
+            .fetch_one(&self.read)
+            .await?;
+        let raw: String = sqlx::Row::try_get(&row, 0)?;
+        serde_json::from_str(&raw)
+            .map_err(|e| crate::StoreError::Corrupt(format!("picklists: {e}")))
+    }
+
+    /// Replaces the picklists (already checked by the caller); recorded on the audit trail.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn set_picklists(
+        &self,
+        viewer: &Viewer,
+        lists: &yingpan_domain::picklist::Picklists,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let before = self.picklists(viewer.org_id).await?;
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE organizations SET picklists = $1 WHERE id = $2")
+            .bind(serde_json::to_string(lists).expect("picklists serialise"))
+            .bind(viewer.org_id)
+            .execute(&mut *tx)
+            .await?;
+        let changes: Vec<_> = yingpan_domain::picklist::FIELDS
+            .iter()
+            .filter_map(|f| {
+                let (b, a) = (before.values(f).join("、"), lists.values(f).join("、"));
+                (b != a).then(|| yingpan_domain::audit::FieldChange {
+                    field: format!("picklist {f}"),
+                    before: (!b.is_empty()).then_some(b),
+                    after: (!a.is_empty()).then_some(a),
+                })
+            })
+            .collect();
+        if !changes.is_empty() {
+            crate::audit::Audit::by(viewer, now)
+                .record(&mut tx, "organization", viewer.org_id, "update", &changes)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The indicators the company shows by default (`""`: all of them).
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn statistics_indicators(&self, org_id: i64) -> Result<String> {

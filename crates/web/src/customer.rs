@@ -169,8 +169,21 @@ async fn parse_customer(
     state: &AppState,
     me: &CurrentUser,
     input: &CustomerInput,
+    before: Option<&Customer>,
 ) -> Result<CustomerFields, AppError> {
     let mut fields = input.parse()?;
+    // Region, industry and source from the company's lists, where it keeps them.
+    let lists = state.store.picklists(me.viewer.org_id).await?;
+    if !lists.is_empty() {
+        let was = before.map_or([None; 3], |c| {
+            [
+                c.region.as_deref(),
+                c.industry.as_deref(),
+                c.source.as_deref(),
+            ]
+        });
+        lists.check_changes(&fields, was)?;
+    }
     if let Some(raw) = input.custom.as_ref().filter(|m| !m.is_empty()) {
         let defs = state.store.custom_fields(me.viewer.org_id).await?;
         fields.custom = parse_values(&defs, raw)?;
@@ -183,7 +196,7 @@ async fn api_create(
     me: CurrentUser,
     JsonBody(req): JsonBody<CreateCustomer>,
 ) -> Result<(StatusCode, Json<Customer>), AppError> {
-    let fields = parse_customer(&state, &me, &req.fields).await?;
+    let fields = parse_customer(&state, &me, &req.fields, None).await?;
     let c = state
         .store
         .create_customer(&me.viewer, &fields, req.owner_id, state.now())
@@ -207,7 +220,13 @@ async fn api_patch(
 ) -> Result<Json<Customer>, AppError> {
     let current = state.store.customer(&me.viewer, id).await?;
     let version = require_version(req.version)?;
-    let fields = parse_customer(&state, &me, &req.fields.merge_into(&current.as_input())).await?;
+    let fields = parse_customer(
+        &state,
+        &me,
+        &req.fields.merge_into(&current.as_input()),
+        Some(&current),
+    )
+    .await?;
     Ok(Json(
         state
             .store
@@ -433,9 +452,35 @@ struct FormPage<'a> {
     error: Option<String>,
     duplicates: Vec<DuplicateMatch>,
     custom_defs: Vec<CustomFieldDef>,
+    /// The company's lists for region, industry and source.
+    lists: yingpan_domain::picklist::Picklists,
 }
 
 impl FormPage<'_> {
+    /// The values offered for a listed field (the record's own value kept if it is not on the
+    /// list any more); empty when the field is free text.
+    /// Region, industry and source with the record's values.
+    fn listed_fields(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("region", self.input.region.clone()),
+            ("industry", self.input.industry.clone()),
+            ("source", self.input.source.clone()),
+        ]
+    }
+    fn choices(&self, field: &str, current: &Option<String>) -> Vec<String> {
+        let mut values: Vec<String> = self
+            .lists
+            .values(field)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if let Some(c) = current.as_deref().filter(|c| !c.is_empty()) {
+            if !values.is_empty() && !values.iter().any(|v| v == c) {
+                values.insert(0, c.to_string());
+            }
+        }
+        values
+    }
     fn custom_value(&self, key: &str) -> String {
         match self.input.custom.as_ref().and_then(|m| m.get(key)) {
             Some(Value::String(s)) => s.clone(),
@@ -574,6 +619,11 @@ async fn new_page(State(state): State<AppState>, me: CurrentUser) -> Response {
             error: None,
             duplicates: Vec::new(),
             custom_defs,
+            lists: state
+                .store
+                .picklists(me.viewer.org_id)
+                .await
+                .unwrap_or_default(),
         },
         me.locale(),
     )
@@ -617,6 +667,11 @@ async fn form_error(
                         .custom_fields(me.viewer.org_id)
                         .await
                         .unwrap_or_default(),
+                    lists: state
+                        .store
+                        .picklists(me.viewer.org_id)
+                        .await
+                        .unwrap_or_default(),
                 },
                 me.locale(),
                 status,
@@ -631,7 +686,7 @@ async fn create_submit(State(state): State<AppState>, page: PageForm<CustomerFor
     let input = form.input();
     let result = async {
         let owner = parse_int("owner_id", form.owner_id.as_deref())?;
-        let fields = parse_customer(&state, &me, &input).await?;
+        let fields = parse_customer(&state, &me, &input, None).await?;
         Ok::<_, AppError>(
             state
                 .store
@@ -667,6 +722,11 @@ async fn edit_page(
                     .custom_fields(me.viewer.org_id)
                     .await
                     .unwrap_or_default(),
+                lists: state
+                    .store
+                    .picklists(me.viewer.org_id)
+                    .await
+                    .unwrap_or_default(),
             },
             me.locale(),
         ),
@@ -687,7 +747,8 @@ async fn edit_submit(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let result = async {
-        let fields = parse_customer(&state, &me, &input).await?;
+        let current = state.store.customer(&me.viewer, id).await?;
+        let fields = parse_customer(&state, &me, &input, Some(&current)).await?;
         Ok::<_, AppError>(
             state
                 .store

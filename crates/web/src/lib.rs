@@ -31,6 +31,7 @@ mod order;
 mod org;
 mod pages;
 mod pay;
+mod picklist;
 mod pool;
 mod pool_definitions;
 mod product;
@@ -129,6 +130,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(auth::router())
         .merge(customer::router())
+        .merge(picklist::router())
         .merge(contact::router())
         .merge(activity::router())
         .merge(org::router())

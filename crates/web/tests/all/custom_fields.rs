@@ -3,9 +3,9 @@
 
 use crate::common;
 
-use crate::common::{Backend, TestApp};
-use reqwest::StatusCode;
-use serde_json::json;
+use crate::common::{Backend, Team, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
 
 async fn custom_fields_filter_and_group(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -196,4 +196,141 @@ async fn custom_fields_filter_and_group(backend: Backend) {
     app.assert_audit_in_words().await;
 }
 
-on_both_backends!(custom_fields_filter_and_group);
+/// Picklists: admins keep the values of region, industry and source; registration, edits and
+/// imports take only those (or 其他); an older record keeps its value through other edits.
+async fn picklists_keep_region_industry_and_source_consistent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let legacy = app
+        .customer(&t.rep_a1.1, "老客户机械厂", "13500000001")
+        .await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/customers/{}", legacy["id"]),
+            &t.rep_a1.1,
+            json!({"version": legacy["version"], "industry": "机械"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let put = |token: &str, body: Value| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move {
+            app.call(Method::PUT, "/api/v1/picklists", Some(&token), Some(body))
+                .await
+        }
+    };
+    assert_eq!(
+        put(&t.rep_a1.1, json!({"region": ["华东"]})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, e) = put(&app.admin_token, json!({"owner": ["x"]})).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("field"))
+    );
+    let (s, lists) = put(
+        &app.admin_token,
+        json!({"region": ["华东", "华北"], "industry": ["电子", "化工"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{lists}");
+    assert_eq!(lists["region"], json!(["华东", "华北", "其他"]));
+    assert!(lists.get("source").is_none(), "no list: free text");
+    let (_, read) = app.get("/api/v1/picklists", &t.rep_a1.1).await;
+    assert_eq!(read, lists);
+
+    let register = |region: &str, phone: &str| {
+        let app = app.clone();
+        let token = t.rep_a1.1.clone();
+        let body = json!({"name": format!("{region}客户{phone}"), "phone": phone, "region": region, "source": "随便写"});
+        async move { app.post("/api/v1/customers", &token, body).await }
+    };
+    let (s, e) = register("华东区", "13500000002").await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("region"),
+            Some("not_in_list")
+        ),
+        "{e}"
+    );
+    assert_eq!(register("华东", "13500000003").await.0, StatusCode::CREATED);
+    assert_eq!(register("其他", "13500000004").await.0, StatusCode::CREATED);
+
+    // The older record keeps 机械 while its phone changes; changing it to another off-list
+    // value is refused.
+    let (_, current) = app
+        .get(&format!("/api/v1/customers/{}", legacy["id"]), &t.rep_a1.1)
+        .await;
+    let (s, c) = app
+        .patch(
+            &format!("/api/v1/customers/{}", legacy["id"]),
+            &t.rep_a1.1,
+            json!({"version": current["version"], "phone": "13500000009"}),
+        )
+        .await;
+    assert_eq!(
+        (s, c["industry"].as_str()),
+        (StatusCode::OK, Some("机械")),
+        "{c}"
+    );
+    let (s, e) = app
+        .patch(
+            &format!("/api/v1/customers/{}", legacy["id"]),
+            &t.rep_a1.1,
+            json!({"version": c["version"], "industry": "五金"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("industry"))
+    );
+
+    // An import names the row and the field, and takes the others.
+    let csv = "名称,电话,区域\n甲厂,13500000011,华北\n乙厂,13500000012,东北\n";
+    let r = app
+        .client
+        .post(app.url("/api/v1/customers/import?skip_rejected=true"))
+        .bearer_auth(&t.sup_a.1)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(r["imported"], 1, "{r}");
+    assert_eq!(
+        (
+            &r["rejected"][0]["line"],
+            &r["rejected"][0]["field"],
+            &r["rejected"][0]["code"]
+        ),
+        (&json!(3), &json!("region"), &json!("not_in_list")),
+        "{r}"
+    );
+
+    // The form offers the lists; the admin page keeps them one per line.
+    let (_, form) = app.page("/customers/new", &t.rep_a1.1).await;
+    assert!(
+        form.contains("<select name=\"region\"") && form.contains("<option value=\"华北\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("<input name=\"source\""),
+        "source stays free text"
+    );
+    let (_, admin) = app.page("/admin/picklists", &app.admin_token).await;
+    assert!(admin.contains("华东\n华北"), "{admin}");
+    assert_eq!(
+        app.page("/admin/picklists", &t.rep_a1.1).await.0,
+        StatusCode::FORBIDDEN
+    );
+    app.assert_audit_in_words().await;
+}
+
+on_both_backends!(
+    custom_fields_filter_and_group,
+    picklists_keep_region_industry_and_source_consistent
+);
