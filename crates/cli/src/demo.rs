@@ -51,7 +51,7 @@ const INDUSTRIES: &[(&str, &str)] = &[
     ("服饰", "纺织服装"),
     ("家居", "家居用品"),
 ];
-const SUFFIXES: &[&str] = &["有限公司", "股份有限公司", "贸易商行", "集团有限公司"];
+const SUFFIXES: &[&str] = &["有限公司", "股份有限公司", "商行", "集团有限公司"];
 const SOURCES: &[&str] = &["展会", "转介绍", "名录", "上门", "报刊", "统计资料"];
 const OUTCOMES: &[&str] = &[
     "见到采购负责人，认可样品",
@@ -130,6 +130,29 @@ fn phone(rng: &mut StdRng) -> String {
         rng.gen_range(0..10000),
         rng.gen_range(0..10000)
     )
+}
+
+/// The same instant moved back into office hours in China (09:00–18:00), never after
+/// `latest`: nobody logs a visit at four in the morning.
+fn working_hours(t: DateTime<Utc>, latest: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    let hour = t
+        .with_timezone(&yingpan_domain::visit_plan::china_offset())
+        .hour();
+    // The fifteen hours outside the office fold onto the nine inside it, spread evenly.
+    let moved = if hour < 9 {
+        t - Duration::hours(15)
+    } else if hour >= 18 {
+        t - Duration::hours(9)
+    } else {
+        t
+    };
+    moved.min(latest)
+}
+
+fn today_of(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&yingpan_domain::visit_plan::china_offset())
+        .date_naive()
 }
 
 fn viewer(u: &User) -> Viewer {
@@ -264,6 +287,55 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
         price_list.push(store.create_product(&a, &f, start).await?);
     }
 
+    // The company keeps its regions, industries and sources as lists, and runs a pool per region
+    // with its own protection periods (key customers protected longer).
+    let mut regions: Vec<String> = Vec::new();
+    for (_, r) in CITIES {
+        if !regions.iter().any(|x| x == r) {
+            regions.push(r.to_string());
+        }
+    }
+    let mut industries: Vec<String> = Vec::new();
+    for (_, i) in INDUSTRIES {
+        if !industries.iter().any(|x| x == i) {
+            industries.push(i.to_string());
+        }
+    }
+    let lists = yingpan_domain::picklist::Picklists::parse(
+        &[
+            ("region".to_string(), regions),
+            ("industry".to_string(), industries),
+            (
+                "source".to_string(),
+                SOURCES.iter().map(|s| s.to_string()).collect(),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    )
+    .expect("demo picklists");
+    store.set_picklists(&a, &lists, start).await?;
+    for (name, region, days, priority) in
+        [("华东公海", "华东", 10, 15), ("华南公海", "华南", 7, 12)]
+    {
+        store
+            .create_pool(
+                &a,
+                &yingpan_store::PoolInput {
+                    name: name.into(),
+                    region: Some(region.into()),
+                    protection_days: Some(days),
+                    priority_days: Some(priority),
+                    general_days: None,
+                    last_days: Some(5),
+                    active: true,
+                },
+                start,
+            )
+            .await?;
+    }
+    let mut complaint_about: Option<(Viewer, i64, String)> = None;
+
     for i in 0..customers {
         let (owner, region) = &sales[i % sales.len()];
         let city = CITIES
@@ -334,8 +406,10 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
         fields.custom =
             yingpan_domain::custom::parse_values(&custom_defs, input.custom.as_ref().unwrap())
                 .expect("demo custom values are valid");
-        let created_at =
-            now - Duration::days(rng.gen_range(8..80)) - Duration::minutes(rng.gen_range(0..600));
+        let created_at = working_hours(
+            now - Duration::days(rng.gen_range(8..80)) - Duration::minutes(rng.gen_range(0..600)),
+            now,
+        );
         let sv = Viewer {
             scope: Scope::Own,
             ..viewer(owner)
@@ -398,7 +472,9 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                 break;
             }
             let span = (latest - t).num_minutes().max(1);
+            let before = t;
             t += Duration::minutes(rng.gen_range(span / 2..=span));
+            t = working_hours(t, latest).max(before + Duration::minutes(10));
             let kind = *ActivityKind::ALL.choose(&mut rng).unwrap();
             let details = if kind == ActivityKind::Visit {
                 ActivityDetails {
@@ -511,8 +587,82 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                     .await?;
             }
         }
+        // Tiers (which set the call and visit cadence) for most customers, with the MAN
+        // assessment behind them; open and closed opportunities for some.
+        if !quiet && rng.gen_bool(0.7) {
+            let current = store.customer(&sv, c.id).await?;
+            let tier = *[
+                yingpan_domain::qualification::Tier::Priority,
+                yingpan_domain::qualification::Tier::General,
+                yingpan_domain::qualification::Tier::General,
+                yingpan_domain::qualification::Tier::Last,
+            ]
+            .choose(&mut rng)
+            .unwrap();
+            let q = yingpan_store::Qualification {
+                man_money: Some(rng.gen_bool(0.7)),
+                man_authority: Some(rng.gen_bool(0.6)),
+                man_need: Some(rng.gen_bool(0.8)),
+                tier: Some(tier),
+                ..Default::default()
+            };
+            store
+                .qualify(&sv, c.id, current.version, &q, t + Duration::minutes(5))
+                .await?;
+        }
+        if !quiet && !individual && rng.gen_bool(0.35) {
+            use yingpan_domain::opportunity::{Stage, Status};
+            let stage = *[
+                Stage::Prospecting,
+                Stage::Appointment,
+                Stage::Presentation,
+                Stage::Presentation,
+                Stage::Closing,
+            ]
+            .choose(&mut rng)
+            .unwrap();
+            let product = PRODUCTS.choose(&mut rng).unwrap();
+            let amount = rng.gen_range(2..60) * 5_000;
+            let opened = created_at + Duration::days(rng.gen_range(1..7));
+            let o = store
+                .create_opportunity(
+                    &sv,
+                    c.id,
+                    &yingpan_store::OpportunityFields {
+                        name: format!("{product}采购项目"),
+                        stage,
+                        money: yingpan_domain::opportunity::Money {
+                            amount: rust_decimal::Decimal::from(amount),
+                            currency: "CNY".into(),
+                        },
+                        probability: stage.default_probability(),
+                        expected_close: Some(today_of(now) + Duration::days(rng.gen_range(5..60))),
+                    },
+                    working_hours(opened, now - Duration::hours(2)),
+                )
+                .await?;
+            let closed = working_hours(
+                opened + Duration::days(rng.gen_range(3..20)),
+                now - Duration::hours(1),
+            );
+            if closed < now - Duration::hours(1) && rng.gen_bool(0.3) {
+                let (to, reason) = if rng.gen_bool(0.6) {
+                    (Status::Won, None)
+                } else {
+                    (Status::Lost, Some("价格高于竞品"))
+                };
+                store
+                    .set_opportunity_status(&sv, o.id, o.version, to, reason, closed)
+                    .await?;
+            }
+        }
+        if complaint_about.is_none() && !quiet && !individual {
+            complaint_about = Some((sv, c.id, c.name.clone()));
+        }
         if !quiet && t < now - Duration::days(6) {
-            let recent = now - Duration::minutes(rng.gen_range(30..6 * 24 * 60));
+            let recent =
+                working_hours(now - Duration::minutes(rng.gen_range(30..6 * 24 * 60)), now)
+                    .max(t + Duration::minutes(10));
             store
                 .log_activity(&sv, c.id, ActivityKind::Call, SUMMARIES[0], recent)
                 .await?;
@@ -637,6 +787,38 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                 today + Duration::days(2),
                 Some("外出培训"),
                 now,
+            )
+            .await?;
+    }
+    // A complaint and a market report waiting in the superiors' inboxes.
+    if let Some((sv, customer_id, name)) = complaint_about {
+        store
+            .file_escalation(
+                &sv,
+                &yingpan_domain::escalation::EscalationFields {
+                    kind: yingpan_domain::escalation::EscalationKind::Complaint,
+                    subject: format!("{name}投诉交货延迟"),
+                    body: "客户反映上批货物晚到五天，影响其门店开业，要求说明原因并承诺下批交期。"
+                        .into(),
+                    customer_id: Some(customer_id),
+                },
+                false,
+                now - Duration::hours(20),
+            )
+            .await?;
+    }
+    if let Some((u, _)) = sales.get(5) {
+        store
+            .file_escalation(
+                &viewer(u),
+                &yingpan_domain::escalation::EscalationFields {
+                    kind: yingpan_domain::escalation::EscalationKind::MarketSituation,
+                    subject: "竞品在华东降价 10% 冲量".into(),
+                    body: "两家经销商反映对手本月起降价 10%，并给首单客户延长账期到 60 天。".into(),
+                    customer_id: None,
+                },
+                false,
+                now - Duration::hours(30),
             )
             .await?;
     }
