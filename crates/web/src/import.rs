@@ -188,6 +188,15 @@ async fn import_submit(
     )
 }
 
+/// The export from a page link: a refusal or a bad parameter is a page in the person's
+/// language, not the API's JSON.
+async fn export_page(state: State<AppState>, me: CurrentUser, q: Query<ExportQuery>) -> Response {
+    let locale = me.locale();
+    export(state, me, q)
+        .await
+        .unwrap_or_else(|e| e.into_page(locale))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -195,7 +204,7 @@ pub fn router() -> Router<AppState> {
             post(api_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route("/api/v1/customers/export", axum::routing::get(export))
-        .route("/customers/export", axum::routing::get(export))
+        .route("/customers/export", axum::routing::get(export_page))
         .route(
             "/customers/import",
             axum::routing::get(import_page)

@@ -656,6 +656,15 @@ async fn indicators_submit(
     }
 }
 
+/// The export from a page link: a refusal or a bad parameter is a page in the person's
+/// language, not the API's JSON.
+async fn export_page(state: State<AppState>, me: CurrentUser, q: Query<StatsQuery>) -> Response {
+    let locale = me.locale();
+    export(state, me, q)
+        .await
+        .unwrap_or_else(|e| e.into_page(locale))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -669,5 +678,5 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/statistics", get(api_statistics))
         .route("/api/v1/statistics/export", get(export))
         .route("/statistics", get(page))
-        .route("/statistics/export", get(export))
+        .route("/statistics/export", get(export_page))
 }

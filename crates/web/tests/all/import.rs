@@ -233,6 +233,15 @@ async fn import_checks_duplicates_and_is_all_or_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Opened from a page link, the refusal is a page in Chinese, not the API's JSON.
+    for path in ["/customers/export", "/statistics/export?period=2026-11"] {
+        let (status, html) = app.page(path, &t.rep_a1.1).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            html.contains("<html") && html.contains("你没有权限") && !html.contains("{\"error\""),
+            "{path}: {html}"
+        );
+    }
     let exports = |who: i64| {
         let app = app.clone();
         async move {
