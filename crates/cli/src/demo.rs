@@ -487,6 +487,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                     location: Some(format!("{city}市")),
                     reached: None,
                     duration_minutes: Some(rng.gen_range(30..=120)),
+                    position: None,
                     // The funnel's steps: most visits set up or present, some close or serve.
                     purpose: Some(
                         [

@@ -38,5 +38,6 @@ pub mod visit_plan;
 pub mod weekly_report;
 
 pub use error::{DomainError, Refusal, ValidationError};
+pub mod geo;
 pub mod picklist;
 pub mod workbench;

@@ -60,6 +60,9 @@ pub struct Activity {
     pub purpose: Option<String>,
     /// How long a call, visit or meeting took.
     pub duration_minutes: Option<i64>,
+    /// The browser's position at check-in, decimal degrees.
+    pub latitude: Option<String>,
+    pub longitude: Option<String>,
     pub occurred_at: String,
 }
 
@@ -72,6 +75,7 @@ pub struct ActivityDetails {
     pub reached: Option<bool>,
     pub purpose: Option<String>,
     pub duration_minutes: Option<i64>,
+    pub position: Option<yingpan_domain::geo::Position>,
 }
 
 impl Activity {
@@ -89,6 +93,8 @@ impl Activity {
             reached: r.try_get::<Option<i64>, _>("reached")?.map(|r| r != 0),
             purpose: r.try_get("purpose")?,
             duration_minutes: r.try_get("duration_minutes")?,
+            latitude: r.try_get("latitude")?,
+            longitude: r.try_get("longitude")?,
             occurred_at: r.try_get("occurred_at")?,
         })
     }
@@ -160,8 +166,8 @@ impl Store {
         let ordered = visit
             && crate::rollup::ordered_in_month(&mut tx, viewer.org_id, customer_id, &at).await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes, customer_ordered) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes, customer_ordered, latitude, longitude) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(customer_id)
@@ -176,6 +182,8 @@ impl Store {
         .bind(purpose.map(|p| p.as_str()))
         .bind(duration)
         .bind(i64::from(ordered))
+        .bind(details.position.map(|p| p.latitude.to_string()))
+        .bind(details.position.map(|p| p.longitude.to_string()))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -226,7 +234,7 @@ impl Store {
             }
         }
         let row = sqlx::query(
-            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.occurred_at \
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at \
              FROM activities a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = $1",
         )
         .bind(id)
@@ -253,7 +261,7 @@ impl Store {
                 .await?
                 .try_get(0)?;
         let rows = sqlx::query(
-            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.occurred_at \
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at \
              FROM activities a LEFT JOIN users u ON u.id = a.user_id \
              WHERE a.org_id = $1 AND a.customer_id = $2 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $3",
         )

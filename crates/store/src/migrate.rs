@@ -195,6 +195,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "picklists",
         include_str!("../migrations/0042_picklists.sql"),
     ),
+    (
+        43,
+        "activity_position",
+        include_str!("../migrations/0043_activity_position.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

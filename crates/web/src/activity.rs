@@ -30,6 +30,18 @@ struct LogActivity {
     purpose: Option<String>,
     /// Minutes (a number, or text from a form).
     duration_minutes: Option<serde_json::Value>,
+    /// The browser's position at check-in (numbers, or text from a form); both or neither.
+    latitude: Option<serde_json::Value>,
+    longitude: Option<serde_json::Value>,
+}
+
+/// A coordinate as sent: a JSON number or text.
+fn degrees(raw: Option<&serde_json::Value>) -> Option<String> {
+    match raw {
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
 }
 
 fn parse_minutes(raw: Option<&serde_json::Value>) -> Result<Option<i64>, AppError> {
@@ -89,6 +101,10 @@ async fn log_activity(
                 reached: parse_reached(req.reached.as_ref())?,
                 purpose: req.purpose.clone(),
                 duration_minutes: parse_minutes(req.duration_minutes.as_ref())?,
+                position: yingpan_domain::geo::Position::parse(
+                    degrees(req.latitude.as_ref()).as_deref(),
+                    degrees(req.longitude.as_ref()).as_deref(),
+                )?,
             },
             state.now(),
         )

@@ -838,6 +838,9 @@ fn timeline(
                 lines.push(format!("{}：{v}", tr.t(label)));
             }
         }
+        if let (Some(lat), Some(lng)) = (&a.latitude, &a.longitude) {
+            lines.push(format!("{}：{lat}, {lng}", tr.t("activities.position")));
+        }
         out.push(TimelineEntry {
             at: a.occurred_at.clone(),
             kind: "activity",

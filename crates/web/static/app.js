@@ -104,3 +104,27 @@ document.addEventListener("click", function (e) {
     row.querySelector("input").focus();
   });
 })();
+
+// Check-in: the browser's position, only when the person presses the button (the browser asks
+// for consent); nothing is sent otherwise.
+(function () {
+  var button = document.getElementById("locate");
+  if (!button || !navigator.geolocation) {
+    return;
+  }
+  var status = document.getElementById("locate-status");
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    navigator.geolocation.getCurrentPosition(
+      function (p) {
+        document.getElementById("latitude").value = p.coords.latitude.toFixed(6);
+        document.getElementById("longitude").value = p.coords.longitude.toFixed(6);
+        status.textContent = status.getAttribute("data-ok");
+      },
+      function () {
+        status.textContent = status.getAttribute("data-fail");
+      },
+      { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 }
+    );
+  });
+})();

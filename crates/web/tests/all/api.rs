@@ -1067,6 +1067,63 @@ async fn search_is_literal(backend: Backend) {
     }
 }
 
+/// A check-in may carry the browser's position: both coordinates within range, kept with the
+/// follow-up and shown on its timeline; half a position or an impossible one is refused naming
+/// the field, and nothing is logged.
+async fn check_in_keeps_the_position(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let c = app
+        .customer(&t.rep_a1.1, "定位测试商行", "13300000001")
+        .await;
+    let path = format!("/api/v1/customers/{}/activities", c["id"]);
+    let visit = |extra: serde_json::Value| {
+        let mut body = json!({"kind": "visit", "summary": "上门拜访", "location": "上海市"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (extra, field, code) in [
+        (json!({"latitude": 31.23}), "longitude", "required"),
+        (
+            json!({"latitude": "95", "longitude": "121"}),
+            "latitude",
+            "out_of_range",
+        ),
+        (
+            json!({"latitude": 31.2, "longitude": "东经"}),
+            "longitude",
+            "invalid_number",
+        ),
+    ] {
+        let (s, e) = app.post(&path, &t.rep_a1.1, visit(extra)).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field), Some(code)),
+            "{e}"
+        );
+    }
+    let (_, list) = app.get(&path, &t.rep_a1.1).await;
+    assert_eq!(list["total"], 0, "nothing logged");
+    let (s, a) = app
+        .post(
+            &path,
+            &t.rep_a1.1,
+            visit(json!({"latitude": 31.2304162, "longitude": 121.4737})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(
+        (&a["latitude"], &a["longitude"]),
+        (&json!("31.230416"), &json!("121.4737"))
+    );
+    let (_, html) = app
+        .page(&format!("/customers/{}", c["id"]), &t.rep_a1.1)
+        .await;
+    assert!(html.contains("定位：31.230416, 121.4737"), "{html}");
+}
+
 on_both_backends!(
     search_is_literal,
     default_order_pages,
@@ -1079,4 +1136,5 @@ on_both_backends!(
     people_and_reporting_line,
     deactivation_hands_customers_over,
     activities_pool_and_claims,
+    check_in_keeps_the_position,
 );
