@@ -257,5 +257,19 @@ mod figure_tests {
         assert_eq!(zh.amount("CNY", d("68000")), "¥68,000.00");
         assert_eq!(en.amount("CNY", d("217600")), "CNY 217,600.00");
         assert_eq!(zh.amount("USD", d("1234.5")), "USD 1,234.50");
+        assert_eq!(en.money_text("68000"), "CNY 68,000.00");
+        assert_eq!(en.money_text("n/a"), "n/a");
+        assert_eq!(
+            zh.tn("todo.due_contacts", 1234usize),
+            "1,234 位客户今日应联系"
+        );
+        // Times are stored in UTC and shown in the reader's zone, to the minute.
+        assert_eq!(zh.time("2026-11-02T01:30:00Z"), "2026-11-02 09:30");
+        let berlin = Tr::new(Locale::En, "Europe/Berlin");
+        assert_eq!(berlin.time("2026-11-02T01:30:00Z"), "2026-11-02 02:30");
+        assert_eq!(
+            Tr::new(Locale::En, "no/such_zone").time("2026-11-02T16:30:00Z"),
+            "2026-11-03 00:30"
+        );
     }
 }

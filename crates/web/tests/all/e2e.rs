@@ -197,7 +197,12 @@ impl Browser {
     async fn login(&self, base: &str, username: &str) {
         self.client.goto(&format!("{base}/login")).await.unwrap();
         self.fill("#username", username).await;
-        self.fill("#password", PASSWORD).await;
+        let password = if username == "admin" {
+            crate::common::ADMIN_PASSWORD
+        } else {
+            PASSWORD
+        };
+        self.fill("#password", password).await;
         self.click("#login").await;
         self.wait_for("#customer-total").await;
     }
@@ -711,7 +716,51 @@ async fn every_page_passes_axe() {
         .await;
     let base = app.base.clone();
     let customer = format!("/customers/{}", c["id"]);
+    // A record of each kind with a page of its own: an order, an opportunity, a plan.
+    let (_, product) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            serde_json::json!({"code": "A1", "name": "节能灯", "unit": "盏", "price": "35"}),
+        )
+        .await;
+    let (_, order) = app
+        .post(
+            "/api/v1/orders",
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"], "lines": [{"product_id": product["id"], "quantity": "4"}]}),
+        )
+        .await;
+    let (_, opportunity) = app
+        .post(
+            "/api/v1/opportunities",
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"], "name": "灯具改造", "amount": "50000"}),
+        )
+        .await;
+    let (_, plan) = app
+        .post(
+            "/api/v1/visit-plans",
+            &t.rep_a1.1,
+            serde_json::json!({"plan_date": "2026-12-01", "items": [{"customer_name": "无障碍科技有限公司", "start": "09:00", "end": "10:00", "purpose": "service"}]}),
+        )
+        .await;
+    let records = [
+        format!("/orders/{}", order["id"]),
+        format!("/opportunities/{}", opportunity["id"]),
+        format!("/plans/{}", plan["id"]),
+        format!("{customer}/edit"),
+    ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "admin",
+            vec![
+                "/admin/organization",
+                "/admin/custom-fields",
+                "/admin/picklists",
+                "/admin/users",
+            ],
+        ),
         (
             "rep_a1",
             vec![
@@ -719,6 +768,10 @@ async fn every_page_passes_axe() {
                 "/customers",
                 "/customers/new",
                 &customer,
+                &records[0],
+                &records[1],
+                &records[2],
+                &records[3],
                 "/due",
                 "/pipeline",
                 "/pool",
