@@ -259,10 +259,7 @@ mod figure_tests {
         assert_eq!(zh.amount("USD", d("1234.5")), "USD 1,234.50");
         assert_eq!(en.money_text("68000"), "CNY 68,000.00");
         assert_eq!(en.money_text("n/a"), "n/a");
-        assert_eq!(
-            zh.tn("todo.due_contacts", 1234usize),
-            "1,234 位客户今日应联系"
-        );
+        assert_eq!(zh.tn("protection.days", 1234usize), "1,234 天");
         // Times are stored in UTC and shown in the reader's zone, to the minute.
         assert_eq!(zh.time("2026-11-02T01:30:00Z"), "2026-11-02 09:30");
         let berlin = Tr::new(Locale::En, "Europe/Berlin");
