@@ -63,7 +63,7 @@ PATHS = {
     "/customers/{id}/ownership": {"get": op("Ownership history (register, claim, recycle, release, transfer, deactivation)", params=ID)},
     "/customers/{id}/release": {"post": op("Return to the pool by hand with a reason (owner or manager)", "Reason", params=ID)},
     "/customers/transfer": {"post": op("Transfer customers to a person in the caller's team (managers; all or nothing)", "Transfer")},
-    "/pool": {"get": op("Unowned customers in the pools the caller may see (no contact details)", params=[q("page", "integer"), q("per_page", "integer"), q("pool_id", "string", "pool id or company")])},
+    "/pool": {"get": op("Unowned customers in the pools the caller may see (no contact details)", params=[q("page", "integer"), q("per_page", "integer"), q("pool_id", "string", "pool id or company"), q("q", "string", "name, pinyin, phone or e-mail: the first per_page matches (at most 50)")])},
     "/customers/{id}/claim": {"post": op("Claim a pool customer (409 if someone got it first; 422 claim_limit / claim_cooldown)", params=ID)},
     "/pools": {"get": op("Pool definitions with members"), "post": op("Create a pool (admin)", "PoolInput", "201")},
     "/pools/{id}": {"patch": op("Change a pool (admin; send version)", "PoolInput", params=ID)},

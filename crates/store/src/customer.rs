@@ -290,6 +290,28 @@ pub(crate) async fn load_customer(
 
 /// Whether `user_id` is an active person the viewer may assign customers to.
 /// `SELECT <what> FROM users o WHERE` the person is active and within the viewer's scope.
+/// Narrows customers `c` to those whose search text contains `needle` (already normalized).
+pub(crate) fn push_search(sql: &mut Sql, needle: &str, trigram: bool) {
+    if trigram {
+        // A quoted phrase over the FTS5 trigram table matches exactly the documents containing
+        // the needle as a substring, answered from the index's position lists alone; LIKE on
+        // the same table would re-read every candidate's text. Shorter needles have no trigram
+        // and scan search_text instead.
+        sql.push(" AND c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ")
+            .bind(format!("\"{}\"", needle.replace('"', "\"\"")))
+            .push(")");
+    } else {
+        sql.push(" AND c.search_text LIKE ")
+            .bind(like_pattern(needle))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+/// Whether a search for `needle` uses SQLite's trigram index (three characters or more).
+pub(crate) fn uses_trigrams(backend: crate::Backend, needle: &str) -> bool {
+    backend == crate::Backend::Sqlite && needle.chars().count() >= 3
+}
+
 fn assignable_sql(viewer: &Viewer, what: &str) -> Sql {
     let mut sql = Sql::new(&format!("SELECT {what} FROM users o WHERE o.org_id = "));
     sql.bind(viewer.org_id).push(" AND o.active = 1");
@@ -351,8 +373,9 @@ impl Store {
     ) -> Result<(Vec<Customer>, i64)> {
         let needle = q.q.as_deref().and_then(normalize_query);
         // SQLite answers substrings of three or more characters from the FTS5 trigram table.
-        let trigram_search = self.backend == crate::Backend::Sqlite
-            && needle.as_ref().is_some_and(|n| n.chars().count() >= 3);
+        let trigram_search = needle
+            .as_ref()
+            .is_some_and(|n| uses_trigrams(self.backend, n));
         let per_page = q.per_page.clamp(1, 200);
         let page = q.page.max(1);
         // On SQLite the tally (migration 0027) gives the exact total, and with it the share of
@@ -433,21 +456,7 @@ impl Store {
                 sql.push(" AND c.owner_id = ").bind(owner);
             }
             if let Some(needle) = &needle {
-                if trigram_search {
-                    // A quoted phrase over the FTS5 trigram table matches exactly the documents
-                    // containing the needle as a substring, answered from the index's position
-                    // lists alone; LIKE on the same table would re-read every candidate's text.
-                    // Shorter needles have no trigram and scan search_text instead.
-                    sql.push(
-                        " AND c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
-                    )
-                    .bind(format!("\"{}\"", needle.replace('"', "\"\"")))
-                    .push(")");
-                } else {
-                    sql.push(" AND c.search_text LIKE ")
-                        .bind(like_pattern(needle))
-                        .push(" ESCAPE '\\'");
-                }
+                push_search(&mut sql, needle, trigram_search);
             }
             sql
         };

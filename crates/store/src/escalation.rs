@@ -162,6 +162,27 @@ impl Store {
         Escalation::from_row(&row)
     }
 
+    /// Escalations about a customer that the viewer wrote or received (the same rule as
+    /// reading one), newest first: the customer's timeline shows complaints beside the visits.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn customer_escalations(
+        &self,
+        viewer: &Viewer,
+        customer_id: i64,
+    ) -> Result<Vec<Escalation>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} {FROM} WHERE e.org_id = $1 AND e.customer_id = $2 AND (e.author_id = $3 OR EXISTS \
+             (SELECT 1 FROM inbox i WHERE i.org_id = e.org_id AND i.user_id = $3 AND i.escalation_id = e.id)) \
+             ORDER BY e.id DESC LIMIT 50"
+        ))
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .bind(viewer.user_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(Escalation::from_row).collect()
+    }
+
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn sent_escalations(&self, viewer: &Viewer, limit: i64) -> Result<Vec<Escalation>> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE e.org_id = $1 AND e.author_id = $2 ORDER BY e.id DESC LIMIT $3"))

@@ -250,10 +250,57 @@ async fn count(
     Ok(q.fetch_one(&mut **tx).await?.try_get(0)?)
 }
 
+fn pool_customer(r: &sqlx::any::AnyRow) -> Result<PoolCustomer> {
+    Ok(PoolCustomer {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        name: r.try_get("name")?,
+        region: r.try_get("region")?,
+        industry: r.try_get("industry")?,
+        last_contact_at: r.try_get("last_contact_at")?,
+        pool_id: r.try_get("pool_id")?,
+        pool_name: r.try_get("pool_name")?,
+    })
+}
+
 impl Store {
     /// Unowned customers in the pools the viewer may see (optionally one pool: `Some(None)`
     /// is the company pool).
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    /// Pool customers the viewer may see and claim whose name, pinyin, phone or e-mail contains
+    /// `q` (as the customer search reads it), for a picker: at most `limit`, latest contact first.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn pool_search(
+        &self,
+        viewer: &Viewer,
+        q: &str,
+        limit: i64,
+    ) -> Result<Vec<PoolCustomer>> {
+        let Some(needle) = yingpan_domain::search::normalize_query(q) else {
+            return Ok(Vec::new());
+        };
+        let mut sql = Sql::new(
+            "SELECT c.id, c.kind, c.name, c.region, c.industry, c.last_contact_at, c.pool_id, p.name AS pool_name \
+             FROM customers c LEFT JOIN pools p ON p.id = c.pool_id WHERE c.org_id = ",
+        );
+        sql.bind(viewer.org_id)
+            .push(" AND c.owner_id IS NULL AND c.deleted_at IS NULL");
+        crate::pool_definitions::visible_pools_condition(viewer, &mut sql);
+        crate::customer::push_search(
+            &mut sql,
+            &needle,
+            crate::customer::uses_trigrams(self.backend, &needle),
+        );
+        sql.push(" ORDER BY c.last_contact_at DESC, c.id DESC LIMIT ")
+            .bind(limit.clamp(1, 50));
+        sql.query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(pool_customer)
+            .collect()
+    }
+
     pub async fn pool(
         &self,
         viewer: &Viewer,
@@ -304,21 +351,7 @@ impl Store {
             .push(" OFFSET ")
             .bind((page.max(1) - 1) * per_page);
         let rows = list.query().fetch_all(&self.read).await?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                Ok(PoolCustomer {
-                    id: r.try_get("id")?,
-                    kind: r.try_get("kind")?,
-                    name: r.try_get("name")?,
-                    region: r.try_get("region")?,
-                    industry: r.try_get("industry")?,
-                    last_contact_at: r.try_get("last_contact_at")?,
-                    pool_id: r.try_get("pool_id")?,
-                    pool_name: r.try_get("pool_name")?,
-                })
-            })
-            .collect::<Result<_>>()?;
+        let items = rows.iter().map(pool_customer).collect::<Result<_>>()?;
         Ok((items, total))
     }
 

@@ -801,7 +801,7 @@ struct DetailPage<'a> {
 pub struct TimelineEntry {
     /// The stored UTC instant, for ordering; shown in the reader's zone.
     pub at: String,
-    /// `activity`, `order`, `opportunity` or `ownership`: the marker's colour.
+    /// `activity`, `order`, `opportunity`, `ownership` or `escalation`: the marker's colour.
     pub kind: &'static str,
     pub title: String,
     pub who: String,
@@ -815,8 +815,19 @@ fn timeline(
     orders: &[yingpan_store::Order],
     opportunities: &[yingpan_store::Opportunity],
     history: &[OwnershipChange],
+    escalations: &[yingpan_store::Escalation],
 ) -> Vec<TimelineEntry> {
     let mut out = Vec::new();
+    for e in escalations {
+        out.push(TimelineEntry {
+            at: e.created_at.clone(),
+            kind: "escalation",
+            title: format!("{} · {}", tr.tp("escalation_kind", &e.kind), e.subject),
+            who: e.author_name.clone().unwrap_or_default(),
+            lines: vec![e.body.clone()],
+            link: Some(format!("/escalations/{}", e.id)),
+        });
+    }
     for a in activities {
         let mut title = tr.tp("activity", &a.kind);
         if let Some(p) = &a.purpose {
@@ -1085,7 +1096,15 @@ pub(crate) async fn detail(
         )
         .await?;
     let tr = me.tr();
-    let timeline = timeline(&tr, &activities, &orders, &opportunities, &history);
+    let escalations = state.store.customer_escalations(&me.viewer, id).await?;
+    let timeline = timeline(
+        &tr,
+        &activities,
+        &orders,
+        &opportunities,
+        &history,
+        &escalations,
+    );
     let last_follow_up = activities.iter().map(|a| a.occurred_at.clone()).max();
     let protection = crate::protection::Protection::load(state, me.viewer.org_id).await?;
     let days_left = crate::dashboard::days_left_text(&tr, protection.days_left(&c));

@@ -25,6 +25,9 @@ struct PoolQuery {
     per_page: Option<i64>,
     /// A pool id, or `company` for the company pool; absent = every pool one may see.
     pool_id: Option<String>,
+    /// Name, pinyin, phone or e-mail: the first matches (`per_page`, at most 50), no total
+    /// beyond them — for a picker.
+    q: Option<String>,
 }
 
 impl PoolQuery {
@@ -45,6 +48,13 @@ async fn api_pool(
     me: CurrentUser,
     Query(q): Query<PoolQuery>,
 ) -> Result<Json<Value>, AppError> {
+    if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        let items = state
+            .store
+            .pool_search(&me.viewer, text, q.per_page.unwrap_or(10))
+            .await?;
+        return Ok(Json(json!({"total": items.len(), "items": items})));
+    }
     let (items, total) = state
         .store
         .pool(

@@ -52,17 +52,28 @@ document.addEventListener("click", function (e) {
     }
     return c;
   }
+  // One's own customers first, then customers in the pool (a visit to win one back).
   function search(q, input) {
-    fetch("/api/v1/customers?per_page=10&q=" + encodeURIComponent(q), { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
-      .then(function (data) {
+    var get = function (url) {
+      return fetch(url + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (data) { return data.items || []; });
+    };
+    Promise.all([get("/api/v1/customers?per_page=8&q="), get("/api/v1/pool?per_page=5&q=")])
+      .then(function (answers) {
         list.textContent = "";
-        (data.items || []).forEach(function (c) {
-          found[c.name] = c;
-          var o = document.createElement("option");
-          o.value = c.name;
-          o.label = [c.region, c.phone].filter(Boolean).join(" · ");
-          list.appendChild(o);
+        answers.forEach(function (items, pool) {
+          items.forEach(function (c) {
+            if (found[c.name] && found[c.name].id !== c.id) {
+              return;
+            }
+            found[c.name] = c;
+            var o = document.createElement("option");
+            o.value = c.name;
+            o.label = [pool ? list.getAttribute("data-pool") : "", c.region, c.phone]
+              .filter(Boolean).join(" · ");
+            list.appendChild(o);
+          });
         });
         // The name may have been typed in full before the answer came.
         link(input);

@@ -243,17 +243,7 @@ async fn customer_lifecycle(backend: Backend) {
     app.assert_tally_consistent().await;
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+use crate::common::urlencode;
 
 async fn customer_validation(backend: Backend) {
     let app = TestApp::spawn(backend).await;

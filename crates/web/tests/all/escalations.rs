@@ -69,6 +69,15 @@ async fn reports_reach_every_superior(backend: Backend) {
             .0,
         StatusCode::NOT_FOUND
     );
+    // The complaint is on the customer's timeline for its author and the superiors it reached.
+    for token in [&t.rep_a1.1, &t.sup_a.1, &t.director.1] {
+        let (_, html) = app.page(&format!("/customers/{c}"), token).await;
+        let timeline = html.split("id=\"activity-list\"").nth(1).unwrap_or("");
+        assert!(
+            timeline.contains("产品漏水") && timeline.contains(&format!("/escalations/{id}")),
+            "{html}"
+        );
+    }
     assert_eq!(
         app.get(&format!("/api/v1/escalations/{id}"), &t.director.1)
             .await

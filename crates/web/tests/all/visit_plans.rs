@@ -217,6 +217,29 @@ async fn plan_rows_link_only_customers_one_may_visit(backend: Backend) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
+    // The plan's picker finds pool customers by name or pinyin (short and long queries), and
+    // never a colleague's customer.
+    for (q, expected) in [
+        ("公海", vec![pooled["id"].clone()]),
+        ("公海的客户", vec![pooled["id"].clone()]),
+        ("gonghaide", vec![pooled["id"].clone()]),
+        ("同事", vec![]),
+    ] {
+        let (s, found) = app
+            .get(
+                &format!("/api/v1/pool?q={}", common::urlencode(q)),
+                &t.rep_a1.1,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let ids: Vec<serde_json::Value> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].clone())
+            .collect();
+        assert_eq!(ids, expected, "{q}: {found}");
+    }
     let linked = |c: &serde_json::Value| {
         // One hour each, in the order the customers were registered.
         let h = 8 + c["id"].as_i64().unwrap() % 8;

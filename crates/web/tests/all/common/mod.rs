@@ -425,3 +425,16 @@ pub fn strip_tags(html: &str) -> String {
         .replace("&amp;", "&");
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Percent-encodes everything but ASCII letters and digits (query values with Chinese text).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
