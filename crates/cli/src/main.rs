@@ -67,6 +67,10 @@ enum Command {
     Migrate {
         #[arg(long, env = "YINGPAN_DB")]
         db: String,
+        /// Also recount every organization's figures rollups from the raw rows (after rows
+        /// were written or repaired outside Yingpan), in one transaction per organization.
+        #[arg(long)]
+        rebuild_rollups: bool,
     },
     /// Import customers from a CSV file (UTF-8 or GBK; header row with name / 客户名称 …), with
     /// the duplicate check, in one transaction.
@@ -426,9 +430,23 @@ async fn run(cli: Cli) -> Result<(), String> {
             schedule_recycle(store.clone(), clock, 10);
             serve(store, clock, &listen, false, false).await
         }
-        Command::Migrate { db } => {
-            Store::open(&db).await.map_err(|e| e.to_string())?;
+        Command::Migrate {
+            db,
+            rebuild_rollups,
+        } => {
+            let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             println!("Migrations applied.");
+            if rebuild_rollups {
+                let started = std::time::Instant::now();
+                let n = store
+                    .rebuild_all_rollups()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!(
+                    "Rollups of {n} organization(s) rebuilt in {:.1} s.",
+                    started.elapsed().as_secs_f64()
+                );
+            }
             Ok(())
         }
         Command::Pool {

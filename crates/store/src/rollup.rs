@@ -863,6 +863,21 @@ async fn stored_rows(
 
 impl Store {
     /// Rebuilds one organization's rollups from the raw rows, in one transaction.
+    /// [`Store::rebuild_rollups`] for every organization; how many there were.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn rebuild_all_rollups(&self) -> Result<usize> {
+        let orgs: Vec<i64> = sqlx::query("SELECT id FROM organizations ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<std::result::Result<_, _>>()?;
+        for org in &orgs {
+            self.rebuild_rollups(*org).await?;
+        }
+        Ok(orgs.len())
+    }
+
     pub async fn rebuild_rollups(&self, org_id: i64) -> Result<()> {
         let mut tx = self.write.begin().await?;
         rebuild(&mut tx, org_id).await?;
