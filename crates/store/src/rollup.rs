@@ -792,7 +792,9 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection, org_id: i64) -> Result<()>
     for (id, now) in wrong_flags(conn, backend, org_id, span).await? {
         flips[usize::from(now)].push(id);
     }
-    for (value, ids) in flips.iter().enumerate() {
+    for (value, ids) in flips.iter_mut().enumerate() {
+        // In id order the updates walk the table's pages once, front to back.
+        ids.sort_unstable();
         for chunk in ids.chunks(500) {
             let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
             sqlx::query(&format!(
@@ -879,10 +881,27 @@ impl Store {
     }
 
     pub async fn rebuild_rollups(&self, org_id: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        rebuild(&mut tx, org_id).await?;
-        tx.commit().await?;
-        Ok(())
+        // A rebuild reads and rewrites pages all over the activities: the import's cache (the
+        // writer's everyday one thrashed, each flag update a random read at a million).
+        let sqlite = self.backend == crate::Backend::Sqlite;
+        if sqlite {
+            sqlx::raw_sql(&format!("PRAGMA cache_size = -{}", crate::IMPORT_CACHE_KIB))
+                .execute(&self.write)
+                .await?;
+        }
+        let rebuilt = async {
+            let mut tx = self.write.begin().await?;
+            rebuild(&mut tx, org_id).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if sqlite {
+            sqlx::raw_sql(&format!("PRAGMA cache_size = -{}", crate::WRITER_CACHE_KIB))
+                .execute(&self.write)
+                .await?;
+        }
+        rebuilt
     }
 
     /// Where the stored rollups (and visits' `customer_ordered`) differ from a count of the raw
