@@ -405,7 +405,8 @@ impl Store {
         // index, then sorted. Left to itself SQLite walked every owned customer of the
         // organization in contact order looking for that person's (20 ms at 100,000 customers
         // for a salesperson's workbench, whatever they own).
-        let one_owner = (viewer.scope == yingpan_domain::person::Scope::Own || q.owner_id.is_some())
+        let one_owner = (viewer.scope == yingpan_domain::person::Scope::Own
+            || q.owner_id.is_some())
             && q.returning_soon.is_some()
             && !q.deleted
             && !trigram_search
