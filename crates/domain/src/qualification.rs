@@ -32,6 +32,29 @@ pub enum ManAction {
 }
 
 impl Man {
+    /// A class as written, e.g. `MAn`: a capital letter for each quality the prospect has.
+    pub fn parse_class(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
+        let letters: Vec<char> = raw.trim().chars().collect();
+        match letters.as_slice() {
+            [a, b, c]
+                if a.eq_ignore_ascii_case(&'m')
+                    && b.eq_ignore_ascii_case(&'a')
+                    && c.eq_ignore_ascii_case(&'n') =>
+            {
+                Ok(Man {
+                    money: a.is_ascii_uppercase(),
+                    authority: b.is_ascii_uppercase(),
+                    need: c.is_ascii_uppercase(),
+                })
+            }
+            _ => Err(ValidationError::new(
+                field,
+                "invalid_choice",
+                "a MAN class such as MAN, MAn or man",
+            )),
+        }
+    }
+
     /// The class as the seed writes it, e.g. `MAn`.
     pub fn class(&self) -> String {
         let letter = |has: bool, c: char| if has { c } else { c.to_ascii_lowercase() };
@@ -98,6 +121,19 @@ pub enum KeyAccountClass {
 }
 
 impl KeyAccountClass {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == raw.trim())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    field,
+                    "invalid_choice",
+                    "must be core, core_potential, secondary or general",
+                )
+            })
+    }
+
     pub const ALL: [KeyAccountClass; 4] = [
         KeyAccountClass::Core,
         KeyAccountClass::CorePotential,
@@ -312,5 +348,26 @@ mod tests {
                 previous = Some((call, visit));
             }
         }
+    }
+
+    #[test]
+    fn classes_are_read_as_written() {
+        let m = Man::parse_class("man_class", " MAn ").unwrap();
+        assert_eq!((m.money, m.authority, m.need), (true, true, false));
+        assert_eq!(m.class(), "MAn");
+        assert_eq!(
+            Man::parse_class("man_class", "mXn").unwrap_err().code,
+            "invalid_choice"
+        );
+        assert_eq!(
+            KeyAccountClass::parse("key_account", "core_potential").unwrap(),
+            KeyAccountClass::CorePotential
+        );
+        assert_eq!(
+            KeyAccountClass::parse("key_account", "vip")
+                .unwrap_err()
+                .field,
+            "key_account"
+        );
     }
 }

@@ -213,6 +213,8 @@ pub struct CustomerListQuery {
     pub duplicate_key: Option<(&'static str, String)>,
     /// Only customers whose custom field (id) has this value.
     pub custom_filters: Vec<(i64, String)>,
+    /// Card fields: region, industry, source, tier, kind, MAN class, key-account class.
+    pub card: CardFilter,
     /// Only dealers.
     pub dealers_only: bool,
     /// Leave the total out (reported as -1) when only the first rows matter.
@@ -240,6 +242,7 @@ impl CustomerListQuery {
         !self.deleted
             && !self.dealers_only
             && self.custom_filters.is_empty()
+            && self.card.is_empty()
             && self.duplicate_key.is_none()
             && self.returning_soon.is_none()
             && self.q.as_deref().and_then(normalize_query).is_none()
@@ -290,6 +293,62 @@ pub(crate) async fn load_customer(
 
 /// Whether `user_id` is an active person the viewer may assign customers to.
 /// `SELECT <what> FROM users o WHERE` the person is active and within the viewer's scope.
+/// Exact values of the customer card to narrow a list or a statistic to; empty fields match
+/// everything.
+#[derive(Debug, Clone, Default)]
+pub struct CardFilter {
+    pub kind: Option<String>,
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub source: Option<String>,
+    pub tier: Option<String>,
+    pub man_class: Option<yingpan_domain::qualification::Man>,
+    pub key_account: Option<yingpan_domain::qualification::KeyAccountClass>,
+}
+
+impl CardFilter {
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_none()
+            && self.region.is_none()
+            && self.industry.is_none()
+            && self.source.is_none()
+            && self.tier.is_none()
+            && self.man_class.is_none()
+            && self.key_account.is_none()
+    }
+
+    /// The conditions on customers `alias`.
+    pub(crate) fn push(&self, sql: &mut Sql, alias: &str) {
+        for (column, value) in [
+            ("kind", &self.kind),
+            ("region", &self.region),
+            ("industry", &self.industry),
+            ("source", &self.source),
+            ("tier", &self.tier),
+        ] {
+            if let Some(v) = value {
+                sql.push(&format!(" AND {alias}.{column} = "))
+                    .bind(v.clone());
+            }
+        }
+        if let Some(m) = self.man_class {
+            sql.push(&format!(" AND {alias}.man_money = "))
+                .bind(i64::from(m.money))
+                .push(&format!(" AND {alias}.man_authority = "))
+                .bind(i64::from(m.authority))
+                .push(&format!(" AND {alias}.man_need = "))
+                .bind(i64::from(m.need));
+        }
+        if let Some(k) = self.key_account {
+            let (a, w) = k.levels();
+            sql.push(&format!(" AND {alias}.attractiveness = "))
+                .bind(a.as_str())
+                .push(&format!(" AND {alias}.ability_to_win = "))
+                .bind(w.as_str());
+        }
+    }
+}
+
 /// Narrows customers `c` to those whose search text contains `needle` (already normalized).
 pub(crate) fn push_search(sql: &mut Sql, needle: &str, trigram: bool) {
     if trigram {
@@ -428,6 +487,7 @@ impl Store {
             } else {
                 " AND c.deleted_at IS NULL"
             });
+            q.card.push(&mut sql, "c");
             if q.dealers_only {
                 sql.push(" AND c.dealer IS NOT NULL");
             }

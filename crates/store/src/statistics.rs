@@ -10,7 +10,6 @@ use std::sync::Arc;
 use yingpan_domain::hierarchy::ReportingLine;
 use yingpan_domain::order::line_margin;
 use yingpan_domain::person::Role;
-use yingpan_domain::qualification::{KeyAccountClass, Man};
 use yingpan_domain::statistics::{group, CustomerCard, Dimension, Fact, FactKind, Figures};
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::weekly_report::{Period, REPORTING_CURRENCY};
@@ -21,12 +20,8 @@ pub struct StatisticsFilter {
     pub owner_id: Option<i64>,
     /// Everyone below (and including) this person.
     pub team_id: Option<i64>,
-    pub region: Option<String>,
-    pub industry: Option<String>,
-    pub source: Option<String>,
-    pub tier: Option<String>,
-    pub man_class: Option<Man>,
-    pub key_account: Option<KeyAccountClass>,
+    /// Region, industry, source, tier, MAN and key-account class.
+    pub card: crate::CardFilter,
     pub dealer: Option<bool>,
     /// Orders (and the money collected on them) that include this product.
     pub product_id: Option<i64>,
@@ -181,31 +176,7 @@ fn push_filters(sql: &mut Sql, f: &StatisticsFilter, person: &str) {
         .bind(t)
         .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
     }
-    for (column, value) in [
-        ("region", &f.region),
-        ("industry", &f.industry),
-        ("source", &f.source),
-        ("tier", &f.tier),
-    ] {
-        if let Some(v) = value {
-            sql.push(&format!(" AND c.{column} = ")).bind(v.clone());
-        }
-    }
-    if let Some(m) = f.man_class {
-        sql.push(" AND c.man_money = ")
-            .bind(i64::from(m.money))
-            .push(" AND c.man_authority = ")
-            .bind(i64::from(m.authority))
-            .push(" AND c.man_need = ")
-            .bind(i64::from(m.need));
-    }
-    if let Some(k) = f.key_account {
-        let (a, w) = k.levels();
-        sql.push(" AND c.attractiveness = ")
-            .bind(a.as_str())
-            .push(" AND c.ability_to_win = ")
-            .bind(w.as_str());
-    }
+    f.card.push(sql, "c");
     for (field, value) in &f.custom {
         sql.push(" AND c.id IN (SELECT v.customer_id FROM custom_values v WHERE v.org_id = c.org_id AND v.field_id = ")
             .bind(*field)

@@ -37,6 +37,14 @@ pub struct ListParams {
     deleted: Option<String>,
     /// `true`: dealers only.
     dealers: Option<String>,
+    /// Card fields, each exact: `?region=&industry=&source=&tier=&kind=&man_class=&key_account=`.
+    kind: Option<String>,
+    region: Option<String>,
+    industry: Option<String>,
+    source: Option<String>,
+    tier: Option<String>,
+    man_class: Option<String>,
+    key_account: Option<String>,
     /// `cf.<key>=value` filters on admin-defined fields.
     #[serde(flatten)]
     extra: std::collections::HashMap<String, String>,
@@ -53,6 +61,37 @@ pub(crate) fn parse_int(field: &'static str, raw: Option<&str>) -> Result<Option
 }
 
 impl ListParams {
+    /// The card fields asked for, each parsed as its field (an unknown tier or class is 422).
+    fn card(&self) -> Result<yingpan_store::CardFilter, AppError> {
+        use yingpan_domain::qualification::{KeyAccountClass, Man, Tier};
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Ok(yingpan_store::CardFilter {
+            kind: text(&self.kind)
+                .map(|k| {
+                    yingpan_domain::customer::CustomerKind::parse(&k)
+                        .map(|k| k.as_str().to_string())
+                })
+                .transpose()?,
+            region: text(&self.region),
+            industry: text(&self.industry),
+            source: text(&self.source),
+            tier: text(&self.tier)
+                .map(|t| Tier::parse(&t).map(|t| t.as_str().to_string()))
+                .transpose()?,
+            man_class: text(&self.man_class)
+                .map(|m| Man::parse_class("man_class", &m))
+                .transpose()?,
+            key_account: text(&self.key_account)
+                .map(|k| KeyAccountClass::parse("key_account", &k))
+                .transpose()?,
+        })
+    }
+
     fn to_query(
         &self,
         me: &CurrentUser,
@@ -121,6 +160,7 @@ impl ListParams {
             custom_filters,
             dealers_only: matches!(self.dealers.as_deref(), Some("true" | "1")),
             skip_count: false,
+            card: self.card()?,
         })
     }
 }
@@ -343,9 +383,27 @@ struct ListPage<'a> {
     may_transfer: bool,
     /// Active custom-field filters: (key, label, value).
     custom_filters: Vec<(String, String, String)>,
+    /// Card-field filters as asked: (parameter, value), every card field, empty when not asked.
+    card: Vec<(&'static str, String)>,
+    /// The company's picklists, for the region, industry and source filters.
+    lists: yingpan_domain::picklist::Picklists,
 }
 
 impl ListPage<'_> {
+    /// The value asked for a card field ("" when none).
+    fn card_value(&self, field: &str) -> &str {
+        self.card
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+    fn choices(&self, field: &str) -> Vec<&str> {
+        self.lists.values(field)
+    }
+    fn is_card(&self, field: &str, value: &str) -> bool {
+        self.card_value(field) == value
+    }
     fn link(&self, page: i64, sort: &str) -> String {
         let mut url = format!(
             "/customers{}?page={page}&sort={sort}",
@@ -360,6 +418,11 @@ impl ListPage<'_> {
         }
         for (key, _, value) in &self.custom_filters {
             url.push_str(&format!("&cf.{key}={}", urlencode(value)));
+        }
+        for (field, value) in &self.card {
+            if !value.is_empty() {
+                url.push_str(&format!("&{field}={}", urlencode(value)));
+            }
         }
         url
     }
@@ -415,6 +478,13 @@ async fn list_page_inner(
                     .map(|d| (d.key.clone(), d.label.clone(), v.clone()))
             })
             .collect(),
+        card: vec![
+            ("region", q.card.region.clone().unwrap_or_default()),
+            ("industry", q.card.industry.clone().unwrap_or_default()),
+            ("source", q.card.source.clone().unwrap_or_default()),
+            ("tier", q.card.tier.clone().unwrap_or_default()),
+        ],
+        lists: state.store.picklists(me.viewer.org_id).await?,
     };
     Ok(render(&page, me.locale()))
 }

@@ -148,48 +148,12 @@ impl StatsQuery {
             None => Dimension::Owner,
         };
         let indicators = Indicator::parse_list(self.indicators.as_deref().unwrap_or(""))?;
-        let man_class = match text(&self.man_class) {
-            None => None,
-            Some(m) => {
-                let letters: Vec<char> = m.chars().collect();
-                match letters.as_slice() {
-                    [a, b, c]
-                        if a.eq_ignore_ascii_case(&'m')
-                            && b.eq_ignore_ascii_case(&'a')
-                            && c.eq_ignore_ascii_case(&'n') =>
-                    {
-                        Some(Man {
-                            money: a.is_ascii_uppercase(),
-                            authority: b.is_ascii_uppercase(),
-                            need: c.is_ascii_uppercase(),
-                        })
-                    }
-                    _ => {
-                        return Err(ValidationError::new(
-                            "man_class",
-                            "invalid_choice",
-                            "a MAN class such as MAN, MAn or man",
-                        )
-                        .into())
-                    }
-                }
-            }
-        };
-        let key_account = match text(&self.key_account) {
-            None => None,
-            Some(k) => Some(
-                KeyAccountClass::ALL
-                    .into_iter()
-                    .find(|c| c.as_str() == k)
-                    .ok_or_else(|| {
-                        ValidationError::new(
-                            "key_account",
-                            "invalid_choice",
-                            "must be core, core_potential, secondary or general",
-                        )
-                    })?,
-            ),
-        };
+        let man_class = text(&self.man_class)
+            .map(|m| Man::parse_class("man_class", &m))
+            .transpose()?;
+        let key_account = text(&self.key_account)
+            .map(|k| KeyAccountClass::parse("key_account", &k))
+            .transpose()?;
         let dealer = match text(&self.dealer).as_deref() {
             None => None,
             Some("true" | "1") => Some(true),
@@ -215,12 +179,15 @@ impl StatsQuery {
             filter: StatisticsFilter {
                 owner_id: parse_int("owner_id", self.owner_id.as_deref())?,
                 team_id: parse_int("team_id", self.team_id.as_deref())?,
-                region: text(&self.region),
-                industry: text(&self.industry),
-                source: text(&self.source),
-                tier,
-                man_class,
-                key_account,
+                card: yingpan_store::CardFilter {
+                    kind: None,
+                    region: text(&self.region),
+                    industry: text(&self.industry),
+                    source: text(&self.source),
+                    tier,
+                    man_class,
+                    key_account,
+                },
                 dealer,
                 product_id: parse_int("product_id", self.product_id.as_deref())?,
                 category: text(&self.category),

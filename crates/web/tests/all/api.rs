@@ -1114,6 +1114,103 @@ async fn check_in_keeps_the_position(backend: Backend) {
     assert!(html.contains("定位：31.230416, 121.4737"), "{html}");
 }
 
+/// The list filters by every card field, within the caller's scope, and refuses an unknown
+/// tier or class naming the parameter; the page keeps the filters across pages.
+async fn the_list_filters_by_card_fields(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let make = |token: &str, name: &str, phone: &str, region: &str, source: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        let body = json!({"name": name, "phone": phone, "region": region, "industry": "机械", "source": source});
+        async move {
+            let (s, c) = app.post("/api/v1/customers", &token, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+            c
+        }
+    };
+    let a = make(&t.rep_a1.1, "华东展会甲", "13200000001", "华东", "展会").await;
+    let b = make(&t.rep_a1.1, "华东名录乙", "13200000002", "华东", "名录").await;
+    make(&t.rep_a1.1, "华南展会丙", "13200000003", "华南", "展会").await;
+    make(&t.rep_b1.1, "华东展会丁", "13200000004", "华东", "展会").await;
+    let qualify = |c: &serde_json::Value, body: serde_json::Value| {
+        let app = app.clone();
+        let token = t.rep_a1.1.clone();
+        let url = format!("/api/v1/customers/{}/qualification", c["id"]);
+        async move {
+            let (s, r) = app.call(Method::PUT, &url, Some(&token), Some(body)).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+        }
+    };
+    qualify(&a, json!({"version": a["version"], "tier": "priority", "man_money": true, "man_authority": true, "man_need": false, "attractiveness": "high", "ability_to_win": "high"})).await;
+    qualify(&b, json!({"version": b["version"], "tier": "general"})).await;
+
+    let names = |token: &str, query: &str| {
+        let (app, token, query) = (app.clone(), token.to_string(), query.to_string());
+        async move {
+            let (s, list) = app.get(&format!("/api/v1/customers?{query}"), &token).await;
+            assert_eq!(s, StatusCode::OK, "{query}: {list}");
+            let mut names: Vec<String> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect();
+            names.sort();
+            assert_eq!(list["total"], names.len(), "{query}");
+            names
+        }
+    };
+    let r = |q: &str| format!("region={}&{q}", urlencode("华东"));
+    assert_eq!(
+        names(&t.rep_a1.1, &r("")).await,
+        ["华东名录乙", "华东展会甲"]
+    );
+    assert_eq!(
+        names(&t.director.1, &r("")).await,
+        ["华东名录乙", "华东展会丁", "华东展会甲"],
+        "the director's scope"
+    );
+    assert_eq!(
+        names(&t.director.1, &r(&format!("source={}", urlencode("展会")))).await,
+        ["华东展会丁", "华东展会甲"]
+    );
+    assert_eq!(names(&t.rep_a1.1, "tier=priority").await, ["华东展会甲"]);
+    assert_eq!(names(&t.rep_a1.1, "man_class=MAn").await, ["华东展会甲"]);
+    assert_eq!(names(&t.rep_a1.1, "key_account=core").await, ["华东展会甲"]);
+    assert_eq!(
+        names(
+            &t.rep_a1.1,
+            &format!("industry={}&tier=general", urlencode("机械"))
+        )
+        .await,
+        ["华东名录乙"]
+    );
+    for (query, field) in [
+        ("tier=vip", "tier"),
+        ("man_class=MX", "man_class"),
+        ("key_account=big", "key_account"),
+        ("kind=robot", "kind"),
+    ] {
+        let (s, e) = app
+            .get(&format!("/api/v1/customers?{query}"), &t.rep_a1.1)
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{query}: {e}"
+        );
+    }
+    // The page filters the same way and its pager keeps the filter.
+    let (_, html) = app
+        .page(&format!("/customers?per_page=1&{}", r("")), &t.rep_a1.1)
+        .await;
+    assert!(html.contains("id=\"total\">(2)"), "{html}");
+    assert!(
+        html.contains(&format!("region={}", urlencode("华东"))),
+        "the pager keeps it: {html}"
+    );
+}
+
 on_both_backends!(
     search_is_literal,
     default_order_pages,
@@ -1127,4 +1224,5 @@ on_both_backends!(
     deactivation_hands_customers_over,
     activities_pool_and_claims,
     check_in_keeps_the_position,
+    the_list_filters_by_card_fields,
 );
