@@ -215,6 +215,8 @@ pub struct CustomerListQuery {
     pub custom_filters: Vec<(i64, String)>,
     /// Card fields: region, industry, source, tier, kind, MAN class, key-account class.
     pub card: CardFilter,
+    /// Follow-ups and purchases.
+    pub history: HistoryFilter,
     /// Only dealers.
     pub dealers_only: bool,
     /// Leave the total out (reported as -1) when only the first rows matter.
@@ -243,6 +245,7 @@ impl CustomerListQuery {
             && !self.dealers_only
             && self.custom_filters.is_empty()
             && self.card.is_empty()
+            && self.history.is_empty()
             && self.duplicate_key.is_none()
             && self.returning_soon.is_none()
             && self.q.as_deref().and_then(normalize_query).is_none()
@@ -345,6 +348,66 @@ impl CardFilter {
                 .bind(a.as_str())
                 .push(&format!(" AND {alias}.ability_to_win = "))
                 .bind(w.as_str());
+        }
+    }
+}
+
+/// What a customer did, to narrow a list to (all conditions together; empty matches all).
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// No follow-up logged by anyone since this instant.
+    pub quiet_since: Option<DateTime<Utc>>,
+    /// Bought this product (a line of any order).
+    pub bought_product: Option<i64>,
+    /// Has ordered, but not since this instant.
+    pub last_order_before: Option<DateTime<Utc>>,
+    /// Total of the customer's orders in the reporting currency, in fen, at least / at most.
+    pub spent_min_fen: Option<i64>,
+    pub spent_max_fen: Option<i64>,
+}
+
+impl HistoryFilter {
+    pub fn is_empty(&self) -> bool {
+        self.quiet_since.is_none()
+            && self.bought_product.is_none()
+            && self.last_order_before.is_none()
+            && self.spent_min_fen.is_none()
+            && self.spent_max_fen.is_none()
+    }
+
+    /// The conditions on customers `c`, each answered through the activities' and orders'
+    /// per-customer indexes.
+    pub(crate) fn push(&self, sql: &mut Sql, backend: crate::Backend) {
+        if let Some(t) = self.quiet_since {
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.org_id = c.org_id AND a.customer_id = c.id AND a.occurred_at >= ")
+                .bind(crate::ts(t))
+                .push(")");
+        }
+        if let Some(p) = self.bought_product {
+            sql.push(" AND EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.org_id = c.org_id AND o.customer_id = c.id AND l.product_id = ")
+                .bind(p)
+                .push(")");
+        }
+        if let Some(t) = self.last_order_before {
+            sql.push(" AND EXISTS (SELECT 1 FROM orders o WHERE o.org_id = c.org_id AND o.customer_id = c.id) \
+                 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.org_id = c.org_id AND o.customer_id = c.id AND o.created_at >= ")
+                .bind(crate::ts(t))
+                .push(")");
+        }
+        // Every amount has at most two decimals: summed exactly in integer fen.
+        let fen = match backend {
+            crate::Backend::Sqlite => "CAST(ROUND(CAST(o.total AS REAL) * 100) AS INTEGER)",
+            crate::Backend::Postgres => "CAST(ROUND(CAST(o.total AS NUMERIC) * 100) AS BIGINT)",
+        };
+        for (bound, op) in [(self.spent_min_fen, ">="), (self.spent_max_fen, "<=")] {
+            if let Some(b) = bound {
+                sql.push(&format!(
+                    " AND (SELECT COALESCE(SUM({fen}), 0) FROM orders o WHERE o.org_id = c.org_id AND o.customer_id = c.id AND o.currency = "
+                ))
+                .bind(yingpan_domain::weekly_report::REPORTING_CURRENCY)
+                .push(&format!(") {op} "))
+                .bind(b);
+            }
         }
     }
 }
@@ -488,6 +551,7 @@ impl Store {
                 " AND c.deleted_at IS NULL"
             });
             q.card.push(&mut sql, "c");
+            q.history.push(&mut sql, self.backend);
             if q.dealers_only {
                 sql.push(" AND c.dealer IS NOT NULL");
             }

@@ -45,7 +45,9 @@ pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use audit::AuditEntry;
 pub use budget::TeamBudget;
 pub use contact::Contact;
-pub use customer::{CardFilter, Customer, CustomerListQuery, CustomerSort, ReturningSoon};
+pub use customer::{
+    CardFilter, Customer, CustomerListQuery, CustomerSort, HistoryFilter, ReturningSoon,
+};
 pub use daily_report::StoredDailyReport;
 pub use dashboard::MonthFigures;
 pub use dedupe::{DuplicateMatch, Keys as DuplicateKeys};

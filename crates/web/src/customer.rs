@@ -45,6 +45,13 @@ pub struct ListParams {
     tier: Option<String>,
     man_class: Option<String>,
     key_account: Option<String>,
+    /// History: no follow-up for this many days; bought a product; ordered, but not since a
+    /// day; total spent at least / at most (reporting currency).
+    inactive_days: Option<String>,
+    bought_product: Option<String>,
+    last_order_before: Option<String>,
+    spent_min: Option<String>,
+    spent_max: Option<String>,
     /// `cf.<key>=value` filters on admin-defined fields.
     #[serde(flatten)]
     extra: std::collections::HashMap<String, String>,
@@ -92,10 +99,92 @@ impl ListParams {
         })
     }
 
+    /// Every card and history filter as asked (already checked by `to_query`), for the page's
+    /// controls and its pager.
+    fn filters(&self) -> Vec<(&'static str, String)> {
+        [
+            ("kind", &self.kind),
+            ("region", &self.region),
+            ("industry", &self.industry),
+            ("source", &self.source),
+            ("tier", &self.tier),
+            ("man_class", &self.man_class),
+            ("key_account", &self.key_account),
+            ("inactive_days", &self.inactive_days),
+            ("bought_product", &self.bought_product),
+            ("last_order_before", &self.last_order_before),
+            ("spent_min", &self.spent_min),
+            ("spent_max", &self.spent_max),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.as_deref().unwrap_or("").trim().to_string()))
+        .collect()
+    }
+
+    /// The history asked for, as of `now`.
+    fn history(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<yingpan_store::HistoryFilter, AppError> {
+        use yingpan_domain::ValidationError;
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let quiet_since = match parse_int("inactive_days", self.inactive_days.as_deref())? {
+            None => None,
+            Some(d) if (1..=3650).contains(&d) => Some(now - chrono::Duration::days(d)),
+            Some(_) => {
+                return Err(ValidationError::new(
+                    "inactive_days",
+                    "out_of_range",
+                    "between 1 and 3650 days",
+                )
+                .into())
+            }
+        };
+        let last_order_before = text(&self.last_order_before)
+            .map(|d| {
+                yingpan_domain::day::parse("last_order_before", &d).map(|day| {
+                    yingpan_domain::weekly_report::Period {
+                        start: day,
+                        end: day + chrono::Duration::days(1),
+                    }
+                    .bounds(yingpan_domain::visit_plan::china_offset())
+                    .0
+                })
+            })
+            .transpose()?;
+        let fen = |field: &'static str, raw: &Option<String>| -> Result<Option<i64>, AppError> {
+            text(raw)
+                .map(|r| {
+                    yingpan_domain::money::parse_amount(field, &r).map(|d| {
+                        use rust_decimal::prelude::ToPrimitive;
+                        (d * rust_decimal::Decimal::from(100))
+                            .round()
+                            .to_i64()
+                            .unwrap_or(i64::MAX)
+                    })
+                })
+                .transpose()
+                .map_err(Into::into)
+        };
+        Ok(yingpan_store::HistoryFilter {
+            quiet_since,
+            bought_product: parse_int("bought_product", self.bought_product.as_deref())?,
+            last_order_before,
+            spent_min_fen: fen("spent_min", &self.spent_min)?,
+            spent_max_fen: fen("spent_max", &self.spent_max)?,
+        })
+    }
+
     fn to_query(
         &self,
         me: &CurrentUser,
         defs: &[CustomFieldDef],
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<CustomerListQuery, AppError> {
         let mut custom_filters = Vec::new();
         for (k, v) in &self.extra {
@@ -161,6 +250,7 @@ impl ListParams {
             dealers_only: matches!(self.dealers.as_deref(), Some("true" | "1")),
             skip_count: false,
             card: self.card()?,
+            history: self.history(now)?,
         })
     }
 }
@@ -196,7 +286,7 @@ async fn api_list(
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, AppError> {
     let defs = state.store.custom_fields(me.viewer.org_id).await?;
-    let q = p.to_query(&me, &defs)?;
+    let q = p.to_query(&me, &defs, state.now())?;
     let (items, total) = state.store.list_customers(&me.viewer, &q).await?;
     Ok(Json(
         json!({"items": items, "total": total, "page": q.page, "per_page": q.per_page}),
@@ -383,7 +473,7 @@ struct ListPage<'a> {
     may_transfer: bool,
     /// Active custom-field filters: (key, label, value).
     custom_filters: Vec<(String, String, String)>,
-    /// Card-field filters as asked: (parameter, value), every card field, empty when not asked.
+    /// Card and history filters as asked: (parameter, value), empty when not asked.
     card: Vec<(&'static str, String)>,
     /// The company's picklists, for the region, industry and source filters.
     lists: yingpan_domain::picklist::Picklists,
@@ -400,6 +490,13 @@ impl ListPage<'_> {
     }
     fn choices(&self, field: &str) -> Vec<&str> {
         self.lists.values(field)
+    }
+    /// Filters asked by a link but without a control on the page: kept as hidden fields.
+    fn hidden_filter(&self, field: &str) -> bool {
+        !matches!(
+            field,
+            "region" | "industry" | "source" | "tier" | "inactive_days" | "spent_min"
+        )
     }
     fn is_card(&self, field: &str, value: &str) -> bool {
         self.card_value(field) == value
@@ -454,7 +551,7 @@ async fn list_page_inner(
 ) -> Result<Response, AppError> {
     p.deleted = deleted.then(|| "true".to_string());
     let defs = state.store.custom_fields(me.viewer.org_id).await?;
-    let q = p.to_query(me, &defs)?;
+    let q = p.to_query(me, &defs, state.now())?;
     let (items, total) = state.store.list_customers(&me.viewer, &q).await?;
     let page = ListPage {
         tr: me.tr(),
@@ -478,12 +575,7 @@ async fn list_page_inner(
                     .map(|d| (d.key.clone(), d.label.clone(), v.clone()))
             })
             .collect(),
-        card: vec![
-            ("region", q.card.region.clone().unwrap_or_default()),
-            ("industry", q.card.industry.clone().unwrap_or_default()),
-            ("source", q.card.source.clone().unwrap_or_default()),
-            ("tier", q.card.tier.clone().unwrap_or_default()),
-        ],
+        card: p.filters(),
         lists: state.store.picklists(me.viewer.org_id).await?,
     };
     Ok(render(&page, me.locale()))

@@ -1211,6 +1211,109 @@ async fn the_list_filters_by_card_fields(backend: Backend) {
     );
 }
 
+/// The list filters by what customers did: no follow-up for N days, bought a product, ordered
+/// but not since a day, total spent within a range (exact, in fen) — and refuses bad values.
+async fn the_list_filters_by_history(backend: Backend) {
+    use chrono::TimeZone;
+    // Tuesday 2026-11-24, 08:00 China time; a second server stands 20 days earlier.
+    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, yingpan_web::Clock::Fixed(now)).await;
+    let before = app.at(now - chrono::Duration::days(20)).await;
+    let t = Team::build(&app).await;
+    let (_, lamp) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "L1", "name": "节能灯", "unit": "盏", "price": "100.25"}),
+        )
+        .await;
+    let (_, desk) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "D1", "name": "办公桌", "unit": "张", "price": "999.99"}),
+        )
+        .await;
+    let old = before.customer(&t.rep_a1.1, "老客户", "13100000001").await;
+    let lamp_buyer = before.customer(&t.rep_a1.1, "买灯的", "13100000002").await;
+    let fresh = app.customer(&t.rep_a1.1, "新客户", "13100000003").await;
+    let order = |server: &TestApp,
+                 c: &serde_json::Value,
+                 product: &serde_json::Value,
+                 qty: &str| {
+        let server = server.clone();
+        let token = t.rep_a1.1.clone();
+        let body = json!({"customer_id": c["id"], "lines": [{"product_id": product["id"], "quantity": qty}]});
+        async move {
+            let (s, o) = server.post("/api/v1/orders", &token, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{o}");
+        }
+    };
+    order(&before, &lamp_buyer, &lamp, "2").await; // 200.50, twenty days ago
+    order(&before, &old, &desk, "1").await; // 999.99, twenty days ago
+    order(&app, &fresh, &lamp, "1").await; // 100.25, today
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{}/activities", fresh["id"]),
+            &t.rep_a1.1,
+            json!({"kind": "call", "summary": "回访"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let names = |query: &str| {
+        let (app, token, query) = (app.clone(), t.rep_a1.1.clone(), query.to_string());
+        async move {
+            let (s, list) = app.get(&format!("/api/v1/customers?{query}"), &token).await;
+            assert_eq!(s, StatusCode::OK, "{query}: {list}");
+            let mut names: Vec<String> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect();
+            names.sort();
+            assert_eq!(list["total"], names.len(), "{query}");
+            names
+        }
+    };
+    assert_eq!(names("inactive_days=10").await, ["买灯的", "老客户"]);
+    assert_eq!(
+        names(&format!("bought_product={}", lamp["id"])).await,
+        ["买灯的", "新客户"]
+    );
+    assert_eq!(
+        names("last_order_before=2026-11-20").await,
+        ["买灯的", "老客户"]
+    );
+    // 200.50 is at least 200.50 and at most 999.98; 999.99 is not.
+    assert_eq!(names("spent_min=200.5").await, ["买灯的", "老客户"]);
+    assert_eq!(names("spent_min=200.5&spent_max=999.98").await, ["买灯的"]);
+    assert_eq!(names("spent_max=100.25").await, ["新客户"]);
+    for (query, field) in [
+        ("inactive_days=0", "inactive_days"),
+        ("last_order_before=2026-13-01", "last_order_before"),
+        ("spent_min=lots", "spent_min"),
+        ("bought_product=x", "bought_product"),
+    ] {
+        let (s, e) = app
+            .get(&format!("/api/v1/customers?{query}"), &t.rep_a1.1)
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{query}: {e}"
+        );
+    }
+    let (_, html) = app
+        .page("/customers?per_page=1&inactive_days=10", &t.rep_a1.1)
+        .await;
+    assert!(
+        html.contains("id=\"total\">(2)") && html.contains("inactive_days=10"),
+        "{html}"
+    );
+}
+
 on_both_backends!(
     search_is_literal,
     default_order_pages,
@@ -1225,4 +1328,5 @@ on_both_backends!(
     activities_pool_and_claims,
     check_in_keeps_the_position,
     the_list_filters_by_card_fields,
+    the_list_filters_by_history,
 );
