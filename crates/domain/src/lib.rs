@@ -40,4 +40,5 @@ pub mod weekly_report;
 pub use error::{DomainError, Refusal, ValidationError};
 pub mod geo;
 pub mod picklist;
+pub mod segment;
 pub mod workbench;

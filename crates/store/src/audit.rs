@@ -188,6 +188,7 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "product" => "SELECT t.id, t.name FROM products t",
         "opportunity" => "SELECT t.id, t.name FROM opportunities t",
         "pool" => "SELECT t.id, t.name FROM pools t",
+        "segment" => "SELECT t.id, t.name FROM segments t",
         "custom_field" => "SELECT t.id, t.label FROM custom_fields t",
         "escalation" => "SELECT t.id, t.subject FROM escalations t",
         "referral" => "SELECT t.id, t.referred_name FROM referrals t",

@@ -200,6 +200,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "activity_position",
         include_str!("../migrations/0043_activity_position.sql"),
     ),
+    (
+        44,
+        "segments",
+        include_str!("../migrations/0044_segments.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

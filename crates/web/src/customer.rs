@@ -477,6 +477,8 @@ struct ListPage<'a> {
     card: Vec<(&'static str, String)>,
     /// The company's picklists, for the region, industry and source filters.
     lists: yingpan_domain::picklist::Picklists,
+    /// Saved segments the person may use.
+    segments: Vec<yingpan_store::Segment>,
 }
 
 impl ListPage<'_> {
@@ -500,6 +502,16 @@ impl ListPage<'_> {
     }
     fn is_card(&self, field: &str, value: &str) -> bool {
         self.card_value(field) == value
+    }
+    /// The filters in force as a query string (no paging, no sort): what a segment keeps.
+    fn filter_query(&self) -> String {
+        let url = self.link(1, self.sort);
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+        query
+            .split('&')
+            .filter(|p| !p.starts_with("page=") && !p.starts_with("sort="))
+            .collect::<Vec<_>>()
+            .join("&")
     }
     fn link(&self, page: i64, sort: &str) -> String {
         let mut url = format!(
@@ -577,6 +589,7 @@ async fn list_page_inner(
             .collect(),
         card: p.filters(),
         lists: state.store.picklists(me.viewer.org_id).await?,
+        segments: state.store.segments(&me.viewer).await?,
     };
     Ok(render(&page, me.locale()))
 }

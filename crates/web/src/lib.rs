@@ -40,6 +40,7 @@ mod qualification;
 mod referral;
 mod render;
 mod request;
+mod segment;
 mod statistics;
 mod target;
 mod visit_plan;
@@ -131,6 +132,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(customer::router())
         .merge(picklist::router())
+        .merge(segment::router())
         .merge(contact::router())
         .merge(activity::router())
         .merge(org::router())

@@ -1314,6 +1314,109 @@ async fn the_list_filters_by_history(backend: Backend) {
     );
 }
 
+/// Saved segments: a filter kept under a name, personal or shared with the team (colleagues
+/// with the same superior, people above); whoever uses one sees only their own scope's members.
+async fn segments_keep_filters_and_share_them_with_the_team(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    for (token, name, phone) in [
+        (&t.rep_a1.1, "华东甲", "13000000101"),
+        (&t.rep_a2.1, "华东乙", "13000000102"),
+        (&t.rep_b1.1, "华东丙", "13000000103"),
+    ] {
+        let (s, c) = app
+            .post(
+                "/api/v1/customers",
+                token,
+                json!({"name": name, "phone": phone, "region": "华东"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+    }
+    let region = format!("region={}", urlencode("华东"));
+    let save = |token: &str, body: serde_json::Value| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move { app.post("/api/v1/segments", &token, body).await }
+    };
+    for (body, field, code) in [
+        (json!({"name": " ", "query": region}), "name", "required"),
+        (
+            json!({"name": "x", "query": "region=a&password=b"}),
+            "query",
+            "unknown_filter",
+        ),
+        (json!({"name": "x", "query": "page=2"}), "query", "required"),
+    ] {
+        let (s, e) = save(&t.rep_a1.1, body).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field), Some(code)),
+            "{e}"
+        );
+    }
+    let (s, shared) = save(
+        &t.rep_a1.1,
+        json!({"name": "华东客户", "query": format!("{region}&page=3"), "shared": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{shared}");
+    assert_eq!(shared["query"], region, "paging is not kept");
+    let (_, mine) = save(&t.rep_a1.1, json!({"name": "我的", "query": region})).await;
+
+    let seen = |token: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move {
+            let (_, list) = app.get("/api/v1/segments", &token).await;
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(seen(&t.rep_a1.1).await, ["华东客户", "我的"]);
+    assert_eq!(seen(&t.rep_a2.1).await, ["华东客户"], "a colleague");
+    assert_eq!(seen(&t.sup_a.1).await, ["华东客户"], "the superior");
+    assert_eq!(
+        seen(&t.director.1).await,
+        ["华东客户"],
+        "above the superior"
+    );
+    assert!(seen(&t.rep_b1.1).await.is_empty(), "another team");
+
+    // Used by a colleague, the segment lists the colleague's own customers only.
+    let (_, list) = app
+        .get(
+            &format!("/api/v1/customers?{}", shared["query"].as_str().unwrap()),
+            &t.rep_a2.1,
+        )
+        .await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["name"], "华东乙");
+
+    // Only the owner deletes; the page shows what is left.
+    assert_eq!(
+        app.delete(&format!("/api/v1/segments/{}", shared["id"]), &t.rep_a2.1)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/segments/{}", mine["id"]), &t.rep_a1.1)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(seen(&t.rep_a1.1).await, ["华东客户"]);
+    let (_, html) = app.page(&format!("/customers?{region}"), &t.rep_a1.1).await;
+    assert!(
+        html.contains("华东客户") && html.contains("id=\"segment-form\""),
+        "{html}"
+    );
+    app.assert_audit_in_words().await;
+}
+
 on_both_backends!(
     search_is_literal,
     default_order_pages,
@@ -1329,4 +1432,5 @@ on_both_backends!(
     check_in_keeps_the_position,
     the_list_filters_by_card_fields,
     the_list_filters_by_history,
+    segments_keep_filters_and_share_them_with_the_team,
 );
