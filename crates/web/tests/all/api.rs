@@ -1114,6 +1114,21 @@ async fn check_in_keeps_the_position(backend: Backend) {
     assert!(html.contains("定位：31.230416, 121.4737"), "{html}");
 }
 
+/// The names a customer-list query answers (sorted), checking that the total agrees.
+async fn listed(app: &TestApp, token: String, query: String) -> Vec<String> {
+    let (s, list) = app.get(&format!("/api/v1/customers?{query}"), &token).await;
+    assert_eq!(s, StatusCode::OK, "{query}: {list}");
+    let mut names: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(list["total"], names.len(), "{query}");
+    names
+}
+
 /// The list filters by every card field, within the caller's scope, and refuses an unknown
 /// tier or class naming the parameter; the page keeps the filters across pages.
 async fn the_list_filters_by_card_fields(backend: Backend) {
@@ -1144,22 +1159,7 @@ async fn the_list_filters_by_card_fields(backend: Backend) {
     qualify(&a, json!({"version": a["version"], "tier": "priority", "man_money": true, "man_authority": true, "man_need": false, "attractiveness": "high", "ability_to_win": "high"})).await;
     qualify(&b, json!({"version": b["version"], "tier": "general"})).await;
 
-    let names = |token: &str, query: &str| {
-        let (app, token, query) = (app.clone(), token.to_string(), query.to_string());
-        async move {
-            let (s, list) = app.get(&format!("/api/v1/customers?{query}"), &token).await;
-            assert_eq!(s, StatusCode::OK, "{query}: {list}");
-            let mut names: Vec<String> = list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["name"].as_str().unwrap().to_string())
-                .collect();
-            names.sort();
-            assert_eq!(list["total"], names.len(), "{query}");
-            names
-        }
-    };
+    let names = |token: &str, query: &str| listed(&app, token.to_string(), query.to_string());
     let r = |q: &str| format!("region={}&{q}", urlencode("华东"));
     assert_eq!(
         names(&t.rep_a1.1, &r("")).await,
@@ -1261,22 +1261,7 @@ async fn the_list_filters_by_history(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::CREATED);
 
-    let names = |query: &str| {
-        let (app, token, query) = (app.clone(), t.rep_a1.1.clone(), query.to_string());
-        async move {
-            let (s, list) = app.get(&format!("/api/v1/customers?{query}"), &token).await;
-            assert_eq!(s, StatusCode::OK, "{query}: {list}");
-            let mut names: Vec<String> = list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["name"].as_str().unwrap().to_string())
-                .collect();
-            names.sort();
-            assert_eq!(list["total"], names.len(), "{query}");
-            names
-        }
-    };
+    let names = |query: &str| listed(&app, t.rep_a1.1.clone(), query.to_string());
     assert_eq!(names("inactive_days=10").await, ["买灯的", "老客户"]);
     assert_eq!(
         names(&format!("bought_product={}", lamp["id"])).await,

@@ -169,6 +169,18 @@ impl Browser {
         let script = format!("document.querySelector({css:?}).value = {value:?};");
         self.client.execute(&script, vec![]).await.unwrap();
     }
+    /// How far the page scrolls sideways, in CSS pixels (0 when it fits the window).
+    async fn sideways_overflow(&self) -> f64 {
+        self.client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap_or(f64::INFINITY)
+    }
     /// Runs axe-core (`YINGPAN_AXE`: the path of `axe.min.js`, which `scripts/test.sh` installs
     /// from npm) on the current page and returns its critical and serious violations.
     async fn axe(&self) -> Vec<String> {
@@ -458,18 +470,9 @@ async fn plan_approval_visit_report_review() {
     b.client.set_window_size(390, 844).await.unwrap();
     b.client.goto(&format!("{base}/")).await.unwrap();
     b.wait_for("#todo").await;
-    let overflow: i64 = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_i64()
-        .unwrap();
+    let overflow = b.sideways_overflow().await;
     assert!(
-        overflow <= 0,
+        overflow <= 0.0,
         "the workbench scrolls sideways by {overflow}px"
     );
     b.shot("workbench-phone").await;
@@ -591,18 +594,8 @@ async fn each_level_finds_its_dashboard_and_charts() {
     b.client.set_window_size(390, 844).await.unwrap();
     b.client.goto(&app.url("/?view=month")).await.unwrap();
     b.wait_for("#pipeline-chart svg").await;
-    let overflow = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.as_f64().unwrap_or(1.0) <= 0.0,
-        "the page scrolls sideways by {overflow}"
-    );
+    let overflow = b.sideways_overflow().await;
+    assert!(overflow <= 0.0, "the page scrolls sideways by {overflow}");
     b.shot("dashboard-phone").await;
 }
 
@@ -689,18 +682,8 @@ async fn a_pay_sheet_is_planned_reviewed_and_approved() {
     b.client.set_window_size(390, 844).await.unwrap();
     b.client.refresh().await.unwrap();
     b.wait_for("#pay-sheet").await;
-    let overflow = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.as_f64().unwrap_or(1.0) <= 0.0,
-        "the sheet scrolls sideways by {overflow}"
-    );
+    let overflow = b.sideways_overflow().await;
+    assert!(overflow <= 0.0, "the sheet scrolls sideways by {overflow}");
     b.shot("pay-sheet-phone").await;
 }
 
