@@ -467,13 +467,12 @@ pub(crate) async fn assignable_people(
     tx: &mut Transaction<'_, Any>,
     viewer: &Viewer,
 ) -> Result<std::collections::HashSet<i64>> {
-    assignable_sql(viewer, "o.id")
-        .query()
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>(0).map_err(Into::into))
-        .collect()
+    crate::sql::first_ids(
+        &assignable_sql(viewer, "o.id")
+            .query()
+            .fetch_all(&mut **tx)
+            .await?,
+    )
 }
 
 impl Store {

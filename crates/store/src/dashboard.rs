@@ -161,24 +161,12 @@ impl Store {
         sql.push(" AND p.plan_date = ")
             .bind(plan_day.to_string())
             .push(" AND p.status <> 'draft'");
-        let plans = sql
-            .query()
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<std::result::Result<_, _>>()?;
+        let plans = crate::sql::first_ids(&sql.query().fetch_all(&self.read).await?)?;
         let mut sql = Sql::new("SELECT DISTINCT d.user_id FROM daily_reports d WHERE");
         push_scope_on(&mut sql, viewer, "d", "user_id");
         sql.push(" AND d.report_date = ")
             .bind(report_day.to_string());
-        let reports = sql
-            .query()
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<std::result::Result<_, _>>()?;
+        let reports = crate::sql::first_ids(&sql.query().fetch_all(&self.read).await?)?;
         Ok((plans, reports))
     }
 }

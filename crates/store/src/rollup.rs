@@ -868,12 +868,11 @@ impl Store {
     /// [`Store::rebuild_rollups`] for every organization; how many there were.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn rebuild_all_rollups(&self) -> Result<usize> {
-        let orgs: Vec<i64> = sqlx::query("SELECT id FROM organizations ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<std::result::Result<_, _>>()?;
+        let orgs: Vec<i64> = crate::sql::first_ids(
+            &sqlx::query("SELECT id FROM organizations ORDER BY id")
+                .fetch_all(&self.read)
+                .await?,
+        )?;
         for org in &orgs {
             self.rebuild_rollups(*org).await?;
         }

@@ -150,3 +150,11 @@ pub(crate) fn push_scope_on(
         }
     }
 }
+
+/// The first column of `rows` as ids, into any collection (a list, a set).
+pub(crate) fn first_ids<C: FromIterator<i64>>(rows: &[sqlx::any::AnyRow]) -> crate::Result<C> {
+    use sqlx::Row;
+    rows.iter()
+        .map(|r| r.try_get::<i64, _>(0).map_err(Into::into))
+        .collect()
+}

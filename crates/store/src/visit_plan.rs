@@ -155,13 +155,8 @@ async fn check_linked_customers(
         sql.bind(*id);
     }
     sql.push(")");
-    let found: std::collections::HashSet<i64> = sql
-        .query()
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>(0))
-        .collect::<std::result::Result<_, _>>()?;
+    let found: std::collections::HashSet<i64> =
+        crate::sql::first_ids(&sql.query().fetch_all(&mut **tx).await?)?;
     if let Some(row) = items
         .iter()
         .position(|i| i.customer_id.is_some_and(|id| !found.contains(&id)))

@@ -252,49 +252,21 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
         trend: Vec::new(),
         budgets: Vec::new(),
     };
+    let shared = Shared::load(state, me, view, today).await?;
+    if let Some((plans, reports)) = &shared.reviews {
+        data.plans_to_review = plans.len();
+        data.reports_to_review = reports.len();
+    }
     match view {
         View::Today => {
-            let plans = store
-                .plans(
-                    v,
-                    &PlanQuery {
-                        user_id: Some(me.user.id),
-                        date: Some(today),
-                        status: None,
-                    },
-                    1,
-                )
-                .await?;
-            data.plan_today = plans.first().map(|p| PlanToday {
+            data.plan_today = shared.own_plan.as_ref().map(|p| PlanToday {
                 id: p.id,
                 status: p.status,
                 items: p.items.len(),
             });
-            let end_of_day = Period {
-                start: today,
-                end: today + Duration::days(1),
-            }
-            .bounds(china_offset())
-            .1;
-            let (_, due) = store.due_contacts(v, end_of_day, None, 1).await?;
-            data.due_contacts = due;
+            data.due_contacts = shared.due.as_ref().map_or(0, |d| d.1);
         }
         View::Week | View::Month => {
-            if view == View::Week {
-                let plans = store
-                    .plans(
-                        v,
-                        &PlanQuery {
-                            user_id: None,
-                            date: None,
-                            status: Some(PlanStatus::Submitted),
-                        },
-                        500,
-                    )
-                    .await?;
-                data.plans_to_review = plans.iter().filter(|p| p.user_id != me.user.id).count();
-                data.reports_to_review = store.daily_reports(v, None, true, 500).await?.len();
-            }
             data.budgets = store.budgets(v, Period::month_of(today)).await?;
             data.receivables = store
                 .receivables_by_ageing(v, today)
@@ -326,14 +298,91 @@ async fn load(state: &AppState, me: &CurrentUser, view: View) -> Result<Dashboar
         .iter()
         .filter_map(|c| protection.days_left(c).map(|d| (c.id, d)))
         .collect();
-    data.waiting = waiting(state, me, today, &data).await?;
-    if let Some(w) = data.waiting.iter().find(|w| w.kind == "plans_to_review") {
-        data.plans_to_review = w.count;
-    }
-    if let Some(w) = data.waiting.iter().find(|w| w.kind == "reports_to_review") {
-        data.reports_to_review = w.count;
-    }
+    data.waiting = waiting(state, me, today, &data, shared).await?;
     Ok(data)
+}
+
+/// Lists a view's figures and the to-do list both need, read once per request.
+struct Shared {
+    /// The viewer's own plan for today (today's view, and those who file plans).
+    own_plan: Option<yingpan_store::VisitPlan>,
+    /// Contacts due by the end of today: the first few, and how many (those who sell, and
+    /// today's view).
+    due: Option<(Vec<yingpan_store::DueContact>, i64)>,
+    /// Plans (others') and daily reports waiting for the viewer's review (the week's view, and
+    /// those who review).
+    reviews: Option<(
+        Vec<yingpan_store::VisitPlan>,
+        Vec<yingpan_store::StoredDailyReport>,
+    )>,
+}
+
+impl Shared {
+    async fn load(
+        state: &AppState,
+        me: &CurrentUser,
+        view: View,
+        today: NaiveDate,
+    ) -> Result<Self, AppError> {
+        let store = &state.store;
+        let v = &me.viewer;
+        let own_plan = if view == View::Today || permission::files_daily_process(me.role()) {
+            store
+                .plans(
+                    v,
+                    &PlanQuery {
+                        user_id: Some(me.user.id),
+                        date: Some(today),
+                        status: None,
+                    },
+                    1,
+                )
+                .await?
+                .into_iter()
+                .next()
+        } else {
+            None
+        };
+        let due = if view == View::Today || me.sells() {
+            let end_of_day = Period {
+                start: today,
+                end: today + Duration::days(1),
+            }
+            .bounds(china_offset())
+            .1;
+            Some(
+                store
+                    .due_contacts(v, end_of_day, None, LISTED as i64)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let reviews = if view == View::Week || (me.sees_people() && me.keeps_daily_process()) {
+            let plans = store
+                .plans(
+                    v,
+                    &PlanQuery {
+                        user_id: None,
+                        date: None,
+                        status: Some(PlanStatus::Submitted),
+                    },
+                    500,
+                )
+                .await?
+                .into_iter()
+                .filter(|p| p.user_id != me.user.id)
+                .collect();
+            Some((plans, store.daily_reports(v, None, true, 500).await?))
+        } else {
+            None
+        };
+        Ok(Self {
+            own_plan,
+            due,
+            reviews,
+        })
+    }
 }
 
 /// What waits for the viewer (see [`DashboardData::waiting`]).
@@ -342,6 +391,7 @@ async fn waiting(
     me: &CurrentUser,
     today: NaiveDate,
     data: &DashboardData,
+    shared: Shared,
 ) -> Result<Vec<Waiting>, AppError> {
     let store = &state.store;
     let v = &me.viewer;
@@ -361,20 +411,7 @@ async fn waiting(
     let report_day = previous_working_day(today);
     if permission::files_daily_process(me.role()) {
         if is_working_day(today) {
-            let plan = store
-                .plans(
-                    v,
-                    &PlanQuery {
-                        user_id: Some(me.user.id),
-                        date: Some(today),
-                        status: None,
-                    },
-                    1,
-                )
-                .await?
-                .into_iter()
-                .next();
-            match plan {
+            match shared.own_plan {
                 None => push("plan_missing", 1, "/plans".into(), Vec::new(), 0),
                 Some(p) if p.status == PlanStatus::Draft => {
                     push("plan_draft", 1, format!("/plans/{}", p.id), Vec::new(), 0)
@@ -407,16 +444,8 @@ async fn waiting(
             );
         }
     }
-    if me.sells() {
-        let end_of_day = Period {
-            start: today,
-            end: today + Duration::days(1),
-        }
-        .bounds(china_offset())
-        .1;
-        let (due, count) = store
-            .due_contacts(v, end_of_day, None, LISTED as i64)
-            .await?;
+    if let (true, Some((due, count))) = (me.sells(), &shared.due) {
+        let count = *count;
         push(
             "due_contacts",
             usize::try_from(count).unwrap_or(0),
@@ -437,21 +466,10 @@ async fn waiting(
             0,
         );
     }
-    if me.sees_people() && me.keeps_daily_process() {
-        let plans: Vec<_> = store
-            .plans(
-                v,
-                &PlanQuery {
-                    user_id: None,
-                    date: None,
-                    status: Some(PlanStatus::Submitted),
-                },
-                500,
-            )
-            .await?
-            .into_iter()
-            .filter(|p| p.user_id != me.user.id)
-            .collect();
+    if let (true, Some((plans, reports))) = (
+        me.sees_people() && me.keeps_daily_process(),
+        &shared.reviews,
+    ) {
         push(
             "plans_to_review",
             plans.len(),
@@ -466,10 +484,9 @@ async fn waiting(
                 .collect(),
             plans.len(),
         );
-        let reports = store.daily_reports(v, None, true, 500).await?;
         // Grouped by author: "王芳（3）", linked to the oldest one waiting.
         let mut by_author: BTreeMap<String, (usize, i64)> = BTreeMap::new();
-        for r in &reports {
+        for r in reports {
             let e = by_author
                 .entry(r.user_name.clone().unwrap_or_default())
                 .or_insert((0, r.id));

@@ -1129,6 +1129,16 @@ async fn listed(app: &TestApp, token: String, query: String) -> Vec<String> {
     names
 }
 
+/// A customer-list query refused with 422 naming `field`.
+async fn refused(app: &TestApp, token: &str, query: &str, field: &str) {
+    let (s, e) = app.get(&format!("/api/v1/customers?{query}"), token).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+        "{query}: {e}"
+    );
+}
+
 /// The list filters by every card field, within the caller's scope, and refuses an unknown
 /// tier or class naming the parameter; the page keeps the filters across pages.
 async fn the_list_filters_by_card_fields(backend: Backend) {
@@ -1191,14 +1201,7 @@ async fn the_list_filters_by_card_fields(backend: Backend) {
         ("key_account=big", "key_account"),
         ("kind=robot", "kind"),
     ] {
-        let (s, e) = app
-            .get(&format!("/api/v1/customers?{query}"), &t.rep_a1.1)
-            .await;
-        assert_eq!(
-            (s, e["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{query}: {e}"
-        );
+        refused(&app, &t.rep_a1.1, query, field).await;
     }
     // The page filters the same way and its pager keeps the filter.
     let (_, html) = app
@@ -1281,14 +1284,7 @@ async fn the_list_filters_by_history(backend: Backend) {
         ("spent_min=lots", "spent_min"),
         ("bought_product=x", "bought_product"),
     ] {
-        let (s, e) = app
-            .get(&format!("/api/v1/customers?{query}"), &t.rep_a1.1)
-            .await;
-        assert_eq!(
-            (s, e["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{query}: {e}"
-        );
+        refused(&app, &t.rep_a1.1, query, field).await;
     }
     let (_, html) = app
         .page("/customers?per_page=1&inactive_days=10", &t.rep_a1.1)
