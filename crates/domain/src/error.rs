@@ -34,6 +34,8 @@ pub enum Refusal {
     Report(crate::daily_report::ReportRefusal),
     #[error("{}", .0.message())]
     Target(crate::target::TargetRefusal),
+    #[error("{}", .0.message())]
+    Ticket(crate::service::TicketRefusal),
 }
 
 impl Refusal {
@@ -44,6 +46,7 @@ impl Refusal {
             Refusal::Plan(r) => r.code(),
             Refusal::Report(r) => r.code(),
             Refusal::Target(r) => r.code(),
+            Refusal::Ticket(r) => r.code(),
         }
     }
 }
@@ -69,6 +72,12 @@ impl From<crate::daily_report::ReportRefusal> for Refusal {
 impl From<crate::target::TargetRefusal> for Refusal {
     fn from(r: crate::target::TargetRefusal) -> Self {
         Refusal::Target(r)
+    }
+}
+
+impl From<crate::service::TicketRefusal> for Refusal {
+    fn from(r: crate::service::TicketRefusal) -> Self {
+        Refusal::Ticket(r)
     }
 }
 

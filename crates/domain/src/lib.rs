@@ -31,6 +31,7 @@ pub mod profile;
 pub mod qualification;
 pub mod rollup;
 pub mod search;
+pub mod service;
 pub mod statistics;
 pub mod target;
 pub mod text;

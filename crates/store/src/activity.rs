@@ -131,41 +131,58 @@ impl Store {
         details: &ActivityDetails,
         now: DateTime<Utc>,
     ) -> Result<Activity> {
-        let outcome =
-            yingpan_domain::customer::optional_text("outcome", details.outcome.as_deref(), 2000)?;
-        let next_step = yingpan_domain::customer::optional_text(
-            "next_step",
-            details.next_step.as_deref(),
-            1000,
-        )?;
-        let location =
-            yingpan_domain::customer::optional_text("location", details.location.as_deref(), 300)?;
-        let purpose = yingpan_domain::funnel::check_details(
-            kind.as_str(),
-            details.reached,
-            details.purpose.as_deref(),
-        )?;
-        let duration =
-            yingpan_domain::funnel::check_duration(kind.as_str(), details.duration_minutes)?;
-        let summary = summary.trim();
-        if summary.is_empty() {
-            return Err(ValidationError::new("summary", "required", "must not be empty").into());
-        }
-        if summary.chars().count() > 2000 {
-            return Err(ValidationError::new(
-                "summary",
-                "too_long",
-                "must be at most 2000 characters",
-            )
-            .into());
-        }
         let mut tx = self.write.begin().await?;
-        customer_scope_check(&mut tx, viewer, customer_id).await?;
-        let at = ts(now);
-        let visit = kind == ActivityKind::Visit;
-        let ordered = visit
-            && crate::rollup::ordered_in_month(&mut tx, viewer.org_id, customer_id, &at).await?;
-        let id: i64 = sqlx::query(
+        let id = insert_activity(&mut tx, viewer, customer_id, kind, summary, details, now).await?;
+        let row = sqlx::query(
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at \
+             FROM activities a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Activity::from_row(&row)
+    }
+}
+
+/// Writes a contact with a customer in the viewer's scope inside `tx`, with all it sets off:
+/// the protection clock, the tier's next call or visit, the visit rollup. Returns its id.
+pub(crate) async fn insert_activity(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    viewer: &Viewer,
+    customer_id: i64,
+    kind: ActivityKind,
+    summary: &str,
+    details: &ActivityDetails,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let outcome =
+        yingpan_domain::customer::optional_text("outcome", details.outcome.as_deref(), 2000)?;
+    let next_step =
+        yingpan_domain::customer::optional_text("next_step", details.next_step.as_deref(), 1000)?;
+    let location =
+        yingpan_domain::customer::optional_text("location", details.location.as_deref(), 300)?;
+    let purpose = yingpan_domain::funnel::check_details(
+        kind.as_str(),
+        details.reached,
+        details.purpose.as_deref(),
+    )?;
+    let duration = yingpan_domain::funnel::check_duration(kind.as_str(), details.duration_minutes)?;
+    let summary = summary.trim();
+    if summary.is_empty() {
+        return Err(ValidationError::new("summary", "required", "must not be empty").into());
+    }
+    if summary.chars().count() > 2000 {
+        return Err(
+            ValidationError::new("summary", "too_long", "must be at most 2000 characters").into(),
+        );
+    }
+    customer_scope_check(tx, viewer, customer_id).await?;
+    let at = ts(now);
+    let visit = kind == ActivityKind::Visit;
+    let ordered =
+        visit && crate::rollup::ordered_in_month(tx, viewer.org_id, customer_id, &at).await?;
+    let id: i64 = sqlx::query(
             "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes, customer_ordered, latitude, longitude) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
@@ -184,66 +201,58 @@ impl Store {
         .bind(i64::from(ordered))
         .bind(details.position.map(|p| p.latitude.to_string()))
         .bind(details.position.map(|p| p.longitude.to_string()))
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
-        if visit {
-            let mut touched = crate::rollup::Touched::default();
-            touched.add(viewer.user_id, &at, crate::rollup::Part::Visits)?;
-            crate::rollup::refresh(&mut tx, viewer.org_id, touched).await?;
-        }
-        let facts =
-            sqlx::query("SELECT owner_id, tier FROM customers WHERE org_id = $1 AND id = $2")
-                .bind(viewer.org_id)
-                .bind(customer_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let owner: Option<i64> = facts.try_get(0)?;
-        let tier: Option<String> = facts.try_get(1)?;
-        if yingpan_domain::ownership::contact_protects(viewer.user_id, owner) {
-            // The clock only moves forward (domain::ownership::next_last_contact).
-            sqlx::query(
+    if visit {
+        let mut touched = crate::rollup::Touched::default();
+        touched.add(viewer.user_id, &at, crate::rollup::Part::Visits)?;
+        crate::rollup::refresh(tx, viewer.org_id, touched).await?;
+    }
+    let facts = sqlx::query("SELECT owner_id, tier FROM customers WHERE org_id = $1 AND id = $2")
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let owner: Option<i64> = facts.try_get(0)?;
+    let tier: Option<String> = facts.try_get(1)?;
+    if yingpan_domain::ownership::contact_protects(viewer.user_id, owner) {
+        // The clock only moves forward (domain::ownership::next_last_contact).
+        sqlx::query(
                 "UPDATE customers SET last_contact_at = $1 WHERE org_id = $2 AND id = $3 AND last_contact_at < $1",
             )
             .bind(&at)
             .bind(viewer.org_id)
             .bind(customer_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
+            .await?;
+    }
+    // A call or visit on a tiered customer schedules the next one by the tier's cadence,
+    // whoever made it: the customer was contacted.
+    if let Some(tier) = tier.and_then(|t| yingpan_domain::qualification::Tier::parse(&t).ok()) {
+        let cadence = tier.cadence();
+        let column = match kind {
+            ActivityKind::Call => Some(("next_call_due", cadence.call_every)),
+            ActivityKind::Visit | ActivityKind::Meeting => {
+                Some(("next_visit_due", cadence.visit_every))
+            }
+            ActivityKind::Email => None,
+        };
+        if let Some((column, every)) = column {
+            sqlx::query(&format!(
+                "UPDATE customers SET {column} = $1 WHERE org_id = $2 AND id = $3"
+            ))
+            .bind(ts(now + every))
+            .bind(viewer.org_id)
+            .bind(customer_id)
+            .execute(&mut **tx)
             .await?;
         }
-        // A call or visit on a tiered customer schedules the next one by the tier's cadence,
-        // whoever made it: the customer was contacted.
-        if let Some(tier) = tier.and_then(|t| yingpan_domain::qualification::Tier::parse(&t).ok()) {
-            let cadence = tier.cadence();
-            let column = match kind {
-                ActivityKind::Call => Some(("next_call_due", cadence.call_every)),
-                ActivityKind::Visit | ActivityKind::Meeting => {
-                    Some(("next_visit_due", cadence.visit_every))
-                }
-                ActivityKind::Email => None,
-            };
-            if let Some((column, every)) = column {
-                sqlx::query(&format!(
-                    "UPDATE customers SET {column} = $1 WHERE org_id = $2 AND id = $3"
-                ))
-                .bind(ts(now + every))
-                .bind(viewer.org_id)
-                .bind(customer_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        let row = sqlx::query(
-            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at \
-             FROM activities a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Activity::from_row(&row)
     }
+    Ok(id)
+}
 
+impl Store {
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn activities(
         &self,

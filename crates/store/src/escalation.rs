@@ -22,6 +22,8 @@ pub struct Escalation {
     pub subject: String,
     pub body: String,
     pub created_at: String,
+    /// A deadline escalation's ticket (its `body` names the deadline: `response`, `resolution`).
+    pub ticket_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,7 +34,7 @@ pub struct InboxItem {
 }
 
 const COLUMNS: &str = "e.id, e.author_id, a.display_name AS author_name, e.kind, e.customer_id, c.name AS customer_name, \
-    e.subject, e.body, e.created_at";
+    e.subject, e.body, e.created_at, e.ticket_id";
 const FROM: &str = "FROM escalations e LEFT JOIN users a ON a.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id";
 
 impl Escalation {
@@ -47,8 +49,83 @@ impl Escalation {
             subject: r.try_get("subject")?,
             body: r.try_get("body")?,
             created_at: r.try_get("created_at")?,
+            ticket_id: r.try_get("ticket_id")?,
         })
     }
+}
+
+/// The e-mail that goes with an escalation, written for each recipient's language.
+pub(crate) enum Mail<'a> {
+    Report {
+        author: &'a str,
+        customer: Option<&'a str>,
+        fields: &'a EscalationFields,
+    },
+    TicketOverdue {
+        ticket: &'a str,
+        customer: &'a str,
+        deadline: yingpan_domain::service::Deadline,
+        ticket_id: i64,
+    },
+}
+
+/// Puts escalation `id` in each recipient's inbox and, with `mail`, queues an e-mail to those
+/// who have an address — in the caller's transaction.
+pub(crate) async fn deliver(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    id: i64,
+    recipients: &[i64],
+    mail: Option<Mail<'_>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for r in recipients {
+        sqlx::query("INSERT INTO inbox (org_id, user_id, escalation_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(org_id)
+            .bind(*r)
+            .bind(id)
+            .bind(ts(now))
+            .execute(&mut **tx)
+            .await?;
+        let Some(mail) = &mail else { continue };
+        let row = sqlx::query("SELECT email, locale FROM users WHERE id = $1 AND active = 1")
+            .bind(*r)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(row) = row else { continue };
+        let Some(address) = row.try_get::<Option<String>, _>("email")? else {
+            continue;
+        };
+        let locale = Locale::parse(&row.try_get::<String, _>("locale")?).unwrap_or(Locale::ZhCn);
+        let (subject, body) = match mail {
+            Mail::Report {
+                author,
+                customer,
+                fields,
+            } => notification_email(
+                locale,
+                fields.kind,
+                author,
+                *customer,
+                fields,
+                &format!("/escalations/{id}"),
+            ),
+            Mail::TicketOverdue {
+                ticket,
+                customer,
+                deadline,
+                ticket_id,
+            } => yingpan_domain::service::overdue_email(
+                locale,
+                ticket,
+                customer,
+                *deadline,
+                &format!("/tickets/{ticket_id}"),
+            ),
+        };
+        crate::outbox::enqueue(tx, org_id, &address, &subject, &body, now).await?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -99,37 +176,19 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        for r in &recipients {
-            sqlx::query("INSERT INTO inbox (org_id, user_id, escalation_id, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(viewer.org_id)
-                .bind(*r)
-                .bind(id)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-            if !email {
-                continue;
-            }
-            let row = sqlx::query("SELECT email, locale FROM users WHERE id = $1 AND active = 1")
-                .bind(*r)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(row) = row else { continue };
-            let Some(address) = row.try_get::<Option<String>, _>("email")? else {
-                continue;
-            };
-            let locale =
-                Locale::parse(&row.try_get::<String, _>("locale")?).unwrap_or(Locale::ZhCn);
-            let (subject, body) = notification_email(
-                locale,
-                f.kind,
-                &author,
-                customer_name.as_deref(),
-                f,
-                &format!("/escalations/{id}"),
-            );
-            crate::outbox::enqueue(&mut tx, viewer.org_id, &address, &subject, &body, now).await?;
-        }
+        deliver(
+            &mut tx,
+            viewer.org_id,
+            id,
+            &recipients,
+            email.then_some(Mail::Report {
+                author: &author,
+                customer: customer_name.as_deref(),
+                fields: f,
+            }),
+            now,
+        )
+        .await?;
         let changes = vec![FieldChange {
             field: "subject".into(),
             before: None,

@@ -205,6 +205,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "segments",
         include_str!("../migrations/0044_segments.sql"),
     ),
+    (
+        45,
+        "service",
+        include_str!("../migrations/0045_service.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -556,6 +556,17 @@ impl Store {
         Audit::by(viewer, now)
             .record(&mut tx, "order", id, "update", &changes)
             .await?;
+        if status == DeliveryStatus::Delivered {
+            crate::service::schedule_return_visit(
+                &mut tx,
+                viewer.org_id,
+                order.customer_id,
+                yingpan_domain::service::VisitSource::Order,
+                id,
+                now,
+            )
+            .await?;
+        }
         let order = load(&mut tx, viewer, id).await?;
         tx.commit().await?;
         Ok(order)

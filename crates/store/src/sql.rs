@@ -151,6 +151,28 @@ pub(crate) fn push_scope_on(
     }
 }
 
+/// A condition (no organization, no leading `AND`): the person in `expr` is within the
+/// viewer's scope. For records reached through more than one person (a ticket: its customer's
+/// owner, its assignee, who filed it).
+pub(crate) fn push_in_scope(sql: &mut Sql, viewer: &crate::Viewer, expr: &str) {
+    use yingpan_domain::person::Scope;
+    match viewer.scope {
+        Scope::All => {
+            sql.push(&format!(" {expr} IS NOT NULL"));
+        }
+        Scope::Own => {
+            sql.push(&format!(" {expr} = ")).bind(viewer.user_id);
+        }
+        Scope::Subtree => {
+            sql.push(&format!(
+                " {expr} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
+            ))
+            .bind(viewer.user_id)
+            .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+        }
+    }
+}
+
 /// The first column of `rows` as ids, into any collection (a list, a set).
 pub(crate) fn first_ids<C: FromIterator<i64>>(rows: &[sqlx::any::AnyRow]) -> crate::Result<C> {
     use sqlx::Row;
