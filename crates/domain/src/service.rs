@@ -694,13 +694,10 @@ mod tests {
             let mut status = Status::New;
             for i in steps {
                 let step = Step::ALL[i];
-                match next_status(status, step) {
-                    Ok(to) => {
-                        if to == Status::Closed { prop_assert_eq!(status, Status::Resolved); }
-                        if step == Step::Resolve { prop_assert!(status.is_open()); }
-                        status = to;
-                    }
-                    Err(_) => {}
+                if let Ok(to) = next_status(status, step) {
+                    if to == Status::Closed { prop_assert_eq!(status, Status::Resolved); }
+                    if step == Step::Resolve { prop_assert!(status.is_open()); }
+                    status = to;
                 }
                 let c = TicketClock { status, ..clock(status, false) };
                 prop_assert!(overdue(&c, at(hours)).is_empty());
