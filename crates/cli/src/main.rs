@@ -181,6 +181,23 @@ fn schedule_recycle(store: Store, clock: Clock, every_minutes: u64) {
     });
 }
 
+/// Tells superiors about service tickets past a deadline, every minute. Several servers may
+/// run this: each deadline is escalated once (the ticket's flag is stamped in the same
+/// transaction as the message).
+fn schedule_ticket_deadlines(store: Store, clock: Clock, email: bool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match store.escalate_overdue_tickets(email, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deadlines = n, "overdue service tickets escalated"),
+                Err(e) => tracing::error!(error = %e, "ticket deadline escalation failed"),
+            }
+        }
+    });
+}
+
 /// Sends queued e-mail every 30 seconds. Several servers may run this: each message is claimed
 /// by exactly one of them.
 fn schedule_mail(store: Store, clock: Clock, smtp: SmtpSettings) {
@@ -214,6 +231,7 @@ async fn serve(
     if let Some(smtp) = &smtp {
         schedule_mail(store.clone(), clock, smtp.clone());
     }
+    schedule_ticket_deadlines(store.clone(), clock, smtp.is_some());
     let state = AppState {
         store,
         clock,

@@ -189,6 +189,10 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "opportunity" => "SELECT t.id, t.name FROM opportunities t",
         "pool" => "SELECT t.id, t.name FROM pools t",
         "segment" => "SELECT t.id, t.name FROM segments t",
+        "ticket" => "SELECT t.id, t.subject FROM tickets t",
+        "return_visit" => {
+            "SELECT t.id, c.name FROM return_visits t JOIN customers c ON c.id = t.customer_id"
+        }
         "custom_field" => "SELECT t.id, t.label FROM custom_fields t",
         "escalation" => "SELECT t.id, t.subject FROM escalations t",
         "referral" => "SELECT t.id, t.referred_name FROM referrals t",

@@ -67,7 +67,9 @@ impl Ticket {
             product_id: r.try_get("product_id")?,
             product_name: r.try_get("product_name")?,
             order_id: r.try_get("order_id")?,
-            order_number: r.try_get("order_number")?,
+            order_number: r
+                .try_get::<Option<i64>, _>("order_id")?
+                .map(|id| format!("SO-{id:06}")),
             assignee_id: r.try_get("assignee_id")?,
             assignee_name: r.try_get("assignee_name")?,
             filed_by: r.try_get("filed_by")?,
@@ -156,11 +158,11 @@ pub struct ReturnVisit {
 
 const TICKET_COLUMNS: &str = "t.id, t.customer_id, c.name AS customer_name, c.owner_id AS customer_owner_id, \
     t.category, t.severity, t.status, t.subject, t.description, t.product_id, p.name AS product_name, \
-    t.order_id, o.number AS order_number, t.assignee_id, a.display_name AS assignee_name, t.filed_by, \
+    t.order_id, t.assignee_id, a.display_name AS assignee_name, t.filed_by, \
     f.display_name AS filed_by_name, t.response_due, t.resolution_due, t.first_response_at, t.resolved_at, \
     t.closed_at, t.resolution, t.version, t.created_at, t.updated_at";
 const TICKET_FROM: &str = " FROM tickets t JOIN customers c ON c.id = t.customer_id \
-    LEFT JOIN products p ON p.id = t.product_id LEFT JOIN orders o ON o.id = t.order_id \
+    LEFT JOIN products p ON p.id = t.product_id \
     LEFT JOIN users a ON a.id = t.assignee_id LEFT JOIN users f ON f.id = t.filed_by WHERE";
 
 /// The tickets the viewer reaches: their customer's owner, their assignee or who filed them.
@@ -309,7 +311,7 @@ impl Store {
             ] {
                 if x != y {
                     changes.push(change(
-                        &format!("sla {field}"),
+                        field,
                         Some(&x.to_string()),
                         Some(&y.to_string()),
                     ));

@@ -110,12 +110,22 @@ const PEOPLE: &[&str] = &[
     "credited_to",
     "to_user_id",
     "handover_to",
+    "assignee_id",
 ];
 
 /// The catalog prefixes that name a field's coded values, tried in order.
 fn value_prefixes(field: &str) -> &'static [&'static str] {
     match field {
-        "status" => &["opportunity_status", "plan_status", "pay.status"],
+        "status" => &[
+            "opportunity_status",
+            "plan_status",
+            "pay.status",
+            "ticket_status",
+        ],
+        "category" => &["ticket_category"],
+        "severity" => &["severity"],
+        "deadline" => &["ticket_deadline"],
+        "result" => &["visit_result"],
         "stage" => &["stage"],
         "tier" => &["tier"],
         "kind" => &[
@@ -142,6 +152,10 @@ fn known(tr: &Tr, key: &str) -> Option<String> {
 fn field_label(tr: &Tr, names: &Names, entity: &str, field: &str) -> String {
     // A word that means one thing for a person and another for a product (在职 / 在售).
     if let Some(t) = known(tr, &format!("field.{entity}_{field}")) {
+        return t;
+    }
+    // A composite name with its own label (`critical.response_hours`).
+    if let Some(t) = known(tr, &format!("field.{field}")) {
         return t;
     }
     let (head, rest) = match field.split_once([' ', '·']) {

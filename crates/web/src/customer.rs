@@ -548,12 +548,7 @@ impl ListPage<'_> {
     }
 }
 
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .unwrap_or_default()
-        .trim_start_matches('=')
-        .to_string()
-}
+use crate::render::urlencode;
 
 async fn list_page_inner(
     state: &AppState,
@@ -976,7 +971,8 @@ struct DetailPage<'a> {
 pub struct TimelineEntry {
     /// The stored UTC instant, for ordering; shown in the reader's zone.
     pub at: String,
-    /// `activity`, `order`, `opportunity`, `ownership` or `escalation`: the marker's colour.
+    /// `activity`, `order`, `opportunity`, `ownership`, `escalation` or `ticket`: the marker's
+    /// colour.
     pub kind: &'static str,
     pub title: String,
     pub who: String,
@@ -991,6 +987,7 @@ fn timeline(
     opportunities: &[yingpan_store::Opportunity],
     history: &[OwnershipChange],
     escalations: &[yingpan_store::Escalation],
+    tickets: &[yingpan_store::Ticket],
 ) -> Vec<TimelineEntry> {
     let mut out = Vec::new();
     for e in escalations {
@@ -999,8 +996,33 @@ fn timeline(
             kind: "escalation",
             title: format!("{} · {}", tr.tp("escalation_kind", &e.kind), e.subject),
             who: e.author_name.clone().unwrap_or_default(),
-            lines: vec![e.body.clone()],
-            link: Some(format!("/escalations/{}", e.id)),
+            lines: vec![crate::escalation::body_text(tr, e)],
+            link: Some(match e.ticket_id {
+                Some(t) => format!("/tickets/{t}"),
+                None => format!("/escalations/{}", e.id),
+            }),
+        });
+    }
+    for t in tickets {
+        let mut lines = vec![format!(
+            "{} · {} · {}",
+            tr.tp("ticket_status", &t.status),
+            tr.tp("severity", &t.severity),
+            t.assignee_name.as_deref().unwrap_or("")
+        )];
+        lines.extend(t.resolution.clone());
+        out.push(TimelineEntry {
+            at: t.created_at.clone(),
+            kind: "ticket",
+            title: format!(
+                "{} #{} · {}",
+                tr.tp("ticket_category", &t.category),
+                t.id,
+                t.subject
+            ),
+            who: t.filed_by_name.clone().unwrap_or_default(),
+            lines,
+            link: Some(format!("/tickets/{}", t.id)),
         });
     }
     for a in activities {
@@ -1272,6 +1294,18 @@ pub(crate) async fn detail(
         .await?;
     let tr = me.tr();
     let escalations = state.store.customer_escalations(&me.viewer, id).await?;
+    let (tickets, _) = state
+        .store
+        .tickets(
+            &me.viewer,
+            &yingpan_store::TicketFilter {
+                customer_id: Some(id),
+                limit: 50,
+                ..Default::default()
+            },
+            state.now(),
+        )
+        .await?;
     let timeline = timeline(
         &tr,
         &activities,
@@ -1279,6 +1313,7 @@ pub(crate) async fn detail(
         &opportunities,
         &history,
         &escalations,
+        &tickets,
     );
     let last_follow_up = activities.iter().map(|a| a.occurred_at.clone()).max();
     let protection = crate::protection::Protection::load(state, me.viewer.org_id).await?;

@@ -116,7 +116,7 @@ pub struct PlanToday {
 pub struct Waiting {
     /// `plan_missing`, `plan_draft`, `plan_returned`, `report_missing`, `due_contacts`,
     /// `returning`, `unread`, `plans_to_review`, `reports_to_review`, `plans_not_filed`,
-    /// `reports_not_filed`.
+    /// `reports_not_filed`, `tickets_assigned`, `tickets_overdue`, `return_visits`.
     pub kind: &'static str,
     pub count: usize,
     pub link: String,
@@ -542,6 +542,86 @@ async fn waiting(
             n,
             "/reports".into(),
             listed(missing),
+            n,
+        );
+    }
+    let now = state.now();
+    let (mine, mine_total) = store
+        .tickets(
+            v,
+            &yingpan_store::TicketFilter {
+                assignee_id: Some(me.user.id),
+                open: true,
+                limit: LISTED as i64,
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    let ticket_items = |list: &[yingpan_store::Ticket]| -> Vec<WaitingItem> {
+        list.iter()
+            .map(|t| WaitingItem {
+                label: format!(
+                    "#{} {} · {}",
+                    t.id,
+                    t.subject,
+                    t.customer_name.as_deref().unwrap_or("")
+                ),
+                link: Some(format!("/tickets/{}", t.id)),
+            })
+            .collect()
+    };
+    let n = usize::try_from(mine_total).unwrap_or(0);
+    push(
+        "tickets_assigned",
+        n,
+        "/tickets?assignee_id=me&open=1".into(),
+        ticket_items(&mine),
+        n,
+    );
+    if me.sees_people() {
+        let (late, late_total) = store
+            .tickets(
+                v,
+                &yingpan_store::TicketFilter {
+                    overdue_at: Some(now),
+                    limit: LISTED as i64,
+                    ..Default::default()
+                },
+                now,
+            )
+            .await?;
+        let n = usize::try_from(late_total).unwrap_or(0);
+        push(
+            "tickets_overdue",
+            n,
+            "/tickets?overdue=1".into(),
+            ticket_items(&late),
+            n,
+        );
+    }
+    if me.sells() {
+        let end_of_day = Period {
+            start: today,
+            end: today + Duration::days(1),
+        }
+        .bounds(china_offset())
+        .1;
+        let (visits, total) = store
+            .return_visits_due(v, end_of_day, LISTED as i64)
+            .await?;
+        let n = usize::try_from(total).unwrap_or(0);
+        push(
+            "return_visits",
+            n,
+            "/due#return-visits".into(),
+            visits
+                .iter()
+                .map(|r| WaitingItem {
+                    label: r.customer_name.clone().unwrap_or_default(),
+                    link: Some(format!("/customers/{}", r.customer_id)),
+                })
+                .collect(),
             n,
         );
     }

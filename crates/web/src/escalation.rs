@@ -98,6 +98,12 @@ struct EscalationPage<'a> {
     e: Escalation,
 }
 
+impl EscalationPage<'_> {
+    fn body(&self) -> String {
+        body_text(&self.tr, &self.e)
+    }
+}
+
 async fn escalation_page(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -176,6 +182,15 @@ async fn open_submit(
         Ok(Some(e)) => Redirect::to(&format!("/escalations/{e}")).into_response(),
         Ok(None) => Redirect::to("/inbox").into_response(),
         Err(e) => e.into_page(me.locale()),
+    }
+}
+
+/// What an escalation says, in the reader's words: a report's own text, or for a ticket's
+/// deadline which one passed.
+pub fn body_text(tr: &Tr, e: &Escalation) -> String {
+    match e.ticket_id {
+        Some(_) => tr.tp("ticket_deadline", &e.body),
+        None => e.body.clone(),
     }
 }
 

@@ -39,10 +39,12 @@ mod protection;
 mod qualification;
 mod referral;
 mod render;
+mod return_visit;
 mod request;
 mod segment;
 mod statistics;
 mod target;
+mod ticket;
 mod visit_plan;
 mod weekly_report;
 
@@ -133,6 +135,8 @@ pub fn app(state: AppState) -> Router {
         .merge(customer::router())
         .merge(picklist::router())
         .merge(segment::router())
+        .merge(ticket::router())
+        .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())
         .merge(org::router())

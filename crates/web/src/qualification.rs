@@ -172,6 +172,9 @@ struct DuePage<'a> {
     total: i64,
     days: i64,
     now: String,
+    /// Return visits due in the same window.
+    visits: Vec<yingpan_store::ReturnVisit>,
+    visits_total: i64,
 }
 
 impl DuePage<'_> {
@@ -188,8 +191,14 @@ async fn due_page(
     me: CurrentUser,
     Query(q): Query<DueQuery>,
 ) -> Response {
-    match load_due(&state, &me, &q).await {
-        Ok((items, total, days)) => render(
+    let result = async {
+        let (items, total, days) = load_due(&state, &me, &q).await?;
+        let (visits, visits_total) = crate::return_visit::due(&state, &me, days).await?;
+        Ok::<_, AppError>((items, total, days, visits, visits_total))
+    }
+    .await;
+    match result {
+        Ok((items, total, days, visits, visits_total)) => render(
             &DuePage {
                 tr: me.tr(),
                 me: &me,
@@ -197,6 +206,8 @@ async fn due_page(
                 total,
                 days,
                 now: yingpan_store::ts(state.now()),
+                visits,
+                visits_total,
             },
             me.locale(),
         ),

@@ -69,3 +69,11 @@ mod tests {
         );
     }
 }
+
+/// A value as it goes into a query string.
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_string()
+}
