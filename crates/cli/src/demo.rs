@@ -792,6 +792,9 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             .await?;
     }
     // A complaint and a market report waiting in the superiors' inboxes.
+    if let Some((_, customer_id, _)) = &complaint_about {
+        demo_tickets(store, &clerk_viewer, *customer_id, now).await?;
+    }
     if let Some((sv, customer_id, name)) = complaint_about {
         store
             .file_escalation(
@@ -824,6 +827,32 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             .await?;
     }
     store.compile_due_weekly_reports(now).await?;
+    store.escalate_overdue_tickets(false, now).await?;
+    // Return visits long past were made: the owners recorded them; the recent ones wait.
+    let (past, _) = store
+        .return_visits_due(&a, now - Duration::days(2), 500)
+        .await?;
+    for (i, v) in past.iter().enumerate() {
+        let Some(owner) = v.owner_id else { continue };
+        let result = if i % 5 == 4 {
+            yingpan_domain::service::VisitResult::Neutral
+        } else {
+            yingpan_domain::service::VisitResult::Satisfied
+        };
+        let due = yingpan_store::parse_ts(&v.due_at)?;
+        store
+            .record_return_visit(
+                &Viewer {
+                    user_id: owner,
+                    ..a
+                },
+                v.id,
+                result,
+                "回访：确认货物已安装使用，客户无其他问题。",
+                working_hours(due, now),
+            )
+            .await?;
+    }
     let moved = store.recycle(now).await?;
     let all = yingpan_store::CustomerListQuery {
         per_page: 1,
@@ -831,5 +860,86 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
     };
     let (_, total) = store.list_customers(&a, &all).await?;
     println!("Demo data: 18 people, {total} customers ({moved} back in the public pool).");
+    Ok(())
+}
+
+/// Service tickets the clerk logged from the customer's calls: one past its deadlines (the
+/// sweep tells the owner's superiors), one being handled, one resolved (a return visit follows).
+async fn demo_tickets(
+    store: &Store,
+    clerk: &Viewer,
+    customer_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use yingpan_domain::service::{parse_step, Category, Severity, TicketFields};
+    let ticket = |category, severity, subject: String, description: &str| TicketFields {
+        customer_id,
+        category,
+        severity,
+        subject,
+        description: description.into(),
+        product_id: None,
+        order_id: None,
+        assignee_id: None,
+    };
+    store
+        .file_ticket(
+            clerk,
+            &ticket(
+                Category::Complaint,
+                Severity::High,
+                "第二批设备运行异响".into(),
+                "客户来电：上周交付的设备运行时有明显异响，要求尽快派人检修。",
+            ),
+            now - Duration::hours(30),
+        )
+        .await?;
+    let handled = store
+        .file_ticket(
+            clerk,
+            &ticket(
+                Category::AfterSales,
+                Severity::Normal,
+                "申请补发安装说明书".into(),
+                "客户门店新员工需要中文安装说明书两份。",
+            ),
+            now - Duration::hours(5),
+        )
+        .await?;
+    let owner = Viewer {
+        user_id: handled.assignee_id,
+        ..*clerk
+    };
+    let step = |s: &str, body: &str| parse_step(s, Some(body), None).expect("demo step");
+    store
+        .ticket_step(
+            &owner,
+            handled.id,
+            &step("start", "已联系客户，明天随货寄出。"),
+            None,
+            now - Duration::hours(4),
+        )
+        .await?;
+    let done = store
+        .file_ticket(
+            clerk,
+            &ticket(
+                Category::Inquiry,
+                Severity::Low,
+                "询问年度返利政策".into(),
+                "",
+            ),
+            now - Duration::days(4),
+        )
+        .await?;
+    store
+        .ticket_step(
+            clerk,
+            done.id,
+            &step("resolve", "已把返利政策文件发到客户邮箱，并电话说明。"),
+            None,
+            now - Duration::days(3) - Duration::hours(20),
+        )
+        .await?;
     Ok(())
 }

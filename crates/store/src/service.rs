@@ -310,11 +310,7 @@ impl Store {
                 (resolution, b.resolution_hours, a.resolution_hours),
             ] {
                 if x != y {
-                    changes.push(change(
-                        field,
-                        Some(&x.to_string()),
-                        Some(&y.to_string()),
-                    ));
+                    changes.push(change(field, Some(&x.to_string()), Some(&y.to_string())));
                 }
             }
         }

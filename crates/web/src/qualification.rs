@@ -178,6 +178,13 @@ struct DuePage<'a> {
 }
 
 impl DuePage<'_> {
+    /// What a return visit follows, as people name it: the order's number or the ticket's.
+    fn source_ref(&self, v: &yingpan_store::ReturnVisit) -> String {
+        match v.source.as_str() {
+            "order" => format!("SO-{:06}", v.source_id),
+            _ => format!("#{}", v.source_id),
+        }
+    }
     fn overdue(&self, due: &Option<String>) -> bool {
         due.as_deref().is_some_and(|d| d < self.now.as_str())
     }

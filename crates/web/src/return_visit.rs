@@ -24,10 +24,12 @@ pub async fn due(
     days: i64,
 ) -> Result<(Vec<ReturnVisit>, i64), AppError> {
     if !(0..=365).contains(&days) {
-        return Err(
-            ValidationError::new("within_days", "out_of_range", "must be between 0 and 365")
-                .into(),
-        );
+        return Err(ValidationError::new(
+            "within_days",
+            "out_of_range",
+            "must be between 0 and 365",
+        )
+        .into());
     }
     Ok(state
         .store
@@ -61,7 +63,8 @@ async fn record(
     id: i64,
     req: &Record,
 ) -> Result<ReturnVisit, AppError> {
-    let (result, summary) = parse_visit(req.result.as_deref().unwrap_or(""), req.summary.as_deref())?;
+    let (result, summary) =
+        parse_visit(req.result.as_deref().unwrap_or(""), req.summary.as_deref())?;
     Ok(state
         .store
         .record_return_visit(&me.viewer, id, result, &summary, state.now())

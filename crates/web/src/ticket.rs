@@ -45,7 +45,11 @@ fn flag(field: &'static str, raw: Option<&str>) -> Result<bool, ValidationError>
     match raw.map(str::trim) {
         None | Some("") | Some("0") | Some("false") => Ok(false),
         Some("1") | Some("true") | Some("on") => Ok(true),
-        Some(_) => Err(ValidationError::new(field, "invalid_flag", "must be 1 or 0")),
+        Some(_) => Err(ValidationError::new(
+            field,
+            "invalid_flag",
+            "must be 1 or 0",
+        )),
     }
 }
 
@@ -57,7 +61,9 @@ fn id(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, ValidationE
             .ok()
             .filter(|n| *n > 0)
             .map(Some)
-            .ok_or_else(|| ValidationError::new(field, "invalid_id", "must be a positive whole number")),
+            .ok_or_else(|| {
+                ValidationError::new(field, "invalid_id", "must be a positive whole number")
+            }),
     }
 }
 
@@ -72,7 +78,11 @@ fn choice<T>(
 }
 
 impl ListQuery {
-    fn filter(&self, me: &CurrentUser, now: chrono::DateTime<chrono::Utc>) -> Result<TicketFilter, AppError> {
+    fn filter(
+        &self,
+        me: &CurrentUser,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<TicketFilter, AppError> {
         let assignee_id = match self.assignee_id.as_deref().map(str::trim) {
             Some("me") => Some(me.user.id),
             other => id("assignee_id", other)?,
@@ -168,9 +178,9 @@ async fn take_step(
         req.body.as_deref(),
         req.assignee_id,
     )?;
-    let version = req.version.ok_or_else(|| {
-        ValidationError::new("version", "required", "send the version you read")
-    })?;
+    let version = req
+        .version
+        .ok_or_else(|| ValidationError::new("version", "required", "send the version you read"))?;
     Ok(state
         .store
         .ticket_step(&me.viewer, id, &step, Some(version), state.now())
@@ -438,7 +448,11 @@ async fn new_page(
 ) -> Response {
     let result = async {
         let customer_id = id("customer_id", q.customer_id.as_deref())?.ok_or_else(|| {
-            ValidationError::new("customer_id", "required", "open the form from a customer's page")
+            ValidationError::new(
+                "customer_id",
+                "required",
+                "open the form from a customer's page",
+            )
         })?;
         let customer = state.store.customer(&me.viewer, customer_id).await?;
         let orders = state

@@ -689,6 +689,103 @@ async fn a_pay_sheet_is_planned_reviewed_and_approved() {
 
 /// Accessibility: axe-core finds no critical or serious problem on any page a role opens, on a
 /// desktop and on a phone-sized window.
+/// The clerk logs a customer's call as a ticket from the customer's page; the owner finds it on
+/// the workbench, answers and resolves it; the return visit the resolution scheduled is
+/// recorded from the due page — each through the real forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_is_filed_resolved_and_followed_up() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = crate::common::Team::build(&app).await;
+    let c = app
+        .customer(&t.rep_a1.1, "杭州明光照明有限公司", "13755550000")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    // Return visits right after a resolution, so the due page lists it today.
+    let (_, mut settings) = app.get("/api/v1/service-settings", &t.rep_a1.1).await;
+    settings["return_visit_after_ticket_days"] = serde_json::json!(1);
+    app.call(
+        reqwest::Method::PUT,
+        "/api/v1/service-settings",
+        Some(&app.admin_token),
+        Some(settings),
+    )
+    .await;
+    let base = app.base.clone();
+
+    b.login(&base, "clerk").await;
+    b.client
+        .goto(&format!("{base}/customers/{c}"))
+        .await
+        .unwrap();
+    b.click("#new-ticket").await;
+    b.wait_for("#ticket-form").await;
+    b.client
+        .find(Locator::Css("select[name=severity]"))
+        .await
+        .unwrap()
+        .select_by_value("high")
+        .await
+        .unwrap();
+    b.fill("input[name=subject]", "灯具频繁闪烁").await;
+    b.fill("textarea[name=description]", "客户来电：三楼灯具频繁闪烁。")
+        .await;
+    b.click("#ticket-form button[type=submit]").await;
+    b.wait_for("#ticket-subject").await;
+    assert!(
+        b.text("#ticket-assignee").await.contains("rep_a1"),
+        "goes to the owner"
+    );
+    assert_eq!(b.text("#ticket-status").await, "新建");
+    b.logout().await;
+
+    b.login(&base, "rep_a1").await;
+    let todo = b.text(".todo-tickets_assigned").await;
+    assert!(todo.contains("灯具频繁闪烁"), "{todo}");
+    b.click(".todo-tickets_assigned .todo-items a").await;
+    b.wait_for("#ticket-reply").await;
+    b.fill("#ticket-reply textarea[name=body]", "已安排明天上门检修。")
+        .await;
+    b.click("#step-start").await;
+    b.wait_for_text("#ticket-status", "处理中").await;
+    assert_eq!(b.text("#done").await, "工单已更新。");
+    b.fill(
+        "#ticket-reply textarea[name=body]",
+        "更换镇流器，已恢复正常。",
+    )
+    .await;
+    b.click("#step-resolve").await;
+    b.wait_for_text("#ticket-status", "已解决").await;
+    assert!(b.text("#ticket-resolution").await.contains("更换镇流器"));
+    b.shot("ticket-resolved").await;
+
+    b.client.goto(&format!("{base}/due")).await.unwrap();
+    b.wait_for("#return-visit-list").await;
+    b.client
+        .find(Locator::Css("#return-visit-list select[name=result]"))
+        .await
+        .unwrap()
+        .select_by_value("satisfied")
+        .await
+        .unwrap();
+    b.fill(
+        "#return-visit-list input[name=summary]",
+        "客户确认灯具正常，表示满意。",
+    )
+    .await;
+    b.click("#return-visit-list button[type=submit]").await;
+    b.wait_for("#no-return-visits").await;
+    assert_eq!(b.text("#done").await, "回访已记录。");
+    let (_, acts) = app
+        .get(&format!("/api/v1/customers/{c}/activities"), &t.rep_a1.1)
+        .await;
+    assert!(
+        acts.to_string().contains("客户确认灯具正常"),
+        "the return visit is a logged call: {acts}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe() {
     let Some(b) = browser().await else { return };
@@ -728,11 +825,27 @@ async fn every_page_passes_axe() {
             serde_json::json!({"plan_date": "2026-12-01", "items": [{"customer_name": "无障碍科技有限公司", "start": "09:00", "end": "10:00", "purpose": "service"}]}),
         )
         .await;
+    // Delivered, so the due page carries a return visit and its form; and a ticket.
+    app.post(
+        &format!("/api/v1/orders/{}/delivery", order["id"]),
+        &t.clerk.1,
+        serde_json::json!({"status": "delivered", "version": order["version"]}),
+    )
+    .await;
+    let (_, ticket) = app
+        .post(
+            "/api/v1/tickets",
+            &t.clerk.1,
+            serde_json::json!({"customer_id": c["id"], "category": "complaint", "subject": "灯具闪烁"}),
+        )
+        .await;
     let records = [
         format!("/orders/{}", order["id"]),
         format!("/opportunities/{}", opportunity["id"]),
         format!("/plans/{}", plan["id"]),
         format!("{customer}/edit"),
+        format!("/tickets/{}", ticket["id"]),
+        format!("/tickets/new?customer_id={}", c["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -741,6 +854,7 @@ async fn every_page_passes_axe() {
                 "/admin/organization",
                 "/admin/custom-fields",
                 "/admin/picklists",
+                "/admin/service",
                 "/admin/users",
             ],
         ),
@@ -755,6 +869,9 @@ async fn every_page_passes_axe() {
                 &records[1],
                 &records[2],
                 &records[3],
+                &records[4],
+                &records[5],
+                "/tickets",
                 "/due",
                 "/pipeline",
                 "/pool",

@@ -24,6 +24,7 @@ mod pay;
 mod permissions;
 mod products;
 mod qualification;
+mod service;
 mod statistics;
 mod targets;
 mod visit_plans;
