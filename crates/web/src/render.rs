@@ -45,6 +45,14 @@ pub fn done(to: &str, key: &str, n: Option<u64>) -> Response {
     axum::response::Redirect::to(&url).into_response()
 }
 
+/// A value as it goes into a query string.
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -68,12 +76,4 @@ mod tests {
             "/plans/7?done=approved"
         );
     }
-}
-
-/// A value as it goes into a query string.
-pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .unwrap_or_default()
-        .trim_start_matches('=')
-        .to_string()
 }
