@@ -33,6 +33,7 @@ pub mod rollup;
 pub mod search;
 pub mod service;
 pub mod statistics;
+pub mod survey;
 pub mod target;
 pub mod text;
 pub mod visit_plan;

@@ -51,10 +51,12 @@ pub enum Action {
     ApprovePay,
     /// Set each team's monthly sales and expense budget.
     SetBudgets,
+    /// Write and retire satisfaction survey questionnaires.
+    ManageSurveys,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ManageOrganization,
         Action::ReadAuditTrail,
         Action::ReadDirectory,
@@ -73,6 +75,7 @@ impl Action {
         Action::ReviewPay,
         Action::ApprovePay,
         Action::SetBudgets,
+        Action::ManageSurveys,
     ];
 
     /// How the action reads in the permissions document.
@@ -98,6 +101,7 @@ impl Action {
             Action::ReviewPay => "review the team's pay sheets; rewards and penalties",
             Action::ApprovePay => "approve pay sheets; close a month's pay",
             Action::SetBudgets => "set teams' sales and expense budgets",
+            Action::ManageSurveys => "satisfaction survey questionnaires",
         }
     }
 }
@@ -120,7 +124,8 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
         | Action::PublishTargets
         | Action::ManagePayPlans
         | Action::ApprovePay
-        | Action::SetBudgets => matches!(role, Admin | Director),
+        | Action::SetBudgets
+        | Action::ManageSurveys => matches!(role, Admin | Director),
         Action::ReadDirectory | Action::ExportCustomers => role != Sales,
         Action::DeleteCustomer
         | Action::TransferCustomers

@@ -190,6 +190,10 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "pool" => "SELECT t.id, t.name FROM pools t",
         "segment" => "SELECT t.id, t.name FROM segments t",
         "ticket" => "SELECT t.id, t.subject FROM tickets t",
+        "survey" => "SELECT t.id, t.name FROM surveys t",
+        "survey_invitation" => {
+            "SELECT t.id, s.name || ' · ' || c.name FROM survey_invitations t JOIN surveys s ON s.id = t.survey_id JOIN customers c ON c.id = t.customer_id"
+        }
         "return_visit" => {
             "SELECT t.id, c.name FROM return_visits t JOIN customers c ON c.id = t.customer_id"
         }

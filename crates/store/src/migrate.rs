@@ -210,6 +210,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "service",
         include_str!("../migrations/0045_service.sql"),
     ),
+    (
+        46,
+        "surveys",
+        include_str!("../migrations/0046_surveys.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

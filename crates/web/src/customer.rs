@@ -965,6 +965,9 @@ struct DetailPage<'a> {
     last_follow_up: Option<String>,
     /// Whole days of protection left and their colour class; none in the pool.
     days_left: (&'static str, String),
+    /// Questionnaires still sent, and this customer's answered surveys.
+    surveys: Vec<yingpan_store::Survey>,
+    answered: Vec<yingpan_store::Invitation>,
 }
 
 /// One event on a customer's timeline, in words.
@@ -1347,6 +1350,20 @@ pub(crate) async fn detail(
             timeline,
             last_follow_up,
             days_left,
+            surveys: state
+                .store
+                .surveys(me.viewer.org_id)
+                .await?
+                .into_iter()
+                .filter(|s| s.active)
+                .collect(),
+            answered: state
+                .store
+                .survey_invitations(&me.viewer, 0, Some(id), 20)
+                .await?
+                .into_iter()
+                .filter(|i| i.answered_at.is_some())
+                .collect(),
             may_review: report.as_ref().is_some_and(|r| r.author_id != me.user.id)
                 && me.can(Action::DeleteCustomer),
             report,

@@ -43,6 +43,7 @@ mod request;
 mod return_visit;
 mod segment;
 mod statistics;
+mod survey;
 mod target;
 mod ticket;
 mod visit_plan;
@@ -136,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(picklist::router())
         .merge(segment::router())
         .merge(ticket::router())
+        .merge(survey::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

@@ -26,6 +26,7 @@ mod products;
 mod qualification;
 mod service;
 mod statistics;
+mod surveys;
 mod targets;
 mod visit_plans;
 mod weekly_reports;

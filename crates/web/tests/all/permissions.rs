@@ -71,6 +71,7 @@ fn api_probe(action: Action, customer: i64) -> (Method, String, Option<Value>) {
             "/api/v1/budgets/2027-01/999999",
             Some(json!({"sales": "1", "version": 0})),
         ),
+        Action::ManageSurveys => (Method::POST, "/api/v1/surveys", Some(json!({}))),
     };
     (method, path.to_string(), body)
 }
@@ -95,7 +96,8 @@ fn page_probe(action: Action) -> Option<&'static str> {
         | Action::PublishTargets
         | Action::ManagePayPlans
         | Action::ApprovePay
-        | Action::SetBudgets => None,
+        | Action::SetBudgets
+        | Action::ManageSurveys => None,
     }
 }
 
