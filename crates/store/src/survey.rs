@@ -227,11 +227,12 @@ fn answered_change(answers: &Answers) -> Vec<FieldChange> {
     vec![FieldChange {
         field: "score".into(),
         before: None,
-        after: Some(format!(
-            "{} / {}",
-            answers.score_sum(),
-            answers.score_count()
-        )),
+        after: (answers.score_count() > 0).then(|| {
+            (rust_decimal::Decimal::from(answers.score_sum())
+                / rust_decimal::Decimal::from(answers.score_count()))
+            .round_dp(2)
+            .to_string()
+        }),
     }]
 }
 
