@@ -826,6 +826,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             )
             .await?;
     }
+    demo_survey(store, &a, &clerk_viewer, &mut rng, now).await?;
     store.compile_due_weekly_reports(now).await?;
     store.escalate_overdue_tickets(false, now).await?;
     // Return visits long past were made: the owners recorded them; the recent ones wait.
@@ -941,5 +942,75 @@ async fn demo_tickets(
             now - Duration::days(3) - Duration::hours(20),
         )
         .await?;
+    Ok(())
+}
+
+/// A delivery satisfaction survey the director wrote, answered by phone for delivered orders
+/// (scores lean high, a few low), so its results page has figures beside repeat purchase.
+async fn demo_survey(
+    store: &Store,
+    admin: &Viewer,
+    clerk: &Viewer,
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use yingpan_domain::survey::{parse_answers, parse_questions};
+    let questions = parse_questions(
+        "score: 您对产品质量的满意度\nscore: 交货是否及时\nscore: 业务员的服务态度\ntext?: 其他意见和建议",
+    )?;
+    let survey = store
+        .create_survey(
+            admin,
+            "交货满意度回访",
+            &questions,
+            now - Duration::days(40),
+        )
+        .await?;
+    let orders = store
+        .orders(
+            admin,
+            &yingpan_store::OrderFilter {
+                limit: 40,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let remarks = [
+        "希望送货前先电话联系",
+        "包装可以再结实一些",
+        "",
+        "",
+        "价格能否再优惠",
+    ];
+    for o in orders.iter().filter(|o| o.delivered_at.is_some()).take(18) {
+        let low = rng.gen_bool(0.2);
+        let score = |rng: &mut StdRng| {
+            if low {
+                rng.gen_range(1..=3)
+            } else {
+                rng.gen_range(4..=5)
+            }
+            .to_string()
+        };
+        let mut raw = std::collections::BTreeMap::new();
+        raw.insert("q1".to_string(), score(rng));
+        raw.insert("q2".to_string(), score(rng));
+        raw.insert("q3".to_string(), score(rng));
+        raw.insert(
+            "q4".to_string(),
+            remarks[rng.gen_range(0..remarks.len())].to_string(),
+        );
+        let answers = parse_answers(&questions, &raw)?;
+        store
+            .record_survey_by_phone(
+                clerk,
+                survey.id,
+                o.customer_id,
+                Some(o.id),
+                &answers,
+                now - Duration::days(rng.gen_range(1..30)),
+            )
+            .await?;
+    }
     Ok(())
 }

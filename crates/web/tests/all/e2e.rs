@@ -839,6 +839,24 @@ async fn every_page_passes_axe() {
             serde_json::json!({"customer_id": c["id"], "category": "complaint", "subject": "灯具闪烁"}),
         )
         .await;
+    let (_, survey) = app
+        .post(
+            "/api/v1/surveys",
+            &t.director.1,
+            serde_json::json!({"name": "交货满意度", "questions": "score: 质量\ntext?: 建议"}),
+        )
+        .await;
+    let (_, invited) = app
+        .post(
+            &format!("/api/v1/surveys/{}/invitations", survey["id"]),
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"]}),
+        )
+        .await;
+    let link = format!(
+        "/s/{}",
+        invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
+    );
     let records = [
         format!("/orders/{}", order["id"]),
         format!("/opportunities/{}", opportunity["id"]),
@@ -846,6 +864,9 @@ async fn every_page_passes_axe() {
         format!("{customer}/edit"),
         format!("/tickets/{}", ticket["id"]),
         format!("/tickets/new?customer_id={}", c["id"]),
+        format!("/surveys/{}", survey["id"]),
+        format!("/surveys/{}/send?customer_id={}", survey["id"], c["id"]),
+        link,
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -871,7 +892,11 @@ async fn every_page_passes_axe() {
                 &records[3],
                 &records[4],
                 &records[5],
+                &records[6],
+                &records[7],
+                &records[8],
                 "/tickets",
+                "/surveys",
                 "/due",
                 "/pipeline",
                 "/pool",
