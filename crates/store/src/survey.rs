@@ -475,7 +475,8 @@ impl Store {
         Ok(inv)
     }
 
-    /// A survey's invitations on customers in the viewer's scope, the latest first.
+    /// A survey's invitations (`survey_id` 0: every survey's) on customers in the viewer's scope,
+    /// the latest answered or sent first.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn survey_invitations(
         &self,
@@ -495,7 +496,7 @@ impl Store {
         if let Some(c) = customer_id {
             sql.push(" AND i.customer_id = ").bind(c);
         }
-        sql.push(" ORDER BY i.id DESC LIMIT ")
+        sql.push(" ORDER BY COALESCE(i.answered_at, i.created_at) DESC, i.id DESC LIMIT ")
             .bind(limit.clamp(1, 500));
         let rows = sql.query().fetch_all(&self.read).await?;
         rows.iter().map(invitation_from_row).collect()
