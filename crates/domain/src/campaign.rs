@@ -36,7 +36,7 @@ impl Channel {
 }
 
 /// What became of one recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientStatus {
     /// Waiting for the sender (or the scheduled time).

@@ -1,6 +1,7 @@
 //! Yingpan's exchanges with the outside: customer import and export (CSV, Excel) and e-mail
 //! notifications. Shared by the web layer and the `yingpan` command; speaks no HTTP.
 
+pub mod campaign;
 pub mod export;
 pub mod import;
 pub mod mailer;

@@ -39,13 +39,13 @@ impl SmtpSettings {
         }
     }
 
-    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    pub(crate) fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
         Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(&self.url)
             .map_err(|e| MailError::Config(e.to_string()))?
             .build())
     }
 
-    fn mailbox(&self) -> Result<lettre::message::Mailbox, MailError> {
+    pub(crate) fn mailbox(&self) -> Result<lettre::message::Mailbox, MailError> {
         self.from
             .parse()
             .map_err(|e: lettre::address::AddressError| MailError::Config(e.to_string()))

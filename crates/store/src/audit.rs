@@ -191,6 +191,7 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "segment" => "SELECT t.id, t.name FROM segments t",
         "ticket" => "SELECT t.id, t.subject FROM tickets t",
         "survey" => "SELECT t.id, t.name FROM surveys t",
+        "campaign" => "SELECT t.id, t.name FROM campaigns t",
         "survey_invitation" => {
             "SELECT t.id, s.name || ' · ' || c.name FROM survey_invitations t JOIN surveys s ON s.id = t.survey_id JOIN customers c ON c.id = t.customer_id"
         }

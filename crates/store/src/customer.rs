@@ -252,6 +252,69 @@ impl CustomerListQuery {
     }
 }
 
+/// The customer list's conditions after `WHERE`: the viewer's scope, live (or deleted)
+/// customers, and every filter of `q` — shared by the list and by anything that acts on a
+/// list's members (a campaign's recipients).
+pub(crate) fn push_list_filters(
+    sql: &mut Sql,
+    viewer: &Viewer,
+    q: &CustomerListQuery,
+    backend: crate::Backend,
+    needle: Option<&str>,
+    trigram_search: bool,
+) {
+    push_scope(sql, viewer, "c");
+    sql.push(if q.deleted {
+        " AND c.deleted_at IS NOT NULL"
+    } else {
+        " AND c.deleted_at IS NULL"
+    });
+    q.card.push(sql, "c");
+    q.history.push(sql, backend);
+    if q.dealers_only {
+        sql.push(" AND c.dealer IS NOT NULL");
+    }
+    for (field_id, value) in &q.custom_filters {
+        sql.push(" AND c.id IN (SELECT v.customer_id FROM custom_values v WHERE v.org_id = c.org_id AND v.field_id = ")
+                .bind(*field_id)
+                .push(" AND v.value = ")
+                .bind(value.clone())
+                .push(")");
+    }
+    if let Some((column, key)) = &q.duplicate_key {
+        sql.push(&format!(" AND c.{column} = ")).bind(key.clone());
+    }
+    if let Some(r) = &q.returning_soon {
+        sql.push(" AND c.owner_id IS NOT NULL AND (1 = 0");
+        for (pool, tier, cutoff) in &r.cutoffs {
+            match pool {
+                Some(p) => sql.push(" OR (c.pool_id = ").bind(*p),
+                None => sql.push(" OR (c.pool_id IS NULL"),
+            };
+            match tier {
+                Some(t) => sql.push(" AND c.tier = ").bind(t.as_str()),
+                None => sql.push(" AND c.tier IS NULL"),
+            };
+            sql.push(" AND c.last_contact_at < ")
+                .bind(ts(*cutoff))
+                .push(")");
+        }
+        sql.push(")");
+        if r.exempt_open {
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'open')");
+        }
+        if r.exempt_deal {
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'won')");
+        }
+    }
+    if let Some(owner) = q.owner_id {
+        sql.push(" AND c.owner_id = ").bind(owner);
+    }
+    if let Some(needle) = needle {
+        push_search(sql, needle, trigram_search);
+    }
+}
+
 pub(crate) fn search_text(f: &CustomerFields) -> String {
     search_document(
         f.name.as_str(),
@@ -543,56 +606,14 @@ impl Store {
         };
         let build = |select: &str| {
             let mut sql = Sql::new(&select.replace("{customers}", customers));
-            push_scope(&mut sql, viewer, "c");
-            sql.push(if q.deleted {
-                " AND c.deleted_at IS NOT NULL"
-            } else {
-                " AND c.deleted_at IS NULL"
-            });
-            q.card.push(&mut sql, "c");
-            q.history.push(&mut sql, self.backend);
-            if q.dealers_only {
-                sql.push(" AND c.dealer IS NOT NULL");
-            }
-            for (field_id, value) in &q.custom_filters {
-                sql.push(" AND c.id IN (SELECT v.customer_id FROM custom_values v WHERE v.org_id = c.org_id AND v.field_id = ")
-                    .bind(*field_id)
-                    .push(" AND v.value = ")
-                    .bind(value.clone())
-                    .push(")");
-            }
-            if let Some((column, key)) = &q.duplicate_key {
-                sql.push(&format!(" AND c.{column} = ")).bind(key.clone());
-            }
-            if let Some(r) = &q.returning_soon {
-                sql.push(" AND c.owner_id IS NOT NULL AND (1 = 0");
-                for (pool, tier, cutoff) in &r.cutoffs {
-                    match pool {
-                        Some(p) => sql.push(" OR (c.pool_id = ").bind(*p),
-                        None => sql.push(" OR (c.pool_id IS NULL"),
-                    };
-                    match tier {
-                        Some(t) => sql.push(" AND c.tier = ").bind(t.as_str()),
-                        None => sql.push(" AND c.tier IS NULL"),
-                    };
-                    sql.push(" AND c.last_contact_at < ")
-                        .bind(ts(*cutoff))
-                        .push(")");
-                }
-                sql.push(")");
-                if r.exempt_open {
-                    sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'open')");
-                }
-                if r.exempt_deal {
-                    sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'won')");
-                }
-            }
-            if let Some(owner) = q.owner_id {
-                sql.push(" AND c.owner_id = ").bind(owner);
-            }
-            if let Some(needle) = &needle {
-                push_search(&mut sql, needle, trigram_search);
-            }
+            push_list_filters(
+                &mut sql,
+                viewer,
+                q,
+                self.backend,
+                needle.as_deref(),
+                trigram_search,
+            );
             sql
         };
         // A search counts its matches in the same pass that sorts them (a window count), so the

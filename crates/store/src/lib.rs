@@ -7,6 +7,7 @@ mod absence;
 mod activity;
 mod audit;
 mod budget;
+mod campaign;
 mod contact;
 mod custom;
 mod customer;
@@ -47,6 +48,7 @@ pub use absence::Absence;
 pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use audit::AuditEntry;
 pub use budget::TeamBudget;
+pub use campaign::{Campaign, Outgoing, Recipient};
 pub use contact::Contact;
 pub use customer::{
     CardFilter, Customer, CustomerListQuery, CustomerSort, HistoryFilter, ReturningSoon,

@@ -215,6 +215,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "surveys",
         include_str!("../migrations/0046_surveys.sql"),
     ),
+    (
+        47,
+        "campaigns",
+        include_str!("../migrations/0047_campaigns.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
