@@ -198,6 +198,23 @@ fn schedule_ticket_deadlines(store: Store, clock: Clock, email: bool) {
     });
 }
 
+/// Sends queued campaign messages every five seconds (e-mail when SMTP is configured, SMS
+/// through each company's gateway). Several servers may run this: each message is claimed by
+/// exactly one of them, and a claim left by a server that died is taken over.
+fn schedule_campaigns(store: Store, clock: Clock, sender: yingpan_exchange::campaign::Sender) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            match sender.round(&store, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "campaign messages handled"),
+                Err(e) => tracing::error!(error = %e, "campaign sending failed"),
+            }
+        }
+    });
+}
+
 /// Sends queued e-mail every 30 seconds. Several servers may run this: each message is claimed
 /// by exactly one of them.
 fn schedule_mail(store: Store, clock: Clock, smtp: SmtpSettings) {
@@ -232,6 +249,18 @@ async fn serve(
         schedule_mail(store.clone(), clock, smtp.clone());
     }
     schedule_ticket_deadlines(store.clone(), clock, smtp.is_some());
+    // Opt-out links in campaign e-mail point here: the address customers reach the server by.
+    let public_url =
+        std::env::var("YINGPAN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+    schedule_campaigns(
+        store.clone(),
+        clock,
+        yingpan_exchange::campaign::Sender {
+            smtp: smtp.clone(),
+            public_url,
+            http: reqwest::Client::new(),
+        },
+    );
     let state = AppState {
         store,
         clock,

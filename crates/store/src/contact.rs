@@ -20,6 +20,8 @@ pub struct Contact {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub is_decision_maker: bool,
+    /// Asked not to receive campaign messages.
+    pub do_not_contact: bool,
     pub notes: Option<String>,
     /// spouse, parent or child for a linked relative of an individual customer.
     pub relation: Option<String>,
@@ -29,7 +31,7 @@ pub struct Contact {
 }
 
 const CONTACT_COLUMNS: &str = "k.id, k.customer_id, k.name, k.title, k.phone, k.email, \
-    k.is_decision_maker, k.notes, k.relation, k.version, k.created_at, k.updated_at";
+    k.is_decision_maker, k.notes, k.relation, k.version, k.created_at, k.updated_at, k.do_not_contact";
 
 impl Contact {
     fn from_row(r: &AnyRow) -> Result<Self> {
@@ -41,6 +43,7 @@ impl Contact {
             phone: r.try_get("phone")?,
             email: r.try_get("email")?,
             is_decision_maker: r.try_get::<i64, _>("is_decision_maker")? != 0,
+            do_not_contact: r.try_get::<i64, _>("do_not_contact")? != 0,
             notes: r.try_get("notes")?,
             relation: r.try_get("relation")?,
             version: r.try_get("version")?,

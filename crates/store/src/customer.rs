@@ -51,12 +51,14 @@ pub struct Customer {
     /// The public pool the customer belongs to (by region or the owner's team), whose
     /// protection periods apply; none: the company's.
     pub pool_id: Option<i64>,
+    /// When the customer asked for no more campaign messages.
+    pub opted_out_at: Option<String>,
 }
 
 const CUSTOMER_COLUMNS: &str = "c.id, c.kind, c.name, c.phone, c.email, c.address, c.region, \
     c.industry, c.source, c.notes, c.owner_id, o.display_name AS owner_name, c.last_contact_at, \
     c.created_by, c.version, c.created_at, c.updated_at, c.deleted_at, c.man_money, c.man_authority, \
-    c.man_need, c.attractiveness, c.ability_to_win, c.tier, c.next_call_due, c.next_visit_due, c.profile, c.dealer, c.pool_id";
+    c.man_need, c.attractiveness, c.ability_to_win, c.tier, c.next_call_due, c.next_visit_due, c.profile, c.dealer, c.pool_id, c.opted_out_at";
 
 impl Customer {
     fn from_row(r: &AnyRow) -> Result<Self> {
@@ -74,6 +76,7 @@ impl Customer {
             owner_id: r.try_get("owner_id")?,
             owner_name: r.try_get("owner_name")?,
             pool_id: r.try_get("pool_id")?,
+            opted_out_at: r.try_get("opted_out_at")?,
             last_contact_at: r.try_get("last_contact_at")?,
             created_by: r.try_get("created_by")?,
             version: r.try_get("version")?,

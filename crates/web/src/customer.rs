@@ -255,6 +255,24 @@ impl ListParams {
     }
 }
 
+/// The customers a saved filter (a segment's query string) stands for, as the list would
+/// read it for `me` now — checked the same way, within `me`'s scope.
+pub(crate) async fn members_query(
+    state: &AppState,
+    me: &CurrentUser,
+    query: &str,
+) -> Result<CustomerListQuery, AppError> {
+    let params: ListParams = serde_urlencoded::from_str(query).map_err(|_| {
+        yingpan_domain::ValidationError::new(
+            "segment_id",
+            "invalid_query",
+            "the segment's filter cannot be read",
+        )
+    })?;
+    let defs = state.store.custom_fields(me.viewer.org_id).await?;
+    params.to_query(me, &defs, state.now())
+}
+
 #[derive(Debug, Deserialize)]
 struct CreateCustomer {
     #[serde(flatten)]

@@ -20,6 +20,7 @@ pub mod import;
 mod ledger;
 pub use yingpan_exchange::mailer;
 mod budget;
+mod campaign;
 mod chart;
 mod dashboard;
 mod economics;
@@ -138,6 +139,7 @@ pub fn app(state: AppState) -> Router {
         .merge(segment::router())
         .merge(ticket::router())
         .merge(survey::router())
+        .merge(campaign::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod campaigns;
 mod custom_fields;
 mod daily_reports;
 mod dashboards;

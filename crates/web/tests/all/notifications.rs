@@ -13,7 +13,7 @@ use yingpan_web::mailer::{send_pending, SmtpSettings};
 use yingpan_web::{Clock, Config};
 
 /// Accepts SMTP sessions and keeps (recipients, message) of each mail.
-async fn fake_smtp() -> (u16, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
+pub(crate) async fn fake_smtp() -> (u16, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let mails = Arc::new(Mutex::new(Vec::new()));
