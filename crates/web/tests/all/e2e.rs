@@ -853,6 +853,20 @@ async fn every_page_passes_axe() {
             serde_json::json!({"customer_id": c["id"]}),
         )
         .await;
+    let (_, segment) = app
+        .post(
+            "/api/v1/segments",
+            &t.rep_a1.1,
+            serde_json::json!({"name": "全部客户", "query": "kind=company"}),
+        )
+        .await;
+    let (_, campaign) = app
+        .post(
+            "/api/v1/campaigns",
+            &t.rep_a1.1,
+            serde_json::json!({"name": "年终答谢", "channel": "letter", "segment_id": segment["id"], "body": "{{customer.name}}：感谢您的支持。"}),
+        )
+        .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -867,6 +881,7 @@ async fn every_page_passes_axe() {
         format!("/surveys/{}", survey["id"]),
         format!("/surveys/{}/send?customer_id={}", survey["id"], c["id"]),
         link,
+        format!("/campaigns/{}", campaign["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -876,6 +891,7 @@ async fn every_page_passes_axe() {
                 "/admin/custom-fields",
                 "/admin/picklists",
                 "/admin/service",
+                "/admin/campaigns",
                 "/admin/users",
             ],
         ),
@@ -895,6 +911,8 @@ async fn every_page_passes_axe() {
                 &records[6],
                 &records[7],
                 &records[8],
+                &records[9],
+                "/campaigns",
                 "/tickets",
                 "/surveys",
                 "/due",
