@@ -827,6 +827,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             .await?;
     }
     demo_survey(store, &a, &clerk_viewer, &mut rng, now).await?;
+    demo_campaigns(store, &viewer(&director), now).await?;
     store.compile_due_weekly_reports(now).await?;
     store.escalate_overdue_tickets(false, now).await?;
     // Return visits long past were made: the owners recorded them; the recent ones wait.
@@ -1012,5 +1013,59 @@ async fn demo_survey(
             )
             .await?;
     }
+    Ok(())
+}
+
+/// A shared segment of the priority customers, a thank-you letter already printed for them and
+/// an e-mail waiting as a draft (the demo has no SMTP server).
+async fn demo_campaigns(store: &Store, director: &Viewer, now: DateTime<Utc>) -> Result<(), StoreError> {
+    use yingpan_domain::campaign::CampaignInput;
+    let segment = store
+        .create_segment(director, "重点客户", "tier=priority", true, now - Duration::days(20))
+        .await?;
+    let input = |name: &str, channel: &str, subject: &str, body: &str| CampaignInput {
+        name: Some(name.into()),
+        channel: Some(channel.into()),
+        segment_id: Some(segment.id),
+        subject: Some(subject.into()),
+        body: Some(body.into()),
+        scheduled_at: None,
+    };
+    let letter = store
+        .create_campaign(
+            director,
+            &input(
+                "年终答谢信",
+                "letter",
+                "",
+                "{{customer.name}}：\n\n感谢贵公司一年来对{{company.name}}的信任与支持。新的一年，{{owner.name}}将继续为您服务。\n\n{{company.name}}\n销售部",
+            )
+            .parse(now)?,
+            now - Duration::days(10),
+        )
+        .await?;
+    let members = yingpan_store::CustomerListQuery {
+        card: yingpan_store::CardFilter {
+            tier: Some("priority".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    store
+        .launch_campaign(director, letter.id, &members, letter.version, now - Duration::days(10))
+        .await?;
+    store
+        .create_campaign(
+            director,
+            &input(
+                "新年订货会邀请",
+                "email",
+                "{{customer.name}}：诚邀参加{{company.name}}新年订货会",
+                "{{contact.name}}您好：\n\n{{company.name}}将于一月中旬举办新年订货会，届时有新品发布和订货优惠。{{owner.name}}会与您确认行程。",
+            )
+            .parse(now)?,
+            now - Duration::days(1),
+        )
+        .await?;
     Ok(())
 }
