@@ -1018,10 +1018,20 @@ async fn demo_survey(
 
 /// A shared segment of the priority customers, a thank-you letter already printed for them and
 /// an e-mail waiting as a draft (the demo has no SMTP server).
-async fn demo_campaigns(store: &Store, director: &Viewer, now: DateTime<Utc>) -> Result<(), StoreError> {
+async fn demo_campaigns(
+    store: &Store,
+    director: &Viewer,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     use yingpan_domain::campaign::CampaignInput;
     let segment = store
-        .create_segment(director, "重点客户", "tier=priority", true, now - Duration::days(20))
+        .create_segment(
+            director,
+            "重点客户",
+            "tier=priority",
+            true,
+            now - Duration::days(20),
+        )
         .await?;
     let input = |name: &str, channel: &str, subject: &str, body: &str| CampaignInput {
         name: Some(name.into()),
@@ -1052,7 +1062,13 @@ async fn demo_campaigns(store: &Store, director: &Viewer, now: DateTime<Utc>) ->
         ..Default::default()
     };
     store
-        .launch_campaign(director, letter.id, &members, letter.version, now - Duration::days(10))
+        .launch_campaign(
+            director,
+            letter.id,
+            &members,
+            letter.version,
+            now - Duration::days(10),
+        )
         .await?;
     store
         .create_campaign(

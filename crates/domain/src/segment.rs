@@ -5,7 +5,7 @@
 use crate::error::ValidationError;
 
 /// The list parameters a segment may keep (`cf.<key>` for custom fields besides these).
-pub const FILTERS: [&str; 16] = [
+pub const FILTERS: [&str; 24] = [
     "q",
     "owner_id",
     "dealers",
@@ -21,6 +21,14 @@ pub const FILTERS: [&str; 16] = [
     "last_order_before",
     "spent_min",
     "spent_max",
+    "revenue_min",
+    "revenue_max",
+    "employees_min",
+    "employees_max",
+    "net_assets_min",
+    "net_assets_max",
+    "team",
+    "last_activity",
     "sort",
 ];
 

@@ -188,6 +188,11 @@ impl CustomerSort {
             Self::LastContactDesc => "-last_contact",
         }
     }
+    /// The same order with its first term kept off any index (SQLite's unary `+`): the
+    /// filter's index finds the rows, then they are sorted.
+    fn order_by_unindexed(self) -> String {
+        format!("+{}", self.order_by())
+    }
     fn order_by(self) -> &'static str {
         match self {
             Self::UpdatedDesc => "c.updated_at DESC, c.id DESC",
@@ -220,6 +225,13 @@ pub struct CustomerListQuery {
     pub card: CardFilter,
     /// Follow-ups and purchases.
     pub history: HistoryFilter,
+    /// Size bands of the card: annual revenue, employees, net assets.
+    pub size: SizeFilter,
+    /// Only customers owned by this person or anyone below them.
+    pub team_of: Option<i64>,
+    /// Only customers whose latest follow-up was of this kind (`call`, `visit`, `email`,
+    /// `meeting`).
+    pub last_activity: Option<&'static str>,
     /// Only dealers.
     pub dealers_only: bool,
     /// Leave the total out (reported as -1) when only the first rows matter.
@@ -249,6 +261,9 @@ impl CustomerListQuery {
             && self.custom_filters.is_empty()
             && self.card.is_empty()
             && self.history.is_empty()
+            && self.size.is_empty()
+            && self.team_of.is_none()
+            && self.last_activity.is_none()
             && self.duplicate_key.is_none()
             && self.returning_soon.is_none()
             && self.q.as_deref().and_then(normalize_query).is_none()
@@ -274,6 +289,17 @@ pub(crate) fn push_list_filters(
     });
     q.card.push(sql, "c");
     q.history.push(sql, backend);
+    q.size.push(sql, backend);
+    if let Some(lead) = q.team_of {
+        sql.push(" AND c.owner_id IN (WITH RECURSIVE team(id) AS (SELECT id FROM users WHERE org_id = c.org_id AND id = ")
+            .bind(lead)
+            .push(" UNION ALL SELECT u.id FROM users u JOIN team ON u.superior_id = team.id) SELECT id FROM team)");
+    }
+    if let Some(kind) = q.last_activity {
+        sql.push(" AND (SELECT a.kind FROM activities a WHERE a.org_id = c.org_id AND a.customer_id = c.id \
+             ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1) = ")
+            .bind(kind);
+    }
     if q.dealers_only {
         sql.push(" AND c.dealer IS NOT NULL");
     }
@@ -376,6 +402,22 @@ pub struct CardFilter {
 }
 
 impl CardFilter {
+    /// The card index that finds this filter's customers (SQLite), the most selective field
+    /// first as companies use them: industry, region, source, tier.
+    pub(crate) fn index_hint(&self) -> Option<&'static str> {
+        if self.industry.is_some() {
+            Some("customers c INDEXED BY customers_card_industry")
+        } else if self.region.is_some() {
+            Some("customers c INDEXED BY customers_card_region")
+        } else if self.source.is_some() {
+            Some("customers c INDEXED BY customers_card_source")
+        } else if self.tier.is_some() {
+            Some("customers c INDEXED BY customers_card_tier")
+        } else {
+            None
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.kind.is_none()
             && self.region.is_none()
@@ -474,6 +516,59 @@ impl HistoryFilter {
                 .push(&format!(") {op} "))
                 .bind(b);
             }
+        }
+    }
+}
+
+/// Size bands of the card, from the profile: revenue and net assets in fen (compared exactly
+/// as whole fen), employees as a count. A customer without the figure matches no band.
+#[derive(Debug, Clone, Default)]
+pub struct SizeFilter {
+    pub revenue_min_fen: Option<i64>,
+    pub revenue_max_fen: Option<i64>,
+    pub employees_min: Option<i64>,
+    pub employees_max: Option<i64>,
+    pub net_assets_min_fen: Option<i64>,
+    pub net_assets_max_fen: Option<i64>,
+}
+
+impl SizeFilter {
+    pub fn is_empty(&self) -> bool {
+        self.bounds().iter().all(|(_, _, _, b)| b.is_none())
+    }
+
+    /// (profile key, is money, operator, bound)
+    fn bounds(&self) -> [(&'static str, bool, &'static str, Option<i64>); 6] {
+        [
+            ("annual_revenue", true, ">=", self.revenue_min_fen),
+            ("annual_revenue", true, "<=", self.revenue_max_fen),
+            ("employees", false, ">=", self.employees_min),
+            ("employees", false, "<=", self.employees_max),
+            ("net_assets", true, ">=", self.net_assets_min_fen),
+            ("net_assets", true, "<=", self.net_assets_max_fen),
+        ]
+    }
+
+    pub(crate) fn push(&self, sql: &mut Sql, backend: crate::Backend) {
+        for (key, money, op, bound) in self.bounds() {
+            let Some(b) = bound else { continue };
+            let value = match backend {
+                crate::Backend::Sqlite => format!("json_extract(c.profile, '$.{key}')"),
+                crate::Backend::Postgres => format!("(c.profile::jsonb ->> '{key}')"),
+            };
+            let expr = match (backend, money) {
+                (crate::Backend::Sqlite, true) => {
+                    format!("CAST(ROUND(CAST({value} AS REAL) * 100) AS INTEGER)")
+                }
+                (crate::Backend::Sqlite, false) => format!("CAST({value} AS INTEGER)"),
+                (crate::Backend::Postgres, true) => {
+                    format!("CAST(ROUND(CAST({value} AS NUMERIC) * 100) AS BIGINT)")
+                }
+                (crate::Backend::Postgres, false) => {
+                    format!("CAST(CAST({value} AS NUMERIC) AS BIGINT)")
+                }
+            };
+            sql.push(&format!(" AND {expr} {op} ")).bind(b);
         }
     }
 }
@@ -607,8 +702,8 @@ impl Store {
         } else {
             "customers c"
         };
-        let build = |select: &str| {
-            let mut sql = Sql::new(&select.replace("{customers}", customers));
+        let build_on = |table: &str, select: &str| {
+            let mut sql = Sql::new(&select.replace("{customers}", table));
             push_list_filters(
                 &mut sql,
                 viewer,
@@ -619,9 +714,69 @@ impl Store {
             );
             sql
         };
+        let build = |select: &str| build_on(customers, select);
         // A search counts its matches in the same pass that sorts them (a window count), so the
         // trigram index is read once per request, not twice.
         let count_in_page = trigram_search && !q.skip_count;
+        // A narrow filter (a card field's rare value, a region of a large company) on SQLite:
+        // the count first, through the filter's index, then at most a few thousand matches
+        // sorted — instead of SQLite's own plan, which walks the whole organization in list
+        // order looking for twenty matches (all of it when there are none: 110 ms at 100,000
+        // customers, a second at a million).
+        let filtered = !q.card.is_empty()
+            || !q.history.is_empty()
+            || !q.size.is_empty()
+            || q.team_of.is_some()
+            || q.last_activity.is_some()
+            || !q.custom_filters.is_empty();
+        // Which index finds a filtered list's rows, not left to the planner (its statistics
+        // change which one it takes, and a wrong one costs a hundredfold): one person's
+        // customers through the owner index; a team's or the company's through the filtered
+        // card field's, which carries the owner for the scope.
+        let filter_index = if q.deleted {
+            customers
+        } else if viewer.scope == yingpan_domain::person::Scope::Own || q.owner_id.is_some() {
+            "customers c INDEXED BY customers_owner"
+        } else {
+            q.card.index_hint().unwrap_or(customers)
+        };
+        let counted_first = if self.backend == crate::Backend::Sqlite
+            && filtered
+            && tally.is_none()
+            && !trigram_search
+            && !q.skip_count
+        {
+            let count = build_on(filter_index, "SELECT COUNT(*) FROM {customers} WHERE");
+            let n: i64 = count.query().fetch_one(&self.read).await?.try_get(0)?;
+            if n == 0 {
+                return Ok((Vec::new(), 0));
+            }
+            Some(n)
+        } else {
+            None
+        };
+        // Then the page: walking the organization in list order finds twenty of `n` matches
+        // after about page × 20 × organization / n entries; sorting reads the `n` rows. The
+        // same costs as the unfiltered list's (SORT_COST_PER_WALKED_ENTRY).
+        let narrow = match counted_first {
+            Some(n) => {
+                let (_, in_org) = self.tally_sizes(viewer, None).await?;
+                q.sort != CustomerSort::UpdatedDesc
+                    || (page * per_page).saturating_mul(in_org) / n
+                        >= n.saturating_mul(SORT_COST_PER_WALKED_ENTRY)
+            }
+            None => false,
+        };
+        let page_table = match counted_first {
+            Some(_) if narrow => filter_index,
+            Some(_) => "customers c INDEXED BY customers_live_updated",
+            None => customers,
+        };
+        let order_by = if narrow {
+            q.sort.order_by_unindexed()
+        } else {
+            q.sort.order_by().to_string()
+        };
         let list = if trigram_search {
             let mut list = build(&format!(
                 "SELECT {CUSTOMER_COLUMNS}{} FROM {{customers}} LEFT JOIN users o ON o.id = c.owner_id WHERE",
@@ -639,9 +794,9 @@ impl Store {
             // the page's rows: sorting or skipping thousands of narrow (order, id) entries
             // instead of whole customer rows (PostgreSQL, 100 k customers, a top supervisor's
             // page 500: 65 → 20 ms).
-            let mut ids = build("SELECT c.id FROM {customers} WHERE");
+            let mut ids = build_on(page_table, "SELECT c.id FROM {customers} WHERE");
             ids.push(" ORDER BY ")
-                .push(q.sort.order_by())
+                .push(&order_by)
                 .push(" LIMIT ")
                 .bind(per_page)
                 .push(" OFFSET ")
@@ -666,7 +821,7 @@ impl Store {
         };
         let total: i64 = if q.skip_count {
             -1
-        } else if let Some(total) = counted_in_page {
+        } else if let Some(total) = counted_in_page.or(counted_first) {
             total
         } else if let Some((in_scope, _)) = tally {
             in_scope

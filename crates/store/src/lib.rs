@@ -51,7 +51,7 @@ pub use budget::TeamBudget;
 pub use campaign::{Campaign, Outgoing, Recipient};
 pub use contact::Contact;
 pub use customer::{
-    CardFilter, Customer, CustomerListQuery, CustomerSort, HistoryFilter, ReturningSoon,
+    CardFilter, Customer, CustomerListQuery, CustomerSort, HistoryFilter, ReturningSoon, SizeFilter,
 };
 pub use daily_report::StoredDailyReport;
 pub use dashboard::MonthFigures;

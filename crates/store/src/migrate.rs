@@ -220,6 +220,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "campaigns",
         include_str!("../migrations/0047_campaigns.sql"),
     ),
+    (
+        48,
+        "card_indexes",
+        include_str!("../migrations/0048_card_indexes.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

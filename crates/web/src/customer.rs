@@ -52,6 +52,17 @@ pub struct ListParams {
     last_order_before: Option<String>,
     spent_min: Option<String>,
     spent_max: Option<String>,
+    /// Size bands of the card: annual revenue and net assets (yuan), employees.
+    revenue_min: Option<String>,
+    revenue_max: Option<String>,
+    employees_min: Option<String>,
+    employees_max: Option<String>,
+    net_assets_min: Option<String>,
+    net_assets_max: Option<String>,
+    /// Customers of this person's team (them and everyone below).
+    team: Option<String>,
+    /// The kind of the latest follow-up: call, visit, email, meeting.
+    last_activity: Option<String>,
     /// `cf.<key>=value` filters on admin-defined fields.
     #[serde(flatten)]
     extra: std::collections::HashMap<String, String>,
@@ -115,10 +126,77 @@ impl ListParams {
             ("last_order_before", &self.last_order_before),
             ("spent_min", &self.spent_min),
             ("spent_max", &self.spent_max),
+            ("revenue_min", &self.revenue_min),
+            ("revenue_max", &self.revenue_max),
+            ("employees_min", &self.employees_min),
+            ("employees_max", &self.employees_max),
+            ("net_assets_min", &self.net_assets_min),
+            ("net_assets_max", &self.net_assets_max),
+            ("team", &self.team),
+            ("last_activity", &self.last_activity),
         ]
         .into_iter()
         .map(|(k, v)| (k, v.as_deref().unwrap_or("").trim().to_string()))
         .collect()
+    }
+
+    /// The card's size bands asked for: amounts in fen (two decimals at most), employees as
+    /// a whole number; a minimum above its maximum is refused.
+    fn size(&self) -> Result<yingpan_store::SizeFilter, AppError> {
+        use yingpan_domain::ValidationError;
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let fen = |field: &'static str, raw: &Option<String>| -> Result<Option<i64>, AppError> {
+            text(raw)
+                .map(|r| {
+                    yingpan_domain::money::parse_amount(field, &r).map(|d| {
+                        use rust_decimal::prelude::ToPrimitive;
+                        (d * rust_decimal::Decimal::from(100))
+                            .round()
+                            .to_i64()
+                            .unwrap_or(i64::MAX)
+                    })
+                })
+                .transpose()
+                .map_err(Into::into)
+        };
+        let count = |field: &'static str, raw: &Option<String>| -> Result<Option<i64>, AppError> {
+            match parse_int(field, raw.as_deref())? {
+                Some(n) if n < 0 => {
+                    Err(ValidationError::new(field, "out_of_range", "must not be negative").into())
+                }
+                n => Ok(n),
+            }
+        };
+        let f = yingpan_store::SizeFilter {
+            revenue_min_fen: fen("revenue_min", &self.revenue_min)?,
+            revenue_max_fen: fen("revenue_max", &self.revenue_max)?,
+            employees_min: count("employees_min", &self.employees_min)?,
+            employees_max: count("employees_max", &self.employees_max)?,
+            net_assets_min_fen: fen("net_assets_min", &self.net_assets_min)?,
+            net_assets_max_fen: fen("net_assets_max", &self.net_assets_max)?,
+        };
+        for (field, lo, hi) in [
+            ("revenue_min", f.revenue_min_fen, f.revenue_max_fen),
+            ("employees_min", f.employees_min, f.employees_max),
+            ("net_assets_min", f.net_assets_min_fen, f.net_assets_max_fen),
+        ] {
+            if let (Some(lo), Some(hi)) = (lo, hi) {
+                if lo > hi {
+                    return Err(ValidationError::new(
+                        field,
+                        "min_above_max",
+                        "the minimum is above the maximum",
+                    )
+                    .into());
+                }
+            }
+        }
+        Ok(f)
     }
 
     /// The history asked for, as of `now`.
@@ -251,6 +329,22 @@ impl ListParams {
             skip_count: false,
             card: self.card()?,
             history: self.history(now)?,
+            size: self.size()?,
+            team_of: parse_int("team", self.team.as_deref())?,
+            last_activity: self
+                .last_activity
+                .as_deref()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| yingpan_store::ActivityKind::parse(k).map(|k| k.as_str()))
+                .transpose()
+                .map_err(|_| {
+                    yingpan_domain::ValidationError::new(
+                        "last_activity",
+                        "invalid_choice",
+                        "must be one of call, visit, email, meeting",
+                    )
+                })?,
         })
     }
 }
@@ -515,8 +609,30 @@ impl ListPage<'_> {
     fn hidden_filter(&self, field: &str) -> bool {
         !matches!(
             field,
-            "region" | "industry" | "source" | "tier" | "inactive_days" | "spent_min"
+            "region"
+                | "industry"
+                | "source"
+                | "tier"
+                | "inactive_days"
+                | "spent_min"
+                | "last_activity"
+                | "employees_min"
+                | "employees_max"
+                | "revenue_min"
+                | "revenue_max"
         )
+    }
+    /// Whether a filter behind "more filters" is in use (the section then opens).
+    fn more_filters(&self) -> bool {
+        [
+            "last_activity",
+            "employees_min",
+            "employees_max",
+            "revenue_min",
+            "revenue_max",
+        ]
+        .iter()
+        .any(|f| !self.card_value(f).is_empty())
     }
     fn is_card(&self, field: &str, value: &str) -> bool {
         self.card_value(field) == value

@@ -1295,6 +1295,113 @@ async fn the_list_filters_by_history(backend: Backend) {
     );
 }
 
+/// The list filters by the card's size bands (revenue and net assets exact to the fen,
+/// employees), by team (a supervisor and everyone below) and by the kind of the latest
+/// follow-up — within scope, many pages deep, and refusing bad values.
+async fn the_list_filters_by_size_team_and_last_activity(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let make = |token: &str, name: &str, phone: &str, profile: serde_json::Value| {
+        let (app, token) = (app.clone(), token.to_string());
+        let body = json!({"name": name, "phone": phone, "region": "华北", "profile": profile});
+        async move {
+            let (s, c) = app.post("/api/v1/customers", &token, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+            c
+        }
+    };
+    let small = make(
+        &t.rep_a1.1,
+        "小厂",
+        "13300000001",
+        json!({"annual_revenue": "999999.99", "employees": 12}),
+    )
+    .await;
+    make(
+        &t.rep_a2.1,
+        "中厂",
+        "13300000002",
+        json!({"annual_revenue": "1000000", "employees": 120, "net_assets": "5000000"}),
+    )
+    .await;
+    make(
+        &t.rep_b1.1,
+        "大厂",
+        "13300000003",
+        json!({"annual_revenue": "80000000.5", "employees": 900}),
+    )
+    .await;
+    make(&t.rep_b1.1, "没填规模", "13300000004", json!({})).await;
+    let names = |token: &str, query: &str| listed(&app, token.to_string(), query.to_string());
+    let d = &t.director.1;
+    assert_eq!(
+        names(d, "revenue_min=1000000").await,
+        ["中厂", "大厂"],
+        "exact at the boundary"
+    );
+    assert_eq!(names(d, "revenue_max=999999.99").await, ["小厂"]);
+    assert_eq!(
+        names(d, "employees_min=100&employees_max=900").await,
+        ["中厂", "大厂"]
+    );
+    assert_eq!(
+        names(d, "net_assets_min=1").await,
+        ["中厂"],
+        "no figure, no band"
+    );
+    assert_eq!(
+        names(&t.rep_a1.1, "employees_min=1").await,
+        ["小厂"],
+        "the caller's scope"
+    );
+    assert_eq!(
+        names(d, &format!("team={}", t.sup_a.0)).await,
+        ["中厂", "小厂"]
+    );
+    assert_eq!(
+        names(&t.sup_b.1, &format!("team={}", t.sup_a.0)).await,
+        Vec::<String>::new(),
+        "another team's customers stay out of reach"
+    );
+    // The latest follow-up decides: a visit, then a call, is a call.
+    for (kind, summary) in [("visit", "上门"), ("call", "电话回访")] {
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/customers/{}/activities", small["id"]),
+                &t.rep_a1.1,
+                json!({"kind": kind, "summary": summary}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    assert_eq!(names(d, "last_activity=call").await, ["小厂"]);
+    assert_eq!(names(d, "last_activity=visit").await, Vec::<String>::new());
+    for (query, field) in [
+        ("revenue_min=lots", "revenue_min"),
+        ("employees_min=-1", "employees_min"),
+        ("employees_min=10&employees_max=5", "employees_min"),
+        ("last_activity=fax", "last_activity"),
+        ("team=x", "team"),
+    ] {
+        refused(&app, d, query, field).await;
+    }
+    // A segment keeps these filters too.
+    let (s, seg) = app
+        .post(
+            "/api/v1/segments",
+            d,
+            json!({"name": "大中型", "query": "employees_min=100&last_activity=&revenue_min=1000000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{seg}");
+    let (_, html) = app.page("/customers?employees_min=100", d).await;
+    assert!(
+        html.contains("id=\"total\">(2)")
+            && html.contains("<details class=\"inline-details\" open>"),
+        "{html}"
+    );
+}
+
 /// Saved segments: a filter kept under a name, personal or shared with the team (colleagues
 /// with the same superior, people above); whoever uses one sees only their own scope's members.
 async fn segments_keep_filters_and_share_them_with_the_team(backend: Backend) {
@@ -1413,5 +1520,6 @@ on_both_backends!(
     check_in_keeps_the_position,
     the_list_filters_by_card_fields,
     the_list_filters_by_history,
+    the_list_filters_by_size_team_and_last_activity,
     segments_keep_filters_and_share_them_with_the_team,
 );
