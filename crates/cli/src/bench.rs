@@ -739,6 +739,91 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         );
     }
 
+    // Segments and campaigns (issue 14): a director's list filtered by one region, as a
+    // segment resolves it, with its exact count; then a campaign to every company of the
+    // organization queued whole (letters: no gateway needed, and the same decisions).
+    {
+        let region = REGIONS[1];
+        let (c, b, tok) = (client.clone(), base.clone(), director.clone());
+        let app = drive(n, 1, move |_| {
+            let (c, url, tok) = (
+                c.clone(),
+                format!(
+                    "{b}/api/v1/customers?per_page=20&region={}",
+                    urlencode(region)
+                ),
+                tok.clone(),
+            );
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        let pool = raw.clone();
+        let rawm = drive(n, 1, move |_| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query("SELECT COUNT(*) FROM customers WHERE org_id = $1 AND region = $2 AND deleted_at IS NULL")
+                    .bind(org_id).bind(region).fetch_one(&pool).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT id FROM customers WHERE org_id = $1 AND region = $2 AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 20")
+                    .bind(org_id).bind(region).fetch_all(&pool).await.map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        let met = app.p95_ms <= 200.0;
+        record(
+            "segment: director, one region",
+            app,
+            Some(rawm),
+            Some(("p95 ≤ 200 ms", met)),
+        );
+        let post = |path: String, body: Value| {
+            let (c, url, tok) = (client.clone(), format!("{base}{path}"), director.clone());
+            async move {
+                let r = c
+                    .post(&url)
+                    .bearer_auth(&tok)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !r.status().is_success() {
+                    return Err(format!("POST {url}: {}", r.status()));
+                }
+                r.json::<Value>().await.map_err(|e| e.to_string())
+            }
+        };
+        let segment = post(
+            "/api/v1/segments".into(),
+            json!({"name": format!("bench {}", Utc::now().timestamp_micros()), "query": "kind=company"}),
+        )
+        .await?;
+        let campaign = post(
+            "/api/v1/campaigns".into(),
+            json!({"name": "bench", "channel": "letter", "segment_id": segment["id"], "body": "{{customer.name}}：您好"}),
+        )
+        .await?;
+        let t = Instant::now();
+        let launched = post(
+            format!("/api/v1/campaigns/{}/launch", campaign["id"]),
+            json!({"version": campaign["version"]}),
+        )
+        .await?;
+        let took = t.elapsed().as_secs_f64();
+        let recipients: i64 = launched["counts"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_i64).sum())
+            .unwrap_or(0);
+        let mut app = stats(vec![took * 1000.0], took);
+        app.per_second = recipients as f64 / took.max(1e-9);
+        let met = took <= 10.0 * (recipients as f64 / 100_000.0).max(1.0);
+        record(
+            &format!("campaign queued ({recipients} recipients)"),
+            app,
+            None,
+            Some(("100,000 in ≤ 10 s", met)),
+        );
+    }
+
     // The weekly report of a team and the director's dashboard.
     {
         let (c, b, tok) = (client.clone(), base.clone(), leaf.clone());
