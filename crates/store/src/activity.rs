@@ -145,6 +145,29 @@ impl Store {
     }
 }
 
+/// Recomputes the latest follow-up kept on `customers` (migration 0049) from their activities:
+/// after activities move between customers (a merge, its undo), which the insert trigger does
+/// not see.
+pub(crate) async fn refresh_last_activity(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    customers: &[i64],
+) -> Result<()> {
+    for id in customers {
+        sqlx::query(
+            "UPDATE customers SET \
+             last_activity_at = COALESCE((SELECT MAX(a.occurred_at) FROM activities a WHERE a.org_id = $1 AND a.customer_id = $2), ''), \
+             last_activity_kind = (SELECT a.kind FROM activities a WHERE a.org_id = $1 AND a.customer_id = $2 ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1) \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(*id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Writes a contact with a customer in the viewer's scope inside `tx`, with all it sets off:
 /// the protection clock, the tier's next call or visit, the visit rollup. Returns its id.
 pub(crate) async fn insert_activity(

@@ -296,9 +296,7 @@ pub(crate) fn push_list_filters(
             .push(" UNION ALL SELECT u.id FROM users u JOIN team ON u.superior_id = team.id) SELECT id FROM team)");
     }
     if let Some(kind) = q.last_activity {
-        sql.push(" AND (SELECT a.kind FROM activities a WHERE a.org_id = c.org_id AND a.customer_id = c.id \
-             ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1) = ")
-            .bind(kind);
+        sql.push(" AND c.last_activity_kind = ").bind(kind);
     }
     if q.dealers_only {
         sql.push(" AND c.dealer IS NOT NULL");
@@ -483,13 +481,12 @@ impl HistoryFilter {
             && self.spent_max_fen.is_none()
     }
 
-    /// The conditions on customers `c`, each answered through the activities' and orders'
-    /// per-customer indexes.
+    /// The conditions on customers `c`: the latest follow-up kept on the customer, purchases
+    /// through the orders' per-customer indexes.
     pub(crate) fn push(&self, sql: &mut Sql, backend: crate::Backend) {
         if let Some(t) = self.quiet_since {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.org_id = c.org_id AND a.customer_id = c.id AND a.occurred_at >= ")
-                .bind(crate::ts(t))
-                .push(")");
+            // Kept by a trigger on every logged activity (migration 0049); '' is never.
+            sql.push(" AND c.last_activity_at < ").bind(crate::ts(t));
         }
         if let Some(p) = self.bought_product {
             sql.push(" AND EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.org_id = c.org_id AND o.customer_id = c.id AND l.product_id = ")
@@ -737,8 +734,12 @@ impl Store {
             customers
         } else if viewer.scope == yingpan_domain::person::Scope::Own || q.owner_id.is_some() {
             "customers c INDEXED BY customers_owner"
+        } else if let Some(card) = q.card.index_hint() {
+            card
+        } else if q.history.quiet_since.is_some() {
+            "customers c INDEXED BY customers_last_activity"
         } else {
-            q.card.index_hint().unwrap_or(customers)
+            customers
         };
         let counted_first = if self.backend == crate::Backend::Sqlite
             && filtered

@@ -188,6 +188,7 @@ impl Store {
         move_rows(&mut tx, "contacts", org, &moved.contacts, survivor_id).await?;
         move_rows(&mut tx, "activities", org, &moved.activities, survivor_id).await?;
         crate::rollup::activities_moved(&mut tx, org, &moved.activities).await?;
+        crate::activity::refresh_last_activity(&mut tx, org, &[survivor_id, merged_id]).await?;
         move_rows(
             &mut tx,
             "ownership_changes",
@@ -342,6 +343,7 @@ impl Store {
         move_rows(&mut tx, "contacts", org, &moved.contacts, merged_id).await?;
         move_rows(&mut tx, "activities", org, &moved.activities, merged_id).await?;
         crate::rollup::activities_moved(&mut tx, org, &moved.activities).await?;
+        crate::activity::refresh_last_activity(&mut tx, org, &[survivor_id, merged_id]).await?;
         move_rows(
             &mut tx,
             "ownership_changes",

@@ -225,6 +225,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "card_indexes",
         include_str!("../migrations/0048_card_indexes.sql"),
     ),
+    (
+        49,
+        "last_activity",
+        include_str!("../migrations/0049_last_activity.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

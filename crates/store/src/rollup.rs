@@ -903,8 +903,9 @@ impl Store {
         rebuilt
     }
 
-    /// Where the stored rollups (and visits' `customer_ordered`) differ from a count of the raw
-    /// rows: empty when they agree. What the tests assert after each scenario.
+    /// Where the stored rollups (visits' `customer_ordered`, customers' latest follow-up) differ
+    /// from a count of the raw rows: empty when they agree. What the tests assert after each
+    /// scenario.
     pub async fn rollup_differences(&self, org_id: i64) -> Result<Vec<String>> {
         let mut conn = self.read.acquire().await?;
         let mut diffs = Vec::new();
@@ -913,6 +914,20 @@ impl Store {
             for (id, now) in wrong_flags(&mut conn, self.backend, org_id, span).await? {
                 diffs.push(format!("visit {id}: customer_ordered should be {now}"));
             }
+        }
+        // Each customer's latest follow-up (migration 0049's trigger) against the activities.
+        let stale = sqlx::query(
+            "SELECT c.id FROM customers c WHERE c.org_id = $1 AND c.last_activity_at <> \
+             COALESCE((SELECT MAX(a.occurred_at) FROM activities a WHERE a.org_id = c.org_id AND a.customer_id = c.id), '')",
+        )
+        .bind(org_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in stale {
+            diffs.push(format!(
+                "customer {}: last_activity_at differs from its activities",
+                r.try_get::<i64, _>(0)?
+            ));
         }
         let daily = stored_rows(&mut conn, org_id, "figures_daily", "day").await?;
         let monthly = stored_rows(&mut conn, org_id, "figures_monthly", "month").await?;

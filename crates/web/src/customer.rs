@@ -620,7 +620,17 @@ impl ListPage<'_> {
                 | "employees_max"
                 | "revenue_min"
                 | "revenue_max"
+                | "net_assets_min"
+                | "net_assets_max"
+                | "team"
         )
+    }
+    /// People in the list's owner choices who lead a team: a team filter's choices.
+    fn team_leads(&self) -> Vec<&User> {
+        self.owners
+            .iter()
+            .filter(|u| matches!(u.role, Role::Supervisor | Role::Director))
+            .collect()
     }
     /// Whether a filter behind "more filters" is in use (the section then opens).
     fn more_filters(&self) -> bool {
@@ -630,6 +640,9 @@ impl ListPage<'_> {
             "employees_max",
             "revenue_min",
             "revenue_max",
+            "net_assets_min",
+            "net_assets_max",
+            "team",
         ]
         .iter()
         .any(|f| !self.card_value(f).is_empty())
