@@ -597,8 +597,9 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` queued messages due at `now` on `channel` (claims older than five
-    /// minutes are taken over: their server died), with what fills their templates.
+    /// Claims up to `limit` queued messages due at `now` on `channel` — a launched campaign's,
+    /// or a test of any campaign, a draft's included (claims older than five minutes are taken
+    /// over: their server died), with what fills their templates.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn claim_campaign_messages(
         &self,
@@ -612,7 +613,8 @@ impl Store {
         let ids: Vec<i64> = sqlx::query(
             "SELECT r.id FROM campaign_recipients r JOIN campaigns m ON m.id = r.campaign_id \
              WHERE r.status = 'queued' AND r.next_attempt_at <= $1 AND (r.claimed_at IS NULL OR r.claimed_at < $2) \
-             AND m.channel = $3 AND m.status IN ('sending', 'scheduled') ORDER BY r.next_attempt_at, r.id LIMIT $4",
+             AND m.channel = $3 AND (m.status IN ('sending', 'scheduled') OR r.test = 1) \
+             ORDER BY r.next_attempt_at, r.id LIMIT $4",
         )
         .bind(&at)
         .bind(&stale)

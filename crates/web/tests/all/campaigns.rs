@@ -263,6 +263,15 @@ async fn campaigns_reach_the_segment_within_scope_and_the_cap(backend: Backend) 
         )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
+    // The draft's test goes out at once: nothing waits for the launch.
+    assert_eq!(sender.round(&app.store, app.now()).await.unwrap(), 1);
+    assert_eq!(seen.lock().unwrap()[0]["mobile"], "13911112222");
+    let (_, draft) = app.get(&format!("/api/v1/campaigns/{sms_id}"), a1).await;
+    assert_eq!(
+        (draft["status"].as_str(), statuses(&draft)),
+        (Some("draft"), json!({})),
+        "a test counts nowhere"
+    );
     let (s, launched) = app
         .post(
             &format!("/api/v1/campaigns/{sms_id}/launch"),
@@ -290,7 +299,7 @@ async fn campaigns_reach_the_segment_within_scope_and_the_cap(backend: Backend) 
     );
 
     let now = app.now();
-    assert_eq!(sender.round(&app.store, now).await.unwrap(), 3);
+    assert_eq!(sender.round(&app.store, now).await.unwrap(), 2);
     {
         let seen = seen.lock().unwrap();
         let phones: Vec<&str> = seen.iter().map(|v| v["mobile"].as_str().unwrap()).collect();
