@@ -36,6 +36,8 @@ pub enum Refusal {
     Target(crate::target::TargetRefusal),
     #[error("{}", .0.message())]
     Ticket(crate::service::TicketRefusal),
+    #[error("{}", .0.message())]
+    Task(crate::task::TaskRefusal),
 }
 
 impl Refusal {
@@ -47,6 +49,7 @@ impl Refusal {
             Refusal::Report(r) => r.code(),
             Refusal::Target(r) => r.code(),
             Refusal::Ticket(r) => r.code(),
+            Refusal::Task(r) => r.code(),
         }
     }
 }
@@ -78,6 +81,12 @@ impl From<crate::target::TargetRefusal> for Refusal {
 impl From<crate::service::TicketRefusal> for Refusal {
     fn from(r: crate::service::TicketRefusal) -> Self {
         Refusal::Ticket(r)
+    }
+}
+
+impl From<crate::task::TaskRefusal> for Refusal {
+    fn from(r: crate::task::TaskRefusal) -> Self {
+        Refusal::Task(r)
     }
 }
 

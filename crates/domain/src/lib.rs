@@ -36,6 +36,7 @@ pub mod service;
 pub mod statistics;
 pub mod survey;
 pub mod target;
+pub mod task;
 pub mod text;
 pub mod visit_plan;
 pub mod weekly_report;

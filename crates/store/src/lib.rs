@@ -41,6 +41,7 @@ mod sql;
 mod statistics;
 mod survey;
 mod target;
+mod task;
 mod visit_plan;
 mod weekly_report;
 
@@ -79,6 +80,7 @@ pub use session::{SessionKind, SessionUser};
 pub use statistics::{StatisticsFilter, StatisticsReport, StatisticsRow};
 pub use survey::{Invitation, Survey, SurveyGroup};
 pub use target::{AttainmentReport, AttainmentRow, PartAttainment, TargetPlan, TargetPublication};
+pub use task::{Task, TaskEvent, TaskView};
 pub use visit_plan::{PlanQuery, VisitPlan};
 pub use weekly_report::{StoredWeeklyReport, TeamFigures, TeamSummary};
 

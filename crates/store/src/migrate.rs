@@ -230,6 +230,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "last_activity",
         include_str!("../migrations/0049_last_activity.sql"),
     ),
+    (50, "tasks", include_str!("../migrations/0050_tasks.sql")),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

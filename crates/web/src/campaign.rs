@@ -385,19 +385,20 @@ struct NewForm {
     scheduled_at: Option<String>,
 }
 
-fn local_instant(raw: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+/// A browser's `datetime-local` value (`YYYY-MM-DDTHH:MM`), read in company time.
+pub(crate) fn local_instant(
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
-    let naive = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M").map_err(|_| {
-        ValidationError::new("scheduled_at", "invalid_time", "must be a date and a time")
-    })?;
+    let bad = || ValidationError::new(field, "invalid_time", "must be a date and a time");
+    let naive = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M").map_err(|_| bad())?;
     let local = naive
         .and_local_timezone(yingpan_domain::visit_plan::china_offset())
         .single()
-        .ok_or_else(|| {
-            ValidationError::new("scheduled_at", "invalid_time", "must be a date and a time")
-        })?;
+        .ok_or_else(bad)?;
     Ok(Some(local.with_timezone(&chrono::Utc)))
 }
 
@@ -410,7 +411,7 @@ async fn create_submit(State(state): State<AppState>, page: PageForm<NewForm>) -
             segment_id: crate::customer::parse_int("segment_id", form.segment_id.as_deref())?,
             subject: form.subject.clone(),
             body: form.body.clone(),
-            scheduled_at: local_instant(form.scheduled_at.as_deref())?,
+            scheduled_at: local_instant("scheduled_at", form.scheduled_at.as_deref())?,
         };
         create(&state, &me, &input).await
     }

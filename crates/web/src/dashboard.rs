@@ -116,7 +116,8 @@ pub struct PlanToday {
 pub struct Waiting {
     /// `plan_missing`, `plan_draft`, `plan_returned`, `report_missing`, `due_contacts`,
     /// `returning`, `unread`, `plans_to_review`, `reports_to_review`, `plans_not_filed`,
-    /// `reports_not_filed`, `tickets_assigned`, `tickets_overdue`, `return_visits`.
+    /// `reports_not_filed`, `tickets_assigned`, `tickets_overdue`, `return_visits`,
+    /// `tasks_mine`, `tasks_team_overdue`.
     pub kind: &'static str,
     pub count: usize,
     pub link: String,
@@ -597,6 +598,42 @@ async fn waiting(
             n,
             "/tickets?overdue=1".into(),
             ticket_items(&late),
+            n,
+        );
+    }
+    let task_items = |list: &[yingpan_store::Task]| -> Vec<WaitingItem> {
+        list.iter()
+            .take(LISTED)
+            .map(|t| WaitingItem {
+                label: format!("{} · {}", t.title, t.assignee_name.as_deref().unwrap_or("")),
+                link: Some(format!("/tasks/{}", t.id)),
+            })
+            .collect()
+    };
+    let (mine, _) = store
+        .tasks(v, yingpan_store::TaskView::Mine, false, 200, now)
+        .await?;
+    let open: Vec<_> = mine
+        .into_iter()
+        .filter(|t| matches!(t.status.as_str(), "assigned" | "acknowledged"))
+        .collect();
+    push(
+        "tasks_mine",
+        open.len(),
+        "/tasks".into(),
+        task_items(&open),
+        open.len(),
+    );
+    if me.sees_people() {
+        let (late, total) = store
+            .tasks(v, yingpan_store::TaskView::Team, true, LISTED as i64, now)
+            .await?;
+        let n = usize::try_from(total).unwrap_or(0);
+        push(
+            "tasks_team_overdue",
+            n,
+            "/tasks?view=team&overdue=1".into(),
+            task_items(&late),
             n,
         );
     }

@@ -46,6 +46,7 @@ mod segment;
 mod statistics;
 mod survey;
 mod target;
+mod task;
 mod ticket;
 mod visit_plan;
 mod weekly_report;
@@ -140,6 +141,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ticket::router())
         .merge(survey::router())
         .merge(campaign::router())
+        .merge(task::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

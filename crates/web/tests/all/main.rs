@@ -29,5 +29,6 @@ mod service;
 mod statistics;
 mod surveys;
 mod targets;
+mod tasks;
 mod visit_plans;
 mod weekly_reports;
