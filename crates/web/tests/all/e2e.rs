@@ -867,6 +867,13 @@ async fn every_page_passes_axe() {
             serde_json::json!({"name": "年终答谢", "channel": "letter", "segment_id": segment["id"], "body": "{{customer.name}}：感谢您的支持。"}),
         )
         .await;
+    let (_, task) = app
+        .post(
+            "/api/v1/tasks",
+            &t.sup_a.1,
+            serde_json::json!({"assignee_id": t.rep_a1.0, "title": "拜访无障碍科技", "due_at": "2099-01-01T02:00:00Z"}),
+        )
+        .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -882,6 +889,7 @@ async fn every_page_passes_axe() {
         format!("/surveys/{}/send?customer_id={}", survey["id"], c["id"]),
         link,
         format!("/campaigns/{}", campaign["id"]),
+        format!("/tasks/{}", task["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -912,6 +920,8 @@ async fn every_page_passes_axe() {
                 &records[7],
                 &records[8],
                 &records[9],
+                &records[10],
+                "/tasks",
                 "/campaigns",
                 "/tickets",
                 "/surveys",
@@ -937,6 +947,7 @@ async fn every_page_passes_axe() {
                 "/?view=month",
                 "/?view=results",
                 "/weekly-reports",
+                "/tasks?view=team",
                 "/budgets",
                 "/economics",
                 "/customers/duplicates",
