@@ -38,6 +38,8 @@ pub enum Refusal {
     Ticket(crate::service::TicketRefusal),
     #[error("{}", .0.message())]
     Task(crate::task::TaskRefusal),
+    #[error("{}", .0.message())]
+    Appeal(crate::appeal::AppealRefusal),
 }
 
 impl Refusal {
@@ -50,6 +52,7 @@ impl Refusal {
             Refusal::Target(r) => r.code(),
             Refusal::Ticket(r) => r.code(),
             Refusal::Task(r) => r.code(),
+            Refusal::Appeal(r) => r.code(),
         }
     }
 }
@@ -87,6 +90,12 @@ impl From<crate::service::TicketRefusal> for Refusal {
 impl From<crate::task::TaskRefusal> for Refusal {
     fn from(r: crate::task::TaskRefusal) -> Self {
         Refusal::Task(r)
+    }
+}
+
+impl From<crate::appeal::AppealRefusal> for Refusal {
+    fn from(r: crate::appeal::AppealRefusal) -> Self {
+        Refusal::Appeal(r)
     }
 }
 

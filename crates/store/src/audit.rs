@@ -193,6 +193,7 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "survey" => "SELECT t.id, t.name FROM surveys t",
         "campaign" => "SELECT t.id, t.name FROM campaigns t",
         "task" => "SELECT t.id, t.title FROM tasks t",
+        "appeal" => "SELECT t.id, t.subject FROM appeals t",
         "survey_invitation" => {
             "SELECT t.id, s.name || ' · ' || c.name FROM survey_invitations t JOIN surveys s ON s.id = t.survey_id JOIN customers c ON c.id = t.customer_id"
         }

@@ -5,6 +5,7 @@
 
 mod absence;
 mod activity;
+mod appeal;
 mod audit;
 mod budget;
 mod campaign;
@@ -47,6 +48,7 @@ mod weekly_report;
 
 pub use absence::Absence;
 pub use activity::{Activity, ActivityDetails, ActivityKind};
+pub use appeal::Appeal;
 pub use audit::AuditEntry;
 pub use budget::TeamBudget;
 pub use campaign::{Campaign, Outgoing, Recipient};

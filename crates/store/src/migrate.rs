@@ -231,6 +231,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0049_last_activity.sql"),
     ),
     (50, "tasks", include_str!("../migrations/0050_tasks.sql")),
+    (
+        51,
+        "appeals",
+        include_str!("../migrations/0051_appeals.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

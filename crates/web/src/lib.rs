@@ -5,6 +5,7 @@
 
 mod absence;
 mod activity;
+mod appeal;
 mod audit;
 mod auth;
 mod contact;
@@ -142,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         .merge(survey::router())
         .merge(campaign::router())
         .merge(task::router())
+        .merge(appeal::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

@@ -922,6 +922,7 @@ async fn every_page_passes_axe() {
                 &records[9],
                 &records[10],
                 "/tasks",
+                "/appeals",
                 "/campaigns",
                 "/tickets",
                 "/surveys",

@@ -162,4 +162,88 @@ async fn commands_follow_the_line(backend: Backend) {
     app.assert_audit_in_words().await;
 }
 
-on_both_backends!(commands_follow_the_line);
+/// A skip-level appeal goes past one's own superior, with its reason, and is seen only by the
+/// appellant and the person appealed to, who answers once.
+async fn appeals_go_past_ones_own_superior(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let appeal = |to: i64| json!({"to_id": to, "subject": "大客户分配", "reason": "本月三个大客户都被划给了同组同事。"});
+    for to in [t.sup_a.0, t.sup_b.0, t.rep_a2.0] {
+        let (s, e) = app.post("/api/v1/appeals", &t.rep_a1.1, appeal(to)).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_skip_level")),
+            "{e}"
+        );
+    }
+    let (s, e) = app
+        .post(
+            "/api/v1/appeals",
+            &t.rep_a1.1,
+            json!({"to_id": t.director.0, "subject": "x", "reason": " "}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (s, filed) = app
+        .post("/api/v1/appeals", &t.rep_a1.1, appeal(t.director.0))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let path = format!("/api/v1/appeals/{id}");
+    for (token, status) in [
+        (&t.rep_a1.1, StatusCode::OK),
+        (&t.director.1, StatusCode::OK),
+        (&t.sup_a.1, StatusCode::NOT_FOUND),
+        (&t.sup_b.1, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(app.get(&path, token).await.0, status, "{token}");
+    }
+    let answer = |token: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move {
+            app.post(
+                &format!("/api/v1/appeals/{id}/answer"),
+                &token,
+                json!({"answer": "下周例会上重新分配。"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(answer(&t.sup_a.1).await.0, StatusCode::NOT_FOUND);
+    let (s, e) = answer(&t.rep_a1.1).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("appeal_not_yours"))
+    );
+    let (s, answered) = answer(&t.director.1).await;
+    assert_eq!(
+        (s, answered["answer"].as_str()),
+        (StatusCode::OK, Some("下周例会上重新分配。"))
+    );
+    assert_eq!(
+        answer(&t.director.1).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "once"
+    );
+    let (_, page) = app.page("/appeals", &t.rep_a1.1).await;
+    let text = strip_tags(&page);
+    assert!(
+        text.contains("大客户分配") && text.contains("下周例会上重新分配"),
+        "{text}"
+    );
+    assert!(
+        page.contains("id=\"appeal-form\""),
+        "rep_a1 may appeal to the director"
+    );
+    let (_, page) = app.page("/appeals", &t.sup_a.1).await;
+    assert!(
+        !page.contains("大客户分配"),
+        "one's own superior does not see it"
+    );
+    app.assert_audit_in_words().await;
+}
+
+on_both_backends!(commands_follow_the_line, appeals_go_past_ones_own_superior);
