@@ -9,7 +9,6 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use yingpan_domain::appeal::{check_answer, check_target, AppealFields};
 use yingpan_domain::audit::FieldChange;
-use yingpan_domain::hierarchy::ReportingLine;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Appeal {
@@ -70,15 +69,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Appeal> {
         let mut tx = self.write.begin().await?;
-        let line = ReportingLine::new(
-            sqlx::query("SELECT id, superior_id FROM users WHERE org_id = $1")
-                .bind(viewer.org_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<(i64, Option<i64>)>>>()?,
-        );
+        let line = crate::org::reporting_line(&mut tx, viewer.org_id).await?;
         check_target(&line, viewer.user_id, f.to_id).map_err(yingpan_domain::Refusal::from)?;
         if let Some(task) = f.task_id {
             let n: i64 = sqlx::query(

@@ -8,7 +8,6 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::escalation::{notification_email, superiors_up_the_line, EscalationFields};
-use yingpan_domain::hierarchy::ReportingLine;
 use yingpan_domain::person::Locale;
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,15 +146,7 @@ impl Store {
             None => None,
         };
         let mut tx = self.write.begin().await?;
-        let line = ReportingLine::new(
-            sqlx::query("SELECT id, superior_id FROM users WHERE org_id = $1")
-                .bind(viewer.org_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<(i64, Option<i64>)>>>()?,
-        );
+        let line = crate::org::reporting_line(&mut tx, viewer.org_id).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO escalations (org_id, author_id, kind, customer_id, subject, body, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

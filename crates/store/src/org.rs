@@ -110,7 +110,11 @@ async fn load_user(tx: &mut Transaction<'_, Any>, org_id: i64, id: i64) -> Resul
     User::from_row(&row)
 }
 
-async fn reporting_line(tx: &mut Transaction<'_, Any>, org_id: i64) -> Result<ReportingLine> {
+/// The organization's reporting line (who reports to whom), read in `tx`.
+pub(crate) async fn reporting_line(
+    tx: &mut Transaction<'_, Any>,
+    org_id: i64,
+) -> Result<ReportingLine> {
     let rows = sqlx::query("SELECT id, superior_id FROM users WHERE org_id = $1")
         .bind(org_id)
         .fetch_all(&mut **tx)

@@ -13,7 +13,6 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::escalation::superiors_up_the_line;
-use yingpan_domain::hierarchy::ReportingLine;
 use yingpan_domain::service::{
     deadlines, next_status, responds, return_visit_due, to_escalate, Deadline, Deadlines,
     ServiceSettings, Severity, Status, Step, StepFields, TicketClock, TicketFields, VisitResult,
@@ -207,16 +206,8 @@ async fn check_assignee(
     person: i64,
     owner: Option<i64>,
 ) -> Result<()> {
-    let mut sql = Sql::new("SELECT COUNT(*) FROM users u WHERE u.org_id = ");
-    sql.bind(viewer.org_id)
-        .push(" AND u.active = 1 AND u.id = ")
-        .bind(person);
-    if Some(person) != owner && person != viewer.user_id {
-        sql.push(" AND");
-        push_in_scope(&mut sql, viewer, "u.id");
-    }
-    let n: i64 = sql.query().fetch_one(&mut **tx).await?.try_get(0)?;
-    if n == 0 {
+    let anyone = Some(person) == owner || person == viewer.user_id;
+    if !crate::sql::active_person(tx, viewer, person, anyone).await? {
         return Err(yingpan_domain::ValidationError::new(
             "assignee_id",
             "unknown_person",
@@ -716,15 +707,7 @@ impl Store {
             flags.try_get::<Option<String>, _>(1)?.is_some(),
         )?;
         let due = to_escalate(&clock, now);
-        let line = ReportingLine::new(
-            sqlx::query("SELECT id, superior_id FROM users WHERE org_id = $1")
-                .bind(org_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<(i64, Option<i64>)>>>()?,
-        );
+        let line = crate::org::reporting_line(&mut tx, org_id).await?;
         let mut recipients = superiors_up_the_line(&line, t.assignee_id);
         if recipients.is_empty() {
             recipients.push(t.assignee_id);

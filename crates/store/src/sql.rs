@@ -173,6 +173,27 @@ pub(crate) fn push_in_scope(sql: &mut Sql, viewer: &crate::Viewer, expr: &str) {
     }
 }
 
+/// Whether `person` is an active colleague within the viewer's scope (`anyone`: whatever the
+/// scope, only active and of the organization).
+pub(crate) async fn active_person(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    viewer: &crate::Viewer,
+    person: i64,
+    anyone: bool,
+) -> crate::Result<bool> {
+    use sqlx::Row;
+    let mut sql = Sql::new("SELECT COUNT(*) FROM users u WHERE u.org_id = ");
+    sql.bind(viewer.org_id)
+        .push(" AND u.active = 1 AND u.id = ")
+        .bind(person);
+    if !anyone {
+        sql.push(" AND");
+        push_in_scope(&mut sql, viewer, "u.id");
+    }
+    let n: i64 = sql.query().fetch_one(&mut **tx).await?.try_get(0)?;
+    Ok(n > 0)
+}
+
 /// The first column of `rows` as ids, into any collection (a list, a set).
 pub(crate) fn first_ids<C: FromIterator<i64>>(rows: &[sqlx::any::AnyRow]) -> crate::Result<C> {
     use sqlx::Row;

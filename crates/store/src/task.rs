@@ -146,14 +146,7 @@ impl Store {
             .map_err(yingpan_domain::Refusal::from)?;
         if viewer.role == yingpan_domain::person::Role::Clerk && superior != Some(viewer.user_id) {
             // A notice goes to someone the clerk serves: within her scope.
-            let mut sql = Sql::new("SELECT COUNT(*) FROM users u WHERE u.org_id = ");
-            sql.bind(viewer.org_id)
-                .push(" AND u.id = ")
-                .bind(f.assignee_id)
-                .push(" AND");
-            push_in_scope(&mut sql, viewer, "u.id");
-            let n: i64 = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
-            if n == 0 {
+            if !crate::sql::active_person(&mut tx, viewer, f.assignee_id, false).await? {
                 return Err(yingpan_domain::Refusal::from(
                     yingpan_domain::task::TaskRefusal::NotYourReport,
                 )

@@ -757,6 +757,21 @@ fn public_tr() -> Tr {
     Tr::new(PUBLIC_LOCALE, "Asia/Shanghai")
 }
 
+/// The page for a link that matches nothing (mistyped, cut short).
+fn unknown_link() -> Response {
+    render_status(
+        &UnsubscribePage {
+            tr: public_tr(),
+            org: String::new(),
+            customer: String::new(),
+            done: false,
+            found: false,
+        },
+        PUBLIC_LOCALE,
+        StatusCode::NOT_FOUND,
+    )
+}
+
 /// The opt-out link's page: it asks before acting, so a mail scanner that follows links
 /// opts nobody out.
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
@@ -771,17 +786,7 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
             },
             PUBLIC_LOCALE,
         ),
-        Err(StoreError::NotFound) => render_status(
-            &UnsubscribePage {
-                tr: public_tr(),
-                org: String::new(),
-                customer: String::new(),
-                done: false,
-                found: false,
-            },
-            PUBLIC_LOCALE,
-            StatusCode::NOT_FOUND,
-        ),
+        Err(StoreError::NotFound) => unknown_link(),
         Err(e) => AppError::from(e).into_page(PUBLIC_LOCALE),
     }
 }
@@ -804,17 +809,7 @@ async fn unsubscribe_submit(State(state): State<AppState>, Path(token): Path<Str
             },
             PUBLIC_LOCALE,
         ),
-        Err(StoreError::NotFound) => render_status(
-            &UnsubscribePage {
-                tr: public_tr(),
-                org: String::new(),
-                customer: String::new(),
-                done: false,
-                found: false,
-            },
-            PUBLIC_LOCALE,
-            StatusCode::NOT_FOUND,
-        ),
+        Err(StoreError::NotFound) => unknown_link(),
         Err(e) => AppError::from(e).into_page(PUBLIC_LOCALE),
     }
 }
