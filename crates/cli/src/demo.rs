@@ -828,6 +828,16 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
     }
     demo_survey(store, &a, &clerk_viewer, &mut rng, now).await?;
     demo_campaigns(store, &viewer(&director), now).await?;
+    if let (Some(&sup), Some((rep, _)), Some((other, _))) =
+        (supervisors.first(), sales.first(), sales.get(1))
+    {
+        let sup = Viewer {
+            user_id: sup,
+            role: Role::Supervisor,
+            ..viewer(rep)
+        };
+        demo_tasks(store, &sup, &viewer(rep), &viewer(other), director.id, now).await?;
+    }
     store.compile_due_weekly_reports(now).await?;
     store.escalate_overdue_tickets(false, now).await?;
     // Return visits long past were made: the owners recorded them; the recent ones wait.
@@ -1081,6 +1091,94 @@ async fn demo_campaigns(
             )
             .parse(now)?,
             now - Duration::days(1),
+        )
+        .await?;
+    Ok(())
+}
+
+/// sup1's written commands to two of the team — one acknowledged but past its time, one done —
+/// and a skip-level appeal to the director, unanswered.
+async fn demo_tasks(
+    store: &Store,
+    sup: &Viewer,
+    rep: &Viewer,
+    other: &Viewer,
+    director: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use yingpan_domain::task::{Step, TaskInput};
+    let task =
+        |assignee: &Viewer, title: &str, place: &str, plan: &str, check: &str, due| TaskInput {
+            assignee_id: Some(assignee.user_id),
+            title: Some(title.into()),
+            place: Some(place.into()),
+            plan: Some(plan.into()),
+            check: Some(check.into()),
+            due_at: Some(due),
+            customer_id: None,
+        };
+    let given = now - Duration::days(5);
+    let late = store
+        .give_task(
+            sup,
+            &task(
+                rep,
+                "走访三家经销商，核实十一月库存",
+                "石家庄、保定",
+                "先电话约时间，带上库存核对表；每家停留不超过两小时。",
+                "提交三家的库存表和照片",
+                now - Duration::days(1),
+            )
+            .parse(given)?,
+            given,
+        )
+        .await?;
+    store
+        .task_step(
+            rep,
+            late.id,
+            Step::Acknowledge,
+            "",
+            late.version,
+            given + Duration::hours(2),
+        )
+        .await?;
+    let done = store
+        .give_task(
+            sup,
+            &task(
+                other,
+                "为天津恒达准备二期报价",
+                "",
+                "按上月价目表，批量九五折以内。",
+                "报价单经主管审核",
+                now + Duration::days(3),
+            )
+            .parse(given)?,
+            given,
+        )
+        .await?;
+    store
+        .task_step(
+            other,
+            done.id,
+            Step::Complete,
+            "报价单已发客户，等待回复。",
+            done.version,
+            now - Duration::days(2),
+        )
+        .await?;
+    store
+        .file_appeal(
+            other,
+            &yingpan_domain::appeal::AppealInput {
+                to_id: Some(director),
+                subject: Some("大客户分配".into()),
+                reason: Some("本月新划入的三个大客户都给了同组同事，希望按区域重新分配。".into()),
+                task_id: None,
+            }
+            .parse()?,
+            now - Duration::hours(6),
         )
         .await?;
     Ok(())
