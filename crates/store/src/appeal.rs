@@ -72,23 +72,13 @@ impl Store {
         let line = crate::org::reporting_line(&mut tx, viewer.org_id).await?;
         check_target(&line, viewer.user_id, f.to_id).map_err(yingpan_domain::Refusal::from)?;
         if let Some(task) = f.task_id {
-            let n: i64 = sqlx::query(
-                "SELECT COUNT(*) FROM tasks WHERE org_id = $1 AND id = $2 AND assignee_id = $3",
-            )
-            .bind(viewer.org_id)
-            .bind(task)
-            .bind(viewer.user_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            if n == 0 {
-                return Err(yingpan_domain::ValidationError::new(
-                    "task_id",
-                    "unknown_task",
-                    "no such task of yours",
-                )
-                .into());
-            }
+            let mine = Some(("assignee_id", viewer.user_id));
+            let refused = yingpan_domain::ValidationError::new(
+                "task_id",
+                "unknown_task",
+                "no such task of yours",
+            );
+            crate::sql::require_ref(&mut tx, viewer.org_id, "tasks", task, mine, refused).await?;
         }
         let id: i64 = sqlx::query(
             "INSERT INTO appeals (org_id, appellant_id, to_id, subject, reason, task_id, created_at) \

@@ -150,12 +150,7 @@ pub(crate) async fn settings_in(
     exec: impl sqlx::Executor<'_, Database = Any>,
     org_id: i64,
 ) -> Result<CampaignSettings> {
-    let raw: String = sqlx::query("SELECT campaign_settings FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(exec)
-        .await?
-        .try_get(0)?;
-    serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("campaign settings: {e}")))
+    crate::org::settings_json(exec, org_id, "campaign_settings").await
 }
 
 /// The address a channel uses: the card's own, else the first contact's who may be contacted.

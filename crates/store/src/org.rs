@@ -110,6 +110,21 @@ async fn load_user(tx: &mut Transaction<'_, Any>, org_id: i64, id: i64) -> Resul
     User::from_row(&row)
 }
 
+/// A company setting kept as a JSON object in a column of `organizations` (picklists,
+/// service and campaign settings); `column` is the caller's constant.
+pub(crate) async fn settings_json<T: serde::de::DeserializeOwned>(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    org_id: i64,
+    column: &'static str,
+) -> Result<T> {
+    let raw: String = sqlx::query(&format!("SELECT {column} FROM organizations WHERE id = $1"))
+        .bind(org_id)
+        .fetch_one(exec)
+        .await?
+        .try_get(0)?;
+    serde_json::from_str(&raw).map_err(|e| crate::StoreError::Corrupt(format!("{column}: {e}")))
+}
+
 /// The organization's reporting line (who reports to whom), read in `tx`.
 pub(crate) async fn reporting_line(
     tx: &mut Transaction<'_, Any>,

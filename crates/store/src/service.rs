@@ -222,12 +222,7 @@ pub(crate) async fn service_settings_in(
     exec: impl sqlx::Executor<'_, Database = Any>,
     org_id: i64,
 ) -> Result<ServiceSettings> {
-    let raw: String = sqlx::query("SELECT service_settings FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(exec)
-        .await?
-        .try_get(0)?;
-    serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("service settings: {e}")))
+    crate::org::settings_json(exec, org_id, "service_settings").await
 }
 
 /// Schedules the return visit after `source` (once per source: a second delivery of the same
@@ -352,39 +347,17 @@ impl Store {
         let assignee = f.assignee_id.or(owner).unwrap_or(viewer.user_id);
         check_assignee(&mut tx, viewer, assignee, owner).await?;
         if let Some(p) = f.product_id {
-            let n: i64 = sqlx::query("SELECT COUNT(*) FROM products WHERE org_id = $1 AND id = $2")
-                .bind(viewer.org_id)
-                .bind(p)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-            if n == 0 {
-                return Err(yingpan_domain::ValidationError::new(
-                    "product_id",
-                    "unknown_product",
-                    "no such product in the price list",
-                )
-                .into());
-            }
+            let refused = yingpan_domain::ValidationError::new(
+                "product_id",
+                "unknown_product",
+                "no such product in the price list",
+            );
+            crate::sql::require_ref(&mut tx, viewer.org_id, "products", p, None, refused).await?;
         }
         if let Some(o) = f.order_id {
-            let n: i64 = sqlx::query(
-                "SELECT COUNT(*) FROM orders WHERE org_id = $1 AND id = $2 AND customer_id = $3",
-            )
-            .bind(viewer.org_id)
-            .bind(o)
-            .bind(f.customer_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            if n == 0 {
-                return Err(yingpan_domain::ValidationError::new(
-                    "order_id",
-                    "unknown_order",
-                    "no such order of this customer",
-                )
-                .into());
-            }
+            let customer = Some(("customer_id", f.customer_id));
+            let refused = crate::sql::unknown_order();
+            crate::sql::require_ref(&mut tx, viewer.org_id, "orders", o, customer, refused).await?;
         }
         let settings = service_settings_in(&mut *tx, viewer.org_id).await?;
         let d = deadlines(now, settings.sla(f.severity));

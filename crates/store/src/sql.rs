@@ -194,6 +194,40 @@ pub(crate) async fn active_person(
     Ok(n > 0)
 }
 
+/// Refuses a reference (`field` names it) to a row of `table` that is not the
+/// organization's, or — with `belongs` (column, value) — not of that value: an order of
+/// another customer, a task of someone else. Table and column names are the callers' own
+/// constants, never user text.
+pub(crate) async fn require_ref(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    table: &'static str,
+    id: i64,
+    belongs: Option<(&'static str, i64)>,
+    refused: yingpan_domain::ValidationError,
+) -> crate::Result<()> {
+    use sqlx::Row;
+    let mut sql = Sql::new(&format!("SELECT COUNT(*) FROM {table} WHERE org_id = "));
+    sql.bind(org_id).push(" AND id = ").bind(id);
+    if let Some((column, value)) = belongs {
+        sql.push(&format!(" AND {column} = ")).bind(value);
+    }
+    let n: i64 = sql.query().fetch_one(&mut **tx).await?.try_get(0)?;
+    if n == 0 {
+        return Err(refused.into());
+    }
+    Ok(())
+}
+
+/// The refusal of an order that is not the customer's.
+pub(crate) fn unknown_order() -> yingpan_domain::ValidationError {
+    yingpan_domain::ValidationError::new(
+        "order_id",
+        "unknown_order",
+        "no such order of this customer",
+    )
+}
+
 /// The first column of `rows` as ids, into any collection (a list, a set).
 pub(crate) fn first_ids<C: FromIterator<i64>>(rows: &[sqlx::any::AnyRow]) -> crate::Result<C> {
     use sqlx::Row;

@@ -213,13 +213,7 @@ impl Store {
     /// The company's picklists for region, industry and source (`domain::picklist`).
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn picklists(&self, org_id: i64) -> Result<yingpan_domain::picklist::Picklists> {
-        let row = sqlx::query("SELECT picklists FROM organizations WHERE id = $1")
-            .bind(org_id)
-            .fetch_one(&self.read)
-            .await?;
-        let raw: String = sqlx::Row::try_get(&row, 0)?;
-        serde_json::from_str(&raw)
-            .map_err(|e| crate::StoreError::Corrupt(format!("picklists: {e}")))
+        crate::org::settings_json(&self.read, org_id, "picklists").await
     }
 
     /// Replaces the picklists (already checked by the caller); recorded on the audit trail.

@@ -159,23 +159,9 @@ async fn insert_invitation(
         });
     }
     if let Some(o) = order_id {
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM orders WHERE org_id = $1 AND id = $2 AND customer_id = $3",
-        )
-        .bind(viewer.org_id)
-        .bind(o)
-        .bind(customer_id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
-        if n == 0 {
-            return Err(yingpan_domain::ValidationError::new(
-                "order_id",
-                "unknown_order",
-                "no such order of this customer",
-            )
-            .into());
-        }
+        let customer = Some(("customer_id", customer_id));
+        let refused = crate::sql::unknown_order();
+        crate::sql::require_ref(tx, viewer.org_id, "orders", o, customer, refused).await?;
     }
     let owner: Option<i64> = sqlx::query("SELECT owner_id FROM customers WHERE id = $1")
         .bind(customer_id)
