@@ -32,6 +32,7 @@ pub mod product;
 pub mod profile;
 pub mod qualification;
 pub mod rollup;
+pub mod screening;
 pub mod search;
 pub mod service;
 pub mod statistics;

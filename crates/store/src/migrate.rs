@@ -236,6 +236,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "appeals",
         include_str!("../migrations/0051_appeals.sql"),
     ),
+    (
+        52,
+        "screening",
+        include_str!("../migrations/0052_screening.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -144,7 +144,9 @@ impl Store {
         sqlx::query(
             "UPDATE customers SET man_money = $1, man_authority = $2, man_need = $3, attractiveness = $4, \
              ability_to_win = $5, tier = $6, next_call_due = $7, next_visit_due = $8, version = version + 1, \
-             updated_at = $9 WHERE org_id = $10 AND id = $11 AND version = $12",
+             updated_at = $9, attractiveness_score = CASE WHEN $13 = 1 THEN attractiveness_score END, \
+             ability_score = CASE WHEN $14 = 1 THEN ability_score END \
+             WHERE org_id = $10 AND id = $11 AND version = $12",
         )
         .bind(flag(q.man_money))
         .bind(flag(q.man_authority))
@@ -158,6 +160,9 @@ impl Store {
         .bind(viewer.org_id)
         .bind(id)
         .bind(expected_version)
+        // A level picked by hand over a scored one drops the score it no longer matches.
+        .bind(i64::from(before.qualification.attractiveness == q.attractiveness))
+        .bind(i64::from(before.qualification.ability_to_win == q.ability_to_win))
         .execute(&mut *tx)
         .await?;
         let after = load_customer(&mut tx, viewer, id, false).await?;

@@ -128,6 +128,7 @@ fn value_prefixes(field: &str) -> &'static [&'static str] {
         "result" => &["visit_result"],
         "stage" => &["stage"],
         "tier" => &["tier"],
+        "key_account" => &["key_account"],
         "kind" => &[
             "kind",
             "custom_kind",

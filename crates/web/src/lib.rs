@@ -43,6 +43,7 @@ mod referral;
 mod render;
 mod request;
 mod return_visit;
+mod screening;
 mod segment;
 mod statistics;
 mod survey;
@@ -144,6 +145,7 @@ pub fn app(state: AppState) -> Router {
         .merge(campaign::router())
         .merge(task::router())
         .merge(appeal::router())
+        .merge(screening::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

@@ -890,6 +890,7 @@ async fn every_page_passes_axe() {
         link,
         format!("/campaigns/{}", campaign["id"]),
         format!("/tasks/{}", task["id"]),
+        format!("{customer}/screening"),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -900,6 +901,7 @@ async fn every_page_passes_axe() {
                 "/admin/picklists",
                 "/admin/service",
                 "/admin/campaigns",
+                "/admin/screening",
                 "/admin/users",
             ],
         ),
@@ -921,6 +923,8 @@ async fn every_page_passes_axe() {
                 &records[8],
                 &records[9],
                 &records[10],
+                &records[11],
+                "/key-accounts",
                 "/tasks",
                 "/appeals",
                 "/campaigns",

@@ -16,6 +16,7 @@ mod escalations;
 mod funnel;
 mod hardening;
 mod import;
+mod key_accounts;
 mod notifications;
 mod opportunities;
 mod orders;
