@@ -40,6 +40,8 @@ pub enum Refusal {
     Task(crate::task::TaskRefusal),
     #[error("{}", .0.message())]
     Appeal(crate::appeal::AppealRefusal),
+    #[error("{}", .0.message())]
+    AccountPlan(crate::account_plan::AccountPlanRefusal),
 }
 
 impl Refusal {
@@ -53,6 +55,7 @@ impl Refusal {
             Refusal::Ticket(r) => r.code(),
             Refusal::Task(r) => r.code(),
             Refusal::Appeal(r) => r.code(),
+            Refusal::AccountPlan(r) => r.code(),
         }
     }
 }
@@ -90,6 +93,12 @@ impl From<crate::service::TicketRefusal> for Refusal {
 impl From<crate::task::TaskRefusal> for Refusal {
     fn from(r: crate::task::TaskRefusal) -> Self {
         Refusal::Task(r)
+    }
+}
+
+impl From<crate::account_plan::AccountPlanRefusal> for Refusal {
+    fn from(r: crate::account_plan::AccountPlanRefusal) -> Self {
+        Refusal::AccountPlan(r)
     }
 }
 

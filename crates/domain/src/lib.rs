@@ -2,6 +2,7 @@
 //!
 //! Nothing in this crate performs I/O or reads the system clock: callers pass "now" in.
 
+pub mod account_plan;
 pub mod appeal;
 pub mod attribution;
 pub mod audit;

@@ -194,6 +194,9 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "campaign" => "SELECT t.id, t.name FROM campaigns t",
         "task" => "SELECT t.id, t.title FROM tasks t",
         "appeal" => "SELECT t.id, t.subject FROM appeals t",
+        "account_plan" => {
+            "SELECT t.id, c.name || ' · ' || CAST(t.year AS TEXT) FROM account_plans t JOIN customers c ON c.id = t.customer_id"
+        }
         "survey_invitation" => {
             "SELECT t.id, s.name || ' · ' || c.name FROM survey_invitations t JOIN surveys s ON s.id = t.survey_id JOIN customers c ON c.id = t.customer_id"
         }

@@ -4,6 +4,7 @@
 //! run through sqlx's `Any` driver. Permission scope is part of every query's WHERE clause.
 
 mod absence;
+mod account_plan;
 mod activity;
 mod appeal;
 mod audit;
@@ -48,6 +49,9 @@ mod visit_plan;
 mod weekly_report;
 
 pub use absence::Absence;
+pub use account_plan::{
+    plan_year, AccountPlan, PlanDetail, PlanEvaluation, PlanFacts, PlanRevision,
+};
 pub use activity::{Activity, ActivityDetails, ActivityKind};
 pub use appeal::Appeal;
 pub use audit::AuditEntry;

@@ -241,6 +241,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "screening",
         include_str!("../migrations/0052_screening.sql"),
     ),
+    (
+        53,
+        "account_plans",
+        include_str!("../migrations/0053_account_plans.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -4,6 +4,7 @@
 //! at the handler edge, then the store.
 
 mod absence;
+mod account_plan;
 mod activity;
 mod appeal;
 mod audit;
@@ -146,6 +147,7 @@ pub fn app(state: AppState) -> Router {
         .merge(task::router())
         .merge(appeal::router())
         .merge(screening::router())
+        .merge(account_plan::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

@@ -787,6 +787,96 @@ async fn a_complaint_is_filed_resolved_and_followed_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_account_is_screened_planned_and_approved() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = crate::common::Team::build(&app).await;
+    let c = app
+        .customer(&t.rep_a1.1, "宁波恒达机械有限公司", "13755551111")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let base = app.base.clone();
+
+    b.login(&base, "rep_a1").await;
+    b.client
+        .goto(&format!("{base}/customers/{c}"))
+        .await
+        .unwrap();
+    b.click("#screening-link").await;
+    b.wait_for("#screening-form").await;
+    for select in b
+        .client
+        .find_all(Locator::Css("#screening-form select"))
+        .await
+        .unwrap()
+    {
+        select.select_by_value("5").await.unwrap();
+    }
+    b.click("#screening-form button[type=submit]").await;
+    b.wait_for_text("#screening-history", "核心顾客").await;
+    assert_eq!(b.text("#key-account").await, "核心顾客");
+    b.client
+        .goto(&format!("{base}/key-accounts"))
+        .await
+        .unwrap();
+    assert!(b
+        .text("#quadrant-core")
+        .await
+        .contains("宁波恒达机械有限公司"));
+    assert!(!b
+        .text("#quadrant-general")
+        .await
+        .contains("宁波恒达机械有限公司"));
+    b.shot("key-account-matrix").await;
+
+    b.client
+        .goto(&format!("{base}/account-plans"))
+        .await
+        .unwrap();
+    b.click("#new-plan button[type=submit]").await;
+    b.wait_for("#plan-form").await;
+    b.fill("textarea[name='text.needs']", "二期扩产，需要节能改造")
+        .await;
+    b.fill("input[name=this_year_goal]", "3,000,000").await;
+    b.fill("input[name='actions.0.title']", "拜访总经理，介绍节能方案")
+        .await;
+    // Early next year: within the plan's reach, and still ahead when the task is made.
+    let next_year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    b.set(
+        "input[name='actions.0.due_on']",
+        &format!("{next_year}-01-20"),
+    )
+    .await;
+    b.click("#save-plan").await;
+    b.wait_for_text("#done", "已保存").await;
+    assert!(
+        b.text("#part-profile legend").await.contains("rep_a1"),
+        "the profile is stamped with who filled it"
+    );
+    b.click("#submit-plan").await;
+    b.wait_for_text("#revision-status", "待审批").await;
+    b.shot("account-plan-submitted").await;
+    b.logout().await;
+
+    b.login(&base, "sup_a").await;
+    b.client
+        .goto(&format!("{base}/account-plans"))
+        .await
+        .unwrap();
+    b.click("#plan-list a").await;
+    b.wait_for("#review-form").await;
+    assert!(b.text("#part-goals").await.contains("¥3,000,000"));
+    b.fill("#review-form textarea[name=note]", "同意，注意回款")
+        .await;
+    b.click("#approve-plan").await;
+    b.wait_for_text("#revision-status", "已批准").await;
+    assert!(b.text("#review-note").await.contains("注意回款"));
+    b.click("#part-goals a[href^='/tasks/']").await;
+    b.wait_for_text("#task-title", "拜访总经理").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe() {
     let Some(b) = browser().await else { return };
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -874,6 +964,41 @@ async fn every_page_passes_axe() {
             serde_json::json!({"assignee_id": t.rep_a1.0, "title": "拜访无障碍科技", "due_at": "2099-01-01T02:00:00Z"}),
         )
         .await;
+    let all_fives: serde_json::Map<String, serde_json::Value> = [
+        "volume",
+        "growth",
+        "margin",
+        "credit",
+        "strategic",
+        "product",
+        "service",
+        "location",
+        "relationship",
+        "competitor",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), serde_json::json!(5)))
+    .collect();
+    app.post(
+        &format!("/api/v1/customers/{}/screenings", c["id"]),
+        &t.rep_a1.1,
+        serde_json::json!({ "scores": all_fives }),
+    )
+    .await;
+    let (_, account_plan) = app
+        .post(
+            "/api/v1/account-plans",
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"]}),
+        )
+        .await;
+    let plan_id = account_plan["plan"]["id"].clone();
+    app.post(
+        &format!("/api/v1/account-plans/{plan_id}/steps"),
+        &t.rep_a1.1,
+        serde_json::json!({"step": "submit", "version": 1}),
+    )
+    .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -891,6 +1016,8 @@ async fn every_page_passes_axe() {
         format!("/campaigns/{}", campaign["id"]),
         format!("/tasks/{}", task["id"]),
         format!("{customer}/screening"),
+        format!("/account-plans/{plan_id}"),
+        format!("/account-plans/{plan_id}/compare?a=1&b=1"),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -924,7 +1051,10 @@ async fn every_page_passes_axe() {
                 &records[9],
                 &records[10],
                 &records[11],
+                &records[12],
+                &records[13],
                 "/key-accounts",
+                "/account-plans",
                 "/tasks",
                 "/appeals",
                 "/campaigns",
@@ -953,6 +1083,7 @@ async fn every_page_passes_axe() {
                 "/?view=results",
                 "/weekly-reports",
                 "/tasks?view=team",
+                &records[12],
                 "/budgets",
                 "/economics",
                 "/customers/duplicates",
