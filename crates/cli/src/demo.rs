@@ -837,6 +837,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             ..viewer(rep)
         };
         demo_tasks(store, &sup, &viewer(rep), &viewer(other), director.id, now).await?;
+        demo_key_accounts(store, &sup, &viewer(rep), now).await?;
     }
     store.compile_due_weekly_reports(now).await?;
     store.escalate_overdue_tickets(false, now).await?;
@@ -1091,6 +1092,141 @@ async fn demo_campaigns(
             )
             .parse(now)?,
             now - Duration::days(1),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The first salesperson's customers screened into all four quadrants, and an account plan for
+/// the best of them: returned once by sup1, revised, and approved (its actions became tasks).
+async fn demo_key_accounts(
+    store: &Store,
+    sup: &Viewer,
+    rep: &Viewer,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use yingpan_domain::account_plan::{ContentInput, Step};
+    let q = yingpan_store::CustomerListQuery {
+        per_page: 200,
+        ..Default::default()
+    };
+    let (customers, _) = store.list_customers(rep, &q).await?;
+    let customers: Vec<_> = customers
+        .into_iter()
+        .filter(|c| c.owner_id == Some(rep.user_id))
+        .take(12)
+        .collect();
+    // (attractiveness, ability to win) scores per customer, cycling through the quadrants.
+    let patterns: [(u8, u8); 4] = [(5, 4), (4, 2), (2, 4), (2, 2)];
+    let mut core = None;
+    for (i, c) in customers.iter().enumerate() {
+        let (a, w) = patterns[i % 4];
+        let bump = (i / 4) as u8 % 2;
+        let scores = yingpan_domain::screening::Axis::ALL
+            .into_iter()
+            .flat_map(|axis| {
+                let base = match axis {
+                    yingpan_domain::screening::Axis::Attractiveness => a,
+                    yingpan_domain::screening::Axis::AbilityToWin => w,
+                };
+                axis.factors()
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, f)| (f.to_string(), (base + bump * (k as u8 % 2)).min(5)))
+            })
+            .collect();
+        let at = now - Duration::days(20 - i as i64);
+        let screened = store.screen_customer(rep, c.id, &scores, "", at).await?;
+        if core.is_none() && screened.class == "core" {
+            core = Some(c.id);
+        }
+    }
+    let Some(customer) = core else { return Ok(()) };
+    let year = yingpan_store::plan_year(now);
+    let started = now - Duration::days(14);
+    let d = store
+        .create_account_plan(rep, customer, year, started)
+        .await?;
+    let id = d.plan.id;
+    let next_year = year + 1;
+    let content = |goal: &str| -> Result<_, StoreError> {
+        let mut text = std::collections::BTreeMap::new();
+        for (k, v) in [
+            ("basics", "华北区域骨干企业，三个生产基地，员工约 800 人。"),
+            ("purchase_history", "近两年每季度采购一次，以节能灯为主。"),
+            ("needs", "二期厂房明年投产，需要整体照明节能改造。"),
+            (
+                "decision_process",
+                "设备部提需求，采购部比价，总经理王总拍板。",
+            ),
+            ("opportunities", "二期扩产；政府节能补贴。"),
+            ("threats", "竞品在华北降价 10%，并给 60 天账期。"),
+            ("strategy", "以节能改造整体方案切入二期，锁定三年框架协议。"),
+            ("resources", "技术支持一人；样品两套；高层拜访一次。"),
+            ("long_term", "从单品供应商变成照明整体方案伙伴。"),
+        ] {
+            text.insert(k.to_string(), v.to_string());
+        }
+        Ok(ContentInput {
+            text,
+            last_year_result: None,
+            this_year_goal: Some(goal.into()),
+            actions: vec![
+                yingpan_domain::account_plan::ActionInput {
+                    key: String::new(),
+                    title: "拜访王总，介绍二期节能改造方案".into(),
+                    due_on: format!("{next_year}-01-10"),
+                },
+                yingpan_domain::account_plan::ActionInput {
+                    key: String::new(),
+                    title: "提交二期整体报价".into(),
+                    due_on: format!("{next_year}-01-25"),
+                },
+            ],
+        }
+        .parse(year)?)
+    };
+    let d = store
+        .save_account_plan(rep, id, d.plan.version, content("1500000")?, started)
+        .await?;
+    let d = store
+        .account_plan_step(
+            rep,
+            id,
+            Step::Submit,
+            "",
+            d.plan.version,
+            started + Duration::hours(1),
+        )
+        .await?;
+    let d = store
+        .account_plan_step(
+            sup,
+            id,
+            Step::Return,
+            "目标偏保守：二期投产后至少 200 万。",
+            d.plan.version,
+            started + Duration::days(1),
+        )
+        .await?;
+    let at = started + Duration::days(2);
+    let d = store
+        .account_plan_step(rep, id, Step::Revise, "", d.plan.version, at)
+        .await?;
+    let d = store
+        .save_account_plan(rep, id, d.plan.version, content("2000000")?, at)
+        .await?;
+    let d = store
+        .account_plan_step(rep, id, Step::Submit, "", d.plan.version, at)
+        .await?;
+    store
+        .account_plan_step(
+            sup,
+            id,
+            Step::Approve,
+            "同意，注意回款。",
+            d.plan.version,
+            at + Duration::hours(3),
         )
         .await?;
     Ok(())

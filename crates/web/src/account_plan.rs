@@ -556,6 +556,16 @@ struct ComparePage<'a> {
     differences: Vec<Difference>,
 }
 
+impl ComparePage<'_> {
+    /// A value as people read it: the two figures as money.
+    fn shown(&self, field: &str, raw: &str) -> String {
+        match field {
+            "last_year_result" | "this_year_goal" if !raw.is_empty() => self.tr.money_text(raw),
+            _ => raw.to_string(),
+        }
+    }
+}
+
 async fn compare_page(
     State(state): State<AppState>,
     me: CurrentUser,
