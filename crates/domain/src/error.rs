@@ -42,6 +42,8 @@ pub enum Refusal {
     Appeal(crate::appeal::AppealRefusal),
     #[error("{}", .0.message())]
     AccountPlan(crate::account_plan::AccountPlanRefusal),
+    #[error("{}", .0.message())]
+    Quotation(crate::quotation::QuotationRefusal),
 }
 
 impl Refusal {
@@ -56,6 +58,7 @@ impl Refusal {
             Refusal::Task(r) => r.code(),
             Refusal::Appeal(r) => r.code(),
             Refusal::AccountPlan(r) => r.code(),
+            Refusal::Quotation(r) => r.code(),
         }
     }
 }
@@ -99,6 +102,12 @@ impl From<crate::task::TaskRefusal> for Refusal {
 impl From<crate::account_plan::AccountPlanRefusal> for Refusal {
     fn from(r: crate::account_plan::AccountPlanRefusal) -> Self {
         Refusal::AccountPlan(r)
+    }
+}
+
+impl From<crate::quotation::QuotationRefusal> for Refusal {
+    fn from(r: crate::quotation::QuotationRefusal) -> Self {
+        Refusal::Quotation(r)
     }
 }
 

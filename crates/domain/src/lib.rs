@@ -32,6 +32,7 @@ pub mod policy;
 pub mod product;
 pub mod profile;
 pub mod qualification;
+pub mod quotation;
 pub mod rollup;
 pub mod screening;
 pub mod search;

@@ -194,6 +194,9 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "campaign" => "SELECT t.id, t.name FROM campaigns t",
         "task" => "SELECT t.id, t.title FROM tasks t",
         "appeal" => "SELECT t.id, t.subject FROM appeals t",
+        "quotation" => {
+            "SELECT t.id, c.name FROM quotations t JOIN customers c ON c.id = t.customer_id"
+        }
         "account_plan" => {
             "SELECT t.id, c.name || ' · ' || CAST(t.year AS TEXT) FROM account_plans t JOIN customers c ON c.id = t.customer_id"
         }

@@ -34,6 +34,7 @@ mod pool;
 mod pool_definitions;
 mod product;
 mod qualification;
+mod quotation;
 mod referral;
 mod rollup;
 mod screening;
@@ -80,6 +81,7 @@ pub use pool::{OwnershipChange, PoolCustomer};
 pub use pool_definitions::{Pool, PoolInput, PoolMember};
 pub use product::Product;
 pub use qualification::{DueContact, Qualification};
+pub use quotation::{Quotation, QuotationDetail, QuotationFields, QuotationVersion};
 pub use referral::{NewReferral, Referral};
 pub use screening::{MatrixCustomer, Quadrant, ScreeningRecord};
 pub use segment::Segment;
@@ -398,6 +400,12 @@ pub(crate) fn local_month(stamp: &str) -> Result<String> {
         .with_timezone(&yingpan_domain::visit_plan::china_offset())
         .format("%Y-%m")
         .to_string())
+}
+
+/// A stored day (`YYYY-MM-DD`).
+pub fn parse_day(s: &str) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("bad day {s:?}: {e}")))
 }
 
 pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {

@@ -246,6 +246,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account_plans",
         include_str!("../migrations/0053_account_plans.sql"),
     ),
+    (
+        54,
+        "quotations",
+        include_str!("../migrations/0054_quotations.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

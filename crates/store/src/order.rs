@@ -277,59 +277,21 @@ impl Store {
                 "claim the customer from the pool before taking an order",
             ));
         };
-        let order_lines: Vec<OrderLine> = lines.iter().map(|l| l.0.clone()).collect();
-        let order_total = checked_total(&order_lines)?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO orders (org_id, customer_id, owner_id, total, currency, created_by, due_date, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-        )
-        .bind(viewer.org_id)
-        .bind(customer_id)
-        .bind(owner)
-        .bind(order_total.normalize().to_string())
-        .bind(currency)
-        .bind(viewer.user_id)
-        .bind(due_date.to_string())
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        for (line, name, unit, _) in lines {
-            sqlx::query(
-                // The product's cost and category as they are now: a later price-list change
-                // does not rewrite the margin of orders already taken.
-                "INSERT INTO order_lines (org_id, order_id, product_id, product_name, unit, quantity, unit_price, amount, unit_cost, category) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                 (SELECT p.cost FROM products p WHERE p.org_id = $1 AND p.id = $3), \
-                 (SELECT p.category FROM products p WHERE p.org_id = $1 AND p.id = $3))",
-            )
-            .bind(viewer.org_id)
-            .bind(id)
-            .bind(line.product_id)
-            .bind(name)
-            .bind(unit)
-            .bind(line.quantity.to_string())
-            .bind(line.unit_price.to_string())
-            .bind(line.amount().normalize().to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let mut changes = vec![FieldChange {
-            field: "total".into(),
-            before: None,
-            after: Some(format!("{} {currency}", order_total)),
-        }];
+        let mut extra = Vec::new();
         if let Some(owner) = acting_for {
-            changes.push(crate::absence::acting_change(&mut tx, viewer.org_id, owner).await?);
+            extra.push(crate::absence::acting_change(&mut tx, viewer.org_id, owner).await?);
         }
-        Audit::by(viewer, now)
-            .record(&mut tx, "order", id, "create", &changes)
-            .await?;
-        let at = ts(now);
-        let mut touched = crate::rollup::Touched::default();
-        touched.add(owner, &at, crate::rollup::Part::Orders)?;
-        crate::rollup::order_placed(&mut tx, viewer.org_id, customer_id, &at, &mut touched).await?;
-        crate::rollup::refresh(&mut tx, viewer.org_id, touched).await?;
+        let id = insert_order(
+            &mut tx,
+            viewer,
+            owner,
+            customer_id,
+            lines,
+            due_date,
+            now,
+            extra,
+        )
+        .await?;
         let all = Viewer {
             scope: yingpan_domain::person::Scope::All,
             ..*viewer
@@ -571,4 +533,72 @@ impl Store {
         tx.commit().await?;
         Ok(order)
     }
+}
+
+/// Writes an order with its lines, audit and rollups in `tx`: the customer's `owner` owns it.
+/// The caller has checked the lines (one currency, at least one) and the customer's reach.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_order(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    owner: i64,
+    customer_id: i64,
+    lines: &[(OrderLine, String, String, String)],
+    due_date: NaiveDate,
+    now: DateTime<Utc>,
+    extra: Vec<FieldChange>,
+) -> Result<i64> {
+    let currency = &lines[0].3;
+    let order_lines: Vec<OrderLine> = lines.iter().map(|l| l.0.clone()).collect();
+    let order_total = checked_total(&order_lines)?;
+    let id: i64 = sqlx::query(
+            "INSERT INTO orders (org_id, customer_id, owner_id, total, currency, created_by, due_date, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .bind(owner)
+        .bind(order_total.normalize().to_string())
+        .bind(currency)
+        .bind(viewer.user_id)
+        .bind(due_date.to_string())
+        .bind(ts(now))
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    for (line, name, unit, _) in lines {
+        sqlx::query(
+                // The product's cost and category as they are now: a later price-list change
+                // does not rewrite the margin of orders already taken.
+                "INSERT INTO order_lines (org_id, order_id, product_id, product_name, unit, quantity, unit_price, amount, unit_cost, category) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 (SELECT p.cost FROM products p WHERE p.org_id = $1 AND p.id = $3), \
+                 (SELECT p.category FROM products p WHERE p.org_id = $1 AND p.id = $3))",
+            )
+            .bind(viewer.org_id)
+            .bind(id)
+            .bind(line.product_id)
+            .bind(name)
+            .bind(unit)
+            .bind(line.quantity.to_string())
+            .bind(line.unit_price.to_string())
+            .bind(line.amount().normalize().to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut changes = vec![FieldChange {
+        field: "total".into(),
+        before: None,
+        after: Some(format!("{} {currency}", order_total)),
+    }];
+    changes.extend(extra);
+    Audit::by(viewer, now)
+        .record(tx, "order", id, "create", &changes)
+        .await?;
+    let at = ts(now);
+    let mut touched = crate::rollup::Touched::default();
+    touched.add(owner, &at, crate::rollup::Part::Orders)?;
+    crate::rollup::order_placed(tx, viewer.org_id, customer_id, &at, &mut touched).await?;
+    crate::rollup::refresh(tx, viewer.org_id, touched).await?;
+    Ok(id)
 }

@@ -40,6 +40,7 @@ mod pool_definitions;
 mod product;
 mod protection;
 mod qualification;
+mod quotation;
 mod referral;
 mod render;
 mod request;
@@ -148,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         .merge(appeal::router())
         .merge(screening::router())
         .merge(account_plan::router())
+        .merge(quotation::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

@@ -877,6 +877,68 @@ async fn a_key_account_is_screened_planned_and_approved() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quotation_is_approved_and_becomes_an_order() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = crate::common::Team::build(&app).await;
+    app.post(
+        "/api/v1/products",
+        &t.clerk.1,
+        serde_json::json!({"code": "LED", "name": "节能灯", "unit": "盏", "price": "100"}),
+    )
+    .await;
+    let c = app
+        .customer(&t.rep_a1.1, "宁波恒达机械有限公司", "13755552222")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let base = app.base.clone();
+
+    b.login(&base, "rep_a1").await;
+    b.client
+        .goto(&format!("{base}/customers/{c}"))
+        .await
+        .unwrap();
+    b.click("#new-quotation").await;
+    b.wait_for("#quotation-form").await;
+    b.client
+        .find(Locator::Css("select[name='lines.0.product_id']"))
+        .await
+        .unwrap()
+        .select_by_index(1)
+        .await
+        .unwrap();
+    b.fill("input[name='lines.0.quantity']", "50").await;
+    b.fill("input[name='lines.0.discount_percent']", "15").await;
+    b.fill("textarea[name=terms]", "预付 30%，到货验收后 30 天付清")
+        .await;
+    b.click("#save-quotation").await;
+    b.wait_for_text("#quotation-total", "4,250").await;
+    assert!(b.text("#over-limit").await.contains("10"));
+    b.click("#submit-quotation").await;
+    b.wait_for_text("#quotation-status", "待审批").await;
+    b.logout().await;
+
+    b.login(&base, "sup_a").await;
+    b.client.goto(&format!("{base}/quotations")).await.unwrap();
+    b.click("#quotation-list a").await;
+    b.wait_for("#approval-form").await;
+    b.click("#approve-quotation").await;
+    b.wait_for_text("#quotation-status", "可报给客户").await;
+    b.logout().await;
+
+    b.login(&base, "rep_a1").await;
+    b.client.goto(&format!("{base}/quotations")).await.unwrap();
+    b.click("#quotation-list a").await;
+    b.wait_for("#accept-quotation").await;
+    b.click("#accept-quotation").await;
+    b.wait_for_text("#quotation-status", "客户已接受").await;
+    b.click("#quotation-order").await;
+    b.wait_for_text("main", "4,250").await;
+    b.shot("quotation-order").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe() {
     let Some(b) = browser().await else { return };
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -999,6 +1061,26 @@ async fn every_page_passes_axe() {
         serde_json::json!({"step": "submit", "version": 1}),
     )
     .await;
+    let (_, quotation) = app
+        .post(
+            "/api/v1/quotations",
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"], "lines": [{"product_id": product["id"], "quantity": "10", "discount_percent": "20"}]}),
+        )
+        .await;
+    let (_, pending) = app
+        .post(
+            "/api/v1/quotations",
+            &t.rep_a1.1,
+            serde_json::json!({"customer_id": c["id"], "lines": [{"product_id": product["id"], "quantity": "10", "discount_percent": "20"}]}),
+        )
+        .await;
+    app.post(
+        &format!("/api/v1/quotations/{}/steps", pending["quotation"]["id"]),
+        &t.rep_a1.1,
+        serde_json::json!({"step": "submit", "version": 1}),
+    )
+    .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -1018,6 +1100,9 @@ async fn every_page_passes_axe() {
         format!("{customer}/screening"),
         format!("/account-plans/{plan_id}"),
         format!("/account-plans/{plan_id}/compare?a=1&b=1"),
+        format!("/quotations/{}", quotation["quotation"]["id"]),
+        format!("/quotations/new?customer_id={}", c["id"]),
+        format!("/quotations/{}", pending["quotation"]["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -1029,6 +1114,7 @@ async fn every_page_passes_axe() {
                 "/admin/service",
                 "/admin/campaigns",
                 "/admin/screening",
+                "/quotations",
                 "/admin/users",
             ],
         ),
@@ -1053,6 +1139,9 @@ async fn every_page_passes_axe() {
                 &records[11],
                 &records[12],
                 &records[13],
+                &records[14],
+                &records[15],
+                "/quotations",
                 "/key-accounts",
                 "/account-plans",
                 "/tasks",
@@ -1084,6 +1173,7 @@ async fn every_page_passes_axe() {
                 "/weekly-reports",
                 "/tasks?view=team",
                 &records[12],
+                &records[16],
                 "/budgets",
                 "/economics",
                 "/customers/duplicates",

@@ -26,6 +26,7 @@ mod pay;
 mod permissions;
 mod products;
 mod qualification;
+mod quotations;
 mod service;
 mod statistics;
 mod surveys;
