@@ -336,6 +336,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
     }
     let mut complaint_about: Option<(Viewer, i64, String)> = None;
 
+    let library = demo_objections(store, &a, now - Duration::days(90)).await?;
     for i in 0..customers {
         let (owner, region) = &sales[i % sales.len()];
         let city = CITIES
@@ -502,6 +503,19 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                         .unwrap()
                         .to_string(),
                     ),
+                    // One visit in three meets a refusal from the library; the first answer of
+                    // each works more often than the second.
+                    objections: match library.choose(&mut rng) {
+                        Some((objection, answers)) if rng.gen_bool(0.33) => {
+                            let pick = rng.gen_range(0..answers.len());
+                            vec![yingpan_domain::objection::Encounter {
+                                objection_id: *objection,
+                                answer_id: Some(answers[pick]),
+                                worked: Some(rng.gen_bool(if pick == 0 { 0.7 } else { 0.35 })),
+                            }]
+                        }
+                        _ => Vec::new(),
+                    },
                 }
             } else if kind == ActivityKind::Call {
                 ActivityDetails {
@@ -1095,6 +1109,71 @@ async fn demo_campaigns(
         )
         .await?;
     Ok(())
+}
+
+/// The objection library (拒绝准备): the refusals Chinese B2B buyers give most, each with two
+/// prepared answers. Returns each objection's id with its answers' ids.
+async fn demo_objections(
+    store: &Store,
+    admin: &Viewer,
+    at: DateTime<Utc>,
+) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
+    use yingpan_domain::objection::ObjectionInput;
+    let entries: [(&str, &str, &str, [&str; 2]); 4] = [
+        (
+            "价格太高，别家便宜 15%",
+            "担心买贵了被领导问责；其实更在意总成本和售后。",
+            "closing",
+            [
+                "算总账：能耗省下的电费一年就抵掉差价，附上同类客户的电费对比表。",
+                "给出分期付款方案，首付 30%，减轻预算压力。",
+            ],
+        ),
+        (
+            "我们已经有固定供应商了",
+            "换供应商有风险，怕出问题担责任。",
+            "appointment",
+            [
+                "不求全部替换，先做一个车间的试点，效果不好不收费。",
+                "请他们参观我们在本地的老客户现场。",
+            ],
+        ),
+        (
+            "现在没预算，明年再说",
+            "预算周期问题，或者只是推托。",
+            "presentation",
+            [
+                "问清明年预算编制时间，提前把方案放进预算。",
+                "用节能补贴政策说明今年做更划算。",
+            ],
+        ),
+        (
+            "要跟领导商量一下",
+            "接触的人不是决策者。",
+            "presentation",
+            [
+                "请他约领导一起做一次 20 分钟的方案介绍，我们带技术人员来。",
+                "给他一页纸的汇报材料，方便他向领导汇报。",
+            ],
+        ),
+    ];
+    let mut out = Vec::new();
+    for (text, concern, stage, answers) in entries {
+        let f = ObjectionInput {
+            text: Some(text.into()),
+            concern: Some(concern.into()),
+            product_id: None,
+            stage: Some(stage.into()),
+        }
+        .parse()?;
+        let id = store.create_objection(admin, &f, at).await?;
+        let mut ids = Vec::new();
+        for a in answers {
+            ids.push(store.add_objection_answer(admin, id, a, at).await?);
+        }
+        out.push((id, ids));
+    }
+    Ok(out)
 }
 
 /// The first salesperson's customers screened into all four quadrants, and an account plan for

@@ -22,6 +22,7 @@ pub mod hierarchy;
 pub mod import;
 pub mod ledger;
 pub mod money;
+pub mod objection;
 pub mod opportunity;
 pub mod order;
 pub mod ownership;

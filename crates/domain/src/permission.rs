@@ -53,10 +53,12 @@ pub enum Action {
     SetBudgets,
     /// Write and retire satisfaction survey questionnaires.
     ManageSurveys,
+    /// Keep the objection library (拒绝准备): objections, and retire answers.
+    ManageObjections,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ManageOrganization,
         Action::ReadAuditTrail,
         Action::ReadDirectory,
@@ -76,6 +78,7 @@ impl Action {
         Action::ApprovePay,
         Action::SetBudgets,
         Action::ManageSurveys,
+        Action::ManageObjections,
     ];
 
     /// How the action reads in the permissions document.
@@ -102,6 +105,7 @@ impl Action {
             Action::ApprovePay => "approve pay sheets; close a month's pay",
             Action::SetBudgets => "set teams' sales and expense budgets",
             Action::ManageSurveys => "satisfaction survey questionnaires",
+            Action::ManageObjections => "objection library: objections, retiring answers",
         }
     }
 }
@@ -131,7 +135,8 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
         | Action::TransferCustomers
         | Action::MergeCustomers
         | Action::SetTargets
-        | Action::ReviewPay => matches!(role, Admin | Director | Supervisor),
+        | Action::ReviewPay
+        | Action::ManageObjections => matches!(role, Admin | Director | Supervisor),
         Action::ImportCustomers => role != Sales || policy.sales_may_import,
         Action::KeepPriceList | Action::RecordAdvances => matches!(role, Admin | Director | Clerk),
     }

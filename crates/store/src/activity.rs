@@ -76,6 +76,8 @@ pub struct ActivityDetails {
     pub purpose: Option<String>,
     pub duration_minutes: Option<i64>,
     pub position: Option<yingpan_domain::geo::Position>,
+    /// Objections met on the contact (`domain::objection`), at most a few.
+    pub objections: Vec<yingpan_domain::objection::Encounter>,
 }
 
 impl Activity {
@@ -227,6 +229,7 @@ pub(crate) async fn insert_activity(
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
+    crate::objection::record_encounters(tx, viewer, id, &details.objections, &at).await?;
     if visit {
         let mut touched = crate::rollup::Touched::default();
         touched.add(viewer.user_id, &at, crate::rollup::Part::Visits)?;

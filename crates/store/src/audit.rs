@@ -194,6 +194,7 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "campaign" => "SELECT t.id, t.name FROM campaigns t",
         "task" => "SELECT t.id, t.title FROM tasks t",
         "appeal" => "SELECT t.id, t.subject FROM appeals t",
+        "objection" => "SELECT t.id, t.text FROM objections t",
         "quotation" => {
             "SELECT t.id, c.name FROM quotations t JOIN customers c ON c.id = t.customer_id"
         }

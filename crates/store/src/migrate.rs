@@ -251,6 +251,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "quotations",
         include_str!("../migrations/0054_quotations.sql"),
     ),
+    (
+        55,
+        "objections",
+        include_str!("../migrations/0055_objections.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

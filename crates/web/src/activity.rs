@@ -33,6 +33,45 @@ struct LogActivity {
     /// The browser's position at check-in (numbers, or text from a form); both or neither.
     latitude: Option<serde_json::Value>,
     longitude: Option<serde_json::Value>,
+    /// The API: objections met, `[{objection_id, answer_id, worked}]`.
+    #[serde(default)]
+    objections: Vec<yingpan_domain::objection::Encounter>,
+    /// The form: one objection as `objection` or `objection:answer`, and whether it worked.
+    objection: Option<String>,
+    objection_worked: Option<String>,
+}
+
+/// The objections met: the API's list, or the form's one choice.
+fn encounters(req: &LogActivity) -> Result<Vec<yingpan_domain::objection::Encounter>, AppError> {
+    let Some(choice) = req
+        .objection
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    else {
+        return Ok(req.objections.clone());
+    };
+    let bad = || {
+        yingpan_domain::ValidationError::new(
+            "objection_id",
+            "unknown_objection",
+            "no such objection in the library",
+        )
+    };
+    let (objection, answer) = match choice.split_once(':') {
+        Some((o, a)) => (o, Some(a.parse::<i64>().map_err(|_| bad())?)),
+        None => (choice, None),
+    };
+    let worked = match req.objection_worked.as_deref().map(str::trim) {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    };
+    Ok(vec![yingpan_domain::objection::Encounter {
+        objection_id: objection.parse().map_err(|_| bad())?,
+        answer_id: answer,
+        worked: worked.filter(|_| answer.is_some()),
+    }])
 }
 
 /// A coordinate as sent: a JSON number or text.
@@ -105,6 +144,7 @@ async fn log_activity(
                     degrees(req.latitude.as_ref()).as_deref(),
                     degrees(req.longitude.as_ref()).as_deref(),
                 )?,
+                objections: encounters(req)?,
             },
             state.now(),
         )

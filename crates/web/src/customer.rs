@@ -1115,6 +1115,8 @@ struct DetailPage<'a> {
     /// Questionnaires still sent, and this customer's answered surveys.
     surveys: Vec<yingpan_store::Survey>,
     answered: Vec<yingpan_store::Invitation>,
+    /// The objection library for the activity form: (objection, text, [(answer, text)]).
+    objections: Vec<yingpan_store::ObjectionChoice>,
 }
 
 /// One event on a customer's timeline, in words.
@@ -1517,6 +1519,7 @@ pub(crate) async fn detail(
             error,
             contact_input,
             spend_estimates: state.store.spend_estimates(&me.viewer, id).await?,
+            objections: state.store.live_objection_choices(me.viewer.org_id).await?,
             this_year: chrono::Datelike::year(&state.today()),
         },
         me.locale(),

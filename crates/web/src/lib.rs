@@ -28,6 +28,7 @@ mod dashboard;
 mod economics;
 mod funnel;
 mod merge;
+mod objection;
 mod openapi;
 mod opportunity;
 mod order;
@@ -150,6 +151,7 @@ pub fn app(state: AppState) -> Router {
         .merge(screening::router())
         .merge(account_plan::router())
         .merge(quotation::router())
+        .merge(objection::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

@@ -1081,6 +1081,22 @@ async fn every_page_passes_axe() {
         serde_json::json!({"step": "submit", "version": 1}),
     )
     .await;
+    let (_, objection) = app
+        .post(
+            "/api/v1/objections",
+            &t.sup_a.1,
+            serde_json::json!({"text": "价格太高", "concern": "怕买贵了", "stage": "closing"}),
+        )
+        .await;
+    app.post(
+        &format!(
+            "/api/v1/objections/{}/answers",
+            objection["objection"]["id"]
+        ),
+        &t.rep_a1.1,
+        serde_json::json!({"text": "算总账：一年省下的电费抵掉差价"}),
+    )
+    .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -1103,6 +1119,7 @@ async fn every_page_passes_axe() {
         format!("/quotations/{}", quotation["quotation"]["id"]),
         format!("/quotations/new?customer_id={}", c["id"]),
         format!("/quotations/{}", pending["quotation"]["id"]),
+        format!("/objections/{}", objection["objection"]["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -1142,6 +1159,8 @@ async fn every_page_passes_axe() {
                 &records[14],
                 &records[15],
                 "/quotations",
+                "/objections",
+                &records[17],
                 "/key-accounts",
                 "/account-plans",
                 "/tasks",
@@ -1174,6 +1193,8 @@ async fn every_page_passes_axe() {
                 "/tasks?view=team",
                 &records[12],
                 &records[16],
+                "/objections",
+                &records[17],
                 "/budgets",
                 "/economics",
                 "/customers/duplicates",

@@ -18,6 +18,7 @@ mod hardening;
 mod import;
 mod key_accounts;
 mod notifications;
+mod objections;
 mod opportunities;
 mod orders;
 mod ownership;

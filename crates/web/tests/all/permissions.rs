@@ -72,6 +72,7 @@ fn api_probe(action: Action, customer: i64) -> (Method, String, Option<Value>) {
             Some(json!({"sales": "1", "version": 0})),
         ),
         Action::ManageSurveys => (Method::POST, "/api/v1/surveys", Some(json!({}))),
+        Action::ManageObjections => (Method::POST, "/api/v1/objections", Some(json!({}))),
     };
     (method, path.to_string(), body)
 }
@@ -97,7 +98,8 @@ fn page_probe(action: Action) -> Option<&'static str> {
         | Action::ManagePayPlans
         | Action::ApprovePay
         | Action::SetBudgets
-        | Action::ManageSurveys => None,
+        | Action::ManageSurveys
+        | Action::ManageObjections => None,
     }
 }
 
