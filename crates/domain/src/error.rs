@@ -44,6 +44,8 @@ pub enum Refusal {
     AccountPlan(crate::account_plan::AccountPlanRefusal),
     #[error("{}", .0.message())]
     Quotation(crate::quotation::QuotationRefusal),
+    #[error("{}", .0.message())]
+    Meeting(crate::meeting::MeetingRefusal),
 }
 
 impl Refusal {
@@ -59,6 +61,7 @@ impl Refusal {
             Refusal::Appeal(r) => r.code(),
             Refusal::AccountPlan(r) => r.code(),
             Refusal::Quotation(r) => r.code(),
+            Refusal::Meeting(r) => r.code(),
         }
     }
 }
@@ -108,6 +111,12 @@ impl From<crate::account_plan::AccountPlanRefusal> for Refusal {
 impl From<crate::quotation::QuotationRefusal> for Refusal {
     fn from(r: crate::quotation::QuotationRefusal) -> Self {
         Refusal::Quotation(r)
+    }
+}
+
+impl From<crate::meeting::MeetingRefusal> for Refusal {
+    fn from(r: crate::meeting::MeetingRefusal) -> Self {
+        Refusal::Meeting(r)
     }
 }
 

@@ -21,6 +21,7 @@ pub mod funnel;
 pub mod hierarchy;
 pub mod import;
 pub mod ledger;
+pub mod meeting;
 pub mod money;
 pub mod objection;
 pub mod opportunity;

@@ -195,6 +195,9 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "task" => "SELECT t.id, t.title FROM tasks t",
         "appeal" => "SELECT t.id, t.subject FROM appeals t",
         "objection" => "SELECT t.id, t.text FROM objections t",
+        "meeting" => {
+            "SELECT t.id, u.display_name || ' · ' || t.held_on FROM meetings t JOIN users u ON u.id = t.organizer_id"
+        }
         "quotation" => {
             "SELECT t.id, c.name FROM quotations t JOIN customers c ON c.id = t.customer_id"
         }

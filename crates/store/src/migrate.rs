@@ -256,6 +256,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "objections",
         include_str!("../migrations/0055_objections.sql"),
     ),
+    (
+        56,
+        "meetings",
+        include_str!("../migrations/0056_meetings.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -518,10 +518,7 @@ impl Store {
 
     /// Live objections with their live answers, for the activity form.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
-    pub async fn live_objection_choices(
-        &self,
-        org_id: i64,
-    ) -> Result<Vec<ObjectionChoice>> {
+    pub async fn live_objection_choices(&self, org_id: i64) -> Result<Vec<ObjectionChoice>> {
         let rows = sqlx::query(
             "SELECT o.id, o.text, a.id AS answer_id, a.text AS answer FROM objections o \
              LEFT JOIN objection_answers a ON a.org_id = o.org_id AND a.objection_id = o.id AND a.active = 1 \

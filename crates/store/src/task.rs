@@ -127,73 +127,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Task> {
         let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
-            "SELECT superior_id FROM users WHERE org_id = $1 AND id = $2 AND active = 1",
-        )
-        .bind(viewer.org_id)
-        .bind(f.assignee_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| {
-            yingpan_domain::ValidationError::new(
-                "assignee_id",
-                "unknown_person",
-                "no such active colleague",
-            )
-        })?;
-        let superior: Option<i64> = row.try_get(0)?;
-        check_assigner(viewer.user_id, viewer.role, superior)
-            .map_err(yingpan_domain::Refusal::from)?;
-        if viewer.role == yingpan_domain::person::Role::Clerk && superior != Some(viewer.user_id) {
-            // A notice goes to someone the clerk serves: within her scope.
-            if !crate::sql::active_person(&mut tx, viewer, f.assignee_id, false).await? {
-                return Err(yingpan_domain::Refusal::from(
-                    yingpan_domain::task::TaskRefusal::NotYourReport,
-                )
-                .into());
-            }
-        }
-        if let Some(c) = f.customer_id {
-            customer_scope_check(&mut tx, viewer, c).await?;
-        }
-        let at = ts(now);
-        let id: i64 = sqlx::query(
-            "INSERT INTO tasks (org_id, assigner_id, assignee_id, title, place, plan, check_method, customer_id, due_at, status, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'assigned', $10, $10) RETURNING id",
-        )
-        .bind(viewer.org_id)
-        .bind(viewer.user_id)
-        .bind(f.assignee_id)
-        .bind(&f.title)
-        .bind(&f.place)
-        .bind(&f.plan)
-        .bind(&f.check)
-        .bind(f.customer_id)
-        .bind(ts(f.due_at))
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        Audit::by(viewer, now)
-            .record(
-                &mut tx,
-                "task",
-                id,
-                "create",
-                &[
-                    FieldChange {
-                        field: "title".into(),
-                        before: None,
-                        after: Some(f.title.clone()),
-                    },
-                    FieldChange {
-                        field: "assignee_id".into(),
-                        before: None,
-                        after: Some(f.assignee_id.to_string()),
-                    },
-                ],
-            )
-            .await?;
+        let id = insert_task(&mut tx, viewer, f, now).await?;
         let task = load(&mut tx, viewer, id, now).await?;
         tx.commit().await?;
         Ok(task)
@@ -348,4 +282,79 @@ impl Store {
         tx.commit().await?;
         Ok(task)
     }
+}
+
+/// Gives a command in `tx` (see [`Store::give_task`]): checked, written and audited.
+pub(crate) async fn insert_task(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    f: &TaskFields,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let row =
+        sqlx::query("SELECT superior_id FROM users WHERE org_id = $1 AND id = $2 AND active = 1")
+            .bind(viewer.org_id)
+            .bind(f.assignee_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| {
+                yingpan_domain::ValidationError::new(
+                    "assignee_id",
+                    "unknown_person",
+                    "no such active colleague",
+                )
+            })?;
+    let superior: Option<i64> = row.try_get(0)?;
+    check_assigner(viewer.user_id, viewer.role, superior).map_err(yingpan_domain::Refusal::from)?;
+    if viewer.role == yingpan_domain::person::Role::Clerk && superior != Some(viewer.user_id) {
+        // A notice goes to someone the clerk serves: within her scope.
+        if !crate::sql::active_person(tx, viewer, f.assignee_id, false).await? {
+            return Err(yingpan_domain::Refusal::from(
+                yingpan_domain::task::TaskRefusal::NotYourReport,
+            )
+            .into());
+        }
+    }
+    if let Some(c) = f.customer_id {
+        customer_scope_check(tx, viewer, c).await?;
+    }
+    let at = ts(now);
+    let id: i64 = sqlx::query(
+            "INSERT INTO tasks (org_id, assigner_id, assignee_id, title, place, plan, check_method, customer_id, due_at, status, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'assigned', $10, $10) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(viewer.user_id)
+        .bind(f.assignee_id)
+        .bind(&f.title)
+        .bind(&f.place)
+        .bind(&f.plan)
+        .bind(&f.check)
+        .bind(f.customer_id)
+        .bind(ts(f.due_at))
+        .bind(&at)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    Audit::by(viewer, now)
+        .record(
+            tx,
+            "task",
+            id,
+            "create",
+            &[
+                FieldChange {
+                    field: "title".into(),
+                    before: None,
+                    after: Some(f.title.clone()),
+                },
+                FieldChange {
+                    field: "assignee_id".into(),
+                    before: None,
+                    after: Some(f.assignee_id.to_string()),
+                },
+            ],
+        )
+        .await?;
+    Ok(id)
 }

@@ -27,6 +27,7 @@ mod chart;
 mod dashboard;
 mod economics;
 mod funnel;
+mod meeting;
 mod merge;
 mod objection;
 mod openapi;
@@ -152,6 +153,7 @@ pub fn app(state: AppState) -> Router {
         .merge(account_plan::router())
         .merge(quotation::router())
         .merge(objection::router())
+        .merge(meeting::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

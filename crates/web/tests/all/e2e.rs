@@ -1097,6 +1097,13 @@ async fn every_page_passes_axe() {
         serde_json::json!({"text": "算总账：一年省下的电费抵掉差价"}),
     )
     .await;
+    let (_, meeting) = app
+        .post(
+            "/api/v1/meetings",
+            &t.sup_a.1,
+            serde_json::json!({"kind": "morning"}),
+        )
+        .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -1120,6 +1127,7 @@ async fn every_page_passes_axe() {
         format!("/quotations/new?customer_id={}", c["id"]),
         format!("/quotations/{}", pending["quotation"]["id"]),
         format!("/objections/{}", objection["objection"]["id"]),
+        format!("/meetings/{}", meeting["meeting"]["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -1195,6 +1203,8 @@ async fn every_page_passes_axe() {
                 &records[16],
                 "/objections",
                 &records[17],
+                "/meetings",
+                &records[18],
                 "/budgets",
                 "/economics",
                 "/customers/duplicates",

@@ -17,6 +17,7 @@ mod funnel;
 mod hardening;
 mod import;
 mod key_accounts;
+mod meetings;
 mod notifications;
 mod objections;
 mod opportunities;
