@@ -46,6 +46,8 @@ pub enum Refusal {
     Quotation(crate::quotation::QuotationRefusal),
     #[error("{}", .0.message())]
     Meeting(crate::meeting::MeetingRefusal),
+    #[error("{}", .0.message())]
+    Coaching(crate::coaching::CoachingRefusal),
 }
 
 impl Refusal {
@@ -62,6 +64,7 @@ impl Refusal {
             Refusal::AccountPlan(r) => r.code(),
             Refusal::Quotation(r) => r.code(),
             Refusal::Meeting(r) => r.code(),
+            Refusal::Coaching(r) => r.code(),
         }
     }
 }
@@ -117,6 +120,12 @@ impl From<crate::quotation::QuotationRefusal> for Refusal {
 impl From<crate::meeting::MeetingRefusal> for Refusal {
     fn from(r: crate::meeting::MeetingRefusal) -> Self {
         Refusal::Meeting(r)
+    }
+}
+
+impl From<crate::coaching::CoachingRefusal> for Refusal {
+    fn from(r: crate::coaching::CoachingRefusal) -> Self {
+        Refusal::Coaching(r)
     }
 }
 

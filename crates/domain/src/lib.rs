@@ -8,6 +8,7 @@ pub mod attribution;
 pub mod audit;
 pub mod budget;
 pub mod campaign;
+pub mod coaching;
 pub mod custom;
 pub mod customer;
 pub mod daily_report;

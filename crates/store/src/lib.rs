@@ -10,6 +10,7 @@ mod appeal;
 mod audit;
 mod budget;
 mod campaign;
+mod coaching;
 mod contact;
 mod custom;
 mod customer;
@@ -60,6 +61,7 @@ pub use appeal::Appeal;
 pub use audit::AuditEntry;
 pub use budget::TeamBudget;
 pub use campaign::{Campaign, Outgoing, Recipient};
+pub use coaching::{CoachingNote, JointVisit};
 pub use contact::Contact;
 pub use customer::{
     CardFilter, Customer, CustomerListQuery, CustomerSort, HistoryFilter, ReturningSoon, SizeFilter,

@@ -261,6 +261,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "meetings",
         include_str!("../migrations/0056_meetings.sql"),
     ),
+    (
+        57,
+        "coaching",
+        include_str!("../migrations/0057_coaching.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -66,7 +66,11 @@ pub struct PlanQuery {
     pub status: Option<PlanStatus>,
 }
 
-async fn load(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result<VisitPlan> {
+pub(crate) async fn load(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<VisitPlan> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} {FROM}"));
     push_scope_on(&mut sql, viewer, "p", "user_id");
     sql.push(" AND p.id = ").bind(id);

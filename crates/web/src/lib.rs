@@ -9,6 +9,7 @@ mod activity;
 mod appeal;
 mod audit;
 mod auth;
+mod coaching;
 mod contact;
 mod custom;
 mod customer;
@@ -154,6 +155,7 @@ pub fn app(state: AppState) -> Router {
         .merge(quotation::router())
         .merge(objection::router())
         .merge(meeting::router())
+        .merge(coaching::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

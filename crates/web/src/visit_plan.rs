@@ -249,6 +249,8 @@ struct PlanPage<'a> {
     reviewable: bool,
     purposes: Vec<&'static str>,
     rows: Vec<Row>,
+    /// A superior may join the plan's visits (协同访问): submitted or approved, not past.
+    joinable: bool,
 }
 
 fn purposes() -> Vec<&'static str> {
@@ -336,6 +338,10 @@ async fn plan_page(
                 })
                 .collect();
             rows.extend(blank_rows(1));
+            let joinable = p.user_id != me.user.id
+                && me.sees_people()
+                && matches!(p.status, PlanStatus::Submitted | PlanStatus::Approved)
+                && p.plan_date >= state.today().to_string();
             render(
                 &PlanPage {
                     tr: me.tr(),
@@ -345,6 +351,7 @@ async fn plan_page(
                     reviewable,
                     purposes: purposes(),
                     rows,
+                    joinable,
                 },
                 me.locale(),
             )

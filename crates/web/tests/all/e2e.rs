@@ -1104,6 +1104,30 @@ async fn every_page_passes_axe() {
             serde_json::json!({"kind": "morning"}),
         )
         .await;
+    // A submitted plan ten days ahead that sup_a joins (coaching pages).
+    let ahead = (chrono::Utc::now() + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (_, ahead_plan) = app
+        .post(
+            "/api/v1/visit-plans",
+            &t.rep_a1.1,
+            serde_json::json!({"plan_date": ahead, "items": [{"customer_id": c["id"], "customer_name": "无障碍科技有限公司", "start": "09:00", "end": "10:00", "purpose": "service"}]}),
+        )
+        .await;
+    app.post(
+        &format!("/api/v1/visit-plans/{}/submit", ahead_plan["id"]),
+        &t.rep_a1.1,
+        serde_json::json!({"version": 1}),
+    )
+    .await;
+    let (_, joint) = app
+        .post(
+            "/api/v1/joint-visits",
+            &t.sup_a.1,
+            serde_json::json!({"plan_id": ahead_plan["id"], "item": 0}),
+        )
+        .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -1128,6 +1152,9 @@ async fn every_page_passes_axe() {
         format!("/quotations/{}", pending["quotation"]["id"]),
         format!("/objections/{}", objection["objection"]["id"]),
         format!("/meetings/{}", meeting["meeting"]["id"]),
+        format!("/plans/{}", ahead_plan["id"]),
+        format!("/joint-visits/{}", joint["id"]),
+        format!("/coaching/{}", t.rep_a1.0),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -1205,6 +1232,10 @@ async fn every_page_passes_axe() {
                 &records[17],
                 "/meetings",
                 &records[18],
+                &records[19],
+                "/joint-visits",
+                &records[20],
+                &records[21],
                 "/budgets",
                 "/economics",
                 "/customers/duplicates",

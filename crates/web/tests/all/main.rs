@@ -7,6 +7,7 @@ mod common;
 
 mod api;
 mod campaigns;
+mod coaching;
 mod custom_fields;
 mod daily_reports;
 mod dashboards;
