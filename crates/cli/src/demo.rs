@@ -852,6 +852,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
         };
         demo_tasks(store, &sup, &viewer(rep), &viewer(other), director.id, now).await?;
         demo_key_accounts(store, &sup, &viewer(rep), now).await?;
+        demo_commands(store, &sup, &viewer(rep), now).await?;
     }
     store.compile_due_weekly_reports(now).await?;
     store.escalate_overdue_tickets(false, now).await?;
@@ -1176,6 +1177,148 @@ async fn demo_objections(
     Ok(out)
 }
 
+/// sup1's morning meeting of today (minutes and one decision), a quotation of sales01 with a
+/// discount over the limit waiting for sup1, and a visit of sales01's that sup1 joins, with a
+/// coaching note.
+async fn demo_commands(
+    store: &Store,
+    sup: &Viewer,
+    rep: &Viewer,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let today = now
+        .with_timezone(&yingpan_domain::visit_plan::china_offset())
+        .date_naive();
+    let meeting = store
+        .create_meeting(
+            sup,
+            yingpan_domain::meeting::Kind::Morning,
+            today,
+            now - Duration::hours(1),
+        )
+        .await?;
+    let meeting = store
+        .record_meeting(
+            sup,
+            meeting.meeting.id,
+            "1. 昨日拜访回顾：两家客户要报价。\n2. 本周重点：回款。\n3. 竞品在华北降价，统一口径：算总账。",
+            &[],
+            meeting.meeting.version,
+            now - Duration::minutes(50),
+        )
+        .await?;
+    let decision = yingpan_domain::task::TaskInput {
+        assignee_id: Some(rep.user_id),
+        title: Some("今天下班前把两份报价发给客户".into()),
+        place: None,
+        plan: None,
+        check: Some("晚会上汇报".into()),
+        due_at: Some(now + Duration::hours(8)),
+        customer_id: None,
+    }
+    .parse(now)?;
+    store
+        .meeting_decision(
+            sup,
+            meeting.meeting.id,
+            &decision,
+            now - Duration::minutes(45),
+        )
+        .await?;
+
+    let q = yingpan_store::CustomerListQuery {
+        per_page: 5,
+        owner_id: Some(rep.user_id),
+        ..Default::default()
+    };
+    let (customers, _) = store.list_customers(rep, &q).await?;
+    let Some(customer) = customers.first() else {
+        return Ok(());
+    };
+    let products = store.products(rep.org_id, false).await?;
+    let listed: Vec<_> = products
+        .iter()
+        .take(2)
+        .map(|p| yingpan_domain::quotation::ListedProduct {
+            id: p.id,
+            name: p.name.clone(),
+            unit: p.unit.clone(),
+            currency: p.currency.clone(),
+            price: p.price,
+        })
+        .collect();
+    if listed.len() == 2 {
+        let lines = yingpan_domain::quotation::price_lines(
+            &[
+                yingpan_domain::quotation::LineInput {
+                    product_id: Some(listed[0].id),
+                    quantity: Some("200".into()),
+                    discount_percent: Some("15".into()),
+                },
+                yingpan_domain::quotation::LineInput {
+                    product_id: Some(listed[1].id),
+                    quantity: Some("10".into()),
+                    discount_percent: Some("5".into()),
+                },
+            ],
+            &listed,
+        )?;
+        let f = yingpan_store::QuotationFields {
+            lines: &lines,
+            valid_until: today + Duration::days(30),
+            terms: "预付 30%，到货验收后 30 天付清；免费安装，保修一年。",
+        };
+        let quote = store
+            .create_quotation(rep, customer.id, &f, now - Duration::hours(3))
+            .await?;
+        store
+            .quotation_step(
+                rep,
+                quote.quotation.id,
+                yingpan_domain::quotation::Step::Submit,
+                "",
+                today + Duration::days(30),
+                quote.quotation.version,
+                today,
+                now - Duration::hours(2),
+            )
+            .await?;
+    }
+
+    let visit_day = today + Duration::days(2);
+    let items =
+        yingpan_domain::visit_plan::parse_items(&[yingpan_domain::visit_plan::PlanItemInput {
+            customer_id: Some(customer.id),
+            customer_name: Some(customer.name.clone()),
+            region: customer.region.clone(),
+            start: Some("10:00".into()),
+            end: Some("11:30".into()),
+            purpose: Some("develop_new_customer".into()),
+            notes: None,
+        }])?;
+    if let Ok(plan) = store
+        .create_plan(rep, visit_day, &items, now - Duration::hours(2))
+        .await
+    {
+        let plan = store
+            .submit_plan(rep, plan.id, plan.version, now - Duration::hours(2))
+            .await?;
+        store
+            .join_visit(sup, plan.id, 0, today, now - Duration::hours(1))
+            .await?;
+    }
+    store
+        .add_coaching_note(
+            sup,
+            rep.user_id,
+            yingpan_domain::coaching::NoteKind::New,
+            "第一个月：每天两次电话演练；拜访前先把拒绝话术过一遍（价格、已有供应商）。",
+            now - Duration::days(3),
+        )
+        .await?;
+    Ok(())
+}
+
 /// The first salesperson's customers screened into all four quadrants, and an account plan for
 /// the best of them: returned once by sup1, revised, and approved (its actions became tasks).
 async fn demo_key_accounts(
@@ -1186,15 +1329,11 @@ async fn demo_key_accounts(
 ) -> Result<(), StoreError> {
     use yingpan_domain::account_plan::{ContentInput, Step};
     let q = yingpan_store::CustomerListQuery {
-        per_page: 200,
+        per_page: 12,
+        owner_id: Some(rep.user_id),
         ..Default::default()
     };
     let (customers, _) = store.list_customers(rep, &q).await?;
-    let customers: Vec<_> = customers
-        .into_iter()
-        .filter(|c| c.owner_id == Some(rep.user_id))
-        .take(12)
-        .collect();
     // (attractiveness, ability to win) scores per customer, cycling through the quadrants.
     let patterns: [(u8, u8); 4] = [(5, 4), (4, 2), (2, 4), (2, 2)];
     let mut core = None;

@@ -210,6 +210,31 @@ impl Store {
         ))
     }
 
+    /// The viewer's open tasks due before `until`, the nearest first (the due list).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn tasks_due(
+        &self,
+        viewer: &Viewer,
+        until: DateTime<Utc>,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Task>> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS}{FROM}"));
+        push_reach(&mut sql, viewer);
+        sql.push(" AND t.assignee_id = ")
+            .bind(viewer.user_id)
+            .push(" AND t.status IN ('assigned', 'acknowledged') AND t.due_at < ")
+            .bind(ts(until))
+            .push(" ORDER BY t.due_at, t.id LIMIT ")
+            .bind(limit.clamp(1, 200));
+        sql.query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| from_row(r, now))
+            .collect()
+    }
+
     /// A step on a task by the viewer: the assignee acknowledges, reports progress and
     /// completion; the assigner withdraws it. A stale version is refused.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]

@@ -175,6 +175,8 @@ struct DuePage<'a> {
     /// Return visits due in the same window.
     visits: Vec<yingpan_store::ReturnVisit>,
     visits_total: i64,
+    /// The viewer's open tasks due in the same window (written commands, plan actions).
+    tasks: Vec<yingpan_store::Task>,
 }
 
 impl DuePage<'_> {
@@ -201,11 +203,20 @@ async fn due_page(
     let result = async {
         let (items, total, days) = load_due(&state, &me, &q).await?;
         let (visits, visits_total) = crate::return_visit::due(&state, &me, days).await?;
-        Ok::<_, AppError>((items, total, days, visits, visits_total))
+        let tasks = state
+            .store
+            .tasks_due(
+                &me.viewer,
+                state.now() + Duration::days(days),
+                100,
+                state.now(),
+            )
+            .await?;
+        Ok::<_, AppError>((items, total, days, visits, visits_total, tasks))
     }
     .await;
     match result {
-        Ok((items, total, days, visits, visits_total)) => render(
+        Ok((items, total, days, visits, visits_total, tasks)) => render(
             &DuePage {
                 tr: me.tr(),
                 me: &me,
@@ -215,6 +226,7 @@ async fn due_page(
                 now: yingpan_store::ts(state.now()),
                 visits,
                 visits_total,
+                tasks,
             },
             me.locale(),
         ),

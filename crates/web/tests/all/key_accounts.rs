@@ -459,6 +459,11 @@ async fn account_plans_are_revised_and_reviewed(backend: Backend) {
         (Some(t.sup_a.0), Some(a_id))
     );
 
+    let (_, due) = app.page("/due?within_days=365", &t.rep_a1.1).await;
+    assert!(
+        strip_tags(&due).contains("拜访总经理，介绍节能方案"),
+        "plan actions are on the account manager's due list"
+    );
     // A third revision adds one action: approving it adds one task, not three.
     step(&t.rep_a1.1, "revise", "", 8).await;
     let mut more = d["revision"]["content"]["actions"]
