@@ -72,6 +72,10 @@ pub struct PlanFacts {
     pub tickets: Vec<(i64, String, String)>,
     /// Each approved action's task: action key → task id.
     pub tasks: BTreeMap<String, i64>,
+    /// The customer's answered satisfaction surveys and their mean score (the report card).
+    pub surveys_answered: i64,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub survey_mean: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -239,12 +243,24 @@ async fn facts(
     .iter()
     .map(|r| Ok((r.try_get("action_key")?, r.try_get("task_id")?)))
     .collect::<Result<_>>()?;
+    let scores = sqlx::query(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(score_sum), 0) AS BIGINT), CAST(COALESCE(SUM(score_count), 0) AS BIGINT) FROM survey_invitations \
+         WHERE org_id = $1 AND customer_id = $2 AND answered_at IS NOT NULL",
+    )
+    .bind(org_id)
+    .bind(plan.customer_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (answered, sum, count): (i64, i64, i64) =
+        (scores.try_get(0)?, scores.try_get(1)?, scores.try_get(2)?);
     Ok(PlanFacts {
         sales_by_year,
         bought,
         not_bought,
         tickets,
         tasks,
+        surveys_answered: answered,
+        survey_mean: (count > 0).then(|| (Decimal::from(sum) / Decimal::from(count)).round_dp(1)),
     })
 }
 

@@ -299,6 +299,22 @@ async fn account_plans_are_revised_and_reviewed(backend: Backend) {
             .await;
         assert_eq!(s, StatusCode::CREATED);
     }
+    // The clerk took a satisfaction survey by phone: it scores the report card.
+    let (_, survey) = app
+        .post(
+            "/api/v1/surveys",
+            &t.director.1,
+            json!({"name": "服务满意度", "questions": "score: 服务态度\nscore: 交货及时"}),
+        )
+        .await;
+    let (s, r) = app
+        .post(
+            &format!("/api/v1/surveys/{}/responses", survey["id"]),
+            &t.clerk.1,
+            json!({"customer_id": a_id, "answers": {"q1": "5", "q2": "4"}}),
+        )
+        .await;
+    assert!(s.is_success(), "{r}");
     let year = chrono::Datelike::year(
         &app.now()
             .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()),
@@ -335,6 +351,14 @@ async fn account_plans_are_revised_and_reviewed(backend: Backend) {
         (Some(t.rep_a1.0), Some(1), Some("draft"))
     );
     assert_eq!(d["facts"]["bought"][0][0], "节能灯", "{d}");
+    assert_eq!(
+        (
+            d["facts"]["surveys_answered"].as_i64(),
+            d["facts"]["survey_mean"].as_str()
+        ),
+        (Some(1), Some("4.5")),
+        "the report card's service score"
+    );
     assert_eq!(
         d["facts"]["not_bought"],
         json!(["太阳能板"]),
