@@ -7,6 +7,7 @@ pub mod appeal;
 pub mod attribution;
 pub mod audit;
 pub mod budget;
+pub mod calendar;
 pub mod campaign;
 pub mod coaching;
 pub mod custom;

@@ -266,6 +266,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "coaching",
         include_str!("../migrations/0057_coaching.sql"),
     ),
+    (
+        58,
+        "calendar_feeds",
+        include_str!("../migrations/0058_calendar_feeds.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -23,6 +23,7 @@ pub mod import;
 mod ledger;
 pub use yingpan_exchange::mailer;
 mod budget;
+mod calendar;
 mod campaign;
 mod chart;
 mod dashboard;
@@ -156,6 +157,7 @@ pub fn app(state: AppState) -> Router {
         .merge(objection::router())
         .merge(meeting::router())
         .merge(coaching::router())
+        .merge(calendar::router())
         .merge(return_visit::router())
         .merge(contact::router())
         .merge(activity::router())

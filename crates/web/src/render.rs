@@ -53,6 +53,25 @@ pub fn urlencode(s: &str) -> String {
         .to_string()
 }
 
+/// An absolute address of `path` on this server, as the request reached it (for links that
+/// leave the browser: survey links, calendar subscriptions).
+pub fn absolute_url(
+    state: &crate::AppState,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}{path}")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -130,16 +130,7 @@ struct InviteRequest {
 
 /// The link's absolute address as the customer will open it.
 fn link(state: &AppState, headers: &HeaderMap, token: &str) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if state.config.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}/s/{token}")
+    crate::render::absolute_url(state, headers, &format!("/s/{token}"))
 }
 
 async fn invite(

@@ -1198,6 +1198,7 @@ async fn every_page_passes_axe() {
                 &records[17],
                 "/key-accounts",
                 "/account-plans",
+                "/calendar",
                 "/tasks",
                 "/appeals",
                 "/campaigns",

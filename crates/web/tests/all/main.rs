@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod calendar;
 mod campaigns;
 mod coaching;
 mod custom_fields;
