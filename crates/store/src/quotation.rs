@@ -144,13 +144,6 @@ async fn load_version(
     })
 }
 
-pub(crate) async fn quotation_settings_in(
-    exec: impl sqlx::Executor<'_, Database = Any>,
-    org_id: i64,
-) -> Result<QuotationSettings> {
-    crate::org::settings_json(exec, org_id, "quotation_settings").await
-}
-
 /// What a version says, as the caller checked it.
 pub struct QuotationFields<'a> {
     pub lines: &'a [QuoteLine],
@@ -252,49 +245,6 @@ fn summary(lines: &[QuoteLine]) -> String {
 }
 
 impl Store {
-    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
-    pub async fn quotation_settings(&self, org_id: i64) -> Result<QuotationSettings> {
-        quotation_settings_in(&self.read, org_id).await
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
-    pub async fn set_quotation_settings(
-        &self,
-        viewer: &Viewer,
-        settings: &QuotationSettings,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        let before = quotation_settings_in(&mut *tx, viewer.org_id).await?;
-        sqlx::query("UPDATE organizations SET quotation_settings = $1 WHERE id = $2")
-            .bind(serde_json::to_string(settings).expect("settings serialise"))
-            .bind(viewer.org_id)
-            .execute(&mut *tx)
-            .await?;
-        let mut changes = Vec::new();
-        if before.discount_limit != settings.discount_limit {
-            changes.push(change(
-                "discount_limit",
-                Some(before.discount_limit.to_string()),
-                Some(settings.discount_limit.to_string()),
-            ));
-        }
-        if before.validity_days != settings.validity_days {
-            changes.push(change(
-                "validity_days",
-                Some(before.validity_days.to_string()),
-                Some(settings.validity_days.to_string()),
-            ));
-        }
-        if !changes.is_empty() {
-            Audit::by(viewer, now)
-                .record(&mut tx, "organization", viewer.org_id, "update", &changes)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// A new quotation (version 1, a draft) by the viewer for a customer within their scope.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn create_quotation(
@@ -363,7 +313,7 @@ impl Store {
         .iter()
         .map(|r| Ok((r.try_get("number")?, r.try_get("total")?)))
         .collect::<Result<_>>()?;
-        let settings = quotation_settings_in(&mut *conn, viewer.org_id).await?;
+        let settings = crate::setting::read::<QuotationSettings>(&mut *conn, viewer.org_id).await?;
         Ok(QuotationDetail {
             over_limit: shown.max_discount > settings.discount_limit,
             discount_limit: settings.discount_limit,
@@ -478,7 +428,7 @@ impl Store {
             return Err(StoreError::VersionConflict { current: q.version });
         }
         let current = load_version(&mut tx, viewer.org_id, id, q.current_version).await?;
-        let settings = quotation_settings_in(&mut *tx, viewer.org_id).await?;
+        let settings = crate::setting::read::<QuotationSettings>(&mut *tx, viewer.org_id).await?;
         let superior: Option<i64> =
             sqlx::query("SELECT superior_id FROM users WHERE org_id = $1 AND id = $2")
                 .bind(viewer.org_id)

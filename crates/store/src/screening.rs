@@ -8,7 +8,7 @@ use crate::sql::{push_scope, Sql};
 use crate::{ts, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Any, Row};
+use sqlx::Row;
 use std::collections::BTreeMap;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::qualification::KeyAccountClass;
@@ -49,55 +49,7 @@ pub struct Quadrant {
     pub customers: Vec<MatrixCustomer>,
 }
 
-pub(crate) async fn screening_settings_in(
-    exec: impl sqlx::Executor<'_, Database = Any>,
-    org_id: i64,
-) -> Result<ScreeningSettings> {
-    crate::org::settings_json(exec, org_id, "screening_settings").await
-}
-
 impl Store {
-    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
-    pub async fn screening_settings(&self, org_id: i64) -> Result<ScreeningSettings> {
-        screening_settings_in(&self.read, org_id).await
-    }
-
-    /// Replaces the screening settings (checked by the caller); audited. Customers keep the
-    /// class of their last screening until they are screened again.
-    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
-    pub async fn set_screening_settings(
-        &self,
-        viewer: &Viewer,
-        settings: &ScreeningSettings,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        let before = screening_settings_in(&mut *tx, viewer.org_id).await?;
-        let json = |s: &ScreeningSettings| serde_json::to_string(s).expect("settings serialise");
-        sqlx::query("UPDATE organizations SET screening_settings = $1 WHERE id = $2")
-            .bind(json(settings))
-            .bind(viewer.org_id)
-            .execute(&mut *tx)
-            .await?;
-        if before != *settings {
-            Audit::by(viewer, now)
-                .record(
-                    &mut tx,
-                    "organization",
-                    viewer.org_id,
-                    "update",
-                    &[FieldChange {
-                        field: "screening_settings".into(),
-                        before: Some(json(&before)),
-                        after: Some(json(settings)),
-                    }],
-                )
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Screens a customer the viewer may see: the scores decide its levels and class by the
     /// company's settings; the screening is kept and the customer's card changes (new version).
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
@@ -111,7 +63,7 @@ impl Store {
     ) -> Result<ScreeningRecord> {
         let mut tx = self.write.begin().await?;
         let before = load_customer(&mut tx, viewer, customer_id, false).await?;
-        let settings = screening_settings_in(&mut *tx, viewer.org_id).await?;
+        let settings = crate::setting::read::<ScreeningSettings>(&mut *tx, viewer.org_id).await?;
         let s = score(&settings, scores)?;
         let at = ts(now);
         let id: i64 = sqlx::query(
@@ -218,7 +170,7 @@ impl Store {
         viewer: &Viewer,
         per_quadrant: i64,
     ) -> Result<Vec<Quadrant>> {
-        let settings = screening_settings_in(&self.read, viewer.org_id).await?;
+        let settings = crate::setting::read::<ScreeningSettings>(&self.read, viewer.org_id).await?;
         let mut out = Vec::new();
         for class in KeyAccountClass::ALL {
             let (a, w) = class.levels();

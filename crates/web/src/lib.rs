@@ -51,6 +51,7 @@ mod request;
 mod return_visit;
 mod screening;
 mod segment;
+mod setting;
 mod statistics;
 mod survey;
 mod target;

@@ -17,7 +17,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use yingpan_domain::permission::Action;
 use yingpan_domain::quotation::{
     parse_valid_until, price_lines, LineInput, ListedProduct, QuotationSettings, Status, Step,
 };
@@ -108,7 +107,10 @@ async fn fields(
 > {
     let products = listed(state, me).await?;
     let lines = price_lines(&input.lines, &products)?;
-    let settings = state.store.quotation_settings(me.viewer.org_id).await?;
+    let settings = state
+        .store
+        .company_setting::<QuotationSettings>(me.viewer.org_id)
+        .await?;
     let valid_until = parse_valid_until(input.valid_until.as_deref(), state.today(), &settings)?;
     Ok((lines, valid_until, parse_terms(input.terms.as_deref())?))
 }
@@ -230,37 +232,6 @@ async fn api_step(
     Ok(Json(take_step(&state, &me, id, &req).await?))
 }
 
-async fn api_settings(
-    State(state): State<AppState>,
-    me: CurrentUser,
-) -> Result<Json<QuotationSettings>, AppError> {
-    Ok(Json(
-        state.store.quotation_settings(me.viewer.org_id).await?,
-    ))
-}
-
-async fn save_settings(
-    state: &AppState,
-    me: &CurrentUser,
-    settings: QuotationSettings,
-) -> Result<QuotationSettings, AppError> {
-    me.may(Action::ManageOrganization)?;
-    let settings = settings.check()?;
-    state
-        .store
-        .set_quotation_settings(&me.viewer, &settings, state.now())
-        .await?;
-    Ok(settings)
-}
-
-async fn api_put_settings(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    JsonBody(settings): JsonBody<QuotationSettings>,
-) -> Result<Json<QuotationSettings>, AppError> {
-    Ok(Json(save_settings(&state, &me, settings).await?))
-}
-
 #[derive(Template)]
 #[template(path = "quotations.html")]
 struct ListPage<'a> {
@@ -278,7 +249,10 @@ async fn list_page(
 ) -> Response {
     let result = async {
         let (items, total) = list(&state, &me, &q).await?;
-        let settings = state.store.quotation_settings(me.viewer.org_id).await?;
+        let settings = state
+            .store
+            .company_setting::<QuotationSettings>(me.viewer.org_id)
+            .await?;
         Ok::<_, AppError>((items, total, settings))
     }
     .await;
@@ -335,7 +309,10 @@ async fn new_page(
             .ok_or_else(|| ValidationError::new("customer_id", "required", "name the customer"))?;
         let c = state.store.customer(&me.viewer, id).await?;
         let products = state.store.products(me.viewer.org_id, false).await?;
-        let settings = state.store.quotation_settings(me.viewer.org_id).await?;
+        let settings = state
+            .store
+            .company_setting::<QuotationSettings>(me.viewer.org_id)
+            .await?;
         Ok::<_, AppError>((c, products, settings))
     }
     .await;
@@ -460,7 +437,10 @@ async fn quotation_page(
         let d = state.store.quotation(&me.viewer, id, q.version).await?;
         let users = state.store.users(me.viewer.org_id).await?;
         let products = state.store.products(me.viewer.org_id, false).await?;
-        let settings = state.store.quotation_settings(me.viewer.org_id).await?;
+        let settings = state
+            .store
+            .company_setting::<QuotationSettings>(me.viewer.org_id)
+            .await?;
         Ok::<_, AppError>((d, users, products, settings))
     }
     .await;
@@ -552,7 +532,7 @@ async fn settings_submit(
             .ok_or_else(|| {
                 ValidationError::new("validity_days", "invalid_number", "must be a whole number")
             })?;
-        save_settings(
+        crate::setting::save(
             &state,
             &me,
             QuotationSettings {
@@ -576,7 +556,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/quotations/{id}/steps", post(api_step))
         .route(
             "/api/v1/quotation-settings",
-            get(api_settings).put(api_put_settings),
+            crate::setting::api::<QuotationSettings>(),
         )
         .route("/quotations", get(list_page).post(create_submit))
         .route("/quotations/new", get(new_page))

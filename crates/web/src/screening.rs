@@ -100,7 +100,10 @@ async fn screening_page(
     let result = async {
         let c = state.store.customer(&me.viewer, id).await?;
         let history = state.store.screenings(&me.viewer, id).await?;
-        let settings = state.store.screening_settings(me.viewer.org_id).await?;
+        let settings = state
+            .store
+            .company_setting::<ScreeningSettings>(me.viewer.org_id)
+            .await?;
         Ok::<_, AppError>((c, history, settings))
     }
     .await;
@@ -218,37 +221,6 @@ async fn matrix_page(State(state): State<AppState>, me: CurrentUser) -> Response
     }
 }
 
-async fn api_settings(
-    State(state): State<AppState>,
-    me: CurrentUser,
-) -> Result<Json<ScreeningSettings>, AppError> {
-    Ok(Json(
-        state.store.screening_settings(me.viewer.org_id).await?,
-    ))
-}
-
-async fn save_settings(
-    state: &AppState,
-    me: &CurrentUser,
-    settings: ScreeningSettings,
-) -> Result<ScreeningSettings, AppError> {
-    me.may(Action::ManageOrganization)?;
-    let settings = settings.check()?;
-    state
-        .store
-        .set_screening_settings(&me.viewer, &settings, state.now())
-        .await?;
-    Ok(settings)
-}
-
-async fn api_put_settings(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    JsonBody(settings): JsonBody<ScreeningSettings>,
-) -> Result<Json<ScreeningSettings>, AppError> {
-    Ok(Json(save_settings(&state, &me, settings).await?))
-}
-
 #[derive(Template)]
 #[template(path = "screening_settings.html")]
 struct SettingsPage<'a> {
@@ -264,7 +236,12 @@ struct SettingsPage<'a> {
 async fn settings_page(State(state): State<AppState>, me: CurrentUser) -> Response {
     let result = async {
         me.may(Action::ManageOrganization)?;
-        Ok::<_, AppError>(state.store.screening_settings(me.viewer.org_id).await?)
+        Ok::<_, AppError>(
+            state
+                .store
+                .company_setting::<ScreeningSettings>(me.viewer.org_id)
+                .await?,
+        )
     }
     .await;
     match result {
@@ -331,7 +308,7 @@ async fn settings_submit(
             threshold: number("threshold", "threshold")?,
             strategies,
         };
-        save_settings(&state, &me, settings).await
+        crate::setting::save(&state, &me, settings).await
     }
     .await;
     match result {
@@ -349,7 +326,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/key-accounts", get(api_matrix))
         .route(
             "/api/v1/screening-settings",
-            get(api_settings).put(api_put_settings),
+            crate::setting::api::<ScreeningSettings>(),
         )
         .route(
             "/customers/{id}/screening",
