@@ -129,26 +129,38 @@ async fn answer_records(
         .collect()
 }
 
+/// The answers of the objections in `ids`, each objection's ranked best first (one query for
+/// the answers and one for their records, however many objections).
 async fn answers_of(
     conn: &mut sqlx::AnyConnection,
     org_id: i64,
-    objection_id: i64,
-) -> Result<Vec<ObjectionAnswer>> {
-    let rows = sqlx::query(
-        "SELECT a.id, a.text, u.display_name AS author_name, a.active, a.created_at FROM objection_answers a \
-         LEFT JOIN users u ON u.id = a.created_by WHERE a.org_id = $1 AND a.objection_id = $2 ORDER BY a.id",
-    )
-    .bind(org_id)
-    .bind(objection_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let records = answer_records(conn, org_id, &[objection_id]).await?;
-    let answers: Vec<ObjectionAnswer> = rows
-        .iter()
-        .map(|r| {
-            let id: i64 = r.try_get("id")?;
-            let record = records.get(&id).copied().unwrap_or_default();
-            Ok(ObjectionAnswer {
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<ObjectionAnswer>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT a.id, a.objection_id, a.text, u.display_name AS author_name, a.active, a.created_at FROM objection_answers a \
+         LEFT JOIN users u ON u.id = a.created_by WHERE a.org_id = ",
+    );
+    sql.bind(org_id).push(" AND a.objection_id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(") ORDER BY a.id");
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    let records = answer_records(conn, org_id, ids).await?;
+    let mut by_objection: HashMap<i64, Vec<ObjectionAnswer>> = HashMap::new();
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let record = records.get(&id).copied().unwrap_or_default();
+        by_objection
+            .entry(r.try_get("objection_id")?)
+            .or_default()
+            .push(ObjectionAnswer {
                 id,
                 text: r.try_get("text")?,
                 author_name: r.try_get("author_name")?,
@@ -156,11 +168,13 @@ async fn answers_of(
                 created_at: r.try_get("created_at")?,
                 win_rate: record.win_rate(),
                 record,
-            })
-        })
-        .collect::<Result<_>>()?;
-    let order = rank_answers(&answers.iter().map(|a| a.record).collect::<Vec<_>>());
-    Ok(order.into_iter().map(|i| answers[i].clone()).collect())
+            });
+    }
+    for answers in by_objection.values_mut() {
+        let order = rank_answers(&answers.iter().map(|a| a.record).collect::<Vec<_>>());
+        *answers = order.into_iter().map(|i| answers[i].clone()).collect();
+    }
+    Ok(by_objection)
 }
 
 /// Records the objections an activity met, each a live objection of the organization with,
@@ -272,11 +286,12 @@ impl Store {
                 Ok(o)
             })
             .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<i64> = out.iter().map(|o| o.id).collect();
+        let mut answers = answers_of(&mut conn, viewer.org_id, &ids).await?;
         for o in &mut out {
-            if let Some(best) = answers_of(&mut conn, viewer.org_id, o.id)
-                .await?
-                .into_iter()
-                .find(|a| a.active)
+            if let Some(best) = answers
+                .remove(&o.id)
+                .and_then(|a| a.into_iter().find(|a| a.active))
             {
                 o.best_win_rate = best.win_rate;
                 o.best_answer = Some(best.text);
@@ -309,7 +324,10 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-        let answers = answers_of(&mut conn, viewer.org_id, id).await?;
+        let answers = answers_of(&mut conn, viewer.org_id, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
         Ok((o, answers))
     }
 
