@@ -92,8 +92,8 @@ impl ColumnMap {
                 .map(str::to_string)
         };
         let kind = get(Column::Kind).map(|k| match k.as_str() {
-            "个人" | "individual" | "person" => "individual".to_string(),
-            "公司" | "企业" | "company" => "company".to_string(),
+            "个人" | "个人客户" | "individual" | "person" => "individual".to_string(),
+            "公司" | "企业" | "企业客户" | "company" => "company".to_string(),
             other => other.to_string(),
         });
         CustomerInput {

@@ -9,8 +9,9 @@ fn safe_cell(v: &str) -> String {
     yingpan_domain::import::formula_safe(v).into_owned()
 }
 
-/// The export's columns: the names the import reads.
-pub const EXPORT_HEADER: [&str; 11] = [
+/// The export's columns. The import reads them back: the owner by username (负责人), the kind
+/// in the words the pages use; the owner's name and the registration time are for people.
+pub const EXPORT_HEADER: [&str; 12] = [
     "客户名称",
     "类型",
     "电话",
@@ -20,21 +21,30 @@ pub const EXPORT_HEADER: [&str; 11] = [
     "行业",
     "来源",
     "备注",
+    "负责人",
     "负责人姓名",
     "登记时间",
 ];
 
-/// Every live customer in the viewer's scope, a row of [`EXPORT_HEADER`] cells each. Salespeople
-/// may not export (customer data belongs to the company); every export is recorded on the audit
-/// trail with its number of customers.
+/// Every live customer in the viewer's scope, a row of [`EXPORT_HEADER`] cells each, times in
+/// the viewer's own zone. Salespeople may not export (customer data belongs to the company);
+/// every export is recorded on the audit trail with its number of customers.
 async fn export_rows(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<[String; 11]>, ExchangeError> {
+) -> Result<Vec<[String; 12]>, ExchangeError> {
     if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
         return Err(ExchangeError::Forbidden);
     }
+    let people = store.users(viewer.org_id).await?;
+    let zone: chrono_tz::Tz = people
+        .iter()
+        .find(|u| u.id == viewer.user_id)
+        .and_then(|u| u.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let usernames: std::collections::HashMap<i64, String> =
+        people.into_iter().map(|u| (u.id, u.username)).collect();
     let mut rows = Vec::new();
     let mut after = 0;
     loop {
@@ -43,11 +53,18 @@ async fn export_rows(
         after = last.id;
         for c in &page {
             let kind = if c.kind == "individual" {
-                "个人"
+                "个人客户"
             } else {
-                "公司"
+                "企业客户"
             };
             let cell = |v: Option<&str>| v.unwrap_or("").to_string();
+            let registered = yingpan_store::parse_ts(&c.created_at)
+                .map(|t| {
+                    t.with_timezone(&zone)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string()
+                })
+                .unwrap_or_else(|_| c.created_at.clone());
             rows.push([
                 c.name.clone(),
                 kind.to_string(),
@@ -58,8 +75,13 @@ async fn export_rows(
                 cell(c.industry.as_deref()),
                 cell(c.source.as_deref()),
                 cell(c.notes.as_deref()),
+                cell(
+                    c.owner_id
+                        .and_then(|o| usernames.get(&o))
+                        .map(String::as_str),
+                ),
                 cell(c.owner_name.as_deref()),
-                c.created_at.clone(),
+                registered,
             ]);
         }
     }

@@ -401,7 +401,102 @@ async fn excel_workbooks_in_and_out(backend: Backend) {
     );
 }
 
+/// Export → import gives back the same customers in a new company: names, kinds, phones,
+/// e-mails, addresses, card fields, notes and owners (the export names them by username, as
+/// the import reads them); registration times are in the exporter's zone, to the second.
+async fn an_export_imports_back_the_same_customers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    for (token, body) in [
+        (
+            &t.rep_a1.1,
+            serde_json::json!({"name": "杭州嘉禾食品有限公司", "kind": "company", "phone": "0571-8888 6666", "email": "jiahe@example.com", "address": "杭州市文三路 8 号", "region": "华东", "notes": "二期扩产, 需节能改造"}),
+        ),
+        (
+            &t.rep_b1.1,
+            serde_json::json!({"name": "王小明", "kind": "individual", "phone": "13900000031"}),
+        ),
+        (
+            &t.rep_a2.1,
+            serde_json::json!({"name": "宁波恒达贸易", "phone": "13900000032", "industry": "制造业", "source": "展会"}),
+        ),
+    ] {
+        let (s, c) = app.post("/api/v1/customers", token, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+    }
+    let csv = app
+        .client
+        .get(app.url("/api/v1/customers/export"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let header = csv.lines().next().unwrap().trim_start_matches('\u{feff}');
+    assert_eq!(
+        header,
+        "客户名称,类型,电话,邮箱,地址,区域,行业,来源,备注,负责人,负责人姓名,登记时间"
+    );
+    let second = csv.lines().nth(1).unwrap();
+    assert!(
+        second.contains("企业客户") || second.contains("个人客户"),
+        "the kind as the pages say it: {second}"
+    );
+    let stamp = second.rsplit(',').next().unwrap();
+    assert_eq!(
+        stamp.len(),
+        19,
+        "a time to the second in the exporter's zone: {stamp}"
+    );
+
+    let fresh = TestApp::spawn(backend).await;
+    Team::build(&fresh).await;
+    let (s, r) = post_csv(
+        &fresh,
+        "/api/v1/customers/import",
+        &fresh.admin_token,
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let cards = |app: TestApp| async move {
+        let (_, list) = app
+            .get("/api/v1/customers?per_page=100", &app.admin_token)
+            .await;
+        let mut out: Vec<Vec<String>> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                [
+                    "name",
+                    "kind",
+                    "phone",
+                    "email",
+                    "address",
+                    "region",
+                    "industry",
+                    "source",
+                    "notes",
+                    "owner_name",
+                ]
+                .iter()
+                .map(|f| c[*f].as_str().unwrap_or("").to_string())
+                .collect()
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let (before, after) = (cards(app.clone()).await, cards(fresh.clone()).await);
+    assert_eq!(before.len(), 3);
+    assert_eq!(before, after, "the same customers, owners and all");
+}
+
 on_both_backends!(
     import_checks_duplicates_and_is_all_or_nothing,
-    excel_workbooks_in_and_out
+    excel_workbooks_in_and_out,
+    an_export_imports_back_the_same_customers
 );
