@@ -89,6 +89,9 @@ enum Command {
         /// Import the good rows and list the others (default: all or nothing).
         #[arg(long)]
         skip_rejected: bool,
+        /// The language of the messages: zh-CN or en (default: from LANG, else zh-CN).
+        #[arg(long)]
+        lang: Option<String>,
     },
     /// Export the customers a person may see as CSV or Excel (the columns `import` reads).
     Export {
@@ -397,7 +400,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             importer,
             owner,
             skip_rejected,
+            lang,
         } => {
+            let locale = cli_locale(lang.as_deref())?;
             let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             let person = |name: String| {
                 let store = store.clone();
@@ -416,41 +421,54 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let started = std::time::Instant::now();
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            let words =
+                |key: &str, n: usize, s: &str| yingpan_web::import::import_words(locale, key, n, s);
+            let (checking, writing) = (words("cli_checking", 0, ""), words("cli_writing", 0, ""));
+            let progress = |step: yingpan_store::ImportStep| {
+                let (msg, done, total) = match step {
+                    yingpan_store::ImportStep::Checked(d, t) => (&checking, d, t),
+                    yingpan_store::ImportStep::Written(d, t) => (&writing, d, t),
+                };
+                bar.set_message(msg.clone());
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
             let outcome = yingpan_exchange::import::import(
                 &store,
                 &viewer,
                 &yingpan_exchange::import::spreadsheet_text(&bytes).map_err(|e| e.to_string())?,
                 owner,
                 skip_rejected,
+                &progress,
                 clock.now(),
             )
             .await
             .map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
             for r in outcome.rejected.iter().take(50) {
-                eprintln!(
-                    "line {}: {} {} ({})",
-                    r.line,
-                    r.field.as_deref().unwrap_or("-"),
-                    r.message,
-                    r.code
-                );
+                eprintln!("{}", yingpan_web::import::rejection_words(locale, r));
             }
             if outcome.rejected.len() > 50 {
-                eprintln!("… and {} more rejected rows", outcome.rejected.len() - 50);
+                eprintln!("{}", words("cli_more", outcome.rejected.len() - 50, ""));
             }
             let secs = started.elapsed().as_secs_f64();
             if outcome.aborted {
-                return Err(format!(
-                    "{} rows rejected; nothing imported (use --skip-rejected to import the rest)",
-                    outcome.rejected.len()
-                ));
+                return Err(words("cli_aborted", outcome.rejected.len(), ""));
             }
-            println!(
-                "Imported {} customers in {secs:.2} s ({:.0} rows/s); {} rows rejected.",
-                outcome.imported,
-                outcome.imported as f64 / secs.max(1e-9),
-                outcome.rejected.len()
+            let took = format!(
+                "{secs:.2} s, {:.0} rows/s",
+                outcome.imported as f64 / secs.max(1e-9)
             );
+            println!("{}", words("cli_done", outcome.imported, &took));
+            if !outcome.rejected.is_empty() {
+                println!("{}", words("cli_skipped", outcome.rejected.len(), ""));
+            }
             Ok(())
         }
         Command::Demo {
@@ -546,4 +564,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The language of the command's messages: `--lang`, else the environment's (`LC_ALL`,
+/// `LANG`), else Simplified Chinese.
+fn cli_locale(flag: Option<&str>) -> Result<yingpan_domain::person::Locale, String> {
+    use yingpan_domain::person::Locale;
+    if let Some(f) = flag {
+        return Locale::parse(f).map_err(|_| format!("--lang {f:?}: use zh-CN or en"));
+    }
+    let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_default();
+    Ok(if env.starts_with("en") {
+        Locale::En
+    } else {
+        Locale::ZhCn
+    })
 }

@@ -480,3 +480,77 @@ fn migrate_rebuilds_the_rollups() {
     );
     assert_eq!(run(figures), before);
 }
+
+/// `yingpan import` speaks the page's words in the chosen language: a duplicate within the file
+/// names the line it repeats; all or nothing unless `--skip-rejected`.
+#[test]
+fn import_speaks_the_users_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("import.db").display());
+    assert_succeeded(&yingpan(
+        &[
+            "init",
+            "--db",
+            &db,
+            "--org",
+            "公司",
+            "--admin",
+            "boss",
+            "--password",
+            "boss-password",
+        ],
+        None,
+    ));
+    let file = dir.path().join("customers.csv");
+    std::fs::write(
+        &file,
+        "客户名称,电话\n杭州嘉禾食品有限公司,0571-88886666\n杭州嘉禾食品,+86 571 88886666\n",
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "--db",
+            &db,
+            "--as",
+            "boss",
+            "--file",
+            file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        yingpan(&args, None)
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let zh = import(&["--lang", "zh-CN"]);
+    assert!(!zh.status.success());
+    assert!(
+        stderr(&zh).contains("第 3 行：与第 2 行是同一客户"),
+        "{}",
+        stderr(&zh)
+    );
+    assert!(
+        stderr(&zh).contains("本次没有导入任何客户"),
+        "{}",
+        stderr(&zh)
+    );
+    let en = import(&["--lang", "en"]);
+    assert!(
+        stderr(&en).contains("Line 3: the same customer as line 2"),
+        "{}",
+        stderr(&en)
+    );
+    let skipped = import(&["--lang", "zh-CN", "--skip-rejected"]);
+    assert_succeeded(&skipped);
+    assert!(
+        stdout(&skipped).contains("已导入 1 个客户"),
+        "{}",
+        stdout(&skipped)
+    );
+    assert!(
+        stdout(&skipped).contains("另有 1 行未导入"),
+        "{}",
+        stdout(&skipped)
+    );
+    let bad = import(&["--lang", "fr"]);
+    assert!(stderr(&bad).contains("--lang"), "{}", stderr(&bad));
+}

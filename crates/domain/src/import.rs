@@ -152,6 +152,9 @@ pub struct Rejected {
     pub field: Option<String>,
     pub code: String,
     pub message: String,
+    /// For a duplicate within the file: the earlier line it repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<usize>,
 }
 
 /// Parses every row; returns the good rows with their line numbers and the rejected ones.
@@ -168,6 +171,7 @@ pub fn parse_rows(
                 field: Some(e.field.to_string()),
                 code: e.code.to_string(),
                 message: e.message.to_string(),
+                same_as: None,
             }),
         }
     }
@@ -190,6 +194,7 @@ pub fn dedupe_within<K: Eq + std::hash::Hash + Clone>(
                 field: None,
                 code: "duplicate_in_file".into(),
                 message: format!("the same customer as line {first}"),
+                same_as: Some(first),
             }),
             None => {
                 for k in row_keys {

@@ -97,12 +97,14 @@ pub fn read_csv(text: &str) -> Result<Vec<CsvRow>, ValidationError> {
 }
 
 /// Parses every row as it is read, then hands the good ones to the store.
+#[allow(clippy::too_many_arguments)]
 pub async fn import(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
     text: &str,
     owner: Option<i64>,
     skip_rejected: bool,
+    progress: &yingpan_store::ImportProgress<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportOutcome, ExchangeError> {
     let policy = store
@@ -143,6 +145,7 @@ pub async fn import(
                     field: Some("owner".into()),
                     code: "unknown_user".into(),
                     message: format!("no active person with username {u:?}"),
+                    same_as: None,
                 });
                 None
             }
@@ -164,6 +167,7 @@ pub async fn import(
                 field: Some(e.field.to_string()),
                 code: e.code.to_string(),
                 message: e.message,
+                same_as: None,
             }),
         }
     }
@@ -173,7 +177,7 @@ pub async fn import(
         .map(|(line, f)| (line, f, owners.get(&line).copied()))
         .collect();
     Ok(store
-        .import_customers(viewer, owner, good, bad, skip_rejected, now)
+        .import_customers(viewer, owner, good, bad, skip_rejected, progress, now)
         .await?)
 }
 

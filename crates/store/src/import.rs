@@ -80,12 +80,23 @@ async fn existing(
         .collect::<std::result::Result<_, _>>()?)
 }
 
+/// How far an import has come: rows checked for duplicates, rows written (of each total).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStep {
+    Checked(usize, usize),
+    Written(usize, usize),
+}
+
+/// Told of each step of a long import (the CLI draws a progress bar; the web ignores it).
+pub type Progress<'a> = dyn Fn(ImportStep) + Send + Sync + 'a;
+
 impl Store {
     /// Imports parsed rows for `owner` (default: the importer). Rows duplicating an earlier row
     /// or an existing customer are rejected with their line. With `skip_rejected` the others are
     /// imported; without it any rejection (including `rejected` passed in from parsing) aborts
     /// the import and nothing is written.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    #[allow(clippy::too_many_arguments)]
     pub async fn import_customers(
         &self,
         viewer: &Viewer,
@@ -93,6 +104,7 @@ impl Store {
         rows: Vec<(usize, CustomerFields, Option<i64>)>,
         rejected: Vec<Rejected>,
         skip_rejected: bool,
+        progress: &Progress<'_>,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome> {
         let large = rows.len() >= 1000;
@@ -102,7 +114,7 @@ impl Store {
                 .await?;
         }
         let outcome = self
-            .import_in_one_transaction(viewer, owner, rows, rejected, skip_rejected, now)
+            .import_in_one_transaction(viewer, owner, rows, rejected, skip_rejected, progress, now)
             .await;
         if large && self.backend == Backend::Sqlite {
             // Back to the writer's everyday cache: the import's pages are released.
@@ -113,6 +125,7 @@ impl Store {
         outcome
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn import_in_one_transaction(
         &self,
         viewer: &Viewer,
@@ -120,6 +133,7 @@ impl Store {
         rows: Vec<(usize, CustomerFields, Option<i64>)>,
         mut rejected: Vec<Rejected>,
         skip_rejected: bool,
+        progress: &Progress<'_>,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome> {
         let default_owner = owner.unwrap_or(viewer.user_id);
@@ -151,6 +165,7 @@ impl Store {
                     field: Some("owner".into()),
                     code: "invalid_owner".into(),
                     message: "the owner must be an active person in your team".into(),
+                    same_as: None,
                 });
             }
         }
@@ -164,7 +179,10 @@ impl Store {
 
         // Against the organization, a chunk of rows at a time through the key indexes.
         let mut accepted: Vec<usize> = Vec::with_capacity(keep.len());
+        let mut checked = 0;
         for chunk in keep.chunks(CHUNK) {
+            checked += chunk.len();
+            progress(ImportStep::Checked(checked, keep.len()));
             let pick = |f: fn(&Keys) -> Option<&str>| -> Vec<&str> {
                 chunk.iter().filter_map(|&i| f(&keys[i])).collect()
             };
@@ -223,6 +241,7 @@ impl Store {
                         field: Some(field.into()),
                         code: "duplicate_customer".into(),
                         message: "the customer is already registered".into(),
+                        same_as: None,
                     }),
                     None => accepted.push(i),
                 }
@@ -246,7 +265,10 @@ impl Store {
             .try_get(0)?;
         let pools = crate::pool_definitions::PoolResolver::load(&mut tx, viewer.org_id).await?;
         let stamp = ts(now);
+        let mut written = 0;
         for chunk in accepted.chunks(INSERT_CHUNK) {
+            written += chunk.len();
+            progress(ImportStep::Written(written, accepted.len()));
             const COLUMNS: usize = 21;
             let values: Vec<String> = (0..chunk.len())
                 .map(|r| {

@@ -76,7 +76,7 @@ pub use development::{DealerStats, StoredDevelopmentReport};
 pub use economics::{SegmentBy, SpendEstimate};
 pub use error::StoreError;
 pub use escalation::{Escalation, InboxItem};
-pub use import::ImportOutcome;
+pub use import::{ImportOutcome, ImportStep, Progress as ImportProgress};
 pub use ledger::{AdvanceLine, AdvanceSummary};
 pub use meeting::{Meeting, MeetingDetail, MeetingMember};
 pub use merge::{Merge, SuspectedGroup};

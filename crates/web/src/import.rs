@@ -93,6 +93,7 @@ async fn api_import(
         &spreadsheet_text(&body)?,
         q.owner_id,
         q.skip_rejected.unwrap_or(false),
+        &|_| {},
         state.now(),
     )
     .await?;
@@ -163,6 +164,7 @@ async fn import_submit(
                 &spreadsheet_text(&file)?,
                 None,
                 skip,
+                &|_| {},
                 state.now(),
             )
             .await?,
@@ -211,4 +213,33 @@ pub fn router() -> Router<AppState> {
                 .post(import_submit)
                 .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
+}
+
+/// A rejected row in the import page's words, for the command line: "第 4 行 · 电话：…".
+pub fn rejection_words(
+    locale: crate::i18n::Locale,
+    r: &yingpan_domain::import::Rejected,
+) -> String {
+    let tr = Tr::new(locale, "Asia/Shanghai");
+    let reason = match r.same_as {
+        Some(n) => tr.tn("import.same_as", n),
+        None => tr.tp("error", &r.code),
+    };
+    let line = tr.tn("import.line_n", r.line);
+    let colon = if locale == crate::i18n::Locale::En {
+        ": "
+    } else {
+        "："
+    };
+    match r.field.as_deref() {
+        Some(f) => format!("{line} · {}{colon}{reason}", tr.tp("field", f)),
+        None => format!("{line}{colon}{reason}"),
+    }
+}
+
+/// A message of the import page's catalog with `{n}` and `{s}` filled in, for the command line.
+pub fn import_words(locale: crate::i18n::Locale, key: &str, n: usize, s: &str) -> String {
+    Tr::new(locale, "Asia/Shanghai")
+        .tn(&format!("import.{key}"), n)
+        .replace("{s}", s)
 }
