@@ -45,7 +45,8 @@ fn ics(name: &str, events: &[Event]) -> String {
                 ev.starts(start).ends(end);
             }
             When::Day(day) => {
-                ev.all_day(day);
+                // A whole day: the end is the next day (RFC 5545's end is exclusive).
+                ev.starts(day).ends(day + chrono::Duration::days(1));
             }
         }
         cal.push(ev.done());

@@ -129,6 +129,13 @@ async fn a_feed_carries_ones_own_calendar(backend: Backend) {
         Some(true),
         "a day, not an hour"
     );
+    let day = |v: String| chrono::NaiveDate::parse_from_str(&v, "%Y%m%d").unwrap();
+    let (first, after) = (day(prop(&call, "DTSTART")), day(prop(&call, "DTEND")));
+    assert_eq!(
+        after - first,
+        chrono::Duration::days(1),
+        "a whole day, the end exclusive"
+    );
     let t_ev = find("task-").expect("the open task");
     assert!(prop(&t_ev, "SUMMARY").contains("提交二期报价"));
     assert_eq!(prop(&t_ev, "DTEND"), "20261126T100000Z");
