@@ -549,6 +549,50 @@ async fn settings_submit(
     }
 }
 
+#[derive(Template)]
+#[template(path = "quotation_print.html")]
+struct PrintPage {
+    tr: Tr,
+    d: QuotationDetail,
+    org_name: String,
+}
+
+impl PrintPage {
+    /// Only a quotation cleared for the customer goes out without a warning on it.
+    fn for_customer(&self) -> bool {
+        matches!(
+            self.d.quotation.status.as_str(),
+            "approved" | "sent" | "accepted"
+        ) && self.d.shown.number == self.d.quotation.current_version
+    }
+}
+
+/// The quotation as the customer receives it: one printable sheet in the company's name.
+async fn print_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<VersionQuery>,
+) -> Response {
+    let result = async {
+        let d = state.store.quotation(&me.viewer, id, q.version).await?;
+        let org = state.store.organization(me.viewer.org_id).await?;
+        Ok::<_, AppError>((d, org.name))
+    }
+    .await;
+    match result {
+        Ok((d, org_name)) => render(
+            &PrintPage {
+                tr: me.tr(),
+                d,
+                org_name,
+            },
+            me.locale(),
+        ),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/quotations", get(api_list).post(api_create))
@@ -563,4 +607,5 @@ pub fn router() -> Router<AppState> {
         .route("/quotations/settings", post(settings_submit))
         .route("/quotations/{id}", get(quotation_page).post(save_submit))
         .route("/quotations/{id}/steps", post(step_submit))
+        .route("/quotations/{id}/print", get(print_page))
 }

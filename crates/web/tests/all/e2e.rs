@@ -1155,6 +1155,7 @@ async fn every_page_passes_axe() {
         format!("/plans/{}", ahead_plan["id"]),
         format!("/joint-visits/{}", joint["id"]),
         format!("/coaching/{}", t.rep_a1.0),
+        format!("/quotations/{}/print", quotation["quotation"]["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -1194,6 +1195,7 @@ async fn every_page_passes_axe() {
                 &records[14],
                 &records[15],
                 "/quotations",
+                &records[22],
                 "/objections",
                 &records[17],
                 "/key-accounts",

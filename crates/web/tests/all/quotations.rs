@@ -220,6 +220,30 @@ async fn a_quotation_becomes_an_order(backend: Backend) {
         "version 1 as it was"
     );
 
+    // The sheet for the customer: the accepted version clean, an old version marked.
+    let (s, sheet) = app
+        .page(&format!("/quotations/{id}/print"), &t.rep_a1.1)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        sheet.contains("¥10,600.00") && !sheet.contains("not-for-customer"),
+        "{}",
+        strip_tags(&sheet)
+    );
+    let (_, old) = app
+        .page(&format!("/quotations/{id}/print?version=1"), &t.rep_a1.1)
+        .await;
+    assert!(
+        old.contains("not-for-customer"),
+        "a superseded version is not for the customer"
+    );
+    assert_eq!(
+        app.page(&format!("/quotations/{id}/print"), &t.rep_b1.1)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
     // Past its validity, a quotation neither goes out nor becomes an order.
     let today = app.now().format("%Y-%m-%d").to_string();
     let (_, late) = quote(
