@@ -1132,16 +1132,44 @@ pub struct TimelineEntry {
     pub link: Option<String>,
 }
 
-fn timeline(
-    tr: &Tr,
-    activities: &[Activity],
-    orders: &[yingpan_store::Order],
-    opportunities: &[yingpan_store::Opportunity],
-    history: &[OwnershipChange],
-    escalations: &[yingpan_store::Escalation],
-    tickets: &[yingpan_store::Ticket],
-) -> Vec<TimelineEntry> {
+/// What a customer's timeline is made of.
+struct TimelineSources<'a> {
+    activities: &'a [Activity],
+    orders: &'a [yingpan_store::Order],
+    opportunities: &'a [yingpan_store::Opportunity],
+    history: &'a [OwnershipChange],
+    escalations: &'a [yingpan_store::Escalation],
+    tickets: &'a [yingpan_store::Ticket],
+    quotations: &'a [yingpan_store::Quotation],
+}
+
+fn timeline(tr: &Tr, src: &TimelineSources<'_>) -> Vec<TimelineEntry> {
+    let TimelineSources {
+        activities,
+        orders,
+        opportunities,
+        history,
+        escalations,
+        tickets,
+        quotations,
+    } = *src;
     let mut out = Vec::new();
+    for q in quotations {
+        out.push(TimelineEntry {
+            at: q.created_at.clone(),
+            kind: "quotation",
+            title: format!("{} QT-{:06}", tr.t("quotations.one"), q.id),
+            who: q.owner_name.clone().unwrap_or_default(),
+            lines: vec![format!(
+                "{} · {} · {} {}",
+                tr.money(q.total),
+                tr.tp("quotation_status", &q.status),
+                tr.t("quotations.valid_until"),
+                q.valid_until
+            )],
+            link: Some(format!("/quotations/{}", q.id)),
+        });
+    }
     for e in escalations {
         out.push(TimelineEntry {
             at: e.created_at.clone(),
@@ -1458,14 +1486,21 @@ pub(crate) async fn detail(
             state.now(),
         )
         .await?;
+    let (quotations, _) = state
+        .store
+        .quotations(&me.viewer, Some(id), None, 20)
+        .await?;
     let timeline = timeline(
         &tr,
-        &activities,
-        &orders,
-        &opportunities,
-        &history,
-        &escalations,
-        &tickets,
+        &TimelineSources {
+            activities: &activities,
+            orders: &orders,
+            opportunities: &opportunities,
+            history: &history,
+            escalations: &escalations,
+            tickets: &tickets,
+            quotations: &quotations,
+        },
     );
     let last_follow_up = activities.iter().map(|a| a.occurred_at.clone()).max();
     let protection = crate::protection::Protection::load(state, me.viewer.org_id).await?;

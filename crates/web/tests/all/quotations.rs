@@ -244,6 +244,12 @@ async fn a_quotation_becomes_an_order(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
+    let (_, card) = app.page(&format!("/customers/{a}"), &t.rep_a1.1).await;
+    assert!(
+        card.contains(&format!("QT-{id:06}")),
+        "the quotation is on the customer's timeline"
+    );
+
     // Past its validity, a quotation neither goes out nor becomes an order.
     let today = app.now().format("%Y-%m-%d").to_string();
     let (_, late) = quote(
