@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod export;
 pub mod import;
 pub mod mailer;
+pub mod vcard;
 
 use yingpan_domain::ValidationError;
 use yingpan_store::StoreError;

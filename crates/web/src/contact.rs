@@ -251,8 +251,63 @@ async fn contact_delete_submit(
     }
 }
 
+#[derive(Deserialize, Default)]
+struct VcardQuery {
+    /// `3.0` (default) or `4.0`.
+    version: Option<String>,
+}
+
+/// A customer's contacts as a `.vcf` file for phones and Outlook. Contact data belongs to the
+/// company: it leaves only with the export permission, and each export is on the audit trail.
+async fn vcard_export(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    crate::extract::Query(q): crate::extract::Query<VcardQuery>,
+) -> Result<Response, AppError> {
+    use yingpan_exchange::vcard::{vcards, Card, Version};
+    me.may(yingpan_domain::permission::Action::ExportCustomers)?;
+    let version = Version::parse(q.version.as_deref())?;
+    let customer = state.store.customer(&me.viewer, id).await?;
+    let contacts = state.store.contacts(&me.viewer, id).await?;
+    let company = (customer.kind == "company").then_some(customer.name.as_str());
+    let cards: Vec<Card<'_>> = contacts
+        .iter()
+        .map(|k| Card {
+            uid: format!("yingpan-contact-{}-{}", me.viewer.org_id, k.id),
+            name: &k.name,
+            organization: company,
+            title: k.title.as_deref(),
+            phone: k.phone.as_deref(),
+            email: k.email.as_deref(),
+            note: k.notes.as_deref(),
+        })
+        .collect();
+    let body = vcards(version, &cards);
+    state
+        .store
+        .record_export_of(&me.viewer, "contacts_export", cards.len(), state.now())
+        .await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/vcard; charset=utf-8",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"contacts.vcf\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/customers/{id}/contacts.vcf", get(vcard_export))
+        .route("/customers/{id}/contacts.vcf", get(vcard_export))
         .route(
             "/api/v1/customers/{id}/contacts",
             get(api_contacts).post(api_create_contact),

@@ -495,8 +495,92 @@ async fn an_export_imports_back_the_same_customers(backend: Backend) {
     assert_eq!(before, after, "the same customers, owners and all");
 }
 
+/// A customer's contacts go to a phone as vCards (3.0 by default, 4.0 on request), read back
+/// with an independent parser: names, phones, e-mails, organisation and title. Only those who
+/// may export take them, within their scope, on the audit trail.
+async fn contacts_go_to_phones_as_vcards(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let c = app
+        .customer(&t.rep_a1.1, "宁波恒达机械有限公司", "13800000001")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    for body in [
+        serde_json::json!({"name": "王建国", "title": "采购部经理", "phone": "13800000009", "email": "wang@example.com", "notes": "二期扩产; 需节能改造, 预算 300 万"}),
+        serde_json::json!({"name": "李娜", "phone": "13800000010"}),
+    ] {
+        let (s, k) = app
+            .post(
+                &format!("/api/v1/customers/{c}/contacts"),
+                &t.rep_a1.1,
+                body,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{k}");
+    }
+    let get = |token: &str, query: &str| {
+        let (app, token, url) = (
+            app.clone(),
+            token.to_string(),
+            app.url(&format!("/api/v1/customers/{c}/contacts.vcf{query}")),
+        );
+        async move {
+            let r = app.client.get(url).bearer_auth(token).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        get(&t.rep_a1.1, "").await.0,
+        StatusCode::FORBIDDEN,
+        "a salesperson does not take contacts away"
+    );
+    assert_eq!(get(&t.sup_b.1, "").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&t.sup_a.1, "?version=2.1").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    for (query, version) in [("", "3.0"), ("?version=4.0", "4.0")] {
+        let (s, text) = get(&t.sup_a.1, query).await;
+        assert_eq!(s, StatusCode::OK);
+        let cards: Vec<_> = ical::VcardParser::new(std::io::BufReader::new(text.as_bytes()))
+            .map(|c| c.expect("a card that parses"))
+            .collect();
+        assert_eq!(cards.len(), 2, "{text}");
+        let value = |card: &ical::parser::vcard::component::VcardContact, name: &str| {
+            card.properties
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| p.value.clone())
+                .unwrap_or_default()
+        };
+        let wang = cards
+            .iter()
+            .find(|k| value(k, "FN") == "王建国")
+            .expect("王建国");
+        assert_eq!(
+            ["VERSION", "ORG", "TITLE", "TEL", "EMAIL"].map(|n| value(wang, n)),
+            [
+                version,
+                "宁波恒达机械有限公司",
+                "采购部经理",
+                "13800000009",
+                "wang@example.com"
+            ]
+            .map(String::from),
+            "{text}"
+        );
+        assert!(
+            value(wang, "NOTE").contains("二期扩产\\; 需节能改造\\, 预算"),
+            "escaped: {text}"
+        );
+    }
+    app.assert_audit_in_words().await;
+}
+
 on_both_backends!(
     import_checks_duplicates_and_is_all_or_nothing,
     excel_workbooks_in_and_out,
-    an_export_imports_back_the_same_customers
+    an_export_imports_back_the_same_customers,
+    contacts_go_to_phones_as_vcards
 );
