@@ -152,3 +152,49 @@ pub async fn export_xlsx(
     let rows = export_rows(store, viewer, now).await?;
     Ok((table_xlsx("客户", &EXPORT_HEADER, &rows, &[])?, rows.len()))
 }
+
+/// The contacts export's columns.
+pub const CONTACTS_HEADER: [&str; 7] = [
+    "客户名称",
+    "联系人",
+    "职务",
+    "电话",
+    "邮箱",
+    "决策人",
+    "备注",
+];
+
+/// Every contact of the live customers in the viewer's scope as CSV, and how many: under the
+/// same permission and audit rule as the customers.
+pub async fn export_contacts_csv(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(String, usize), ExchangeError> {
+    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
+        return Err(ExchangeError::Forbidden);
+    }
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.contacts_after(viewer, after, 5000).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = last.id;
+        for (k, customer) in &page {
+            let cell = |v: Option<&str>| v.unwrap_or("").to_string();
+            rows.push([
+                customer.clone(),
+                k.name.clone(),
+                cell(k.title.as_deref()),
+                cell(k.phone.as_deref()),
+                cell(k.email.as_deref()),
+                if k.is_decision_maker { "是" } else { "" }.to_string(),
+                cell(k.notes.as_deref()),
+            ]);
+        }
+    }
+    store
+        .record_export_of(viewer, "contacts_export", rows.len(), now)
+        .await?;
+    Ok((table_csv(&CONTACTS_HEADER, &rows)?, rows.len()))
+}

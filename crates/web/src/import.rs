@@ -74,6 +74,25 @@ async fn export(
     }
 }
 
+/// Every contact in the caller's scope as CSV, under the customers' export rule.
+async fn export_contacts(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Response, AppError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    let (body, _) =
+        yingpan_exchange::export::export_contacts_csv(&state.store, &me.viewer, state.now())
+            .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"contacts.csv\""),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 #[derive(Deserialize)]
 struct ImportQuery {
     owner_id: Option<i64>,
@@ -206,6 +225,10 @@ pub fn router() -> Router<AppState> {
             post(api_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route("/api/v1/customers/export", axum::routing::get(export))
+        .route(
+            "/api/v1/contacts/export",
+            axum::routing::get(export_contacts),
+        )
         .route("/customers/export", axum::routing::get(export_page))
         .route(
             "/customers/import",

@@ -575,6 +575,39 @@ async fn contacts_go_to_phones_as_vcards(backend: Backend) {
             "escaped: {text}"
         );
     }
+    // The contacts as a table, under the same rule: the caller's scope, on the audit trail.
+    let table = |token: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move {
+            let r = app
+                .client
+                .get(app.url("/api/v1/contacts/export"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(table(&t.rep_a1.1).await.0, StatusCode::FORBIDDEN);
+    let (s, csv) = table(&t.sup_a.1).await;
+    assert_eq!(s, StatusCode::OK);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0].trim_start_matches('\u{feff}'),
+        "客户名称,联系人,职务,电话,邮箱,决策人,备注"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        csv.contains("宁波恒达机械有限公司,王建国,采购部经理,13800000009,wang@example.com"),
+        "{csv}"
+    );
+    let (_, none) = table(&t.sup_b.1).await;
+    assert_eq!(
+        none.lines().count(),
+        1,
+        "another team's contacts stay: {none}"
+    );
     app.assert_audit_in_words().await;
 }
 
