@@ -179,6 +179,7 @@ PATHS = {
     "/calendar-feed": {"get": op("The caller's calendar subscription, if on (include_team, created_at)"), "post": op("Create or renew it (include_team: a superior's feed carries the team's approved visits); 201 with the secret URL, shown once; the old URL stops working"), "delete": op("Stop it; 204, or 404 when none")},
     "/customers/{id}/contacts.vcf": {"get": op("A customer's contacts as vCards for phones and Outlook (version=3.0 default, or 4.0): those who may export, within their scope; recorded on the audit trail")},
     "/contacts/export": {"get": op("Every contact of the customers in the caller's scope as CSV (customer, name, title, phone, e-mail, decision maker, notes): the customer export's permission; recorded on the audit trail")},
+    "/orders/export": {"get": op("Every order in the caller's scope as CSV (number, customer, owner, total, paid, receivable, currency, due date, placed at in the caller's zone): the customer export's permission; recorded on the audit trail")},
     "/key-accounts": {"get": op("The screening matrix within the caller's scope: each quadrant's total, best-scored customers and the company's strategy")},
     "/screening-settings": {"get": op("The company's screening weights, threshold and strategies"), "put": op("Replace them (admin): each side's weights add up to 100; 422 weights_not_100")},
     "/appeals/{id}/answer": {"post": op("Answer an appeal sent to oneself, once (answer); 422 appeal_not_yours")},

@@ -82,7 +82,7 @@ pub use meeting::{Meeting, MeetingDetail, MeetingMember};
 pub use merge::{Merge, SuspectedGroup};
 pub use objection::{Objection, ObjectionAnswer, ObjectionChoice, ObjectionFilter};
 pub use opportunity::{Opportunity, OpportunityFields, OpportunityQuery, StageSummary};
-pub use order::{Order, OrderFilter, Payment, StoredLine};
+pub use order::{Order, OrderFilter, OrderRow, Payment, StoredLine};
 pub use org::{NewUser, OrgSettings, Organization, User, UserUpdate};
 pub use outbox::OutboxMessage;
 pub use pay::{parse_month, SheetStatus, StoredPayPlan, StoredSheet};

@@ -88,6 +88,67 @@ const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id,
     o.currency, o.due_date, o.settled, o.delivery_status, o.delivered_at, o.version, o.created_at";
 const FROM: &str = "FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.owner_id WHERE";
 
+/// An order as an export lists it: no lines, no payments.
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub id: i64,
+    pub customer_name: String,
+    pub owner_name: Option<String>,
+    pub total: Decimal,
+    pub paid: Decimal,
+    pub currency: String,
+    pub due_date: String,
+    pub delivery_status: String,
+    pub created_at: String,
+}
+
+fn decimal(r: &AnyRow, column: &str) -> Result<Decimal> {
+    r.try_get::<String, _>(column)?
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("order {column}: {e}")))
+}
+
+impl Store {
+    /// Orders in the viewer's scope after order `after`, by id: an export reads them a page at
+    /// a time.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn orders_after(
+        &self,
+        viewer: &Viewer,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<OrderRow>> {
+        let mut sql = Sql::new(
+            "SELECT o.id, c.name AS customer_name, u.display_name AS owner_name, o.total, o.paid, o.currency, o.due_date, \
+             o.delivery_status, o.created_at FROM orders o JOIN customers c ON c.id = o.customer_id \
+             LEFT JOIN users u ON u.id = o.owner_id WHERE",
+        );
+        push_scope(&mut sql, viewer, "o");
+        sql.push(" AND o.id > ")
+            .bind(after)
+            .push(" ORDER BY o.id LIMIT ")
+            .bind(limit.clamp(1, 10_000));
+        sql.query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(OrderRow {
+                    id: r.try_get("id")?,
+                    customer_name: r.try_get("customer_name")?,
+                    owner_name: r.try_get("owner_name")?,
+                    total: decimal(r, "total")?,
+                    paid: decimal(r, "paid")?,
+                    currency: r.try_get("currency")?,
+                    due_date: r.try_get("due_date")?,
+                    delivery_status: r.try_get("delivery_status")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// `SQL … WHERE org_id = $1 AND order_id IN ($2, …)` for a batch of orders.
 fn for_orders(select: &str, org_id: i64, ids: &[i64]) -> Sql {
     let mut sql = Sql::new(select);

@@ -93,6 +93,24 @@ async fn export_contacts(
         .into_response())
 }
 
+/// Every order in the caller's scope as CSV, under the customers' export rule.
+async fn export_orders(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Response, AppError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    let (body, _) =
+        yingpan_exchange::export::export_orders_csv(&state.store, &me.viewer, state.now()).await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"orders.csv\""),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 #[derive(Deserialize)]
 struct ImportQuery {
     owner_id: Option<i64>,
@@ -229,6 +247,9 @@ pub fn router() -> Router<AppState> {
             "/api/v1/contacts/export",
             axum::routing::get(export_contacts),
         )
+        .route("/contacts/export", axum::routing::get(export_contacts))
+        .route("/api/v1/orders/export", axum::routing::get(export_orders))
+        .route("/orders/export", axum::routing::get(export_orders))
         .route("/customers/export", axum::routing::get(export_page))
         .route(
             "/customers/import",

@@ -602,6 +602,11 @@ async fn contacts_go_to_phones_as_vcards(backend: Backend) {
         csv.contains("宁波恒达机械有限公司,王建国,采购部经理,13800000009,wang@example.com"),
         "{csv}"
     );
+    assert_eq!(
+        app.page("/contacts/export", &t.sup_a.1).await.0,
+        StatusCode::OK,
+        "the page's button"
+    );
     let (_, none) = table(&t.sup_b.1).await;
     assert_eq!(
         none.lines().count(),

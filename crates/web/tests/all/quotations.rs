@@ -220,6 +220,29 @@ async fn a_quotation_becomes_an_order(backend: Backend) {
         "version 1 as it was"
     );
 
+    // The order goes out in the orders export like any other, under the export rule.
+    let (s, orders) = app.page("/api/v1/orders/export", &t.sup_a.1).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        orders.contains(&format!(
+            "SO-{order_id:06},恒达机械有限公司,rep_a1,10600,0,10600,CNY,{due}"
+        )),
+        "{orders}"
+    );
+    assert_eq!(
+        app.page("/orders/export", &t.rep_a1.1).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.page("/api/v1/orders/export", &t.sup_b.1)
+            .await
+            .1
+            .lines()
+            .count(),
+        1,
+        "another team's orders stay"
+    );
+
     // The sheet for the customer: the accepted version clean, an old version marked.
     let (s, sheet) = app
         .page(&format!("/quotations/{id}/print"), &t.rep_a1.1)
