@@ -270,14 +270,7 @@ impl Store {
             } else {
                 "org_id = "
             });
-            sql.bind(org_id).push(" AND t.id IN (");
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(*id);
-            }
-            sql.push(")");
+            sql.bind(org_id).push(" AND t.id IN ").bind_list(&ids);
             for r in sql.query().fetch_all(&self.read).await? {
                 let id: i64 = r.try_get(0)?;
                 let name: Option<String> = r.try_get(1)?;

@@ -88,14 +88,9 @@ where
         "SELECT v.customer_id, f.field_key, v.value FROM custom_values v JOIN custom_fields f ON f.id = v.field_id \
          WHERE v.org_id = ",
     );
-    sql.bind(org_id).push(" AND v.customer_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(")");
+    sql.bind(org_id)
+        .push(" AND v.customer_id IN ")
+        .bind_list(ids);
     for r in sql.query().fetch_all(exec).await? {
         out.entry(r.try_get("customer_id")?)
             .or_default()

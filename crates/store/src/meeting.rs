@@ -141,14 +141,7 @@ async fn members(
     // Each figure in its own query keeps them simple and index-friendly.
     if !ids.is_empty() {
         let in_list = |sql: &mut Sql, column: &str| {
-            sql.push(&format!(" AND {column} IN ("));
-            for (i, m) in ids.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(*m);
-            }
-            sql.push(")");
+            sql.push(&format!(" AND {column} IN ")).bind_list(&ids);
         };
         let mut sql = Sql::new("SELECT user_id, COUNT(*) FROM activities WHERE org_id = ");
         sql.bind(org_id)

@@ -106,14 +106,9 @@ async fn answer_records(
          SUM(CASE WHEN worked = 1 THEN 1 ELSE 0 END) AS wins FROM activity_objections WHERE org_id = ",
     );
     sql.bind(org_id)
-        .push(" AND answer_id IS NOT NULL AND objection_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") GROUP BY answer_id");
+        .push(" AND answer_id IS NOT NULL AND objection_id IN ")
+        .bind_list(ids)
+        .push(" GROUP BY answer_id");
     let rows = sql.query().fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|r| {
@@ -143,14 +138,10 @@ async fn answers_of(
         "SELECT a.id, a.objection_id, a.text, u.display_name AS author_name, a.active, a.created_at FROM objection_answers a \
          LEFT JOIN users u ON u.id = a.created_by WHERE a.org_id = ",
     );
-    sql.bind(org_id).push(" AND a.objection_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") ORDER BY a.id");
+    sql.bind(org_id)
+        .push(" AND a.objection_id IN ")
+        .bind_list(ids)
+        .push(" ORDER BY a.id");
     let rows = sql.query().fetch_all(&mut *conn).await?;
     let records = answer_records(conn, org_id, ids).await?;
     let mut by_objection: HashMap<i64, Vec<ObjectionAnswer>> = HashMap::new();

@@ -154,14 +154,9 @@ fn for_orders(select: &str, org_id: i64, ids: &[i64]) -> Sql {
     let mut sql = Sql::new(select);
     sql.push(" WHERE org_id = ")
         .bind(org_id)
-        .push(" AND order_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") ORDER BY id");
+        .push(" AND order_id IN ")
+        .bind_list(ids)
+        .push(" ORDER BY id");
     sql
 }
 

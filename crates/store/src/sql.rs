@@ -65,6 +65,19 @@ impl Sql {
         self.text.push_str(&self.args.len().to_string());
         self
     }
+    /// Appends `(…)` with a placeholder for each id, for `IN` lists; the caller keeps the list
+    /// non-empty (`IN ()` is no SQL).
+    pub fn bind_list(&mut self, ids: &[i64]) -> &mut Self {
+        self.text.push('(');
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(*id);
+        }
+        self.text.push(')');
+        self
+    }
     /// This query as a subquery: `before`, this text, `after`, with this query's parameters.
     pub fn wrap(self, before: &str, after: &str) -> Sql {
         Sql {

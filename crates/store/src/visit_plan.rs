@@ -142,23 +142,12 @@ async fn check_linked_customers(
     }
     let mut sql = Sql::new("SELECT c.id FROM customers c WHERE");
     push_scope(&mut sql, viewer, "c");
-    sql.push(" AND c.deleted_at IS NULL AND c.id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") UNION SELECT p.id FROM customers p WHERE p.org_id = ")
+    sql.push(" AND c.deleted_at IS NULL AND c.id IN ")
+        .bind_list(&ids)
+        .push(" UNION SELECT p.id FROM customers p WHERE p.org_id = ")
         .bind(viewer.org_id)
-        .push(" AND p.owner_id IS NULL AND p.deleted_at IS NULL AND p.id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(")");
+        .push(" AND p.owner_id IS NULL AND p.deleted_at IS NULL AND p.id IN ")
+        .bind_list(&ids);
     let found: std::collections::HashSet<i64> =
         crate::sql::first_ids(&sql.query().fetch_all(&mut **tx).await?)?;
     if let Some(row) = items
