@@ -218,6 +218,24 @@ fn schedule_campaigns(store: Store, clock: Clock, sender: yingpan_exchange::camp
     });
 }
 
+/// Sends due webhook and group-robot deliveries every five seconds. Several servers may run
+/// this: each delivery is claimed by exactly one of them, and one left by a server that died
+/// is taken over.
+fn schedule_webhooks(store: Store, clock: Clock, email: bool) {
+    tokio::spawn(async move {
+        let deliverer = yingpan_exchange::webhook::Deliverer::new(email);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            match deliverer.round(&store, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(delivered = n, "webhook deliveries sent"),
+                Err(e) => tracing::error!(error = %e, "webhook delivery failed"),
+            }
+        }
+    });
+}
+
 /// Sends queued e-mail every 30 seconds. Several servers may run this: each message is claimed
 /// by exactly one of them.
 fn schedule_mail(store: Store, clock: Clock, smtp: SmtpSettings) {
@@ -252,6 +270,7 @@ async fn serve(
         schedule_mail(store.clone(), clock, smtp.clone());
     }
     schedule_ticket_deadlines(store.clone(), clock, smtp.is_some());
+    schedule_webhooks(store.clone(), clock, smtp.is_some());
     // Opt-out links in campaign e-mail point here: the address customers reach the server by.
     let public_url =
         std::env::var("YINGPAN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));

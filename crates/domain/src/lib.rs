@@ -53,4 +53,5 @@ pub use error::{DomainError, Refusal, ValidationError};
 pub mod geo;
 pub mod picklist;
 pub mod segment;
+pub mod webhook;
 pub mod workbench;

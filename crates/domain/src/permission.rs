@@ -55,10 +55,12 @@ pub enum Action {
     ManageSurveys,
     /// Keep the objection library (拒绝准备): objections, and retire answers.
     ManageObjections,
+    /// Webhooks and group robots: endpoints, their events, the delivery log.
+    ManageWebhooks,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::ManageOrganization,
         Action::ReadAuditTrail,
         Action::ReadDirectory,
@@ -79,6 +81,7 @@ impl Action {
         Action::SetBudgets,
         Action::ManageSurveys,
         Action::ManageObjections,
+        Action::ManageWebhooks,
     ];
 
     /// How the action reads in the permissions document.
@@ -106,6 +109,7 @@ impl Action {
             Action::SetBudgets => "set teams' sales and expense budgets",
             Action::ManageSurveys => "satisfaction survey questionnaires",
             Action::ManageObjections => "objection library: objections, retiring answers",
+            Action::ManageWebhooks => "webhooks and group robots, their delivery log",
         }
     }
 }
@@ -121,7 +125,7 @@ pub struct Policy {
 pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
     use Role::*;
     match action {
-        Action::ManageOrganization => role == Admin,
+        Action::ManageOrganization | Action::ManageWebhooks => role == Admin,
         Action::ReadAuditTrail
         | Action::RestoreCustomer
         | Action::ReadMonthlySummary

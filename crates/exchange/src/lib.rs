@@ -6,6 +6,7 @@ pub mod export;
 pub mod import;
 pub mod mailer;
 pub mod vcard;
+pub mod webhook;
 
 use yingpan_domain::ValidationError;
 use yingpan_store::StoreError;

@@ -195,6 +195,7 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "task" => "SELECT t.id, t.title FROM tasks t",
         "appeal" => "SELECT t.id, t.subject FROM appeals t",
         "objection" => "SELECT t.id, t.text FROM objections t",
+        "webhook" => "SELECT t.id, t.name FROM webhooks t",
         "joint_visit" => {
             "SELECT t.id, u.display_name || ' · ' || t.customer_name || ' · ' || t.visit_date FROM joint_visits t JOIN users u ON u.id = t.salesperson_id"
         }

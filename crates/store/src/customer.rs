@@ -977,6 +977,16 @@ impl Store {
         Audit::by(viewer, now)
             .record(&mut tx, "customer", id, "create", &changes)
             .await?;
+        crate::webhook::emit(
+            &mut tx,
+            viewer.org_id,
+            yingpan_domain::webhook::Event::CustomerRegistered,
+            Some(owner),
+            Some(id),
+            serde_json::json!({"region": created.region, "source": created.source, "registered_by": viewer.user_id}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(created)
     }

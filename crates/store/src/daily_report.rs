@@ -146,6 +146,16 @@ impl Store {
                 Audit::by(viewer, now)
                     .record(&mut tx, "daily_report", id, "submit", &changes)
                     .await?;
+                crate::webhook::emit(
+                    &mut tx,
+                    viewer.org_id,
+                    yingpan_domain::webhook::Event::ReportSubmitted,
+                    Some(viewer.user_id),
+                    None,
+                    serde_json::json!({"report_id": id, "kind": "daily", "date": date.to_string(), "late": late}),
+                    now,
+                )
+                .await?;
                 id
             }
         };

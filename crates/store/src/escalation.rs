@@ -188,6 +188,16 @@ impl Store {
         Audit::by(viewer, now)
             .record(&mut tx, "escalation", id, "create", &changes)
             .await?;
+        crate::webhook::emit(
+            &mut tx,
+            viewer.org_id,
+            yingpan_domain::webhook::Event::EscalationRaised,
+            Some(viewer.user_id),
+            f.customer_id,
+            serde_json::json!({"escalation_id": id, "kind": f.kind.as_str(), "title": f.subject}),
+            now,
+        )
+        .await?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE e.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)

@@ -52,6 +52,7 @@ mod survey;
 mod target;
 mod task;
 mod visit_plan;
+mod webhook;
 mod weekly_report;
 
 pub use absence::Absence;
@@ -102,6 +103,7 @@ pub use survey::{Invitation, Survey, SurveyGroup};
 pub use target::{AttainmentReport, AttainmentRow, PartAttainment, TargetPlan, TargetPublication};
 pub use task::{Task, TaskEvent, TaskView};
 pub use visit_plan::{PlanQuery, VisitPlan};
+pub use webhook::{Attempt, Delivery, OutgoingDelivery, Webhook, WebhookFields};
 pub use weekly_report::{StoredWeeklyReport, TeamFigures, TeamSummary};
 
 use chrono::{DateTime, SecondsFormat, Utc};

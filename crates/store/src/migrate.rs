@@ -271,6 +271,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "calendar_feeds",
         include_str!("../migrations/0058_calendar_feeds.sql"),
     ),
+    (
+        59,
+        "webhooks",
+        include_str!("../migrations/0059_webhooks.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
@@ -327,11 +332,13 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
         .iter()
         .map(|r| r.try_get::<i64, _>(0))
         .collect::<Result<_, _>>()?;
+    let mut newly = Vec::new();
     for (version, name, sql) in MIGRATIONS {
         if applied.contains(version) {
             continue;
         }
-        tracing::info!(version, name, "applying migration");
+        tracing::debug!(version, name, "applying migration");
+        newly.push(*version);
         sqlx::raw_sql(&dialect(sql, backend))
             .execute(&mut *tx)
             .await?;
@@ -356,6 +363,15 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
             .await?;
     }
     tx.commit().await?;
+    // One line for a start that changed the schema, none for one that did not.
+    if let (Some(first), Some(last)) = (newly.first(), newly.last()) {
+        tracing::info!(
+            applied = newly.len(),
+            from = first,
+            to = last,
+            "database schema migrated"
+        );
+    }
     Ok(())
 }
 

@@ -331,6 +331,24 @@ impl Store {
                 &diff(&before.snapshot(), &after.snapshot()),
             )
             .await?;
+        let event = match to {
+            Status::Won => Some(yingpan_domain::webhook::Event::OpportunityWon),
+            Status::Lost => Some(yingpan_domain::webhook::Event::OpportunityLost),
+            Status::Open => None,
+        };
+        if let Some(event) = event {
+            crate::webhook::emit(
+                &mut tx,
+                viewer.org_id,
+                event,
+                Some(after.owner_id),
+                Some(after.customer_id),
+                serde_json::json!({"opportunity_id": id, "title": after.name,
+                    "amount": after.amount.to_string(), "currency": after.currency, "lost_reason": after.lost_reason}),
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(after)
     }

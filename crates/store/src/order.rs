@@ -528,6 +528,17 @@ impl Store {
         Audit::by(viewer, now)
             .record(&mut tx, "order", id, "payment", &changes)
             .await?;
+        crate::webhook::emit(
+            &mut tx,
+            viewer.org_id,
+            yingpan_domain::webhook::Event::PaymentReceived,
+            Some(order.owner_id),
+            Some(order.customer_id),
+            serde_json::json!({"order_id": id, "kind": kind.as_str(), "amount": amount.to_string(),
+                "currency": order.currency, "paid": paid_now.normalize().to_string(), "total": order.total.normalize().to_string()}),
+            now,
+        )
+        .await?;
         let order = load(&mut tx, &reach, id).await?;
         tx.commit().await?;
         Ok(order)
@@ -656,5 +667,16 @@ pub(crate) async fn insert_order(
     touched.add(owner, &at, crate::rollup::Part::Orders)?;
     crate::rollup::order_placed(tx, viewer.org_id, customer_id, &at, &mut touched).await?;
     crate::rollup::refresh(tx, viewer.org_id, touched).await?;
+    crate::webhook::emit(
+        tx,
+        viewer.org_id,
+        yingpan_domain::webhook::Event::OrderPlaced,
+        Some(owner),
+        Some(customer_id),
+        serde_json::json!({"order_id": id, "amount": order_total.normalize().to_string(), "currency": currency,
+            "due_date": due_date.to_string()}),
+        now,
+    )
+    .await?;
     Ok(id)
 }

@@ -10,6 +10,7 @@ use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::ownership::{check_claim, recycle_rules, ClaimFacts, PoolPeriods, TierDays};
 use yingpan_domain::qualification::Tier;
+use yingpan_domain::webhook::Event;
 use yingpan_domain::ValidationError;
 
 /// How long a lost claim race is answered 409 `already_owned` (rather than 404) to someone
@@ -113,6 +114,16 @@ async fn change_owner(
         "release" => "release",
         _ => "transfer",
     };
+    crate::webhook::emit(
+        tx,
+        actor.org_id,
+        Event::OwnershipChanged,
+        to.or(from),
+        Some(customer_id),
+        serde_json::json!({"reason": reason, "from_user_id": from, "to_user_id": to}),
+        now,
+    )
+    .await?;
     Audit::by(actor, now)
         .record(tx, "customer", customer_id, action, &owner_change(from, to))
         .await
@@ -738,6 +749,7 @@ impl Store {
                 condition(&mut update);
                 moved += update.query().execute(&mut *tx).await?.rows_affected();
             }
+            crate::webhook::emit_recycled(&mut tx, org_id, now).await?;
             tx.commit().await?;
         }
         Ok(moved)

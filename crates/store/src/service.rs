@@ -392,6 +392,17 @@ impl Store {
         Audit::by(viewer, now)
             .record(&mut tx, "ticket", id, "create", &changes)
             .await?;
+        crate::webhook::emit(
+            &mut tx,
+            viewer.org_id,
+            yingpan_domain::webhook::Event::TicketFiled,
+            Some(assignee),
+            Some(f.customer_id),
+            serde_json::json!({"ticket_id": id, "title": f.subject, "category": f.category.as_str(),
+                "severity": f.severity.as_str(), "resolution_due": ts(d.resolution_due)}),
+            now,
+        )
+        .await?;
         let ticket = load_ticket(&mut tx, viewer, id, now).await?;
         tx.commit().await?;
         Ok(ticket)
@@ -739,6 +750,16 @@ impl Store {
                 id,
                 "escalate",
                 &[change("deadline", None, Some(deadline.as_str()))],
+                now,
+            )
+            .await?;
+            crate::webhook::emit(
+                &mut tx,
+                org_id,
+                yingpan_domain::webhook::Event::TicketOverdue,
+                Some(t.assignee_id),
+                Some(t.customer_id),
+                serde_json::json!({"ticket_id": id, "title": t.subject, "deadline": deadline.as_str()}),
                 now,
             )
             .await?;

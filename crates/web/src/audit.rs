@@ -138,6 +138,7 @@ fn value_prefixes(field: &str) -> &'static [&'static str] {
             "meeting_kind",
         ],
         "attendance" => &["attendance_kind"],
+        "format" => &["webhook_format"],
         "role" => &["role"],
         "delivery_status" => &["delivery"],
         "clerk_visibility" => &["clerk_visibility"],

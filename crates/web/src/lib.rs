@@ -58,6 +58,7 @@ mod target;
 mod task;
 mod ticket;
 mod visit_plan;
+mod webhook;
 mod weekly_report;
 
 pub use auth::hash_password;
@@ -188,6 +189,7 @@ pub fn app(state: AppState) -> Router {
         .merge(referral::router())
         .merge(budget::router())
         .merge(import::router())
+        .merge(webhook::router())
         .merge(openapi::router())
         .merge(pages::router())
         .fallback(error::not_found)

@@ -1128,6 +1128,20 @@ async fn every_page_passes_axe() {
             serde_json::json!({"plan_id": ahead_plan["id"], "item": 0}),
         )
         .await;
+    let (_, webhook) = app
+        .post(
+            "/api/v1/webhooks",
+            &app.admin_token,
+            serde_json::json!({"name": "华东群", "format": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo",
+                "team_head_id": t.sup_a.0, "events": ["opportunity.won", "ticket.filed"]}),
+        )
+        .await;
+    app.post(
+        &format!("/api/v1/webhooks/{}/ping", webhook["webhook"]["id"]),
+        &app.admin_token,
+        serde_json::json!({}),
+    )
+    .await;
     let link = format!(
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
@@ -1156,6 +1170,7 @@ async fn every_page_passes_axe() {
         format!("/joint-visits/{}", joint["id"]),
         format!("/coaching/{}", t.rep_a1.0),
         format!("/quotations/{}/print", quotation["quotation"]["id"]),
+        format!("/admin/webhooks/{}", webhook["webhook"]["id"]),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -1167,6 +1182,8 @@ async fn every_page_passes_axe() {
                 "/admin/service",
                 "/admin/campaigns",
                 "/admin/screening",
+                "/admin/webhooks",
+                &records[23],
                 "/quotations",
                 "/admin/users",
             ],

@@ -37,4 +37,5 @@ mod surveys;
 mod targets;
 mod tasks;
 mod visit_plans;
+mod webhooks;
 mod weekly_reports;

@@ -73,6 +73,7 @@ fn api_probe(action: Action, customer: i64) -> (Method, String, Option<Value>) {
         ),
         Action::ManageSurveys => (Method::POST, "/api/v1/surveys", Some(json!({}))),
         Action::ManageObjections => (Method::POST, "/api/v1/objections", Some(json!({}))),
+        Action::ManageWebhooks => (Method::POST, "/api/v1/webhooks", Some(json!({}))),
     };
     (method, path.to_string(), body)
 }
@@ -89,6 +90,7 @@ fn page_probe(action: Action) -> Option<&'static str> {
         Action::ReadMonthlySummary => Some("/monthly"),
         Action::ExportCustomers => Some("/customers/export"),
         Action::ReviewPay => Some("/pay-plans"),
+        Action::ManageWebhooks => Some("/admin/webhooks"),
         Action::DeleteCustomer
         | Action::TransferCustomers
         | Action::KeepPriceList
