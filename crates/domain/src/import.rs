@@ -47,18 +47,39 @@ impl Column {
     }
 }
 
-/// The position of each known column in a file; unknown columns are ignored.
+/// The position of each known column in a file, and of each custom field's column (by the
+/// field's key); unknown columns are ignored.
 #[derive(Debug, Clone)]
-pub struct ColumnMap(HashMap<Column, usize>);
+pub struct ColumnMap(HashMap<Column, usize>, Vec<(usize, String)>);
 
 impl ColumnMap {
     pub fn from_headers<'a>(
         headers: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, ValidationError> {
+        Self::with_custom_fields(headers, &[])
+    }
+
+    /// As [`ColumnMap::from_headers`], and a column headed by a custom field's label or key
+    /// (`custom_fields`: (label, key)) fills that field — as the export writes them.
+    pub fn with_custom_fields<'a>(
+        headers: impl IntoIterator<Item = &'a str>,
+        custom_fields: &[(String, String)],
+    ) -> Result<Self, ValidationError> {
         let mut map = HashMap::new();
+        let mut custom: Vec<(usize, String)> = Vec::new();
         for (i, h) in headers.into_iter().enumerate() {
             if let Some(c) = Column::from_header(h) {
                 map.entry(c).or_insert(i);
+                continue;
+            }
+            let h = h.trim().trim_start_matches('\u{feff}');
+            if let Some((_, key)) = custom_fields
+                .iter()
+                .find(|(label, key)| label == h || key.eq_ignore_ascii_case(h))
+            {
+                if !custom.iter().any(|(_, k)| k == key) {
+                    custom.push((i, key.clone()));
+                }
             }
         }
         if !map.contains_key(&Column::Name) {
@@ -68,7 +89,7 @@ impl ColumnMap {
                 "the first row must name the columns, one of them name / 客户名称",
             ));
         }
-        Ok(Self(map))
+        Ok(Self(map, custom))
     }
 
     /// The owner's username in a row, if the file has an owner column and the cell is filled.
@@ -107,7 +128,17 @@ impl ColumnMap {
             source: get(Column::Source),
             notes: get(Column::Notes),
             profile: None,
-            custom: None,
+            custom: {
+                let values: std::collections::BTreeMap<String, serde_json::Value> = self
+                    .1
+                    .iter()
+                    .filter_map(|(i, key)| {
+                        let v = unguard(row.get(*i)?.trim());
+                        (!v.is_empty()).then(|| (key.clone(), serde_json::Value::from(v)))
+                    })
+                    .collect();
+                (!values.is_empty()).then_some(values)
+            },
         }
     }
 }

@@ -9,9 +9,10 @@ fn safe_cell(v: &str) -> String {
     yingpan_domain::import::formula_safe(v).into_owned()
 }
 
-/// The export's columns. The import reads them back: the owner by username (负责人), the kind
-/// in the words the pages use; the owner's name and the registration time are for people.
-pub const EXPORT_HEADER: [&str; 12] = [
+/// The export's fixed columns, then one per active custom field (by its label). The import
+/// reads them back: the owner by username (负责人), the kind in the words the pages use, custom
+/// fields by label; the owner's name and the times are for people.
+pub const EXPORT_HEADER: [&str; 13] = [
     "客户名称",
     "类型",
     "电话",
@@ -24,6 +25,7 @@ pub const EXPORT_HEADER: [&str; 12] = [
     "负责人",
     "负责人姓名",
     "登记时间",
+    "最近跟进",
 ];
 
 /// Every live customer in the viewer's scope, a row of [`EXPORT_HEADER`] cells each, times in
@@ -33,7 +35,7 @@ async fn export_rows(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<[String; 12]>, ExchangeError> {
+) -> Result<(Vec<String>, Vec<Vec<String>>), ExchangeError> {
     if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
         return Err(ExchangeError::Forbidden);
     }
@@ -45,6 +47,23 @@ async fn export_rows(
         .unwrap_or(chrono_tz::Asia::Shanghai);
     let usernames: std::collections::HashMap<i64, String> =
         people.into_iter().map(|u| (u.id, u.username)).collect();
+    let fields: Vec<_> = store
+        .custom_fields(viewer.org_id)
+        .await?
+        .into_iter()
+        .filter(|f| f.active)
+        .collect();
+    let mut header: Vec<String> = EXPORT_HEADER.iter().map(|h| h.to_string()).collect();
+    header.extend(fields.iter().map(|f| f.label.clone()));
+    let local = |stored: &str| {
+        yingpan_store::parse_ts(stored)
+            .map(|t| {
+                t.with_timezone(&zone)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| stored.to_string())
+    };
     let mut rows = Vec::new();
     let mut after = 0;
     loop {
@@ -58,14 +77,7 @@ async fn export_rows(
                 "企业客户"
             };
             let cell = |v: Option<&str>| v.unwrap_or("").to_string();
-            let registered = yingpan_store::parse_ts(&c.created_at)
-                .map(|t| {
-                    t.with_timezone(&zone)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string()
-                })
-                .unwrap_or_else(|_| c.created_at.clone());
-            rows.push([
+            let mut row = vec![
                 c.name.clone(),
                 kind.to_string(),
                 cell(c.phone.as_deref()),
@@ -81,12 +93,19 @@ async fn export_rows(
                         .map(String::as_str),
                 ),
                 cell(c.owner_name.as_deref()),
-                registered,
-            ]);
+                local(&c.created_at),
+                local(&c.last_contact_at),
+            ];
+            row.extend(
+                fields
+                    .iter()
+                    .map(|f| c.custom.get(&f.key).cloned().unwrap_or_default()),
+            );
+            rows.push(row);
         }
     }
     store.record_export(viewer, rows.len(), now).await?;
-    Ok(rows)
+    Ok((header, rows))
 }
 
 /// A table as CSV: UTF-8 with BOM so Excel opens it, cells that would start a formula
@@ -139,8 +158,9 @@ pub async fn export_csv(
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(String, usize), ExchangeError> {
-    let rows = export_rows(store, viewer, now).await?;
-    Ok((table_csv(&EXPORT_HEADER, &rows)?, rows.len()))
+    let (header, rows) = export_rows(store, viewer, now).await?;
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    Ok((table_csv(&header, &rows)?, rows.len()))
 }
 
 /// The export as an Excel workbook (every cell is text) and the number of customers in it.
@@ -149,8 +169,9 @@ pub async fn export_xlsx(
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Vec<u8>, usize), ExchangeError> {
-    let rows = export_rows(store, viewer, now).await?;
-    Ok((table_xlsx("客户", &EXPORT_HEADER, &rows, &[])?, rows.len()))
+    let (header, rows) = export_rows(store, viewer, now).await?;
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    Ok((table_xlsx("客户", &header, &rows, &[])?, rows.len()))
 }
 
 /// The contacts export's columns.

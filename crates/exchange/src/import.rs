@@ -50,16 +50,17 @@ pub type CsvRow = (usize, CustomerInput, Option<String>);
 /// The rows of a CSV as form inputs with their line numbers (the header is line 1) and owner
 /// usernames, read one at a time; blank lines are skipped, and more than `MAX_ROWS` rows is
 /// an error.
-pub fn csv_rows(
-    text: &str,
-) -> Result<impl Iterator<Item = Result<CsvRow, ValidationError>> + '_, ValidationError> {
+pub fn csv_rows<'a>(
+    text: &'a str,
+    custom_fields: &[(String, String)],
+) -> Result<impl Iterator<Item = Result<CsvRow, ValidationError>> + 'a, ValidationError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| {
         ValidationError::new("file", "invalid_csv", format!("unreadable header: {e}"))
     })?;
-    let map = ColumnMap::from_headers(headers.iter())?;
+    let map = ColumnMap::with_custom_fields(headers.iter(), custom_fields)?;
     let mut seen = 0usize;
     Ok(reader
         .into_records()
@@ -93,7 +94,7 @@ pub fn csv_rows(
 
 /// Reads the whole CSV into form inputs (tests and small files).
 pub fn read_csv(text: &str) -> Result<Vec<CsvRow>, ValidationError> {
-    csv_rows(text)?.collect()
+    csv_rows(text, &[])?.collect()
 }
 
 /// Parses every row as it is read, then hands the good ones to the store.
@@ -125,12 +126,32 @@ pub async fn import(
     let mut owners: HashMap<usize, i64> = HashMap::new();
     let mut bad_owner = Vec::new();
     let mut failure = None;
-    let inputs = csv_rows(text)?.map_while(|row| match row {
+    // Custom fields by label, as the export heads them; each row's values are checked against
+    // the field's kind once the row is known to be a customer.
+    let defs: Vec<_> = store
+        .custom_fields(viewer.org_id)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .collect();
+    let labels: Vec<(String, String)> = defs
+        .iter()
+        .map(|d| (d.label.clone(), d.key.clone()))
+        .collect();
+    let mut raw_custom: HashMap<usize, std::collections::BTreeMap<String, serde_json::Value>> =
+        HashMap::new();
+    let inputs = csv_rows(text, &labels)?.map_while(|row| match row {
         Ok(r) => Some(r),
         Err(e) => {
             failure = Some(e);
             None
         }
+    });
+    let inputs = inputs.map(|(line, mut input, username)| {
+        if let Some(c) = input.custom.take() {
+            raw_custom.insert(line, c);
+        }
+        (line, input, username)
     });
     let inputs = inputs.filter_map(|(line, input, username)| match username {
         None => Some((line, input)),
@@ -159,7 +180,22 @@ pub async fn import(
     // Region, industry and source from the company's lists, as on the form.
     let lists = store.picklists(viewer.org_id).await?;
     let mut listed = Vec::with_capacity(good.len());
-    for (line, f) in good {
+    for (line, mut f) in good {
+        if let Some(raw) = raw_custom.get(&line) {
+            match yingpan_domain::custom::parse_values(&defs, raw) {
+                Ok(values) => f.custom = values,
+                Err(e) => {
+                    bad.push(Rejected {
+                        line,
+                        field: Some(e.field.to_string()),
+                        code: e.code.to_string(),
+                        message: e.message,
+                        same_as: None,
+                    });
+                    continue;
+                }
+            }
+        }
         match lists.check(&f) {
             Ok(()) => listed.push((line, f)),
             Err(e) => bad.push(Rejected {

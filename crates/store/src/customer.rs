@@ -873,12 +873,19 @@ impl Store {
             .bind(after)
             .push(" ORDER BY c.id LIMIT ")
             .bind(limit.clamp(1, 10_000));
-        sql.query()
+        let mut items = sql
+            .query()
             .fetch_all(&self.read)
             .await?
             .iter()
             .map(Customer::from_row)
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
+        let mut custom = crate::custom::values_for(&self.read, viewer.org_id, &ids).await?;
+        for c in &mut items {
+            c.custom = custom.remove(&c.id).unwrap_or_default();
+        }
+        Ok(items)
     }
 
     /// A live customer within the viewer's scope; anything else is `NotFound`.

@@ -4,7 +4,7 @@
 
 use crate::customer::{assignable_owner, assignable_people, search_text};
 use crate::dedupe::{lock_registrations, Keys};
-use crate::{ts, Backend, Result, Store, Viewer};
+use crate::{ts, Backend, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
@@ -329,6 +329,30 @@ impl Store {
                 .bind(&stamp)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if accepted.iter().any(|&i| !rows[i].1.custom.is_empty()) {
+            // Rows take ids in the order they were inserted (one statement per chunk, rows in
+            // order), so the new ids in order are the accepted rows in order.
+            let ids: Vec<i64> = sqlx::query(&format!("SELECT id {new_rows} ORDER BY id"))
+                .bind(viewer.org_id)
+                .bind(before)
+                .bind(viewer.user_id)
+                .bind(&stamp)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            if ids.len() != accepted.len() {
+                return Err(StoreError::Corrupt(format!(
+                    "import wrote {} customers for {} rows",
+                    ids.len(),
+                    accepted.len()
+                )));
+            }
+            for (&i, id) in accepted.iter().zip(ids) {
+                crate::custom::write_values(&mut tx, viewer.org_id, id, &rows[i].1.custom).await?;
+            }
         }
         if !accepted.is_empty() {
             let mut touched = crate::rollup::Touched::default();

@@ -407,10 +407,23 @@ async fn excel_workbooks_in_and_out(backend: Backend) {
 async fn an_export_imports_back_the_same_customers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let t = Team::build(&app).await;
+    let fields = |app: TestApp| async move {
+        for body in [
+            serde_json::json!({"key": "interest", "label": "意向产品", "kind": "choice", "choices": ["节能灯具", "中央空调"]}),
+            serde_json::json!({"key": "budget", "label": "预算", "kind": "number"}),
+        ] {
+            let (s, f) = app
+                .post("/api/v1/custom-fields", &app.admin_token, body)
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{f}");
+        }
+    };
+    fields(app.clone()).await;
     for (token, body) in [
         (
             &t.rep_a1.1,
-            serde_json::json!({"name": "杭州嘉禾食品有限公司", "kind": "company", "phone": "0571-8888 6666", "email": "jiahe@example.com", "address": "杭州市文三路 8 号", "region": "华东", "notes": "二期扩产, 需节能改造"}),
+            serde_json::json!({"name": "杭州嘉禾食品有限公司", "kind": "company", "phone": "0571-8888 6666", "email": "jiahe@example.com", "address": "杭州市文三路 8 号", "region": "华东", "notes": "二期扩产, 需节能改造",
+                "custom": {"interest": "节能灯具", "budget": "250000.5"}}),
         ),
         (
             &t.rep_b1.1,
@@ -418,7 +431,7 @@ async fn an_export_imports_back_the_same_customers(backend: Backend) {
         ),
         (
             &t.rep_a2.1,
-            serde_json::json!({"name": "宁波恒达贸易", "phone": "13900000032", "industry": "制造业", "source": "展会"}),
+            serde_json::json!({"name": "宁波恒达贸易", "phone": "13900000032", "industry": "制造业", "source": "展会", "custom": {"interest": "中央空调"}}),
         ),
     ] {
         let (s, c) = app.post("/api/v1/customers", token, body).await;
@@ -437,14 +450,17 @@ async fn an_export_imports_back_the_same_customers(backend: Backend) {
     let header = csv.lines().next().unwrap().trim_start_matches('\u{feff}');
     assert_eq!(
         header,
-        "客户名称,类型,电话,邮箱,地址,区域,行业,来源,备注,负责人,负责人姓名,登记时间"
+        "客户名称,类型,电话,邮箱,地址,区域,行业,来源,备注,负责人,负责人姓名,登记时间,最近跟进,意向产品,预算"
     );
     let second = csv.lines().nth(1).unwrap();
     assert!(
         second.contains("企业客户") || second.contains("个人客户"),
         "the kind as the pages say it: {second}"
     );
-    let stamp = second.rsplit(',').next().unwrap();
+    // The last columns: registered, last follow-up, then the two custom fields.
+    let stamp = second.rsplit(',').nth(3).unwrap();
+    let followed = second.rsplit(',').nth(2).unwrap();
+    assert_eq!(followed.len(), 19, "{second}");
     assert_eq!(
         stamp.len(),
         19,
@@ -453,6 +469,7 @@ async fn an_export_imports_back_the_same_customers(backend: Backend) {
 
     let fresh = TestApp::spawn(backend).await;
     Team::build(&fresh).await;
+    fields(fresh.clone()).await;
     let (s, r) = post_csv(
         &fresh,
         "/api/v1/customers/import",
@@ -484,6 +501,7 @@ async fn an_export_imports_back_the_same_customers(backend: Backend) {
                 ]
                 .iter()
                 .map(|f| c[*f].as_str().unwrap_or("").to_string())
+                .chain([c["custom"].to_string()])
                 .collect()
             })
             .collect();
@@ -492,7 +510,16 @@ async fn an_export_imports_back_the_same_customers(backend: Backend) {
     };
     let (before, after) = (cards(app.clone()).await, cards(fresh.clone()).await);
     assert_eq!(before.len(), 3);
-    assert_eq!(before, after, "the same customers, owners and all");
+    assert!(
+        before
+            .iter()
+            .any(|c| c.last().unwrap().contains("250000.5")),
+        "{before:?}"
+    );
+    assert_eq!(
+        before, after,
+        "the same customers, owners and custom fields"
+    );
 }
 
 /// A customer's contacts go to a phone as vCards (3.0 by default, 4.0 on request), read back
