@@ -187,6 +187,7 @@ PATHS = {
     "/customers/{id}/contacts.vcf": {"get": op("A customer's contacts as vCards for phones and Outlook (version=3.0 default, or 4.0): those who may export, within their scope; recorded on the audit trail")},
     "/contacts/export": {"get": op("Every contact of the customers in the caller's scope as CSV (customer, name, title, phone, e-mail, decision maker, notes): the customer export's permission; recorded on the audit trail")},
     "/orders/export": {"get": op("Every order in the caller's scope as CSV (number, customer, owner, total, paid, receivable, currency, due date, placed at in the caller's zone): the customer export's permission; recorded on the audit trail")},
+    "/activities/export": {"get": op("Every follow-up on the live customers in the caller's scope as CSV (customer, kind, by whom, when in the caller's zone, summary, outcome, next step, place, reached, purpose, minutes): the customer export's permission; recorded on the audit trail")},
     "/key-accounts": {"get": op("The screening matrix within the caller's scope: each quadrant's total, best-scored customers and the company's strategy")},
     "/screening-settings": {"get": op("The company's screening weights, threshold and strategies"), "put": op("Replace them (admin): each side's weights add up to 100; 422 weights_not_100")},
     "/appeals/{id}/answer": {"post": op("Answer an appeal sent to oneself, once (answer); 422 appeal_not_yours")},

@@ -282,3 +282,100 @@ pub async fn export_orders_csv(
         .await?;
     Ok((table_csv(&ORDERS_HEADER, &rows)?, rows.len()))
 }
+
+/// The follow-ups export's columns.
+pub const ACTIVITIES_HEADER: [&str; 11] = [
+    "客户名称",
+    "跟进方式",
+    "跟进人",
+    "时间",
+    "内容",
+    "结果",
+    "下一步",
+    "地点",
+    "已接通",
+    "目的",
+    "用时（分钟）",
+];
+
+fn activity_kind_words(kind: &str) -> &str {
+    match kind {
+        "call" => "电话",
+        "visit" => "拜访",
+        "email" => "邮件",
+        "meeting" => "会议",
+        other => other,
+    }
+}
+
+fn purpose_words(purpose: &str) -> &str {
+    match purpose {
+        "appointment" => "约见面谈",
+        "presentation" => "产品推荐",
+        "closing" => "成交",
+        "service" => "售后服务",
+        "other" => "其他",
+        other => other,
+    }
+}
+
+/// Every follow-up on the live customers in the viewer's scope as CSV, and how many: under the
+/// customers' export rule and on the audit trail; times in the viewer's own zone.
+pub async fn export_activities_csv(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(String, usize), ExchangeError> {
+    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
+        return Err(ExchangeError::Forbidden);
+    }
+    let zone: chrono_tz::Tz = store
+        .users(viewer.org_id)
+        .await?
+        .into_iter()
+        .find(|u| u.id == viewer.user_id)
+        .and_then(|u| u.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let mut rows: Vec<[String; 11]> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.activities_after(viewer, after, 5000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.activity.id;
+        for row in &page {
+            let a = &row.activity;
+            let at = yingpan_store::parse_ts(&a.occurred_at)
+                .map(|t| {
+                    t.with_timezone(&zone)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string()
+                })
+                .unwrap_or_else(|_| a.occurred_at.clone());
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            rows.push([
+                row.customer_name.clone(),
+                activity_kind_words(&a.kind).to_string(),
+                text(&a.user_name),
+                at,
+                a.summary.clone(),
+                text(&a.outcome),
+                text(&a.next_step),
+                text(&a.location),
+                a.reached
+                    .map(|r| if r { "是" } else { "否" }.to_string())
+                    .unwrap_or_default(),
+                a.purpose
+                    .as_deref()
+                    .map(|p| purpose_words(p).to_string())
+                    .unwrap_or_default(),
+                a.duration_minutes
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
+            ]);
+        }
+    }
+    store
+        .record_export_of(viewer, "activities_export", rows.len(), now)
+        .await?;
+    Ok((table_csv(&ACTIVITIES_HEADER, &rows)?, rows.len()))
+}

@@ -312,3 +312,47 @@ impl Store {
         ))
     }
 }
+
+/// A follow-up as an export lists it.
+#[derive(Debug, Clone)]
+pub struct ActivityRow {
+    pub customer_name: String,
+    pub activity: Activity,
+}
+
+impl Store {
+    /// Follow-ups on the live customers in the viewer's scope with ids above `after`, in id
+    /// order: an export reads them all in pages without OFFSET.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn activities_after(
+        &self,
+        viewer: &Viewer,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ActivityRow>> {
+        let mut sql = crate::sql::Sql::new(
+            "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, \
+             a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at, \
+             c.name AS customer_name FROM activities a JOIN customers c ON c.id = a.customer_id \
+             LEFT JOIN users u ON u.id = a.user_id WHERE",
+        );
+        crate::sql::push_scope(&mut sql, viewer, "c");
+        sql.push(" AND c.deleted_at IS NULL AND a.org_id = ")
+            .bind(viewer.org_id)
+            .push(" AND a.id > ")
+            .bind(after)
+            .push(" ORDER BY a.id LIMIT ")
+            .bind(limit.clamp(1, 10_000));
+        sql.query()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ActivityRow {
+                    customer_name: r.try_get("customer_name")?,
+                    activity: Activity::from_row(r)?,
+                })
+            })
+            .collect()
+    }
+}

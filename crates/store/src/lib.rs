@@ -59,7 +59,7 @@ pub use absence::Absence;
 pub use account_plan::{
     plan_year, AccountPlan, PlanDetail, PlanEvaluation, PlanFacts, PlanRevision,
 };
-pub use activity::{Activity, ActivityDetails, ActivityKind};
+pub use activity::{Activity, ActivityDetails, ActivityKind, ActivityRow};
 pub use appeal::Appeal;
 pub use audit::AuditEntry;
 pub use budget::TeamBudget;

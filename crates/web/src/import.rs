@@ -111,6 +111,29 @@ async fn export_orders(
         .into_response())
 }
 
+/// Every follow-up on the customers in the caller's scope as CSV, under the customers' export
+/// rule.
+async fn export_activities(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Response, AppError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    let (body, _) =
+        yingpan_exchange::export::export_activities_csv(&state.store, &me.viewer, state.now())
+            .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"activities.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 #[derive(Deserialize)]
 struct ImportQuery {
     owner_id: Option<i64>,
@@ -250,6 +273,11 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/export", axum::routing::get(export_contacts))
         .route("/api/v1/orders/export", axum::routing::get(export_orders))
         .route("/orders/export", axum::routing::get(export_orders))
+        .route(
+            "/api/v1/activities/export",
+            axum::routing::get(export_activities),
+        )
+        .route("/activities/export", axum::routing::get(export_activities))
         .route("/customers/export", axum::routing::get(export_page))
         .route(
             "/customers/import",

@@ -643,7 +643,83 @@ async fn contacts_go_to_phones_as_vcards(backend: Backend) {
     app.assert_audit_in_words().await;
 }
 
+/// Follow-ups go out as a table, in the exporter's zone and words, only for customers within
+/// their scope, under the export permission and on the audit trail.
+async fn follow_ups_export_within_scope(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let mine = app.customer(&t.rep_a1.1, "东方百货", "13900000041").await;
+    let theirs = app.customer(&t.rep_b1.1, "南方超市", "13900000042").await;
+    for (token, customer, body) in [
+        (
+            &t.rep_a1.1,
+            &mine,
+            serde_json::json!({"kind": "call", "summary": "约下周面谈, 对方在开会", "reached": false, "duration_minutes": 3}),
+        ),
+        (
+            &t.rep_a1.1,
+            &mine,
+            serde_json::json!({"kind": "meeting", "summary": "方案讲解", "purpose": "presentation", "outcome": "有意向", "next_step": "报价"}),
+        ),
+        (
+            &t.rep_b1.1,
+            &theirs,
+            serde_json::json!({"kind": "visit", "summary": "南方拜访"}),
+        ),
+    ] {
+        let (s, a) = app
+            .post(
+                &format!("/api/v1/customers/{}/activities", customer["id"]),
+                token,
+                body,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+    }
+    let (s, csv) = app.page("/api/v1/activities/export", &t.sup_a.1).await;
+    assert_eq!(s, StatusCode::OK);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0].trim_start_matches('\u{feff}'),
+        "客户名称,跟进方式,跟进人,时间,内容,结果,下一步,地点,已接通,目的,用时（分钟）"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].starts_with("东方百货,电话,rep_a1,"), "{csv}");
+    assert!(
+        lines[1].ends_with(",\"约下周面谈, 对方在开会\",,,,否,,3"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].ends_with(",方案讲解,有意向,报价,,,产品推荐,"),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains("南方"),
+        "another team's follow-ups stay: {csv}"
+    );
+    let (_, everything) = app.page("/api/v1/activities/export", &t.director.1).await;
+    assert_eq!(everything.lines().count(), 4);
+    assert_eq!(
+        app.page("/activities/export", &t.rep_a1.1).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, trail) = app.get("/api/v1/audit", &app.admin_token).await;
+    let exports: Vec<&Value> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entity"] == "activities_export")
+        .collect();
+    assert_eq!(exports.len(), 2, "{trail}");
+    assert_eq!(
+        exports[1]["changes"][0]["after"], "2",
+        "sup_a took two rows"
+    );
+    app.assert_audit_in_words().await;
+}
+
 on_both_backends!(
+    follow_ups_export_within_scope,
     import_checks_duplicates_and_is_all_or_nothing,
     excel_workbooks_in_and_out,
     an_export_imports_back_the_same_customers,
