@@ -4,7 +4,7 @@
 
 use crate::ExchangeError;
 use std::collections::HashMap;
-use yingpan_domain::customer::{CustomerFields, CustomerInput};
+use yingpan_domain::customer::{ContactFields, ContactInput, CustomerFields, CustomerInput};
 use yingpan_domain::import::{parse_rows, ColumnMap, Rejected, MAX_ROWS};
 use yingpan_domain::permission::{self, Action};
 use yingpan_domain::ValidationError;
@@ -18,9 +18,15 @@ pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The file as CSV text: an Excel workbook (`.xlsx`, recognised by its zip signature) is read
+/// The file as text: a `.vcf` file as [`crate::vcard::vcard_text`] reads it, an Excel workbook (`.xlsx`, recognised by its zip signature) is read
 /// from its first sheet, cell by cell as Excel shows it; anything else is CSV as [`decode`] reads it.
 pub fn spreadsheet_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ValidationError> {
+    let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let head = &head[head.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+    if head.len() >= 11 && head[..11].eq_ignore_ascii_case(b"BEGIN:VCARD") {
+        // A vCard file: its charset is declared, never guessed.
+        return crate::vcard::vcard_text(bytes).map(Into::into);
+    }
     if !bytes.starts_with(b"PK\x03\x04") {
         return Ok(decode(bytes));
     }
@@ -116,6 +122,18 @@ pub async fn import(
     if !permission::allows(viewer.role, Action::ImportCustomers, &policy) {
         return Err(ExchangeError::Forbidden);
     }
+    if crate::vcard::is_vcard(text) {
+        let (inputs, contacts, mut bad) = vcard_inputs(&crate::vcard::read(text)?);
+        let (good, more) = parse_rows(inputs);
+        bad.extend(more);
+        let args = Finish {
+            owner,
+            skip_rejected,
+            owners: HashMap::new(),
+            contacts,
+        };
+        return finish(store, viewer, good, bad, args, progress, now).await;
+    }
     // Owner usernames become ids; an unknown one rejects its row.
     let people: HashMap<String, (i64, bool)> = store
         .users(viewer.org_id)
@@ -177,25 +195,63 @@ pub async fn import(
         return Err(e.into());
     }
     bad.extend(bad_owner);
-    // Region, industry and source from the company's lists, as on the form.
+    let mut valued = Vec::with_capacity(good.len());
+    for (line, mut f) in good {
+        match raw_custom
+            .get(&line)
+            .map(|raw| yingpan_domain::custom::parse_values(&defs, raw))
+        {
+            None => valued.push((line, f)),
+            Some(Ok(values)) => {
+                f.custom = values;
+                valued.push((line, f));
+            }
+            Some(Err(e)) => bad.push(rejected(line, e)),
+        }
+    }
+    let args = Finish {
+        owner,
+        skip_rejected,
+        owners,
+        contacts: HashMap::new(),
+    };
+    finish(store, viewer, valued, bad, args, progress, now).await
+}
+
+fn rejected(line: usize, e: ValidationError) -> Rejected {
+    Rejected {
+        line,
+        field: Some(e.field.to_string()),
+        code: e.code.to_string(),
+        message: e.message,
+        same_as: None,
+    }
+}
+
+/// What an import was asked beside its rows.
+struct Finish {
+    owner: Option<i64>,
+    skip_rejected: bool,
+    /// Each row's own owner (the file's 负责人 column), by line.
+    owners: HashMap<usize, i64>,
+    /// Contacts to add to each row's customer, by line.
+    contacts: HashMap<usize, Vec<ContactFields>>,
+}
+
+/// The rows' region, industry and source checked against the company's lists, as on the form;
+/// then everything to the store in one transaction.
+async fn finish(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    good: Vec<(usize, CustomerFields)>,
+    mut bad: Vec<Rejected>,
+    args: Finish,
+    progress: &yingpan_store::ImportProgress<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ImportOutcome, ExchangeError> {
     let lists = store.picklists(viewer.org_id).await?;
     let mut listed = Vec::with_capacity(good.len());
-    for (line, mut f) in good {
-        if let Some(raw) = raw_custom.get(&line) {
-            match yingpan_domain::custom::parse_values(&defs, raw) {
-                Ok(values) => f.custom = values,
-                Err(e) => {
-                    bad.push(Rejected {
-                        line,
-                        field: Some(e.field.to_string()),
-                        code: e.code.to_string(),
-                        message: e.message,
-                        same_as: None,
-                    });
-                    continue;
-                }
-            }
-        }
+    for (line, f) in good {
         match lists.check(&f) {
             Ok(()) => listed.push((line, f)),
             Err(e) => bad.push(Rejected {
@@ -210,11 +266,101 @@ pub async fn import(
     bad.sort_by_key(|r| r.line);
     let good = listed
         .into_iter()
-        .map(|(line, f)| (line, f, owners.get(&line).copied()))
+        .map(|(line, f)| (line, f, args.owners.get(&line).copied()))
         .collect();
     Ok(store
-        .import_customers(viewer, owner, good, bad, skip_rejected, progress, now)
+        .import_customers(
+            viewer,
+            args.owner,
+            good,
+            bad,
+            args.contacts,
+            args.skip_rejected,
+            progress,
+            now,
+        )
         .await?)
+}
+
+/// The customers a `.vcf` file makes, by the number of the card that opens each: the cards of
+/// one organisation become one company with a contact per card (its phone and e-mail those of
+/// the first card, so the duplicate check sees them); a card without an organisation becomes
+/// an individual customer. Phones beyond the first go to the notes.
+#[allow(clippy::type_complexity)]
+pub fn vcard_inputs(
+    cards: &[crate::vcard::ReadCard],
+) -> (
+    Vec<(usize, CustomerInput)>,
+    HashMap<usize, Vec<ContactFields>>,
+    Vec<Rejected>,
+) {
+    let mut inputs = Vec::new();
+    let mut contacts: HashMap<usize, Vec<ContactFields>> = HashMap::new();
+    let mut bad = Vec::new();
+    let mut companies: Vec<(String, usize)> = Vec::new();
+    let extra_phones = |c: &crate::vcard::ReadCard| {
+        let more: Vec<&str> = c.phones.iter().skip(1).map(String::as_str).collect();
+        let mut notes: Vec<String> = Vec::new();
+        if !more.is_empty() {
+            notes.push(format!("其他电话：{}", more.join("，")));
+        }
+        notes.extend(c.note.clone());
+        Some(notes.join("\n")).filter(|n| !n.is_empty())
+    };
+    for c in cards {
+        match &c.organization {
+            None => inputs.push((
+                c.number,
+                CustomerInput {
+                    kind: Some("individual".into()),
+                    name: Some(c.name.clone()).filter(|n| !n.is_empty()),
+                    phone: c.phones.first().cloned(),
+                    email: c.emails.first().cloned(),
+                    address: c.address.clone(),
+                    notes: extra_phones(c),
+                    ..CustomerInput::default()
+                },
+            )),
+            Some(org) => {
+                let contact = ContactInput {
+                    name: Some(c.name.clone()).filter(|n| !n.is_empty()),
+                    title: c.title.clone(),
+                    phone: c.phones.first().cloned(),
+                    email: c.emails.first().cloned(),
+                    notes: extra_phones(c),
+                    ..ContactInput::default()
+                }
+                .parse();
+                let contact = match contact {
+                    Ok(f) => f,
+                    Err(e) => {
+                        bad.push(rejected(c.number, e));
+                        continue;
+                    }
+                };
+                let line = match companies.iter().find(|(o, _)| o == org) {
+                    Some((_, line)) => *line,
+                    None => {
+                        companies.push((org.clone(), c.number));
+                        inputs.push((
+                            c.number,
+                            CustomerInput {
+                                kind: Some("company".into()),
+                                name: Some(org.clone()),
+                                phone: c.phones.first().cloned(),
+                                email: c.emails.first().cloned(),
+                                address: c.address.clone(),
+                                ..CustomerInput::default()
+                            },
+                        ));
+                        c.number
+                    }
+                };
+                contacts.entry(line).or_default().push(contact);
+            }
+        }
+    }
+    (inputs, contacts, bad)
 }
 
 #[cfg(test)]

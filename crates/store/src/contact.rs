@@ -114,34 +114,7 @@ impl Store {
     ) -> Result<Contact> {
         let mut tx = self.write.begin().await?;
         load_customer(&mut tx, viewer, customer_id, false).await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO contacts (org_id, customer_id, name, title, phone, phone_norm, email, is_decision_maker, notes, created_at, updated_at, relation) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
-        )
-        .bind(viewer.org_id)
-        .bind(customer_id)
-        .bind(f.name.as_str())
-        .bind(f.title.clone())
-        .bind(f.phone.as_ref().map(|p| p.display().to_string()))
-        .bind(f.phone.as_ref().map(|p| p.normalized().to_string()))
-        .bind(f.email.as_ref().map(|e| e.as_str().to_string()))
-        .bind(i64::from(f.is_decision_maker))
-        .bind(f.notes.clone())
-        .bind(ts(now))
-        .bind(f.relation.map(|r| r.as_str()))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        let created = load_contact(&mut tx, viewer, id).await?;
-        Audit::by(viewer, now)
-            .record(
-                &mut tx,
-                "contact",
-                id,
-                "create",
-                &diff(&[], &created.snapshot()),
-            )
-            .await?;
+        let created = insert_contact(&mut tx, viewer, customer_id, f, now).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -261,4 +234,37 @@ async fn load_contact(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -
         .await?
         .ok_or(StoreError::NotFound)?;
     Contact::from_row(&row)
+}
+
+/// Adds a contact to a customer the caller has already reached, in `tx`, on the audit trail.
+pub(crate) async fn insert_contact(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    viewer: &Viewer,
+    customer_id: i64,
+    f: &ContactFields,
+    now: DateTime<Utc>,
+) -> Result<Contact> {
+    let id: i64 = sqlx::query(
+            "INSERT INTO contacts (org_id, customer_id, name, title, phone, phone_norm, email, is_decision_maker, notes, created_at, updated_at, relation) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(customer_id)
+        .bind(f.name.as_str())
+        .bind(f.title.clone())
+        .bind(f.phone.as_ref().map(|p| p.display().to_string()))
+        .bind(f.phone.as_ref().map(|p| p.normalized().to_string()))
+        .bind(f.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(i64::from(f.is_decision_maker))
+        .bind(f.notes.clone())
+        .bind(ts(now))
+        .bind(f.relation.map(|r| r.as_str()))
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let created = load_contact(tx, viewer, id).await?;
+    Audit::by(viewer, now)
+        .record(tx, "contact", id, "create", &diff(&[], &created.snapshot()))
+        .await?;
+    Ok(created)
 }

@@ -8,8 +8,9 @@ use crate::{ts, Backend, Result, Store, StoreError, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
 use std::collections::HashSet;
-use yingpan_domain::customer::CustomerFields;
+use yingpan_domain::customer::{ContactFields, CustomerFields};
 use yingpan_domain::import::{dedupe_within, Rejected};
 use yingpan_domain::ValidationError;
 
@@ -103,6 +104,7 @@ impl Store {
         owner: Option<i64>,
         rows: Vec<(usize, CustomerFields, Option<i64>)>,
         rejected: Vec<Rejected>,
+        contacts: HashMap<usize, Vec<ContactFields>>,
         skip_rejected: bool,
         progress: &Progress<'_>,
         now: DateTime<Utc>,
@@ -114,7 +116,16 @@ impl Store {
                 .await?;
         }
         let outcome = self
-            .import_in_one_transaction(viewer, owner, rows, rejected, skip_rejected, progress, now)
+            .import_in_one_transaction(
+                viewer,
+                owner,
+                rows,
+                rejected,
+                &contacts,
+                skip_rejected,
+                progress,
+                now,
+            )
             .await;
         if large && self.backend == Backend::Sqlite {
             // Back to the writer's everyday cache: the import's pages are released.
@@ -132,6 +143,7 @@ impl Store {
         owner: Option<i64>,
         rows: Vec<(usize, CustomerFields, Option<i64>)>,
         mut rejected: Vec<Rejected>,
+        contacts: &HashMap<usize, Vec<ContactFields>>,
         skip_rejected: bool,
         progress: &Progress<'_>,
         now: DateTime<Utc>,
@@ -330,7 +342,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        if accepted.iter().any(|&i| !rows[i].1.custom.is_empty()) {
+        if accepted
+            .iter()
+            .any(|&i| !rows[i].1.custom.is_empty() || contacts.contains_key(&rows[i].0))
+        {
             // Rows take ids in the order they were inserted (one statement per chunk, rows in
             // order), so the new ids in order are the accepted rows in order.
             let ids: Vec<i64> = sqlx::query(&format!("SELECT id {new_rows} ORDER BY id"))
@@ -352,6 +367,9 @@ impl Store {
             }
             for (&i, id) in accepted.iter().zip(ids) {
                 crate::custom::write_values(&mut tx, viewer.org_id, id, &rows[i].1.custom).await?;
+                for c in contacts.get(&rows[i].0).into_iter().flatten() {
+                    crate::contact::insert_contact(&mut tx, viewer, id, c, now).await?;
+                }
             }
         }
         if !accepted.is_empty() {

@@ -718,7 +718,125 @@ async fn follow_ups_export_within_scope(backend: Backend) {
     app.assert_audit_in_words().await;
 }
 
+/// Cards from phones and Outlook import through the customers' duplicate check: a company's
+/// cards become one customer and its contacts (names, phones, e-mails, organisation, title as
+/// exported), a card without an organisation an individual; the same file twice imports
+/// nothing; a file in an undeclared encoding is refused with nothing written.
+async fn vcards_import_through_the_duplicate_check(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let c = app
+        .customer(&t.rep_a1.1, "宁波恒达机械有限公司", "13800000001")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    for body in [
+        serde_json::json!({"name": "王建国", "title": "采购部经理", "phone": "13800000009", "email": "wang@example.com"}),
+        serde_json::json!({"name": "李娜", "title": "财务", "phone": "13800000010"}),
+    ] {
+        let (s, k) = app
+            .post(
+                &format!("/api/v1/customers/{c}/contacts"),
+                &t.rep_a1.1,
+                body,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{k}");
+    }
+    let vcf = app
+        .client
+        .get(app.url(&format!("/api/v1/customers/{c}/contacts.vcf?version=4.0")))
+        .bearer_auth(&t.sup_a.1)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // An Android phone's card (vCard 2.1, quoted-printable, bare types) for an individual.
+    let android = "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=E5=BC=A0;=E4=B8=89;;;\r\n\
+                   FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=E5=BC=A0=E4=B8=89\r\nTEL;CELL:139 0000 0077\r\nTEL;HOME:0571-88880077\r\nEND:VCARD\r\n";
+
+    let fresh = TestApp::spawn(backend).await;
+    let ft = Team::build(&fresh).await;
+    let file = format!("{vcf}{android}").into_bytes();
+    let (s, r) = post_csv(
+        &fresh,
+        "/api/v1/customers/import",
+        &ft.sup_a.1,
+        file.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["imported"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{r}"
+    );
+    let (_, list) = fresh
+        .get("/api/v1/customers?per_page=10", &ft.sup_a.1)
+        .await;
+    let items = list["items"].as_array().unwrap();
+    let company = items.iter().find(|c| c["kind"] == "company").unwrap();
+    assert_eq!(company["name"], "宁波恒达机械有限公司");
+    assert_eq!(company["owner_name"], "sup_a");
+    let person = items.iter().find(|c| c["kind"] == "individual").unwrap();
+    assert_eq!(person["name"], "张三");
+    assert_eq!(person["phone"], "139 0000 0077");
+    assert!(person["notes"].as_str().unwrap().contains("0571-88880077"));
+    let (_, contacts) = fresh
+        .get(
+            &format!("/api/v1/customers/{}/contacts", company["id"]),
+            &ft.sup_a.1,
+        )
+        .await;
+    let mut got: Vec<(String, String, String, String)> = contacts["items"]
+        .as_array()
+        .unwrap_or_else(|| contacts.as_array().unwrap())
+        .iter()
+        .map(|k| {
+            let s = |f: &str| k[f].as_str().unwrap_or("").to_string();
+            (s("name"), s("title"), s("phone"), s("email"))
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "李娜".to_string(),
+                "财务".to_string(),
+                "13800000010".to_string(),
+                String::new()
+            ),
+            (
+                "王建国".into(),
+                "采购部经理".into(),
+                "13800000009".into(),
+                "wang@example.com".into()
+            ),
+        ]
+    );
+
+    // The same file again: every customer is already there, nothing is written.
+    let (s, r) = post_csv(&fresh, "/api/v1/customers/import", &ft.sup_a.1, file).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(r["rejected"].as_array().map(Vec::len), Some(2), "{r}");
+    assert_eq!(count(&fresh).await, 2);
+
+    // Latin-1 bytes in a card that declares no charset: refused, nothing written.
+    let latin1 = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ren\xe9\r\nEND:VCARD\r\n".to_vec();
+    let (s, e) = post_csv(&fresh, "/api/v1/customers/import", &ft.sup_a.1, latin1).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_encoding")),
+        "{e}"
+    );
+    assert_eq!(count(&fresh).await, 2);
+    fresh.assert_audit_in_words().await;
+}
+
 on_both_backends!(
+    vcards_import_through_the_duplicate_check,
     follow_ups_export_within_scope,
     import_checks_duplicates_and_is_all_or_nothing,
     excel_workbooks_in_and_out,
