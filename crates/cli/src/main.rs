@@ -89,6 +89,14 @@ enum Command {
         /// Import the good rows and list the others (default: all or nothing).
         #[arg(long)]
         skip_rejected: bool,
+        /// Check every row and write nothing: what would be imported and what refused.
+        #[arg(long)]
+        dry_run: bool,
+        /// Which field a column fills, as HEADER=FIELD (name, kind, phone, email, address,
+        /// region, industry, source, notes, owner, custom.<key>; empty for none), once per
+        /// column; remembered for files with the same columns. Default: by the headers' names.
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        map: Vec<String>,
         /// The language of the messages: zh-CN or en (default: from LANG, else zh-CN).
         #[arg(long)]
         lang: Option<String>,
@@ -419,9 +427,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             importer,
             owner,
             skip_rejected,
+            dry_run,
+            map,
             lang,
         } => {
             let locale = cli_locale(lang.as_deref())?;
+            let mapping = if map.is_empty() {
+                None
+            } else {
+                Some(
+                    map.iter()
+                        .map(|m| {
+                            m.split_once('=')
+                                .map(|(h, f)| (h.trim().to_string(), f.trim().to_string()))
+                                .ok_or_else(|| format!("--map {m:?}: write HEADER=FIELD"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            };
             let store = Store::open(&db).await.map_err(|e| e.to_string())?;
             let person = |name: String| {
                 let store = store.clone();
@@ -462,8 +485,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 &store,
                 &viewer,
                 &yingpan_exchange::import::spreadsheet_text(&bytes).map_err(|e| e.to_string())?,
-                owner,
-                skip_rejected,
+                mapping.as_deref(),
+                yingpan_store::ImportOptions {
+                    owner,
+                    skip_rejected,
+                    dry_run,
+                },
                 &progress,
                 clock.now(),
             )
@@ -477,6 +504,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 eprintln!("{}", words("cli_more", outcome.rejected.len() - 50, ""));
             }
             let secs = started.elapsed().as_secs_f64();
+            if outcome.dry_run {
+                println!("{}", words("cli_dry_run", outcome.new.len(), ""));
+                return Ok(());
+            }
             if outcome.aborted {
                 return Err(words("cli_aborted", outcome.rejected.len(), ""));
             }

@@ -533,6 +533,30 @@ fn import_speaks_the_users_language() {
         "{}",
         stderr(&zh)
     );
+    // A check writes nothing and says what would happen; a mapping names the columns.
+    let checked = import(&[
+        "--lang",
+        "zh-CN",
+        "--dry-run",
+        "--skip-rejected",
+        "--map",
+        "客户名称=name",
+        "--map",
+        "电话=phone",
+    ]);
+    assert_succeeded(&checked);
+    assert!(
+        stdout(&checked).contains("预检：可导入 1 个客户；没有写入任何数据。"),
+        "{}",
+        stdout(&checked)
+    );
+    let twice = import(&["--map", "客户名称=name", "--map", "电话=name"]);
+    assert!(!twice.status.success());
+    assert!(
+        stderr(&twice).contains("both fill name"),
+        "{}",
+        stderr(&twice)
+    );
     let en = import(&["--lang", "en"]);
     assert!(
         stderr(&en).contains("Line 3: the same customer as line 2"),

@@ -26,6 +26,35 @@ pub enum Column {
 }
 
 impl Column {
+    pub const ALL: [Column; 10] = [
+        Column::Name,
+        Column::Kind,
+        Column::Phone,
+        Column::Email,
+        Column::Address,
+        Column::Region,
+        Column::Industry,
+        Column::Source,
+        Column::Notes,
+        Column::Owner,
+    ];
+
+    /// The field's name in a column mapping (`name`, `phone`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Column::Kind => "kind",
+            Column::Name => "name",
+            Column::Phone => "phone",
+            Column::Email => "email",
+            Column::Address => "address",
+            Column::Region => "region",
+            Column::Industry => "industry",
+            Column::Source => "source",
+            Column::Notes => "notes",
+            Column::Owner => "owner",
+        }
+    }
+
     fn from_header(h: &str) -> Option<Self> {
         let h = h.trim().trim_start_matches('\u{feff}').to_lowercase();
         Some(match h.as_str() {
@@ -47,6 +76,122 @@ impl Column {
     }
 }
 
+/// What a column of the file fills: a card field, a custom field (by key), or nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    Field(Column),
+    Custom(String),
+    Ignore,
+}
+
+impl Target {
+    /// As a mapping names it: `name`, `phone`, …, `custom.<key>`, or empty for none.
+    pub fn as_string(&self) -> String {
+        match self {
+            Target::Field(c) => c.as_str().to_string(),
+            Target::Custom(k) => format!("custom.{k}"),
+            Target::Ignore => String::new(),
+        }
+    }
+
+    fn parse(raw: &str, custom_keys: &[String]) -> Result<Target, ValidationError> {
+        let raw = raw.trim();
+        if raw.is_empty() || raw == "ignore" {
+            return Ok(Target::Ignore);
+        }
+        if let Some(c) = Column::ALL.into_iter().find(|c| c.as_str() == raw) {
+            return Ok(Target::Field(c));
+        }
+        match raw.strip_prefix("custom.") {
+            Some(k) if custom_keys.iter().any(|c| c == k) => Ok(Target::Custom(k.to_string())),
+            _ => Err(ValidationError::new(
+                "map",
+                "unknown_field",
+                format!("{raw:?} is not a field a column can fill"),
+            )),
+        }
+    }
+}
+
+/// The file's layout as a key for remembering its mapping: its headers, trimmed and in
+/// lower case, in order.
+pub fn layout_signature<'a>(headers: impl IntoIterator<Item = &'a str>) -> String {
+    headers
+        .into_iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+/// What each header fills when nobody says otherwise: the known names (English or Chinese),
+/// then custom fields by label or key (`custom_fields`: (label, key)).
+pub fn suggest(headers: &[&str], custom_fields: &[(String, String)]) -> Vec<Target> {
+    let mut taken: Vec<Target> = Vec::new();
+    headers
+        .iter()
+        .map(|h| {
+            let t = match Column::from_header(h) {
+                Some(c) => Target::Field(c),
+                None => {
+                    let h = h.trim().trim_start_matches('\u{feff}');
+                    custom_fields
+                        .iter()
+                        .find(|(label, key)| label == h || key.eq_ignore_ascii_case(h))
+                        .map(|(_, key)| Target::Custom(key.clone()))
+                        .unwrap_or(Target::Ignore)
+                }
+            };
+            if t != Target::Ignore && taken.contains(&t) {
+                return Target::Ignore;
+            }
+            taken.push(t.clone());
+            t
+        })
+        .collect()
+}
+
+/// A mapping chosen for a file: `(header, field)` pairs, each field at most once, the name
+/// among them. Headers the mapping does not name fill nothing.
+pub fn checked_mapping(
+    headers: &[&str],
+    mapping: &[(String, String)],
+    custom_keys: &[String],
+) -> Result<Vec<Target>, ValidationError> {
+    let mut targets = Vec::with_capacity(headers.len());
+    let mut seen: Vec<(Target, &str)> = Vec::new();
+    for h in headers {
+        let t = match mapping.iter().find(|(header, _)| header.trim() == h.trim()) {
+            Some((_, field)) => Target::parse(field, custom_keys)?,
+            None => Target::Ignore,
+        };
+        if t != Target::Ignore {
+            if let Some((_, first)) = seen.iter().find(|(x, _)| *x == t) {
+                return Err(ValidationError::new(
+                    "map",
+                    "mapped_twice",
+                    format!(
+                        "columns {first:?} and {h:?} both fill {}; map one of them to nothing",
+                        t.as_string()
+                    ),
+                ));
+            }
+            seen.push((t.clone(), h));
+        }
+        targets.push(t);
+    }
+    if let Some((header, _)) = mapping
+        .iter()
+        .find(|(header, _)| !headers.iter().any(|h| h.trim() == header.trim()))
+    {
+        return Err(ValidationError::new(
+            "map",
+            "unknown_column",
+            format!("the file has no column {header:?}"),
+        ));
+    }
+    Ok(targets)
+}
+
 /// The position of each known column in a file, and of each custom field's column (by the
 /// field's key); unknown columns are ignored.
 #[derive(Debug, Clone)]
@@ -65,21 +210,26 @@ impl ColumnMap {
         headers: impl IntoIterator<Item = &'a str>,
         custom_fields: &[(String, String)],
     ) -> Result<Self, ValidationError> {
+        let headers: Vec<&str> = headers.into_iter().collect();
+        Self::from_targets(&suggest(&headers, custom_fields))
+    }
+
+    /// The map of a file whose columns fill `targets`, in order (see [`suggest`] and
+    /// [`checked_mapping`]).
+    pub fn from_targets(targets: &[Target]) -> Result<Self, ValidationError> {
         let mut map = HashMap::new();
         let mut custom: Vec<(usize, String)> = Vec::new();
-        for (i, h) in headers.into_iter().enumerate() {
-            if let Some(c) = Column::from_header(h) {
-                map.entry(c).or_insert(i);
-                continue;
-            }
-            let h = h.trim().trim_start_matches('\u{feff}');
-            if let Some((_, key)) = custom_fields
-                .iter()
-                .find(|(label, key)| label == h || key.eq_ignore_ascii_case(h))
-            {
-                if !custom.iter().any(|(_, k)| k == key) {
-                    custom.push((i, key.clone()));
+        for (i, t) in targets.iter().enumerate() {
+            match t {
+                Target::Field(c) => {
+                    map.entry(*c).or_insert(i);
                 }
+                Target::Custom(key) => {
+                    if !custom.iter().any(|(_, k)| k == key) {
+                        custom.push((i, key.clone()));
+                    }
+                }
+                Target::Ignore => {}
             }
         }
         if !map.contains_key(&Column::Name) {
@@ -186,6 +336,17 @@ pub struct Rejected {
     /// For a duplicate within the file: the earlier line it repeats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_as: Option<usize>,
+    /// For a duplicate of a registered customer: which one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateOf>,
+}
+
+/// The registered customer a row repeats, as a dry run names it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DuplicateOf {
+    pub customer_id: i64,
+    pub name: String,
+    pub owner_name: Option<String>,
 }
 
 /// Parses every row; returns the good rows with their line numbers and the rejected ones.
@@ -203,6 +364,7 @@ pub fn parse_rows(
                 code: e.code.to_string(),
                 message: e.message.to_string(),
                 same_as: None,
+                duplicate_of: None,
             }),
         }
     }
@@ -226,6 +388,7 @@ pub fn dedupe_within<K: Eq + std::hash::Hash + Clone>(
                 code: "duplicate_in_file".into(),
                 message: format!("the same customer as line {first}"),
                 same_as: Some(first),
+                duplicate_of: None,
             }),
             None => {
                 for k in row_keys {
@@ -241,6 +404,96 @@ pub fn dedupe_within<K: Eq + std::hash::Hash + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn any_header_maps_to_a_field_once() {
+        let headers = ["单位全称", "手机号码", "座机", "意向", "备用"];
+        let keys = vec!["interest".to_string()];
+        let targets = checked_mapping(
+            &headers,
+            &pairs(&[
+                ("单位全称", "name"),
+                ("手机号码", "phone"),
+                ("意向", "custom.interest"),
+                ("座机", ""),
+            ]),
+            &keys,
+        )
+        .unwrap();
+        assert_eq!(
+            targets,
+            [
+                Target::Field(Column::Name),
+                Target::Field(Column::Phone),
+                Target::Ignore,
+                Target::Custom("interest".into()),
+                Target::Ignore
+            ]
+        );
+        let map = ColumnMap::from_targets(&targets).unwrap();
+        let input = map.input(&["恒达机械", "13800000001", "0571-1", "空调", "x"]);
+        assert_eq!(input.name.as_deref(), Some("恒达机械"));
+        assert_eq!(input.phone.as_deref(), Some("13800000001"));
+        assert_eq!(input.custom.unwrap()["interest"], "空调");
+
+        let twice = checked_mapping(
+            &headers,
+            &pairs(&[("手机号码", "phone"), ("座机", "phone")]),
+            &keys,
+        )
+        .unwrap_err();
+        assert_eq!((twice.field, twice.code), ("map", "mapped_twice"));
+        assert!(twice.message.contains("手机号码") && twice.message.contains("座机"));
+        assert_eq!(
+            checked_mapping(&headers, &pairs(&[("单位全称", "company_name")]), &keys)
+                .unwrap_err()
+                .code,
+            "unknown_field"
+        );
+        assert_eq!(
+            checked_mapping(&headers, &pairs(&[("单位全称", "custom.nope")]), &keys)
+                .unwrap_err()
+                .code,
+            "unknown_field"
+        );
+        assert_eq!(
+            checked_mapping(&headers, &pairs(&[("不存在", "name")]), &keys)
+                .unwrap_err()
+                .code,
+            "unknown_column"
+        );
+        // Without the name, the map is refused as a file without one would be.
+        let nameless = checked_mapping(&headers, &pairs(&[("手机号码", "phone")]), &keys).unwrap();
+        assert_eq!(
+            ColumnMap::from_targets(&nameless).unwrap_err().code,
+            "missing_name_column"
+        );
+    }
+
+    #[test]
+    fn suggestions_follow_known_names_and_custom_labels() {
+        let custom = vec![("意向产品".to_string(), "interest".to_string())];
+        assert_eq!(
+            suggest(&["客户名称", "电话", "手机", "意向产品", "其他"], &custom),
+            [
+                Target::Field(Column::Name),
+                Target::Field(Column::Phone),
+                Target::Ignore,
+                Target::Custom("interest".into()),
+                Target::Ignore
+            ]
+        );
+        assert_eq!(
+            layout_signature(["\u{feff}客户名称 ", "Phone"]),
+            layout_signature(["客户名称", "phone"])
+        );
+    }
 
     #[test]
     fn every_column_is_read_under_its_chinese_and_english_names() {

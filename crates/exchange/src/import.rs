@@ -5,10 +5,12 @@
 use crate::ExchangeError;
 use std::collections::HashMap;
 use yingpan_domain::customer::{ContactFields, ContactInput, CustomerFields, CustomerInput};
-use yingpan_domain::import::{parse_rows, ColumnMap, Rejected, MAX_ROWS};
+use yingpan_domain::import::{
+    checked_mapping, layout_signature, parse_rows, suggest, ColumnMap, Rejected, Target, MAX_ROWS,
+};
 use yingpan_domain::permission::{self, Action};
 use yingpan_domain::ValidationError;
-use yingpan_store::ImportOutcome;
+use yingpan_store::{ImportOptions, ImportOutcome};
 
 /// Decodes the file: UTF-8 (with or without BOM) in place, otherwise GB18030, a superset of GBK.
 pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -58,7 +60,7 @@ pub type CsvRow = (usize, CustomerInput, Option<String>);
 /// an error.
 pub fn csv_rows<'a>(
     text: &'a str,
-    custom_fields: &[(String, String)],
+    columns: Columns<'_>,
 ) -> Result<impl Iterator<Item = Result<CsvRow, ValidationError>> + 'a, ValidationError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -66,7 +68,12 @@ pub fn csv_rows<'a>(
     let headers = reader.headers().map_err(|e| {
         ValidationError::new("file", "invalid_csv", format!("unreadable header: {e}"))
     })?;
-    let map = ColumnMap::with_custom_fields(headers.iter(), custom_fields)?;
+    let map = match columns {
+        Columns::Suggested(custom_fields) => {
+            ColumnMap::with_custom_fields(headers.iter(), custom_fields)?
+        }
+        Columns::Chosen(targets) => ColumnMap::from_targets(targets)?,
+    };
     let mut seen = 0usize;
     Ok(reader
         .into_records()
@@ -98,19 +105,96 @@ pub fn csv_rows<'a>(
         }))
 }
 
-/// Reads the whole CSV into form inputs (tests and small files).
-pub fn read_csv(text: &str) -> Result<Vec<CsvRow>, ValidationError> {
-    csv_rows(text, &[])?.collect()
+/// Which column fills which field.
+#[derive(Debug, Clone, Copy)]
+pub enum Columns<'a> {
+    /// By the headers' names, custom fields by label or key ((label, key) pairs).
+    Suggested(&'a [(String, String)]),
+    /// As chosen, one target per column (`domain::import::checked_mapping`).
+    Chosen(&'a [Target]),
 }
 
-/// Parses every row as it is read, then hands the good ones to the store.
-#[allow(clippy::too_many_arguments)]
+/// Reads the whole CSV into form inputs (tests and small files).
+pub fn read_csv(text: &str) -> Result<Vec<CsvRow>, ValidationError> {
+    csv_rows(text, Columns::Suggested(&[]))?.collect()
+}
+
+/// The header row and up to `n` rows after it, as cells (for choosing a mapping).
+pub fn head(text: &str, n: usize) -> Result<(Vec<String>, Vec<Vec<String>>), ValidationError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let unreadable =
+        |e: csv::Error| ValidationError::new("file", "invalid_csv", format!("unreadable: {e}"));
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(unreadable)?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records().take(n) {
+        rows.push(
+            record
+                .map_err(unreadable)?
+                .iter()
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    Ok((headers, rows))
+}
+
+/// How a file's columns will be read: the mapping given (checked, then remembered for the
+/// layout), else the one remembered for the layout, else the headers' own names. Returns one
+/// target per column, and whether they came from a remembered mapping.
+pub async fn columns_for(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    headers: &[String],
+    mapping: Option<&[(String, String)]>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<Target>, bool), ExchangeError> {
+    let defs: Vec<_> = store
+        .custom_fields(viewer.org_id)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .collect();
+    let keys: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let signature = layout_signature(headers.iter().copied());
+    if let Some(mapping) = mapping {
+        let targets = checked_mapping(&headers, mapping, &keys)?;
+        ColumnMap::from_targets(&targets)?;
+        store
+            .save_import_layout(viewer, &signature, mapping, now)
+            .await?;
+        return Ok((targets, false));
+    }
+    if let Some(remembered) = store.import_layout(viewer.org_id, &signature).await? {
+        // A field removed since is not an error in a file nobody re-mapped: names decide.
+        if let Ok(targets) = checked_mapping(&headers, &remembered, &keys) {
+            if ColumnMap::from_targets(&targets).is_ok() {
+                return Ok((targets, true));
+            }
+        }
+    }
+    let labels: Vec<(String, String)> = defs
+        .iter()
+        .map(|d| (d.label.clone(), d.key.clone()))
+        .collect();
+    Ok((suggest(&headers, &labels), false))
+}
+
+/// Parses every row as it is read, then hands the good ones to the store. `mapping`:
+/// (header, field) pairs chosen for this file, else as [`columns_for`] decides.
 pub async fn import(
     store: &yingpan_store::Store,
     viewer: &yingpan_store::Viewer,
     text: &str,
-    owner: Option<i64>,
-    skip_rejected: bool,
+    mapping: Option<&[(String, String)]>,
+    options: ImportOptions,
     progress: &yingpan_store::ImportProgress<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportOutcome, ExchangeError> {
@@ -127,8 +211,7 @@ pub async fn import(
         let (good, more) = parse_rows(inputs);
         bad.extend(more);
         let args = Finish {
-            owner,
-            skip_rejected,
+            options,
             owners: HashMap::new(),
             contacts,
         };
@@ -152,13 +235,11 @@ pub async fn import(
         .into_iter()
         .filter(|d| d.active)
         .collect();
-    let labels: Vec<(String, String)> = defs
-        .iter()
-        .map(|d| (d.label.clone(), d.key.clone()))
-        .collect();
+    let (headers, _) = head(text, 0)?;
+    let (targets, _) = columns_for(store, viewer, &headers, mapping, now).await?;
     let mut raw_custom: HashMap<usize, std::collections::BTreeMap<String, serde_json::Value>> =
         HashMap::new();
-    let inputs = csv_rows(text, &labels)?.map_while(|row| match row {
+    let inputs = csv_rows(text, Columns::Chosen(&targets))?.map_while(|row| match row {
         Ok(r) => Some(r),
         Err(e) => {
             failure = Some(e);
@@ -185,6 +266,7 @@ pub async fn import(
                     code: "unknown_user".into(),
                     message: format!("no active person with username {u:?}"),
                     same_as: None,
+                    duplicate_of: None,
                 });
                 None
             }
@@ -210,8 +292,7 @@ pub async fn import(
         }
     }
     let args = Finish {
-        owner,
-        skip_rejected,
+        options,
         owners,
         contacts: HashMap::new(),
     };
@@ -225,13 +306,13 @@ fn rejected(line: usize, e: ValidationError) -> Rejected {
         code: e.code.to_string(),
         message: e.message,
         same_as: None,
+        duplicate_of: None,
     }
 }
 
 /// What an import was asked beside its rows.
 struct Finish {
-    owner: Option<i64>,
-    skip_rejected: bool,
+    options: ImportOptions,
     /// Each row's own owner (the file's 负责人 column), by line.
     owners: HashMap<usize, i64>,
     /// Contacts to add to each row's customer, by line.
@@ -260,6 +341,7 @@ async fn finish(
                 code: e.code.to_string(),
                 message: e.message,
                 same_as: None,
+                duplicate_of: None,
             }),
         }
     }
@@ -271,11 +353,10 @@ async fn finish(
     Ok(store
         .import_customers(
             viewer,
-            args.owner,
             good,
             bad,
             args.contacts,
-            args.skip_rejected,
+            args.options,
             progress,
             now,
         )

@@ -11,7 +11,7 @@ use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 use std::collections::HashSet;
 use yingpan_domain::customer::{ContactFields, CustomerFields};
-use yingpan_domain::import::{dedupe_within, Rejected};
+use yingpan_domain::import::{dedupe_within, DuplicateOf, Rejected};
 use yingpan_domain::ValidationError;
 
 /// Keys per duplicate lookup.
@@ -23,8 +23,32 @@ const INSERT_CHUNK: usize = 200;
 pub struct ImportOutcome {
     pub imported: usize,
     pub rejected: Vec<Rejected>,
-    /// True when rejections stopped the whole import (nothing was written).
+    /// True when rejections stopped the whole import (nothing was written) — in a dry run,
+    /// that they would.
     pub aborted: bool,
+    /// A dry run: nothing was written; `new` says what would have been.
+    pub dry_run: bool,
+    /// In a dry run, the rows that would become new customers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new: Vec<NewRow>,
+}
+
+/// A row an import would register.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewRow {
+    pub line: usize,
+    pub name: String,
+}
+
+/// How an import runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Owner of rows that name none (default: the importer).
+    pub owner: Option<i64>,
+    /// Import the good rows and report the others (default: all or nothing).
+    pub skip_rejected: bool,
+    /// Check everything, write nothing, and say what would happen to each row.
+    pub dry_run: bool,
 }
 
 fn tagged(keys: &Keys) -> Vec<String> {
@@ -101,11 +125,10 @@ impl Store {
     pub async fn import_customers(
         &self,
         viewer: &Viewer,
-        owner: Option<i64>,
         rows: Vec<(usize, CustomerFields, Option<i64>)>,
         rejected: Vec<Rejected>,
         contacts: HashMap<usize, Vec<ContactFields>>,
-        skip_rejected: bool,
+        options: ImportOptions,
         progress: &Progress<'_>,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome> {
@@ -116,16 +139,7 @@ impl Store {
                 .await?;
         }
         let outcome = self
-            .import_in_one_transaction(
-                viewer,
-                owner,
-                rows,
-                rejected,
-                &contacts,
-                skip_rejected,
-                progress,
-                now,
-            )
+            .import_in_one_transaction(viewer, rows, rejected, &contacts, options, progress, now)
             .await;
         if large && self.backend == Backend::Sqlite {
             // Back to the writer's everyday cache: the import's pages are released.
@@ -140,14 +154,18 @@ impl Store {
     async fn import_in_one_transaction(
         &self,
         viewer: &Viewer,
-        owner: Option<i64>,
         rows: Vec<(usize, CustomerFields, Option<i64>)>,
         mut rejected: Vec<Rejected>,
         contacts: &HashMap<usize, Vec<ContactFields>>,
-        skip_rejected: bool,
+        options: ImportOptions,
         progress: &Progress<'_>,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome> {
+        let ImportOptions {
+            owner,
+            skip_rejected,
+            dry_run,
+        } = options;
         let default_owner = owner.unwrap_or(viewer.user_id);
         let mut tx = self.write.begin().await?;
         lock_registrations(&mut tx, self.backend, viewer.org_id).await?;
@@ -178,6 +196,7 @@ impl Store {
                     code: "invalid_owner".into(),
                     message: "the owner must be an active person in your team".into(),
                     same_as: None,
+                    duplicate_of: None,
                 });
             }
         }
@@ -254,18 +273,38 @@ impl Store {
                         code: "duplicate_customer".into(),
                         message: "the customer is already registered".into(),
                         same_as: None,
+                        duplicate_of: None,
                     }),
                     None => accepted.push(i),
                 }
             }
         }
         rejected.sort_by_key(|r| r.line);
+        if dry_run {
+            name_duplicates(&mut tx, viewer.org_id, &mut rejected, &rows, &lines).await?;
+            tx.rollback().await?;
+            return Ok(ImportOutcome {
+                imported: 0,
+                aborted: !skip_rejected && !rejected.is_empty(),
+                rejected,
+                dry_run: true,
+                new: accepted
+                    .iter()
+                    .map(|&i| NewRow {
+                        line: rows[i].0,
+                        name: rows[i].1.name.as_str().to_string(),
+                    })
+                    .collect(),
+            });
+        }
         if !skip_rejected && !rejected.is_empty() {
             tx.rollback().await?;
             return Ok(ImportOutcome {
                 imported: 0,
                 rejected,
                 aborted: true,
+                dry_run: false,
+                new: Vec::new(),
             });
         }
 
@@ -398,6 +437,160 @@ impl Store {
             imported: accepted.len(),
             rejected,
             aborted: false,
+            dry_run: false,
+            new: Vec::new(),
         })
     }
+}
+
+impl Store {
+    /// The mapping last chosen in the company for files with this layout
+    /// (`domain::import::layout_signature`), as (header, field) pairs.
+    pub async fn import_layout(
+        &self,
+        org_id: i64,
+        signature: &str,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let row =
+            sqlx::query("SELECT mapping FROM import_layouts WHERE org_id = $1 AND signature = $2")
+                .bind(org_id)
+                .bind(signature)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|r| {
+            let raw: String = r.try_get(0)?;
+            serde_json::from_str(&raw)
+                .map_err(|e| StoreError::Corrupt(format!("import layout: {e}")))
+        })
+        .transpose()
+    }
+
+    /// Remembers the mapping chosen for a layout, for the next file that has it.
+    pub async fn save_import_layout(
+        &self,
+        viewer: &Viewer,
+        signature: &str,
+        mapping: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let json = serde_json::to_string(mapping).expect("pairs serialise");
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM import_layouts WHERE org_id = $1 AND signature = $2")
+            .bind(viewer.org_id)
+            .bind(signature)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO import_layouts (org_id, signature, mapping, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(viewer.org_id)
+        .bind(signature)
+        .bind(json)
+        .bind(viewer.user_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps an uploaded file while its columns are mapped; drafts older than a day go.
+    pub async fn create_import_draft(
+        &self,
+        viewer: &Viewer,
+        file_name: &str,
+        content: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM import_drafts WHERE created_at < $1")
+            .bind(ts(now - chrono::Duration::days(1)))
+            .execute(&mut *tx)
+            .await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO import_drafts (org_id, user_id, file_name, content, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(viewer.org_id)
+        .bind(viewer.user_id)
+        .bind(file_name)
+        .bind(content)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// One's own draft: (file name, content); anyone else's is not found.
+    pub async fn import_draft(&self, viewer: &Viewer, id: i64) -> Result<(String, String)> {
+        let r = sqlx::query(
+            "SELECT file_name, content FROM import_drafts WHERE org_id = $1 AND user_id = $2 AND id = $3",
+        )
+        .bind(viewer.org_id)
+        .bind(viewer.user_id)
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((r.try_get(0)?, r.try_get(1)?))
+    }
+
+    pub async fn drop_import_draft(&self, viewer: &Viewer, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM import_drafts WHERE org_id = $1 AND user_id = $2 AND id = $3")
+            .bind(viewer.org_id)
+            .bind(viewer.user_id)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Names the registered customer each of the first rows rejected as a duplicate repeats (a dry
+/// run shows whom), looking it up by the key that matched.
+async fn name_duplicates(
+    tx: &mut Transaction<'_, Any>,
+    org_id: i64,
+    rejected: &mut [Rejected],
+    rows: &[(usize, CustomerFields, i64)],
+    lines: &[usize],
+) -> Result<()> {
+    const NAMED: usize = 500;
+    for r in rejected
+        .iter_mut()
+        .filter(|r| r.code == "duplicate_customer")
+        .take(NAMED)
+    {
+        let Some(i) = lines.iter().position(|l| *l == r.line) else {
+            continue;
+        };
+        let k = Keys::of(&rows[i].1);
+        let (sql, value) = match r.field.as_deref() {
+            Some("name") => ("c.name_norm = $2", k.name_norm),
+            Some("phone") => (
+                "(c.phone_norm = $2 OR c.id IN (SELECT x.customer_id FROM contacts x WHERE x.org_id = $1 AND x.phone_norm = $2 AND x.deleted_at IS NULL))",
+                k.phone_norm,
+            ),
+            Some("email") => ("c.email_norm = $2", k.email_norm),
+            _ => continue,
+        };
+        let Some(value) = value else { continue };
+        let found = sqlx::query(&format!(
+            "SELECT c.id, c.name, u.display_name FROM customers c LEFT JOIN users u ON u.id = c.owner_id \
+             WHERE c.org_id = $1 AND c.deleted_at IS NULL AND {sql} ORDER BY c.id LIMIT 1"
+        ))
+        .bind(org_id)
+        .bind(value)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(f) = found {
+            r.duplicate_of = Some(DuplicateOf {
+                customer_id: f.try_get(0)?,
+                name: f.try_get(1)?,
+                owner_name: f.try_get(2)?,
+            });
+        }
+    }
+    Ok(())
 }

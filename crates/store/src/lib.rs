@@ -77,7 +77,7 @@ pub use development::{DealerStats, StoredDevelopmentReport};
 pub use economics::{SegmentBy, SpendEstimate};
 pub use error::StoreError;
 pub use escalation::{Escalation, InboxItem};
-pub use import::{ImportOutcome, ImportStep, Progress as ImportProgress};
+pub use import::{ImportOptions, ImportOutcome, ImportStep, NewRow, Progress as ImportProgress};
 pub use ledger::{AdvanceLine, AdvanceSummary};
 pub use meeting::{Meeting, MeetingDetail, MeetingMember};
 pub use merge::{Merge, SuspectedGroup};

@@ -276,6 +276,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/0059_webhooks.sql"),
     ),
+    (
+        60,
+        "import_mapping",
+        include_str!("../migrations/0060_import_mapping.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -19,7 +19,7 @@ use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_exchange::export::{export_csv, export_xlsx};
 use yingpan_exchange::import::{import, spreadsheet_text};
-use yingpan_store::ImportOutcome;
+use yingpan_store::{ImportOptions, ImportOutcome};
 
 /// The largest upload accepted: room for `MAX_ROWS` rows of a full prospect card. The body is
 /// held once, read in place, and each row becomes a parsed customer as it is read, so an
@@ -139,6 +139,36 @@ struct ImportQuery {
     owner_id: Option<i64>,
     /// Import the good rows and report the others (default: all or nothing).
     skip_rejected: Option<bool>,
+    /// Check everything and write nothing: each row's outcome.
+    dry_run: Option<bool>,
+    /// The columns' fields as a JSON object, header → field (`name`, `phone`, …,
+    /// `custom.<key>`, or empty for none).
+    map: Option<String>,
+}
+
+/// A mapping as the API sends it: a JSON object of header → field.
+fn parse_map(raw: Option<&str>) -> Result<Option<Vec<(String, String)>>, ValidationError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ValidationError::new(
+            "map",
+            "invalid_map",
+            "must be a JSON object of column header to field name",
+        )
+    };
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(raw).map_err(|_| bad())?;
+    object
+        .into_iter()
+        .map(|(h, v)| match v {
+            serde_json::Value::String(f) => Ok((h, f)),
+            serde_json::Value::Null => Ok((h, String::new())),
+            _ => Err(bad()),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 async fn api_import(
@@ -147,17 +177,23 @@ async fn api_import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    let mapping = parse_map(q.map.as_deref())?;
+    let options = ImportOptions {
+        owner: q.owner_id,
+        skip_rejected: q.skip_rejected.unwrap_or(false),
+        dry_run: q.dry_run.unwrap_or(false),
+    };
     let outcome = import(
         &state.store,
         &me.viewer,
         &spreadsheet_text(&body)?,
-        q.owner_id,
-        q.skip_rejected.unwrap_or(false),
+        mapping.as_deref(),
+        options,
         &|_| {},
         state.now(),
     )
     .await?;
-    let status = if outcome.aborted {
+    let status = if outcome.aborted && !outcome.dry_run {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -172,6 +208,14 @@ struct ImportPage<'a> {
     me: &'a CurrentUser,
     outcome: Option<ImportOutcome>,
     error: Option<String>,
+    /// The draft an import that stopped came from, to map it again.
+    draft: Option<i64>,
+}
+
+impl ImportPage<'_> {
+    fn rejection(&self, r: &yingpan_domain::import::Rejected) -> String {
+        rejection_reason(&self.tr, r)
+    }
 }
 
 async fn import_page(me: CurrentUser) -> Response {
@@ -184,18 +228,21 @@ async fn import_page(me: CurrentUser) -> Response {
             me: &me,
             outcome: None,
             error: None,
+            draft: None,
         },
         me.locale(),
         StatusCode::OK,
     )
 }
 
+/// The upload: the file waits as a draft while its columns are mapped and checked.
 async fn import_submit(
     State(state): State<AppState>,
     me: CurrentUser,
     mut form: Multipart,
 ) -> Response {
     let result = async {
+        me.may(Action::ImportCustomers)?;
         // Any multipart error means the upload did not arrive whole.
         let interrupted = |_: axum::extract::multipart::MultipartError| {
             AppError::Invalid(ValidationError::new(
@@ -204,12 +251,19 @@ async fn import_submit(
                 "the upload was interrupted",
             ))
         };
-        let (mut csrf, mut file, mut skip) = (None, None, false);
+        let (mut csrf, mut file, mut name) = (None, None, String::new());
         while let Some(field) = form.next_field().await.map_err(interrupted)? {
             match field.name() {
                 Some("csrf") => csrf = field.text().await.ok(),
-                Some("skip_rejected") => skip = true,
-                Some("file") => file = Some(field.bytes().await.map_err(interrupted)?),
+                Some("file") => {
+                    name = field
+                        .file_name()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect();
+                    file = Some(field.bytes().await.map_err(interrupted)?)
+                }
                 _ => {}
             }
         }
@@ -217,37 +271,299 @@ async fn import_submit(
         let file = file
             .filter(|f| !f.is_empty())
             .ok_or_else(|| ValidationError::new("file", "required", "choose a CSV file"))?;
+        let text = spreadsheet_text(&file)?;
+        if !yingpan_exchange::vcard::is_vcard(&text) {
+            // A file without a readable header row is refused now, not after mapping.
+            yingpan_exchange::import::head(&text, 0)?;
+        }
         Ok::<_, AppError>(
-            import(
-                &state.store,
-                &me.viewer,
-                &spreadsheet_text(&file)?,
-                None,
-                skip,
-                &|_| {},
-                state.now(),
-            )
-            .await?,
+            state
+                .store
+                .create_import_draft(&me.viewer, &name, &text, state.now())
+                .await?,
         )
     }
     .await;
+    match result {
+        Ok(id) => axum::response::Redirect::to(&format!("/customers/import/{id}")).into_response(),
+        Err(e @ AppError::Invalid(_)) => render_status(
+            &ImportPage {
+                tr: me.tr(),
+                me: &me,
+                outcome: None,
+                error: Some(e.localized(me.locale())),
+                draft: None,
+            },
+            me.locale(),
+            e.status(),
+        ),
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+/// A column of the file on the mapping page.
+struct MappedColumn {
+    header: String,
+    /// The field it fills (`name`, `custom.interest`, or empty).
+    field: String,
+    samples: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "import_map.html")]
+struct MapPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    draft: i64,
+    file_name: String,
+    vcard: bool,
+    columns: Vec<MappedColumn>,
+    /// Every field a column may fill: (value, label).
+    fields: Vec<(String, String)>,
+    remembered: bool,
+    skip_rejected: bool,
+    outcome: Option<ImportOutcome>,
+    error: Option<String>,
+}
+
+impl MapPage<'_> {
+    fn rejection(&self, r: &yingpan_domain::import::Rejected) -> String {
+        rejection_reason(&self.tr, r)
+    }
+}
+
+/// Why a row is not imported, in the reader's words: the earlier line it repeats, the
+/// registered customer it duplicates, or the rule it breaks.
+fn rejection_reason(tr: &Tr, r: &yingpan_domain::import::Rejected) -> String {
+    if let Some(n) = r.same_as {
+        return tr.tn("import.same_as", n);
+    }
+    if let Some(d) = &r.duplicate_of {
+        return tr
+            .t("import.duplicate_of")
+            .replace("{name}", &d.name)
+            .replace("{owner}", d.owner_name.as_deref().unwrap_or("—"));
+    }
+    tr.tp("error", &r.code)
+}
+
+async fn map_fields(state: &AppState, me: &CurrentUser) -> Result<Vec<(String, String)>, AppError> {
     let tr = me.tr();
-    let (status, outcome, error) = match result {
-        Ok(o) if o.aborted => (StatusCode::UNPROCESSABLE_ENTITY, Some(o), None),
-        Ok(o) => (StatusCode::OK, Some(o), None),
-        Err(e @ AppError::Invalid(_)) => (e.status(), None, Some(e.localized(me.locale()))),
+    let mut fields: Vec<(String, String)> =
+        vec![(String::new(), tr.t("import.ignore").to_string())];
+    for c in yingpan_domain::import::Column::ALL {
+        let key = if c == yingpan_domain::import::Column::Owner {
+            "import.owner_column".to_string()
+        } else {
+            format!("field.{}", c.as_str())
+        };
+        fields.push((c.as_str().to_string(), tr.t(&key).to_string()));
+    }
+    for d in state.store.custom_fields(me.viewer.org_id).await? {
+        if d.active {
+            fields.push((format!("custom.{}", d.key), d.label));
+        }
+    }
+    Ok(fields)
+}
+
+struct MapRequest {
+    mapping: Option<Vec<(String, String)>>,
+    skip_rejected: bool,
+    outcome: Option<ImportOutcome>,
+    error: Option<String>,
+}
+
+async fn show_map(state: &AppState, me: &CurrentUser, id: i64, req: MapRequest) -> Response {
+    let result = async {
+        me.may(Action::ImportCustomers)?;
+        let (file_name, text) = state.store.import_draft(&me.viewer, id).await?;
+        let vcard = yingpan_exchange::vcard::is_vcard(&text);
+        let (mut columns, mut remembered) = (Vec::new(), false);
+        if !vcard {
+            let (headers, rows) = yingpan_exchange::import::head(&text, 3)?;
+            let targets = match &req.mapping {
+                // As the person chose, even when the choice was refused, so they can fix it.
+                Some(m) => headers
+                    .iter()
+                    .map(|h| {
+                        m.iter()
+                            .find(|(x, _)| x == h)
+                            .map(|(_, f)| f.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>(),
+                None => {
+                    let (targets, from_memory) = yingpan_exchange::import::columns_for(
+                        &state.store,
+                        &me.viewer,
+                        &headers,
+                        None,
+                        state.now(),
+                    )
+                    .await?;
+                    remembered = from_memory;
+                    targets.iter().map(|t| t.as_string()).collect()
+                }
+            };
+            columns = headers
+                .into_iter()
+                .zip(targets)
+                .enumerate()
+                .map(|(i, (header, field))| MappedColumn {
+                    header,
+                    field,
+                    samples: rows
+                        .iter()
+                        .map(|r| r.get(i).cloned().unwrap_or_default())
+                        .collect(),
+                })
+                .collect();
+        }
+        let fields = map_fields(state, me).await?;
+        Ok::<_, AppError>((file_name, vcard, columns, fields, remembered))
+    }
+    .await;
+    match result {
+        Ok((file_name, vcard, columns, fields, remembered)) => {
+            let status = if req.error.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            render_status(
+                &MapPage {
+                    tr: me.tr(),
+                    me,
+                    draft: id,
+                    file_name,
+                    vcard,
+                    columns,
+                    fields,
+                    remembered,
+                    skip_rejected: req.skip_rejected,
+                    outcome: req.outcome,
+                    error: req.error,
+                },
+                me.locale(),
+                status,
+            )
+        }
+        Err(e) => e.into_page(me.locale()),
+    }
+}
+
+async fn map_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    crate::extract::Path(id): crate::extract::Path<i64>,
+) -> Response {
+    let req = MapRequest {
+        mapping: None,
+        skip_rejected: false,
+        outcome: None,
+        error: None,
+    };
+    show_map(&state, &me, id, req).await
+}
+
+/// The mapping form: `col.<i>` is the field of the i-th column; `step` is `preview` (a dry
+/// run) or `import`.
+async fn map_submit(
+    State(state): State<AppState>,
+    crate::extract::Path(id): crate::extract::Path<i64>,
+    page: crate::auth::PageForm<Vec<(String, String)>>,
+) -> Response {
+    let crate::auth::PageForm { user: me, form } = page;
+    let one = |k: &str| {
+        form.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let skip_rejected = one("skip_rejected").is_some();
+    let dry_run = one("step") != Some("import");
+    let result = async {
+        me.may(Action::ImportCustomers)?;
+        let (_, text) = state.store.import_draft(&me.viewer, id).await?;
+        let mapping = if yingpan_exchange::vcard::is_vcard(&text) {
+            None
+        } else {
+            let (headers, _) = yingpan_exchange::import::head(&text, 0)?;
+            Some(
+                headers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| {
+                        (
+                            h.clone(),
+                            one(&format!("col.{i}")).unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let options = ImportOptions {
+            owner: None,
+            skip_rejected,
+            dry_run,
+        };
+        let outcome = import(
+            &state.store,
+            &me.viewer,
+            &text,
+            mapping.as_deref(),
+            options,
+            &|_| {},
+            state.now(),
+        )
+        .await;
+        Ok::<_, AppError>((mapping, outcome))
+    }
+    .await;
+    let (mapping, outcome) = match result {
+        Ok(r) => r,
         Err(e) => return e.into_page(me.locale()),
     };
-    render_status(
-        &ImportPage {
-            tr,
-            me: &me,
-            outcome,
-            error,
-        },
-        me.locale(),
-        status,
-    )
+    match outcome {
+        Ok(o) if !dry_run && !o.aborted => {
+            if let Err(e) = state.store.drop_import_draft(&me.viewer, id).await {
+                return AppError::from(e).into_page(me.locale());
+            }
+            render_status(
+                &ImportPage {
+                    tr: me.tr(),
+                    me: &me,
+                    outcome: Some(o),
+                    error: None,
+                    draft: None,
+                },
+                me.locale(),
+                StatusCode::OK,
+            )
+        }
+        Ok(o) => {
+            let req = MapRequest {
+                mapping,
+                skip_rejected,
+                outcome: Some(o),
+                error: None,
+            };
+            show_map(&state, &me, id, req).await
+        }
+        Err(e) => {
+            let e = AppError::from(e);
+            if !matches!(e, AppError::Invalid(_)) {
+                return e.into_page(me.locale());
+            }
+            let req = MapRequest {
+                mapping,
+                skip_rejected,
+                outcome: None,
+                error: Some(e.localized(me.locale())),
+            };
+            show_map(&state, &me, id, req).await
+        }
+    }
 }
 
 /// The export from a page link: a refusal or a bad parameter is a page in the person's
@@ -285,6 +601,10 @@ pub fn router() -> Router<AppState> {
                 .post(import_submit)
                 .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
+        .route(
+            "/customers/import/{id}",
+            axum::routing::get(map_page).post(map_submit),
+        )
 }
 
 /// A rejected row in the import page's words, for the command line: "第 4 行 · 电话：…".
@@ -293,10 +613,7 @@ pub fn rejection_words(
     r: &yingpan_domain::import::Rejected,
 ) -> String {
     let tr = Tr::new(locale, "Asia/Shanghai");
-    let reason = match r.same_as {
-        Some(n) => tr.tn("import.same_as", n),
-        None => tr.tp("error", &r.code),
-    };
+    let reason = rejection_reason(&tr, r);
     let line = tr.tn("import.line_n", r.line);
     let colon = if locale == crate::i18n::Locale::En {
         ": "

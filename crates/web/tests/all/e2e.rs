@@ -1146,6 +1146,16 @@ async fn every_page_passes_axe() {
         "/s/{}",
         invited["url"].as_str().unwrap().rsplit('/').next().unwrap()
     );
+    let draft = app
+        .store
+        .create_import_draft(
+            &app.all(),
+            "客户.csv",
+            "单位全称,手机号码,备注\n东方百货,13900000081,老客户\n",
+            app.now(),
+        )
+        .await
+        .unwrap();
     let records = [
         format!("/orders/{}", order["id"]),
         format!("/opportunities/{}", opportunity["id"]),
@@ -1171,6 +1181,7 @@ async fn every_page_passes_axe() {
         format!("/coaching/{}", t.rep_a1.0),
         format!("/quotations/{}/print", quotation["quotation"]["id"]),
         format!("/admin/webhooks/{}", webhook["webhook"]["id"]),
+        format!("/customers/import/{draft}"),
     ];
     let pages: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -1184,6 +1195,7 @@ async fn every_page_passes_axe() {
                 "/admin/screening",
                 "/admin/webhooks",
                 &records[23],
+                &records[24],
                 "/quotations",
                 "/admin/users",
             ],

@@ -835,7 +835,111 @@ async fn vcards_import_through_the_duplicate_check(backend: Backend) {
     fresh.assert_audit_in_words().await;
 }
 
+/// The API's dry run and column mapping: every row's outcome (new, a repeat of an earlier
+/// line, a duplicate of a named registered customer, refused and why) with nothing written; a
+/// mapping that fills one field twice or names no such field is refused; the mapping is
+/// remembered for the next file with the same columns.
+async fn dry_runs_and_column_mappings_over_the_api(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let (s, _) = app
+        .post(
+            "/api/v1/custom-fields",
+            &app.admin_token,
+            serde_json::json!({"key": "interest", "label": "意向产品", "kind": "text"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    app.customer(&t.rep_a1.1, "已登记商行", "13900000071").await;
+    let file = "单位全称,手机号码,座机,意向\n东方百货,13900000072,0571-1,空调\n南方超市,13900000071,,\n东方百货,13900000073,,\n西部商行,not-a-phone,,\n";
+    let map = |m: serde_json::Value| {
+        format!(
+            "/api/v1/customers/import?dry_run=true&map={}",
+            common::urlencode(&m.to_string())
+        )
+    };
+    let good = serde_json::json!({"单位全称": "name", "手机号码": "phone", "座机": "", "意向": "custom.interest"});
+    let (s, r) = post_csv(&app, &map(good.clone()), &t.sup_a.1, file.into()).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["dry_run"].as_bool(), r["aborted"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        r["new"],
+        serde_json::json!([{"line": 2, "name": "东方百货"}])
+    );
+    let rejected = r["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 3, "{r}");
+    assert_eq!(rejected[0]["line"], 3);
+    assert_eq!(rejected[0]["duplicate_of"]["name"], "已登记商行");
+    assert_eq!(rejected[0]["duplicate_of"]["owner_name"], "rep_a1");
+    assert_eq!(
+        (
+            rejected[1]["line"].as_u64(),
+            rejected[1]["same_as"].as_u64()
+        ),
+        (Some(4), Some(2))
+    );
+    assert_eq!(
+        (rejected[2]["line"].as_u64(), rejected[2]["field"].as_str()),
+        (Some(5), Some("phone"))
+    );
+    assert_eq!(count(&app).await, 1, "a dry run writes nothing");
+
+    for (bad, code) in [
+        (
+            serde_json::json!({"单位全称": "name", "手机号码": "phone", "座机": "phone"}),
+            "mapped_twice",
+        ),
+        (
+            serde_json::json!({"单位全称": "name", "意向": "custom.budget"}),
+            "unknown_field",
+        ),
+        (
+            serde_json::json!({"单位全称": "name", "传真": "phone"}),
+            "unknown_column",
+        ),
+    ] {
+        let (s, e) = post_csv(&app, &map(bad), &t.sup_a.1, file.into()).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("map"), Some(code)),
+            "{e}"
+        );
+    }
+    let (s, e) = post_csv(
+        &app,
+        "/api/v1/customers/import?map=%5B1%5D",
+        &t.sup_a.1,
+        file.into(),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_map"))
+    );
+
+    // The same columns again, without a mapping: the remembered one applies.
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import?skip_rejected=true",
+        &t.sup_a.1,
+        file.into(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["imported"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{r}"
+    );
+    let (_, list) = app.get("/api/v1/customers?q=东方百货", &t.sup_a.1).await;
+    assert_eq!(list["items"][0]["custom"]["interest"], "空调", "{list}");
+    assert_eq!(count(&app).await, 2);
+}
+
 on_both_backends!(
+    dry_runs_and_column_mappings_over_the_api,
     vcards_import_through_the_duplicate_check,
     follow_ups_export_within_scope,
     import_checks_duplicates_and_is_all_or_nothing,

@@ -286,7 +286,145 @@ async fn actions_answer_with_a_message(backend: Backend) {
     }
 }
 
+/// The import page: an upload waits as a draft, its columns are matched to fields (any header),
+/// a check shows each row's outcome and writes nothing, the import writes the new rows, and the
+/// next file with the same columns gets the same matching.
+async fn imports_map_columns_and_check_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.person("sup", "supervisor", Some(app.admin_id)).await;
+    let (client, _) = browser_login(&app, "sup", PASSWORD).await;
+    let token = app.login("sup", PASSWORD).await;
+    app.customer(&token, "已有客户", "13900000055").await;
+    let page = client
+        .get(app.url("/customers/import"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let file = "单位全称,手机号码,座机,说明\n东方百货,13900000051,0571-1,老客户介绍\n南方超市,13900000055,,\n东方百货,13900000052,,\n";
+    let upload = |csrf: String, file: &'static str| {
+        let (client, url) = (client.clone(), app.url("/customers/import"));
+        async move {
+            let boundary = "yingpanboundary";
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"客户.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+            );
+            client
+                .post(url)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = upload(csrf.clone(), file).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let draft = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(draft.starts_with("/customers/import/"), "{draft}");
+    let map = client
+        .get(app.url(&draft))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Nothing matched 单位全称 by name; the sample shows the first rows.
+    assert!(
+        map.contains("东方百货") && map.contains("name=\"col.0\""),
+        "{map}"
+    );
+    assert!(!map.contains("id=\"remembered\""));
+
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let (client, url, csrf) = (client.clone(), app.url(&draft), csrf.clone());
+        async move {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields);
+            let r = client.post(url).form(&form).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    // Two columns to one field: refused in words, the choice kept on the page.
+    let (s, html) = post(vec![
+        ("col.0", "name"),
+        ("col.1", "phone"),
+        ("col.2", "phone"),
+        ("step", "preview"),
+    ])
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("两列填入了同一个字段"), "{html}");
+    // The check: one new customer, a duplicate of a registered one (named), a repeat of line 2.
+    let mapping = vec![
+        ("col.0", "name"),
+        ("col.1", "phone"),
+        ("col.2", ""),
+        ("col.3", "notes"),
+    ];
+    let mut step = mapping.clone();
+    step.push(("step", "preview"));
+    step.push(("skip_rejected", "1"));
+    let (s, html) = post(step).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    let text = common::strip_tags(&html);
+    assert!(text.contains("可导入 1 个新客户"), "{text}");
+    assert!(
+        text.contains("与已登记的客户「已有客户」重复（负责人：sup）"),
+        "{text}"
+    );
+    assert!(text.contains("与第 2 行是同一客户"), "{text}");
+    let (_, list) = app.get("/api/v1/customers?per_page=10", &token).await;
+    assert_eq!(list["total"], 1, "a check writes nothing");
+
+    let mut step = mapping.clone();
+    step.push(("step", "import"));
+    step.push(("skip_rejected", "1"));
+    let (s, html) = post(step).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("id=\"import-result\""), "{html}");
+    let (_, list) = app.get("/api/v1/customers?q=东方百货", &token).await;
+    assert_eq!(list["items"][0]["notes"], "老客户介绍", "{list}");
+    // The draft is gone; the next file with these columns is matched as before.
+    assert_eq!(
+        client.get(app.url(&draft)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = upload(
+        csrf.clone(),
+        "单位全称,手机号码,座机,说明\n西部商行,13900000061,,\n",
+    )
+    .await;
+    let next = r.headers()["location"].to_str().unwrap().to_string();
+    let map = client
+        .get(app.url(&next))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(map.contains("id=\"remembered\""), "{map}");
+    assert!(map.contains("<option value=\"name\" selected>"), "{map}");
+    // Another person's draft is not reachable.
+    app.person("other", "supervisor", Some(app.admin_id)).await;
+    let (stranger, _) = browser_login(&app, "other", PASSWORD).await;
+    assert_eq!(
+        stranger.get(app.url(&next)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
 on_both_backends!(
+    imports_map_columns_and_check_first,
     session_cookie_and_csrf,
     pages_escape_and_respect_scope,
     actions_answer_with_a_message
