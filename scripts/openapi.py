@@ -311,6 +311,35 @@ SCHEMAS = {
 
 PATHS["/auth/login"]["post"]["responses"]["429"] = ERR
 
+
+def declare_path_params():
+    """Every {name} in a path is a required path parameter: integers for ids, text otherwise
+    (a month, a date, a year, a token)."""
+    import re
+    for path, ops in PATHS.items():
+        names = re.findall(r"\{([^}]+)\}", path)
+        for o in ops.values():
+            declared = {p["name"] for p in o.get("parameters", []) if p.get("in") == "path"}
+            for n in names:
+                if n in declared:
+                    continue
+                integer = n == "id" or n.endswith("_id") or n in ("answer", "delivery", "person", "revision", "item", "version", "year")
+                schema = {"type": "integer", "format": "int64"} if integer else {"type": "string"}
+                o.setdefault("parameters", []).append({"name": n, "in": "path", "required": True, "schema": schema})
+
+
+declare_path_params()
+
+
+def declare_no_content():
+    """A removal answers 204 No Content (some answer 200 with what remains)."""
+    for ops in PATHS.values():
+        if "delete" in ops:
+            ops["delete"]["responses"].setdefault("204", {"description": "Removed"})
+
+
+declare_no_content()
+
 DOC = {
     "openapi": "3.0.3",
     "info": {"title": "Yingpan API", "version": "1",

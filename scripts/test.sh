@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole Yingpan test suite: unit and property tests, API integration tests on SQLite
-# and on a throw-away PostgreSQL server, CLI tests, and end-to-end tests in headless Chromium.
+# and on a throw-away PostgreSQL server, CLI tests, end-to-end tests in headless Chromium, and
+# Schemathesis against the API's OpenAPI document on both backends.
 # Installs what it needs on a bare Debian machine (apt-get) and is safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # Chinese text in the browser tests' screenshots, and npm for axe-core (accessibility checks).
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# Schemathesis (PyPI) runs in a virtual environment beside the build.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -65,3 +68,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+# The API against its OpenAPI document, on the binary the tests just built, on both backends.
+bash scripts/schemathesis.sh target/debug/yingpan
