@@ -12,12 +12,210 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
+/// A parameter or a body field as the reference lists it.
+struct Field {
+    name: String,
+    place: String,
+    kind: String,
+    required: bool,
+    note: String,
+}
+
+struct Operation {
+    anchor: String,
+    method: String,
+    path: String,
+    summary: String,
+    parameters: Vec<Field>,
+    body: Option<(String, Vec<Field>)>,
+    responses: Vec<String>,
+}
+
+struct Group {
+    name: String,
+    operations: Vec<Operation>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "api_docs.html")]
+struct Reference {
+    title: String,
+    description: String,
+    groups: Vec<Group>,
+    count: usize,
+}
+
+fn type_of(schema: &serde_json::Value) -> String {
+    if let Some(r) = schema.get("$ref").and_then(|r| r.as_str()) {
+        return r.rsplit('/').next().unwrap_or(r).to_string();
+    }
+    let t = schema
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("object");
+    match (t, schema.get("items"), schema.get("enum")) {
+        ("array", Some(items), _) => format!("array of {}", type_of(items)),
+        (_, _, Some(serde_json::Value::Array(values))) => {
+            let v: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect();
+            format!("{t}: {}", v.join(" | "))
+        }
+        _ => match schema.get("format").and_then(|f| f.as_str()) {
+            Some(f) => format!("{t} ({f})"),
+            None => t.to_string(),
+        },
+    }
+}
+
+/// The document as a page a person reads: operations grouped by their first path segment,
+/// each with its parameters, its request body's fields and its answers. Server-rendered from
+/// the same JSON, so it works offline and never disagrees with it.
+fn reference() -> Reference {
+    let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).expect("the document parses");
+    let schemas = &doc["components"]["schemas"];
+    let mut groups: Vec<Group> = Vec::new();
+    let mut count = 0;
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, ops) in paths {
+            let group = path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            for (method, op) in ops.as_object().into_iter().flatten() {
+                count += 1;
+                let parameters = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| Field {
+                        name: p["name"].as_str().unwrap_or_default().to_string(),
+                        place: p["in"].as_str().unwrap_or_default().to_string(),
+                        kind: type_of(&p["schema"]),
+                        required: p["required"].as_bool().unwrap_or(false),
+                        note: p["description"].as_str().unwrap_or_default().to_string(),
+                    })
+                    .collect();
+                let body = op["requestBody"]["content"]
+                    .as_object()
+                    .and_then(|c| c.iter().next())
+                    .map(|(media, c)| {
+                        let schema = &c["schema"];
+                        let (name, resolved) = match schema["$ref"].as_str() {
+                            Some(r) => {
+                                let n = r.rsplit('/').next().unwrap_or(r);
+                                (format!("{media} · {n}"), &schemas[n])
+                            }
+                            None => (media.to_string(), schema),
+                        };
+                        let required: Vec<&str> = resolved["required"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|r| r.as_str())
+                            .collect();
+                        let fields = resolved["properties"]
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .map(|(n, f)| Field {
+                                name: n.clone(),
+                                place: "body".into(),
+                                kind: type_of(f),
+                                required: required.contains(&n.as_str()),
+                                note: f["description"].as_str().unwrap_or_default().to_string(),
+                            })
+                            .collect();
+                        (name, fields)
+                    });
+                let responses = op["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(code, _)| code.clone())
+                    .collect();
+                let operation = Operation {
+                    anchor: format!("{method}-{path}")
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                        .collect(),
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    summary: op["summary"].as_str().unwrap_or_default().to_string(),
+                    parameters,
+                    body,
+                    responses,
+                };
+                match groups.iter_mut().find(|g| g.name == group) {
+                    Some(g) => g.operations.push(operation),
+                    None => groups.push(Group {
+                        name: group.clone(),
+                        operations: vec![operation],
+                    }),
+                }
+            }
+        }
+    }
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    Reference {
+        title: doc["info"]["title"].as_str().unwrap_or("API").to_string(),
+        description: doc["info"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        groups,
+        count,
+    }
+}
+
+static REFERENCE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    askama::Template::render(&reference()).expect("the reference renders")
+});
+
+async fn docs() -> impl IntoResponse {
+    axum::response::Html(REFERENCE.as_str())
+}
+
 pub fn router() -> Router<crate::AppState> {
-    Router::new().route("/api/v1/openapi.json", get(openapi))
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/docs", get(docs))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_reference_lists_every_operation_with_its_fields() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI_JSON).unwrap();
+        let operations: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|o| o.as_object().unwrap().len())
+            .sum();
+        let r = super::reference();
+        assert_eq!(r.count, operations);
+        let html = super::REFERENCE.as_str();
+        assert_eq!(html.matches("class=\"operation\"").count(), operations);
+        // A body's fields are spelled out, required ones marked.
+        assert!(
+            html.contains("POST</span> <code>/api/v1/webhooks</code>"),
+            "webhooks"
+        );
+        assert!(html.contains("<code>skip_rejected</code>"));
+        assert!(
+            !html.contains("<script"),
+            "a page that works without scripts or the network"
+        );
+    }
+
     #[test]
     fn document_parses_and_names_every_contract_path() {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI_JSON).unwrap();
