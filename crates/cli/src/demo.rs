@@ -516,6 +516,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
                         }
                         _ => Vec::new(),
                     },
+                    ..ActivityDetails::default()
                 }
             } else if kind == ActivityKind::Call {
                 ActivityDetails {

@@ -92,6 +92,9 @@ enum Command {
         /// Check every row and write nothing: what would be imported and what refused.
         #[arg(long)]
         dry_run: bool,
+        /// What the file holds: customers, contacts or activities (follow-ups).
+        #[arg(long, default_value = "customers")]
+        kind: String,
         /// Which field a column fills, as HEADER=FIELD (name, kind, phone, email, address,
         /// region, industry, source, notes, owner, custom.<key>; empty for none), once per
         /// column; remembered for files with the same columns. Default: by the headers' names.
@@ -428,10 +431,60 @@ async fn run(cli: Cli) -> Result<(), String> {
             owner,
             skip_rejected,
             dry_run,
+            kind,
             map,
             lang,
         } => {
             let locale = cli_locale(lang.as_deref())?;
+            if kind != "customers" {
+                let kind = yingpan_domain::record_import::RecordKind::parse(&kind)
+                    .map_err(|e| format!("--kind: {}", e.message))?;
+                let store = Store::open(&db).await.map_err(|e| e.to_string())?;
+                let viewer = viewer_for(&store, &importer).await?;
+                let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                let text = yingpan_exchange::import::spreadsheet_text(&bytes)
+                    .map_err(|e| e.to_string())?;
+                let options = yingpan_store::ImportOptions {
+                    owner: None,
+                    skip_rejected,
+                    dry_run,
+                };
+                let o = yingpan_exchange::import::import_records(
+                    &store,
+                    &viewer,
+                    kind,
+                    &text,
+                    options,
+                    clock.now(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                for r in o.rejected.iter().take(50) {
+                    eprintln!("{}", yingpan_web::import::rejection_words(locale, r));
+                }
+                if o.aborted && !o.dry_run {
+                    return Err(yingpan_web::import::import_words(
+                        locale,
+                        "aborted_records",
+                        0,
+                        "",
+                    ));
+                }
+                let words =
+                    |key: &str, n: usize| yingpan_web::import::import_words(locale, key, n, "");
+                println!(
+                    "{} · {} · {}{}",
+                    words("records_created", o.created),
+                    words("records_updated", o.updated),
+                    words("records_unchanged", o.unchanged),
+                    if o.dry_run {
+                        format!(" · {}", words("nothing_written", 0))
+                    } else {
+                        String::new()
+                    }
+                );
+                return Ok(());
+            }
             let mapping = if map.is_empty() {
                 None
             } else {

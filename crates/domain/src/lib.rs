@@ -37,6 +37,7 @@ pub mod product;
 pub mod profile;
 pub mod qualification;
 pub mod quotation;
+pub mod record_import;
 pub mod rollup;
 pub mod screening;
 pub mod search;

@@ -9,8 +9,11 @@ use yingpan_domain::import::{
     checked_mapping, layout_signature, parse_rows, suggest, ColumnMap, Rejected, Target, MAX_ROWS,
 };
 use yingpan_domain::permission::{self, Action};
+use yingpan_domain::record_import::{
+    activity_rows, contact_rows, RecordColumns, RecordKind, MAX_RECORD_ROWS,
+};
 use yingpan_domain::ValidationError;
-use yingpan_store::{ImportOptions, ImportOutcome};
+use yingpan_store::{ImportOptions, ImportOutcome, RecordOutcome};
 
 /// Decodes the file: UTF-8 (with or without BOM) in place, otherwise GB18030, a superset of GBK.
 pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -361,6 +364,87 @@ async fn finish(
             now,
         )
         .await?)
+}
+
+/// Imports contacts or follow-ups from a CSV (or a workbook read by [`spreadsheet_text`]):
+/// every row checked, then all or nothing, skipping the bad rows, or a dry run. Follow-up times
+/// are read in the importer's own zone.
+pub async fn import_records(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+    kind: RecordKind,
+    text: &str,
+    options: ImportOptions,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<RecordOutcome, ExchangeError> {
+    let policy = store
+        .organization(viewer.org_id)
+        .await?
+        .settings
+        .permission_policy();
+    if !permission::allows(viewer.role, Action::ImportCustomers, &policy) {
+        return Err(ExchangeError::Forbidden);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| {
+        ValidationError::new("file", "invalid_csv", format!("unreadable header: {e}"))
+    })?;
+    let columns = RecordColumns::from_headers(kind, headers.iter())?;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            ValidationError::new("file", "invalid_csv", format!("line {}: {e}", i + 2))
+        })?;
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        if rows.len() == MAX_RECORD_ROWS {
+            return Err(ValidationError::new(
+                "file",
+                "too_many",
+                format!("at most {MAX_RECORD_ROWS} rows per import"),
+            )
+            .into());
+        }
+        rows.push((i + 2, record.iter().map(str::to_string).collect::<Vec<_>>()));
+    }
+    match kind {
+        RecordKind::Contacts => {
+            let (good, bad) = contact_rows(&columns, rows);
+            Ok(store
+                .import_contacts(viewer, good, bad, options, now)
+                .await?)
+        }
+        RecordKind::Activities => {
+            let zone: chrono_tz::Tz = store
+                .users(viewer.org_id)
+                .await?
+                .into_iter()
+                .find(|u| u.id == viewer.user_id)
+                .and_then(|u| u.time_zone.parse().ok())
+                .unwrap_or(chrono_tz::Asia::Shanghai);
+            let (good, mut bad) = activity_rows(&columns, rows);
+            let mut timed = Vec::with_capacity(good.len());
+            for row in good {
+                use chrono::TimeZone;
+                match zone.from_local_datetime(&row.at).earliest() {
+                    Some(t) => {
+                        let at = t.with_timezone(&chrono::Utc);
+                        timed.push((row, at));
+                    }
+                    None => bad.push(rejected(
+                        row.line,
+                        ValidationError::new("occurred_at", "invalid_time", "no such local time"),
+                    )),
+                }
+            }
+            Ok(store
+                .import_activities(viewer, timed, bad, options, now)
+                .await?)
+        }
+    }
 }
 
 /// The customers a `.vcf` file makes, by the number of the card that opens each: the cards of

@@ -78,6 +78,11 @@ pub struct ActivityDetails {
     pub position: Option<yingpan_domain::geo::Position>,
     /// Objections met on the contact (`domain::objection`), at most a few.
     pub objections: Vec<yingpan_domain::objection::Encounter>,
+    /// Who followed up, when not the person recording it (an import of another system's
+    /// history); within the recorder's team.
+    pub author: Option<i64>,
+    /// The other system's id of an imported follow-up.
+    pub external_id: Option<String>,
 }
 
 impl Activity {
@@ -203,17 +208,20 @@ pub(crate) async fn insert_activity(
         );
     }
     customer_scope_check(tx, viewer, customer_id).await?;
+    let author = details.author.unwrap_or(viewer.user_id);
+    // Recorded after the fact (an import): the cadence's next due date only moves forward.
+    let backdated = details.author.is_some() || details.external_id.is_some();
     let at = ts(now);
     let visit = kind == ActivityKind::Visit;
     let ordered =
         visit && crate::rollup::ordered_in_month(tx, viewer.org_id, customer_id, &at).await?;
     let id: i64 = sqlx::query(
-            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes, customer_ordered, latitude, longitude) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+            "INSERT INTO activities (org_id, customer_id, user_id, kind, summary, occurred_at, outcome, next_step, location, reached, purpose, duration_minutes, customer_ordered, latitude, longitude, external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(customer_id)
-        .bind(viewer.user_id)
+        .bind(author)
         .bind(kind.as_str())
         .bind(summary)
         .bind(&at)
@@ -226,13 +234,14 @@ pub(crate) async fn insert_activity(
         .bind(i64::from(ordered))
         .bind(details.position.map(|p| p.latitude.to_string()))
         .bind(details.position.map(|p| p.longitude.to_string()))
+        .bind(details.external_id.clone())
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
     crate::objection::record_encounters(tx, viewer, id, &details.objections, &at).await?;
     if visit {
         let mut touched = crate::rollup::Touched::default();
-        touched.add(viewer.user_id, &at, crate::rollup::Part::Visits)?;
+        touched.add(author, &at, crate::rollup::Part::Visits)?;
         crate::rollup::refresh(tx, viewer.org_id, touched).await?;
     }
     let facts = sqlx::query("SELECT owner_id, tier FROM customers WHERE org_id = $1 AND id = $2")
@@ -242,7 +251,7 @@ pub(crate) async fn insert_activity(
         .await?;
     let owner: Option<i64> = facts.try_get(0)?;
     let tier: Option<String> = facts.try_get(1)?;
-    if yingpan_domain::ownership::contact_protects(viewer.user_id, owner) {
+    if yingpan_domain::ownership::contact_protects(author, owner) {
         // The clock only moves forward (domain::ownership::next_last_contact).
         sqlx::query(
                 "UPDATE customers SET last_contact_at = $1 WHERE org_id = $2 AND id = $3 AND last_contact_at < $1",
@@ -265,8 +274,13 @@ pub(crate) async fn insert_activity(
             ActivityKind::Email => None,
         };
         if let Some((column, every)) = column {
+            let forward = if backdated {
+                format!(" AND ({column} IS NULL OR {column} < $1)")
+            } else {
+                String::new()
+            };
             sqlx::query(&format!(
-                "UPDATE customers SET {column} = $1 WHERE org_id = $2 AND id = $3"
+                "UPDATE customers SET {column} = $1 WHERE org_id = $2 AND id = $3{forward}"
             ))
             .bind(ts(now + every))
             .bind(viewer.org_id)

@@ -183,7 +183,7 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
     Some(match entity {
         "customer" => "SELECT t.id, t.name FROM customers t",
         "contact" => "SELECT t.id, t.name FROM contacts t",
-        "user" | "pay_sheet" | "budget" | "customer_export" | "contacts_export" | "orders_export" | "activities_export" | "pay_export"
+        "user" | "pay_sheet" | "budget" | "customer_export" | "contacts_export" | "orders_export" | "activities_export" | "activities_import" | "pay_export"
         | "statistics_export" => "SELECT t.id, t.display_name FROM users t",
         "product" => "SELECT t.id, t.name FROM products t",
         "opportunity" => "SELECT t.id, t.name FROM opportunities t",

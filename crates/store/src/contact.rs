@@ -62,7 +62,7 @@ impl Contact {
             relation: self.relation.clone(),
         }
     }
-    fn snapshot(&self) -> Snapshot {
+    pub(crate) fn snapshot(&self) -> Snapshot {
         vec![
             ("name", Some(self.name.clone())),
             ("title", self.title.clone()),
@@ -135,32 +135,7 @@ impl Store {
                 current: before.version,
             });
         }
-        sqlx::query(
-            "UPDATE contacts SET name = $1, title = $2, phone = $3, phone_norm = $4, email = $5, \
-             is_decision_maker = $6, notes = $7, version = version + 1, updated_at = $8, relation = $12 \
-             WHERE org_id = $9 AND id = $10 AND version = $11",
-        )
-        .bind(f.name.as_str())
-        .bind(f.title.clone())
-        .bind(f.phone.as_ref().map(|p| p.display().to_string()))
-        .bind(f.phone.as_ref().map(|p| p.normalized().to_string()))
-        .bind(f.email.as_ref().map(|e| e.as_str().to_string()))
-        .bind(i64::from(f.is_decision_maker))
-        .bind(f.notes.clone())
-        .bind(ts(now))
-        .bind(viewer.org_id)
-        .bind(id)
-        .bind(expected_version)
-        .bind(f.relation.map(|r| r.as_str()))
-        .execute(&mut *tx)
-        .await?;
-        let after = load_contact(&mut tx, viewer, id).await?;
-        let changes = diff(&before.snapshot(), &after.snapshot());
-        if !changes.is_empty() {
-            Audit::by(viewer, now)
-                .record(&mut tx, "contact", id, "update", &changes)
-                .await?;
-        }
+        let after = rewrite(&mut tx, viewer, &before, f, now).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -221,7 +196,11 @@ impl Store {
     }
 }
 
-async fn load_contact(tx: &mut Transaction<'_, Any>, viewer: &Viewer, id: i64) -> Result<Contact> {
+pub(crate) async fn load_contact(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Contact> {
     let mut sql = Sql::new(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts k JOIN customers c ON c.id = k.customer_id WHERE"
     ));
@@ -267,4 +246,68 @@ pub(crate) async fn insert_contact(
         .record(tx, "contact", id, "create", &diff(&[], &created.snapshot()))
         .await?;
     Ok(created)
+}
+
+/// What a contact would be with these fields, as [`Contact`]'s audit snapshot reads it.
+pub(crate) fn fields_snapshot(f: &ContactFields) -> Snapshot {
+    vec![
+        ("name", Some(f.name.as_str().to_string())),
+        ("title", f.title.clone()),
+        ("phone", f.phone.as_ref().map(|p| p.display().to_string())),
+        ("email", f.email.as_ref().map(|e| e.as_str().to_string())),
+        ("is_decision_maker", Some(f.is_decision_maker.to_string())),
+        ("notes", f.notes.clone()),
+        ("relation", f.relation.map(|r| r.as_str().to_string())),
+    ]
+}
+
+/// Rewrites a contact read as `before` in `tx` (its version guards the write), on the audit
+/// trail when anything changed.
+async fn rewrite(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    before: &Contact,
+    f: &ContactFields,
+    now: DateTime<Utc>,
+) -> Result<Contact> {
+    let (id, expected_version) = (before.id, before.version);
+    sqlx::query(
+            "UPDATE contacts SET name = $1, title = $2, phone = $3, phone_norm = $4, email = $5, \
+             is_decision_maker = $6, notes = $7, version = version + 1, updated_at = $8, relation = $12 \
+             WHERE org_id = $9 AND id = $10 AND version = $11",
+        )
+        .bind(f.name.as_str())
+        .bind(f.title.clone())
+        .bind(f.phone.as_ref().map(|p| p.display().to_string()))
+        .bind(f.phone.as_ref().map(|p| p.normalized().to_string()))
+        .bind(f.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(i64::from(f.is_decision_maker))
+        .bind(f.notes.clone())
+        .bind(ts(now))
+        .bind(viewer.org_id)
+        .bind(id)
+        .bind(expected_version)
+        .bind(f.relation.map(|r| r.as_str()))
+        .execute(&mut **tx)
+        .await?;
+    let after = load_contact(tx, viewer, id).await?;
+    let changes = diff(&before.snapshot(), &after.snapshot());
+    if !changes.is_empty() {
+        Audit::by(viewer, now)
+            .record(tx, "contact", id, "update", &changes)
+            .await?;
+    }
+    Ok(after)
+}
+
+/// Rewrites the contact `id` (an import that knows it by its external id).
+pub(crate) async fn rewrite_contact(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    id: i64,
+    f: &ContactFields,
+    now: DateTime<Utc>,
+) -> Result<Contact> {
+    let before = load_contact(tx, viewer, id).await?;
+    rewrite(tx, viewer, &before, f, now).await
 }

@@ -281,6 +281,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "import_mapping",
         include_str!("../migrations/0060_import_mapping.sql"),
     ),
+    (
+        61,
+        "external_ids",
+        include_str!("../migrations/0061_external_ids.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

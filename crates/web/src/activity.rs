@@ -145,6 +145,7 @@ async fn log_activity(
                     degrees(req.longitude.as_ref()).as_deref(),
                 )?,
                 objections: encounters(req)?,
+                ..Default::default()
             },
             state.now(),
         )

@@ -16,10 +16,11 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use yingpan_domain::permission::Action;
+use yingpan_domain::record_import::RecordKind;
 use yingpan_domain::ValidationError;
 use yingpan_exchange::export::{export_csv, export_xlsx};
-use yingpan_exchange::import::{import, spreadsheet_text};
-use yingpan_store::{ImportOptions, ImportOutcome};
+use yingpan_exchange::import::{import, import_records, spreadsheet_text};
+use yingpan_store::{ImportOptions, ImportOutcome, RecordOutcome};
 
 /// The largest upload accepted: room for `MAX_ROWS` rows of a full prospect card. The body is
 /// held once, read in place, and each row becomes a parsed customer as it is read, so an
@@ -201,6 +202,118 @@ async fn api_import(
     Ok((status, Json(outcome)).into_response())
 }
 
+/// Contacts or follow-ups from another system: `?skip_rejected=`, `?dry_run=`.
+async fn api_import_records(
+    state: &AppState,
+    me: &CurrentUser,
+    kind: RecordKind,
+    q: &ImportQuery,
+    body: &Bytes,
+) -> Result<Response, AppError> {
+    let options = ImportOptions {
+        owner: None,
+        skip_rejected: q.skip_rejected.unwrap_or(false),
+        dry_run: q.dry_run.unwrap_or(false),
+    };
+    let outcome = import_records(
+        &state.store,
+        &me.viewer,
+        kind,
+        &spreadsheet_text(body)?,
+        options,
+        state.now(),
+    )
+    .await?;
+    let status = if outcome.aborted && !outcome.dry_run {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(outcome)).into_response())
+}
+
+async fn api_import_contacts(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    api_import_records(&state, &me, RecordKind::Contacts, &q, &body).await
+}
+
+async fn api_import_activities(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    api_import_records(&state, &me, RecordKind::Activities, &q, &body).await
+}
+
+/// The page's second form: contacts or follow-ups, checked or imported at once.
+async fn records_submit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    mut form: Multipart,
+) -> Response {
+    let result = async {
+        let interrupted = |_: axum::extract::multipart::MultipartError| {
+            AppError::Invalid(ValidationError::new(
+                "file",
+                "invalid_form",
+                "the upload was interrupted",
+            ))
+        };
+        let (mut csrf, mut file, mut kind) = (None, None, String::new());
+        let mut options = ImportOptions::default();
+        while let Some(field) = form.next_field().await.map_err(interrupted)? {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.ok(),
+                Some("kind") => kind = field.text().await.unwrap_or_default(),
+                Some("skip_rejected") => options.skip_rejected = true,
+                Some("dry_run") => options.dry_run = true,
+                Some("file") => file = Some(field.bytes().await.map_err(interrupted)?),
+                _ => {}
+            }
+        }
+        me.check_csrf(csrf.as_deref())?;
+        let kind = RecordKind::parse(&kind)?;
+        let file = file
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| ValidationError::new("file", "required", "choose a CSV file"))?;
+        Ok::<_, AppError>(
+            import_records(
+                &state.store,
+                &me.viewer,
+                kind,
+                &spreadsheet_text(&file)?,
+                options,
+                state.now(),
+            )
+            .await?,
+        )
+    }
+    .await;
+    let (status, records, error) = match result {
+        Ok(o) if o.aborted && !o.dry_run => (StatusCode::UNPROCESSABLE_ENTITY, Some(o), None),
+        Ok(o) => (StatusCode::OK, Some(o), None),
+        Err(e @ AppError::Invalid(_)) => (e.status(), None, Some(e.localized(me.locale()))),
+        Err(e) => return e.into_page(me.locale()),
+    };
+    render_status(
+        &ImportPage {
+            tr: me.tr(),
+            me: &me,
+            outcome: None,
+            error,
+            draft: None,
+            records,
+        },
+        me.locale(),
+        status,
+    )
+}
+
 #[derive(Template)]
 #[template(path = "import.html")]
 struct ImportPage<'a> {
@@ -210,6 +323,8 @@ struct ImportPage<'a> {
     error: Option<String>,
     /// The draft an import that stopped came from, to map it again.
     draft: Option<i64>,
+    /// What an import of contacts or follow-ups did.
+    records: Option<RecordOutcome>,
 }
 
 impl ImportPage<'_> {
@@ -229,6 +344,7 @@ async fn import_page(me: CurrentUser) -> Response {
             outcome: None,
             error: None,
             draft: None,
+            records: None,
         },
         me.locale(),
         StatusCode::OK,
@@ -293,6 +409,7 @@ async fn import_submit(
                 outcome: None,
                 error: Some(e.localized(me.locale())),
                 draft: None,
+                records: None,
             },
             me.locale(),
             e.status(),
@@ -536,6 +653,7 @@ async fn map_submit(
                     outcome: Some(o),
                     error: None,
                     draft: None,
+                    records: None,
                 },
                 me.locale(),
                 StatusCode::OK,
@@ -604,6 +722,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/customers/import/{id}",
             axum::routing::get(map_page).post(map_submit),
+        )
+        .route(
+            "/api/v1/contacts/import",
+            post(api_import_contacts).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/activities/import",
+            post(api_import_activities).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/records/import",
+            post(records_submit).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
 }
 

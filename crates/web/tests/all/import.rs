@@ -938,7 +938,174 @@ async fn dry_runs_and_column_mappings_over_the_api(backend: Backend) {
     assert_eq!(count(&app).await, 2);
 }
 
+/// Contacts and follow-ups from another system: each row finds its customer by name within the
+/// importer's scope; all or nothing, a dry run, or skipping bad rows; the same file twice
+/// changes nothing and a changed row updates its record (by external id); follow-ups count as
+/// their author's, at their own time, in the figures.
+async fn contacts_and_follow_ups_import_once(backend: Backend) {
+    let t0: chrono::DateTime<chrono::Utc> = "2026-11-25T02:00:00Z".parse().unwrap();
+    let app = TestApp::spawn_with_clock(backend, yingpan_web::Clock::Fixed(t0)).await;
+    let t = Team::build(&app).await;
+    app.customer(&t.rep_a1.1, "东方百货", "13900000091").await;
+    app.customer(&t.rep_a2.1, "南方超市", "13900000092").await;
+    app.customer(&t.rep_b1.1, "西部商行", "13900000093").await;
+    for phone in ["13900000094", "13900000095"] {
+        let (s, _) = app
+            .post(
+                "/api/v1/customers",
+                &t.rep_a1.1,
+                serde_json::json!({"kind": "individual", "name": "王小明", "phone": phone}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let contacts = |app: TestApp| async move {
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db_url)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::Row::try_get(
+            &sqlx::query("SELECT COUNT(*) FROM contacts")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+            0,
+        )
+        .unwrap();
+        n
+    };
+    let file = "外部编号,客户名称,联系人,职务,电话,邮箱,决策人,备注\n\
+                C-1,东方百货,王建国,采购经理,13800000009,wang@example.com,是,\n\
+                C-2,南方超市,李娜,,13800000010,,,\n\
+                C-3,西部商行,赵六,,,,,\n\
+                C-4,王小明,张三,,,,,\n";
+    let post = |path: &'static str, body: String| {
+        let app = app.clone();
+        let token = t.sup_a.1.clone();
+        async move { post_csv(&app, path, &token, body.into_bytes()).await }
+    };
+    let (s, r) = post("/api/v1/contacts/import", file.to_string()).await;
+    assert_eq!(
+        (s, r["aborted"].as_bool()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(true)),
+        "{r}"
+    );
+    let codes: Vec<(u64, &str)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["line"].as_u64().unwrap(), x["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, [(4, "unknown_customer"), (5, "ambiguous_customer")]);
+    assert_eq!(contacts(app.clone()).await, 0);
+    let (s, r) = post(
+        "/api/v1/contacts/import?skip_rejected=true&dry_run=true",
+        file.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["created"].as_u64(), r["dry_run"].as_bool()),
+        (StatusCode::OK, Some(2), Some(true)),
+        "{r}"
+    );
+    assert_eq!(contacts(app.clone()).await, 0, "a dry run writes nothing");
+    let (_, r) = post(
+        "/api/v1/contacts/import?skip_rejected=true",
+        file.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (r["created"].as_u64(), r["unchanged"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    let (_, r) = post(
+        "/api/v1/contacts/import?skip_rejected=true",
+        file.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (r["created"].as_u64(), r["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "the same file twice: {r}"
+    );
+    let changed = file.replace("采购经理", "采购总监");
+    let (_, r) = post("/api/v1/contacts/import?skip_rejected=true", changed).await;
+    assert_eq!(
+        (r["updated"].as_u64(), r["unchanged"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(contacts(app.clone()).await, 2);
+    let (_, list) = app.get("/api/v1/customers?q=东方百货", &t.sup_a.1).await;
+    let (_, cs) = app
+        .get(
+            &format!("/api/v1/customers/{}/contacts", list["items"][0]["id"]),
+            &t.sup_a.1,
+        )
+        .await;
+    let wang = cs["items"]
+        .as_array()
+        .unwrap_or_else(|| cs.as_array().unwrap())[0]
+        .clone();
+    assert_eq!(
+        (wang["title"].as_str(), wang["is_decision_maker"].as_bool()),
+        (Some("采购总监"), Some(true))
+    );
+
+    let follow_ups = "外部编号,客户名称,跟进方式,跟进人,时间,内容,结果\n\
+                      A-1,东方百货,拜访,rep_a1,2026-11-20 14:30,演示方案,有意向\n\
+                      A-2,南方超市,电话,,2026-11-21,电话回访,\n\
+                      A-3,东方百货,电话,rep_b1,2026-11-21 10:00,越权,\n\
+                      A-4,东方百货,传真,,2026-11-21 10:00,x,\n";
+    let (s, r) = post(
+        "/api/v1/activities/import?skip_rejected=true",
+        follow_ups.to_string(),
+    )
+    .await;
+    assert_eq!((s, r["created"].as_u64()), (StatusCode::OK, Some(2)), "{r}");
+    let codes: Vec<(u64, &str)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["line"].as_u64().unwrap(), x["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, [(4, "invalid_owner"), (5, "invalid_choice")]);
+    let (_, acts) = app
+        .get(
+            &format!("/api/v1/customers/{}/activities", list["items"][0]["id"]),
+            &t.sup_a.1,
+        )
+        .await;
+    let visit = &acts["items"][0];
+    assert_eq!(
+        (
+            visit["kind"].as_str(),
+            visit["user_id"].as_i64(),
+            visit["occurred_at"].as_str()
+        ),
+        (
+            Some("visit"),
+            Some(t.rep_a1.0),
+            Some("2026-11-20T06:30:00.000000Z")
+        ),
+        "{acts}"
+    );
+    let (_, r) = post(
+        "/api/v1/activities/import?skip_rejected=true",
+        follow_ups.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (r["created"].as_u64(), r["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "{r}"
+    );
+    app.assert_rollups_consistent().await;
+    app.assert_audit_in_words().await;
+}
+
 on_both_backends!(
+    contacts_and_follow_ups_import_once,
     dry_runs_and_column_mappings_over_the_api,
     vcards_import_through_the_duplicate_check,
     follow_ups_export_within_scope,
