@@ -285,6 +285,16 @@ pub fn china_offset() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is valid")
 }
 
+/// Whether, at `now`, a salesperson without a submitted plan for `plan_date` is overdue: a
+/// workday (Monday to Friday) whose deadline has passed.
+pub fn plan_overdue(plan_date: NaiveDate, now: DateTime<Utc>, offset: FixedOffset) -> bool {
+    use chrono::Datelike;
+    !matches!(
+        plan_date.weekday(),
+        chrono::Weekday::Sat | chrono::Weekday::Sun
+    ) && now > submission_deadline(plan_date, offset)
+}
+
 pub fn is_late(plan_date: NaiveDate, submitted_at: DateTime<Utc>, offset: FixedOffset) -> bool {
     submitted_at > submission_deadline(plan_date, offset)
 }
@@ -433,6 +443,21 @@ mod tests {
             .field,
             "customer_name"
         );
+    }
+
+    #[test]
+    fn a_missing_plan_is_overdue_after_nine_on_workdays() {
+        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let deadline = submission_deadline(friday, china_offset());
+        assert!(!plan_overdue(friday, deadline, china_offset()));
+        assert!(plan_overdue(
+            friday,
+            deadline + chrono::Duration::minutes(1),
+            china_offset()
+        ));
+        let saturday = friday.succ_opt().unwrap();
+        let later = submission_deadline(saturday, china_offset()) + chrono::Duration::hours(3);
+        assert!(!plan_overdue(saturday, later, china_offset()));
     }
 
     #[test]

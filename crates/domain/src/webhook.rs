@@ -52,6 +52,9 @@ pub enum Event {
     /// A daily report handed in.
     #[serde(rename = "report.submitted")]
     ReportSubmitted,
+    /// A salesperson's day plan not submitted by its deadline (09:00 China time, workdays).
+    #[serde(rename = "plan.overdue")]
+    PlanOverdue,
     /// Sent by hand from the endpoint's page, to try it.
     #[serde(rename = "ping")]
     Ping,
@@ -59,7 +62,7 @@ pub enum Event {
 
 impl Event {
     /// Every event an endpoint may subscribe to (`ping` is always delivered when asked for).
-    pub const SUBSCRIBABLE: [Event; 10] = [
+    pub const SUBSCRIBABLE: [Event; 11] = [
         Event::CustomerRegistered,
         Event::OwnershipChanged,
         Event::OpportunityWon,
@@ -70,6 +73,7 @@ impl Event {
         Event::TicketOverdue,
         Event::EscalationRaised,
         Event::ReportSubmitted,
+        Event::PlanOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl Event {
             Event::TicketOverdue => "ticket.overdue",
             Event::EscalationRaised => "escalation.raised",
             Event::ReportSubmitted => "report.submitted",
+            Event::PlanOverdue => "plan.overdue",
             Event::Ping => "ping",
         }
     }
@@ -372,6 +377,8 @@ pub fn robot_text(locale: Locale, event: Event, data: &serde_json::Value) -> Str
         (Event::EscalationRaised, false) => "Escalation raised",
         (Event::ReportSubmitted, true) => "日报已提交",
         (Event::ReportSubmitted, false) => "Daily report submitted",
+        (Event::PlanOverdue, true) => "日计划逾期未交",
+        (Event::PlanOverdue, false) => "Day plan overdue",
         (Event::Ping, true) => "测试消息：营盘已连接本群",
         (Event::Ping, false) => "Test message: Yingpan reaches this group",
     };
@@ -390,11 +397,15 @@ pub fn robot_text(locale: Locale, event: Event, data: &serde_json::Value) -> Str
         parts.push(t.to_string());
     }
     if let Some(p) = text("/person/name") {
-        parts.push(if zh {
-            format!("负责人 {p}")
-        } else {
-            format!("by {p}")
+        // Beside a customer the person is its owner; alone, the event is theirs.
+        parts.push(match (text("/customer/name").is_some(), zh) {
+            (true, true) => format!("负责人 {p}"),
+            (true, false) => format!("by {p}"),
+            (false, _) => p.to_string(),
         });
+    }
+    if let Some(d) = text("/date") {
+        parts.push(d.to_string());
     }
     if let Some(a) = text("/amount") {
         parts.push(if zh {

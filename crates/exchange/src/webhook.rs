@@ -109,9 +109,10 @@ impl Deliverer {
         }
     }
 
-    /// One round: up to a batch of due deliveries sent, each recorded. Returns how many went
-    /// through.
+    /// One round: overdue day plans announced (`Store::announce_overdue_plans`), then up to a
+    /// batch of due deliveries sent, each recorded. Returns how many went through.
     pub async fn round(&self, store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        store.announce_overdue_plans(now).await?;
         let mut delivered = 0;
         for d in store.claim_webhook_deliveries(now, 50).await? {
             let attempt = self.send(&d, now).await;

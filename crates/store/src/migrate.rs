@@ -286,6 +286,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "external_ids",
         include_str!("../migrations/0061_external_ids.sql"),
     ),
+    (
+        62,
+        "plan_overdue_notices",
+        include_str!("../migrations/0062_plan_overdue_notices.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -634,6 +634,74 @@ impl Store {
             .collect()
     }
 
+    /// Announces the day plans that are overdue (`domain::visit_plan::plan_overdue`): once per
+    /// salesperson and day, to the organizations that have an endpoint for `plan.overdue`;
+    /// someone absent that day is not announced. Returns how many were.
+    pub async fn announce_overdue_plans(&self, now: DateTime<Utc>) -> Result<usize> {
+        use yingpan_domain::visit_plan::{china_offset, plan_overdue};
+        let today = now.with_timezone(&china_offset()).date_naive();
+        if !plan_overdue(today, now, china_offset()) {
+            return Ok(0);
+        }
+        let day = today.to_string();
+        let orgs: Vec<i64> = sqlx::query(
+            "SELECT DISTINCT org_id FROM webhooks WHERE deleted_at IS NULL AND events LIKE $1",
+        )
+        .bind(format!("% {} %", Event::PlanOverdue.as_str()))
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<_, _>>()?;
+        let mut announced = 0;
+        for org in orgs {
+            let mut tx = self.write.begin().await?;
+            let people: Vec<i64> = sqlx::query(
+                "SELECT u.id FROM users u WHERE u.org_id = $1 AND u.active = 1 AND u.role = 'sales' \
+                 AND NOT EXISTS (SELECT 1 FROM visit_plans p WHERE p.org_id = u.org_id AND p.user_id = u.id AND p.plan_date = $2 AND p.status <> 'draft') \
+                 AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.org_id = u.org_id AND a.user_id = u.id AND a.starts_on <= $2 AND a.ends_on >= $2) \
+                 ORDER BY u.id",
+            )
+            .bind(org)
+            .bind(&day)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+            for person in people {
+                // Several servers may sweep at once: whoever writes the notice announces.
+                let n = sqlx::query(
+                    "INSERT INTO plan_overdue_notices (org_id, user_id, plan_date, created_at) \
+                     SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM plan_overdue_notices \
+                     WHERE org_id = $1 AND user_id = $2 AND plan_date = $3)",
+                )
+                .bind(org)
+                .bind(person)
+                .bind(&day)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    emit(
+                        &mut tx,
+                        org,
+                        Event::PlanOverdue,
+                        Some(person),
+                        None,
+                        json!({"date": day}),
+                        now,
+                    )
+                    .await?;
+                    announced += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(announced)
+    }
+
     /// Claims up to `limit` deliveries that are due, of endpoints neither paused nor removed,
     /// for this server. A claim older than five minutes (its server died) is taken over.
     pub async fn claim_webhook_deliveries(

@@ -562,7 +562,63 @@ async fn team_robots_hear_their_team_in_their_format(backend: Backend) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
+/// A team's robot hears of day plans not submitted by nine on a workday: once per salesperson
+/// and day, nobody on leave, nobody outside the team, nothing before the deadline or at a
+/// weekend.
+async fn overdue_day_plans_reach_the_teams_robot(backend: Backend) {
+    // Friday 2026-11-27, 08:30 China time.
+    let before: DateTime<Utc> = "2026-11-27T00:30:00Z".parse().unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(before)).await;
+    let t = Team::build(&app).await;
+    let rx = Receiver::start().await;
+    let (s, c) = app
+        .post(
+            "/api/v1/webhooks",
+            &app.admin_token,
+            json!({"name": "华东群", "format": "wecom", "url": format!("{}/cgi-bin/webhook/send?key=k", rx.base),
+                "team_head_id": t.sup_a.0, "allow_private": true, "events": ["plan.overdue"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let (s, a) = app
+        .post(
+            "/api/v1/absences",
+            &t.rep_a2.1,
+            json!({"starts_on": "2026-11-27", "ends_on": "2026-11-27", "note": "请假"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let deliverer = Deliverer::new(false);
+    assert_eq!(deliverer.round(&app.store, before).await.unwrap(), 0);
+    let late = before + Duration::hours(1);
+    assert_eq!(deliverer.round(&app.store, late).await.unwrap(), 1);
+    assert_eq!(
+        deliverer
+            .round(&app.store, late + Duration::hours(2))
+            .await
+            .unwrap(),
+        0,
+        "once a day"
+    );
+    let seen = rx.requests("/cgi-bin/webhook/send");
+    assert_eq!(seen.len(), 1);
+    let body: Value = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(
+        body["text"]["content"],
+        "【营盘】日计划逾期未交：rep_a1，2026-11-27"
+    );
+    // Saturday: no plans are due.
+    let saturday = late + Duration::days(1);
+    assert_eq!(deliverer.round(&app.store, saturday).await.unwrap(), 0);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM plan_overdue_notices").await,
+        2,
+        "rep_a1 and rep_b1 (whose team has no robot) were both overdue once"
+    );
+}
+
 crate::on_both_backends!(
+    overdue_day_plans_reach_the_teams_robot,
     webhooks_are_signed_retried_across_a_restart_and_paused,
     team_robots_hear_their_team_in_their_format,
 );
