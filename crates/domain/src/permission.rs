@@ -57,10 +57,12 @@ pub enum Action {
     ManageObjections,
     /// Webhooks and group robots: endpoints, their events, the delivery log.
     ManageWebhooks,
+    /// The group robots of one's own team (a manager's 企业微信/钉钉/飞书 group).
+    ManageTeamRobots,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ManageOrganization,
         Action::ReadAuditTrail,
         Action::ReadDirectory,
@@ -82,6 +84,7 @@ impl Action {
         Action::ManageSurveys,
         Action::ManageObjections,
         Action::ManageWebhooks,
+        Action::ManageTeamRobots,
     ];
 
     /// How the action reads in the permissions document.
@@ -110,6 +113,7 @@ impl Action {
             Action::ManageSurveys => "satisfaction survey questionnaires",
             Action::ManageObjections => "objection library: objections, retiring answers",
             Action::ManageWebhooks => "webhooks and group robots, their delivery log",
+            Action::ManageTeamRobots => "the group robots of one's own team",
         }
     }
 }
@@ -140,7 +144,8 @@ pub fn allows(role: Role, action: Action, policy: &Policy) -> bool {
         | Action::MergeCustomers
         | Action::SetTargets
         | Action::ReviewPay
-        | Action::ManageObjections => matches!(role, Admin | Director | Supervisor),
+        | Action::ManageObjections
+        | Action::ManageTeamRobots => matches!(role, Admin | Director | Supervisor),
         Action::ImportCustomers => role != Sales || policy.sales_may_import,
         Action::KeepPriceList | Action::RecordAdvances => matches!(role, Admin | Director | Clerk),
     }

@@ -102,7 +102,28 @@ const COLUMNS: &str = "w.id, w.name, w.url, w.format, w.events, w.team_head_id, 
     w.locale, w.secret, w.allow_private, w.failures, w.paused_at, w.pause_reason, w.created_at, w.version, \
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.org_id = w.org_id AND d.webhook_id = w.id AND d.status = 'pending') AS pending, \
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.org_id = w.org_id AND d.webhook_id = w.id AND d.status = 'failed') AS failed";
-const FROM: &str = " FROM webhooks w LEFT JOIN users h ON h.id = w.team_head_id WHERE w.org_id = $1 AND w.deleted_at IS NULL";
+/// Whether the viewer keeps only their teams' robots (`Action::ManageTeamRobots`) rather than
+/// every endpoint (`Action::ManageWebhooks`).
+fn robots_only(viewer: &Viewer) -> bool {
+    !yingpan_domain::permission::allows(
+        viewer.role,
+        yingpan_domain::permission::Action::ManageWebhooks,
+        &Default::default(),
+    )
+}
+
+/// The endpoints within the viewer's reach, as a query to continue.
+fn reach(viewer: &Viewer) -> crate::sql::Sql {
+    let mut sql = crate::sql::Sql::new(&format!(
+        "SELECT {COLUMNS} FROM webhooks w LEFT JOIN users h ON h.id = w.team_head_id WHERE w.org_id = "
+    ));
+    sql.bind(viewer.org_id).push(" AND w.deleted_at IS NULL");
+    if robots_only(viewer) {
+        sql.push(" AND w.format <> 'json' AND");
+        crate::sql::push_in_scope(&mut sql, viewer, "w.team_head_id");
+    }
+    sql
+}
 
 fn from_row(r: &AnyRow) -> Result<Webhook> {
     let events: String = r.try_get("events")?;
@@ -328,10 +349,12 @@ async fn queue(
 }
 
 impl Store {
-    /// The organization's endpoints, newest first.
-    pub async fn webhooks(&self, org_id: i64) -> Result<Vec<Webhook>> {
-        sqlx::query(&format!("SELECT {COLUMNS}{FROM} ORDER BY w.id DESC"))
-            .bind(org_id)
+    /// The endpoints the viewer keeps, newest first: all of them for whoever manages webhooks,
+    /// otherwise the group robots of teams within the viewer's scope.
+    pub async fn webhooks(&self, viewer: &Viewer) -> Result<Vec<Webhook>> {
+        let mut sql = reach(viewer);
+        sql.push(" ORDER BY w.id DESC");
+        sql.query()
             .fetch_all(&self.read)
             .await?
             .iter()
@@ -339,10 +362,11 @@ impl Store {
             .collect()
     }
 
-    pub async fn webhook(&self, org_id: i64, id: i64) -> Result<Webhook> {
-        let r = sqlx::query(&format!("SELECT {COLUMNS}{FROM} AND w.id = $2"))
-            .bind(org_id)
-            .bind(id)
+    pub async fn webhook(&self, viewer: &Viewer, id: i64) -> Result<Webhook> {
+        let mut sql = reach(viewer);
+        sql.push(" AND w.id = ").bind(id);
+        let r = sql
+            .query()
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -352,10 +376,42 @@ impl Store {
     async fn check_fields(
         &self,
         tx: &mut Transaction<'_, Any>,
-        org_id: i64,
+        viewer: &Viewer,
         w: &WebhookFields,
     ) -> Result<()> {
+        let org_id = viewer.org_id;
         w.url.check_reachable(w.allow_private)?;
+        if robots_only(viewer) {
+            // A manager keeps the robots of their own teams, on the internet.
+            if !w.format.is_robot() {
+                return Err(ValidationError::new(
+                    "format",
+                    "robots_only",
+                    "you may add the group robots of your teams; webhooks are the admin's",
+                )
+                .into());
+            }
+            if w.allow_private {
+                return Err(ValidationError::new(
+                    "allow_private",
+                    "admin_only",
+                    "only an admin may allow private addresses",
+                )
+                .into());
+            }
+            let in_reach = match w.team_head_id {
+                Some(head) => crate::sql::active_person(tx, viewer, head, false).await?,
+                None => false,
+            };
+            if !in_reach {
+                return Err(ValidationError::new(
+                    "team_head_id",
+                    "invalid_owner",
+                    "choose a team within your own",
+                )
+                .into());
+            }
+        }
         if let Some(head) = w.team_head_id {
             crate::sql::require_ref(
                 tx,
@@ -379,7 +435,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(Webhook, String)> {
         let mut tx = self.write.begin().await?;
-        self.check_fields(&mut tx, viewer.org_id, w).await?;
+        self.check_fields(&mut tx, viewer, w).await?;
         let secret = match w.format {
             Format::Json => new_secret(),
             _ => w.robot_secret.clone().unwrap_or_default(),
@@ -406,7 +462,7 @@ impl Store {
             .record(&mut tx, "webhook", id, "create", &diff(&[], &snapshot(w)))
             .await?;
         tx.commit().await?;
-        Ok((self.webhook(viewer.org_id, id).await?, secret))
+        Ok((self.webhook(viewer, id).await?, secret))
     }
 
     /// Changes an endpoint written at `version`. A robot's secret changes only when a new one
@@ -419,9 +475,9 @@ impl Store {
         w: &WebhookFields,
         now: DateTime<Utc>,
     ) -> Result<Webhook> {
-        let before = self.webhook(viewer.org_id, id).await?;
+        let before = self.webhook(viewer, id).await?;
         let mut tx = self.write.begin().await?;
-        self.check_fields(&mut tx, viewer.org_id, w).await?;
+        self.check_fields(&mut tx, viewer, w).await?;
         if before.format != w.format.as_str()
             && (w.format == Format::Json || before.format == "json")
         {
@@ -468,13 +524,13 @@ impl Store {
             )
             .await?;
         tx.commit().await?;
-        self.webhook(viewer.org_id, id).await
+        self.webhook(viewer, id).await
     }
 
     /// Removes an endpoint (kept, with its log, for the audit trail); what it had not sent is
     /// not sent.
     pub async fn delete_webhook(&self, viewer: &Viewer, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let before = self.webhook(viewer.org_id, id).await?;
+        let before = self.webhook(viewer, id).await?;
         let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE webhooks SET deleted_at = $1, version = version + 1 WHERE org_id = $2 AND id = $3")
             .bind(ts(now))
@@ -504,7 +560,7 @@ impl Store {
         paused: bool,
         now: DateTime<Utc>,
     ) -> Result<Webhook> {
-        let before = self.webhook(viewer.org_id, id).await?;
+        let before = self.webhook(viewer, id).await?;
         let mut tx = self.write.begin().await?;
         if paused {
             sqlx::query(
@@ -548,12 +604,12 @@ impl Store {
             )
             .await?;
         tx.commit().await?;
-        self.webhook(viewer.org_id, id).await
+        self.webhook(viewer, id).await
     }
 
     /// Queues a test message to one endpoint.
     pub async fn ping_webhook(&self, viewer: &Viewer, id: i64, now: DateTime<Utc>) -> Result<i64> {
-        self.webhook(viewer.org_id, id).await?;
+        self.webhook(viewer, id).await?;
         let mut tx = self.write.begin().await?;
         let data = json!({"person": {"id": viewer.user_id}});
         let d = queue(&mut tx, viewer.org_id, id, Event::Ping, &data, now).await?;
@@ -570,7 +626,7 @@ impl Store {
         delivery_id: i64,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        self.webhook(viewer.org_id, webhook_id).await?;
+        self.webhook(viewer, webhook_id).await?;
         let mut tx = self.write.begin().await?;
         let r = sqlx::query(
             "SELECT event, data FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2 AND id = $3",

@@ -194,6 +194,11 @@ impl CurrentUser {
     pub fn is_paid(&self) -> bool {
         self.works_in(permission::Work::Pay)
     }
+    /// A manager who keeps their teams' group robots but not every endpoint (the admin's menu
+    /// has the full page).
+    pub fn keeps_team_robots(&self) -> bool {
+        !self.can(Action::ManageWebhooks) && self.can(Action::ManageTeamRobots)
+    }
     pub fn sees_people(&self) -> bool {
         self.can(Action::ReadDirectory)
     }

@@ -105,8 +105,8 @@ fn version_of(v: Option<i64>) -> Result<i64, ValidationError> {
 }
 
 async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
-    me.may(Action::ManageWebhooks)?;
-    let items = state.store.webhooks(me.viewer.org_id).await?;
+    may_keep(&me)?;
+    let items = state.store.webhooks(&me.viewer).await?;
     let events: Vec<&str> = Event::SUBSCRIBABLE.iter().map(|e| e.as_str()).collect();
     Ok(Json(json!({ "items": items, "events": events })))
 }
@@ -116,8 +116,9 @@ async fn api_create(
     me: CurrentUser,
     JsonBody(input): JsonBody<WebhookInput>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    me.may(Action::ManageWebhooks)?;
+    may_keep(&me)?;
     let fields = input.parse()?;
+    plain_needs_admin(&me, &fields)?;
     let (webhook, secret) = state
         .store
         .create_webhook(&me.viewer, &fields, state.now())
@@ -153,8 +154,8 @@ async fn api_get(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
-    me.may(Action::ManageWebhooks)?;
-    let webhook = state.store.webhook(me.viewer.org_id, id).await?;
+    may_keep(&me)?;
+    let webhook = state.store.webhook(&me.viewer, id).await?;
     Ok(Json(json!({ "webhook": webhook })))
 }
 
@@ -164,9 +165,9 @@ async fn api_deliveries(
     Path(id): Path<i64>,
     Query(q): Query<DeliveryQuery>,
 ) -> Result<Json<Value>, AppError> {
-    me.may(Action::ManageWebhooks)?;
+    may_keep(&me)?;
     let status = status_filter(q.status.as_deref())?;
-    state.store.webhook(me.viewer.org_id, id).await?;
+    state.store.webhook(&me.viewer, id).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let items = state
         .store
@@ -188,8 +189,9 @@ async fn api_update(
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<UpdateRequest>,
 ) -> Result<Json<Value>, AppError> {
-    me.may(Action::ManageWebhooks)?;
+    may_keep(&me)?;
     let fields = req.input.parse()?;
+    plain_needs_admin(&me, &fields)?;
     let version = version_of(req.version)?;
     let webhook = state
         .store
@@ -203,7 +205,7 @@ async fn api_delete(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    me.may(Action::ManageWebhooks)?;
+    may_keep(&me)?;
     state
         .store
         .delete_webhook(&me.viewer, id, state.now())
@@ -217,7 +219,7 @@ async fn pause(
     id: i64,
     paused: bool,
 ) -> Result<Webhook, AppError> {
-    me.may(Action::ManageWebhooks)?;
+    may_keep(&me)?;
     Ok(state
         .store
         .set_webhook_paused(&me.viewer, id, paused, state.now())
@@ -247,7 +249,7 @@ async fn api_ping(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    me.may(Action::ManageWebhooks)?;
+    may_keep(&me)?;
     let d = state
         .store
         .ping_webhook(&me.viewer, id, state.now())
@@ -260,7 +262,7 @@ async fn api_redeliver(
     me: CurrentUser,
     Path((id, delivery)): Path<(i64, i64)>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    me.may(Action::ManageWebhooks)?;
+    may_keep(&me)?;
     let d = state
         .store
         .redeliver(&me.viewer, id, delivery, state.now())
@@ -268,9 +270,44 @@ async fn api_redeliver(
     Ok((StatusCode::ACCEPTED, Json(json!({ "delivery_id": d }))))
 }
 
-/// People who may head a team endpoint: everyone active with someone below them.
-async fn team_heads(state: &AppState, org_id: i64) -> Result<Vec<Person>, AppError> {
-    let people = state.store.users(org_id).await?;
+/// Whether the person keeps endpoints: every one (`ManageWebhooks`), or their teams' group
+/// robots (`ManageTeamRobots`, which the store's queries narrow to).
+fn may_keep(me: &CurrentUser) -> Result<(), AppError> {
+    if me.can(Action::ManageWebhooks) {
+        Ok(())
+    } else {
+        me.may(Action::ManageTeamRobots)
+    }
+}
+
+/// A plain webhook sends the company's data to any system: only for whoever manages webhooks
+/// (403 for a manager who keeps team robots).
+fn plain_needs_admin(me: &CurrentUser, fields: &WebhookFields) -> Result<(), AppError> {
+    if fields.format.is_robot() {
+        Ok(())
+    } else {
+        me.may(Action::ManageWebhooks)
+    }
+}
+
+/// People who may head a team endpoint: everyone active with someone below them — for a
+/// manager who keeps only their teams' robots, themselves and those below them.
+async fn team_heads(state: &AppState, me: &CurrentUser) -> Result<Vec<Person>, AppError> {
+    let people = state.store.users(me.viewer.org_id).await?;
+    let everyone =
+        me.can(Action::ManageWebhooks) || me.viewer.scope == yingpan_domain::person::Scope::All;
+    let mut reach = vec![me.user.id];
+    let mut i = 0;
+    while !everyone && i < reach.len() {
+        let head = reach[i];
+        reach.extend(
+            people
+                .iter()
+                .filter(|p| p.superior_id == Some(head))
+                .map(|p| p.id),
+        );
+        i += 1;
+    }
     let heads: Vec<Person> = people
         .iter()
         .filter(|p| {
@@ -279,6 +316,7 @@ async fn team_heads(state: &AppState, org_id: i64) -> Result<Vec<Person>, AppErr
                     .iter()
                     .any(|q| q.active && q.superior_id == Some(p.id))
         })
+        .filter(|p| everyone || reach.contains(&p.id))
         .cloned()
         .collect();
     Ok(heads)
@@ -297,9 +335,9 @@ struct ListPage<'a> {
 
 async fn list_page(State(state): State<AppState>, me: CurrentUser) -> Response {
     let result = async {
-        me.may(Action::ManageWebhooks)?;
-        let items = state.store.webhooks(me.viewer.org_id).await?;
-        let heads = team_heads(&state, me.viewer.org_id).await?;
+        may_keep(&me)?;
+        let items = state.store.webhooks(&me.viewer).await?;
+        let heads = team_heads(&state, &me).await?;
         Ok::<_, AppError>((items, heads))
     }
     .await;
@@ -311,7 +349,11 @@ async fn list_page(State(state): State<AppState>, me: CurrentUser) -> Response {
                 items,
                 heads,
                 events: Event::SUBSCRIBABLE.iter().map(|e| e.as_str()).collect(),
-                formats: Format::ALL.iter().map(|f| f.as_str()).collect(),
+                formats: Format::ALL
+                    .iter()
+                    .filter(|f| f.is_robot() || me.can(Action::ManageWebhooks))
+                    .map(|f| f.as_str())
+                    .collect(),
             },
             me.locale(),
         ),
@@ -372,13 +414,13 @@ impl DetailPage<'_> {
 
 async fn show(state: &AppState, me: &CurrentUser, id: i64, secret: Option<String>) -> Response {
     let result = async {
-        me.may(Action::ManageWebhooks)?;
-        let w = state.store.webhook(me.viewer.org_id, id).await?;
+        may_keep(&me)?;
+        let w = state.store.webhook(&me.viewer, id).await?;
         let deliveries = state
             .store
             .webhook_deliveries(me.viewer.org_id, id, None, 100)
             .await?;
-        let heads = team_heads(state, me.viewer.org_id).await?;
+        let heads = team_heads(state, me).await?;
         Ok::<_, AppError>((w, deliveries, heads))
     }
     .await;
@@ -413,9 +455,10 @@ async fn create_submit(
 ) -> Response {
     let PageForm { user: me, form } = page;
     let result = async {
-        me.may(Action::ManageWebhooks)?;
+        may_keep(&me)?;
         let (input, _) = form_input(&form)?;
         let fields = input.parse()?;
+        plain_needs_admin(&me, &fields)?;
         let (w, secret) = state
             .store
             .create_webhook(&me.viewer, &fields, state.now())
@@ -436,9 +479,10 @@ async fn update_submit(
 ) -> Response {
     let PageForm { user: me, form } = page;
     let result = async {
-        me.may(Action::ManageWebhooks)?;
+        may_keep(&me)?;
         let (input, version) = form_input(&form)?;
         let fields = input.parse()?;
+        plain_needs_admin(&me, &fields)?;
         Ok::<_, AppError>(
             state
                 .store
@@ -463,7 +507,7 @@ async fn step_submit(
 ) -> Response {
     let PageForm { user: me, .. } = page;
     let result = async {
-        me.may(Action::ManageWebhooks)?;
+        may_keep(&me)?;
         let now = state.now();
         match step.as_str() {
             "ping" => {
@@ -495,7 +539,7 @@ async fn redeliver_submit(
 ) -> Response {
     let PageForm { user: me, .. } = page;
     let result = async {
-        me.may(Action::ManageWebhooks)?;
+        may_keep(&me)?;
         Ok::<_, AppError>(
             state
                 .store

@@ -1267,6 +1267,7 @@ async fn every_page_passes_axe() {
                 &records[18],
                 &records[19],
                 "/joint-visits",
+                "/admin/webhooks",
                 &records[20],
                 &records[21],
                 "/budgets",

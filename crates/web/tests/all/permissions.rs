@@ -73,7 +73,14 @@ fn api_probe(action: Action, customer: i64) -> (Method, String, Option<Value>) {
         ),
         Action::ManageSurveys => (Method::POST, "/api/v1/surveys", Some(json!({}))),
         Action::ManageObjections => (Method::POST, "/api/v1/objections", Some(json!({}))),
-        Action::ManageWebhooks => (Method::POST, "/api/v1/webhooks", Some(json!({}))),
+        Action::ManageWebhooks => (
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(
+                json!({"name": "ERP", "format": "json", "url": "https://example.com/h", "events": ["customer.registered"]}),
+            ),
+        ),
+        Action::ManageTeamRobots => (Method::GET, "/api/v1/webhooks", None),
     };
     (method, path.to_string(), body)
 }
@@ -90,7 +97,7 @@ fn page_probe(action: Action) -> Option<&'static str> {
         Action::ReadMonthlySummary => Some("/monthly"),
         Action::ExportCustomers => Some("/customers/export"),
         Action::ReviewPay => Some("/pay-plans"),
-        Action::ManageWebhooks => Some("/admin/webhooks"),
+        Action::ManageTeamRobots => Some("/admin/webhooks"),
         Action::DeleteCustomer
         | Action::TransferCustomers
         | Action::KeepPriceList
@@ -101,7 +108,8 @@ fn page_probe(action: Action) -> Option<&'static str> {
         | Action::ApprovePay
         | Action::SetBudgets
         | Action::ManageSurveys
-        | Action::ManageObjections => None,
+        | Action::ManageObjections
+        | Action::ManageWebhooks => None,
     }
 }
 

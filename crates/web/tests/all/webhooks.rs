@@ -556,10 +556,11 @@ async fn team_robots_hear_their_team_in_their_format(backend: Backend) {
     assert!(html.contains("华东群") && html.contains("钉钉群机器人"));
     let (s, _) = app.get("/api/v1/webhooks", &t.rep_a1.1).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // A supervisor keeps their team's robots; the company's are out of their reach.
     let (s, _) = app
         .get(&format!("/api/v1/webhooks/{wecom}/deliveries"), &t.sup_a.1)
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 /// A team's robot hears of day plans not submitted by nine on a workday: once per salesperson
@@ -617,7 +618,118 @@ async fn overdue_day_plans_reach_the_teams_robot(backend: Backend) {
     );
 }
 
+/// A supervisor keeps their own team's group robots and nothing else: not another team's, not
+/// a plain webhook, not a private address; they see only those; a salesperson sees none.
+async fn managers_keep_their_own_teams_robots(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let robot = |head: i64| {
+        json!({"name": "华东群", "format": "dingtalk", "url": "https://oapi.dingtalk.com/robot/send?access_token=x",
+            "team_head_id": head, "events": ["opportunity.won"]})
+    };
+    let (s, mine) = app
+        .post("/api/v1/webhooks", &t.sup_a.1, robot(t.sup_a.0))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{mine}");
+    let mine = mine["webhook"]["id"].as_i64().unwrap();
+    let (s, e) = app
+        .post("/api/v1/webhooks", &t.sup_a.1, robot(t.sup_b.0))
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("team_head_id")),
+        "{e}"
+    );
+    let mut nobody = robot(t.sup_a.0);
+    nobody["team_head_id"] = Value::Null;
+    let (s, e) = app.post("/api/v1/webhooks", &t.sup_a.1, nobody).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("team_head_id")),
+        "{e}"
+    );
+    let mut private = robot(t.sup_a.0);
+    private["url"] = json!("http://10.0.0.8/robot");
+    private["allow_private"] = json!(true);
+    let (s, e) = app.post("/api/v1/webhooks", &t.sup_a.1, private).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("admin_only")),
+        "{e}"
+    );
+    let plain =
+        json!({"name": "ERP", "url": "https://example.com/h", "events": ["customer.registered"]});
+    let (s, _) = app
+        .post("/api/v1/webhooks", &t.sup_a.1, plain.clone())
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a plain webhook is the admin's");
+    let (s, erp) = app.post("/api/v1/webhooks", &app.admin_token, plain).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let erp = erp["webhook"]["id"].as_i64().unwrap();
+
+    let ids = |v: &Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        ids(&app.get("/api/v1/webhooks", &t.sup_a.1).await.1),
+        [mine]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/webhooks", &t.sup_b.1).await.1),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/webhooks", &t.director.1).await.1),
+        [mine]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/webhooks", &app.admin_token).await.1),
+        [erp, mine]
+    );
+    for path in [
+        format!("/api/v1/webhooks/{mine}"),
+        format!("/api/v1/webhooks/{erp}"),
+    ] {
+        assert_eq!(
+            app.get(&path, &t.sup_b.1).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/webhooks/{erp}"), &t.sup_a.1)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/webhooks", &t.rep_a1.1).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/webhooks/{mine}/pause"),
+            &t.sup_a.1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, page) = app.page("/admin/webhooks", &t.sup_a.1).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("华东群") && !page.contains("ERP") && !page.contains("value=\"json\""),
+        "{page}"
+    );
+    app.assert_audit_in_words().await;
+}
+
 crate::on_both_backends!(
+    managers_keep_their_own_teams_robots,
     overdue_day_plans_reach_the_teams_robot,
     webhooks_are_signed_retried_across_a_restart_and_paused,
     team_robots_hear_their_team_in_their_format,
