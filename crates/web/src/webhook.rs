@@ -219,7 +219,7 @@ async fn pause(
     id: i64,
     paused: bool,
 ) -> Result<Webhook, AppError> {
-    may_keep(&me)?;
+    may_keep(me)?;
     Ok(state
         .store
         .set_webhook_paused(&me.viewer, id, paused, state.now())
@@ -414,7 +414,7 @@ impl DetailPage<'_> {
 
 async fn show(state: &AppState, me: &CurrentUser, id: i64, secret: Option<String>) -> Response {
     let result = async {
-        may_keep(&me)?;
+        may_keep(me)?;
         let w = state.store.webhook(&me.viewer, id).await?;
         let deliveries = state
             .store
