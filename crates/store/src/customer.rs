@@ -908,7 +908,7 @@ impl Store {
         let owner = owner_id.unwrap_or(viewer.user_id);
         let keys = crate::dedupe::Keys::of(fields);
         let mut tx = self.write.begin().await?;
-        crate::dedupe::lock_registrations(&mut tx, self.backend, viewer.org_id).await?;
+        crate::dedupe::lock_keys(&mut tx, self.backend, viewer.org_id, &keys).await?;
         crate::dedupe::refuse_if_any(
             crate::dedupe::find(&mut tx, viewer.org_id, owner, &keys, None).await?,
         )?;
@@ -1009,7 +1009,7 @@ impl Store {
     ) -> Result<Customer> {
         let keys = crate::dedupe::Keys::of(fields);
         let mut tx = self.write.begin().await?;
-        crate::dedupe::lock_registrations(&mut tx, self.backend, viewer.org_id).await?;
+        crate::dedupe::lock_keys(&mut tx, self.backend, viewer.org_id, &keys).await?;
         let before = load_customer(&mut tx, viewer, id, false).await?;
         if before.version != expected_version {
             return Err(StoreError::VersionConflict {

@@ -56,6 +56,44 @@ impl Keys {
     }
 }
 
+/// Serialises the registrations that could be of one customer on PostgreSQL: each takes its
+/// normalised keys (company name, phone, e-mail) as exclusive locks, so two registrations
+/// sharing a key wait for each other while those of different customers run side by side; and
+/// the organization's lock in shared mode, so that a bulk import ([`lock_registrations`], the
+/// same lock exclusively) excludes them all. Keys are locked in one order, so two registrations
+/// never wait for each other crosswise. SQLite has one writer anyway.
+pub(crate) async fn lock_keys(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    org_id: i64,
+    keys: &Keys,
+) -> Result<()> {
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_advisory_xact_lock_shared(1, CAST($1 AS INTEGER))")
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    let mut names: Vec<String> = [
+        keys.name_norm.as_ref().map(|k| format!("{org_id}|n|{k}")),
+        keys.phone_norm.as_ref().map(|k| format!("{org_id}|p|{k}")),
+        keys.email_norm.as_ref().map(|k| format!("{org_id}|e|{k}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    names.sort();
+    for name in names {
+        // A 64-bit hash of the key: two keys may share one and then merely wait for each other.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7262702))")
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Serialises registrations within an organization on PostgreSQL, so that two simultaneous
 /// registrations of one customer cannot both pass the check (SQLite has one writer anyway).
 pub(crate) async fn lock_registrations(
@@ -85,8 +123,12 @@ pub(crate) async fn find(
         (
             DuplicateRule::Phone,
             &keys.phone_norm,
-            "(c.phone_norm = $2 OR c.id IN (SELECT k.customer_id FROM contacts k \
-             WHERE k.org_id = $1 AND k.phone_norm = $2 AND k.deleted_at IS NULL AND k.relation IS NULL))",
+            // One set of ids from two index probes: written as `phone_norm = $2 OR id IN (…)`
+            // PostgreSQL walks the whole primary key instead (16 ms at 100,000 customers,
+            // 0.07 ms this way).
+            "c.id IN (SELECT x.id FROM customers x WHERE x.org_id = $1 AND x.phone_norm = $2 \
+             UNION ALL SELECT k.customer_id FROM contacts k \
+             WHERE k.org_id = $1 AND k.phone_norm = $2 AND k.deleted_at IS NULL AND k.relation IS NULL)",
         ),
         // A spouse, parent or child registered as a relative makes the same customer.
         (

@@ -975,6 +975,66 @@ async fn a_busy_writer_answers_503() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM activities").await, 1);
 }
 
+/// Registrations lock the customer's keys, not the company: sixteen simultaneous registrations
+/// of different customers all succeed, and sixteen of one customer (by its phone, its name or
+/// its e-mail, differently spelled) register it exactly once — the others are told of it.
+async fn simultaneous_registrations_lock_keys_not_the_company(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let sup = app.person("boss", "supervisor", Some(app.admin_id)).await;
+    let mut reps = Vec::new();
+    for i in 0..16 {
+        reps.push(app.person(&format!("rep{i}"), "sales", Some(sup.0)).await);
+    }
+    let register = |token: String, body: serde_json::Value| {
+        let app = app.clone();
+        tokio::spawn(async move { app.post("/api/v1/customers", &token, body).await })
+    };
+    let mut different = Vec::new();
+    for (i, (_, token)) in reps.iter().enumerate() {
+        different.push(register(
+            token.clone(),
+            json!({"kind": "company", "name": format!("并发客户{i}"), "phone": format!("1380000{i:04}")}),
+        ));
+    }
+    for h in different {
+        let (s, c) = h.await.unwrap();
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+    }
+    let mut same = Vec::new();
+    for (i, (_, token)) in reps.iter().enumerate() {
+        // One customer, met by sixteen people who write it each their own way.
+        let body = match i % 3 {
+            0 => {
+                json!({"kind": "company", "name": "宁波恒达机械有限公司", "phone": "139 0000 7777"})
+            }
+            1 => {
+                json!({"kind": "company", "name": "宁波恒达机械", "email": "Buy@HengDa.example.com"})
+            }
+            _ => {
+                json!({"kind": "company", "name": "恒达机械（宁波）有限公司", "phone": "+86 13900007777", "email": "buy@hengda.example.com"})
+            }
+        };
+        same.push(register(token.clone(), body));
+    }
+    let mut created = 0;
+    for h in same {
+        let (s, c) = h.await.unwrap();
+        match s {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("{other}: {c}"),
+        }
+    }
+    let (_, list) = app
+        .get("/api/v1/customers?per_page=100", &app.admin_token)
+        .await;
+    assert_eq!(list["total"], 16 + created);
+    assert!(created >= 1, "the customer was registered");
+    // Variants sharing no key with each other may each register once; those that share one
+    // never both do: at most one per distinct key set, and here every set shares a key.
+    assert_eq!(created, 1, "{list}");
+}
+
 /// Sixteen simultaneous claims, ten rounds: each round every claimant races for its own pool
 /// customer and, at the same time, half of them for one shared customer. No answer is a 500
 /// (the probe saw `deadlock detected` on PostgreSQL), every customer ends with one owner.
@@ -1055,6 +1115,7 @@ async fn simultaneous_claims_never_deadlock(backend: Backend) {
 
 on_both_backends!(
     simultaneous_claims_never_deadlock,
+    simultaneous_registrations_lock_keys_not_the_company,
     forged_spellings_are_duplicates,
     open_work_follows_the_customer,
     warnings_follow_the_recycle_rules,
