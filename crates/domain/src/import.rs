@@ -59,18 +59,26 @@ impl Column {
         let h = h.trim().trim_start_matches('\u{feff}').to_lowercase();
         Some(match h.as_str() {
             "kind" | "type" | "类型" | "客户类型" => Self::Kind,
+            // The names other CRMs and hand-made sheets give the columns.
             "name" | "company" | "customer" | "名称" | "客户名称" | "公司名称" | "客户"
-            | "姓名" => Self::Name,
-            "phone" | "tel" | "mobile" | "电话" | "手机" | "联系电话" | "手机号" => {
-                Self::Phone
+            | "姓名" | "客户全称" | "公司全称" | "单位名称" | "单位全称" | "企业名称" => {
+                Self::Name
             }
-            "email" | "e-mail" | "邮箱" | "电子邮件" | "电子邮箱" => Self::Email,
-            "address" | "地址" => Self::Address,
-            "region" | "区域" | "地区" => Self::Region,
-            "industry" | "行业" => Self::Industry,
-            "source" | "来源" | "客户来源" => Self::Source,
-            "notes" | "note" | "remark" | "备注" => Self::Notes,
-            "owner" | "owner_username" | "负责人" | "所有人" | "业务员" => Self::Owner,
+            "phone" | "tel" | "mobile" | "电话" | "手机" | "联系电话" | "手机号" | "手机号码"
+            | "电话号码" | "移动电话" => Self::Phone,
+            "email" | "e-mail" | "邮箱" | "电子邮件" | "电子邮箱" | "邮箱地址" => {
+                Self::Email
+            }
+            "address" | "地址" | "联系地址" | "详细地址" | "公司地址" => {
+                Self::Address
+            }
+            "region" | "区域" | "地区" | "所属区域" => Self::Region,
+            "industry" | "行业" | "所属行业" => Self::Industry,
+            "source" | "来源" | "客户来源" | "来源渠道" => Self::Source,
+            "notes" | "note" | "remark" | "备注" | "说明" => Self::Notes,
+            "owner" | "owner_username" | "负责人" | "所有人" | "业务员" | "销售员" => {
+                Self::Owner
+            }
             _ => return None,
         })
     }
