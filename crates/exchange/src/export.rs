@@ -5,6 +5,34 @@
 use crate::ExchangeError;
 use yingpan_domain::permission::{self, Action, Policy};
 
+/// The person's own time zone; China time when none is set.
+pub(crate) fn zone_of(people: &[yingpan_store::User], person: i64) -> chrono_tz::Tz {
+    people
+        .iter()
+        .find(|u| u.id == person)
+        .and_then(|u| u.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// The viewer's own time zone, read from the people directory.
+pub(crate) async fn viewer_zone(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+) -> Result<chrono_tz::Tz, ExchangeError> {
+    Ok(zone_of(&store.users(viewer.org_id).await?, viewer.user_id))
+}
+
+/// A stored instant in `zone`, to the second, as an export writes it (as stored if unreadable).
+fn local_time(zone: chrono_tz::Tz, stored: &str) -> String {
+    yingpan_store::parse_ts(stored)
+        .map(|t| {
+            t.with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stored.to_string())
+}
+
 fn safe_cell(v: &str) -> String {
     yingpan_domain::import::formula_safe(v).into_owned()
 }
@@ -40,11 +68,7 @@ async fn export_rows(
         return Err(ExchangeError::Forbidden);
     }
     let people = store.users(viewer.org_id).await?;
-    let zone: chrono_tz::Tz = people
-        .iter()
-        .find(|u| u.id == viewer.user_id)
-        .and_then(|u| u.time_zone.parse().ok())
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = zone_of(&people, viewer.user_id);
     let usernames: std::collections::HashMap<i64, String> =
         people.into_iter().map(|u| (u.id, u.username)).collect();
     let fields: Vec<_> = store
@@ -55,15 +79,7 @@ async fn export_rows(
         .collect();
     let mut header: Vec<String> = EXPORT_HEADER.iter().map(|h| h.to_string()).collect();
     header.extend(fields.iter().map(|f| f.label.clone()));
-    let local = |stored: &str| {
-        yingpan_store::parse_ts(stored)
-            .map(|t| {
-                t.with_timezone(&zone)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_else(|_| stored.to_string())
-    };
+    let local = |stored: &str| local_time(zone, stored);
     let mut rows = Vec::new();
     let mut after = 0;
     loop {
@@ -243,13 +259,7 @@ pub async fn export_orders_csv(
     if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
         return Err(ExchangeError::Forbidden);
     }
-    let zone: chrono_tz::Tz = store
-        .users(viewer.org_id)
-        .await?
-        .into_iter()
-        .find(|u| u.id == viewer.user_id)
-        .and_then(|u| u.time_zone.parse().ok())
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = viewer_zone(store, viewer).await?;
     let mut rows: Vec<[String; 9]> = Vec::new();
     let mut after = 0;
     loop {
@@ -257,13 +267,7 @@ pub async fn export_orders_csv(
         let Some(last) = page.last() else { break };
         after = last.id;
         for o in &page {
-            let at = yingpan_store::parse_ts(&o.created_at)
-                .map(|t| {
-                    t.with_timezone(&zone)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string()
-                })
-                .unwrap_or_else(|_| o.created_at.clone());
+            let at = local_time(zone, &o.created_at);
             rows.push([
                 format!("SO-{:06}", o.id),
                 o.customer_name.clone(),
@@ -329,13 +333,7 @@ pub async fn export_activities_csv(
     if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
         return Err(ExchangeError::Forbidden);
     }
-    let zone: chrono_tz::Tz = store
-        .users(viewer.org_id)
-        .await?
-        .into_iter()
-        .find(|u| u.id == viewer.user_id)
-        .and_then(|u| u.time_zone.parse().ok())
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = viewer_zone(store, viewer).await?;
     let mut rows: Vec<[String; 11]> = Vec::new();
     let mut after = 0;
     loop {
@@ -344,13 +342,7 @@ pub async fn export_activities_csv(
         after = last.activity.id;
         for row in &page {
             let a = &row.activity;
-            let at = yingpan_store::parse_ts(&a.occurred_at)
-                .map(|t| {
-                    t.with_timezone(&zone)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string()
-                })
-                .unwrap_or_else(|_| a.occurred_at.clone());
+            let at = local_time(zone, &a.occurred_at);
             let text = |v: &Option<String>| v.clone().unwrap_or_default();
             rows.push([
                 row.customer_name.clone(),

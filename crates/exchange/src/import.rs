@@ -418,13 +418,7 @@ pub async fn import_records(
                 .await?)
         }
         RecordKind::Activities => {
-            let zone: chrono_tz::Tz = store
-                .users(viewer.org_id)
-                .await?
-                .into_iter()
-                .find(|u| u.id == viewer.user_id)
-                .and_then(|u| u.time_zone.parse().ok())
-                .unwrap_or(chrono_tz::Asia::Shanghai);
+            let zone = crate::export::viewer_zone(store, viewer).await?;
             let (good, mut bad) = activity_rows(&columns, rows);
             let mut timed = Vec::with_capacity(good.len());
             for row in good {

@@ -75,23 +75,31 @@ async fn export(
     }
 }
 
+/// A CSV table as a file to save.
+fn csv_attachment(file_name: &str, body: String) -> Response {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// Every contact in the caller's scope as CSV, under the customers' export rule.
 async fn export_contacts(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<Response, AppError> {
-    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
     let (body, _) =
         yingpan_exchange::export::export_contacts_csv(&state.store, &me.viewer, state.now())
             .await?;
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (CONTENT_DISPOSITION, "attachment; filename=\"contacts.csv\""),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(csv_attachment("contacts.csv", body))
 }
 
 /// Every order in the caller's scope as CSV, under the customers' export rule.
@@ -99,17 +107,9 @@ async fn export_orders(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<Response, AppError> {
-    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
     let (body, _) =
         yingpan_exchange::export::export_orders_csv(&state.store, &me.viewer, state.now()).await?;
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (CONTENT_DISPOSITION, "attachment; filename=\"orders.csv\""),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(csv_attachment("orders.csv", body))
 }
 
 /// Every follow-up on the customers in the caller's scope as CSV, under the customers' export
@@ -118,21 +118,10 @@ async fn export_activities(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<Response, AppError> {
-    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
     let (body, _) =
         yingpan_exchange::export::export_activities_csv(&state.store, &me.viewer, state.now())
             .await?;
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                CONTENT_DISPOSITION,
-                "attachment; filename=\"activities.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(csv_attachment("activities.csv", body))
 }
 
 #[derive(Deserialize)]
