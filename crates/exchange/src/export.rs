@@ -5,6 +5,15 @@
 use crate::ExchangeError;
 use yingpan_domain::permission::{self, Action, Policy};
 
+/// Customer data belongs to the company: exports are for those whose role may take it out.
+fn may_export(viewer: &yingpan_store::Viewer) -> Result<(), ExchangeError> {
+    if permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
+        Ok(())
+    } else {
+        Err(ExchangeError::Forbidden)
+    }
+}
+
 /// The person's own time zone; China time when none is set.
 pub(crate) fn zone_of(people: &[yingpan_store::User], person: i64) -> chrono_tz::Tz {
     people
@@ -64,9 +73,7 @@ async fn export_rows(
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Vec<String>, Vec<Vec<String>>), ExchangeError> {
-    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
-        return Err(ExchangeError::Forbidden);
-    }
+    may_export(viewer)?;
     let people = store.users(viewer.org_id).await?;
     let zone = zone_of(&people, viewer.user_id);
     let usernames: std::collections::HashMap<i64, String> =
@@ -208,9 +215,7 @@ pub async fn export_contacts_csv(
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(String, usize), ExchangeError> {
-    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
-        return Err(ExchangeError::Forbidden);
-    }
+    may_export(viewer)?;
     let mut rows: Vec<[String; 7]> = Vec::new();
     let mut after = 0;
     loop {
@@ -256,9 +261,7 @@ pub async fn export_orders_csv(
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(String, usize), ExchangeError> {
-    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
-        return Err(ExchangeError::Forbidden);
-    }
+    may_export(viewer)?;
     let zone = viewer_zone(store, viewer).await?;
     let mut rows: Vec<[String; 9]> = Vec::new();
     let mut after = 0;
@@ -330,9 +333,7 @@ pub async fn export_activities_csv(
     viewer: &yingpan_store::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(String, usize), ExchangeError> {
-    if !permission::allows(viewer.role, Action::ExportCustomers, &Policy::default()) {
-        return Err(ExchangeError::Forbidden);
-    }
+    may_export(viewer)?;
     let zone = viewer_zone(store, viewer).await?;
     let mut rows: Vec<[String; 11]> = Vec::new();
     let mut after = 0;

@@ -190,6 +190,23 @@ pub async fn columns_for(
     Ok((suggest(&headers, &labels), false))
 }
 
+/// Whether the viewer may import, under the company's policy (salespeople when it allows).
+async fn may_import(
+    store: &yingpan_store::Store,
+    viewer: &yingpan_store::Viewer,
+) -> Result<(), ExchangeError> {
+    let policy = store
+        .organization(viewer.org_id)
+        .await?
+        .settings
+        .permission_policy();
+    if permission::allows(viewer.role, Action::ImportCustomers, &policy) {
+        Ok(())
+    } else {
+        Err(ExchangeError::Forbidden)
+    }
+}
+
 /// Parses every row as it is read, then hands the good ones to the store. `mapping`:
 /// (header, field) pairs chosen for this file, else as [`columns_for`] decides.
 pub async fn import(
@@ -201,14 +218,7 @@ pub async fn import(
     progress: &yingpan_store::ImportProgress<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportOutcome, ExchangeError> {
-    let policy = store
-        .organization(viewer.org_id)
-        .await?
-        .settings
-        .permission_policy();
-    if !permission::allows(viewer.role, Action::ImportCustomers, &policy) {
-        return Err(ExchangeError::Forbidden);
-    }
+    may_import(store, viewer).await?;
     if crate::vcard::is_vcard(text) {
         let (inputs, contacts, mut bad) = vcard_inputs(&crate::vcard::read(text)?);
         let (good, more) = parse_rows(inputs);
@@ -377,14 +387,7 @@ pub async fn import_records(
     options: ImportOptions,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<RecordOutcome, ExchangeError> {
-    let policy = store
-        .organization(viewer.org_id)
-        .await?
-        .settings
-        .permission_policy();
-    if !permission::allows(viewer.role, Action::ImportCustomers, &policy) {
-        return Err(ExchangeError::Forbidden);
-    }
+    may_import(store, viewer).await?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());

@@ -256,27 +256,27 @@ pub(crate) async fn emit(
     if !data.is_object() {
         data = json!({});
     }
-    if let Some(p) = person {
-        let name: Option<String> =
-            sqlx::query("SELECT display_name FROM users WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
-                .bind(p)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
-        data["person"] = json!({"id": p, "name": name});
-    }
-    if let Some(c) = customer {
-        let name: Option<String> =
-            sqlx::query("SELECT name FROM customers WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
-                .bind(c)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
-        data["customer"] = json!({"id": c, "name": name});
+    for (key, id, sql) in [
+        (
+            "person",
+            person,
+            "SELECT display_name FROM users WHERE org_id = $1 AND id = $2",
+        ),
+        (
+            "customer",
+            customer,
+            "SELECT name FROM customers WHERE org_id = $1 AND id = $2",
+        ),
+    ] {
+        let Some(id) = id else { continue };
+        let name: Option<String> = sqlx::query(sql)
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        data[key] = json!({"id": id, "name": name});
     }
     for id in targets {
         queue(tx, org_id, id, event, &data, now).await?;

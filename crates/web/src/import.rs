@@ -183,12 +183,18 @@ async fn api_import(
         state.now(),
     )
     .await?;
-    let status = if outcome.aborted && !outcome.dry_run {
+    let status = outcome_status(outcome.aborted, outcome.dry_run);
+    Ok((status, Json(outcome)).into_response())
+}
+
+/// 422 for an import that rejections stopped (nothing written), 200 otherwise — a dry run
+/// reports what would stop it without being stopped.
+fn outcome_status(aborted: bool, dry_run: bool) -> StatusCode {
+    if aborted && !dry_run {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
-    };
-    Ok((status, Json(outcome)).into_response())
+    }
 }
 
 /// Contacts or follow-ups from another system: `?skip_rejected=`, `?dry_run=`.
@@ -213,11 +219,7 @@ async fn api_import_records(
         state.now(),
     )
     .await?;
-    let status = if outcome.aborted && !outcome.dry_run {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = outcome_status(outcome.aborted, outcome.dry_run);
     Ok((status, Json(outcome)).into_response())
 }
 
@@ -284,8 +286,7 @@ async fn records_submit(
     }
     .await;
     let (status, records, error) = match result {
-        Ok(o) if o.aborted && !o.dry_run => (StatusCode::UNPROCESSABLE_ENTITY, Some(o), None),
-        Ok(o) => (StatusCode::OK, Some(o), None),
+        Ok(o) => (outcome_status(o.aborted, o.dry_run), Some(o), None),
         Err(e @ AppError::Invalid(_)) => (e.status(), None, Some(e.localized(me.locale()))),
         Err(e) => return e.into_page(me.locale()),
     };
