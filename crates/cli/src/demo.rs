@@ -337,7 +337,13 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
     let mut complaint_about: Option<(Viewer, i64, String)> = None;
 
     let library = demo_objections(store, &a, now - Duration::days(90)).await?;
-    for i in 0..customers {
+    // `--customers N` means N customers: a random name or phone that repeats one already made is
+    // refused by the duplicate check, and the next draw takes its place.
+    let mut made = 0;
+    for i in 0..customers * 4 {
+        if made == customers {
+            break;
+        }
         let (owner, region) = &sales[i % sales.len()];
         let city = CITIES
             .iter()
@@ -421,6 +427,7 @@ pub async fn load(store: &Store, now: DateTime<Utc>, customers: usize) -> Result
             Err(StoreError::DuplicateCustomer(_)) => continue,
             Err(e) => return Err(e),
         };
+        made += 1;
         if !individual {
             for _ in 0..rng.gen_range(1..=3) {
                 let contact = ContactInput {

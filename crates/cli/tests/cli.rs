@@ -383,7 +383,7 @@ fn restore_round_trip_and_mistyped_paths() {
         })
     };
     let before = names(db.clone());
-    assert!(before.len() >= 20);
+    assert_eq!(before.len(), 20, "--customers 20 makes twenty customers");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let pool = sqlx::AnyPool::connect(&db).await.unwrap();
