@@ -52,7 +52,9 @@ run_against "sqlite://$WORK/st.db" sqlite
 if [ -n "${YINGPAN_TEST_PG_URL:-}" ]; then
   DBNAME="yp_st_$$"
   psql "${YINGPAN_TEST_PG_URL%/}/postgres" -qc "CREATE DATABASE $DBNAME" >/dev/null
-  run_against "${YINGPAN_TEST_PG_URL%/}/$DBNAME" postgres
+  # The server works as the app role when the test script made one (see the tenancy check).
+  APP_SERVER=${YINGPAN_TEST_PG_APP_URL:-$YINGPAN_TEST_PG_URL}
+  run_against "${APP_SERVER%/}/$DBNAME" postgres
   psql "${YINGPAN_TEST_PG_URL%/}/postgres" -qc "DROP DATABASE $DBNAME" >/dev/null || true
 fi
 echo "== schemathesis: no failures"

@@ -192,7 +192,7 @@ impl Store {
     pub async fn absences(&self, org_id: i64, day: NaiveDate) -> Result<Vec<Absence>> {
         let rows = sqlx::query(
             "SELECT a.id, a.user_id, u.display_name, a.starts_on, a.ends_on, a.note FROM absences a \
-             JOIN users u ON u.id = a.user_id WHERE a.org_id = $1 AND a.ends_on >= $2 AND u.active = 1 \
+             JOIN users u ON u.id = a.user_id AND u.org_id = a.org_id WHERE a.org_id = $1 AND a.ends_on >= $2 AND u.active = 1 \
              ORDER BY a.starts_on, u.display_name",
         )
         .bind(org_id)

@@ -91,8 +91,9 @@ pub struct PlanDetail {
 const COLUMNS: &str =
     "p.id, p.customer_id, c.name AS customer_name, p.manager_id, u.display_name AS manager_name, \
     p.year, p.latest_revision, p.status, p.version, p.updated_at";
-const FROM: &str = " FROM account_plans p JOIN customers c ON c.id = p.customer_id \
-    LEFT JOIN users u ON u.id = p.manager_id WHERE";
+const FROM: &str =
+    " FROM account_plans p JOIN customers c ON c.id = p.customer_id AND c.org_id = p.org_id \
+    LEFT JOIN users u ON u.id = p.manager_id AND u.org_id = p.org_id WHERE";
 
 fn from_row(r: &AnyRow) -> Result<AccountPlan> {
     Ok(AccountPlan {
@@ -133,7 +134,7 @@ async fn revision(
 ) -> Result<PlanRevision> {
     let r = sqlx::query(
         "SELECT r.number, r.status, r.content, r.stamps, r.submitted_at, u.display_name AS reviewer_name, r.reviewed_at, \
-         r.review_note, r.created_at FROM account_plan_revisions r LEFT JOIN users u ON u.id = r.reviewer_id \
+         r.review_note, r.created_at FROM account_plan_revisions r LEFT JOIN users u ON u.id = r.reviewer_id AND u.org_id = r.org_id \
          WHERE r.org_id = $1 AND r.plan_id = $2 AND r.number = $3",
     )
     .bind(org_id)
@@ -192,7 +193,7 @@ async fn facts(
     let year = plan.year as i32;
     let sales_by_year = sales_by_year(conn, org_id, plan.customer_id, year - 2..=year).await?;
     let rows = sqlx::query(
-        "SELECT l.product_id, l.product_name, l.amount FROM order_lines l JOIN orders o ON o.id = l.order_id \
+        "SELECT l.product_id, l.product_name, l.amount FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id \
          WHERE o.org_id = $1 AND o.customer_id = $2",
     )
     .bind(org_id)
@@ -282,6 +283,7 @@ async fn superior_of(
 
 async fn touch(
     tx: &mut Transaction<'_, Any>,
+    org_id: i64,
     plan: &AccountPlan,
     latest: i64,
     status: Status,
@@ -289,13 +291,14 @@ async fn touch(
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE account_plans SET latest_revision = $1, status = $2, version = version + 1, updated_at = $3 \
-         WHERE id = $4 AND version = $5",
+         WHERE org_id = $6 AND id = $4 AND version = $5",
     )
     .bind(latest)
     .bind(status.as_str())
     .bind(at)
     .bind(plan.id)
     .bind(plan.version)
+    .bind(org_id)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -426,7 +429,7 @@ impl Store {
         .collect::<Result<_>>()?;
         let evaluations = sqlx::query(
             "SELECT u.display_name AS evaluator_name, e.management_score, e.people_score, e.note, e.created_at \
-             FROM account_plan_evaluations e LEFT JOIN users u ON u.id = e.evaluator_id \
+             FROM account_plan_evaluations e LEFT JOIN users u ON u.id = e.evaluator_id AND u.org_id = e.org_id \
              WHERE e.org_id = $1 AND e.plan_id = $2 ORDER BY e.id DESC",
         )
         .bind(viewer.org_id)
@@ -560,7 +563,15 @@ impl Store {
         .bind(plan.latest_revision)
         .execute(&mut *tx)
         .await?;
-        touch(&mut tx, &plan, plan.latest_revision, Status::Draft, &at).await?;
+        touch(
+            &mut tx,
+            viewer.org_id,
+            &plan,
+            plan.latest_revision,
+            Status::Draft,
+            &at,
+        )
+        .await?;
         let changed: Vec<FieldChange> = compare(&current.content, &content)
             .into_iter()
             .filter(|d| d.changed)
@@ -656,7 +667,7 @@ impl Store {
                 }
             }
         }
-        touch(&mut tx, &plan, latest, to, &at).await?;
+        touch(&mut tx, viewer.org_id, &plan, latest, to, &at).await?;
         let mut changes = vec![change(
             "status",
             Some(from.as_str().into()),

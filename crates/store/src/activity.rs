@@ -142,7 +142,7 @@ impl Store {
         let id = insert_activity(&mut tx, viewer, customer_id, kind, summary, details, now).await?;
         let row = sqlx::query(
             "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at \
-             FROM activities a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = $1",
+             FROM activities a LEFT JOIN users u ON u.id = a.user_id AND u.org_id = a.org_id WHERE a.id = $1",
         )
         .bind(id)
         .fetch_one(&mut *tx)
@@ -311,7 +311,7 @@ impl Store {
                 .try_get(0)?;
         let rows = sqlx::query(
             "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at \
-             FROM activities a LEFT JOIN users u ON u.id = a.user_id \
+             FROM activities a LEFT JOIN users u ON u.id = a.user_id AND u.org_id = a.org_id \
              WHERE a.org_id = $1 AND a.customer_id = $2 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $3",
         )
         .bind(viewer.org_id)
@@ -347,8 +347,8 @@ impl Store {
         let mut sql = crate::sql::Sql::new(
             "SELECT a.id, a.customer_id, a.user_id, u.display_name AS user_name, a.kind, a.summary, a.outcome, \
              a.next_step, a.location, a.reached, a.purpose, a.duration_minutes, a.latitude, a.longitude, a.occurred_at, \
-             c.name AS customer_name FROM activities a JOIN customers c ON c.id = a.customer_id \
-             LEFT JOIN users u ON u.id = a.user_id WHERE",
+             c.name AS customer_name FROM activities a JOIN customers c ON c.id = a.customer_id AND c.org_id = a.org_id \
+             LEFT JOIN users u ON u.id = a.user_id AND u.org_id = a.org_id WHERE",
         );
         crate::sql::push_scope(&mut sql, viewer, "c");
         sql.push(" AND c.deleted_at IS NULL AND a.org_id = ")

@@ -27,7 +27,7 @@ pub struct Appeal {
 
 const SELECT: &str = "SELECT p.id, p.appellant_id, a.display_name AS appellant_name, p.to_id, t.display_name AS to_name, \
     p.subject, p.reason, p.task_id, p.answer, p.answered_at, p.created_at FROM appeals p \
-    LEFT JOIN users a ON a.id = p.appellant_id LEFT JOIN users t ON t.id = p.to_id";
+    LEFT JOIN users a ON a.id = p.appellant_id AND a.org_id = p.org_id LEFT JOIN users t ON t.id = p.to_id AND t.org_id = p.org_id";
 
 fn from_row(r: &AnyRow) -> Result<Appeal> {
     Ok(Appeal {
@@ -147,11 +147,12 @@ impl Store {
         check_answer(viewer.user_id, appeal.to_id, appeal.answered_at.is_some())
             .map_err(yingpan_domain::Refusal::from)?;
         sqlx::query(
-            "UPDATE appeals SET answer = $1, answered_at = $2 WHERE id = $3 AND answered_at IS NULL",
+            "UPDATE appeals SET answer = $1, answered_at = $2 WHERE org_id = $4 AND id = $3 AND answered_at IS NULL",
         )
         .bind(answer)
         .bind(ts(now))
         .bind(id)
+        .bind(viewer.org_id)
         .execute(&mut *tx)
         .await?;
         Audit::by(viewer, now)

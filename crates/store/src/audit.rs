@@ -153,7 +153,7 @@ impl Store {
         let mut count = Sql::new("SELECT COUNT(*) FROM audit_log a");
         let mut list = Sql::new(
             "SELECT a.id, a.actor_id, u.display_name AS actor_name, a.entity, a.entity_id, \
-             a.action, a.changes, a.at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id",
+             a.action, a.changes, a.at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id AND u.org_id = a.org_id",
         );
         // Rebuild the filter in each statement so placeholders are numbered from 1.
         for sql in [&mut count, &mut list] {
@@ -197,46 +197,46 @@ fn subject_sql(entity: &str) -> Option<&'static str> {
         "objection" => "SELECT t.id, t.text FROM objections t",
         "webhook" => "SELECT t.id, t.name FROM webhooks t",
         "joint_visit" => {
-            "SELECT t.id, u.display_name || ' · ' || t.customer_name || ' · ' || t.visit_date FROM joint_visits t JOIN users u ON u.id = t.salesperson_id"
+            "SELECT t.id, u.display_name || ' · ' || t.customer_name || ' · ' || t.visit_date FROM joint_visits t JOIN users u ON u.id = t.salesperson_id AND u.org_id = t.org_id"
         }
         "meeting" => {
-            "SELECT t.id, u.display_name || ' · ' || t.held_on FROM meetings t JOIN users u ON u.id = t.organizer_id"
+            "SELECT t.id, u.display_name || ' · ' || t.held_on FROM meetings t JOIN users u ON u.id = t.organizer_id AND u.org_id = t.org_id"
         }
         "quotation" => {
-            "SELECT t.id, c.name FROM quotations t JOIN customers c ON c.id = t.customer_id"
+            "SELECT t.id, c.name FROM quotations t JOIN customers c ON c.id = t.customer_id AND c.org_id = t.org_id"
         }
         "account_plan" => {
-            "SELECT t.id, c.name || ' · ' || CAST(t.year AS TEXT) FROM account_plans t JOIN customers c ON c.id = t.customer_id"
+            "SELECT t.id, c.name || ' · ' || CAST(t.year AS TEXT) FROM account_plans t JOIN customers c ON c.id = t.customer_id AND c.org_id = t.org_id"
         }
         "survey_invitation" => {
-            "SELECT t.id, s.name || ' · ' || c.name FROM survey_invitations t JOIN surveys s ON s.id = t.survey_id JOIN customers c ON c.id = t.customer_id"
+            "SELECT t.id, s.name || ' · ' || c.name FROM survey_invitations t JOIN surveys s ON s.id = t.survey_id AND s.org_id = t.org_id JOIN customers c ON c.id = t.customer_id AND c.org_id = t.org_id"
         }
         "return_visit" => {
-            "SELECT t.id, c.name FROM return_visits t JOIN customers c ON c.id = t.customer_id"
+            "SELECT t.id, c.name FROM return_visits t JOIN customers c ON c.id = t.customer_id AND c.org_id = t.org_id"
         }
         "custom_field" => "SELECT t.id, t.label FROM custom_fields t",
         "escalation" => "SELECT t.id, t.subject FROM escalations t",
         "referral" => "SELECT t.id, t.referred_name FROM referrals t",
         "order" => {
-            "SELECT t.id, c.name FROM orders t JOIN customers c ON c.id = t.customer_id"
+            "SELECT t.id, c.name FROM orders t JOIN customers c ON c.id = t.customer_id AND c.org_id = t.org_id"
         }
         "visit_plan" => {
-            "SELECT t.id, u.display_name || ' · ' || t.plan_date FROM visit_plans t JOIN users u ON u.id = t.user_id"
+            "SELECT t.id, u.display_name || ' · ' || t.plan_date FROM visit_plans t JOIN users u ON u.id = t.user_id AND u.org_id = t.org_id"
         }
         "daily_report" => {
-            "SELECT t.id, u.display_name || ' · ' || t.report_date FROM daily_reports t JOIN users u ON u.id = t.user_id"
+            "SELECT t.id, u.display_name || ' · ' || t.report_date FROM daily_reports t JOIN users u ON u.id = t.user_id AND u.org_id = t.org_id"
         }
         "weekly_report" => {
-            "SELECT t.id, u.display_name || ' · ' || t.week_start FROM weekly_reports t JOIN users u ON u.id = t.supervisor_id"
+            "SELECT t.id, u.display_name || ' · ' || t.week_start FROM weekly_reports t JOIN users u ON u.id = t.supervisor_id AND u.org_id = t.org_id"
         }
         "expense_advance" => {
-            "SELECT t.id, u.display_name || ' · ' || t.occurred_on FROM expense_advances t JOIN users u ON u.id = t.user_id"
+            "SELECT t.id, u.display_name || ' · ' || t.occurred_on FROM expense_advances t JOIN users u ON u.id = t.user_id AND u.org_id = t.org_id"
         }
         "absence" => {
-            "SELECT t.id, u.display_name FROM absences t JOIN users u ON u.id = t.user_id"
+            "SELECT t.id, u.display_name FROM absences t JOIN users u ON u.id = t.user_id AND u.org_id = t.org_id"
         }
         "pay_adjustment" => {
-            "SELECT t.id, u.display_name || ' · ' || t.month FROM pay_adjustments t JOIN users u ON u.id = t.user_id"
+            "SELECT t.id, u.display_name || ' · ' || t.month FROM pay_adjustments t JOIN users u ON u.id = t.user_id AND u.org_id = t.org_id"
         }
         "pay_plan" => "SELECT t.id, t.effective_month FROM pay_plans t",
         "target_plan" => "SELECT t.id, CAST(t.year AS TEXT) FROM target_plans t",

@@ -157,7 +157,7 @@ impl Store {
         let mut out = Vec::new();
         // The latest approved revision of each person's day.
         let mut sql = Sql::new(
-            "SELECT p.id, p.user_id, u.display_name, p.plan_date, p.items FROM visit_plans p JOIN users u ON u.id = p.user_id WHERE",
+            "SELECT p.id, p.user_id, u.display_name, p.plan_date, p.items FROM visit_plans p JOIN users u ON u.id = p.user_id AND u.org_id = p.org_id WHERE",
         );
         push_scope_on(&mut sql, viewer, "p", "user_id");
         if !team {

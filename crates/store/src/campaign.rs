@@ -94,7 +94,8 @@ fn merge_values(r: &AnyRow) -> Result<BTreeMap<&'static str, String>> {
 const COLUMNS: &str = "m.id, m.name, m.channel, m.segment_id, m.segment_name, m.segment_query, m.subject, m.body, \
     m.status, m.scheduled_at, m.created_by, u.display_name AS created_by_name, m.created_at, m.launched_at, \
     m.finished_at, m.version";
-const FROM: &str = " FROM campaigns m LEFT JOIN users u ON u.id = m.created_by WHERE";
+const FROM: &str =
+    " FROM campaigns m LEFT JOIN users u ON u.id = m.created_by AND u.org_id = m.org_id WHERE";
 
 fn from_row(r: &AnyRow) -> Result<Campaign> {
     Ok(Campaign {
@@ -135,9 +136,10 @@ async fn load(conn: &mut sqlx::AnyConnection, viewer: &Viewer, id: i64) -> Resul
         .ok_or(StoreError::NotFound)?;
     let mut c = from_row(&row)?;
     let rows = sqlx::query(
-        "SELECT status, COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 AND test = 0 GROUP BY status",
+        "SELECT status, COUNT(*) FROM campaign_recipients WHERE org_id = $2 AND campaign_id = $1 AND test = 0 GROUP BY status",
     )
     .bind(id)
+    .bind(viewer.org_id)
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
@@ -198,6 +200,7 @@ fn change(field: &str, after: impl Into<String>) -> FieldChange {
 
 async fn set_status(
     tx: &mut Transaction<'_, Any>,
+    org_id: i64,
     ids: &[i64],
     status: RecipientStatus,
     next_attempt: Option<&str>,
@@ -210,10 +213,11 @@ async fn set_status(
             .join(",");
         // The ids come from this transaction's own query: numbers only, never user text.
         sqlx::query(&format!(
-            "UPDATE campaign_recipients SET status = $1, next_attempt_at = $2 WHERE id IN ({list})"
+            "UPDATE campaign_recipients SET status = $1, next_attempt_at = $2 WHERE org_id = $3 AND id IN ({list})"
         ))
         .bind(status.as_str())
         .bind(next_attempt)
+        .bind(org_id)
         .execute(&mut **tx)
         .await?;
     }
@@ -343,9 +347,10 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let counts = sqlx::query(&format!(
-            "SELECT campaign_id, status, COUNT(*) FROM campaign_recipients WHERE campaign_id IN ({ids}) AND test = 0 \
+            "SELECT campaign_id, status, COUNT(*) FROM campaign_recipients WHERE org_id = $1 AND campaign_id IN ({ids}) AND test = 0 \
              GROUP BY campaign_id, status"
         ))
+        .bind(viewer.org_id)
         .fetch_all(&self.read)
         .await?;
         for r in counts {
@@ -370,7 +375,7 @@ impl Store {
         self.campaign(viewer, id).await?;
         let mut sql = Sql::new(
             "SELECT r.id, r.customer_id, c.name AS customer_name, r.address, r.status, r.reason, r.attempts, r.sent_at \
-             FROM campaign_recipients r LEFT JOIN customers c ON c.id = r.customer_id WHERE r.campaign_id = ",
+             FROM campaign_recipients r LEFT JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id WHERE r.campaign_id = ",
         );
         sql.bind(id).push(" AND r.test = 0");
         if let Some(s) = status {
@@ -455,7 +460,7 @@ impl Store {
              (SELECT COUNT(*) FROM campaign_recipients x WHERE x.org_id = r.org_id AND x.customer_id = r.customer_id \
               AND x.test = 0 AND x.campaign_id <> r.campaign_id \
               AND ((x.status = 'sent' AND x.sent_at > $2) OR x.status = 'queued')) AS recent \
-             FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id \
+             FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id \
              WHERE r.campaign_id = $1 AND r.status = 'pending' ORDER BY r.id",
             contacts_opted_out_sql(channel)
         ))
@@ -480,18 +485,19 @@ impl Store {
         for (status, ids) in &by_status {
             match (status, channel) {
                 (RecipientStatus::Queued, Channel::Letter) => {
-                    set_status(&mut tx, ids, RecipientStatus::Sent, None).await?;
+                    set_status(&mut tx, viewer.org_id, ids, RecipientStatus::Sent, None).await?;
                 }
                 (RecipientStatus::Queued, _) => {
-                    set_status(&mut tx, ids, *status, Some(&start)).await?;
+                    set_status(&mut tx, viewer.org_id, ids, *status, Some(&start)).await?;
                 }
-                _ => set_status(&mut tx, ids, *status, None).await?,
+                _ => set_status(&mut tx, viewer.org_id, ids, *status, None).await?,
             }
         }
         if channel == Channel::Letter {
-            sqlx::query("UPDATE campaign_recipients SET sent_at = $1 WHERE campaign_id = $2 AND status = 'sent'")
+            sqlx::query("UPDATE campaign_recipients SET sent_at = $1 WHERE org_id = $3 AND campaign_id = $2 AND status = 'sent'")
                 .bind(&at)
                 .bind(id)
+                .bind(viewer.org_id)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -501,12 +507,13 @@ impl Store {
             _ => "sending",
         };
         sqlx::query(
-            "UPDATE campaigns SET status = $1, launched_at = $2, finished_at = $3, version = version + 1 WHERE id = $4",
+            "UPDATE campaigns SET status = $1, launched_at = $2, finished_at = $3, version = version + 1 WHERE org_id = $5 AND id = $4",
         )
         .bind(status)
         .bind(&at)
         .bind((status == "done").then_some(at.clone()))
         .bind(id)
+        .bind(viewer.org_id)
         .execute(&mut *tx)
         .await?;
         let counts: Vec<String> = by_status
@@ -543,13 +550,15 @@ impl Store {
                 message: "this campaign has finished".into(),
             });
         }
-        sqlx::query("UPDATE campaign_recipients SET status = 'failed', reason = 'cancelled' WHERE campaign_id = $1 AND status = 'queued'")
+        sqlx::query("UPDATE campaign_recipients SET status = 'failed', reason = 'cancelled' WHERE org_id = $2 AND campaign_id = $1 AND status = 'queued'")
             .bind(id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE campaigns SET status = 'cancelled', finished_at = $1, version = version + 1 WHERE id = $2")
+        sqlx::query("UPDATE campaigns SET status = 'cancelled', finished_at = $1, version = version + 1 WHERE org_id = $3 AND id = $2")
             .bind(ts(now))
             .bind(id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         Audit::by(viewer, now)
@@ -606,7 +615,7 @@ impl Store {
         let stale = ts(now - Duration::minutes(5));
         let mut tx = self.write.begin().await?;
         let ids: Vec<i64> = sqlx::query(
-            "SELECT r.id FROM campaign_recipients r JOIN campaigns m ON m.id = r.campaign_id \
+            "SELECT r.id FROM campaign_recipients r JOIN campaigns m ON m.id = r.campaign_id AND m.org_id = r.org_id \
              WHERE r.status = 'queued' AND r.next_attempt_at <= $1 AND (r.claimed_at IS NULL OR r.claimed_at < $2) \
              AND m.channel = $3 AND (m.status IN ('sending', 'scheduled') OR r.test = 1) \
              ORDER BY r.next_attempt_at, r.id LIMIT $4",
@@ -624,7 +633,7 @@ impl Store {
         for id in ids {
             // Claimed only if nobody else claimed it in between (several servers).
             let n = sqlx::query(
-                "UPDATE campaign_recipients SET claimed_at = $1 WHERE id = $2 AND status = 'queued' AND (claimed_at IS NULL OR claimed_at < $3)",
+                "/* across organizations: campaign sender */ UPDATE campaign_recipients SET claimed_at = $1 WHERE id = $2 AND status = 'queued' AND (claimed_at IS NULL OR claimed_at < $3)",
             )
             .bind(&at)
             .bind(id)
@@ -636,9 +645,9 @@ impl Store {
                 continue;
             }
             let r = sqlx::query(
-                &format!("SELECT r.id, r.org_id, r.campaign_id, r.address, r.attempts, m.subject, m.body, {MERGE_COLUMNS} \
-                 FROM campaign_recipients r JOIN campaigns m ON m.id = r.campaign_id JOIN organizations g ON g.id = r.org_id \
-                 LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN users o ON o.id = c.owner_id WHERE r.id = $1"),
+                &format!("/* across organizations: campaign sender */ SELECT r.id, r.org_id, r.campaign_id, r.address, r.attempts, m.subject, m.body, {MERGE_COLUMNS} \
+                 FROM campaign_recipients r JOIN campaigns m ON m.id = r.campaign_id AND m.org_id = r.org_id JOIN organizations g ON g.id = r.org_id \
+                 LEFT JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE r.id = $1"),
             )
             .bind(id)
             .fetch_one(&mut *tx)
@@ -670,7 +679,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE campaign_recipients SET status = 'sent', sent_at = $1, attempts = attempts + 1, claimed_at = NULL, \
+            "/* across organizations: campaign sender */ UPDATE campaign_recipients SET status = 'sent', sent_at = $1, attempts = attempts + 1, claimed_at = NULL, \
              reason = NULL, unsubscribe_digest = $2 WHERE id = $3",
         )
         .bind(ts(now))
@@ -690,7 +699,7 @@ impl Store {
     ) -> Result<()> {
         let reason: String = reason.chars().take(500).collect();
         sqlx::query(
-            "UPDATE campaign_recipients SET status = $1, reason = $2, attempts = attempts + 1, claimed_at = NULL, \
+            "/* across organizations: campaign sender */ UPDATE campaign_recipients SET status = $1, reason = $2, attempts = attempts + 1, claimed_at = NULL, \
              next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $4",
         )
         .bind(if retry_at.is_some() { "queued" } else { "failed" })
@@ -705,13 +714,13 @@ impl Store {
     /// Campaigns whose time came start sending; those with nothing left queued are done.
     pub async fn advance_campaigns(&self, now: DateTime<Utc>) -> Result<()> {
         let at = ts(now);
-        sqlx::query("UPDATE campaigns SET status = 'sending' WHERE status = 'scheduled' AND scheduled_at <= $1")
+        sqlx::query("/* across organizations: campaign scheduler */ UPDATE campaigns SET status = 'sending' WHERE status = 'scheduled' AND scheduled_at <= $1")
             .bind(&at)
             .execute(&self.write)
             .await?;
         sqlx::query(
-            "UPDATE campaigns SET status = 'done', finished_at = $1 WHERE status = 'sending' AND NOT EXISTS \
-             (SELECT 1 FROM campaign_recipients r WHERE r.campaign_id = campaigns.id AND r.status = 'queued')",
+            "/* across organizations: campaign scheduler */ UPDATE campaigns SET status = 'done', finished_at = $1 WHERE status = 'sending' AND NOT EXISTS \
+             (SELECT 1 FROM campaign_recipients r WHERE r.org_id = campaigns.org_id AND r.campaign_id = campaigns.id AND r.status = 'queued')",
         )
         .bind(&at)
         .execute(&self.write)
@@ -723,7 +732,7 @@ impl Store {
     /// the key).
     pub async fn unsubscribe_target(&self, digest: &str) -> Result<(String, String, bool)> {
         let row = sqlx::query(
-            "SELECT c.name, g.name, c.opted_out_at FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id \
+            "/* across organizations: unsubscribe link */ SELECT c.name, g.name, c.opted_out_at FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id \
              JOIN organizations g ON g.id = r.org_id WHERE r.unsubscribe_digest = $1",
         )
         .bind(digest)
@@ -741,7 +750,7 @@ impl Store {
     pub async fn unsubscribe(&self, digest: &str, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query(
-            "SELECT r.org_id, r.customer_id FROM campaign_recipients r WHERE r.unsubscribe_digest = $1",
+            "/* across organizations: unsubscribe link */ SELECT r.org_id, r.customer_id FROM campaign_recipients r WHERE r.unsubscribe_digest = $1",
         )
         .bind(digest)
         .fetch_optional(&mut *tx)
@@ -750,16 +759,18 @@ impl Store {
         let (org_id, customer_id): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
         let customer_id = customer_id.ok_or(StoreError::NotFound)?;
         let n = sqlx::query(
-            "UPDATE customers SET opted_out_at = $1 WHERE id = $2 AND opted_out_at IS NULL",
+            "UPDATE customers SET opted_out_at = $1 WHERE org_id = $3 AND id = $2 AND opted_out_at IS NULL",
         )
         .bind(ts(now))
         .bind(customer_id)
+        .bind(org_id)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         // Nothing more goes to them from campaigns already queued.
-        sqlx::query("UPDATE campaign_recipients SET status = 'opted_out' WHERE customer_id = $1 AND status = 'queued'")
+        sqlx::query("UPDATE campaign_recipients SET status = 'opted_out' WHERE org_id = $2 AND customer_id = $1 AND status = 'queued'")
             .bind(customer_id)
+            .bind(org_id)
             .execute(&mut *tx)
             .await?;
         if n == 1 {
@@ -796,20 +807,23 @@ impl Store {
         let mut tx = self.write.begin().await?;
         customer_scope_check(&mut tx, viewer, customer_id).await?;
         let before: Option<String> =
-            sqlx::query("SELECT opted_out_at FROM customers WHERE id = $1")
+            sqlx::query("SELECT opted_out_at FROM customers WHERE org_id = $2 AND id = $1")
                 .bind(customer_id)
+                .bind(viewer.org_id)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
         if before.is_some() != opted_out {
-            sqlx::query("UPDATE customers SET opted_out_at = $1 WHERE id = $2")
+            sqlx::query("UPDATE customers SET opted_out_at = $1 WHERE org_id = $3 AND id = $2")
                 .bind(opted_out.then(|| ts(now)))
                 .bind(customer_id)
+                .bind(viewer.org_id)
                 .execute(&mut *tx)
                 .await?;
             if opted_out {
-                sqlx::query("UPDATE campaign_recipients SET status = 'opted_out' WHERE customer_id = $1 AND status = 'queued'")
+                sqlx::query("UPDATE campaign_recipients SET status = 'opted_out' WHERE org_id = $2 AND customer_id = $1 AND status = 'queued'")
                     .bind(customer_id)
+                    .bind(viewer.org_id)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -853,9 +867,10 @@ impl Store {
         customer_scope_check(&mut tx, viewer, customer_id).await?;
         let before = row.try_get::<i64, _>(1)? != 0;
         if before != flag {
-            sqlx::query("UPDATE contacts SET do_not_contact = $1 WHERE id = $2")
+            sqlx::query("UPDATE contacts SET do_not_contact = $1 WHERE org_id = $3 AND id = $2")
                 .bind(i64::from(flag))
                 .bind(contact_id)
+                .bind(viewer.org_id)
                 .execute(&mut *tx)
                 .await?;
             Audit::by(viewer, now)
@@ -888,8 +903,8 @@ impl Store {
         self.campaign(viewer, id).await?;
         let rows = sqlx::query(
             &format!("SELECT r.address, {MERGE_COLUMNS} \
-             FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id JOIN organizations g ON g.id = r.org_id \
-             LEFT JOIN users o ON o.id = c.owner_id WHERE r.campaign_id = $1 AND r.status = 'sent' AND r.test = 0 \
+             FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id JOIN organizations g ON g.id = r.org_id \
+             LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE r.campaign_id = $1 AND r.status = 'sent' AND r.test = 0 \
              ORDER BY r.id LIMIT $2 OFFSET $3"),
         )
         .bind(id)

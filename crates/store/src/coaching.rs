@@ -48,8 +48,8 @@ pub struct CoachingNote {
 const COLUMNS: &str = "j.id, j.plan_id, j.salesperson_id, s.display_name AS salesperson_name, j.supervisor_id, \
     v.display_name AS supervisor_name, j.customer_id, j.customer_name, j.visit_date, j.start_time, j.strengths, \
     j.corrections, j.score, j.activity_id, a.summary AS activity_summary, j.reviewed_at, j.version";
-const FROM: &str = " FROM joint_visits j LEFT JOIN users s ON s.id = j.salesperson_id LEFT JOIN users v ON v.id = j.supervisor_id \
-    LEFT JOIN activities a ON a.id = j.activity_id WHERE";
+const FROM: &str = " FROM joint_visits j LEFT JOIN users s ON s.id = j.salesperson_id AND s.org_id = j.org_id LEFT JOIN users v ON v.id = j.supervisor_id AND v.org_id = j.org_id \
+    LEFT JOIN activities a ON a.id = j.activity_id AND a.org_id = j.org_id WHERE";
 
 fn from_row(r: &AnyRow) -> Result<JointVisit> {
     Ok(JointVisit {
@@ -295,7 +295,7 @@ impl Store {
         require_above(&mut tx, viewer, person).await?;
         let rows = sqlx::query(
             "SELECT n.id, u.display_name AS author_name, n.kind, n.note, n.created_at FROM coaching_notes n \
-             LEFT JOIN users u ON u.id = n.author_id WHERE n.org_id = $1 AND n.person_id = $2 ORDER BY n.id DESC LIMIT 200",
+             LEFT JOIN users u ON u.id = n.author_id AND u.org_id = n.org_id WHERE n.org_id = $1 AND n.person_id = $2 ORDER BY n.id DESC LIMIT 200",
         )
         .bind(viewer.org_id)
         .bind(person)

@@ -180,7 +180,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(Contact, String)>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_COLUMNS}, c.name AS customer_name FROM contacts k JOIN customers c ON c.id = k.customer_id WHERE"
+            "SELECT {CONTACT_COLUMNS}, c.name AS customer_name FROM contacts k JOIN customers c ON c.id = k.customer_id AND c.org_id = k.org_id WHERE"
         ));
         push_scope(&mut sql, viewer, "c");
         sql.push(" AND c.deleted_at IS NULL AND k.deleted_at IS NULL AND k.id > ")
@@ -202,7 +202,7 @@ pub(crate) async fn load_contact(
     id: i64,
 ) -> Result<Contact> {
     let mut sql = Sql::new(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts k JOIN customers c ON c.id = k.customer_id WHERE"
+        "SELECT {CONTACT_COLUMNS} FROM contacts k JOIN customers c ON c.id = k.customer_id AND c.org_id = k.org_id WHERE"
     ));
     push_scope(&mut sql, viewer, "c");
     sql.push(" AND c.deleted_at IS NULL AND k.deleted_at IS NULL AND k.id = ")

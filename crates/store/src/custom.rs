@@ -85,7 +85,7 @@ where
         return Ok(out);
     }
     let mut sql = Sql::new(
-        "SELECT v.customer_id, f.field_key, v.value FROM custom_values v JOIN custom_fields f ON f.id = v.field_id \
+        "SELECT v.customer_id, f.field_key, v.value FROM custom_values v JOIN custom_fields f ON f.id = v.field_id AND f.org_id = v.org_id \
          WHERE v.org_id = ",
     );
     sql.bind(org_id)
@@ -156,9 +156,10 @@ impl Store {
             .record(&mut tx, "custom_field", id, "create", &changes)
             .await?;
         let row = sqlx::query(&format!(
-            "SELECT {DEF_COLUMNS} FROM custom_fields WHERE id = $1"
+            "SELECT {DEF_COLUMNS} FROM custom_fields WHERE org_id = $2 AND id = $1"
         ))
         .bind(id)
+        .bind(viewer.org_id)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -212,9 +213,10 @@ impl Store {
             .record(&mut tx, "custom_field", id, "update", &changes)
             .await?;
         let row = sqlx::query(&format!(
-            "SELECT {DEF_COLUMNS} FROM custom_fields WHERE id = $1"
+            "SELECT {DEF_COLUMNS} FROM custom_fields WHERE org_id = $2 AND id = $1"
         ))
         .bind(id)
+        .bind(viewer.org_id)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -228,7 +230,7 @@ impl Store {
         viewer: &Viewer,
         field_id: i64,
     ) -> Result<Vec<(Option<String>, i64)>> {
-        let mut sql = Sql::new("SELECT v.value, COUNT(*) FROM customers c LEFT JOIN custom_values v ON v.customer_id = c.id AND v.field_id = ");
+        let mut sql = Sql::new("SELECT v.value, COUNT(*) FROM customers c LEFT JOIN custom_values v ON v.customer_id = c.id AND v.org_id = c.org_id AND v.field_id = ");
         sql.bind(field_id).push(" WHERE");
         push_scope(&mut sql, viewer, "c");
         sql.push(" AND c.deleted_at IS NULL GROUP BY v.value ORDER BY COUNT(*) DESC, CASE WHEN v.value IS NULL THEN 1 ELSE 0 END, v.value");

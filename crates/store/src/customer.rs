@@ -291,9 +291,8 @@ pub(crate) fn push_list_filters(
     q.history.push(sql, backend);
     q.size.push(sql, backend);
     if let Some(lead) = q.team_of {
-        sql.push(" AND c.owner_id IN (WITH RECURSIVE team(id) AS (SELECT id FROM users WHERE org_id = c.org_id AND id = ")
-            .bind(lead)
-            .push(" UNION ALL SELECT u.id FROM users u JOIN team ON u.superior_id = team.id) SELECT id FROM team)");
+        sql.push(" AND c.owner_id IN ");
+        crate::sql::push_subtree(sql, viewer.org_id, lead);
     }
     if let Some(kind) = q.last_activity {
         sql.push(" AND c.last_activity_kind = ").bind(kind);
@@ -328,10 +327,10 @@ pub(crate) fn push_list_filters(
         }
         sql.push(")");
         if r.exempt_open {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'open')");
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.org_id = c.org_id AND x.customer_id = c.id AND x.status = 'open')");
         }
         if r.exempt_deal {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = c.id AND x.status = 'won')");
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.org_id = c.org_id AND x.customer_id = c.id AND x.status = 'won')");
         }
     }
     if let Some(owner) = q.owner_id {
@@ -360,9 +359,9 @@ pub(crate) async fn load_customer(
     // reading a customer is the most frequent request, and every statement is a round trip.
     let mut sql = Sql::new(&format!(
         "SELECT {CUSTOMER_COLUMNS}, f.field_key AS custom_key, v.value AS custom_value \
-         FROM customers c LEFT JOIN users o ON o.id = c.owner_id \
-         LEFT JOIN custom_values v ON v.org_id = c.org_id AND v.customer_id = c.id \
-         LEFT JOIN custom_fields f ON f.id = v.field_id WHERE"
+         FROM customers c LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id \
+         LEFT JOIN custom_values v ON v.org_id = c.org_id AND v.org_id = c.org_id AND v.customer_id = c.id \
+         LEFT JOIN custom_fields f ON f.id = v.field_id AND f.org_id = v.org_id WHERE"
     ));
     push_scope(&mut sql, viewer, "c");
     sql.push(" AND c.id = ").bind(id);
@@ -489,7 +488,7 @@ impl HistoryFilter {
             sql.push(" AND c.last_activity_at < ").bind(crate::ts(t));
         }
         if let Some(p) = self.bought_product {
-            sql.push(" AND EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.org_id = c.org_id AND o.customer_id = c.id AND l.product_id = ")
+            sql.push(" AND EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id AND l.org_id = o.org_id WHERE o.org_id = c.org_id AND o.customer_id = c.id AND l.product_id = ")
                 .bind(p)
                 .push(")");
         }
@@ -601,9 +600,8 @@ fn assignable_sql(viewer: &Viewer, what: &str) -> Sql {
             sql.push(" AND o.id = ").bind(viewer.user_id);
         }
         Scope::Subtree => {
-            sql.push(" AND o.id IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = ")
-                .bind(viewer.user_id)
-                .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+            sql.push(" AND o.id IN ");
+            crate::sql::push_subtree(&mut sql, viewer.org_id, viewer.user_id);
         }
     }
     sql
@@ -780,7 +778,7 @@ impl Store {
         };
         let list = if trigram_search {
             let mut list = build(&format!(
-                "SELECT {CUSTOMER_COLUMNS}{} FROM {{customers}} LEFT JOIN users o ON o.id = c.owner_id WHERE",
+                "SELECT {CUSTOMER_COLUMNS}{} FROM {{customers}} LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE",
                 if count_in_page { ", COUNT(*) OVER () AS total_rows" } else { "" }
             ));
             list.push(" ORDER BY ")
@@ -810,7 +808,7 @@ impl Store {
             };
             ids.wrap(
                 &format!(
-                    "SELECT {CUSTOMER_COLUMNS} FROM {by_id} LEFT JOIN users o ON o.id = c.owner_id WHERE c.id IN ("
+                    "SELECT {CUSTOMER_COLUMNS} FROM {by_id} LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE c.id IN ("
                 ),
                 &format!(") ORDER BY {}", q.sort.order_by()),
             )
@@ -866,7 +864,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Customer>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users o ON o.id = c.owner_id WHERE"
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE"
         ));
         push_scope(&mut sql, viewer, "c");
         sql.push(" AND c.deleted_at IS NULL AND c.id > ")
@@ -972,9 +970,10 @@ impl Store {
             Some(owner),
         )
         .await?;
-        sqlx::query("UPDATE customers SET pool_id = $1 WHERE id = $2")
+        sqlx::query("UPDATE customers SET pool_id = $1 WHERE org_id = $3 AND id = $2")
             .bind(pool)
             .bind(id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         crate::rollup::customer_counted(&mut tx, viewer.org_id, id, 1).await?;
@@ -1062,9 +1061,10 @@ impl Store {
                 before.owner_id,
             )
             .await?;
-            sqlx::query("UPDATE customers SET pool_id = $1 WHERE id = $2")
+            sqlx::query("UPDATE customers SET pool_id = $1 WHERE org_id = $3 AND id = $2")
                 .bind(pool)
                 .bind(id)
+                .bind(viewer.org_id)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -36,7 +36,7 @@ pub struct StoredDailyReport {
 
 const COLUMNS: &str = "d.id, d.user_id, u.display_name AS user_name, d.report_date, d.content, d.submitted_at, d.late, \
     d.reviewed_by, r.display_name AS reviewer_name, d.reviewed_at, d.review_comment, d.version";
-const FROM: &str = "FROM daily_reports d JOIN users u ON u.id = d.user_id LEFT JOIN users r ON r.id = d.reviewed_by WHERE";
+const FROM: &str = "FROM daily_reports d JOIN users u ON u.id = d.user_id AND u.org_id = d.org_id LEFT JOIN users r ON r.id = d.reviewed_by AND r.org_id = d.org_id WHERE";
 
 impl StoredDailyReport {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -67,7 +67,7 @@ impl Store {
     pub async fn day_visits(&self, viewer: &Viewer, date: NaiveDate) -> Result<Vec<VisitOutcome>> {
         let (from, to) = day_bounds(date, china_offset());
         let rows = sqlx::query(
-            "SELECT a.customer_id, c.name, a.kind, a.summary, a.outcome FROM activities a JOIN customers c ON c.id = a.customer_id \
+            "SELECT a.customer_id, c.name, a.kind, a.summary, a.outcome FROM activities a JOIN customers c ON c.id = a.customer_id AND c.org_id = a.org_id \
              WHERE a.org_id = $1 AND a.user_id = $2 AND a.occurred_at >= $3 AND a.occurred_at < $4 \
              AND a.kind IN ('visit', 'meeting') ORDER BY a.occurred_at",
         )
@@ -222,11 +222,12 @@ impl Store {
             .into());
         }
         let mut tx = self.write.begin().await?;
-        sqlx::query("UPDATE daily_reports SET reviewed_by = $1, reviewed_at = $2, review_comment = $3, version = version + 1 WHERE id = $4")
+        sqlx::query("UPDATE daily_reports SET reviewed_by = $1, reviewed_at = $2, review_comment = $3, version = version + 1 WHERE org_id = $5 AND id = $4")
             .bind(viewer.user_id)
             .bind(ts(now))
             .bind((!comment.is_empty()).then(|| comment.to_string()))
             .bind(id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         let changes = vec![FieldChange {

@@ -145,7 +145,7 @@ pub(crate) async fn find(
             "SELECT c.id, c.name, c.owner_id, o.display_name AS owner_name, \
              (SELECT MAX(h.changed_at) FROM ownership_changes h WHERE h.org_id = c.org_id \
               AND h.customer_id = c.id AND h.to_user_id = c.owner_id) AS owned_since \
-             FROM customers c LEFT JOIN users o ON o.id = c.owner_id \
+             FROM customers c LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id \
              WHERE c.org_id = $1 AND c.deleted_at IS NULL AND {condition} AND c.id <> $3 \
              ORDER BY c.id LIMIT 5"
         ))

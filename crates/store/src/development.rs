@@ -150,7 +150,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT r.customer_id, r.author_id, a.display_name AS author_name, r.report, r.submitted_at, r.updated_at, \
              r.reviewed_by, v.display_name AS reviewer_name, r.reviewed_at, r.review_comment, r.version \
-             FROM development_reports r LEFT JOIN users a ON a.id = r.author_id LEFT JOIN users v ON v.id = r.reviewed_by \
+             FROM development_reports r LEFT JOIN users a ON a.id = r.author_id AND a.org_id = r.org_id LEFT JOIN users v ON v.id = r.reviewed_by AND v.org_id = r.org_id \
              WHERE r.org_id = $1 AND r.customer_id = $2",
         )
         .bind(viewer.org_id)

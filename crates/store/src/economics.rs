@@ -169,7 +169,7 @@ impl Store {
         customer_scope_check(&mut tx, viewer, customer_id).await?;
         let rows = sqlx::query(
             "SELECT e.year, e.amount, e.updated_at, u.display_name FROM customer_spend_estimates e \
-             LEFT JOIN users u ON u.id = e.updated_by WHERE e.org_id = $1 AND e.customer_id = $2 ORDER BY e.year DESC",
+             LEFT JOIN users u ON u.id = e.updated_by AND u.org_id = e.org_id WHERE e.org_id = $1 AND e.customer_id = $2 ORDER BY e.year DESC",
         )
         .bind(viewer.org_id)
         .bind(customer_id)
@@ -202,8 +202,8 @@ impl Store {
         let mut sql = Sql::new(&format!(
             "SELECT o.customer_id AS cid, o.id AS oid, o.created_at AS at, l.amount AS amount, l.quantity AS qty, \
              l.unit_cost AS cost, c.name AS name, u.display_name AS owner, {} AS segment \
-             FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN customers c ON c.id = o.customer_id \
-             LEFT JOIN users u ON u.id = c.owner_id WHERE",
+             FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id \
+             LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id WHERE",
             segment.column()
         ));
         push_scope_on(&mut sql, viewer, "o", "owner_id");

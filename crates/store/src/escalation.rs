@@ -34,7 +34,7 @@ pub struct InboxItem {
 
 const COLUMNS: &str = "e.id, e.author_id, a.display_name AS author_name, e.kind, e.customer_id, c.name AS customer_name, \
     e.subject, e.body, e.created_at, e.ticket_id";
-const FROM: &str = "FROM escalations e LEFT JOIN users a ON a.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id";
+const FROM: &str = "FROM escalations e LEFT JOIN users a ON a.id = e.author_id AND a.org_id = e.org_id LEFT JOIN customers c ON c.id = e.customer_id AND c.org_id = e.org_id";
 
 impl Escalation {
     fn from_row(r: &AnyRow) -> Result<Self> {
@@ -87,10 +87,13 @@ pub(crate) async fn deliver(
             .execute(&mut **tx)
             .await?;
         let Some(mail) = &mail else { continue };
-        let row = sqlx::query("SELECT email, locale FROM users WHERE id = $1 AND active = 1")
-            .bind(*r)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT email, locale FROM users WHERE org_id = $2 AND id = $1 AND active = 1",
+        )
+        .bind(*r)
+        .bind(org_id)
+        .fetch_optional(&mut **tx)
+        .await?;
         let Some(row) = row else { continue };
         let Some(address) = row.try_get::<Option<String>, _>("email")? else {
             continue;
@@ -162,11 +165,13 @@ impl Store {
         .await?
         .try_get(0)?;
         let recipients = superiors_up_the_line(&line, viewer.user_id);
-        let author: String = sqlx::query("SELECT display_name FROM users WHERE id = $1")
-            .bind(viewer.user_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let author: String =
+            sqlx::query("SELECT display_name FROM users WHERE org_id = $2 AND id = $1")
+                .bind(viewer.user_id)
+                .bind(viewer.org_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
         deliver(
             &mut tx,
             viewer.org_id,
@@ -258,8 +263,8 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn inbox(&self, viewer: &Viewer, limit: i64) -> Result<(Vec<InboxItem>, i64)> {
         let rows = sqlx::query(&format!(
-            "SELECT i.id AS inbox_id, i.read_at, {COLUMNS} FROM inbox i JOIN escalations e ON e.id = i.escalation_id \
-             LEFT JOIN users a ON a.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id \
+            "SELECT i.id AS inbox_id, i.read_at, {COLUMNS} FROM inbox i JOIN escalations e ON e.id = i.escalation_id AND e.org_id = i.org_id \
+             LEFT JOIN users a ON a.id = e.author_id AND a.org_id = e.org_id LEFT JOIN customers c ON c.id = e.customer_id AND c.org_id = e.org_id \
              WHERE i.org_id = $1 AND i.user_id = $2 ORDER BY i.id DESC LIMIT $3"
         ))
         .bind(viewer.org_id)

@@ -310,10 +310,12 @@ impl Store {
 
         // New rows are recognised afterwards by id, creator and instant: the registration lock
         // keeps other registrations of this organization out until the commit.
-        let before: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM customers")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let before: i64 =
+            sqlx::query("SELECT COALESCE(MAX(id), 0) FROM customers WHERE org_id = $1")
+                .bind(viewer.org_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
         let pools = crate::pool_definitions::PoolResolver::load(&mut tx, viewer.org_id).await?;
         let stamp = ts(now);
         let mut written = 0;
@@ -503,7 +505,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("DELETE FROM import_drafts WHERE created_at < $1")
+        sqlx::query("/* across organizations: import draft cleanup */ DELETE FROM import_drafts WHERE created_at < $1")
             .bind(ts(now - chrono::Duration::days(1)))
             .execute(&mut *tx)
             .await?;
@@ -577,7 +579,7 @@ async fn name_duplicates(
         };
         let Some(value) = value else { continue };
         let found = sqlx::query(&format!(
-            "SELECT c.id, c.name, u.display_name FROM customers c LEFT JOIN users u ON u.id = c.owner_id \
+            "SELECT c.id, c.name, u.display_name FROM customers c LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id \
              WHERE c.org_id = $1 AND c.deleted_at IS NULL AND {sql} ORDER BY c.id LIMIT 1"
         ))
         .bind(org_id)

@@ -47,7 +47,7 @@ impl Store {
     ) -> Result<Vec<AdvanceLine>> {
         let mut sql = Sql::new(
             "SELECT a.id, a.user_id, u.display_name, a.kind, a.amount, a.purpose, a.occurred_on, a.recorded_by, a.recorded_at \
-             FROM expense_advances a JOIN users u ON u.id = a.user_id WHERE",
+             FROM expense_advances a JOIN users u ON u.id = a.user_id AND u.org_id = a.org_id WHERE",
         );
         push_scope_on(&mut sql, viewer, "a", "user_id");
         if let Some(u) = user_id {

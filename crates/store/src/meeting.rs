@@ -63,7 +63,8 @@ pub struct MeetingDetail {
 const COLUMNS: &str =
     "m.id, m.organizer_id, u.display_name AS organizer_name, m.kind, m.held_on, m.minutes, \
     m.closed_at, m.version, m.created_at";
-const FROM: &str = " FROM meetings m LEFT JOIN users u ON u.id = m.organizer_id WHERE";
+const FROM: &str =
+    " FROM meetings m LEFT JOIN users u ON u.id = m.organizer_id AND u.org_id = m.org_id WHERE";
 
 fn kind_of(raw: &str) -> Result<Kind> {
     Kind::parse(raw).map_err(|_| StoreError::Corrupt(format!("meeting kind {raw:?}")))
@@ -118,7 +119,7 @@ async fn members(
     m: &Meeting,
 ) -> Result<Vec<MeetingMember>> {
     let rows = sqlx::query(
-        "SELECT a.user_id, u.display_name, a.status, a.note FROM meeting_attendance a JOIN users u ON u.id = a.user_id \
+        "SELECT a.user_id, u.display_name, a.status, a.note FROM meeting_attendance a JOIN users u ON u.id = a.user_id AND u.org_id = a.org_id \
          WHERE a.org_id = $1 AND a.meeting_id = $2 ORDER BY u.display_name",
     )
     .bind(org_id)
@@ -170,7 +171,7 @@ async fn members(
                 .map_err(|e| StoreError::Corrupt(format!("order total: {e}")))?;
         }
         let mut sql = Sql::new(
-            "SELECT o.owner_id, p.kind, p.amount FROM order_payments p JOIN orders o ON o.id = p.order_id WHERE p.org_id = ",
+            "SELECT o.owner_id, p.kind, p.amount FROM order_payments p JOIN orders o ON o.id = p.order_id AND o.org_id = p.org_id WHERE p.org_id = ",
         );
         sql.bind(org_id)
             .push(" AND p.recorded_at >= ")
@@ -233,18 +234,20 @@ async fn members(
 
 async fn touch(
     tx: &mut Transaction<'_, Any>,
+    org_id: i64,
     m: &Meeting,
     closed: Option<&str>,
     at: &str,
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE meetings SET version = version + 1, updated_at = $1, closed_at = COALESCE($2, closed_at) \
-         WHERE id = $3 AND version = $4",
+         WHERE org_id = $5 AND id = $3 AND version = $4",
     )
     .bind(at)
     .bind(closed)
     .bind(m.id)
     .bind(m.version)
+    .bind(org_id)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -326,8 +329,8 @@ impl Store {
         let meeting = load(&mut conn, viewer, id).await?;
         let members = members(&mut conn, viewer.org_id, &meeting).await?;
         let decisions = sqlx::query(
-            "SELECT t.id, u.display_name, t.title, t.status FROM meeting_tasks mt JOIN tasks t ON t.id = mt.task_id \
-             JOIN users u ON u.id = t.assignee_id WHERE mt.org_id = $1 AND mt.meeting_id = $2 ORDER BY t.id",
+            "SELECT t.id, u.display_name, t.title, t.status FROM meeting_tasks mt JOIN tasks t ON t.id = mt.task_id AND t.org_id = mt.org_id \
+             JOIN users u ON u.id = t.assignee_id AND u.org_id = t.org_id WHERE mt.org_id = $1 AND mt.meeting_id = $2 ORDER BY t.id",
         )
         .bind(viewer.org_id)
         .bind(id)
@@ -414,7 +417,7 @@ impl Store {
             ));
         }
         let at = ts(now);
-        touch(&mut tx, &m, None, &at).await?;
+        touch(&mut tx, viewer.org_id, &m, None, &at).await?;
         if !changes.is_empty() {
             Audit::by(viewer, now)
                 .record(&mut tx, "meeting", id, "update", &changes)
@@ -473,7 +476,7 @@ impl Store {
         }
         check_edit(viewer.user_id, m.organizer_id, m.closed_at.is_some()).map_err(Refusal::from)?;
         let at = ts(now);
-        touch(&mut tx, &m, Some(&at), &at).await?;
+        touch(&mut tx, viewer.org_id, &m, Some(&at), &at).await?;
         Audit::by(viewer, now)
             .record(
                 &mut tx,

@@ -393,10 +393,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         crate::rollup::customer_counted(&mut tx, org, merged_id, 1).await?;
-        sqlx::query("UPDATE customer_merges SET undone_at = $1, undone_by = $2 WHERE id = $3")
+        sqlx::query("UPDATE customer_merges SET undone_at = $1, undone_by = $2 WHERE org_id = $4 AND id = $3")
             .bind(ts(now))
             .bind(viewer.user_id)
             .bind(merge_id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         record(
@@ -430,8 +431,8 @@ impl Store {
     pub async fn merges(&self, viewer: &Viewer, limit: i64) -> Result<Vec<Merge>> {
         let mut sql = Sql::new(
             "SELECT m.id, m.survivor_id, c.name AS survivor_name, m.merged_id, d.name AS merged_name, m.actor_id, \
-             m.merged_at, m.undone_at FROM customer_merges m JOIN customers c ON c.id = m.survivor_id \
-             JOIN customers d ON d.id = m.merged_id WHERE",
+             m.merged_at, m.undone_at FROM customer_merges m JOIN customers c ON c.id = m.survivor_id AND c.org_id = m.org_id \
+             JOIN customers d ON d.id = m.merged_id AND d.org_id = m.org_id WHERE",
         );
         push_scope(&mut sql, viewer, "c");
         sql.push(" ORDER BY m.id DESC LIMIT ").bind(limit);

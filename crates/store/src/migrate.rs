@@ -394,15 +394,17 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
 /// normalisation lives in the domain crate, not in SQL.
 async fn backfill_duplicate_keys(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
     use yingpan_domain::dedupe::{normalize_company_name, normalize_email};
-    let rows = sqlx::query("SELECT id, kind, name, email FROM customers")
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = sqlx::query(
+        "/* across organizations: migration */ SELECT id, kind, name, email FROM customers",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     for r in &rows {
         let id: i64 = r.try_get("id")?;
         let kind: String = r.try_get("kind")?;
         let name: String = r.try_get("name")?;
         let email: Option<String> = r.try_get("email")?;
-        sqlx::query("UPDATE customers SET name_norm = $1, email_norm = $2 WHERE id = $3")
+        sqlx::query("/* across organizations: migration */ UPDATE customers SET name_norm = $1, email_norm = $2 WHERE id = $3")
             .bind((kind == "company").then(|| normalize_company_name(&name)))
             .bind(email.as_deref().map(normalize_email))
             .bind(id)

@@ -64,7 +64,7 @@ pub struct ObjectionFilter {
 const COLUMNS: &str =
     "o.id, o.text, o.concern, o.product_id, p.name AS product_name, o.stage, o.active, o.version";
 const FROM: &str =
-    " FROM objections o LEFT JOIN products p ON p.id = o.product_id WHERE o.org_id = ";
+    " FROM objections o LEFT JOIN products p ON p.id = o.product_id AND p.org_id = o.org_id WHERE o.org_id = ";
 
 fn from_row(r: &AnyRow) -> Result<Objection> {
     Ok(Objection {
@@ -136,7 +136,7 @@ async fn answers_of(
     }
     let mut sql = Sql::new(
         "SELECT a.id, a.objection_id, a.text, u.display_name AS author_name, a.active, a.created_at FROM objection_answers a \
-         LEFT JOIN users u ON u.id = a.created_by WHERE a.org_id = ",
+         LEFT JOIN users u ON u.id = a.created_by AND u.org_id = a.org_id WHERE a.org_id = ",
     );
     sql.bind(org_id)
         .push(" AND a.objection_id IN ")
@@ -530,7 +530,7 @@ impl Store {
     pub async fn live_objection_choices(&self, org_id: i64) -> Result<Vec<ObjectionChoice>> {
         let rows = sqlx::query(
             "SELECT o.id, o.text, a.id AS answer_id, a.text AS answer FROM objections o \
-             LEFT JOIN objection_answers a ON a.org_id = o.org_id AND a.objection_id = o.id AND a.active = 1 \
+             LEFT JOIN objection_answers a ON a.org_id = o.org_id AND a.org_id = o.org_id AND a.objection_id = o.id AND a.active = 1 \
              WHERE o.org_id = $1 AND o.active = 1 ORDER BY o.id, a.id",
         )
         .bind(org_id)

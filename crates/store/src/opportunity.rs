@@ -99,7 +99,7 @@ pub struct OpportunityFields {
 const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id, u.display_name AS owner_name, o.name, \
     o.stage, o.status, o.amount, o.currency, o.probability, o.expected_close, o.closed_at, o.lost_reason, o.version, \
     o.created_at, o.updated_at";
-const FROM: &str = "FROM opportunities o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.owner_id WHERE";
+const FROM: &str = "FROM opportunities o JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id LEFT JOIN users u ON u.id = o.owner_id AND u.org_id = o.org_id WHERE";
 
 #[derive(Debug, Clone, Default)]
 pub struct OpportunityQuery {

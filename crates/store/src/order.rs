@@ -86,7 +86,7 @@ pub struct OrderFilter {
 
 const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id, u.display_name AS owner_name, o.total, \
     o.currency, o.due_date, o.settled, o.delivery_status, o.delivered_at, o.version, o.created_at";
-const FROM: &str = "FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.owner_id WHERE";
+const FROM: &str = "FROM orders o JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id LEFT JOIN users u ON u.id = o.owner_id AND u.org_id = o.org_id WHERE";
 
 /// An order as an export lists it: no lines, no payments.
 #[derive(Debug, Clone)]
@@ -120,8 +120,8 @@ impl Store {
     ) -> Result<Vec<OrderRow>> {
         let mut sql = Sql::new(
             "SELECT o.id, c.name AS customer_name, u.display_name AS owner_name, o.total, o.paid, o.currency, o.due_date, \
-             o.delivery_status, o.created_at FROM orders o JOIN customers c ON c.id = o.customer_id \
-             LEFT JOIN users u ON u.id = o.owner_id WHERE",
+             o.delivery_status, o.created_at FROM orders o JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id \
+             LEFT JOIN users u ON u.id = o.owner_id AND u.org_id = o.org_id WHERE",
         );
         push_scope(&mut sql, viewer, "o");
         sql.push(" AND o.id > ")
@@ -454,8 +454,8 @@ impl Store {
             // domain decides whether one of them holds the item.
             let rows = sqlx::query(
                 "SELECT p.order_id, p.kind, p.amount FROM order_payments p WHERE p.org_id = $1 AND p.order_id IN (\
-                 SELECT DISTINCT l2.order_id FROM order_lines l JOIN products pr ON pr.id = l.product_id AND pr.unique_item = 1 \
-                 JOIN order_lines l2 ON l2.product_id = l.product_id AND l2.order_id <> l.order_id \
+                 SELECT DISTINCT l2.order_id FROM order_lines l JOIN products pr ON pr.id = l.product_id AND pr.org_id = l.org_id AND pr.unique_item = 1 \
+                 JOIN order_lines l2 ON l2.org_id = l.org_id AND l2.product_id = l.product_id AND l2.order_id <> l.order_id \
                  WHERE l.org_id = $1 AND l.order_id = $2) ORDER BY p.order_id",
             )
             .bind(viewer.org_id)
@@ -495,10 +495,11 @@ impl Store {
             // Rule 7: the right to the commission arises with the first deposit, for the owner
             // of the order then; nothing later (a refund, a new owner) takes it away.
             sqlx::query(
-                "UPDATE orders SET commission_owner_id = owner_id, commission_at = $1 WHERE id = $2 AND commission_at IS NULL",
+                "UPDATE orders SET commission_owner_id = owner_id, commission_at = $1 WHERE org_id = $3 AND id = $2 AND commission_at IS NULL",
             )
             .bind(ts(now))
             .bind(id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         }
@@ -510,11 +511,12 @@ impl Store {
         let mut flows = flows;
         flows.push((kind, amount));
         let paid_now = paid(&flows);
-        sqlx::query("UPDATE orders SET paid = $1, settled = $2, version = version + 1, updated_at = $3 WHERE id = $4")
+        sqlx::query("UPDATE orders SET paid = $1, settled = $2, version = version + 1, updated_at = $3 WHERE org_id = $5 AND id = $4")
             .bind(paid_now.normalize().to_string())
             .bind(i64::from(paid_now >= order.total))
             .bind(ts(now))
             .bind(id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         let mut changes = vec![FieldChange {
@@ -569,12 +571,13 @@ impl Store {
             DeliveryStatus::Delivered => Some(ts(now)),
             _ => None,
         };
-        sqlx::query("UPDATE orders SET delivery_status = $1, delivered_at = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5")
+        sqlx::query("UPDATE orders SET delivery_status = $1, delivered_at = $2, version = version + 1, updated_at = $3 WHERE org_id = $6 AND id = $4 AND version = $5")
             .bind(status.as_str())
             .bind(delivered_at)
             .bind(ts(now))
             .bind(id)
             .bind(order.version)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         let changes = vec![FieldChange {

@@ -364,7 +364,7 @@ impl Store {
             return Ok(None);
         };
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
+            "/* across organizations: login */ SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
         ))
         .bind(name.as_str())
         .fetch_optional(&self.read)
@@ -403,8 +403,8 @@ impl Store {
     pub async fn subtree_users(&self, org_id: i64, root: i64) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id IN \
-             (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = $2 \
-              UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub) \
+             (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE org_id = $1 AND id = $2 \
+              UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id WHERE u.org_id = $1) SELECT id FROM sub) \
              ORDER BY active DESC, role, display_name, id"
         ))
         .bind(org_id)
@@ -601,10 +601,11 @@ impl Store {
             .await?;
         for r in &reports {
             let report: i64 = r.try_get(0)?;
-            sqlx::query("UPDATE users SET superior_id = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE users SET superior_id = $1, version = version + 1, updated_at = $2 WHERE org_id = $4 AND id = $3")
                 .bind(before.superior_id)
                 .bind(ts(now))
                 .bind(report)
+                .bind(actor.org_id)
                 .execute(&mut *tx)
                 .await?;
             let changes = diff(
@@ -616,10 +617,11 @@ impl Store {
                 .await?;
         }
         sqlx::query(
-            "UPDATE users SET active = 0, version = version + 1, updated_at = $1 WHERE id = $2",
+            "UPDATE users SET active = 0, version = version + 1, updated_at = $1 WHERE org_id = $3 AND id = $2",
         )
         .bind(ts(now))
         .bind(id)
+        .bind(actor.org_id)
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
@@ -682,11 +684,12 @@ where
         yingpan_domain::person::Scope::Own => Ok(false),
         yingpan_domain::person::Scope::Subtree => {
             let n: i64 = sqlx::query(
-                "WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE superior_id = $1 \
-                 UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT COUNT(*) FROM sub WHERE id = $2",
+                "WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE org_id = $3 AND superior_id = $1 \
+                 UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id WHERE u.org_id = $3) SELECT COUNT(*) FROM sub WHERE id = $2",
             )
             .bind(viewer.user_id)
             .bind(person)
+            .bind(viewer.org_id)
             .fetch_one(exec)
             .await?
             .try_get(0)?;

@@ -44,7 +44,7 @@ impl Store {
     pub async fn claim_outbox(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxMessage>> {
         let stale = ts(now - Duration::minutes(5));
         let candidates = sqlx::query(
-            "SELECT id, to_address, subject, body, claimed_at FROM email_outbox \
+            "/* across organizations: e-mail outbox */ SELECT id, to_address, subject, body, claimed_at FROM email_outbox \
              WHERE sent_at IS NULL AND attempts < $1 AND (claimed_at IS NULL OR claimed_at < $2) ORDER BY id LIMIT $3",
         )
         .bind(MAX_ATTEMPTS)
@@ -56,7 +56,7 @@ impl Store {
         for r in candidates {
             let id: i64 = r.try_get("id")?;
             let n = sqlx::query(
-                "UPDATE email_outbox SET claimed_at = $1, attempts = attempts + 1 \
+                "/* across organizations: e-mail outbox */ UPDATE email_outbox SET claimed_at = $1, attempts = attempts + 1 \
                  WHERE id = $2 AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < $3)",
             )
             .bind(ts(now))
@@ -79,7 +79,7 @@ impl Store {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE email_outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
+        sqlx::query("/* across organizations: e-mail outbox */ UPDATE email_outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
             .bind(ts(now))
             .bind(id)
             .execute(&self.write)
@@ -90,7 +90,7 @@ impl Store {
     /// Records a failure and releases the claim so the next round retries.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn outbox_failed(&self, id: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE email_outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
+        sqlx::query("/* across organizations: e-mail outbox */ UPDATE email_outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
             .bind(error.chars().take(1000).collect::<String>())
             .bind(id)
             .execute(&self.write)

@@ -406,7 +406,7 @@ impl Store {
 
         let orders = sqlx::query(&format!(
             "SELECT o.id, o.commission_owner_id AS who, c.name AS customer_name, o.commission_at, o.created_by, u.display_name AS taker \
-             FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN users u ON u.id = o.created_by \
+             FROM orders o JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id LEFT JOIN users u ON u.id = o.created_by AND u.org_id = o.org_id \
              WHERE o.org_id = $1 AND o.commission_owner_id IN ({ids}) AND o.commission_at >= $2 AND o.commission_at < $3 \
              ORDER BY o.commission_at, o.id"
         ))
@@ -461,7 +461,7 @@ impl Store {
         // whose referred customer paid its first deposit this month.
         let referrals = sqlx::query(&format!(
             "SELECT r.credited_to AS who, c.name AS referred, rc.name AS referrer FROM referrals r \
-             JOIN customers rc ON rc.id = r.referrer_id JOIN customers c ON c.id = r.referred_customer_id \
+             JOIN customers rc ON rc.id = r.referrer_id AND rc.org_id = r.org_id JOIN customers c ON c.id = r.referred_customer_id AND c.org_id = r.org_id \
              WHERE r.org_id = $1 AND r.credited_to IN ({ids}) AND \
              (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) >= $2 AND \
              (SELECT MIN(o.commission_at) FROM orders o WHERE o.org_id = r.org_id AND o.customer_id = r.referred_customer_id) < $3 \
@@ -481,7 +481,7 @@ impl Store {
 
         let adjustments = sqlx::query(&format!(
             "SELECT a.id, a.user_id AS who, a.amount, a.reason, u.display_name FROM pay_adjustments a \
-             JOIN users u ON u.id = a.entered_by \
+             JOIN users u ON u.id = a.entered_by AND u.org_id = a.org_id \
              WHERE a.org_id = $1 AND a.month = $2 AND a.user_id IN ({ids}) ORDER BY a.id"
         ))
         .bind(org_id)
@@ -583,7 +583,7 @@ impl Store {
         let key = month_key(month);
         let review = sqlx::query(
             "SELECT r.reviewed_at, r.approved_at, ru.display_name AS reviewer, au.display_name AS approver \
-             FROM pay_reviews r LEFT JOIN users ru ON ru.id = r.reviewed_by LEFT JOIN users au ON au.id = r.approved_by \
+             FROM pay_reviews r LEFT JOIN users ru ON ru.id = r.reviewed_by AND ru.org_id = r.org_id LEFT JOIN users au ON au.id = r.approved_by AND au.org_id = r.org_id \
              WHERE r.org_id = $1 AND r.month = $2 AND r.user_id = $3",
         )
         .bind(org_id)

@@ -292,7 +292,7 @@ impl Store {
         };
         let mut sql = Sql::new(
             "SELECT c.id, c.kind, c.name, c.region, c.industry, c.last_contact_at, c.pool_id, p.name AS pool_name \
-             FROM customers c LEFT JOIN pools p ON p.id = c.pool_id WHERE c.org_id = ",
+             FROM customers c LEFT JOIN pools p ON p.id = c.pool_id AND p.org_id = c.org_id WHERE c.org_id = ",
         );
         sql.bind(viewer.org_id)
             .push(" AND c.owner_id IS NULL AND c.deleted_at IS NULL");
@@ -353,7 +353,7 @@ impl Store {
         let per_page = per_page.clamp(1, 200);
         let mut list = build(
             "SELECT c.id, c.kind, c.name, c.region, c.industry, c.last_contact_at, c.pool_id, p.name AS pool_name \
-             FROM customers c LEFT JOIN pools p ON p.id = c.pool_id",
+             FROM customers c LEFT JOIN pools p ON p.id = c.pool_id AND p.org_id = c.org_id",
             UNOWNED,
             NO_POOL,
         );
@@ -453,7 +453,7 @@ impl Store {
                     "SELECT COUNT(*) FROM customers WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL"
                 } else {
                     "SELECT COUNT(*) FROM customers WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL \
-                     AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'won')"
+                     AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.org_id = customers.org_id AND x.customer_id = customers.id AND x.status = 'won')"
                 }, viewer.org_id, viewer.user_id, None).await?;
         }
         if let Some(since) = rules.window_since(now) {
@@ -594,7 +594,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT h.from_user_id, f.display_name AS from_name, h.to_user_id, t.display_name AS to_name, \
              h.reason, h.note, h.actor_id, h.changed_at FROM ownership_changes h \
-             LEFT JOIN users f ON f.id = h.from_user_id LEFT JOIN users t ON t.id = h.to_user_id \
+             LEFT JOIN users f ON f.id = h.from_user_id AND f.org_id = h.org_id LEFT JOIN users t ON t.id = h.to_user_id AND t.org_id = h.org_id \
              WHERE h.org_id = $1 AND h.customer_id = $2 ORDER BY h.changed_at, h.id",
         )
         .bind(viewer.org_id)
@@ -661,10 +661,10 @@ impl Store {
                         None => sql.push(" AND tier IS NULL"),
                     };
                     if exempt_open {
-                        sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'open')");
+                        sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.org_id = customers.org_id AND x.customer_id = customers.id AND x.status = 'open')");
                     }
                     if exempt_deal {
-                        sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND x.status = 'won')");
+                        sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.org_id = customers.org_id AND x.customer_id = customers.id AND x.status = 'won')");
                     }
                 };
                 let mut history = Sql::new(
@@ -720,7 +720,7 @@ impl Store {
                              AND h.customer_id = customers.id AND h.to_user_id = customers.owner_id) < ",
                         )
                         .bind(cutoff.clone())
-                        .push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.customer_id = customers.id AND ")
+                        .push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.org_id = customers.org_id AND x.customer_id = customers.id AND ")
                         .push(evidence)
                         .bind(cutoff.clone())
                         .push(")");

@@ -131,7 +131,7 @@ pub(crate) async fn pool_for(
     let regions = regional_pools(tx, org_id).await?;
     let owner_pools = match owner {
         Some(o) => sqlx::query(
-            "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id \
+            "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id AND p.org_id = m.org_id \
              WHERE m.org_id = $1 AND m.user_id = $2 AND p.active = 1 ORDER BY m.pool_id",
         )
         .bind(org_id)
@@ -161,7 +161,7 @@ impl PoolResolver {
         let regions = regional_pools(tx, org_id).await?;
         let mut memberships: std::collections::HashMap<i64, Vec<i64>> = Default::default();
         for r in sqlx::query(
-            "SELECT m.user_id, m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id \
+            "SELECT m.user_id, m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id AND p.org_id = m.org_id \
              WHERE m.org_id = $1 AND p.active = 1 ORDER BY m.pool_id",
         )
         .bind(org_id)
@@ -200,8 +200,8 @@ pub(crate) fn visible_pools_condition(viewer: &Viewer, sql: &mut crate::sql::Sql
         return;
     }
     sql.push(
-        " AND (c.pool_id IS NULL OR NOT EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = c.pool_id) \
-         OR EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = c.pool_id AND m.user_id = ",
+        " AND (c.pool_id IS NULL OR NOT EXISTS (SELECT 1 FROM pool_members m WHERE m.org_id = c.org_id AND m.pool_id = c.pool_id) \
+         OR EXISTS (SELECT 1 FROM pool_members m WHERE m.org_id = c.org_id AND m.pool_id = c.pool_id AND m.user_id = ",
     )
     .bind(viewer.user_id)
     .push("))");
@@ -220,7 +220,7 @@ impl Store {
         .map(pool_from_row)
         .collect::<Result<Vec<_>>>()?;
         let members = sqlx::query(
-            "SELECT m.pool_id, m.user_id, u.display_name, m.is_admin FROM pool_members m JOIN users u ON u.id = m.user_id \
+            "SELECT m.pool_id, m.user_id, u.display_name, m.is_admin FROM pool_members m JOIN users u ON u.id = m.user_id AND u.org_id = m.org_id \
              WHERE m.org_id = $1 ORDER BY m.is_admin DESC, u.display_name",
         )
         .bind(org_id)

@@ -119,10 +119,13 @@ impl Store {
         .await
         .map_err(StoreError::from)?
         .try_get(0)?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM products WHERE org_id = $2 AND id = $1"
+        ))
+        .bind(id)
+        .bind(viewer.org_id)
+        .fetch_one(&mut *tx)
+        .await?;
         let created = Product::from_row(&row)?;
         Audit::by(viewer, now)
             .record(
@@ -179,10 +182,13 @@ impl Store {
                 current: before.version,
             });
         }
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM products WHERE org_id = $2 AND id = $1"
+        ))
+        .bind(id)
+        .bind(viewer.org_id)
+        .fetch_one(&mut *tx)
+        .await?;
         let after = Product::from_row(&row)?;
         Audit::by(viewer, now)
             .record(

@@ -210,7 +210,7 @@ impl Store {
             .try_get(0)?;
         let mut list = build(
             "SELECT c.id, c.name, c.owner_id, o.display_name AS owner_name, c.tier, c.next_call_due, c.next_visit_due \
-             FROM customers c LEFT JOIN users o ON o.id = c.owner_id WHERE",
+             FROM customers c LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE",
         );
         list.push(
             " ORDER BY CASE WHEN c.next_call_due < c.next_visit_due THEN c.next_call_due ELSE c.next_visit_due END, c.id LIMIT ",

@@ -68,8 +68,9 @@ pub struct QuotationDetail {
 
 const COLUMNS: &str = "q.id, q.customer_id, c.name AS customer_name, q.owner_id, u.display_name AS owner_name, \
     q.current_version, q.status, q.total, q.currency, q.valid_until, q.order_id, q.version, q.created_at, q.updated_at";
-const FROM: &str = " FROM quotations q JOIN customers c ON c.id = q.customer_id \
-    LEFT JOIN users u ON u.id = q.owner_id WHERE";
+const FROM: &str =
+    " FROM quotations q JOIN customers c ON c.id = q.customer_id AND c.org_id = q.org_id \
+    LEFT JOIN users u ON u.id = q.owner_id AND u.org_id = q.org_id WHERE";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("quotation {what}: {e}"))
@@ -120,7 +121,7 @@ async fn load_version(
 ) -> Result<QuotationVersion> {
     let r = sqlx::query(
         "SELECT v.number, v.lines, v.valid_until, v.terms, v.total, v.max_discount, u.display_name AS approver_name, \
-         v.approved_at, v.note, v.created_at FROM quotation_versions v LEFT JOIN users u ON u.id = v.approver_id \
+         v.approved_at, v.note, v.created_at FROM quotation_versions v LEFT JOIN users u ON u.id = v.approver_id AND u.org_id = v.org_id \
          WHERE v.org_id = $1 AND v.quotation_id = $2 AND v.number = $3",
     )
     .bind(org_id)
@@ -194,6 +195,7 @@ async fn write_version(
 
 async fn touch(
     tx: &mut Transaction<'_, Any>,
+    org_id: i64,
     q: &Quotation,
     current: i64,
     status: Status,
@@ -202,7 +204,7 @@ async fn touch(
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE quotations SET current_version = $1, status = $2, order_id = COALESCE($3, order_id), version = version + 1, \
-         updated_at = $4 WHERE id = $5 AND version = $6",
+         updated_at = $4 WHERE org_id = $7 AND id = $5 AND version = $6",
     )
     .bind(current)
     .bind(status.as_str())
@@ -210,6 +212,7 @@ async fn touch(
     .bind(at)
     .bind(q.id)
     .bind(q.version)
+    .bind(org_id)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -374,7 +377,16 @@ impl Store {
         let before = load_version(&mut tx, viewer.org_id, id, q.current_version).await?;
         let at = ts(now);
         write_version(&mut tx, viewer.org_id, id, q.current_version, f, &at, false).await?;
-        touch(&mut tx, &q, q.current_version, Status::Draft, None, &at).await?;
+        touch(
+            &mut tx,
+            viewer.org_id,
+            &q,
+            q.current_version,
+            Status::Draft,
+            None,
+            &at,
+        )
+        .await?;
         let mut changes = Vec::new();
         if before.lines != f.lines {
             changes.push(change(
@@ -527,7 +539,7 @@ impl Store {
             }
             Step::Submit | Step::Send | Step::Decline => {}
         }
-        touch(&mut tx, &q, number, to, order_id, &at).await?;
+        touch(&mut tx, viewer.org_id, &q, number, to, order_id, &at).await?;
         let mut changes = vec![change(
             "status",
             Some(from.as_str().into()),

@@ -172,7 +172,14 @@ impl Store {
                         now,
                     )
                     .await?;
-                    set_external_id(&mut tx, "contacts", c.id, row.external_id.as_ref()).await?;
+                    set_external_id(
+                        &mut tx,
+                        viewer.org_id,
+                        "contacts",
+                        c.id,
+                        row.external_id.as_ref(),
+                    )
+                    .await?;
                 }
                 Plan::Update(id, row) => {
                     crate::contact::rewrite_contact(&mut tx, viewer, id, &row.contact, now).await?;
@@ -363,16 +370,18 @@ fn tally<T>(plans: &[Plan<T>], rejected: Vec<Rejected>, options: ImportOptions) 
 
 async fn set_external_id(
     tx: &mut Transaction<'_, Any>,
+    org_id: i64,
     table: &str,
     id: i64,
     external: Option<&ExternalId>,
 ) -> Result<()> {
     if let Some(e) = external {
         sqlx::query(&format!(
-            "UPDATE {table} SET external_id = $1 WHERE id = $2"
+            "UPDATE {table} SET external_id = $1 WHERE org_id = $3 AND id = $2"
         ))
         .bind(e.as_str())
         .bind(id)
+        .bind(org_id)
         .execute(&mut **tx)
         .await?;
     }

@@ -45,7 +45,7 @@ pub struct NewReferral {
 
 const COLUMNS: &str = "r.id, r.referrer_id, rc.name AS referrer_name, r.referred_customer_id, r.referred_name, \
     r.referred_phone, r.brought_in_person, r.credited_to, u.display_name AS credited_name, r.note, r.registered_at, r.linked_at";
-const FROM: &str = "FROM referrals r JOIN customers rc ON rc.id = r.referrer_id LEFT JOIN users u ON u.id = r.credited_to";
+const FROM: &str = "FROM referrals r JOIN customers rc ON rc.id = r.referrer_id AND rc.org_id = r.org_id LEFT JOIN users u ON u.id = r.credited_to AND u.org_id = r.org_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Referral> {
     Ok(Referral {

@@ -166,7 +166,7 @@ async fn count_part(
     match part {
         Part::Orders => {
             let mut sql = span_sql(
-                "SELECT l.order_id, l.quantity, l.amount, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id",
+                "SELECT l.order_id, l.quantity, l.amount, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id",
                 org_id,
                 "o.created_at",
                 &lo,
@@ -230,7 +230,7 @@ async fn count_part(
         }
         Part::Payments => {
             let mut sql = span_sql(
-                "SELECT o.owner_id, p.kind, p.amount, o.currency, p.recorded_at FROM order_payments p JOIN orders o ON o.id = p.order_id",
+                "SELECT o.owner_id, p.kind, p.amount, o.currency, p.recorded_at FROM order_payments p JOIN orders o ON o.id = p.order_id AND o.org_id = p.org_id",
                 org_id,
                 "p.recorded_at",
                 &lo,
@@ -1011,7 +1011,7 @@ impl Store {
                 .bind(month_key(*first))
                 .push(" AND month <= ")
                 .bind(month_key(*last));
-            crate::weekly_report::push_team(&mut sql, "user_id", root);
+            crate::weekly_report::push_team(&mut sql, org_id, "user_id", root);
             batches.push(
                 sql.fetch_packed::<Vec<serde_json::Value>, _>(&self.read, self.backend, &PACKED)
                     .await?,
@@ -1026,7 +1026,7 @@ impl Store {
                 .bind(day_key(from))
                 .push(" AND day < ")
                 .bind(day_key(to));
-            crate::weekly_report::push_team(&mut sql, "user_id", root);
+            crate::weekly_report::push_team(&mut sql, org_id, "user_id", root);
             batches.push(
                 sql.fetch_packed::<Vec<serde_json::Value>, _>(&self.read, self.backend, &PACKED)
                     .await?,

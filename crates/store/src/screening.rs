@@ -136,7 +136,7 @@ impl Store {
         load_customer(&mut conn, viewer, customer_id, false).await?;
         let rows = sqlx::query(
             "SELECT s.id, s.customer_id, u.display_name AS user_name, s.scores, s.attractiveness_score, s.ability_score, \
-             s.class, s.note, s.created_at FROM screenings s LEFT JOIN users u ON u.id = s.user_id \
+             s.class, s.note, s.created_at FROM screenings s LEFT JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
              WHERE s.org_id = $1 AND s.customer_id = $2 ORDER BY s.id DESC LIMIT 50",
         )
         .bind(viewer.org_id)
@@ -190,7 +190,7 @@ impl Store {
                 .try_get(0)?;
             let mut list = build(
                 "SELECT c.id, c.name, u.display_name AS owner_name, c.attractiveness_score, c.ability_score \
-                 FROM customers c LEFT JOIN users u ON u.id = c.owner_id WHERE",
+                 FROM customers c LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id WHERE",
             );
             list.push(
                 " ORDER BY COALESCE(c.attractiveness_score, -1) + COALESCE(c.ability_score, -1) DESC, c.id LIMIT ",

@@ -22,11 +22,11 @@ pub struct Segment {
 /// Segments the viewer may use: their own, and those shared by someone in their team — a
 /// colleague with the same superior, someone below them, or one of their superiors.
 const VISIBLE: &str = "s.org_id = $1 AND s.deleted_at IS NULL AND (s.owner_id = $2 OR (s.shared = 1 AND (\
-     s.owner_id IN (SELECT c.id FROM users c JOIN users me ON me.id = $2 WHERE c.org_id = $1 AND c.superior_id = me.superior_id) \
-     OR s.owner_id IN (WITH RECURSIVE down(id) AS (SELECT id FROM users WHERE superior_id = $2 \
-        UNION ALL SELECT u.id FROM users u JOIN down ON u.superior_id = down.id) SELECT id FROM down) \
-     OR s.owner_id IN (WITH RECURSIVE up(id) AS (SELECT superior_id FROM users WHERE id = $2 AND superior_id IS NOT NULL \
-        UNION ALL SELECT u.superior_id FROM users u JOIN up ON u.id = up.id WHERE u.superior_id IS NOT NULL) SELECT id FROM up))))";
+     s.owner_id IN (SELECT c.id FROM users c JOIN users me ON me.id = $2 AND me.org_id = $1 WHERE c.org_id = $1 AND c.superior_id = me.superior_id) \
+     OR s.owner_id IN (WITH RECURSIVE down(id) AS (SELECT id FROM users WHERE org_id = $1 AND superior_id = $2 \
+        UNION ALL SELECT u.id FROM users u JOIN down ON u.superior_id = down.id WHERE u.org_id = $1) SELECT id FROM down) \
+     OR s.owner_id IN (WITH RECURSIVE up(id) AS (SELECT superior_id FROM users WHERE org_id = $1 AND id = $2 AND superior_id IS NOT NULL \
+        UNION ALL SELECT u.superior_id FROM users u JOIN up ON u.id = up.id WHERE u.org_id = $1 AND u.superior_id IS NOT NULL) SELECT id FROM up))))";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Segment> {
     Ok(Segment {
@@ -46,7 +46,7 @@ impl Store {
     pub async fn segments(&self, viewer: &Viewer) -> Result<Vec<Segment>> {
         let rows = sqlx::query(&format!(
             "SELECT s.id, s.owner_id, u.display_name AS owner_name, s.name, s.query, s.shared, s.created_at \
-             FROM segments s LEFT JOIN users u ON u.id = s.owner_id WHERE {VISIBLE} \
+             FROM segments s LEFT JOIN users u ON u.id = s.owner_id AND u.org_id = s.org_id WHERE {VISIBLE} \
              ORDER BY CASE WHEN s.owner_id = $2 THEN 0 ELSE 1 END, s.name, s.id"
         ))
         .bind(viewer.org_id)

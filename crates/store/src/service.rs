@@ -160,9 +160,9 @@ const TICKET_COLUMNS: &str = "t.id, t.customer_id, c.name AS customer_name, c.ow
     t.order_id, t.assignee_id, a.display_name AS assignee_name, t.filed_by, \
     f.display_name AS filed_by_name, t.response_due, t.resolution_due, t.first_response_at, t.resolved_at, \
     t.closed_at, t.resolution, t.version, t.created_at, t.updated_at";
-const TICKET_FROM: &str = " FROM tickets t JOIN customers c ON c.id = t.customer_id \
-    LEFT JOIN products p ON p.id = t.product_id \
-    LEFT JOIN users a ON a.id = t.assignee_id LEFT JOIN users f ON f.id = t.filed_by WHERE";
+const TICKET_FROM: &str = " FROM tickets t JOIN customers c ON c.id = t.customer_id AND c.org_id = t.org_id \
+    LEFT JOIN products p ON p.id = t.product_id AND p.org_id = t.org_id \
+    LEFT JOIN users a ON a.id = t.assignee_id AND a.org_id = t.org_id LEFT JOIN users f ON f.id = t.filed_by AND f.org_id = t.org_id WHERE";
 
 /// The tickets the viewer reaches: their customer's owner, their assignee or who filed them.
 fn push_ticket_scope(sql: &mut Sql, viewer: &Viewer) {
@@ -495,7 +495,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.id, e.user_id, u.display_name AS user_name, e.step, e.body, e.from_status, e.to_status, \
              e.assignee_id, a.display_name AS assignee_name, e.created_at FROM ticket_events e \
-             LEFT JOIN users u ON u.id = e.user_id LEFT JOIN users a ON a.id = e.assignee_id \
+             LEFT JOIN users u ON u.id = e.user_id AND u.org_id = e.org_id LEFT JOIN users a ON a.id = e.assignee_id AND a.org_id = e.org_id \
              WHERE e.org_id = $1 AND e.ticket_id = $2 ORDER BY e.id",
         )
         .bind(viewer.org_id)
@@ -648,7 +648,7 @@ impl Store {
     pub async fn escalate_overdue_tickets(&self, email: bool, now: DateTime<Utc>) -> Result<usize> {
         let at = ts(now);
         let candidates = sqlx::query(
-            "SELECT id, org_id FROM tickets WHERE status IN ('new', 'in_progress') AND \
+            "/* across organizations: ticket deadline sweep */ SELECT id, org_id FROM tickets WHERE status IN ('new', 'in_progress') AND \
              ((escalated_resolution_at IS NULL AND resolution_due < $1) OR \
               (escalated_response_at IS NULL AND first_response_at IS NULL AND response_due < $1)) \
              ORDER BY resolution_due LIMIT 500",
@@ -681,9 +681,10 @@ impl Store {
         };
         let t = load_ticket(&mut tx, &system, id, now).await?;
         let flags = sqlx::query(
-            "SELECT escalated_response_at, escalated_resolution_at FROM tickets WHERE id = $1",
+            "SELECT escalated_response_at, escalated_resolution_at FROM tickets WHERE org_id = $2 AND id = $1",
         )
         .bind(id)
+        .bind(org_id)
         .fetch_one(&mut *tx)
         .await?;
         let clock = t.clock(
@@ -704,10 +705,11 @@ impl Store {
             };
             // Whoever stamps the flag first escalates; another server's sweep finds it set.
             let n = sqlx::query(&format!(
-                "UPDATE tickets SET {column} = $1 WHERE id = $2 AND {column} IS NULL"
+                "UPDATE tickets SET {column} = $1 WHERE org_id = $3 AND id = $2 AND {column} IS NULL"
             ))
             .bind(ts(now))
             .bind(id)
+            .bind(org_id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -787,8 +789,8 @@ impl Store {
                 .bind(ts(until));
             sql
         };
-        let from = " FROM return_visits v JOIN customers c ON c.id = v.customer_id \
-                    LEFT JOIN users o ON o.id = c.owner_id WHERE";
+        let from = " FROM return_visits v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
+                    LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE";
         let total: i64 = build(&format!("SELECT COUNT(*){from}"))
             .query()
             .fetch_one(&self.read)
@@ -812,8 +814,8 @@ impl Store {
         customer_id: i64,
     ) -> Result<Vec<ReturnVisit>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {VISIT_COLUMNS} FROM return_visits v JOIN customers c ON c.id = v.customer_id \
-             LEFT JOIN users o ON o.id = c.owner_id WHERE"
+            "SELECT {VISIT_COLUMNS} FROM return_visits v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
+             LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE"
         ));
         crate::sql::push_scope(&mut sql, viewer, "c");
         sql.push(" AND v.org_id = ")
@@ -925,8 +927,8 @@ async fn load_visit(
     id: i64,
 ) -> Result<ReturnVisit> {
     let mut sql = Sql::new(&format!(
-        "SELECT {VISIT_COLUMNS} FROM return_visits v JOIN customers c ON c.id = v.customer_id \
-         LEFT JOIN users o ON o.id = c.owner_id WHERE"
+        "SELECT {VISIT_COLUMNS} FROM return_visits v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
+         LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE"
     ));
     crate::sql::push_scope(&mut sql, viewer, "c");
     sql.push(" AND c.deleted_at IS NULL AND v.org_id = ")

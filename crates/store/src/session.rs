@@ -78,7 +78,7 @@ impl Store {
             "SELECT s.id AS session_id, s.csrf_token, s.kind, u.id, u.org_id, u.username, u.display_name, \
              u.role, u.superior_id, u.active, u.locale, u.time_zone, u.email, u.version, u.created_at, \
              o.clerk_visibility, o.sales_may_import, (SELECT COUNT(*) FROM inbox i WHERE i.org_id = u.org_id AND i.user_id = u.id AND i.read_at IS NULL) AS unread \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
+             FROM sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
              JOIN organizations o ON o.id = u.org_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
         )
@@ -110,7 +110,7 @@ impl Store {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn delete_session(&self, session_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
+        sqlx::query("/* across organizations: session */ DELETE FROM sessions WHERE id = $1")
             .bind(session_id)
             .execute(&self.write)
             .await?;
@@ -235,11 +235,12 @@ impl Store {
         // A person keeps their most recent devices; an API client that never keeps its cookie
         // would otherwise add a row at every login.
         sqlx::query(
-            "DELETE FROM known_devices WHERE user_id = $1 AND id NOT IN \
-             (SELECT id FROM known_devices WHERE user_id = $1 ORDER BY id DESC LIMIT $2)",
+            "DELETE FROM known_devices WHERE org_id = $3 AND user_id = $1 AND id NOT IN \
+             (SELECT id FROM known_devices WHERE org_id = $3 AND user_id = $1 ORDER BY id DESC LIMIT $2)",
         )
         .bind(user.id)
         .bind(KNOWN_DEVICES_KEPT)
+        .bind(user.org_id)
         .execute(&self.write)
         .await?;
         Ok(())
@@ -249,7 +250,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn is_known_device(&self, user_id: i64, token_hash: &str) -> Result<bool> {
         Ok(
-            sqlx::query("SELECT 1 FROM known_devices WHERE token_hash = $1 AND user_id = $2")
+            sqlx::query("/* across organizations: login */ SELECT 1 FROM known_devices WHERE token_hash = $1 AND user_id = $2")
                 .bind(token_hash)
                 .bind(user_id)
                 .fetch_optional(&self.read)

@@ -139,6 +139,18 @@ pub(crate) fn push_scope(sql: &mut Sql, viewer: &crate::Viewer, alias: &str) {
     push_scope_on(sql, viewer, alias, "owner_id");
 }
 
+/// `(<root and everyone below them>)`, a subquery of user ids. Both steps of the walk name
+/// the organization, so that a distributed PostgreSQL keeps it on the organization's shard.
+pub(crate) fn push_subtree(sql: &mut Sql, org_id: i64, root: i64) {
+    sql.push("(WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE org_id = ")
+        .bind(org_id)
+        .push(" AND id = ")
+        .bind(root)
+        .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id WHERE u.org_id = ")
+        .bind(org_id)
+        .push(") SELECT id FROM sub)");
+}
+
 /// Restricts `alias.person_column` (the person a record belongs to) to the viewer's scope.
 pub(crate) fn push_scope_on(
     sql: &mut Sql,
@@ -155,11 +167,8 @@ pub(crate) fn push_scope_on(
                 .bind(viewer.user_id);
         }
         Scope::Subtree => {
-            sql.push(&format!(
-                " AND {alias}.{person_column} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
-            ))
-            .bind(viewer.user_id)
-            .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+            sql.push(&format!(" AND {alias}.{person_column} IN "));
+            push_subtree(sql, viewer.org_id, viewer.user_id);
         }
     }
 }
@@ -177,11 +186,8 @@ pub(crate) fn push_in_scope(sql: &mut Sql, viewer: &crate::Viewer, expr: &str) {
             sql.push(&format!(" {expr} = ")).bind(viewer.user_id);
         }
         Scope::Subtree => {
-            sql.push(&format!(
-                " {expr} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
-            ))
-            .bind(viewer.user_id)
-            .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+            sql.push(&format!(" {expr} IN "));
+            push_subtree(sql, viewer.org_id, viewer.user_id);
         }
     }
 }

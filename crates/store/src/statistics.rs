@@ -165,16 +165,13 @@ impl Cards {
     }
 }
 
-fn push_filters(sql: &mut Sql, f: &StatisticsFilter, person: &str) {
+fn push_filters(sql: &mut Sql, org_id: i64, f: &StatisticsFilter, person: &str) {
     if let Some(o) = f.owner_id {
         sql.push(&format!(" AND {person} = ")).bind(o);
     }
     if let Some(t) = f.team_id {
-        sql.push(&format!(
-            " AND {person} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
-        ))
-        .bind(t)
-        .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+        sql.push(&format!(" AND {person} IN "));
+        crate::sql::push_subtree(sql, org_id, t);
     }
     f.card.push(sql, "c");
     for (field, value) in &f.custom {
@@ -312,12 +309,12 @@ impl Store {
         let mut sql = Sql::new(&format!(
             "SELECT o.id AS oid, o.owner_id AS person, o.customer_id AS cid, l.amount AS amount, l.quantity AS qty, \
              l.unit_cost AS cost, o.created_at AS at, l.product_id AS pid, l.product_name AS pname, l.category AS category, \
-             {CARD} FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN customers c ON c.id = o.customer_id WHERE"
+             {CARD} FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id WHERE"
         ));
         push_scope_on(&mut sql, viewer, "o", "owner_id");
         sql.push(" AND o.currency = ").bind(REPORTING_CURRENCY);
         push_range(&mut sql, "o.created_at", period);
-        push_filters(&mut sql, filter, "o.owner_id");
+        push_filters(&mut sql, viewer.org_id, filter, "o.owner_id");
         if let Some(p) = filter.product_id {
             sql.push(" AND l.product_id = ").bind(p);
         }
@@ -369,19 +366,19 @@ impl Store {
 
         let mut sql = Sql::new(&format!(
             "SELECT p.kind AS kind, p.amount AS amount, p.recorded_at AS at, o.owner_id AS person, o.customer_id AS cid, {CARD} \
-             FROM order_payments p JOIN orders o ON o.id = p.order_id JOIN customers c ON c.id = o.customer_id WHERE"
+             FROM order_payments p JOIN orders o ON o.id = p.order_id AND o.org_id = p.org_id JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id WHERE"
         ));
         push_scope_on(&mut sql, viewer, "o", "owner_id");
         sql.push(" AND o.currency = ").bind(REPORTING_CURRENCY);
         push_range(&mut sql, "p.recorded_at", period);
-        push_filters(&mut sql, filter, "o.owner_id");
+        push_filters(&mut sql, viewer.org_id, filter, "o.owner_id");
         if let Some(p) = filter.product_id {
-            sql.push(" AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.product_id = ")
+            sql.push(" AND EXISTS (SELECT 1 FROM order_lines l WHERE l.org_id = o.org_id AND l.order_id = o.id AND l.product_id = ")
                 .bind(p)
                 .push(")");
         }
         if let Some(c) = &filter.category {
-            sql.push(" AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.category = ")
+            sql.push(" AND EXISTS (SELECT 1 FROM order_lines l WHERE l.org_id = o.org_id AND l.order_id = o.id AND l.category = ")
                 .bind(c.clone())
                 .push(")");
         }
@@ -422,7 +419,7 @@ impl Store {
         push_scope_on(&mut sql, viewer, "c", "created_by");
         sql.push(" AND c.deleted_at IS NULL");
         push_range(&mut sql, "c.created_at", period);
-        push_filters(&mut sql, filter, "c.created_by");
+        push_filters(&mut sql, viewer.org_id, filter, "c.created_by");
         sql.push(&format!(
             " GROUP BY c.created_by, substr(c.created_at, 1, 13), {}",
             CARD_GROUP
@@ -445,12 +442,12 @@ impl Store {
 
         let mut sql = Sql::new(&format!(
             "SELECT a.user_id AS person, a.customer_id AS cid, a.occurred_at AS at, {CARD} \
-             FROM activities a JOIN customers c ON c.id = a.customer_id WHERE"
+             FROM activities a JOIN customers c ON c.id = a.customer_id AND c.org_id = a.org_id WHERE"
         ));
         push_scope_on(&mut sql, viewer, "a", "user_id");
         sql.push(" AND a.kind = 'visit'");
         push_range(&mut sql, "a.occurred_at", period);
-        push_filters(&mut sql, filter, "a.user_id");
+        push_filters(&mut sql, viewer.org_id, filter, "a.user_id");
         let rows: Vec<VisitRow> = sql
             .fetch_packed(&self.read, self.backend, &columns(&["person", "cid", "at"]))
             .await?;

@@ -83,8 +83,8 @@ const INVITATION_COLUMNS: &str = "i.id, i.survey_id, i.customer_id, c.name AS cu
     i.owner_id, o.display_name AS owner_name, i.channel, i.created_at, i.expires_at, i.answered_at, i.answers, \
     i.score_sum, i.score_count";
 const INVITATION_FROM: &str =
-    " FROM survey_invitations i JOIN customers c ON c.id = i.customer_id \
-    LEFT JOIN users o ON o.id = i.owner_id";
+    " FROM survey_invitations i JOIN customers c ON c.id = i.customer_id AND c.org_id = i.org_id \
+    LEFT JOIN users o ON o.id = i.owner_id AND o.org_id = i.org_id";
 
 fn invitation_from_row(r: &AnyRow) -> Result<Invitation> {
     let answers: Option<String> = r.try_get("answers")?;
@@ -163,11 +163,13 @@ async fn insert_invitation(
         let refused = crate::sql::unknown_order();
         crate::sql::require_ref(tx, viewer.org_id, "orders", o, customer, refused).await?;
     }
-    let owner: Option<i64> = sqlx::query("SELECT owner_id FROM customers WHERE id = $1")
-        .bind(customer_id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
+    let owner: Option<i64> =
+        sqlx::query("SELECT owner_id FROM customers WHERE org_id = $2 AND id = $1")
+            .bind(customer_id)
+            .bind(viewer.org_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
     let id: i64 = sqlx::query(
         "INSERT INTO survey_invitations (org_id, survey_id, customer_id, order_id, owner_id, token_digest, channel, \
          created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -195,7 +197,7 @@ async fn store_answers(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let n = sqlx::query(
-        "UPDATE survey_invitations SET answered_at = $1, answers = $2, score_sum = $3, score_count = $4 \
+        "/* across organizations: survey link */ UPDATE survey_invitations SET answered_at = $1, answers = $2, score_sum = $3, score_count = $4 \
          WHERE id = $5 AND answered_at IS NULL",
     )
     .bind(ts(now))
@@ -428,7 +430,7 @@ impl Store {
     ) -> Result<Invitation> {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query(
-            "SELECT id, org_id, answered_at, expires_at FROM survey_invitations WHERE token_digest = $1",
+            "/* across organizations: survey link */ SELECT id, org_id, answered_at, expires_at FROM survey_invitations WHERE token_digest = $1",
         )
         .bind(token_digest)
         .fetch_optional(&mut *tx)
@@ -503,19 +505,19 @@ impl Store {
             SurveyGroup::Salesperson => (
                 "COALESCE(i.owner_id, 0)",
                 "COALESCE(o.display_name, '')",
-                " LEFT JOIN users o ON o.id = i.owner_id",
+                " LEFT JOIN users o ON o.id = i.owner_id AND o.org_id = i.org_id",
             ),
             SurveyGroup::Product => (
                 "p.id",
                 "p.name",
-                " JOIN (SELECT DISTINCT order_id, product_id FROM order_lines) l ON l.order_id = i.order_id \
-                 JOIN products p ON p.id = l.product_id",
+                " JOIN products p ON p.org_id = i.org_id AND p.id IN \
+                 (SELECT l.product_id FROM order_lines l WHERE l.org_id = i.org_id AND l.order_id = i.order_id)",
             ),
         };
         let mut sql = Sql::new(&format!(
             "SELECT {group} AS grp, {name} AS grp_name, i.customer_id, i.score_sum, i.score_count, \
              (SELECT COUNT(*) FROM orders x WHERE x.org_id = i.org_id AND x.customer_id = i.customer_id) AS orders \
-             FROM survey_invitations i JOIN customers c ON c.id = i.customer_id{join} WHERE"
+             FROM survey_invitations i JOIN customers c ON c.id = i.customer_id AND c.org_id = i.org_id{join} WHERE"
         ));
         push_scope(&mut sql, viewer, "c");
         sql.push(" AND i.org_id = ")

@@ -230,7 +230,7 @@ impl Store {
             .collect();
         let last = sqlx::query(
             "SELECT p.number, p.published_at, u.display_name FROM target_publications p \
-             LEFT JOIN users u ON u.id = p.published_by WHERE p.org_id = $1 AND p.plan_id = $2 \
+             LEFT JOIN users u ON u.id = p.published_by AND u.org_id = p.org_id WHERE p.org_id = $1 AND p.plan_id = $2 \
              ORDER BY p.number DESC LIMIT 1",
         )
         .bind(viewer.org_id)
@@ -493,7 +493,7 @@ impl Store {
     ) -> Result<Vec<TargetPublication>> {
         let rows = sqlx::query(
             "SELECT p.number, p.plan_version, p.gaps, p.accepted_difference, p.note, p.published_at, u.display_name \
-             FROM target_publications p JOIN target_plans t ON t.id = p.plan_id LEFT JOIN users u ON u.id = p.published_by \
+             FROM target_publications p JOIN target_plans t ON t.id = p.plan_id AND t.org_id = p.org_id LEFT JOIN users u ON u.id = p.published_by AND u.org_id = p.org_id \
              WHERE p.org_id = $1 AND t.year = $2 ORDER BY p.number DESC",
         )
         .bind(org_id)
@@ -528,7 +528,7 @@ impl Store {
         let mut first = None;
         for year in period.start.year()..=last.year() {
             let row = sqlx::query(
-                "SELECT p.id, p.number FROM target_publications p JOIN target_plans t ON t.id = p.plan_id \
+                "SELECT p.id, p.number FROM target_publications p JOIN target_plans t ON t.id = p.plan_id AND t.org_id = p.org_id \
                  WHERE p.org_id = $1 AND t.year = $2 ORDER BY p.number DESC LIMIT 1",
             )
             .bind(org_id)
@@ -823,7 +823,7 @@ impl Store {
         let (from, to) = period.bounds(yingpan_domain::visit_plan::china_offset());
         let lines: Vec<(String, String, Option<String>)> = {
             let mut sql = Sql::new(
-                "SELECT l.amount, l.quantity, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.org_id = ",
+                "SELECT l.amount, l.quantity, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id WHERE o.org_id = ",
             );
             sql.bind(viewer.org_id)
                 .push(" AND o.customer_id = ")
@@ -849,7 +849,7 @@ impl Store {
             }
         }
         let mut sql = Sql::new(
-            "SELECT p.kind, p.amount FROM order_payments p JOIN orders o ON o.id = p.order_id WHERE o.org_id = ",
+            "SELECT p.kind, p.amount FROM order_payments p JOIN orders o ON o.id = p.order_id AND o.org_id = p.org_id WHERE o.org_id = ",
         );
         sql.bind(viewer.org_id)
             .push(" AND o.customer_id = ")

@@ -58,8 +58,8 @@ pub enum TaskView {
 const COLUMNS: &str = "t.id, t.assigner_id, g.display_name AS assigner_name, t.assignee_id, a.display_name AS assignee_name, \
     t.title, t.place, t.plan, t.check_method, t.customer_id, c.name AS customer_name, t.due_at, t.status, \
     t.acknowledged_at, t.done_at, t.version, t.created_at";
-const FROM: &str = " FROM tasks t LEFT JOIN users g ON g.id = t.assigner_id LEFT JOIN users a ON a.id = t.assignee_id \
-    LEFT JOIN customers c ON c.id = t.customer_id WHERE";
+const FROM: &str = " FROM tasks t LEFT JOIN users g ON g.id = t.assigner_id AND g.org_id = t.org_id LEFT JOIN users a ON a.id = t.assignee_id AND a.org_id = t.org_id \
+    LEFT JOIN customers c ON c.id = t.customer_id AND c.org_id = t.org_id WHERE";
 
 fn from_row(r: &AnyRow, now: DateTime<Utc>) -> Result<Task> {
     let status: String = r.try_get("status")?;
@@ -144,7 +144,7 @@ impl Store {
         let task = load(&mut tx, viewer, id, now).await?;
         let rows = sqlx::query(
             "SELECT u.display_name AS user_name, e.step, e.body, e.created_at FROM task_events e \
-             LEFT JOIN users u ON u.id = e.user_id WHERE e.org_id = $1 AND e.task_id = $2 ORDER BY e.id",
+             LEFT JOIN users u ON u.id = e.user_id AND u.org_id = e.org_id WHERE e.org_id = $1 AND e.task_id = $2 ORDER BY e.id",
         )
         .bind(viewer.org_id)
         .bind(id)
@@ -266,7 +266,7 @@ impl Store {
         let at = ts(now);
         sqlx::query(
             "UPDATE tasks SET status = $1, acknowledged_at = COALESCE(acknowledged_at, $2), done_at = $3, \
-             version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6",
+             version = version + 1, updated_at = $4 WHERE org_id = $7 AND id = $5 AND version = $6",
         )
         .bind(to.as_str())
         .bind((step != Step::Cancel).then(|| at.clone()))
@@ -274,6 +274,7 @@ impl Store {
         .bind(&at)
         .bind(id)
         .bind(task.version)
+        .bind(viewer.org_id)
         .execute(&mut *tx)
         .await?;
         sqlx::query(

@@ -33,7 +33,7 @@ pub struct VisitPlan {
 
 const COLUMNS: &str = "p.id, p.user_id, u.display_name AS user_name, p.plan_date, p.revision, p.items, p.status, \
     p.submitted_at, p.late, p.reviewed_by, r.display_name AS reviewer_name, p.reviewed_at, p.review_comment, p.version";
-const FROM: &str = "FROM visit_plans p JOIN users u ON u.id = p.user_id LEFT JOIN users r ON r.id = p.reviewed_by WHERE";
+const FROM: &str = "FROM visit_plans p JOIN users u ON u.id = p.user_id AND u.org_id = p.org_id LEFT JOIN users r ON r.id = p.reviewed_by AND r.org_id = p.org_id WHERE";
 
 impl VisitPlan {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -267,10 +267,11 @@ impl Store {
             Some(version),
         )?;
         check_linked_customers(&mut tx, viewer, items).await?;
-        sqlx::query("UPDATE visit_plans SET items = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE visit_plans SET items = $1, version = version + 1, updated_at = $2 WHERE org_id = $4 AND id = $3")
             .bind(items_json(items))
             .bind(ts(now))
             .bind(id)
+            .bind(viewer.org_id)
             .execute(&mut *tx)
             .await?;
         let changes = vec![FieldChange {
@@ -312,11 +313,12 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let late = is_late(date, now, china_offset());
         sqlx::query(
-            "UPDATE visit_plans SET status = 'submitted', submitted_at = $1, late = $2, version = version + 1, updated_at = $1 WHERE id = $3",
+            "UPDATE visit_plans SET status = 'submitted', submitted_at = $1, late = $2, version = version + 1, updated_at = $1 WHERE org_id = $4 AND id = $3",
         )
         .bind(ts(now))
         .bind(i64::from(late))
         .bind(id)
+        .bind(viewer.org_id)
         .execute(&mut *tx)
         .await?;
         let changes = vec![
@@ -381,13 +383,14 @@ impl Store {
         }
         sqlx::query(
             "UPDATE visit_plans SET status = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4, version = version + 1, \
-             updated_at = $3 WHERE id = $5",
+             updated_at = $3 WHERE org_id = $6 AND id = $5",
         )
         .bind(status.as_str())
         .bind(viewer.user_id)
         .bind(ts(now))
         .bind(comment.map(str::to_string))
         .bind(id)
+        .bind(viewer.org_id)
         .execute(&mut *tx)
         .await?;
         let changes = vec![FieldChange {

@@ -115,7 +115,7 @@ fn robots_only(viewer: &Viewer) -> bool {
 /// The endpoints within the viewer's reach, as a query to continue.
 fn reach(viewer: &Viewer) -> crate::sql::Sql {
     let mut sql = crate::sql::Sql::new(&format!(
-        "SELECT {COLUMNS} FROM webhooks w LEFT JOIN users h ON h.id = w.team_head_id WHERE w.org_id = "
+        "SELECT {COLUMNS} FROM webhooks w LEFT JOIN users h ON h.id = w.team_head_id AND h.org_id = w.org_id WHERE w.org_id = "
     ));
     sql.bind(viewer.org_id).push(" AND w.deleted_at IS NULL");
     if robots_only(viewer) {
@@ -701,7 +701,7 @@ impl Store {
         }
         let day = today.to_string();
         let orgs: Vec<i64> = sqlx::query(
-            "SELECT DISTINCT org_id FROM webhooks WHERE deleted_at IS NULL AND events LIKE $1",
+            "/* across organizations: overdue-plan sweep */ SELECT DISTINCT org_id FROM webhooks WHERE deleted_at IS NULL AND events LIKE $1",
         )
         .bind(format!("% {} %", Event::PlanOverdue.as_str()))
         .fetch_all(&self.read)
@@ -769,8 +769,8 @@ impl Store {
         let stale = ts(now - Duration::minutes(5));
         let mut tx = self.write.begin().await?;
         let rows = sqlx::query(
-            "SELECT d.id, d.org_id, d.webhook_id, d.event, d.data, d.occurred_at, d.attempts, w.url, w.format, w.secret, \
-             w.allow_private, w.locale FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+            "/* across organizations: webhook sender */ SELECT d.id, d.org_id, d.webhook_id, d.event, d.data, d.occurred_at, d.attempts, w.url, w.format, w.secret, \
+             w.allow_private, w.locale FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.org_id = d.org_id \
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.claimed_at IS NULL OR d.claimed_at < $2) \
              AND w.paused_at IS NULL AND w.deleted_at IS NULL ORDER BY d.next_attempt_at, d.id LIMIT $3",
         )
@@ -783,7 +783,7 @@ impl Store {
         for r in rows {
             let id: i64 = r.try_get("id")?;
             let n = sqlx::query(
-                "UPDATE webhook_deliveries SET claimed_at = $1 WHERE id = $2 AND status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3)",
+                "/* across organizations: webhook sender */ UPDATE webhook_deliveries SET claimed_at = $1 WHERE id = $2 AND status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3)",
             )
             .bind(&at)
             .bind(id)
@@ -839,7 +839,7 @@ impl Store {
             }
         };
         sqlx::query(
-            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+            "/* across organizations: webhook sender */ UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
              claimed_at = NULL, last_attempt_at = $4, response_status = $5, response_body = $6, error = $7, \
              delivered_at = $8 WHERE id = $9",
         )
@@ -855,13 +855,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if attempt.delivered {
-            sqlx::query("UPDATE webhooks SET failures = 0 WHERE id = $1")
+            sqlx::query("/* across organizations: webhook sender */ UPDATE webhooks SET failures = 0 WHERE id = $1")
                 .bind(d.webhook_id)
                 .execute(&mut *tx)
                 .await?;
         } else {
             let r = sqlx::query(
-                "UPDATE webhooks SET failures = failures + 1 WHERE id = $1 RETURNING failures, paused_at, name",
+                "/* across organizations: webhook sender */ UPDATE webhooks SET failures = failures + 1 WHERE id = $1 RETURNING failures, paused_at, name",
             )
             .bind(d.webhook_id)
             .fetch_one(&mut *tx)
@@ -888,7 +888,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE webhooks SET paused_at = $1, pause_reason = 'failing', version = version + 1 WHERE id = $2",
+            "/* across organizations: webhook sender */ UPDATE webhooks SET paused_at = $1, pause_reason = 'failing', version = version + 1 WHERE id = $2",
         )
         .bind(ts(now))
         .bind(d.webhook_id)

@@ -54,13 +54,10 @@ fn day_of(stamp: &str) -> Result<NaiveDate> {
 }
 
 /// ` AND <column> IN (<root's subtree>)`, or nothing for the whole company.
-pub(crate) fn push_team(sql: &mut Sql, column: &str, root: Option<i64>) {
+pub(crate) fn push_team(sql: &mut Sql, org_id: i64, column: &str, root: Option<i64>) {
     if let Some(root) = root {
-        sql.push(&format!(
-            " AND {column} IN (WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE id = "
-        ))
-        .bind(root)
-        .push(" UNION ALL SELECT u.id FROM users u JOIN sub ON u.superior_id = sub.id) SELECT id FROM sub)");
+        sql.push(&format!(" AND {column} IN "));
+        crate::sql::push_subtree(sql, org_id, root);
     }
 }
 
@@ -160,14 +157,14 @@ impl Store {
         let (from, to) = (from.to_string(), to.to_string());
         // Each order's margin from its lines (`order::order_margin`).
         let mut sql = period_sql(
-            "SELECT l.order_id, l.quantity, l.amount, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id",
+            "SELECT l.order_id, l.quantity, l.amount, l.unit_cost FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id",
             org_id,
             "o",
             "created_at",
             &from,
             &to,
         );
-        push_team(&mut sql, "o.owner_id", root);
+        push_team(&mut sql, org_id, "o.owner_id", root);
         let lines: Vec<(i64, String, String, Option<String>)> = sql
             .fetch_packed(
                 &self.read,
@@ -193,7 +190,7 @@ impl Store {
             &from,
             &to,
         );
-        push_team(&mut sql, "owner_id", root);
+        push_team(&mut sql, org_id, "owner_id", root);
         for r in sql.query().fetch_all(&self.read).await? {
             let id: i64 = r.try_get("id")?;
             facts.orders.push(OrderFact {
@@ -206,14 +203,14 @@ impl Store {
         }
 
         let mut sql = period_sql(
-            "SELECT o.owner_id, p.kind, p.amount, o.currency FROM order_payments p JOIN orders o ON o.id = p.order_id",
+            "SELECT o.owner_id, p.kind, p.amount, o.currency FROM order_payments p JOIN orders o ON o.id = p.order_id AND o.org_id = p.org_id",
             org_id,
             "p",
             "recorded_at",
             &from,
             &to,
         );
-        push_team(&mut sql, "o.owner_id", root);
+        push_team(&mut sql, org_id, "o.owner_id", root);
         for r in sql.query().fetch_all(&self.read).await? {
             let kind: String = r.try_get("kind")?;
             facts.payments.push(PaymentFact {
@@ -233,7 +230,7 @@ impl Store {
             &to,
         );
         sql.push(" AND kind = 'visit'");
-        push_team(&mut sql, "user_id", root);
+        push_team(&mut sql, org_id, "user_id", root);
         let filled = |s: Option<String>| s.is_some_and(|s| !s.trim().is_empty());
         // A team's week has thousands of visits: packed into one row.
         type VisitRow = (i64, i64, Option<String>, Option<String>, i64);
@@ -269,7 +266,7 @@ impl Store {
             &to,
         );
         sql.push(" AND deleted_at IS NULL");
-        push_team(&mut sql, "created_by", root);
+        push_team(&mut sql, org_id, "created_by", root);
         for r in sql.query().fetch_all(&self.read).await? {
             let entry = (r.try_get("created_by")?, r.try_get("id")?);
             if r.try_get::<Option<String>, _>("dealer")?.is_some() {
@@ -318,7 +315,7 @@ impl Store {
             &first,
             &last,
         );
-        push_team(&mut sql, "user_id", root);
+        push_team(&mut sql, org_id, "user_id", root);
         for r in sql.query().fetch_all(&self.read).await? {
             let content: DailyReport = serde_json::from_str(&r.try_get::<String, _>("content")?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -340,7 +337,7 @@ impl Store {
             &last,
         );
         sql.push(" AND revision = 1 AND submitted_at IS NOT NULL");
-        push_team(&mut sql, "user_id", root);
+        push_team(&mut sql, org_id, "user_id", root);
         for r in sql.query().fetch_all(&self.read).await? {
             facts.plans.push(PlanFact {
                 user_id: r.try_get("user_id")?,
@@ -353,14 +350,14 @@ impl Store {
         }
         let mut sql = period_sql(
             "SELECT e.author_id, u.display_name, e.kind, e.subject, e.customer_id, c.name AS customer_name, e.created_at \
-             FROM escalations e JOIN users u ON u.id = e.author_id LEFT JOIN customers c ON c.id = e.customer_id",
+             FROM escalations e JOIN users u ON u.id = e.author_id AND u.org_id = e.org_id LEFT JOIN customers c ON c.id = e.customer_id AND c.org_id = e.org_id",
             org_id,
             "e",
             "created_at",
             &from,
             &to,
         );
-        push_team(&mut sql, "e.author_id", root);
+        push_team(&mut sql, org_id, "e.author_id", root);
         sql.push(" ORDER BY e.created_at, e.id");
         for r in sql.query().fetch_all(&self.read).await? {
             let e = EscalationFact {
@@ -388,8 +385,8 @@ impl Store {
         }
 
         let mut sql = period_sql(
-            "SELECT oc.customer_id, c.name, u.display_name FROM ownership_changes oc JOIN customers c ON c.id = oc.customer_id \
-             LEFT JOIN users u ON u.id = oc.from_user_id",
+            "SELECT oc.customer_id, c.name, u.display_name FROM ownership_changes oc JOIN customers c ON c.id = oc.customer_id AND c.org_id = oc.org_id \
+             LEFT JOIN users u ON u.id = oc.from_user_id AND u.org_id = oc.org_id",
             org_id,
             "oc",
             "changed_at",
@@ -397,7 +394,7 @@ impl Store {
             &to,
         );
         sql.push(" AND oc.reason = 'recycle'");
-        push_team(&mut sql, "oc.from_user_id", root);
+        push_team(&mut sql, org_id, "oc.from_user_id", root);
         for r in sql.query().fetch_all(&self.read).await? {
             facts.abnormal.push(AbnormalCustomer {
                 customer_id: r.try_get("customer_id")?,
@@ -414,12 +411,12 @@ impl Store {
         let last_day = period.end.pred_opt().expect("periods are not empty");
         let mut sql = Sql::new(
             "SELECT o.id, o.customer_id, c.name, o.total, o.paid, o.due_date, o.currency FROM orders o \
-             JOIN customers c ON c.id = o.customer_id WHERE o.org_id = ",
+             JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id WHERE o.org_id = ",
         );
         sql.bind(org_id)
             .push(" AND o.settled = 0 AND o.due_date < ")
             .bind(last_day.to_string());
-        push_team(&mut sql, "o.owner_id", root);
+        push_team(&mut sql, org_id, "o.owner_id", root);
         sql.push(" ORDER BY o.due_date LIMIT 200");
         for r in sql.query().fetch_all(&self.read).await? {
             let due = NaiveDate::parse_from_str(&r.try_get::<String, _>("due_date")?, "%Y-%m-%d")
@@ -579,7 +576,7 @@ impl Store {
     pub async fn compile_due_weekly_reports(&self, now: DateTime<Utc>) -> Result<usize> {
         let week = Period::previous_week(now, china_offset());
         let due = sqlx::query(
-            "SELECT u.org_id, u.id FROM users u WHERE u.role = 'supervisor' AND u.active = 1 \
+            "/* across organizations: weekly compilation */ SELECT u.org_id, u.id FROM users u WHERE u.role = 'supervisor' AND u.active = 1 \
              AND NOT EXISTS (SELECT 1 FROM weekly_reports w WHERE w.org_id = u.org_id AND w.supervisor_id = u.id AND w.week_start = $1) \
              ORDER BY u.id",
         )
@@ -603,7 +600,7 @@ impl Store {
     ) -> Result<Vec<StoredWeeklyReport>> {
         let mut sql = Sql::new(
             "SELECT w.id, w.supervisor_id, u.display_name, w.week_start, w.content, w.next_week_goals, w.compiled_at, w.version \
-             FROM weekly_reports w JOIN users u ON u.id = w.supervisor_id WHERE",
+             FROM weekly_reports w JOIN users u ON u.id = w.supervisor_id AND u.org_id = w.org_id WHERE",
         );
         push_scope_on(&mut sql, viewer, "w", "supervisor_id");
         if let Some(w) = week_start {
@@ -623,7 +620,7 @@ impl Store {
     pub async fn weekly_report(&self, viewer: &Viewer, id: i64) -> Result<StoredWeeklyReport> {
         let mut sql = Sql::new(
             "SELECT w.id, w.supervisor_id, u.display_name, w.week_start, w.content, w.next_week_goals, w.compiled_at, w.version \
-             FROM weekly_reports w JOIN users u ON u.id = w.supervisor_id WHERE",
+             FROM weekly_reports w JOIN users u ON u.id = w.supervisor_id AND u.org_id = w.org_id WHERE",
         );
         push_scope_on(&mut sql, viewer, "w", "supervisor_id");
         sql.push(" AND w.id = ").bind(id);
@@ -660,12 +657,13 @@ impl Store {
         let goals = yingpan_domain::customer::optional_text("next_week_goals", Some(goals), 5000)?;
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
-            "UPDATE weekly_reports SET next_week_goals = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+            "UPDATE weekly_reports SET next_week_goals = $1, version = version + 1, updated_at = $2 WHERE org_id = $5 AND id = $3 AND version = $4",
         )
         .bind(&goals)
         .bind(ts(now))
         .bind(id)
         .bind(report.version)
+        .bind(viewer.org_id)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {

@@ -244,7 +244,7 @@ async fn webhooks_are_signed_retried_across_a_restart_and_paused(backend: Backen
     assert_eq!(rx.requests("/hook").len(), 1);
 
     // Another server process (its own connections, its own sender) finds the queue as it was.
-    let restarted = Store::connect(&app.db_url).await.unwrap();
+    let restarted = Store::connect(&common::app_url(&app.db_url)).await.unwrap();
     rx.status.store(200, Ordering::SeqCst);
     let later = t0() + Duration::minutes(1);
     assert_eq!(

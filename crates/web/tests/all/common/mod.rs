@@ -77,6 +77,23 @@ async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>)
     }
 }
 
+/// The URL the app itself connects with. With `YINGPAN_TEST_PG_APP_URL` (set by the test
+/// script), the app works as its own role, so that PostgreSQL's record of its statements
+/// (`pg_stat_statements`, checked by the store's tenancy test) is apart from the checks a test
+/// runs on the stored rows.
+pub fn app_url(url: &str) -> String {
+    if !url.starts_with("postgres") {
+        return url.to_string();
+    }
+    match (std::env::var("YINGPAN_TEST_PG_APP_URL"), pg_admin_url()) {
+        (Ok(app), Some(admin)) if !app.is_empty() => {
+            let admin = admin.trim_end_matches('/');
+            format!("{}{}", app.trim_end_matches('/'), &url[admin.len()..])
+        }
+        _ => url.to_string(),
+    }
+}
+
 fn yingpan_web_test_token() -> String {
     use rand::Rng;
     let n: u64 = rand::thread_rng().gen();
@@ -90,7 +107,7 @@ impl TestApp {
 
     pub async fn spawn_with_clock(backend: Backend, clock: Clock) -> TestApp {
         let (url, dir) = fresh_database(backend).await;
-        let store = Store::connect(&url).await.expect("connect store");
+        let store = Store::connect(&app_url(&url)).await.expect("connect store");
         let db_url = url.clone();
         let (org, admin) = store
             .init_organization(
