@@ -49,6 +49,11 @@ enum Command {
         /// Run the pool recycle every N minutes (0 = never; run `yingpan pool recycle` from cron instead).
         #[arg(long, default_value_t = 10, env = "YINGPAN_RECYCLE_EVERY_MINUTES")]
         recycle_every_minutes: u64,
+        /// A PostgreSQL streaming standby of --db for lists, search, statistics and reports
+        /// (repeat for several, or comma-separate in YINGPAN_READ_DB). A standby that lags or
+        /// is gone is passed over; the primary answers.
+        #[arg(long = "read-db", env = "YINGPAN_READ_DB", value_delimiter = ',')]
+        read_db: Vec<String>,
     },
     /// Create (or reuse) a demo database with a realistic sales organization, then serve it.
     Demo {
@@ -232,6 +237,22 @@ fn schedule_campaigns(store: Store, clock: Clock, sender: yingpan_exchange::camp
 /// Sends due webhook and group-robot deliveries every five seconds. Several servers may run
 /// this: each delivery is claimed by exactly one of them, and one left by a server that died
 /// is taken over.
+/// Every second, which standbys may serve reads (`Store::check_replicas`).
+fn schedule_replica_checks(store: Store) {
+    if !store.has_replicas() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.check_replicas().await {
+                tracing::warn!(error = %e, "checking the read replicas");
+            }
+        }
+    });
+}
+
 fn schedule_webhooks(store: Store, clock: Clock, email: bool) {
     tokio::spawn(async move {
         let deliverer = yingpan_exchange::webhook::Deliverer::new(email);
@@ -365,14 +386,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             secure_cookies,
             trust_proxy,
             recycle_every_minutes,
+            read_db,
         } => {
-            let store = Store::open(&db).await.map_err(|e| e.to_string())?;
+            let store = Store::open(&db)
+                .await
+                .and_then(|s| s.with_replicas(&read_db))
+                .map_err(|e| e.to_string())?;
             if !store.has_data().await.map_err(|e| e.to_string())? {
                 return Err(format!(
                     "{db} holds no organization yet; run `yingpan init` first"
                 ));
             }
             schedule_recycle(store.clone(), clock, recycle_every_minutes);
+            schedule_replica_checks(store.clone());
             serve(store, clock, &listen, secure_cookies, trust_proxy).await
         }
         Command::Bench(args) => bench::run(args).await,

@@ -746,7 +746,11 @@ impl Store {
             && !q.skip_count
         {
             let count = build_on(filter_index, "SELECT COUNT(*) FROM {customers} WHERE");
-            let n: i64 = count.query().fetch_one(&self.read).await?.try_get(0)?;
+            let n: i64 = count
+                .query()
+                .fetch_one(self.heavy_read())
+                .await?
+                .try_get(0)?;
             if n == 0 {
                 return Ok((Vec::new(), 0));
             }
@@ -813,7 +817,7 @@ impl Store {
                 &format!(") ORDER BY {}", q.sort.order_by()),
             )
         };
-        let rows = list.query().fetch_all(&self.read).await?;
+        let rows = list.query().fetch_all(self.heavy_read()).await?;
         let counted_in_page = match rows.first() {
             Some(r) if count_in_page => Some(r.try_get::<i64, _>("total_rows")?),
             _ => None,
@@ -826,14 +830,18 @@ impl Store {
             in_scope
         } else {
             let count = build("SELECT COUNT(*) FROM {customers} WHERE");
-            count.query().fetch_one(&self.read).await?.try_get(0)?
+            count
+                .query()
+                .fetch_one(self.heavy_read())
+                .await?
+                .try_get(0)?
         };
         let mut items = rows
             .iter()
             .map(Customer::from_row)
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
-        let mut custom = crate::custom::values_for(&self.read, viewer.org_id, &ids).await?;
+        let mut custom = crate::custom::values_for(self.heavy_read(), viewer.org_id, &ids).await?;
         for c in &mut items {
             c.custom = custom.remove(&c.id).unwrap_or_default();
         }
@@ -850,7 +858,7 @@ impl Store {
         }
         sql.push(" THEN c.live ELSE 0 END), 0), COALESCE(SUM(c.live), 0) FROM customer_tally c WHERE c.org_id = ")
             .bind(viewer.org_id);
-        let row = sql.query().fetch_one(&self.read).await?;
+        let row = sql.query().fetch_one(self.heavy_read()).await?;
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
@@ -873,13 +881,13 @@ impl Store {
             .bind(limit.clamp(1, 10_000));
         let mut items = sql
             .query()
-            .fetch_all(&self.read)
+            .fetch_all(self.heavy_read())
             .await?
             .iter()
             .map(Customer::from_row)
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
-        let mut custom = crate::custom::values_for(&self.read, viewer.org_id, &ids).await?;
+        let mut custom = crate::custom::values_for(self.heavy_read(), viewer.org_id, &ids).await?;
         for c in &mut items {
             c.custom = custom.remove(&c.id).unwrap_or_default();
         }

@@ -75,7 +75,7 @@ impl Store {
         .bind(viewer.user_id)
         .bind(ts(from))
         .bind(ts(to))
-        .fetch_all(&self.read)
+        .fetch_all(self.heavy_read())
         .await?;
         rows.iter()
             .map(|r| {
@@ -170,7 +170,7 @@ impl Store {
         sql.push(" AND d.id = ").bind(id);
         let row = sql
             .query()
-            .fetch_optional(&self.read)
+            .fetch_optional(self.heavy_read())
             .await?
             .ok_or(StoreError::NotFound)?;
         StoredDailyReport::from_row(&row)
@@ -196,7 +196,7 @@ impl Store {
         }
         sql.push(" ORDER BY d.report_date DESC, d.id DESC LIMIT ")
             .bind(limit.clamp(1, 500));
-        let rows = sql.query().fetch_all(&self.read).await?;
+        let rows = sql.query().fetch_all(self.heavy_read()).await?;
         rows.iter().map(StoredDailyReport::from_row).collect()
     }
 
@@ -210,7 +210,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<StoredDailyReport> {
         let report = self.daily_report(viewer, id).await?;
-        let superior = crate::org::is_superior(&self.read, viewer, report.user_id).await?;
+        let superior = crate::org::is_superior(self.heavy_read(), viewer, report.user_id).await?;
         check_review(superior).map_err(Refusal::from)?;
         let comment = comment.trim();
         if comment.chars().count() > 2000 {

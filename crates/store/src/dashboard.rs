@@ -43,7 +43,7 @@ impl Store {
             .bind(viewer.org_id)
             .bind(period.start.to_string())
             .bind(period.end.to_string())
-            .fetch_all(&self.read)
+            .fetch_all(self.heavy_read())
             .await?;
             for r in rows {
                 let n: i64 = r.try_get("n")?;
@@ -79,7 +79,7 @@ impl Store {
                 sql.push("))");
             }
             sql.push(" GROUP BY oc.reason");
-            for r in sql.query().fetch_all(&self.read).await? {
+            for r in sql.query().fetch_all(self.heavy_read()).await? {
                 let n: i64 = r.try_get("n")?;
                 *out.entry(r.try_get::<String, _>("reason")?).or_insert(0) += n;
             }
@@ -127,7 +127,7 @@ impl Store {
             .bind(yingpan_domain::rollup::month_key(span.end));
         let rows: Vec<(String, String, i64, String)> = sql
             .fetch_packed(
-                &self.read,
+                self.heavy_read(),
                 self.backend,
                 &["month", "sales", "orders", "collected"],
             )
@@ -161,12 +161,12 @@ impl Store {
         sql.push(" AND p.plan_date = ")
             .bind(plan_day.to_string())
             .push(" AND p.status <> 'draft'");
-        let plans = crate::sql::first_ids(&sql.query().fetch_all(&self.read).await?)?;
+        let plans = crate::sql::first_ids(&sql.query().fetch_all(self.heavy_read()).await?)?;
         let mut sql = Sql::new("SELECT DISTINCT d.user_id FROM daily_reports d WHERE");
         push_scope_on(&mut sql, viewer, "d", "user_id");
         sql.push(" AND d.report_date = ")
             .bind(report_day.to_string());
-        let reports = crate::sql::first_ids(&sql.query().fetch_all(&self.read).await?)?;
+        let reports = crate::sql::first_ids(&sql.query().fetch_all(self.heavy_read()).await?)?;
         Ok((plans, reports))
     }
 }

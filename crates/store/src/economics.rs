@@ -226,7 +226,7 @@ impl Store {
         );
         let rows: Vec<Line> = sql
             .fetch_packed(
-                &self.read,
+                self.heavy_read(),
                 self.backend,
                 &[
                     "cid", "oid", "at", "amount", "qty", "cost", "name", "owner", "segment",
@@ -286,7 +286,11 @@ impl Store {
                 .push(" AND year <= ")
                 .bind(*years.last().unwrap_or(&years[0]));
             let rows: Vec<(i64, i64, String)> = sql
-                .fetch_packed(&self.read, self.backend, &["customer_id", "year", "amount"])
+                .fetch_packed(
+                    self.heavy_read(),
+                    self.backend,
+                    &["customer_id", "year", "amount"],
+                )
                 .await?;
             for (c, y, a) in rows {
                 if by_customer.contains_key(&c) {

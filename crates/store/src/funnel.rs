@@ -30,7 +30,7 @@ impl Store {
             .push(" AND a.occurred_at < ")
             .bind(ts(to))
             .push(" AND a.kind IN ('call', 'visit', 'meeting') GROUP BY a.user_id, a.kind, a.reached, a.purpose");
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let n = u32::try_from(r.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
             let c = out.entry(r.try_get("user_id")?).or_default();
             let kind: String = r.try_get("kind")?;
@@ -59,7 +59,7 @@ impl Store {
             .push(" AND o.created_at < ")
             .bind(ts(to));
         let rows: Vec<(i64, String)> = sql
-            .fetch_packed(&self.read, self.backend, &["owner_id", "total"])
+            .fetch_packed(self.heavy_read(), self.backend, &["owner_id", "total"])
             .await?;
         for (owner, total) in rows {
             let c = out.entry(owner).or_default();
@@ -92,7 +92,7 @@ impl Store {
             .push(" AND d.report_date < ")
             .bind(last.clone());
         let rows: Vec<(i64, String)> = sql
-            .fetch_packed(&self.read, self.backend, &["user_id", "content"])
+            .fetch_packed(self.heavy_read(), self.backend, &["user_id", "content"])
             .await?;
         for (user, content) in rows {
             let report: DailyReport = serde_json::from_str(&content)
@@ -109,7 +109,7 @@ impl Store {
             .push(" AND x.occurred_on < ")
             .bind(last);
         let rows: Vec<(i64, String)> = sql
-            .fetch_packed(&self.read, self.backend, &["user_id", "amount"])
+            .fetch_packed(self.heavy_read(), self.backend, &["user_id", "amount"])
             .await?;
         for (user, amount) in rows {
             let c = out.entry(user).or_default();

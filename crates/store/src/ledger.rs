@@ -55,7 +55,7 @@ impl Store {
         }
         sql.push(" ORDER BY a.occurred_on DESC, a.id DESC LIMIT 1000");
         sql.query()
-            .fetch_all(&self.read)
+            .fetch_all(self.heavy_read())
             .await?
             .iter()
             .map(|r| {

@@ -41,6 +41,7 @@ mod qualification;
 mod quotation;
 mod record_import;
 mod referral;
+mod replica;
 mod rollup;
 mod screening;
 mod segment;
@@ -95,6 +96,7 @@ pub use qualification::{DueContact, Qualification};
 pub use quotation::{Quotation, QuotationDetail, QuotationFields, QuotationVersion};
 pub use record_import::RecordOutcome;
 pub use referral::{NewReferral, Referral};
+pub use replica::{route_reads, ReplicaStatus, Route};
 pub use screening::{MatrixCustomer, Quadrant, ScreeningRecord};
 pub use segment::Segment;
 pub use service::{ReturnVisit, Ticket, TicketEvent, TicketFilter};
@@ -140,6 +142,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
+    /// PostgreSQL standbys for the heavy reads (`replica`), shared by the store's clones.
+    replicas: std::sync::Arc<replica::Replicas>,
 }
 
 /// Page cache of SQLite's one writer connection, in KiB.
@@ -222,6 +226,7 @@ impl Store {
                     write,
                     read,
                     backend,
+                    replicas: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -234,6 +239,7 @@ impl Store {
                     write: pool.clone(),
                     read: pool,
                     backend,
+                    replicas: Default::default(),
                 }
             }
         };

@@ -870,7 +870,7 @@ impl Store {
     pub async fn rebuild_all_rollups(&self) -> Result<usize> {
         let orgs: Vec<i64> = crate::sql::first_ids(
             &sqlx::query("SELECT id FROM organizations ORDER BY id")
-                .fetch_all(&self.read)
+                .fetch_all(self.heavy_read())
                 .await?,
         )?;
         for org in &orgs {
@@ -1013,8 +1013,12 @@ impl Store {
                 .bind(month_key(*last));
             crate::weekly_report::push_team(&mut sql, org_id, "user_id", root);
             batches.push(
-                sql.fetch_packed::<Vec<serde_json::Value>, _>(&self.read, self.backend, &PACKED)
-                    .await?,
+                sql.fetch_packed::<Vec<serde_json::Value>, _>(
+                    self.heavy_read(),
+                    self.backend,
+                    &PACKED,
+                )
+                .await?,
             );
         }
         for (from, to) in c.days {
@@ -1028,8 +1032,12 @@ impl Store {
                 .bind(day_key(to));
             crate::weekly_report::push_team(&mut sql, org_id, "user_id", root);
             batches.push(
-                sql.fetch_packed::<Vec<serde_json::Value>, _>(&self.read, self.backend, &PACKED)
-                    .await?,
+                sql.fetch_packed::<Vec<serde_json::Value>, _>(
+                    self.heavy_read(),
+                    self.backend,
+                    &PACKED,
+                )
+                .await?,
             );
         }
         for row in batches.into_iter().flatten() {

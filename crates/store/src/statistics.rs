@@ -210,7 +210,7 @@ impl Store {
     /// The company's picklists for region, industry and source (`domain::picklist`).
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn picklists(&self, org_id: i64) -> Result<yingpan_domain::picklist::Picklists> {
-        crate::org::settings_json(&self.read, org_id, "picklists").await
+        crate::org::settings_json(self.heavy_read(), org_id, "picklists").await
     }
 
     /// Replaces the picklists (already checked by the caller); recorded on the audit trail.
@@ -253,7 +253,7 @@ impl Store {
     pub async fn statistics_indicators(&self, org_id: i64) -> Result<String> {
         let row = sqlx::query("SELECT statistics_indicators FROM organizations WHERE id = $1")
             .bind(org_id)
-            .fetch_one(&self.read)
+            .fetch_one(self.heavy_read())
             .await?;
         Ok(sqlx::Row::try_get(&row, 0)?)
     }
@@ -323,7 +323,7 @@ impl Store {
         }
         let rows: Vec<LineRow> = sql
             .fetch_packed(
-                &self.read,
+                self.heavy_read(),
                 self.backend,
                 &columns(&[
                     "oid", "person", "cid", "amount", "qty", "cost", "at", "pid", "pname",
@@ -384,7 +384,7 @@ impl Store {
         }
         let rows: Vec<PaymentRow> = sql
             .fetch_packed(
-                &self.read,
+                self.heavy_read(),
                 self.backend,
                 &columns(&["kind", "amount", "at", "person", "cid"]),
             )
@@ -425,7 +425,11 @@ impl Store {
             CARD_GROUP
         ));
         let rows: Vec<RegistrationRow> = sql
-            .fetch_packed(&self.read, self.backend, &columns(&["person", "hour", "n"]))
+            .fetch_packed(
+                self.heavy_read(),
+                self.backend,
+                &columns(&["person", "hour", "n"]),
+            )
             .await?;
         for mut r in rows {
             let card = r.card();
@@ -449,7 +453,11 @@ impl Store {
         push_range(&mut sql, "a.occurred_at", period);
         push_filters(&mut sql, viewer.org_id, filter, "a.user_id");
         let rows: Vec<VisitRow> = sql
-            .fetch_packed(&self.read, self.backend, &columns(&["person", "cid", "at"]))
+            .fetch_packed(
+                self.heavy_read(),
+                self.backend,
+                &columns(&["person", "cid", "at"]),
+            )
             .await?;
         for mut r in rows {
             let card = r.card();

@@ -167,7 +167,7 @@ impl Store {
         push_team(&mut sql, org_id, "o.owner_id", root);
         let lines: Vec<(i64, String, String, Option<String>)> = sql
             .fetch_packed(
-                &self.read,
+                self.heavy_read(),
                 self.backend,
                 &["order_id", "quantity", "amount", "unit_cost"],
             )
@@ -191,7 +191,7 @@ impl Store {
             &to,
         );
         push_team(&mut sql, org_id, "owner_id", root);
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let id: i64 = r.try_get("id")?;
             facts.orders.push(OrderFact {
                 owner_id: r.try_get("owner_id")?,
@@ -211,7 +211,7 @@ impl Store {
             &to,
         );
         push_team(&mut sql, org_id, "o.owner_id", root);
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let kind: String = r.try_get("kind")?;
             facts.payments.push(PaymentFact {
                 owner_id: r.try_get("owner_id")?,
@@ -236,7 +236,7 @@ impl Store {
         type VisitRow = (i64, i64, Option<String>, Option<String>, i64);
         let visits: Vec<VisitRow> = sql
             .fetch_packed(
-                &self.read,
+                self.heavy_read(),
                 self.backend,
                 &[
                     "user_id",
@@ -267,7 +267,7 @@ impl Store {
         );
         sql.push(" AND deleted_at IS NULL");
         push_team(&mut sql, org_id, "created_by", root);
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let entry = (r.try_get("created_by")?, r.try_get("id")?);
             if r.try_get::<Option<String>, _>("dealer")?.is_some() {
                 facts.new_dealers.push(entry);
@@ -316,7 +316,7 @@ impl Store {
             &last,
         );
         push_team(&mut sql, org_id, "user_id", root);
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let content: DailyReport = serde_json::from_str(&r.try_get::<String, _>("content")?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             facts.daily_reports.push(DailyReportFact {
@@ -338,7 +338,7 @@ impl Store {
         );
         sql.push(" AND revision = 1 AND submitted_at IS NOT NULL");
         push_team(&mut sql, org_id, "user_id", root);
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             facts.plans.push(PlanFact {
                 user_id: r.try_get("user_id")?,
                 late: r.try_get::<i64, _>("late")? != 0,
@@ -359,7 +359,7 @@ impl Store {
         );
         push_team(&mut sql, org_id, "e.author_id", root);
         sql.push(" ORDER BY e.created_at, e.id");
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let e = EscalationFact {
                 author_id: r.try_get("author_id")?,
                 author_name: r.try_get("display_name")?,
@@ -395,7 +395,7 @@ impl Store {
         );
         sql.push(" AND oc.reason = 'recycle'");
         push_team(&mut sql, org_id, "oc.from_user_id", root);
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             facts.abnormal.push(AbnormalCustomer {
                 customer_id: r.try_get("customer_id")?,
                 customer_name: r.try_get("name")?,
@@ -418,7 +418,7 @@ impl Store {
             .bind(last_day.to_string());
         push_team(&mut sql, org_id, "o.owner_id", root);
         sql.push(" ORDER BY o.due_date LIMIT 200");
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let due = NaiveDate::parse_from_str(&r.try_get::<String, _>("due_date")?, "%Y-%m-%d")
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let owed =
@@ -581,7 +581,7 @@ impl Store {
              ORDER BY u.id",
         )
         .bind(week.start.to_string())
-        .fetch_all(&self.read)
+        .fetch_all(self.heavy_read())
         .await?;
         for r in &due {
             self.compile_weekly_report(r.try_get(0)?, r.try_get(1)?, week, now)
@@ -609,7 +609,7 @@ impl Store {
         sql.push(" ORDER BY w.week_start DESC, u.display_name LIMIT ")
             .bind(limit.clamp(1, 500));
         sql.query()
-            .fetch_all(&self.read)
+            .fetch_all(self.heavy_read())
             .await?
             .iter()
             .map(weekly_from_row)
@@ -626,7 +626,7 @@ impl Store {
         sql.push(" AND w.id = ").bind(id);
         let row = sql
             .query()
-            .fetch_optional(&self.read)
+            .fetch_optional(self.heavy_read())
             .await?
             .ok_or(StoreError::NotFound)?;
         weekly_from_row(&row)
@@ -714,7 +714,7 @@ impl Store {
             .iter()
             .map(|a| (*a, 0, rust_decimal::Decimal::ZERO))
             .collect();
-        for r in sql.query().fetch_all(&self.read).await? {
+        for r in sql.query().fetch_all(self.heavy_read()).await? {
             let due: String = r.try_get("due_date")?;
             let due = NaiveDate::parse_from_str(&due, "%Y-%m-%d")
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;

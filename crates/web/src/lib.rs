@@ -47,6 +47,7 @@ mod qualification;
 mod quotation;
 mod referral;
 mod render;
+mod replica;
 mod request;
 mod return_visit;
 mod screening;
@@ -193,7 +194,11 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(pages::router())
         .fallback(error::not_found)
-        .layer(DefaultBodyLimit::max(limit));
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            replica::layer,
+        ));
     request::wrap(router).with_state(state)
 }
 

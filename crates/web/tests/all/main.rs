@@ -31,6 +31,7 @@ mod permissions;
 mod products;
 mod qualification;
 mod quotations;
+mod replicas;
 mod service;
 mod statistics;
 mod surveys;

@@ -108,6 +108,16 @@ impl TestApp {
     pub async fn spawn_with_clock(backend: Backend, clock: Clock) -> TestApp {
         let (url, dir) = fresh_database(backend).await;
         let store = Store::connect(&app_url(&url)).await.expect("connect store");
+        Self::spawn_on(store, url, dir, clock).await
+    }
+
+    /// The app over a store the test made (a database of its own cluster, read replicas).
+    pub async fn spawn_on(
+        store: Store,
+        url: String,
+        dir: Option<tempfile::TempDir>,
+        clock: Clock,
+    ) -> TestApp {
         let db_url = url.clone();
         let (org, admin) = store
             .init_organization(
