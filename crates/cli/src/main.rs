@@ -237,6 +237,19 @@ fn schedule_campaigns(store: Store, clock: Clock, sender: yingpan_exchange::camp
 /// Sends due webhook and group-robot deliveries every five seconds. Several servers may run
 /// this: each delivery is claimed by exactly one of them, and one left by a server that died
 /// is taken over.
+/// Every minute, PostgreSQL's customer tally changes folded into the tally (`Store::compact_tally`).
+fn schedule_tally_compaction(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.compact_tally().await {
+                tracing::warn!(error = %e, "folding the customer tally");
+            }
+        }
+    });
+}
+
 /// Every second, which standbys may serve reads (`Store::check_replicas`).
 fn schedule_replica_checks(store: Store) {
     if !store.has_replicas() {
@@ -399,6 +412,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             schedule_recycle(store.clone(), clock, recycle_every_minutes);
             schedule_replica_checks(store.clone());
+            schedule_tally_compaction(store.clone());
             serve(store, clock, &listen, secure_cookies, trust_proxy).await
         }
         Command::Bench(args) => bench::run(args).await,

@@ -291,6 +291,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "plan_overdue_notices",
         include_str!("../migrations/0062_plan_overdue_notices.sql"),
     ),
+    (
+        63,
+        "customer_tally_postgres",
+        include_str!("../migrations/0063_customer_tally_postgres.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
