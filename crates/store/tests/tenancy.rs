@@ -37,12 +37,12 @@ fn normalized(sql: &str) -> String {
         out.push_str(line);
         out.push(' ');
     }
-    let quoted = regex_lite_replace(&out.to_lowercase());
+    let quoted = literals_as_placeholders(&out.to_lowercase());
     quoted.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `'text'`, `$n` and numbers become `?` (a small scanner; no regex crate for one test).
-fn regex_lite_replace(s: &str) -> String {
+/// `'text'`, `$n` and numbers become `?`.
+fn literals_as_placeholders(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     let mut prev_word = false;
