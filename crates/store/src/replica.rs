@@ -235,3 +235,22 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::label_of;
+
+    #[test]
+    fn a_standby_is_named_without_its_credentials() {
+        assert_eq!(
+            label_of("postgres://app:s3cret@standby1:5432/yingpan"),
+            "standby1:5432/yingpan"
+        );
+        assert_eq!(label_of("postgres://standby2/yingpan"), "standby2/yingpan");
+        // An @ in the password does not leak the rest of it.
+        assert_eq!(
+            label_of("postgresql://app:p@ss@standby3/yingpan"),
+            "standby3/yingpan"
+        );
+    }
+}
