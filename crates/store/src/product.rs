@@ -119,14 +119,7 @@ impl Store {
         .await
         .map_err(StoreError::from)?
         .try_get(0)?;
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM products WHERE org_id = $2 AND id = $1"
-        ))
-        .bind(id)
-        .bind(viewer.org_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let created = Product::from_row(&row)?;
+        let created = load(&mut tx, viewer.org_id, id).await?;
         Audit::by(viewer, now)
             .record(
                 &mut tx,
@@ -182,14 +175,7 @@ impl Store {
                 current: before.version,
             });
         }
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM products WHERE org_id = $2 AND id = $1"
-        ))
-        .bind(id)
-        .bind(viewer.org_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let after = Product::from_row(&row)?;
+        let after = load(&mut tx, viewer.org_id, id).await?;
         Audit::by(viewer, now)
             .record(
                 &mut tx,
@@ -202,4 +188,16 @@ impl Store {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// One product of the organization, inside the transaction that just wrote it.
+async fn load(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64, id: i64) -> Result<Product> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM products WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Product::from_row(&row)
 }

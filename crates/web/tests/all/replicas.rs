@@ -30,20 +30,22 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Runs a PostgreSQL program, as the `postgres` user when the tests run as root (PostgreSQL
+/// A PostgreSQL program, run as the `postgres` user when the tests run as root (PostgreSQL
 /// refuses to run as root).
-fn pg(bin: &Path, program: &str, args: &[&str]) {
-    let exe = bin.join(program);
-    let out = if is_root() {
-        Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(&exe)
-            .args(args)
-            .output()
+fn pg_command(bin: &Path, program: &str, args: &[&str]) -> Command {
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+        c
     } else {
-        Command::new(&exe).args(args).output()
-    }
-    .unwrap();
+        Command::new(bin.join(program))
+    };
+    cmd.args(args);
+    cmd
+}
+
+fn pg(bin: &Path, program: &str, args: &[&str]) {
+    let out = pg_command(bin, program, args).output().unwrap();
     assert!(
         out.status.success(),
         "{program} {args:?}: {}{}",
@@ -105,17 +107,8 @@ impl Clusters {
 impl Drop for Clusters {
     fn drop(&mut self) {
         for d in std::mem::take(&mut self.running) {
-            let exe = self.bin.join("pg_ctl");
             let args = ["-D", d.to_str().unwrap(), "-m", "immediate", "stop"];
-            let _ = if is_root() {
-                Command::new("runuser")
-                    .args(["-u", "postgres", "--"])
-                    .arg(&exe)
-                    .args(args)
-                    .output()
-            } else {
-                Command::new(&exe).args(args).output()
-            };
+            let _ = pg_command(&self.bin, "pg_ctl", &args).output();
         }
     }
 }
@@ -131,6 +124,17 @@ async fn names(app: &TestApp) -> Vec<String> {
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect()
+}
+
+async fn register(app: &TestApp, name: &str, phone: &str) {
+    let (st, body) = app
+        .post(
+            "/api/v1/customers",
+            &app.admin_token,
+            json!({"kind": "company", "name": name, "phone": phone}),
+        )
+        .await;
+    assert_eq!(st, 201, "{body}");
 }
 
 async fn on_standby(url: &str, sql: &str) {
@@ -223,28 +227,14 @@ async fn lists_come_from_the_standby_only_while_it_keeps_up() {
     let app = TestApp::spawn_on(store.clone(), primary_url, None, Clock::System).await;
 
     // Caught up: the standby serves the list, and has the first customer.
-    let (st, _) = app
-        .post(
-            "/api/v1/customers",
-            &app.admin_token,
-            json!({"kind": "company", "name": "第一家商贸公司", "phone": "13800000001"}),
-        )
-        .await;
-    assert_eq!(st, 201);
+    register(&app, "第一家商贸公司", "13800000001").await;
     until_fit(&store).await;
     assert_eq!(names(&app).await, ["第一家商贸公司"]);
 
     // The standby stops replaying. Until the next check it is still in service, and a list
     // from it does not have what was written since: it really is the standby answering.
     on_standby(&standby_url, "SELECT pg_wal_replay_pause()").await;
-    let (st, _) = app
-        .post(
-            "/api/v1/customers",
-            &app.admin_token,
-            json!({"kind": "company", "name": "第二家商贸公司", "phone": "13800000002"}),
-        )
-        .await;
-    assert_eq!(st, 201);
+    register(&app, "第二家商贸公司", "13800000002").await;
     assert_eq!(names(&app).await, ["第一家商贸公司"]);
 
     // The browser that wrote reads its next page from the primary.
@@ -295,14 +285,7 @@ async fn lists_come_from_the_standby_only_while_it_keeps_up() {
     // The standby goes away while in service: the list is answered from the primary, not
     // with an error, and the standby is out until a check finds it again.
     on_standby(&standby_url, "SELECT pg_wal_replay_pause()").await;
-    let (st, _) = app
-        .post(
-            "/api/v1/customers",
-            &app.admin_token,
-            json!({"kind": "company", "name": "第四家商贸公司", "phone": "13800000004"}),
-        )
-        .await;
-    assert_eq!(st, 201);
+    register(&app, "第四家商贸公司", "13800000004").await;
     clusters.stop(&standby_dir);
     assert_eq!(names(&app).await.len(), 4);
     assert_eq!(names(&app).await.len(), 4);
