@@ -234,9 +234,6 @@ fn schedule_campaigns(store: Store, clock: Clock, sender: yingpan_exchange::camp
     });
 }
 
-/// Sends due webhook and group-robot deliveries every five seconds. Several servers may run
-/// this: each delivery is claimed by exactly one of them, and one left by a server that died
-/// is taken over.
 /// Every minute, PostgreSQL's customer tally changes folded into the tally (`Store::compact_tally`).
 fn schedule_tally_compaction(store: Store) {
     tokio::spawn(async move {
@@ -266,6 +263,9 @@ fn schedule_replica_checks(store: Store) {
     });
 }
 
+/// Sends due webhook and group-robot deliveries every five seconds. Several servers may run
+/// this: each delivery is claimed by exactly one of them, and one left by a server that died
+/// is taken over.
 fn schedule_webhooks(store: Store, clock: Clock, email: bool) {
     tokio::spawn(async move {
         let deliverer = yingpan_exchange::webhook::Deliverer::new(email);

@@ -344,37 +344,10 @@ impl TestApp {
             self.assert_pg_tally_equals_rows().await;
             return;
         }
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
-            .await
-            .unwrap();
-        let rows = |sql: &'static str| sqlx::query(sql);
-        let counted: Vec<(i64, i64, i64, i64)> = rows(
-            "SELECT org_id, COALESCE(owner_id, 0), COALESCE(pool_id, 0), COUNT(*) FROM customers \
-             WHERE deleted_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect();
-        let tally: Vec<(i64, i64, i64, i64)> = rows(
+        self.assert_tally_equals_rows(
             "SELECT org_id, owner_id, pool_id, live FROM customer_tally WHERE live <> 0 ORDER BY 1, 2, 3",
         )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect();
-        assert!(
-            !counted.is_empty(),
-            "the scenario left no live customers to count"
-        );
-        assert_eq!(
-            tally, counted,
-            "customer_tally differs from the customers it counts"
-        );
+        .await;
     }
 
     async fn pg_tally_changes(&self) -> u64 {
@@ -390,6 +363,18 @@ impl TestApp {
     }
 
     async fn assert_pg_tally_equals_rows(&self) {
+        self.assert_tally_equals_rows(
+            "SELECT org_id, owner_id, pool_id, CAST(SUM(live) AS BIGINT) FROM \
+             (SELECT org_id, owner_id, pool_id, live FROM customer_tally \
+              UNION ALL SELECT org_id, owner_id, pool_id, live FROM customer_tally_changes) t \
+             GROUP BY 1, 2, 3 HAVING SUM(live) <> 0 ORDER BY 1, 2, 3",
+        )
+        .await;
+    }
+
+    /// The tally as `tally_sql` reads it (org, owner, pool, live) equals a count of the live
+    /// customers themselves.
+    async fn assert_tally_equals_rows(&self, tally_sql: &str) {
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
             .await
             .unwrap();
@@ -406,25 +391,20 @@ impl TestApp {
         .iter()
         .map(four)
         .collect();
-        let tally: Vec<(i64, i64, i64, i64)> = sqlx::query(
-            "SELECT org_id, owner_id, pool_id, CAST(SUM(live) AS BIGINT) FROM \
-             (SELECT org_id, owner_id, pool_id, live FROM customer_tally \
-              UNION ALL SELECT org_id, owner_id, pool_id, live FROM customer_tally_changes) t \
-             GROUP BY 1, 2, 3 HAVING SUM(live) <> 0 ORDER BY 1, 2, 3",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(four)
-        .collect();
+        let tally: Vec<(i64, i64, i64, i64)> = sqlx::query(tally_sql)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(four)
+            .collect();
         assert!(
             !counted.is_empty(),
             "the scenario left no live customers to count"
         );
         assert_eq!(
             tally, counted,
-            "the tally differs from the customers it counts"
+            "customer_tally differs from the customers it counts"
         );
     }
 
