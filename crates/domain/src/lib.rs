@@ -10,6 +10,7 @@ pub mod budget;
 pub mod calendar;
 pub mod campaign;
 pub mod coaching;
+pub mod cube;
 pub mod custom;
 pub mod customer;
 pub mod daily_report;
