@@ -1562,6 +1562,15 @@ async fn generate(
         "   rollups rebuilt in {:.1} s",
         rebuilt.elapsed().as_secs_f64()
     );
+    let rebuilt = Instant::now();
+    store
+        .rebuild_statistics(org_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "   statistics cube rebuilt in {:.1} s",
+        rebuilt.elapsed().as_secs_f64()
+    );
     // Planner statistics after a bulk load, as an operator would refresh them; on PostgreSQL
     // also the visibility map, which autovacuum would set on its own a little later (without it
     // every index-only count visits the table).

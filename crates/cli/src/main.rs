@@ -247,6 +247,21 @@ fn schedule_tally_compaction(store: Store) {
     });
 }
 
+/// Every two seconds, the customers changed since the last fold folded into the statistics
+/// cube (`Store::fold_statistics`); readers add what is not folded yet, so this keeps them fast,
+/// not right.
+fn schedule_statistics_fold(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.fold_statistics().await {
+                tracing::warn!(error = %e, "folding the statistics cube");
+            }
+        }
+    });
+}
+
 /// Every second, which standbys may serve reads (`Store::check_replicas`).
 fn schedule_replica_checks(store: Store) {
     if !store.has_replicas() {
@@ -413,6 +428,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             schedule_recycle(store.clone(), clock, recycle_every_minutes);
             schedule_replica_checks(store.clone());
             schedule_tally_compaction(store.clone());
+            schedule_statistics_fold(store.clone());
             serve(store, clock, &listen, secure_cookies, trust_proxy).await
         }
         Command::Bench(args) => bench::run(args).await,

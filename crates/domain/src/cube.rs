@@ -190,7 +190,8 @@ pub fn contributions(facts: &CustomerFacts) -> BTreeMap<i64, Contribution> {
         e.1.insert(category);
     }
     for p in &facts.payments {
-        let add = |acc: &mut Acc| acc.share.collected = acc.share.collected.saturating_add(p.amount);
+        let add =
+            |acc: &mut Acc| acc.share.collected = acc.share.collected.saturating_add(p.amount);
         add(months.entry((p.person, p.month.clone())).or_default());
         if let Some((ps, cs)) = in_order.get(&p.order_id) {
             for product in ps {
@@ -213,7 +214,11 @@ pub fn contributions(facts: &CustomerFacts) -> BTreeMap<i64, Contribution> {
             .new_customers += 1;
     }
     for (person, month) in &facts.visits {
-        months.entry((*person, month.clone())).or_default().share.visits += 1;
+        months
+            .entry((*person, month.clone()))
+            .or_default()
+            .share
+            .visits += 1;
     }
 
     let mut out: BTreeMap<i64, Contribution> = BTreeMap::new();
@@ -446,9 +451,7 @@ pub fn group_cells(
         }
         let key = match by {
             Dimension::Owner => c.person.to_string(),
-            Dimension::Team => team_of(c.person)
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
+            Dimension::Team => team_of(c.person).map(|t| t.to_string()).unwrap_or_default(),
             Dimension::Month => c.month.clone(),
             _ => c.value.clone(),
         };
@@ -562,7 +565,10 @@ mod tests {
             proptest::option::of(prop_oneof![Just("a".to_string()), Just("b".to_string())]),
         );
         (
-            proptest::option::of(prop_oneof![Just("华东".to_string()), Just("华北".to_string())]),
+            proptest::option::of(prop_oneof![
+                Just("华东".to_string()),
+                Just("华北".to_string())
+            ]),
             proptest::option::of(0i64..2),
             any::<bool>(),
             prop_oneof![Just("company".to_string()), Just("individual".to_string())],
@@ -585,19 +591,21 @@ mod tests {
                     let mut heads: BTreeMap<i64, (i64, String)> = BTreeMap::new();
                     let lines: Vec<LineFact> = lines
                         .into_iter()
-                        .map(|(order, person, month, amount, margin, product, category)| {
-                            let (person, month) =
-                                heads.entry(order).or_insert((person, month)).clone();
-                            LineFact {
-                                order_id: order,
-                                person,
-                                month,
-                                amount,
-                                margin,
-                                product,
-                                category,
-                            }
-                        })
+                        .map(
+                            |(order, person, month, amount, margin, product, category)| {
+                                let (person, month) =
+                                    heads.entry(order).or_insert((person, month)).clone();
+                                LineFact {
+                                    order_id: order,
+                                    person,
+                                    month,
+                                    amount,
+                                    margin,
+                                    product,
+                                    category,
+                                }
+                            },
+                        )
                         .collect();
                     let payments = payments
                         .into_iter()
@@ -717,6 +725,10 @@ mod tests {
         }
         assert_eq!(c.categories.len(), 1);
         assert_eq!(c.categories[0].2.sales, d("200"));
-        assert_eq!(c.categories[0].2.collected, d("50"), "once per order, not per line");
+        assert_eq!(
+            c.categories[0].2.collected,
+            d("50"),
+            "once per order, not per line"
+        );
     }
 }

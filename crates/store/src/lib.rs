@@ -13,6 +13,7 @@ mod calendar;
 mod campaign;
 mod coaching;
 mod contact;
+mod cube;
 mod custom;
 mod customer;
 mod daily_report;

@@ -296,6 +296,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "customer_tally_postgres",
         include_str!("../migrations/0063_customer_tally_postgres.sql"),
     ),
+    (
+        64,
+        "statistics_cube",
+        include_str!("../migrations/0064_statistics_cube.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
@@ -374,6 +379,17 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
                 .collect::<Result<_, _>>()?;
             for org in orgs {
                 crate::rollup::rebuild(&mut tx, org).await?;
+            }
+        }
+        if *version == 64 {
+            let orgs: Vec<i64> = sqlx::query("SELECT id FROM organizations")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<Result<_, _>>()?;
+            for org in orgs {
+                crate::cube::rebuild(&mut tx, backend, org).await?;
             }
         }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")

@@ -292,9 +292,62 @@ impl Store {
         Ok(())
     }
 
-    /// The period's facts within the viewer's scope and `filter`, grouped `by`.
+    /// The period's facts within the viewer's scope and `filter`, grouped `by`: from the cube
+    /// (`crate::cube`) for whole months and at most one card, product or category dimension,
+    /// otherwise from the raw rows.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn statistics(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        by: Dimension,
+        filter: &StatisticsFilter,
+    ) -> Result<StatisticsReport> {
+        if let Some(plan) = crate::cube::Plan::of(period, by, filter) {
+            let persons = crate::cube::Persons {
+                viewer,
+                owner: filter.owner_id,
+                team: filter.team_id,
+            };
+            if let Some((cells, total)) = self.statistics_cells(persons, &plan).await? {
+                let products: BTreeMap<i64, String> = if by == Dimension::Product {
+                    let ids: Vec<i64> = cells
+                        .iter()
+                        .filter_map(|c| c.value.parse().ok())
+                        .collect::<std::collections::BTreeSet<i64>>()
+                        .into_iter()
+                        .collect();
+                    self.product_names(viewer.org_id, &ids).await?
+                } else {
+                    BTreeMap::new()
+                };
+                return self
+                    .label(viewer, period, by, products, |team_of| {
+                        yingpan_domain::cube::group_cells(&cells, total.as_deref(), by, team_of)
+                    })
+                    .await;
+            }
+        }
+        self.statistics_raw(viewer, period, by, filter).await
+    }
+
+    /// Products' current names by id.
+    async fn product_names(&self, org_id: i64, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let mut sql =
+            Sql::new("SELECT p.id AS id, p.name AS name FROM products p WHERE p.org_id = ");
+        sql.bind(org_id).push(" AND p.id IN ").bind_list(ids);
+        let rows: Vec<(i64, String)> = sql
+            .fetch_packed(self.heavy_read(), self.backend, &["id", "name"])
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The same report from the raw rows alone (what the cube must equal).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn statistics_raw(
         &self,
         viewer: &Viewer,
         period: Period,
@@ -475,6 +528,23 @@ impl Store {
             });
         }
 
+        self.label(viewer, period, by, products, |team_of| {
+            group(&facts, by, team_of)
+        })
+        .await
+    }
+
+    /// Groups with the people's teams (`grouping`) and names the rows.
+    async fn label(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        by: Dimension,
+        products: BTreeMap<i64, String>,
+        grouping: impl FnOnce(
+            &dyn Fn(i64) -> Option<i64>,
+        ) -> (Vec<yingpan_domain::statistics::Row>, Figures),
+    ) -> Result<StatisticsReport> {
         let users = self.users(viewer.org_id).await?;
         let line = ReportingLine::new(users.iter().map(|u| (u.id, u.superior_id)));
         let roles: HashMap<i64, (Role, String)> = users
@@ -488,7 +558,7 @@ impl Store {
                 matches!(roles.get(&p), Some((Role::Supervisor, _)))
             })
         };
-        let (rows, total) = group(&facts, by, &team_of);
+        let (rows, total) = grouping(&team_of);
         let name = |id: &str| {
             id.parse::<i64>()
                 .ok()

@@ -465,7 +465,109 @@ async fn statistics_group_filter_and_export_within_scope(backend: Backend) {
         html.contains("id=\"statistics-chart\"><svg") && html.contains("id=\"share-chart\"><svg"),
         "{html}"
     );
+    // The cube answers as the raw rows do, with changes pending and once they are folded.
+    let ids = (t.director.0, t.sup_a.0, t.rep_a1.0);
+    cube_answers_as_raw_rows(&app, ids, lamp).await;
+    app.store.fold_statistics().await.unwrap();
+    cube_answers_as_raw_rows(&app, ids, lamp).await;
     app.assert_rollups_consistent().await;
+}
+
+/// For a director, a supervisor and a salesperson, every grouping with each kind of filter
+/// and period: the report from the cube equals the report from the raw rows.
+async fn cube_answers_as_raw_rows(
+    app: &TestApp,
+    (director, sup, rep): (i64, i64, i64),
+    product: i64,
+) {
+    use yingpan_domain::person::{Role, Scope};
+    use yingpan_domain::statistics::Dimension;
+    use yingpan_domain::weekly_report::Period;
+    use yingpan_store::{CardFilter, StatisticsFilter, Viewer};
+    let viewer = |user_id, role, scope| Viewer {
+        org_id: app.org_id,
+        user_id,
+        role,
+        scope,
+    };
+    let viewers = [
+        viewer(director, Role::Director, Scope::All),
+        viewer(sup, Role::Supervisor, Scope::Subtree),
+        viewer(rep, Role::Sales, Scope::Own),
+    ];
+    let day = |y, m| chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap();
+    let periods = [
+        Period::month_of(day(2026, 11)),
+        Period {
+            start: day(2026, 10),
+            end: day(2027, 1),
+        },
+        Period {
+            start: day(2026, 1),
+            end: day(2027, 1),
+        },
+    ];
+    let filters = [
+        StatisticsFilter::default(),
+        StatisticsFilter {
+            card: CardFilter {
+                region: Some("华东".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        StatisticsFilter {
+            product_id: Some(product),
+            ..Default::default()
+        },
+        StatisticsFilter {
+            category: Some("照明".into()),
+            ..Default::default()
+        },
+        StatisticsFilter {
+            dealer: Some(true),
+            ..Default::default()
+        },
+        StatisticsFilter {
+            owner_id: Some(rep),
+            ..Default::default()
+        },
+        StatisticsFilter {
+            team_id: Some(sup),
+            ..Default::default()
+        },
+    ];
+    let figures = |r: yingpan_store::StatisticsReport| {
+        let rows: Vec<_> = r
+            .rows
+            .into_iter()
+            .map(|row| (row.key, row.figures))
+            .collect();
+        (rows, r.total)
+    };
+    let mut compared = 0;
+    for v in &viewers {
+        for period in periods {
+            for filter in &filters {
+                for by in Dimension::ALL {
+                    let cube = app.store.statistics(v, period, by, filter).await.unwrap();
+                    let raw = app
+                        .store
+                        .statistics_raw(v, period, by, filter)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        figures(cube),
+                        figures(raw),
+                        "{:?} by {by:?}, {period}, {filter:?}",
+                        v.role
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 3 * 3 * 7 * 12);
 }
 
 on_both_backends!(statistics_group_filter_and_export_within_scope);

@@ -326,6 +326,19 @@ impl TestApp {
             diffs.is_empty(),
             "rollups differ from the raw rows: {diffs:#?}"
         );
+        // The statistics cube: its cells with the changes not yet folded, then once folded.
+        for when in ["before folding", "after folding"] {
+            let diffs = self
+                .store
+                .statistics_cube_differences(self.org_id)
+                .await
+                .unwrap();
+            assert!(
+                diffs.is_empty(),
+                "statistics cells differ from the raw rows {when}: {diffs:#?}"
+            );
+            self.store.fold_statistics().await.unwrap();
+        }
     }
 
     /// On SQLite, the per-owner tally of live customers (migration 0027, which list totals and
