@@ -2,13 +2,12 @@
 //! meetings by purpose, orders and their total, within the viewer's scope.
 
 use crate::sql::{push_scope_on, Sql};
-use crate::{decimal as dec, ts, Result, Store, Viewer};
+use crate::{decimal as dec, Result, Store, Viewer};
 use sqlx::Row;
 use std::collections::BTreeMap;
 use yingpan_domain::daily_report::DailyReport;
 use yingpan_domain::funnel::Counts;
-use yingpan_domain::visit_plan::china_offset;
-use yingpan_domain::weekly_report::{Period, REPORTING_CURRENCY};
+use yingpan_domain::weekly_report::Period;
 
 impl Store {
     /// Each person's funnel counts over `period` (people without any are absent).
@@ -18,53 +17,49 @@ impl Store {
         viewer: &Viewer,
         period: Period,
     ) -> Result<BTreeMap<i64, Counts>> {
-        let (from, to) = period.bounds(china_offset());
         let mut out: BTreeMap<i64, Counts> = BTreeMap::new();
+        // Activities from their daily rollup (migration 0065), kept by triggers.
         let mut sql = Sql::new(
-            "SELECT a.user_id, a.kind, a.reached, a.purpose, COUNT(*) AS n, CAST(SUM(COALESCE(a.duration_minutes, 0)) AS BIGINT) AS minutes \
-             FROM activities a WHERE",
+            "SELECT a.user_id, a.kind, a.reached, a.purpose, CAST(SUM(a.n) AS BIGINT) AS n, CAST(SUM(a.minutes) AS BIGINT) AS minutes \
+             FROM activity_daily a WHERE",
         );
         push_scope_on(&mut sql, viewer, "a", "user_id");
-        sql.push(" AND a.occurred_at >= ")
-            .bind(ts(from))
-            .push(" AND a.occurred_at < ")
-            .bind(ts(to))
+        sql.push(" AND a.day >= ")
+            .bind(period.start.to_string())
+            .push(" AND a.day < ")
+            .bind(period.end.to_string())
             .push(" AND a.kind IN ('call', 'visit', 'meeting') GROUP BY a.user_id, a.kind, a.reached, a.purpose");
         for r in sql.query().fetch_all(self.heavy_read()).await? {
             let n = u32::try_from(r.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
+            if n == 0 {
+                continue;
+            }
             let c = out.entry(r.try_get("user_id")?).or_default();
             let kind: String = r.try_get("kind")?;
             c.selling_minutes = c
                 .selling_minutes
                 .saturating_add(r.try_get::<i64, _>("minutes")?);
-            let purpose: Option<String> = r.try_get("purpose")?;
-            match (kind.as_str(), purpose.as_deref()) {
+            let purpose: String = r.try_get("purpose")?;
+            match (kind.as_str(), purpose.as_str()) {
                 ("call", _) => {
                     c.calls += n;
-                    if r.try_get::<Option<i64>, _>("reached")? == Some(1) {
+                    if r.try_get::<i64, _>("reached")? == 1 {
                         c.reached += n;
                     }
                 }
-                (_, Some("appointment")) => c.appointments += n,
-                (_, Some("presentation")) => c.presentations += n,
+                (_, "appointment") => c.appointments += n,
+                (_, "presentation") => c.presentations += n,
                 _ => {}
             }
         }
-        let mut sql = Sql::new("SELECT o.owner_id, o.total FROM orders o WHERE");
-        push_scope_on(&mut sql, viewer, "o", "owner_id");
-        sql.push(" AND o.currency = ")
-            .bind(REPORTING_CURRENCY)
-            .push(" AND o.created_at >= ")
-            .bind(ts(from))
-            .push(" AND o.created_at < ")
-            .bind(ts(to));
-        let rows: Vec<(i64, String)> = sql
-            .fetch_packed(self.heavy_read(), self.backend, &["owner_id", "total"])
-            .await?;
-        for (owner, total) in rows {
+        // Deals and revenue: orders in the reporting currency, from the figures rollups.
+        for (owner, t) in self.tallies_in_scope(viewer, period).await? {
+            if t.orders == 0 {
+                continue;
+            }
             let c = out.entry(owner).or_default();
-            c.deals += 1;
-            c.revenue = c.revenue.saturating_add(dec(&total)?);
+            c.deals += t.orders;
+            c.revenue = c.revenue.saturating_add(t.sales);
         }
 
         for (user, spent) in self.expenses_by_person(viewer, period).await? {

@@ -301,6 +301,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "statistics_cube",
         include_str!("../migrations/0064_statistics_cube.sql"),
     ),
+    (
+        65,
+        "activity_daily",
+        include_str!("../migrations/0065_activity_daily.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

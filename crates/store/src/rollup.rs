@@ -929,6 +929,58 @@ impl Store {
                 r.try_get::<i64, _>(0)?
             ));
         }
+        // The funnel's activity counts per person and day (migration 0065) against the
+        // activities, their day reckoned in Rust.
+        type ActivityKey = (i64, String, String, i64, String);
+        let mut want: BTreeMap<ActivityKey, (i64, i64)> = BTreeMap::new();
+        type ActivityRow = (
+            i64,
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
+        let rows: Vec<ActivityRow> =
+            Sql::new("SELECT a.user_id, a.occurred_at, a.kind, a.reached, a.purpose, a.duration_minutes FROM activities a WHERE a.org_id = ")
+                .bind(org_id)
+                .clone()
+                .fetch_packed(
+                    &mut *conn,
+                    self.backend,
+                    &["user_id", "occurred_at", "kind", "reached", "purpose", "duration_minutes"],
+                )
+                .await?;
+        for (user, at, kind, reached, purpose, minutes) in rows {
+            let key = (
+                user,
+                local_day(&at)?.to_string(),
+                kind,
+                reached.unwrap_or(-1),
+                purpose.unwrap_or_default(),
+            );
+            let e = want.entry(key).or_default();
+            e.0 += 1;
+            e.1 += minutes.unwrap_or(0);
+        }
+        let rows: Vec<(i64, String, String, i64, String, i64, i64)> = Sql::new(
+            "SELECT d.user_id, d.day, d.kind, d.reached, d.purpose, d.n, d.minutes FROM activity_daily d WHERE d.n <> 0 AND d.org_id = ",
+        )
+        .bind(org_id)
+        .clone()
+        .fetch_packed(
+            &mut *conn,
+            self.backend,
+            &["user_id", "day", "kind", "reached", "purpose", "n", "minutes"],
+        )
+        .await?;
+        let have: BTreeMap<ActivityKey, (i64, i64)> = rows
+            .into_iter()
+            .map(|(u, d, k, r, p, n, m)| ((u, d, k, r, p), (n, m)))
+            .collect();
+        if have != want {
+            diffs.push(format!("activity_daily {have:?} ≠ raw {want:?}"));
+        }
         let daily = stored_rows(&mut conn, org_id, "figures_daily", "day").await?;
         let monthly = stored_rows(&mut conn, org_id, "figures_monthly", "month").await?;
         let mut want_daily = BTreeMap::new();
@@ -999,6 +1051,33 @@ impl Store {
         root: Option<i64>,
         period: Period,
     ) -> Result<Vec<(i64, Tally)>> {
+        self.tallies_of(org_id, period, &|sql| {
+            crate::weekly_report::push_team(sql, org_id, "user_id", root)
+        })
+        .await
+    }
+
+    /// Each person's tally for the period, for the people within the viewer's scope.
+    pub(crate) async fn tallies_in_scope(
+        &self,
+        viewer: &crate::Viewer,
+        period: Period,
+    ) -> Result<Vec<(i64, Tally)>> {
+        self.tallies_of(viewer.org_id, period, &|sql| {
+            sql.push(" AND");
+            crate::sql::push_in_scope(sql, viewer, "user_id");
+        })
+        .await
+    }
+
+    /// Whole months from the monthly rows, the other days from the daily rows, for the people
+    /// `people` narrows to.
+    async fn tallies_of(
+        &self,
+        org_id: i64,
+        period: Period,
+        people: &(dyn Fn(&mut Sql) + Sync),
+    ) -> Result<Vec<(i64, Tally)>> {
         let c = cover(period);
         let mut sums: BTreeMap<i64, Tally> = BTreeMap::new();
         let mut batches = Vec::new();
@@ -1011,7 +1090,7 @@ impl Store {
                 .bind(month_key(*first))
                 .push(" AND month <= ")
                 .bind(month_key(*last));
-            crate::weekly_report::push_team(&mut sql, org_id, "user_id", root);
+            people(&mut sql);
             batches.push(
                 sql.fetch_packed::<Vec<serde_json::Value>, _>(
                     self.heavy_read(),
@@ -1030,7 +1109,7 @@ impl Store {
                 .bind(day_key(from))
                 .push(" AND day < ")
                 .bind(day_key(to));
-            crate::weekly_report::push_team(&mut sql, org_id, "user_id", root);
+            people(&mut sql);
             batches.push(
                 sql.fetch_packed::<Vec<serde_json::Value>, _>(
                     self.heavy_read(),
