@@ -1559,16 +1559,7 @@ async fn generate(
         .await
         .map_err(|e| e.to_string())?;
     println!(
-        "   rollups rebuilt in {:.1} s",
-        rebuilt.elapsed().as_secs_f64()
-    );
-    let rebuilt = Instant::now();
-    store
-        .rebuild_statistics(org_id)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!(
-        "   statistics cube rebuilt in {:.1} s",
+        "   rollups and statistics cube rebuilt in {:.1} s",
         rebuilt.elapsed().as_secs_f64()
     );
     // Planner statistics after a bulk load, as an operator would refresh them; on PostgreSQL

@@ -72,8 +72,9 @@ enum Command {
     Migrate {
         #[arg(long, env = "YINGPAN_DB")]
         db: String,
-        /// Also recount every organization's figures rollups from the raw rows (after rows
-        /// were written or repaired outside Yingpan), in one transaction per organization.
+        /// Also recount every organization's figures rollups and statistics cube from the raw
+        /// rows (after rows were written or repaired outside Yingpan), in one transaction per
+        /// organization.
         #[arg(long)]
         rebuild_rollups: bool,
     },

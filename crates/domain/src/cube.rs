@@ -81,6 +81,16 @@ pub struct Share {
 }
 
 impl Share {
+    pub fn add(&mut self, other: &Share) {
+        self.sales = self.sales.saturating_add(other.sales);
+        self.margin = self.margin.saturating_add(other.margin);
+        self.lines_without_cost += other.lines_without_cost;
+        self.orders += other.orders;
+        self.collected = self.collected.saturating_add(other.collected);
+        self.new_customers += other.new_customers;
+        self.visits += other.visits;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.sales.is_zero()
             && self.margin.is_zero()
@@ -255,6 +265,13 @@ impl Contribution {
     /// The cells this contribution adds to, with what it adds to each.
     pub fn cells(&self, person: i64) -> Vec<(CellKey, &Share)> {
         let mut out = Vec::new();
+        for person in [person, COMPANY] {
+            self.cells_of(person, &mut out);
+        }
+        out
+    }
+
+    fn cells_of<'a>(&'a self, person: i64, out: &mut Vec<(CellKey, &'a Share)>) {
         for (month, share) in &self.months {
             let key = |dim: &'static str, value: &str| CellKey {
                 dim,
@@ -289,8 +306,26 @@ impl Contribution {
                 share,
             ));
         }
-        out
     }
+}
+
+/// The person of the company-wide cells: everyone's facts together, for a query over the whole
+/// organization that groups by neither person nor team (no person has id 0).
+pub const COMPANY: i64 = 0;
+
+/// Each customer's share of each cell, its contributions for different people added together
+/// (a company-wide cell holds one customer's facts for every person; its sets must hold the
+/// customer while any of them counts it).
+pub fn shares<'a>(
+    contributions: impl IntoIterator<Item = &'a (i64, i64, Contribution)>,
+) -> BTreeMap<(i64, CellKey), Share> {
+    let mut out: BTreeMap<(i64, CellKey), Share> = BTreeMap::new();
+    for (customer, person, c) in contributions {
+        for (key, share) in c.cells(*person) {
+            out.entry((*customer, key)).or_default().add(share);
+        }
+    }
+    out
 }
 
 /// The sum of many customers' shares in one cell.
@@ -336,37 +371,6 @@ impl Measures {
                 self.visited.remove(id);
             }
         }
-    }
-
-    pub fn add(&mut self, other: &Measures) {
-        self.add_lines(other);
-        self.add_rest(other);
-    }
-
-    /// What order lines count: sales, margin, orders and the customers who ordered.
-    pub fn add_lines(&mut self, other: &Measures) {
-        self.sales += other.sales;
-        self.margin += other.margin;
-        self.lines_without_cost += other.lines_without_cost;
-        self.orders += other.orders;
-        self.buyers |= &other.buyers;
-    }
-
-    /// Everything else: collections, registrations and visits.
-    pub fn add_rest(&mut self, other: &Measures) {
-        self.collected += other.collected;
-        self.new_customers += other.new_customers;
-        self.visits += other.visits;
-        self.visited |= &other.visited;
-    }
-
-    /// Only the order lines' part.
-    pub fn lines_only(mut self) -> Self {
-        self.collected = Decimal::ZERO;
-        self.new_customers = 0;
-        self.visits = 0;
-        self.visited.clear();
-        self
     }
 
     /// Only the part that is not order lines.
@@ -438,13 +442,8 @@ pub fn group_cells(
     by: Dimension,
     team_of: &dyn Fn(i64) -> Option<i64>,
 ) -> (Vec<Row>, Figures) {
-    let total_cells = total.unwrap_or(cells);
-    let mut sum = Measures::default();
-    for c in total_cells {
-        sum.add(&c.measures);
-    }
     let lines_only = matches!(by, Dimension::Product | Dimension::Category);
-    let mut groups: BTreeMap<String, Measures> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for c in cells {
         if lines_only && !c.measures.has_lines() && c.measures.buyers.is_empty() {
             continue;
@@ -455,13 +454,22 @@ pub fn group_cells(
             Dimension::Month => c.month.clone(),
             _ => c.value.clone(),
         };
-        let g = groups.entry(key).or_default();
-        if lines_only {
-            g.add_lines(&c.measures);
-        } else {
-            g.add(&c.measures);
-        }
+        groups.entry(key).or_default().add(&c.measures, !lines_only);
     }
+    let groups: Vec<(String, Measures)> = groups
+        .into_iter()
+        .map(|(key, g)| (key, g.finish()))
+        .collect();
+    let mut sum = Group::default();
+    match total {
+        // Every cell is in exactly one group: the total is the groups'.
+        None if !lines_only => groups.iter().for_each(|(_, m)| sum.add(m, true)),
+        _ => total
+            .unwrap_or(cells)
+            .iter()
+            .for_each(|c| sum.add(&c.measures, true)),
+    }
+    let sum = sum.finish();
     let ordering = &sum.buyers;
     let mut rows: Vec<Row> = groups
         .into_iter()
@@ -479,6 +487,41 @@ pub fn group_cells(
         });
     }
     (rows, sum.figures(ordering))
+}
+
+/// Cells being added up: the sets are united once at the end (adding thousands of small sets
+/// to a growing one, one by one, copies the growing one each time).
+#[derive(Default)]
+struct Group<'a> {
+    numbers: Measures,
+    buyers: Vec<&'a RoaringTreemap>,
+    visited: Vec<&'a RoaringTreemap>,
+}
+
+impl<'a> Group<'a> {
+    fn add(&mut self, m: &'a Measures, rest: bool) {
+        let n = &mut self.numbers;
+        n.sales += m.sales;
+        n.margin += m.margin;
+        n.lines_without_cost += m.lines_without_cost;
+        n.orders += m.orders;
+        self.buyers.push(&m.buyers);
+        if rest {
+            n.collected += m.collected;
+            n.new_customers += m.new_customers;
+            n.visits += m.visits;
+            self.visited.push(&m.visited);
+        }
+    }
+
+    fn finish(self) -> Measures {
+        use roaring::MultiOps;
+        Measures {
+            buyers: self.buyers.into_iter().union(),
+            visited: self.visited.into_iter().union(),
+            ..self.numbers
+        }
+    }
 }
 
 #[cfg(test)]
@@ -528,16 +571,17 @@ mod tests {
         out
     }
 
-    /// The cells of `dim` summed from every customer's contribution, as the store keeps them.
-    fn cube(customers: &[(i64, CustomerFacts)], dim: &str) -> Vec<Cell> {
+    /// The cells of `dim` summed from every customer's contribution, as the store keeps them:
+    /// per person, or the company's.
+    fn cube(customers: &[(i64, CustomerFacts)], dim: &str, company: bool) -> Vec<Cell> {
+        let all: Vec<(i64, i64, Contribution)> = customers
+            .iter()
+            .flat_map(|(id, f)| contributions(f).into_iter().map(|(p, c)| (*id, p, c)))
+            .collect();
         let mut cells: BTreeMap<CellKey, Measures> = BTreeMap::new();
-        for (id, f) in customers {
-            for (person, c) in contributions(f) {
-                for (key, share) in c.cells(person) {
-                    if key.dim == dim {
-                        cells.entry(key).or_default().apply(*id, share, 1);
-                    }
-                }
+        for ((id, key), share) in shares(&all) {
+            if key.dim == dim && (key.person == COMPANY) == company {
+                cells.entry(key).or_default().apply(id, &share, 1);
             }
         }
         cells
@@ -654,16 +698,22 @@ mod tests {
             let team_of = |p: i64| (p > 1).then_some(1);
             for by in Dimension::ALL {
                 let (want_rows, want_total) = group(&facts, by, &team_of);
-                let (rows, total) = match dim_of(by) {
-                    Some(dim @ ("product" | "category")) => {
-                        let all = cube(&customers, "");
-                        group_cells(&cube(&customers, dim), Some(&all), by, &team_of)
+                // The company's cells serve any grouping but by person.
+                for company in [false, true] {
+                    if company && matches!(by, Dimension::Owner | Dimension::Team) {
+                        continue;
                     }
-                    Some(dim) => group_cells(&cube(&customers, dim), None, by, &team_of),
-                    None => group_cells(&cube(&customers, ""), None, by, &team_of),
-                };
-                prop_assert_eq!(&total, &want_total, "total by {:?}", by);
-                prop_assert_eq!(&rows, &want_rows, "rows by {:?}", by);
+                    let (rows, total) = match dim_of(by) {
+                        Some(dim @ ("product" | "category")) => {
+                            let all = cube(&customers, "", company);
+                            group_cells(&cube(&customers, dim, company), Some(&all), by, &team_of)
+                        }
+                        Some(dim) => group_cells(&cube(&customers, dim, company), None, by, &team_of),
+                        None => group_cells(&cube(&customers, "", company), None, by, &team_of),
+                    };
+                    prop_assert_eq!(&total, &want_total, "total by {:?}, company {}", by, company);
+                    prop_assert_eq!(&rows, &want_rows, "rows by {:?}, company {}", by, company);
+                }
             }
         }
 
@@ -673,20 +723,19 @@ mod tests {
             let mut cells: BTreeMap<CellKey, Measures> = BTreeMap::new();
             let mut without_last: BTreeMap<CellKey, Measures> = BTreeMap::new();
             let last = raw.len() - 1;
-            for (i, (_, _, f)) in raw.iter().enumerate() {
-                for (person, c) in contributions(f) {
-                    for (key, share) in c.cells(person) {
-                        cells.entry(key.clone()).or_default().apply(i as i64, share, 1);
-                        if i != last {
-                            without_last.entry(key).or_default().apply(i as i64, share, 1);
-                        }
+            let of = |i: usize| -> Vec<(i64, i64, Contribution)> {
+                contributions(&raw[i].2).into_iter().map(|(p, c)| (i as i64, p, c)).collect()
+            };
+            for i in 0..raw.len() {
+                for ((id, key), share) in shares(&of(i)) {
+                    cells.entry(key.clone()).or_default().apply(id, &share, 1);
+                    if i != last {
+                        without_last.entry(key).or_default().apply(id, &share, 1);
                     }
                 }
             }
-            for (person, c) in contributions(&raw[last].2) {
-                for (key, share) in c.cells(person) {
-                    cells.get_mut(&key).unwrap().apply(last as i64, share, -1);
-                }
+            for ((id, key), share) in shares(&of(last)) {
+                cells.get_mut(&key).unwrap().apply(id, &share, -1);
             }
             cells.retain(|_, m| !m.is_empty());
             without_last.retain(|_, m| !m.is_empty());

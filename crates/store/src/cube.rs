@@ -13,8 +13,8 @@ use roaring::RoaringTreemap;
 use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use yingpan_domain::cube::{
-    card_values, contributions, CellKey, Contribution, CustomerFacts, LineFact, Measures,
-    PaymentFact,
+    card_values, contributions, shares, CellKey, Contribution, CustomerFacts, LineFact, Measures,
+    PaymentFact, COMPANY,
 };
 use yingpan_domain::order::line_margin;
 use yingpan_domain::statistics::CustomerCard;
@@ -440,14 +440,12 @@ fn apply_change(
     keep: &dyn Fn(&CellKey) -> bool,
 ) {
     for (list, sign) in [(old, -1), (new, 1)] {
-        for (customer, person, c) in list {
-            for (key, share) in c.cells(*person) {
-                if keep(&key) {
-                    cells
-                        .entry(stored_key(&key))
-                        .or_default()
-                        .apply(*customer, share, sign);
-                }
+        for ((customer, key), share) in shares(list) {
+            if keep(&key) {
+                cells
+                    .entry(stored_key(&key))
+                    .or_default()
+                    .apply(customer, &share, sign);
             }
         }
     }
@@ -613,16 +611,21 @@ pub(crate) struct Plan {
     /// `YYYY-MM` months `[from, to)`.
     pub from: String,
     pub to: String,
+    /// From the company-wide cells (`COMPANY`): a viewer who sees everyone, no person or team
+    /// filter, no grouping by person or team.
+    pub company: bool,
 }
 
 impl Plan {
     /// The cube's plan for a query, unless the query needs the raw rows: a period that is not
     /// whole months, custom card fields, or two different dimensions at once.
     pub fn of(
+        viewer: &Viewer,
         period: Period,
         by: yingpan_domain::statistics::Dimension,
         filter: &crate::statistics::StatisticsFilter,
     ) -> Option<Plan> {
+        use yingpan_domain::statistics::Dimension;
         if period.start.day() != 1 || period.end.day() != 1 || !filter.custom.is_empty() {
             return None;
         }
@@ -659,6 +662,10 @@ impl Plan {
             value,
             from: period.start.format("%Y-%m").to_string(),
             to: period.end.format("%Y-%m").to_string(),
+            company: viewer.scope == yingpan_domain::person::Scope::All
+                && filter.owner_id.is_none()
+                && filter.team_id.is_none()
+                && !matches!(by, Dimension::Owner | Dimension::Team),
         })
     }
 
@@ -697,6 +704,12 @@ async fn query_cells(
     for dim in &dims {
         let mut sql = select_cells();
         push_persons(&mut sql, org_id, Some(persons), "s", "person_id");
+        sql.push(if plan.company {
+            " AND s.person_id = "
+        } else {
+            " AND s.person_id <> "
+        })
+        .bind(COMPANY);
         sql.push(" AND s.dim = ")
             .bind(dim.to_string())
             .push(" AND s.month >= ")
@@ -709,7 +722,8 @@ async fn query_cells(
         cells.extend(read_cells(conn, &sql).await?);
     }
     let keep = |k: &CellKey| {
-        dims.contains(&k.dim)
+        (k.person == COMPANY) == plan.company
+            && dims.contains(&k.dim)
             && k.month >= plan.from
             && k.month < plan.to
             && (k.dim != plan.dim || plan.value.as_ref().is_none_or(|v| *v == k.value))
@@ -808,14 +822,6 @@ impl Store {
             }
         }
         Ok(total)
-    }
-
-    /// Recomputes an organization's statistics cube from the raw rows.
-    pub async fn rebuild_statistics(&self, org_id: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        rebuild(&mut tx, self.backend, org_id).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Cells whose stored sum, with the pending changes added, differs from the raw rows'

@@ -879,6 +879,7 @@ impl Store {
         Ok(orgs.len())
     }
 
+    /// Recounts the figures rollups and the statistics cube from the raw rows.
     pub async fn rebuild_rollups(&self, org_id: i64) -> Result<()> {
         // A rebuild reads and rewrites pages all over the activities: the import's cache (the
         // writer's everyday one thrashed, each flag update a random read at a million).
@@ -891,6 +892,7 @@ impl Store {
         let rebuilt = async {
             let mut tx = self.write.begin().await?;
             rebuild(&mut tx, org_id).await?;
+            crate::cube::rebuild(&mut tx, self.backend, org_id).await?;
             tx.commit().await?;
             Ok(())
         }

@@ -303,7 +303,7 @@ impl Store {
         by: Dimension,
         filter: &StatisticsFilter,
     ) -> Result<StatisticsReport> {
-        if let Some(plan) = crate::cube::Plan::of(period, by, filter) {
+        if let Some(plan) = crate::cube::Plan::of(viewer, period, by, filter) {
             let persons = crate::cube::Persons {
                 viewer,
                 owner: filter.owner_id,
