@@ -852,9 +852,10 @@ impl Store {
         Ok((items, total))
     }
 
-    /// Folds PostgreSQL's tally changes (migration 0063) into the tally, one organization per
+    /// Folds PostgreSQL's counter changes (the customer tally, migration 0063; open receivables
+    /// and ownership changes per day, 0066) into the counters, one organization per
     /// transaction; readers see the same sums before and after. Nothing to do on SQLite, whose
-    /// triggers update the tally itself. Returns the change rows folded.
+    /// triggers update the counters themselves. Returns the change rows folded.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn compact_tally(&self) -> Result<u64> {
         if self.backend != crate::Backend::Postgres {
@@ -866,29 +867,60 @@ impl Store {
             .iter()
             .map(|r| r.try_get::<i64, _>(0))
             .collect::<std::result::Result<_, _>>()?;
+        // (changes, counters, key columns, summed columns): the counters that readers add their
+        // pending changes to (migrations 0063, 0066).
+        const COUNTERS: [(&str, &str, &str, &[&str]); 3] = [
+            (
+                "customer_tally_changes",
+                "customer_tally",
+                "org_id, owner_id, pool_id",
+                &["live"],
+            ),
+            (
+                "receivables_changes",
+                "receivables_open",
+                "org_id, owner_id, due_date",
+                &["n", "fen"],
+            ),
+            (
+                "ownership_daily_changes",
+                "ownership_daily",
+                "org_id, day, reason",
+                &["n"],
+            ),
+        ];
         let mut folded = 0;
         for org in orgs {
             let mut tx = self.write.begin().await?;
-            let moved: i64 =
-                sqlx::query("SELECT COUNT(*) FROM customer_tally_changes WHERE org_id = $1")
-                    .bind(org)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-            if moved > 0 {
-                sqlx::query(
-                    "WITH moved AS (DELETE FROM customer_tally_changes WHERE org_id = $1 \
-                     RETURNING org_id, owner_id, pool_id, live) \
-                     INSERT INTO customer_tally (org_id, owner_id, pool_id, live) \
-                     SELECT org_id, owner_id, pool_id, SUM(live) FROM moved GROUP BY org_id, owner_id, pool_id \
-                     ON CONFLICT (org_id, owner_id, pool_id) DO UPDATE SET live = customer_tally.live + EXCLUDED.live",
-                )
+            for (changes, counters, keys, sums) in COUNTERS {
+                let moved: i64 =
+                    sqlx::query(&format!("SELECT COUNT(*) FROM {changes} WHERE org_id = $1"))
+                        .bind(org)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get(0)?;
+                if moved == 0 {
+                    continue;
+                }
+                let list = sums.join(", ");
+                let summed: Vec<String> = sums.iter().map(|c| format!("SUM({c})")).collect();
+                let add: Vec<String> = sums
+                    .iter()
+                    .map(|c| format!("{c} = {counters}.{c} + EXCLUDED.{c}"))
+                    .collect();
+                sqlx::query(&format!(
+                    "WITH moved AS (DELETE FROM {changes} WHERE org_id = $1 RETURNING {keys}, {list}) \
+                     INSERT INTO {counters} ({keys}, {list}) SELECT {keys}, {} FROM moved GROUP BY {keys} \
+                     ON CONFLICT ({keys}) DO UPDATE SET {}",
+                    summed.join(", "),
+                    add.join(", ")
+                ))
                 .bind(org)
                 .execute(&mut *tx)
                 .await?;
+                folded += moved as u64;
             }
             tx.commit().await?;
-            folded += moved as u64;
         }
         Ok(folded)
     }
@@ -902,15 +934,15 @@ impl Store {
             sql.push(" AND c.owner_id = ").bind(owner);
         }
         sql.push(" THEN c.live ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(c.live), 0) AS BIGINT) FROM ");
-        if self.backend == crate::Backend::Postgres {
-            sql.push("(SELECT org_id, owner_id, pool_id, live FROM customer_tally WHERE org_id = ")
-                .bind(viewer.org_id)
-                .push(" UNION ALL SELECT org_id, owner_id, pool_id, live FROM customer_tally_changes WHERE org_id = ")
-                .bind(viewer.org_id)
-                .push(") c");
-        } else {
-            sql.push("customer_tally c");
-        }
+        crate::sql::push_counted(
+            &mut sql,
+            self.backend,
+            viewer.org_id,
+            "customer_tally",
+            "customer_tally_changes",
+            "org_id, owner_id, pool_id, live",
+            "c",
+        );
         sql.push(" WHERE c.org_id = ").bind(viewer.org_id);
         let row = sql.query().fetch_one(self.heavy_read()).await?;
         Ok((row.try_get(0)?, row.try_get(1)?))

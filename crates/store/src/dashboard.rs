@@ -35,16 +35,26 @@ impl Store {
         period: Period,
     ) -> Result<BTreeMap<String, i64>> {
         let mut out = BTreeMap::new();
-        if viewer.scope == Scope::All && self.backend == crate::Backend::Sqlite {
-            // The whole company: from the per-day counts (migration 0041).
-            let rows = sqlx::query(
-                "SELECT reason, SUM(n) AS n FROM ownership_daily WHERE org_id = $1 AND day >= $2 AND day < $3 GROUP BY reason",
-            )
-            .bind(viewer.org_id)
-            .bind(period.start.to_string())
-            .bind(period.end.to_string())
-            .fetch_all(self.heavy_read())
-            .await?;
+        if viewer.scope == Scope::All {
+            // The whole company: from the per-day counts (migrations 0041, 0066).
+            let mut sql = Sql::new("SELECT d.reason, CAST(SUM(d.n) AS BIGINT) AS n FROM ");
+            crate::sql::push_counted(
+                &mut sql,
+                self.backend,
+                viewer.org_id,
+                "ownership_daily",
+                "ownership_daily_changes",
+                "org_id, day, reason, n",
+                "d",
+            );
+            sql.push(" WHERE d.org_id = ")
+                .bind(viewer.org_id)
+                .push(" AND d.day >= ")
+                .bind(period.start.to_string())
+                .push(" AND d.day < ")
+                .bind(period.end.to_string())
+                .push(" GROUP BY d.reason");
+            let rows = sql.query().fetch_all(self.heavy_read()).await?;
             for r in rows {
                 let n: i64 = r.try_get("n")?;
                 if n != 0 {

@@ -306,6 +306,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "activity_daily",
         include_str!("../migrations/0065_activity_daily.sql"),
     ),
+    (
+        66,
+        "dashboard_rollups_postgres",
+        include_str!("../migrations/0066_dashboard_rollups_postgres.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

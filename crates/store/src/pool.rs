@@ -321,8 +321,7 @@ impl Store {
     ) -> Result<(Vec<PoolCustomer>, i64)> {
         // The same filter over the customers or over their tally (migration 0027, SQLite),
         // where owner 0 is the pool and pool 0 is "no pool".
-        let build = |select: &str, unowned: &str, no_pool: &str| {
-            let mut sql = Sql::new(select);
+        let build_on = |mut sql: Sql, unowned: &str, no_pool: &str| {
             sql.push(" WHERE c.org_id = ")
                 .bind(viewer.org_id)
                 .push(unowned);
@@ -338,17 +337,23 @@ impl Store {
             }
             sql
         };
+        let build = |select: &str, unowned: &str, no_pool: &str| {
+            build_on(Sql::new(select), unowned, no_pool)
+        };
         const UNOWNED: &str = " AND c.owner_id IS NULL AND c.deleted_at IS NULL";
         const NO_POOL: &str = " AND c.pool_id IS NULL";
-        let count = if self.backend == crate::Backend::Sqlite {
-            build(
-                "SELECT COALESCE(SUM(c.live), 0) FROM customer_tally c",
-                " AND c.owner_id = 0",
-                " AND c.pool_id = 0",
-            )
-        } else {
-            build("SELECT COUNT(*) FROM customers c", UNOWNED, NO_POOL)
-        };
+        // PostgreSQL's tally is its folded rows plus the changes not folded yet (migration 0063).
+        let mut tally = Sql::new("SELECT CAST(COALESCE(SUM(c.live), 0) AS BIGINT) FROM ");
+        crate::sql::push_counted(
+            &mut tally,
+            self.backend,
+            viewer.org_id,
+            "customer_tally",
+            "customer_tally_changes",
+            "org_id, owner_id, pool_id, live",
+            "c",
+        );
+        let count = build_on(tally, " AND c.owner_id = 0", " AND c.pool_id = 0");
         let total: i64 = count.query().fetch_one(&self.read).await?.try_get(0)?;
         let per_page = per_page.clamp(1, 200);
         let mut list = build(

@@ -999,33 +999,94 @@ impl Store {
                 want_daily.insert((user_id, day_key(day)), t);
             }
         }
-        if self.backend == Backend::Sqlite {
-            // The per-day ownership counts (migration 0041) against the changes themselves.
-            let count = |sql: &'static str| {
-                let read = self.read.clone();
-                async move {
-                    let rows = sqlx::query(sql).bind(org_id).fetch_all(&read).await?;
-                    rows.iter()
-                        .map(|r| {
-                            Ok((
-                                r.try_get::<String, _>(0)?,
-                                r.try_get::<String, _>(1)?,
-                                r.try_get::<i64, _>(2)?,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>>>()
-                }
-            };
-            let have = count(
-                "SELECT day, reason, n FROM ownership_daily WHERE org_id = $1 AND n <> 0 ORDER BY 1, 2",
+        // The per-day ownership counts (migrations 0041, 0066) and the open receivables (0066)
+        // against the rows they count, reckoned in Rust.
+        {
+            let rows: Vec<(String, String)> = Sql::new(
+                "SELECT o.changed_at, o.reason FROM ownership_changes o WHERE o.org_id = ",
             )
+            .bind(org_id)
+            .clone()
+            .fetch_packed(&mut *conn, self.backend, &["changed_at", "reason"])
             .await?;
-            let want = count(
-                "SELECT date(changed_at, '+8 hours'), reason, COUNT(*) FROM ownership_changes WHERE org_id = $1 GROUP BY 1, 2 ORDER BY 1, 2",
-            )
-            .await?;
+            let mut want: BTreeMap<(String, String), i64> = BTreeMap::new();
+            for (at, reason) in rows {
+                *want
+                    .entry((local_day(&at)?.to_string(), reason))
+                    .or_default() += 1;
+            }
+            let mut sql = Sql::new("SELECT d.day, d.reason, CAST(SUM(d.n) AS BIGINT) AS n FROM ");
+            crate::sql::push_counted(
+                &mut sql,
+                self.backend,
+                org_id,
+                "ownership_daily",
+                "ownership_daily_changes",
+                "org_id, day, reason, n",
+                "d",
+            );
+            sql.push(" WHERE d.org_id = ")
+                .bind(org_id)
+                .push(" GROUP BY d.day, d.reason HAVING SUM(d.n) <> 0");
+            let rows: Vec<(String, String, i64)> = sql
+                .fetch_packed(&mut *conn, self.backend, &["day", "reason", "n"])
+                .await?;
+            let have: BTreeMap<(String, String), i64> =
+                rows.into_iter().map(|(d, r, n)| ((d, r), n)).collect();
             if have != want {
                 diffs.push(format!("ownership_daily {have:?} ≠ raw {want:?}"));
+            }
+
+            let rows: Vec<(i64, String, String, String)> = Sql::new(
+                "SELECT o.owner_id, o.due_date, o.total, o.paid FROM orders o WHERE o.settled = 0 AND o.org_id = ",
+            )
+            .bind(org_id)
+            .clone()
+            .fetch_packed(&mut *conn, self.backend, &["owner_id", "due_date", "total", "paid"])
+            .await?;
+            let mut want: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
+            for (owner, due, total, paid) in rows {
+                // Each amount in fen, at most 10^14 either way (migration 0066).
+                let fen = |a: &str| -> Result<i64> {
+                    let cap = Decimal::from(100_000_000_000_000i64);
+                    let f = (dec(a)?.saturating_mul(Decimal::ONE_HUNDRED))
+                        .round()
+                        .clamp(-cap, cap);
+                    i64::try_from(f).map_err(|e| StoreError::Corrupt(format!("fen {f}: {e}")))
+                };
+                let fen = fen(&total)? - fen(&paid)?;
+                let e = want.entry((owner, due)).or_default();
+                e.0 += 1;
+                e.1 += fen;
+            }
+            let mut sql = Sql::new(
+                "SELECT o.owner_id, o.due_date, CAST(SUM(o.n) AS BIGINT) AS n, CAST(SUM(o.fen) AS BIGINT) AS fen FROM ",
+            );
+            crate::sql::push_counted(
+                &mut sql,
+                self.backend,
+                org_id,
+                "receivables_open",
+                "receivables_changes",
+                "org_id, owner_id, due_date, n, fen",
+                "o",
+            );
+            sql.push(" WHERE o.org_id = ")
+                .bind(org_id)
+                .push(" GROUP BY o.owner_id, o.due_date HAVING SUM(o.n) <> 0 OR SUM(o.fen) <> 0");
+            let rows: Vec<(i64, String, i64, i64)> = sql
+                .fetch_packed(
+                    &mut *conn,
+                    self.backend,
+                    &["owner_id", "due_date", "n", "fen"],
+                )
+                .await?;
+            let have: BTreeMap<(i64, String), (i64, i64)> = rows
+                .into_iter()
+                .map(|(o, d, n, f)| ((o, d), (n, f)))
+                .collect();
+            if have != want {
+                diffs.push(format!("receivables_open {have:?} ≠ raw {want:?}"));
             }
         }
         for (name, have, want) in [

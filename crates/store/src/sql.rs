@@ -254,3 +254,31 @@ pub(crate) fn first_ids<C: FromIterator<i64>>(rows: &[sqlx::any::AnyRow]) -> cra
         .map(|r| r.try_get::<i64, _>(0).map_err(Into::into))
         .collect()
 }
+
+/// Appends the rows of a counter table as a reader must sum them: on PostgreSQL the folded rows
+/// plus the changes appended since (`<table>_changes`, or `changes`), which
+/// `Store::compact_tally` folds in; on SQLite the table, kept in place by its triggers.
+pub(crate) fn push_counted(
+    sql: &mut Sql,
+    backend: crate::Backend,
+    org_id: i64,
+    table: &str,
+    changes: &str,
+    columns: &str,
+    alias: &str,
+) {
+    match backend {
+        crate::Backend::Sqlite => {
+            sql.push(&format!("{table} {alias}"));
+        }
+        crate::Backend::Postgres => {
+            sql.push(&format!("(SELECT {columns} FROM {table} WHERE org_id = "))
+                .bind(org_id)
+                .push(&format!(
+                    " UNION ALL SELECT {columns} FROM {changes} WHERE org_id = "
+                ))
+                .bind(org_id)
+                .push(&format!(") {alias}"));
+        }
+    }
+}

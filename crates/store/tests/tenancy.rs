@@ -41,13 +41,21 @@ fn normalized(sql: &str) -> String {
     quoted.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `'text'`, `$n` and numbers become `?`.
+/// `'text'`, `$n` and numbers become `?`; so does a negative number where an operand starts
+/// (after `(`, `,` or `=`), which PostgreSQL records as one constant with its sign.
 fn literals_as_placeholders(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     let mut prev_word = false;
     while let Some(c) = chars.next() {
-        if c == '\'' {
+        let operand_starts = out.trim_end().ends_with(['(', ',', '=']);
+        if c == '-' && operand_starts && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                chars.next();
+            }
+            out.push('?');
+            prev_word = false;
+        } else if c == '\'' {
             for d in chars.by_ref() {
                 if d == '\'' {
                     break;
@@ -377,6 +385,11 @@ fn the_checker_reads_statements_as_citus_would() {
             "UPDATE customers SET last_activity_at = COALESCE((SELECT MAX(a.occurred_at) FROM activities a"
         )),
         "a backfill from a migration file is recognised"
+    );
+    assert_eq!(
+        normalized("COALESCE(reached, -1), n - 1"),
+        normalized("COALESCE(reached, $1), n - $2"),
+        "a negative constant is one literal, a subtraction is not"
     );
 }
 

@@ -367,7 +367,10 @@ impl TestApp {
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
             .await
             .unwrap();
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM customer_tally_changes")
+        let n: i64 = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM customer_tally_changes) + (SELECT COUNT(*) FROM receivables_changes) \
+             + (SELECT COUNT(*) FROM ownership_daily_changes)",
+        )
             .fetch_one(&mut conn)
             .await
             .unwrap()
