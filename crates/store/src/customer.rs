@@ -326,6 +326,11 @@ pub(crate) fn push_list_filters(
                 .push(")");
         }
         sql.push(")");
+        // The latest cutoff bounds the walk of the contact-order index: without it a company
+        // where few customers are due scans every owned customer (SQLite, 1 M: 270 ms).
+        if let Some(latest) = r.cutoffs.iter().map(|c| c.2).max() {
+            sql.push(" AND c.last_contact_at < ").bind(ts(latest));
+        }
         if r.exempt_open {
             sql.push(" AND NOT EXISTS (SELECT 1 FROM opportunities x WHERE x.org_id = c.org_id AND x.customer_id = c.id AND x.status = 'open')");
         }
