@@ -311,6 +311,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "dashboard_rollups_postgres",
         include_str!("../migrations/0066_dashboard_rollups_postgres.sql"),
     ),
+    (
+        67,
+        "ownership_changes_from_reason",
+        include_str!("../migrations/0067_ownership_changes_from_reason.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
