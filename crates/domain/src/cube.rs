@@ -44,20 +44,13 @@ pub fn card_values(card: &CustomerCard, kind: &str) -> CardValues {
     ]
 }
 
-/// The cube dimension that groups or filters by `by`, if it has cells.
+/// The cube dimension that groups or filters by `by`, if it has cells (named as the dimension;
+/// person, team and month are in every cell's key instead).
 pub fn dim_of(by: Dimension) -> Option<&'static str> {
-    Some(match by {
-        Dimension::Region => "region",
-        Dimension::Industry => "industry",
-        Dimension::Source => "source",
-        Dimension::Tier => "tier",
-        Dimension::ManClass => "man_class",
-        Dimension::KeyAccount => "key_account",
-        Dimension::Dealer => "dealer",
-        Dimension::Product => "product",
-        Dimension::Category => "category",
-        Dimension::Owner | Dimension::Team | Dimension::Month => return None,
-    })
+    match by {
+        Dimension::Owner | Dimension::Team | Dimension::Month => None,
+        d => Some(d.as_str()),
+    }
 }
 
 /// What one customer adds to one cell. Order lines give sales, margin and orders; the rest are
@@ -89,16 +82,6 @@ impl Share {
         self.collected = self.collected.saturating_add(other.collected);
         self.new_customers += other.new_customers;
         self.visits += other.visits;
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sales.is_zero()
-            && self.margin.is_zero()
-            && self.lines_without_cost == 0
-            && self.orders == 0
-            && self.collected.is_zero()
-            && self.new_customers == 0
-            && self.visits == 0
     }
 }
 

@@ -385,7 +385,8 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
         if *version == 2 {
             backfill_duplicate_keys(&mut tx).await?;
         }
-        if *version == 36 {
+        // Migrations that build a rollup from the rows already there, for every organization.
+        if matches!(*version, 36 | 64) {
             let orgs: Vec<i64> = sqlx::query("SELECT id FROM organizations")
                 .fetch_all(&mut *tx)
                 .await?
@@ -393,18 +394,11 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
                 .map(|r| r.try_get::<i64, _>(0))
                 .collect::<Result<_, _>>()?;
             for org in orgs {
-                crate::rollup::rebuild(&mut tx, org).await?;
-            }
-        }
-        if *version == 64 {
-            let orgs: Vec<i64> = sqlx::query("SELECT id FROM organizations")
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<i64, _>(0))
-                .collect::<Result<_, _>>()?;
-            for org in orgs {
-                crate::cube::rebuild(&mut tx, backend, org).await?;
+                if *version == 36 {
+                    crate::rollup::rebuild(&mut tx, org).await?;
+                } else {
+                    crate::cube::rebuild(&mut tx, backend, org).await?;
+                }
             }
         }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
