@@ -461,14 +461,7 @@ pub fn group_cells(
             figures: m.figures(ordering),
         })
         .collect();
-    if by != Dimension::Month {
-        rows.sort_by(|a, b| {
-            b.figures
-                .sales
-                .cmp(&a.figures.sales)
-                .then(a.key.cmp(&b.key))
-        });
-    }
+    crate::statistics::sort_rows(&mut rows, by);
     (rows, sum.figures(ordering))
 }
 

@@ -334,8 +334,14 @@ pub fn group(
             figures: figures(list.into_iter(), &ordering),
         })
         .collect();
-    // Months in calendar order (the groups came keyed, so already sorted); anything else by
-    // sales, largest first, then by key so that the order is stable.
+    sort_rows(&mut rows, by);
+    let total = figures(facts.iter(), &ordering);
+    (rows, total)
+}
+
+/// Months in calendar order (the groups come keyed, so already sorted); anything else by sales,
+/// largest first, then by key so that the order is stable.
+pub(crate) fn sort_rows(rows: &mut [Row], by: Dimension) {
     if by != Dimension::Month {
         rows.sort_by(|a, b| {
             b.figures
@@ -344,8 +350,6 @@ pub fn group(
                 .then(a.key.cmp(&b.key))
         });
     }
-    let total = figures(facts.iter(), &ordering);
-    (rows, total)
 }
 
 #[cfg(test)]

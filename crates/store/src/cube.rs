@@ -5,6 +5,7 @@
 //! one) to the cells it read, so a figure is the raw data's at every moment; the fold
 //! (`Store::fold_statistics`, every few seconds) writes those changes into the cells.
 
+use crate::rollup::backend_of;
 use crate::sql::{push_scope_on, Sql};
 use crate::{decimal as dec, Backend, Result, Store, StoreError, Viewer};
 use base64::Engine;
@@ -25,14 +26,6 @@ const BATCH: usize = 1000;
 /// Past this many customers waiting to be folded (right after a large import), a query reads
 /// the raw rows instead: adding that many pending changes would take longer.
 const MAX_PENDING: usize = 20_000;
-
-fn backend_of(conn: &AnyConnection) -> Backend {
-    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-        Backend::Postgres
-    } else {
-        Backend::Sqlite
-    }
-}
 
 /// Whose facts a load counts: everyone's (the fold), or those within a viewer's scope and the
 /// query's person filters.

@@ -17,7 +17,7 @@ use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::weekly_report::{OrderFact, PaymentFact, Period, VisitFact};
 
 /// The backend behind a connection: the packed reads differ.
-fn backend_of(conn: &AnyConnection) -> Backend {
+pub(crate) fn backend_of(conn: &AnyConnection) -> Backend {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") {
         Backend::Postgres
     } else {
