@@ -19,12 +19,12 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// One customer's purchases in the two periods and their spending estimates.
+/// One customer's purchases in the two periods and their spending estimates. Names are not
+/// part of it: a million buyers are computed over, a page of them is shown, and only those are
+/// named (`CustomerFigure::name`, filled by whoever shows them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
     pub customer_id: i64,
-    pub name: String,
-    pub owner_name: Option<String>,
     /// The segment the customer belongs to (a card field's value), for CLV per segment.
     pub segment: String,
     pub revenue: Decimal,
@@ -46,6 +46,7 @@ impl History {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CustomerFigure {
     pub customer_id: i64,
+    /// Empty until the customers shown are named.
     pub name: String,
     pub owner_name: Option<String>,
     #[serde(with = "rust_decimal::serde::str")]
@@ -82,16 +83,59 @@ pub struct Segment {
     pub average_lifetime_value: Option<Decimal>,
 }
 
+/// The lists of customers behind the figures, each in its own order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum List {
+    /// Largest lost revenue (the previous period's) first.
+    Churned,
+    /// Largest fall of our share first.
+    PartialDefectors,
+    /// The top decile, highest revenue first.
+    Top,
+    /// The bottom decile, lowest revenue first.
+    Bottom,
+    /// Every buyer (once retention is measured), highest lifetime value first.
+    LifetimeValues,
+}
+
+impl List {
+    pub const ALL: [List; 5] = [
+        List::Churned,
+        List::PartialDefectors,
+        List::Top,
+        List::Bottom,
+        List::LifetimeValues,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            List::Churned => "churned",
+            List::PartialDefectors => "partial_defectors",
+            List::Top => "top",
+            List::Bottom => "bottom",
+            List::LifetimeValues => "lifetime_values",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<List> {
+        List::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Economics {
     pub buyers: u32,
     pub previous_buyers: u32,
+    /// The first `shown` churned customers; `churned_total` of them in all.
     pub churned: Vec<CustomerFigure>,
+    pub churned_total: u32,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub churn_percent: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub retention_percent: Option<Decimal>,
     pub partial_defectors: Vec<CustomerFigure>,
+    pub partial_defectors_total: u32,
     pub repeat_buyers: u32,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub repeat_purchase_percent: Option<Decimal>,
@@ -102,12 +146,14 @@ pub struct Economics {
     pub top_to_bottom_revenue: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub top_to_bottom_margin: Option<Decimal>,
+    /// The first `shown` of each decile (all of it: `top_decile.customers`).
     pub top_customers: Vec<CustomerFigure>,
     pub bottom_customers: Vec<CustomerFigure>,
     #[serde(with = "rust_decimal::serde::str")]
     pub discount_percent: Decimal,
-    /// Every buyer's lifetime value, highest first.
+    /// The `shown` highest lifetime values; `lifetime_values_total` buyers are valued.
     pub lifetime_values: Vec<CustomerFigure>,
+    pub lifetime_values_total: u32,
     pub segments: Vec<Segment>,
 }
 
@@ -125,92 +171,221 @@ pub fn lifetime_value(annual_margin: Decimal, retention: Decimal, discount: Deci
         .round_dp(2)
 }
 
+/// `items[offset..offset + limit]` in `order`, without sorting what lies past the window: a
+/// page of a million buyers costs a selection, not a sort.
+fn window<T>(
+    mut items: Vec<T>,
+    order: impl Fn(&T, &T) -> std::cmp::Ordering,
+    offset: usize,
+    limit: usize,
+) -> Vec<T> {
+    let end = offset.saturating_add(limit).min(items.len());
+    if offset >= end {
+        return Vec::new();
+    }
+    if end < items.len() {
+        items.select_nth_unstable_by(end - 1, &order);
+        items.truncate(end);
+    }
+    items.sort_unstable_by(&order);
+    items.drain(..offset);
+    items
+}
+
+/// What every figure of one computation shares: the period's customers, the measured
+/// retention and the rates.
+struct Basis<'a> {
+    customers: &'a [History],
+    year_fraction: Decimal,
+    discount: Decimal,
+    /// `None` without buyers in the previous period.
+    retention: Option<Decimal>,
+    churn_percent: Option<Decimal>,
+}
+
+impl<'a> Basis<'a> {
+    fn new(customers: &'a [History], year_fraction: Decimal, discount_percent: Decimal) -> Self {
+        let previous_buyers = customers.iter().filter(|c| c.previous_orders > 0).count();
+        let churned = customers
+            .iter()
+            .filter(|c| c.previous_orders > 0 && c.orders == 0)
+            .count();
+        let churn_percent = crate::money::percent(
+            Decimal::from(churned as u64),
+            Decimal::from(previous_buyers as u64),
+        );
+        Basis {
+            customers,
+            year_fraction,
+            discount: discount_percent / Decimal::ONE_HUNDRED,
+            // Without buyers in the previous period there is no retention to measure, and so
+            // no lifetime value: none is shown rather than a value from a made-up rate.
+            retention: churn_percent.map(|c| (Decimal::ONE_HUNDRED - c) / Decimal::ONE_HUNDRED),
+            churn_percent,
+        }
+    }
+
+    fn lifetime_value(&self, c: &History) -> Decimal {
+        if c.orders == 0 || self.year_fraction <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        let annual = c
+            .margin
+            .checked_div(self.year_fraction)
+            .unwrap_or(Decimal::ZERO);
+        lifetime_value(
+            annual,
+            self.retention.unwrap_or(Decimal::ZERO),
+            self.discount,
+        )
+    }
+
+    fn figure(&self, c: &History) -> CustomerFigure {
+        CustomerFigure {
+            customer_id: c.customer_id,
+            name: String::new(),
+            owner_name: None,
+            revenue: c.revenue,
+            previous_revenue: c.previous_revenue,
+            margin: c.margin,
+            share_percent: History::share(c.revenue, c.estimate),
+            previous_share_percent: History::share(c.previous_revenue, c.previous_estimate),
+            lifetime_value: self.lifetime_value(c),
+        }
+    }
+
+    fn buyers(&self) -> Vec<&'a History> {
+        self.customers.iter().filter(|c| c.orders > 0).collect()
+    }
+
+    /// Buyers ranked: highest revenue first, then the customer id.
+    fn rank(a: &&History, b: &&History) -> std::cmp::Ordering {
+        b.revenue
+            .cmp(&a.revenue)
+            .then(a.customer_id.cmp(&b.customer_id))
+    }
+
+    /// The top and the bottom tenth of the buyers (at least one each, unordered).
+    fn deciles(&self) -> (Vec<&'a History>, Vec<&'a History>) {
+        let buyers = self.buyers();
+        let n = buyers.len();
+        if n == 0 {
+            return (Vec::new(), Vec::new());
+        }
+        let tenth = n.div_ceil(10);
+        let mut top = buyers.clone();
+        top.select_nth_unstable_by(tenth - 1, Self::rank);
+        top.truncate(tenth);
+        let mut bottom = buyers;
+        bottom.select_nth_unstable_by(n - tenth, Self::rank);
+        bottom.drain(..n - tenth);
+        (top, bottom)
+    }
+
+    /// One list's figures `[offset, offset + limit)` and how many the list holds.
+    fn list(&self, which: List, offset: usize, limit: usize) -> (u32, Vec<CustomerFigure>) {
+        let (total, picked): (usize, Vec<&History>) = match which {
+            List::Churned => {
+                let all: Vec<&History> = self
+                    .customers
+                    .iter()
+                    .filter(|c| c.previous_orders > 0 && c.orders == 0)
+                    .collect();
+                let order = |a: &&History, b: &&History| {
+                    b.previous_revenue
+                        .cmp(&a.previous_revenue)
+                        .then(a.customer_id.cmp(&b.customer_id))
+                };
+                (all.len(), window(all, order, offset, limit))
+            }
+            List::PartialDefectors => {
+                let all: Vec<(Decimal, &History)> = self
+                    .customers
+                    .iter()
+                    .filter(|c| {
+                        c.orders > 0 && c.previous_orders > 0 && c.revenue >= c.previous_revenue
+                    })
+                    .filter_map(|c| {
+                        match (
+                            History::share(c.revenue, c.estimate),
+                            History::share(c.previous_revenue, c.previous_estimate),
+                        ) {
+                            (Some(now), Some(before)) if now < before => Some((before - now, c)),
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                let order = |a: &(Decimal, &History), b: &(Decimal, &History)| {
+                    b.0.cmp(&a.0).then(a.1.customer_id.cmp(&b.1.customer_id))
+                };
+                let n = all.len();
+                (
+                    n,
+                    window(all, order, offset, limit)
+                        .into_iter()
+                        .map(|p| p.1)
+                        .collect(),
+                )
+            }
+            List::Top => {
+                let (top, _) = self.deciles();
+                (top.len(), window(top, Self::rank, offset, limit))
+            }
+            List::Bottom => {
+                let (_, bottom) = self.deciles();
+                let worst_first = |a: &&History, b: &&History| Self::rank(b, a);
+                (bottom.len(), window(bottom, worst_first, offset, limit))
+            }
+            List::LifetimeValues => {
+                if self.retention.is_none() {
+                    return (0, Vec::new());
+                }
+                let all: Vec<(Decimal, &History)> = self
+                    .buyers()
+                    .into_iter()
+                    .map(|c| (self.lifetime_value(c), c))
+                    .collect();
+                let order = |a: &(Decimal, &History), b: &(Decimal, &History)| {
+                    b.0.cmp(&a.0).then(a.1.customer_id.cmp(&b.1.customer_id))
+                };
+                let n = all.len();
+                (
+                    n,
+                    window(all, order, offset, limit)
+                        .into_iter()
+                        .map(|p| p.1)
+                        .collect(),
+                )
+            }
+        };
+        (
+            total as u32,
+            picked.into_iter().map(|c| self.figure(c)).collect(),
+        )
+    }
+}
+
 /// Computes the economics of `customers`; `year_fraction` is the period's length in years
-/// (1 for a year, about 1/12 for a month) and `discount_percent` the yearly discount rate.
+/// (1 for a year, about 1/12 for a month), `discount_percent` the yearly discount rate, and
+/// each list of customers holds its first `shown` (`list` pages through the rest).
 pub fn compute(
     customers: &[History],
     year_fraction: Decimal,
     discount_percent: Decimal,
+    shown: usize,
 ) -> Economics {
+    let basis = Basis::new(customers, year_fraction, discount_percent);
     let previous_buyers = customers.iter().filter(|c| c.previous_orders > 0).count() as u32;
-    let churned_ids: Vec<&History> = customers
-        .iter()
-        .filter(|c| c.previous_orders > 0 && c.orders == 0)
-        .collect();
-    let churn_percent = crate::money::percent(
-        Decimal::from(churned_ids.len() as u64),
-        Decimal::from(previous_buyers),
-    );
-    // Without buyers in the previous period there is no retention to measure, and so no
-    // lifetime value: none is shown rather than a value computed from a made-up rate.
-    let measured_retention =
-        churn_percent.map(|c| (Decimal::ONE_HUNDRED - c) / Decimal::ONE_HUNDRED);
-    let retention = measured_retention.unwrap_or(Decimal::ZERO);
-    let discount = discount_percent / Decimal::ONE_HUNDRED;
-    let annual = |m: Decimal| {
-        if year_fraction > Decimal::ZERO {
-            m.checked_div(year_fraction).unwrap_or(Decimal::ZERO)
-        } else {
-            Decimal::ZERO
-        }
-    };
-    let figure = |c: &History| CustomerFigure {
-        customer_id: c.customer_id,
-        name: c.name.clone(),
-        owner_name: c.owner_name.clone(),
-        revenue: c.revenue,
-        previous_revenue: c.previous_revenue,
-        margin: c.margin,
-        share_percent: History::share(c.revenue, c.estimate),
-        previous_share_percent: History::share(c.previous_revenue, c.previous_estimate),
-        lifetime_value: if c.orders > 0 {
-            lifetime_value(annual(c.margin), retention, discount)
-        } else {
-            Decimal::ZERO
-        },
-    };
-    let mut churned: Vec<CustomerFigure> = churned_ids.iter().map(|c| figure(c)).collect();
-    churned.sort_by(|a, b| {
-        b.previous_revenue
-            .cmp(&a.previous_revenue)
-            .then(a.customer_id.cmp(&b.customer_id))
-    });
-
-    let mut partial_defectors: Vec<CustomerFigure> = customers
-        .iter()
-        .filter(|c| c.orders > 0 && c.previous_orders > 0 && c.revenue >= c.previous_revenue)
-        .map(figure)
-        .filter(|f| matches!((f.share_percent, f.previous_share_percent), (Some(now), Some(before)) if now < before))
-        .collect();
-    partial_defectors.sort_by(|a, b| {
-        let drop = |f: &CustomerFigure| {
-            f.previous_share_percent.unwrap_or_default() - f.share_percent.unwrap_or_default()
-        };
-        drop(b)
-            .cmp(&drop(a))
-            .then(a.customer_id.cmp(&b.customer_id))
-    });
-
-    let mut buyers: Vec<&History> = customers.iter().filter(|c| c.orders > 0).collect();
-    buyers.sort_by(|a, b| {
-        b.revenue
-            .cmp(&a.revenue)
-            .then(a.customer_id.cmp(&b.customer_id))
-    });
+    let buyers = basis.buyers();
     let n = buyers.len();
     let repeat_buyers = buyers.iter().filter(|c| c.orders >= 2).count() as u32;
-    let tenth = n.div_ceil(10);
+    let (top, bottom) = basis.deciles();
     let decile = |list: &[&History]| Decile {
         customers: list.len() as u32,
         revenue: crate::money::sum(list.iter().map(|c| c.revenue)),
         margin: crate::money::sum(list.iter().map(|c| c.margin)),
     };
-    let (top, bottom) = if n == 0 {
-        (&buyers[..0], &buyers[..0])
-    } else {
-        (&buyers[..tenth], &buyers[n - tenth..])
-    };
-    let (top_decile, bottom_decile) = (decile(top), decile(bottom));
+    let (top_decile, bottom_decile) = (decile(&top), decile(&bottom));
     let ratio = |a: Decimal, b: Decimal| {
         (b > Decimal::ZERO)
             .then(|| a.checked_div(b))
@@ -218,22 +393,13 @@ pub fn compute(
             .map(|r| r.round_dp(2))
     };
 
-    let valued: &[&History] = if measured_retention.is_some() {
-        &buyers
-    } else {
-        &[]
-    };
-    let mut lifetime_values: Vec<CustomerFigure> = valued.iter().map(|c| figure(c)).collect();
-    lifetime_values.sort_by(|a, b| {
-        b.lifetime_value
-            .cmp(&a.lifetime_value)
-            .then(a.customer_id.cmp(&b.customer_id))
-    });
     let mut segments: std::collections::BTreeMap<&str, (u32, Decimal)> = Default::default();
-    for (c, f) in valued.iter().zip(valued.iter().map(|c| figure(c))) {
-        let s = segments.entry(c.segment.as_str()).or_default();
-        s.0 += 1;
-        s.1 = s.1.saturating_add(f.lifetime_value);
+    if basis.retention.is_some() {
+        for c in &buyers {
+            let s = segments.entry(c.segment.as_str()).or_default();
+            s.0 += 1;
+            s.1 = s.1.saturating_add(basis.lifetime_value(c));
+        }
     }
     let mut segments: Vec<Segment> = segments
         .into_iter()
@@ -250,13 +416,18 @@ pub fn compute(
             .then(a.key.cmp(&b.key))
     });
 
+    let (churned_total, churned) = basis.list(List::Churned, 0, shown);
+    let (partial_defectors_total, partial_defectors) = basis.list(List::PartialDefectors, 0, shown);
+    let (lifetime_values_total, lifetime_values) = basis.list(List::LifetimeValues, 0, shown);
     Economics {
         buyers: n as u32,
         previous_buyers,
-        churn_percent,
-        retention_percent: churn_percent.map(|c| Decimal::ONE_HUNDRED - c),
+        churn_percent: basis.churn_percent,
+        retention_percent: basis.churn_percent.map(|c| Decimal::ONE_HUNDRED - c),
         churned,
+        churned_total,
         partial_defectors,
+        partial_defectors_total,
         repeat_buyers,
         repeat_purchase_percent: crate::money::percent(
             Decimal::from(repeat_buyers),
@@ -264,14 +435,27 @@ pub fn compute(
         ),
         top_to_bottom_revenue: ratio(top_decile.revenue, bottom_decile.revenue),
         top_to_bottom_margin: ratio(top_decile.margin, bottom_decile.margin),
-        top_customers: top.iter().map(|c| figure(c)).collect(),
-        bottom_customers: bottom.iter().map(|c| figure(c)).collect(),
+        top_customers: basis.list(List::Top, 0, shown).1,
+        bottom_customers: basis.list(List::Bottom, 0, shown).1,
         top_decile,
         bottom_decile,
         discount_percent,
         lifetime_values,
+        lifetime_values_total,
         segments,
     }
+}
+
+/// One page of one list: `[offset, offset + limit)` in the list's order, and the list's length.
+pub fn list(
+    customers: &[History],
+    year_fraction: Decimal,
+    discount_percent: Decimal,
+    which: List,
+    offset: usize,
+    limit: usize,
+) -> (u32, Vec<CustomerFigure>) {
+    Basis::new(customers, year_fraction, discount_percent).list(which, offset, limit)
 }
 
 #[cfg(test)]
@@ -286,7 +470,6 @@ mod tests {
     fn h(id: i64, now: (&str, u32), before: (&str, u32)) -> History {
         History {
             customer_id: id,
-            name: format!("c{id}"),
             segment: if id % 2 == 0 {
                 "华东".into()
             } else {
@@ -326,9 +509,12 @@ mod tests {
         for i in 6..=12 {
             list.push(h(i, ("2000", 2), ("2000", 1)));
         }
-        let e = compute(&list, Decimal::ONE, d("10"));
+        let e = compute(&list, Decimal::ONE, d("10"), 100);
         // Previous buyers: 1, 2, 3, 4, 6–12 = 11; churned 2 → 18.18 %.
-        assert_eq!((e.previous_buyers, e.churned.len()), (11, 2));
+        assert_eq!(
+            (e.previous_buyers, e.churned.len(), e.churned_total),
+            (11, 2, 2)
+        );
         assert_eq!(e.churn_percent, Some(d("18.18")));
         assert_eq!(e.churned[0].customer_id, 1, "largest lost revenue first");
         assert_eq!(e.partial_defectors.len(), 1);
@@ -372,11 +558,11 @@ mod tests {
     #[test]
     fn a_month_is_scaled_to_a_year_and_nothing_divides_by_zero() {
         let one = vec![h(1, ("1200", 1), ("1000", 1))];
-        let e = compute(&one, d("1") / d("12"), d("10"));
+        let e = compute(&one, d("1") / d("12"), d("10"), 100);
         // Nobody churned: retention 1, CLV = 12 × 300 × 1 ÷ 0.1.
         assert_eq!(e.lifetime_values[0].lifetime_value, d("36000"));
         // New buyers only: no retention measured, no lifetime value.
-        let e = compute(&[h(1, ("1200", 1), ("0", 0))], Decimal::ONE, d("10"));
+        let e = compute(&[h(1, ("1200", 1), ("0", 0))], Decimal::ONE, d("10"), 100);
         assert_eq!(
             (
                 e.retention_percent,
@@ -385,7 +571,7 @@ mod tests {
             ),
             (None, 0, 0)
         );
-        let e = compute(&[], Decimal::ONE, d("10"));
+        let e = compute(&[], Decimal::ONE, d("10"), 100);
         assert_eq!(
             (e.churn_percent, e.top_to_bottom_revenue, e.buyers),
             (None, None, 0)
@@ -400,12 +586,57 @@ mod tests {
         fn deciles_are_ordered(revenues in proptest::collection::vec(1u32..1_000_000, 1..60)) {
             let list: Vec<History> = revenues.iter().enumerate()
                 .map(|(i, r)| h(i as i64, (&r.to_string(), 1), ("0", 0))).collect();
-            let e = compute(&list, Decimal::ONE, d("10"));
+            let e = compute(&list, Decimal::ONE, d("10"), 100);
             let total: Decimal = list.iter().map(|c| c.revenue).sum();
             prop_assert!(e.top_decile.revenue >= e.bottom_decile.revenue);
             prop_assert!(e.top_decile.revenue <= total);
             prop_assert_eq!(e.top_decile.customers as usize, list.len().div_ceil(10));
             prop_assert_eq!(e.repeat_buyers, 0);
+        }
+
+        /// Every list, read page by page, is the whole list sorted in its own order: the
+        /// selection that spares sorting a million buyers drops and repeats no one.
+        #[test]
+        fn pages_join_into_the_sorted_list(
+            rows in proptest::collection::vec((0u32..50, 0u32..3, 0u32..50, 0u32..3, 0u32..4), 0..80),
+            per_page in 1usize..9,
+        ) {
+            let list: Vec<History> = rows.iter().enumerate().map(|(i, (r, o, pr, po, e))| History {
+                // Few distinct amounts: ties are broken by the customer id.
+                estimate: (*e > 0).then(|| Decimal::from(*e * 40)),
+                previous_estimate: (*e > 0).then(|| Decimal::from(30)),
+                ..h(i as i64, (&(r * (*o).min(1)).to_string(), *o), (&(pr * (*po).min(1)).to_string(), *po))
+            }).collect();
+            for which in List::ALL {
+                let (total, everything) = super::list(&list, Decimal::ONE, d("10"), which, 0, usize::MAX);
+                prop_assert_eq!(total as usize, everything.len());
+                let mut paged = Vec::new();
+                let mut offset = 0;
+                loop {
+                    let (t, page) = super::list(&list, Decimal::ONE, d("10"), which, offset, per_page);
+                    prop_assert_eq!(t, total);
+                    if page.is_empty() { break; }
+                    offset += page.len();
+                    paged.extend(page);
+                }
+                prop_assert_eq!(&paged, &everything);
+                let key = |f: &CustomerFigure| match which {
+                    List::Churned => (-f.previous_revenue, f.customer_id),
+                    List::Top => (-f.revenue, f.customer_id),
+                    List::Bottom => (f.revenue, -f.customer_id),
+                    List::LifetimeValues => (-f.lifetime_value, f.customer_id),
+                    List::PartialDefectors => (
+                        f.share_percent.unwrap() - f.previous_share_percent.unwrap(),
+                        f.customer_id,
+                    ),
+                };
+                prop_assert!(everything.windows(2).all(|w| key(&w[0]) < key(&w[1])), "{:?} out of order", which);
+            }
+            // The lists agree with the report's counts.
+            let e = compute(&list, Decimal::ONE, d("10"), 3);
+            prop_assert_eq!(e.churned_total, super::list(&list, Decimal::ONE, d("10"), List::Churned, 0, 0).0);
+            prop_assert!(e.churned.len() <= 3 && e.top_customers.len() <= 3);
+            prop_assert_eq!(e.top_decile.customers, super::list(&list, Decimal::ONE, d("10"), List::Top, 0, 0).0);
         }
     }
 }

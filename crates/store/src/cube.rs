@@ -37,7 +37,7 @@ pub(crate) struct Persons<'a> {
 }
 
 /// ` alias.org_id = …` and, for a viewer, the person column within their scope and filters.
-fn push_persons(
+pub(crate) fn push_persons(
     sql: &mut Sql,
     org_id: i64,
     persons: Option<Persons<'_>>,
@@ -530,6 +530,7 @@ pub(crate) async fn fold(conn: &mut AnyConnection, org_id: i64, limit: usize) ->
     apply_change(&mut cells, &old, &new, &|_| true);
     write_cells(conn, org_id, cells).await?;
     write_contributions(conn, org_id, &ids, &new).await?;
+    write_customer_months(conn, org_id, &ids, &customer_months(&new)).await?;
     for (customer, seq) in &dirty {
         // A customer changed again since it was read stays marked (its seq moved on).
         sqlx::query("DELETE FROM stat_dirty WHERE org_id = $1 AND customer_id = $2 AND seq = $3")
@@ -579,7 +580,12 @@ pub(crate) async fn rebuild(
     _backend: Backend,
     org_id: i64,
 ) -> Result<()> {
-    for table in ["stat_cells", "stat_contrib", "stat_dirty"] {
+    for table in [
+        "stat_cells",
+        "stat_contrib",
+        "stat_customer_months",
+        "stat_dirty",
+    ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1"))
             .bind(org_id)
             .execute(&mut *conn)
@@ -589,6 +595,7 @@ pub(crate) async fn rebuild(
     let cells = from_raw(conn, org_id, |_, new| contribs.extend_from_slice(new)).await?;
     for chunk in contribs.chunks(BATCH * 4) {
         write_contributions(conn, org_id, &[], chunk).await?;
+        write_customer_months(conn, org_id, &[], &customer_months(chunk)).await?;
     }
     write_cells(conn, org_id, cells).await?;
     Ok(())
@@ -667,15 +674,12 @@ impl Plan {
     }
 }
 
-/// The cells a query needs, with the pending changes added: the plan's cells, and for product
-/// and category the cells of all facts (visits and registrations have no product). Keys: the
-/// stored dimension first.
-async fn query_cells(
+/// The customers marked changed and not folded yet; `None` past `MAX_PENDING` (the reader
+/// should read the raw rows).
+pub(crate) async fn pending_customers(
     conn: &mut AnyConnection,
-    persons: Persons<'_>,
-    plan: &Plan,
-) -> Result<Option<HashMap<StoredKey, Measures>>> {
-    let org_id = persons.viewer.org_id;
+    org_id: i64,
+) -> Result<Option<Vec<i64>>> {
     let pending: Vec<i64> = sqlx::query(
         "SELECT customer_id FROM stat_dirty WHERE org_id = $1 ORDER BY customer_id LIMIT $2",
     )
@@ -686,9 +690,169 @@ async fn query_cells(
     .iter()
     .map(|r| r.try_get(0))
     .collect::<std::result::Result<_, _>>()?;
-    if pending.len() > MAX_PENDING {
-        return Ok(None);
+    Ok((pending.len() <= MAX_PENDING).then_some(pending))
+}
+
+/// One customer's month of orders taken by one person (`stat_customer_months`), with the
+/// customer's card.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CustomerMonth {
+    pub customer: i64,
+    pub person: i64,
+    pub month: String,
+    pub sales: rust_decimal::Decimal,
+    pub margin: rust_decimal::Decimal,
+    pub orders: i64,
+    pub card: yingpan_domain::cube::CardValues,
+}
+
+/// The months with an order in each contribution.
+fn customer_months(list: &[(i64, i64, Contribution)]) -> Vec<CustomerMonth> {
+    let mut out = Vec::new();
+    for (customer, person, c) in list {
+        for (month, share) in &c.months {
+            if share.orders > 0 {
+                out.push(CustomerMonth {
+                    customer: *customer,
+                    person: *person,
+                    month: month.clone(),
+                    sales: share.sales,
+                    margin: share.margin,
+                    orders: i64::from(share.orders),
+                    card: c.card.clone(),
+                });
+            }
+        }
     }
+    out
+}
+
+/// The customer months of `ids` now, from the raw rows, for `persons`.
+pub(crate) async fn customer_months_now(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    ids: &[i64],
+    persons: Option<Persons<'_>>,
+) -> Result<Vec<CustomerMonth>> {
+    Ok(customer_months(
+        &contributions_now(conn, org_id, ids, persons).await?,
+    ))
+}
+
+async fn write_customer_months(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    ids: &[i64],
+    rows: &[CustomerMonth],
+) -> Result<()> {
+    if !ids.is_empty() {
+        let mut sql = Sql::new("DELETE FROM stat_customer_months WHERE org_id = ");
+        sql.bind(org_id).push(" AND customer_id IN ").bind_list(ids);
+        sql.query().execute(&mut *conn).await?;
+    }
+    for chunk in rows.chunks(100) {
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO stat_customer_months (org_id, month, person_id, customer_id, sales, margin, orders, {}) VALUES ",
+            yingpan_domain::cube::CARD_DIMS.join(", ")
+        ));
+        for (i, r) in chunk.iter().enumerate() {
+            sql.push(if i > 0 { ", (" } else { "(" })
+                .bind(org_id)
+                .push(", ")
+                .bind(r.month.clone())
+                .push(", ")
+                .bind(r.person)
+                .push(", ")
+                .bind(r.customer)
+                .push(", ")
+                .bind(r.sales.normalize().to_string())
+                .push(", ")
+                .bind(r.margin.normalize().to_string())
+                .push(", ")
+                .bind(r.orders);
+            for v in &r.card {
+                sql.push(", ").bind(v.clone());
+            }
+            sql.push(")");
+        }
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Every folded customer month of the organization, the pending customers' replaced by their
+/// rows now (for the consistency check).
+async fn customer_months_stored(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    pending: &[i64],
+) -> Result<Vec<CustomerMonth>> {
+    let backend = backend_of(conn);
+    let mut columns = vec![
+        "customer_id",
+        "person_id",
+        "month",
+        "sales",
+        "margin",
+        "orders",
+    ];
+    columns.extend(yingpan_domain::cube::CARD_DIMS);
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM stat_customer_months s WHERE s.org_id = ",
+        columns.join(", ")
+    ));
+    sql.bind(org_id);
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = sql.fetch_packed(&mut *conn, backend, &columns).await?;
+    let skip: BTreeSet<i64> = pending.iter().copied().collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if skip.contains(&r.0) {
+            continue;
+        }
+        out.push(CustomerMonth {
+            customer: r.0,
+            person: r.1,
+            month: r.2,
+            sales: dec(&r.3)?,
+            margin: dec(&r.4)?,
+            orders: r.5,
+            card: [r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13],
+        });
+    }
+    for ids in pending.chunks(BATCH) {
+        out.extend(customer_months_now(conn, org_id, ids, None).await?);
+    }
+    Ok(out)
+}
+
+/// The cells a query needs, with the pending changes added: the plan's cells, and for product
+/// and category the cells of all facts (visits and registrations have no product). Keys: the
+/// stored dimension first.
+async fn query_cells(
+    conn: &mut AnyConnection,
+    persons: Persons<'_>,
+    plan: &Plan,
+) -> Result<Option<HashMap<StoredKey, Measures>>> {
+    let org_id = persons.viewer.org_id;
+    let Some(pending) = pending_customers(conn, org_id).await? else {
+        return Ok(None);
+    };
     let mut dims = vec![plan.dim];
     if plan.lines_dim() {
         dims.push("");
@@ -821,7 +985,11 @@ impl Store {
     /// (none, always; for the tests).
     pub async fn statistics_cube_differences(&self, org_id: i64) -> Result<Vec<String>> {
         let mut tx = self.write.begin().await?;
-        let want = from_raw(&mut tx, org_id, |_, _| {}).await?;
+        let mut want_months = Vec::new();
+        let want = from_raw(&mut tx, org_id, |_, new| {
+            want_months.extend(customer_months(new))
+        })
+        .await?;
         let mut sql = select_cells();
         sql.push(" s.org_id = ").bind(org_id);
         let mut have = read_cells(&mut tx, &sql).await?;
@@ -837,9 +1005,17 @@ impl Store {
             let new = contributions_now(&mut tx, org_id, ids, None).await?;
             apply_change(&mut have, &old, &new, &|_| true);
         }
+        let mut have_months = customer_months_stored(&mut tx, org_id, &pending).await?;
         tx.rollback().await?;
         have.retain(|_, m| !m.is_empty());
         let mut out = Vec::new();
+        want_months.sort();
+        have_months.sort();
+        if want_months != have_months {
+            out.push(format!(
+                "customer months: raw {want_months:?}, stored {have_months:?}"
+            ));
+        }
         for (k, m) in &want {
             if have.get(k) != Some(m) {
                 out.push(format!("{k:?}: raw {m:?}, cube {:?}", have.get(k)));

@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::economics::History;
 use yingpan_domain::order::line_margin;
@@ -29,6 +29,23 @@ pub enum SegmentBy {
 }
 
 impl SegmentBy {
+    /// Its place in `cube::CARD_DIMS`; `None` for the owner.
+    fn card_index(self) -> Option<usize> {
+        let name = match self {
+            SegmentBy::Owner => return None,
+            SegmentBy::Region => "region",
+            SegmentBy::Industry => "industry",
+            SegmentBy::Source => "source",
+            SegmentBy::Tier => "tier",
+            SegmentBy::Dealer => "dealer",
+            SegmentBy::ManClass => "man_class",
+            SegmentBy::KeyAccount => "key_account",
+        };
+        yingpan_domain::cube::CARD_DIMS
+            .iter()
+            .position(|d| *d == name)
+    }
+
     fn column(self) -> &'static str {
         match self {
             SegmentBy::Owner => "COALESCE(u.display_name, '')",
@@ -188,7 +205,9 @@ impl Store {
     }
 
     /// Every customer who bought (in the viewer's scope: orders owned by people in it) in
-    /// `period` or `previous`, with revenue, margin and orders in each and the estimates.
+    /// `period` or `previous`, with revenue, margin and orders in each and the estimates. Read
+    /// from the customer months the statistics fold keeps (with the changes not folded yet),
+    /// or from the raw order lines right after a large import.
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn economics_histories(
         &self,
@@ -197,80 +216,51 @@ impl Store {
         previous: Period,
         segment: SegmentBy,
     ) -> Result<Vec<History>> {
-        let (from, _) = previous.bounds(china_offset());
-        let (split, to) = period.bounds(china_offset());
-        let mut sql = Sql::new(&format!(
-            "SELECT o.customer_id AS cid, o.id AS oid, o.created_at AS at, l.amount AS amount, l.quantity AS qty, \
-             l.unit_cost AS cost, c.name AS name, u.display_name AS owner, {} AS segment \
-             FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id \
-             LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id WHERE",
-            segment.column()
-        ));
-        push_scope_on(&mut sql, viewer, "o", "owner_id");
-        sql.push(" AND o.currency = ")
-            .bind(REPORTING_CURRENCY)
-            .push(" AND o.created_at >= ")
-            .bind(ts(from))
-            .push(" AND o.created_at < ")
-            .bind(ts(to));
-        type Line = (
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            String,
-        );
-        let rows: Vec<Line> = sql
-            .fetch_packed(
-                self.heavy_read(),
-                self.backend,
-                &[
-                    "cid", "oid", "at", "amount", "qty", "cost", "name", "owner", "segment",
-                ],
-            )
-            .await?;
-        let split = ts(split);
-        let mut by_customer: HashMap<
-            i64,
-            (
-                History,
-                std::collections::HashSet<i64>,
-                std::collections::HashSet<i64>,
-            ),
-        > = HashMap::new();
-        for (cid, oid, at, amount, qty, cost, name, owner, seg) in rows {
-            let entry = by_customer.entry(cid).or_insert_with(|| {
-                (
-                    History {
-                        customer_id: cid,
-                        name,
-                        owner_name: owner,
-                        segment: seg,
-                        ..Default::default()
-                    },
-                    Default::default(),
-                    Default::default(),
-                )
-            });
-            let amount = dec(&amount)?;
-            let cost = cost.map(|c| dec(&c)).transpose()?;
-            // Stored instants share one format, so they compare as text.
-            if at >= split {
-                entry.0.revenue = entry.0.revenue.saturating_add(amount);
-                // A line without a cost adds no margin (documented in the domain).
-                if let Some(m) = line_margin(amount, dec(&qty)?, cost) {
-                    entry.0.margin = entry.0.margin.saturating_add(m);
-                }
-                entry.1.insert(oid);
-            } else {
-                entry.0.previous_revenue = entry.0.previous_revenue.saturating_add(amount);
-                entry.2.insert(oid);
-            }
+        self.histories(viewer, period, previous, segment, false)
+            .await
+    }
+
+    /// `economics_histories` from the raw order lines always (what the months must equal;
+    /// for the tests).
+    #[doc(hidden)]
+    pub async fn economics_histories_raw(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        previous: Period,
+        segment: SegmentBy,
+    ) -> Result<Vec<History>> {
+        self.histories(viewer, period, previous, segment, true)
+            .await
+    }
+
+    async fn histories(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        previous: Period,
+        segment: SegmentBy,
+        raw: bool,
+    ) -> Result<Vec<History>> {
+        let mut tx = self.heavy_read().begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            // One snapshot for the folded months, the pending marks and the raw rows.
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
         }
+        let whole_months = [period.start, period.end, previous.start, previous.end]
+            .iter()
+            .all(|d| d.day() == 1);
+        let folded = if whole_months && !raw {
+            histories_folded(&mut tx, viewer, period, previous, segment).await?
+        } else {
+            None
+        };
+        let mut by_customer = match folded {
+            Some(h) => h,
+            None => histories_raw(&mut tx, viewer, period, previous, segment).await?,
+        };
         let years: Vec<i64> = (previous.start.year()
             ..=period.end.pred_opt().unwrap_or(period.end).year())
             .map(i64::from)
@@ -286,11 +276,7 @@ impl Store {
                 .push(" AND year <= ")
                 .bind(*years.last().unwrap_or(&years[0]));
             let rows: Vec<(i64, i64, String)> = sql
-                .fetch_packed(
-                    self.heavy_read(),
-                    self.backend,
-                    &["customer_id", "year", "amount"],
-                )
+                .fetch_packed(&mut *tx, self.backend, &["customer_id", "year", "amount"])
                 .await?;
             for (c, y, a) in rows {
                 if by_customer.contains_key(&c) {
@@ -298,11 +284,10 @@ impl Store {
                 }
             }
         }
+        tx.commit().await?;
         let mut out: Vec<History> = by_customer
-            .into_values()
-            .map(|(mut h, now, before)| {
-                h.orders = now.len() as u32;
-                h.previous_orders = before.len() as u32;
+            .drain()
+            .map(|(_, mut h)| {
                 h.estimate = pro_rata(&estimates, h.customer_id, period);
                 h.previous_estimate = pro_rata(&estimates, h.customer_id, previous);
                 h
@@ -311,4 +296,216 @@ impl Store {
         out.sort_by_key(|h| h.customer_id);
         Ok(out)
     }
+
+    /// The names of `ids` and of their owners, for the customers a page shows.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn customer_labels(
+        &self,
+        viewer: &Viewer,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, (String, Option<String>)>> {
+        let mut out = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut sql = Sql::new(
+            "SELECT c.id AS id, c.name AS name, u.display_name AS owner FROM customers c \
+             LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id WHERE c.org_id = ",
+        );
+        sql.bind(viewer.org_id).push(" AND c.id IN ").bind_list(ids);
+        let rows: Vec<(i64, String, Option<String>)> = sql
+            .fetch_packed(&self.read, self.backend, &["id", "name", "owner"])
+            .await?;
+        for (id, name, owner) in rows {
+            out.insert(id, (name, owner));
+        }
+        Ok(out)
+    }
+}
+
+fn history(customer_id: i64, segment: String) -> History {
+    History {
+        customer_id,
+        segment,
+        ..Default::default()
+    }
+}
+
+/// Adds one customer month's orders to the period it falls in.
+fn add_month(h: &mut History, current: bool, sales: Decimal, margin: Decimal, orders: i64) {
+    let orders = u32::try_from(orders).unwrap_or(u32::MAX);
+    if current {
+        h.revenue = h.revenue.saturating_add(sales);
+        h.margin = h.margin.saturating_add(margin);
+        h.orders = h.orders.saturating_add(orders);
+    } else {
+        h.previous_revenue = h.previous_revenue.saturating_add(sales);
+        h.previous_orders = h.previous_orders.saturating_add(orders);
+    }
+}
+
+/// The current owner's name of each customer in `ids`.
+async fn owner_names(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>> {
+    let backend = crate::rollup::backend_of(conn);
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let mut sql = Sql::new(&format!(
+            "SELECT c.id AS id, {} AS segment FROM customers c LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id \
+             WHERE c.org_id = ",
+            SegmentBy::Owner.column()
+        ));
+        sql.bind(org_id).push(" AND c.id IN ").bind_list(chunk);
+        let rows: Vec<(i64, String)> = sql
+            .fetch_packed(&mut *conn, backend, &["id", "segment"])
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// From `stat_customer_months`: the folded months in scope, the pending customers' from their
+/// raw rows. `None` when too many changes wait to be folded.
+async fn histories_folded(
+    conn: &mut sqlx::AnyConnection,
+    viewer: &Viewer,
+    period: Period,
+    previous: Period,
+    segment: SegmentBy,
+) -> Result<Option<HashMap<i64, History>>> {
+    let org_id = viewer.org_id;
+    let Some(pending) = crate::cube::pending_customers(conn, org_id).await? else {
+        return Ok(None);
+    };
+    let month = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
+    let (from, split, to) = (
+        month(previous.start),
+        month(period.start),
+        month(period.end),
+    );
+    let card_index = segment.card_index();
+    let segment_column = match card_index {
+        Some(i) => format!("s.{}", yingpan_domain::cube::CARD_DIMS[i]),
+        None => "''".into(),
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT s.customer_id AS cid, s.month AS month, s.sales AS sales, s.margin AS margin, s.orders AS orders, \
+         {segment_column} AS segment FROM stat_customer_months s WHERE"
+    ));
+    let persons = crate::cube::Persons {
+        viewer,
+        owner: None,
+        team: None,
+    };
+    crate::cube::push_persons(&mut sql, org_id, Some(persons), "s", "person_id");
+    sql.push(" AND s.month >= ")
+        .bind(from.clone())
+        .push(" AND s.month < ")
+        .bind(to.clone());
+    let backend = crate::rollup::backend_of(conn);
+    let rows: Vec<(i64, String, String, String, i64, String)> = sql
+        .fetch_packed(
+            &mut *conn,
+            backend,
+            &["cid", "month", "sales", "margin", "orders", "segment"],
+        )
+        .await?;
+    let skip: std::collections::HashSet<i64> = pending.iter().copied().collect();
+    let mut out: HashMap<i64, History> = HashMap::new();
+    for (cid, m, sales, margin, orders, seg) in rows {
+        if skip.contains(&cid) {
+            continue;
+        }
+        let h = out.entry(cid).or_insert_with(|| history(cid, seg));
+        add_month(h, m >= split, dec(&sales)?, dec(&margin)?, orders);
+    }
+    for ids in pending.chunks(1000) {
+        for r in crate::cube::customer_months_now(conn, org_id, ids, Some(persons)).await? {
+            if r.month < from || r.month >= to {
+                continue;
+            }
+            let seg = card_index.map(|i| r.card[i].clone()).unwrap_or_default();
+            let h = out
+                .entry(r.customer)
+                .or_insert_with(|| history(r.customer, seg));
+            add_month(h, r.month >= split, r.sales, r.margin, r.orders);
+        }
+    }
+    if card_index.is_none() {
+        // By owner: the customers' owners now, which the months do not keep (an owner changes
+        // with every claim and recycle; the orders keep who took them).
+        let ids: Vec<i64> = out.keys().copied().collect();
+        let names = owner_names(conn, org_id, &ids).await?;
+        for h in out.values_mut() {
+            h.segment = names.get(&h.customer_id).cloned().unwrap_or_default();
+        }
+    }
+    Ok(Some(out))
+}
+
+/// From the raw order lines.
+async fn histories_raw(
+    conn: &mut sqlx::AnyConnection,
+    viewer: &Viewer,
+    period: Period,
+    previous: Period,
+    segment: SegmentBy,
+) -> Result<HashMap<i64, History>> {
+    let (from, _) = previous.bounds(china_offset());
+    let (split, to) = period.bounds(china_offset());
+    let mut sql = Sql::new(&format!(
+        "SELECT o.customer_id AS cid, o.id AS oid, o.created_at AS at, l.amount AS amount, l.quantity AS qty, \
+         l.unit_cost AS cost, {} AS segment \
+         FROM order_lines l JOIN orders o ON o.id = l.order_id AND o.org_id = l.org_id JOIN customers c ON c.id = o.customer_id AND c.org_id = o.org_id \
+         LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id WHERE",
+        segment.column()
+    ));
+    push_scope_on(&mut sql, viewer, "o", "owner_id");
+    sql.push(" AND o.currency = ")
+        .bind(REPORTING_CURRENCY)
+        .push(" AND o.created_at >= ")
+        .bind(ts(from))
+        .push(" AND o.created_at < ")
+        .bind(ts(to));
+    let backend = crate::rollup::backend_of(conn);
+    type Line = (i64, i64, String, String, String, Option<String>, String);
+    let rows: Vec<Line> = sql
+        .fetch_packed(
+            &mut *conn,
+            backend,
+            &["cid", "oid", "at", "amount", "qty", "cost", "segment"],
+        )
+        .await?;
+    let split = ts(split);
+    let mut by_customer: HashMap<i64, (History, HashSet<i64>, HashSet<i64>)> = HashMap::new();
+    for (cid, oid, at, amount, qty, cost, seg) in rows {
+        let entry = by_customer
+            .entry(cid)
+            .or_insert_with(|| (history(cid, seg), Default::default(), Default::default()));
+        let amount = dec(&amount)?;
+        let cost = cost.map(|c| dec(&c)).transpose()?;
+        // Stored instants share one format, so they compare as text.
+        if at >= split {
+            entry.0.revenue = entry.0.revenue.saturating_add(amount);
+            // A line without a cost adds no margin (documented in the domain).
+            if let Some(m) = line_margin(amount, dec(&qty)?, cost) {
+                entry.0.margin = entry.0.margin.saturating_add(m);
+            }
+            entry.1.insert(oid);
+        } else {
+            entry.0.previous_revenue = entry.0.previous_revenue.saturating_add(amount);
+            entry.2.insert(oid);
+        }
+    }
+    Ok(by_customer
+        .into_iter()
+        .map(|(cid, (mut h, now, before))| {
+            h.orders = now.len() as u32;
+            h.previous_orders = before.len() as u32;
+            (cid, h)
+        })
+        .collect())
 }

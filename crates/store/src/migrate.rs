@@ -316,6 +316,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "ownership_changes_from_reason",
         include_str!("../migrations/0067_ownership_changes_from_reason.sql"),
     ),
+    (
+        68,
+        "customer_months",
+        include_str!("../migrations/0068_customer_months.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
@@ -386,7 +391,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
             backfill_duplicate_keys(&mut tx).await?;
         }
         // Migrations that build a rollup from the rows already there, for every organization.
-        if matches!(*version, 36 | 64) {
+        if matches!(*version, 36 | 64 | 68) {
             let orgs: Vec<i64> = sqlx::query("SELECT id FROM organizations")
                 .fetch_all(&mut *tx)
                 .await?

@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use yingpan_domain::economics::{compute, Economics};
+use yingpan_domain::economics::{compute, CustomerFigure, Economics, History, List};
 use yingpan_domain::weekly_report::Period;
 use yingpan_domain::ValidationError;
 use yingpan_store::{SegmentBy, SpendEstimate};
@@ -28,7 +28,14 @@ struct EconomicsQuery {
     period: Option<String>,
     segment_by: Option<String>,
     discount_percent: Option<String>,
+    /// The drill-down: which list, and which page of it.
+    list: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
 }
+
+/// Customers each list of the report shows; the rest are a page away (`/economics/customers`).
+const SHOWN: usize = 20;
 
 /// The period of equal length just before: whole months go back by months (so that November's
 /// previous period is October, all of it), anything else by days.
@@ -63,11 +70,16 @@ pub struct EconomicsReport {
     pub economics: Economics,
 }
 
-async fn load(
-    state: &AppState,
-    me: &CurrentUser,
-    q: &EconomicsQuery,
-) -> Result<EconomicsReport, AppError> {
+/// The period, the one compared with, the segmentation and the discount a request asks for.
+struct Asked {
+    period: Period,
+    before: Period,
+    segment: SegmentBy,
+    segment_name: &'static str,
+    discount: Decimal,
+}
+
+fn asked(state: &AppState, q: &EconomicsQuery) -> Result<Asked, AppError> {
     let period = match q.period.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         // A year by default: churn and loyalty are read over years.
         None => Period {
@@ -97,18 +109,214 @@ async fn load(
         q.discount_percent.as_deref(),
     )?
     .unwrap_or(Decimal::TEN);
-    let before = previous(period);
-    let histories = state
-        .store
-        .economics_histories(&me.viewer, period, before, segment)
-        .await?;
-    let year_fraction = Decimal::from((period.end - period.start).num_days()) / Decimal::from(365);
-    Ok(EconomicsReport {
+    Ok(Asked {
         period,
-        previous_period: before,
-        segment_by: segment_name,
-        economics: compute(&histories, year_fraction, discount),
+        before: previous(period),
+        segment,
+        segment_name,
+        discount,
     })
+}
+
+impl Asked {
+    fn year_fraction(&self) -> Decimal {
+        Decimal::from((self.period.end - self.period.start).num_days()) / Decimal::from(365)
+    }
+
+    async fn histories(
+        &self,
+        state: &AppState,
+        me: &CurrentUser,
+    ) -> Result<Vec<History>, AppError> {
+        Ok(state
+            .store
+            .economics_histories(&me.viewer, self.period, self.before, self.segment)
+            .await?)
+    }
+}
+
+/// Names the customers shown (and their owners now).
+async fn name(
+    state: &AppState,
+    me: &CurrentUser,
+    lists: &mut [&mut Vec<CustomerFigure>],
+) -> Result<(), AppError> {
+    let mut ids: Vec<i64> = lists
+        .iter()
+        .flat_map(|l| l.iter().map(|f| f.customer_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let labels = state.store.customer_labels(&me.viewer, &ids).await?;
+    for list in lists.iter_mut() {
+        for f in list.iter_mut() {
+            if let Some((name, owner)) = labels.get(&f.customer_id) {
+                f.name = name.clone();
+                f.owner_name = owner.clone();
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn load(
+    state: &AppState,
+    me: &CurrentUser,
+    q: &EconomicsQuery,
+) -> Result<EconomicsReport, AppError> {
+    let a = asked(state, q)?;
+    let histories = a.histories(state, me).await?;
+    let mut economics = compute(&histories, a.year_fraction(), a.discount, SHOWN);
+    let e = &mut economics;
+    name(
+        state,
+        me,
+        &mut [
+            &mut e.churned,
+            &mut e.partial_defectors,
+            &mut e.top_customers,
+            &mut e.bottom_customers,
+            &mut e.lifetime_values,
+        ],
+    )
+    .await?;
+    Ok(EconomicsReport {
+        period: a.period,
+        previous_period: a.before,
+        segment_by: a.segment_name,
+        economics,
+    })
+}
+
+#[derive(Serialize)]
+struct CustomersPage {
+    list: List,
+    period: Period,
+    previous_period: Period,
+    total: u32,
+    page: i64,
+    per_page: i64,
+    items: Vec<CustomerFigure>,
+}
+
+/// One page of one of the report's lists of customers.
+async fn load_list(
+    state: &AppState,
+    me: &CurrentUser,
+    q: &EconomicsQuery,
+) -> Result<CustomersPage, AppError> {
+    let list = match q.list.as_deref().map(str::trim) {
+        Some(l) => List::parse(l),
+        None => None,
+    }
+    .ok_or_else(|| {
+        ValidationError::new(
+            "list",
+            "invalid_choice",
+            "must be one of churned, partial_defectors, top, bottom, lifetime_values",
+        )
+    })?;
+    let page = crate::customer::parse_int("page", q.page.as_deref())?.unwrap_or(1);
+    let per_page = crate::customer::parse_int("per_page", q.per_page.as_deref())?.unwrap_or(50);
+    if page < 1 || !(1..=200).contains(&per_page) {
+        return Err(ValidationError::new(
+            if page < 1 { "page" } else { "per_page" },
+            "out_of_range",
+            "page starts at 1; per_page is between 1 and 200",
+        )
+        .into());
+    }
+    let a = asked(state, q)?;
+    let histories = a.histories(state, me).await?;
+    let offset = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+    let (total, mut items) = yingpan_domain::economics::list(
+        &histories,
+        a.year_fraction(),
+        a.discount,
+        list,
+        offset,
+        per_page as usize,
+    );
+    name(state, me, &mut [&mut items]).await?;
+    Ok(CustomersPage {
+        list,
+        period: a.period,
+        previous_period: a.before,
+        total,
+        page,
+        per_page,
+        items,
+    })
+}
+
+async fn api_customers(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<EconomicsQuery>,
+) -> Result<Json<CustomersPage>, AppError> {
+    Ok(Json(load_list(&state, &me, &q).await?))
+}
+
+#[derive(Template)]
+#[template(path = "economics_customers.html")]
+struct ListPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    r: CustomersPage,
+    /// The query without the page: the report's parameters.
+    back: String,
+    pages: i64,
+}
+
+impl ListPage<'_> {
+    fn link(&self, page: i64) -> String {
+        format!(
+            "/economics/customers?list={}&page={page}&per_page={}{}",
+            self.r.list.as_str(),
+            self.r.per_page,
+            self.back
+        )
+    }
+}
+
+/// `&period=…&segment_by=…&discount_percent=…` as asked, escaped for a URL.
+fn report_params(q: &EconomicsQuery) -> String {
+    let mut out = String::new();
+    for (k, v) in [
+        ("period", &q.period),
+        ("segment_by", &q.segment_by),
+        ("discount_percent", &q.discount_percent),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+            let v: String = form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            out.push_str(&format!("&{k}={v}"));
+        }
+    }
+    out
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<EconomicsQuery>,
+) -> Response {
+    let locale = me.locale();
+    match load_list(&state, &me, &q).await {
+        Ok(r) => {
+            let pages = (i64::from(r.total) + r.per_page - 1) / r.per_page;
+            render(
+                &ListPage {
+                    tr: me.tr(),
+                    me: &me,
+                    back: report_params(&q),
+                    pages: pages.max(1),
+                    r,
+                },
+                locale,
+            )
+        }
+        Err(e) => e.into_page(locale),
+    }
 }
 
 async fn api_economics(
@@ -207,9 +415,22 @@ struct Page<'a> {
     discount: String,
     decile_chart: String,
     segment_chart: String,
+    /// The report's parameters, for the links to its lists.
+    params: String,
 }
 
 impl Page<'_> {
+    /// "All N →" and its link to the list's own pages, when the list holds more than the
+    /// report shows.
+    fn more(&self, list: &str, total: &u32, shown: usize) -> Option<(String, String)> {
+        ((*total as usize) > shown).then(|| {
+            (
+                format!("/economics/customers?list={list}{}", self.params),
+                self.tr.tn("economics.all", *total as usize),
+            )
+        })
+    }
+
     fn segment_label(&self, key: &str) -> String {
         if key.is_empty() {
             return self.tr.t("statistics.unset").to_string();
@@ -276,6 +497,7 @@ async fn page(
             discount: e.discount_percent.to_string(),
             decile_chart,
             segment_chart,
+            params: report_params(&q),
             tr,
             me: &me,
             r,
@@ -291,11 +513,13 @@ async fn page(
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/economics", get(api_economics))
+        .route("/api/v1/economics/customers", get(api_customers))
         .route("/api/v1/customers/{id}/spend-estimates", get(api_estimates))
         .route(
             "/api/v1/customers/{id}/spend-estimates/{year}",
             axum::routing::put(api_set_estimate),
         )
         .route("/economics", get(page))
+        .route("/economics/customers", get(list_page))
         .route("/customers/{id}/spend-estimates", post(estimate_submit))
 }

@@ -192,6 +192,133 @@ async fn churn_defection_deciles_and_lifetime_value(backend: Backend) {
         (&json!("2026-10-01"), &json!(3))
     );
 
+    // Each list page by page, named, in its order; the report's counts agree.
+    let (s, p) = app
+        .get(
+            "/api/v1/economics/customers?list=churned&period=2026&per_page=1&page=2",
+            &t.sup_a.1,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (
+            &p["total"],
+            &p["items"][0]["name"],
+            p["items"].as_array().unwrap().len()
+        ),
+        (&json!(2), &json!("乙"), 1),
+        "{p}"
+    );
+    let (_, p) = app
+        .get(
+            "/api/v1/economics/customers?list=lifetime_values&period=2026",
+            &t.director.1,
+        )
+        .await;
+    let names: Vec<&str> = p["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    // C and D 2,500 each (C first by id), E 1,000 × 0.25 × 0.5 ÷ 0.6 = 208.33.
+    assert_eq!(names, vec!["丙", "丁", "戊"], "{p}");
+    assert_eq!(p["items"][2]["lifetime_value"], "208.33");
+    for (q, field) in [
+        ("list=everyone", "list"),
+        ("list=top&per_page=0", "per_page"),
+        ("list=top&page=0", "page"),
+        ("list=top&period=2026-13", "period"),
+    ] {
+        let (s, e) = app
+            .get(&format!("/api/v1/economics/customers?{q}"), &t.director.1)
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{q}: {e}"
+        );
+    }
+    let (s, html) = app
+        .page(
+            "/economics/customers?list=lifetime_values&period=2026&per_page=1",
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!("href=\"/customers/{c}\"")) && html.contains("rel=\"next\""),
+        "{html}"
+    );
+
+    // The same answers from the raw order lines, from the months with the changes pending,
+    // and from the months once folded.
+    let reports = |app: &TestApp| {
+        let (app, t) = (
+            app.clone(),
+            (t.director.1.clone(), t.sup_a.1.clone(), t.rep_a1.1.clone()),
+        );
+        async move {
+            let mut out = Vec::new();
+            for who in [&t.0, &t.1, &t.2] {
+                for q in [
+                    "period=2026",
+                    "period=2026&segment_by=owner",
+                    "period=2026-Q4&segment_by=key_account",
+                    "period=2026-06&segment_by=dealer",
+                    "period=2025&segment_by=tier",
+                ] {
+                    let (s, r) = app.get(&format!("/api/v1/economics?{q}"), who).await;
+                    assert_eq!(s, StatusCode::OK, "{r}");
+                    out.push(r);
+                }
+            }
+            out
+        }
+    };
+    let pending = reports(&app).await;
+    for (user, scope) in [
+        (t.director.0, yingpan_domain::person::Scope::All),
+        (t.sup_a.0, yingpan_domain::person::Scope::Subtree),
+    ] {
+        let viewer = yingpan_store::Viewer {
+            org_id: app.org_id,
+            user_id: user,
+            role: yingpan_domain::person::Role::Supervisor,
+            scope,
+        };
+        let period = yingpan_domain::weekly_report::Period {
+            start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            end: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        };
+        let previous = yingpan_domain::weekly_report::Period {
+            start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            end: period.start,
+        };
+        for segment in [
+            yingpan_store::SegmentBy::Region,
+            yingpan_store::SegmentBy::Owner,
+        ] {
+            let months = app
+                .store
+                .economics_histories(&viewer, period, previous, segment)
+                .await
+                .unwrap();
+            let raw = app
+                .store
+                .economics_histories_raw(&viewer, period, previous, segment)
+                .await
+                .unwrap();
+            assert_eq!(months, raw, "{segment:?}");
+        }
+    }
+    app.store.fold_statistics().await.unwrap();
+    assert_eq!(
+        reports(&app).await,
+        pending,
+        "folded months answer as pending ones"
+    );
+
     // The estimates: within scope only, checked, recorded.
     let (s, _) = app
         .call(
