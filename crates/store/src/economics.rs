@@ -391,8 +391,9 @@ async fn histories_folded(
         Some(i) => format!("s.{}", yingpan_domain::cube::CARD_DIMS[i]),
         None => "''".into(),
     };
-    let mut sql = Sql::new(&format!(
-        "SELECT s.customer_id AS cid, s.month AS month, s.sales AS sales, s.margin AS margin, s.orders AS orders, \
+    let mut sql = Sql::new("SELECT s.customer_id AS cid, CASE WHEN s.month >= ");
+    sql.bind(split.clone()).push(&format!(
+        " THEN 1 ELSE 0 END AS cur, s.sales AS sales, s.margin AS margin, s.orders AS orders, \
          {segment_column} AS segment FROM stat_customer_months s WHERE"
     ));
     let persons = crate::cube::Persons {
@@ -406,21 +407,21 @@ async fn histories_folded(
         .push(" AND s.month < ")
         .bind(to.clone());
     let backend = crate::rollup::backend_of(conn);
-    let rows: Vec<(i64, String, String, String, i64, String)> = sql
+    let rows: Vec<(i64, i64, String, String, i64, String)> = sql
         .fetch_packed(
             &mut *conn,
             backend,
-            &["cid", "month", "sales", "margin", "orders", "segment"],
+            &["cid", "cur", "sales", "margin", "orders", "segment"],
         )
         .await?;
-    let skip: std::collections::HashSet<i64> = pending.iter().copied().collect();
-    let mut out: HashMap<i64, History> = HashMap::new();
-    for (cid, m, sales, margin, orders, seg) in rows {
+    let skip: HashSet<i64> = pending.iter().copied().collect();
+    let mut out: HashMap<i64, History> = HashMap::with_capacity(rows.len());
+    for (cid, current, sales, margin, orders, seg) in rows {
         if skip.contains(&cid) {
             continue;
         }
         let h = out.entry(cid).or_insert_with(|| history(cid, seg));
-        add_month(h, m >= split, dec(&sales)?, dec(&margin)?, orders);
+        add_month(h, current == 1, dec(&sales)?, dec(&margin)?, orders);
     }
     for ids in pending.chunks(1000) {
         for r in crate::cube::customer_months_now(conn, org_id, ids, Some(persons)).await? {
