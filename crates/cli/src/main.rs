@@ -98,7 +98,7 @@ enum Command {
         /// Check every row and write nothing: what would be imported and what refused.
         #[arg(long)]
         dry_run: bool,
-        /// What the file holds: customers, contacts or activities (follow-ups).
+        /// What the file holds: customers, contacts, activities (follow-ups) or orders.
         #[arg(long, default_value = "customers")]
         kind: String,
         /// Which field a column fills, as HEADER=FIELD (name, kind, phone, email, address,

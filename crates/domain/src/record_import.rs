@@ -1,18 +1,21 @@
-//! Importing contacts and follow-ups (issue 16), as a company moving from another CRM brings
-//! them: each row names its customer, and may carry the old system's id (外部编号) so that
-//! importing the same file again changes nothing — a row whose id is known updates that record
-//! instead of adding one.
+//! Importing contacts, follow-ups and orders (issue 16), as a company moving from another CRM
+//! brings them: each row names its customer, and may carry the old system's id (外部编号) so
+//! that importing the same file again changes nothing — a row whose id is known updates that
+//! record instead of adding one. An order is one row per line, held together by its order
+//! number (订单号); an order already imported is left as it is.
 
 use crate::customer::{ContactFields, ContactInput};
 use crate::error::ValidationError;
 use crate::import::{unguard, Rejected, MAX_ROWS};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use rust_decimal::Decimal;
 
 /// What a file imports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordKind {
     Contacts,
     Activities,
+    Orders,
 }
 
 impl RecordKind {
@@ -20,10 +23,11 @@ impl RecordKind {
         match raw.trim() {
             "contacts" => Ok(RecordKind::Contacts),
             "activities" => Ok(RecordKind::Activities),
+            "orders" => Ok(RecordKind::Orders),
             _ => Err(ValidationError::new(
                 "kind",
                 "invalid_choice",
-                "must be contacts or activities",
+                "must be contacts, activities or orders",
             )),
         }
     }
@@ -80,6 +84,32 @@ pub struct ActivityRow {
     pub location: Option<String>,
 }
 
+/// One line of an order as a row gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderItem {
+    pub line: usize,
+    /// The product's code in the price list.
+    pub product: String,
+    pub quantity: Decimal,
+    /// None: the price list's.
+    pub unit_price: Option<Decimal>,
+}
+
+/// An order: the rows that share its order number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRows {
+    /// The file lines of its rows, the first first.
+    pub lines: Vec<usize>,
+    pub order_no: ExternalId,
+    pub customer: String,
+    /// When it was placed, in the importer's zone.
+    pub at: NaiveDateTime,
+    pub due_date: Option<NaiveDate>,
+    /// Money already received on it (one payment at the order's time).
+    pub paid: Option<Decimal>,
+    pub items: Vec<OrderItem>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
     ExternalId,
@@ -97,12 +127,20 @@ enum Col {
     Outcome,
     NextStep,
     Location,
+    Product,
+    Quantity,
+    UnitPrice,
+    DueDate,
+    Paid,
 }
 
 fn column(kind: RecordKind, header: &str) -> Option<Col> {
     let h = header.trim().trim_start_matches('\u{feff}').to_lowercase();
     let shared = match h.as_str() {
         "external_id" | "外部编号" | "原系统编号" | "编号" => Some(Col::ExternalId),
+        "order_no" | "订单号" | "订单编号" if kind == RecordKind::Orders => {
+            Some(Col::ExternalId)
+        }
         "customer" | "customer_name" | "客户名称" | "客户" | "公司名称" => {
             Some(Col::Customer)
         }
@@ -126,6 +164,17 @@ fn column(kind: RecordKind, header: &str) -> Option<Col> {
             "outcome" | "结果" => Some(Col::Outcome),
             "next_step" | "下一步" => Some(Col::NextStep),
             "location" | "地点" => Some(Col::Location),
+            _ => None,
+        },
+        RecordKind::Orders => match h.as_str() {
+            "ordered_at" | "time" | "下单时间" | "订单日期" | "日期" => Some(Col::At),
+            "product" | "product_code" | "产品编码" | "商品编码" | "产品" => {
+                Some(Col::Product)
+            }
+            "quantity" | "数量" => Some(Col::Quantity),
+            "unit_price" | "price" | "单价" => Some(Col::UnitPrice),
+            "due_date" | "到期日" | "应收日期" => Some(Col::DueDate),
+            "paid" | "已收" | "已收款" => Some(Col::Paid),
             _ => None,
         },
     })
@@ -154,6 +203,13 @@ impl RecordColumns {
                 (Col::Customer, "客户名称"),
                 (Col::At, "时间"),
                 (Col::Summary, "内容"),
+            ],
+            RecordKind::Orders => &[
+                (Col::ExternalId, "订单号"),
+                (Col::Customer, "客户名称"),
+                (Col::At, "下单时间"),
+                (Col::Product, "产品编码"),
+                (Col::Quantity, "数量"),
             ],
         };
         for (c, name) in needed {
@@ -333,6 +389,174 @@ pub fn activity_rows(
     (good, bad)
 }
 
+/// Rows of an orders file, gathered into orders by their order number (in the order of their
+/// first row). Rows of one order must agree on the customer, the time, the due date and what
+/// was paid; a row that does not is rejected, and with it the whole order (an order is never
+/// imported without one of its lines).
+pub fn order_rows(
+    cols: &RecordColumns,
+    rows: impl IntoIterator<Item = (usize, Vec<String>)>,
+) -> (Vec<OrderRows>, Vec<Rejected>) {
+    let mut orders: Vec<OrderRows> = Vec::new();
+    let mut index: std::collections::HashMap<ExternalId, usize> = Default::default();
+    let mut broken: std::collections::HashSet<usize> = Default::default();
+    let mut bad = Vec::new();
+    for (line, cells) in rows {
+        let row: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let parsed = (|| {
+            let order_no = ExternalId::parse(&cols.get(&row, Col::ExternalId).unwrap_or_default())
+                .map_err(|e| ValidationError::new("order_no", e.code, e.message))?
+                .ok_or_else(|| {
+                    ValidationError::new("order_no", "required", "every row names its order")
+                })?;
+            let customer = customer_of(cols, &row)?;
+            let at = parse_local_time(&cols.get(&row, Col::At).unwrap_or_default())
+                .map_err(|e| ValidationError::new("ordered_at", e.code, e.message))?;
+            let product = cols.get(&row, Col::Product).ok_or_else(|| {
+                ValidationError::new("product", "required", "name the product's code")
+            })?;
+            let quantity = crate::money::parse(
+                "quantity",
+                &cols.get(&row, Col::Quantity).unwrap_or_default(),
+                crate::money::QUANTITY,
+            )?;
+            if quantity.is_zero() {
+                return Err(ValidationError::new(
+                    "quantity",
+                    "out_of_range",
+                    "must be more than zero",
+                ));
+            }
+            let unit_price = cols
+                .get(&row, Col::UnitPrice)
+                .map(|p| crate::money::parse_amount("unit_price", &p))
+                .transpose()?;
+            let due_date = cols
+                .get(&row, Col::DueDate)
+                .map(|d| crate::day::parse("due_date", &d.replace('/', "-")))
+                .transpose()?;
+            if due_date.is_some_and(|d| d < at.date()) {
+                return Err(ValidationError::new(
+                    "due_date",
+                    "out_of_range",
+                    "cannot be before the order day",
+                ));
+            }
+            let paid = cols
+                .get(&row, Col::Paid)
+                .map(|p| crate::money::parse_amount("paid", &p))
+                .transpose()?
+                .filter(|p| !p.is_zero());
+            Ok(OrderRows {
+                lines: vec![line],
+                order_no,
+                customer,
+                at,
+                due_date,
+                paid,
+                items: vec![OrderItem {
+                    line,
+                    product,
+                    quantity,
+                    unit_price,
+                }],
+            })
+        })();
+        let one = match parsed {
+            Ok(o) => o,
+            Err(e) => {
+                // The order this row belonged to, if its number could be read, is incomplete.
+                if let Ok(Some(no)) =
+                    ExternalId::parse(&cols.get(&row, Col::ExternalId).unwrap_or_default())
+                {
+                    let i = *index.entry(no.clone()).or_insert_with(|| {
+                        orders.push(OrderRows {
+                            lines: Vec::new(),
+                            order_no: no,
+                            customer: String::new(),
+                            at: NaiveDateTime::default(),
+                            due_date: None,
+                            paid: None,
+                            items: Vec::new(),
+                        });
+                        orders.len() - 1
+                    });
+                    broken.insert(i);
+                    orders[i].lines.push(line);
+                }
+                bad.push(reject(line, e));
+                continue;
+            }
+        };
+        match index.get(&one.order_no) {
+            None => {
+                index.insert(one.order_no.clone(), orders.len());
+                orders.push(one);
+            }
+            Some(&i) => {
+                let o = &mut orders[i];
+                if o.items.is_empty() {
+                    // Its first readable row; an earlier one was rejected.
+                    let lines = std::mem::take(&mut o.lines);
+                    *o = one;
+                    o.lines.splice(0..0, lines);
+                    continue;
+                }
+                let first = o.items[0].line;
+                let differs = [
+                    ("customer", o.customer != one.customer),
+                    ("ordered_at", o.at != one.at),
+                    (
+                        "due_date",
+                        one.due_date.is_some() && o.due_date != one.due_date,
+                    ),
+                    ("paid", one.paid.is_some() && o.paid != one.paid),
+                ]
+                .into_iter()
+                .find(|(_, d)| *d);
+                o.lines.push(line);
+                if let Some((field, _)) = differs {
+                    broken.insert(i);
+                    bad.push(Rejected {
+                        line,
+                        field: Some(field.into()),
+                        code: "inconsistent_order".into(),
+                        message: format!("differs from line {first} of the same order"),
+                        same_as: Some(first),
+                        duplicate_of: None,
+                    });
+                    continue;
+                }
+                o.items.extend(one.items);
+            }
+        }
+    }
+    let mut good = Vec::new();
+    for (i, o) in orders.into_iter().enumerate() {
+        if broken.contains(&i) {
+            let refused: std::collections::HashSet<usize> = bad.iter().map(|r| r.line).collect();
+            let reason = o.lines.iter().copied().find(|l| refused.contains(l));
+            for l in o.lines.iter().filter(|l| !refused.contains(l)) {
+                bad.push(Rejected {
+                    line: *l,
+                    field: Some("order_no".into()),
+                    code: "order_incomplete".into(),
+                    message: format!(
+                        "line {} of the same order was rejected",
+                        reason.unwrap_or_default()
+                    ),
+                    same_as: reason,
+                    duplicate_of: None,
+                });
+            }
+        } else {
+            good.push(o);
+        }
+    }
+    bad.sort_by_key(|r| r.line);
+    (good, bad)
+}
+
 /// Keeps the first row of each external id; a later one is rejected, naming the first.
 fn first_of_each_id<T>(
     rows: Vec<T>,
@@ -435,6 +659,117 @@ mod tests {
                 .err()
                 .map(|e| e.code),
             Some("missing_column")
+        );
+    }
+
+    #[test]
+    fn order_rows_gather_by_number_and_a_bad_line_takes_its_order_with_it() {
+        let cols = RecordColumns::from_headers(
+            RecordKind::Orders,
+            [
+                "订单号",
+                "客户名称",
+                "下单时间",
+                "产品编码",
+                "数量",
+                "单价",
+                "到期日",
+                "已收",
+            ],
+        )
+        .unwrap();
+        let (good, bad) = order_rows(
+            &cols,
+            rows(&[
+                &[
+                    "SO-1",
+                    "东方百货",
+                    "2025/03/02 10:00",
+                    "LED-1",
+                    "10",
+                    "",
+                    "",
+                    "500",
+                ],
+                &[
+                    "SO-2",
+                    "华联超市",
+                    "2025-03-05",
+                    "LED-1",
+                    "1",
+                    "99.5",
+                    "2025-04-30",
+                    "",
+                ],
+                &[
+                    "SO-1",
+                    "东方百货",
+                    "2025/03/02 10:00",
+                    "LED-2",
+                    "2",
+                    "30",
+                    "",
+                    "",
+                ],
+                // SO-3: its second line has no quantity, so SO-3 is not imported at all.
+                &["SO-3", "华联超市", "2025-03-06", "LED-1", "1", "", "", ""],
+                &["SO-3", "华联超市", "2025-03-06", "LED-2", "", "", "", ""],
+                // SO-4: two customers under one number.
+                &["SO-4", "华联超市", "2025-03-07", "LED-1", "1", "", "", ""],
+                &["SO-4", "东方百货", "2025-03-07", "LED-1", "1", "", "", ""],
+                &["", "华联超市", "2025-03-07", "LED-1", "1", "", "", ""],
+                &[
+                    "SO-5",
+                    "华联超市",
+                    "2025-03-07",
+                    "LED-1",
+                    "1",
+                    "",
+                    "2025-03-01",
+                    "",
+                ],
+            ]),
+        );
+        assert_eq!(good.len(), 2, "{good:?}");
+        let so1 = &good[0];
+        assert_eq!(
+            (so1.order_no.as_str(), so1.lines.clone(), so1.paid),
+            ("SO-1", vec![2, 4], Some(Decimal::from(500)))
+        );
+        assert_eq!(
+            so1.items
+                .iter()
+                .map(|i| i.product.as_str())
+                .collect::<Vec<_>>(),
+            vec!["LED-1", "LED-2"]
+        );
+        assert_eq!(so1.items[1].unit_price, Some(Decimal::from(30)));
+        assert_eq!(
+            good[1].due_date.map(|d| d.to_string()).as_deref(),
+            Some("2025-04-30")
+        );
+        let codes: Vec<(usize, &str)> = bad.iter().map(|r| (r.line, r.code.as_str())).collect();
+        assert_eq!(
+            codes,
+            vec![
+                (5, "order_incomplete"),
+                (6, "invalid_amount"),
+                (7, "order_incomplete"),
+                (8, "inconsistent_order"),
+                (9, "required"),
+                (10, "out_of_range"),
+            ],
+            "{bad:?}"
+        );
+        assert_eq!(bad[0].same_as, Some(6));
+        assert_eq!(
+            RecordColumns::from_headers(
+                RecordKind::Orders,
+                ["客户名称", "产品编码", "数量", "下单时间"]
+            )
+            .err()
+            .map(|e| e.message),
+            Some("the first row must name a column 订单号".into())
         );
     }
 

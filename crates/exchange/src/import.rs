@@ -10,7 +10,7 @@ use yingpan_domain::import::{
 };
 use yingpan_domain::permission::{self, Action};
 use yingpan_domain::record_import::{
-    activity_rows, contact_rows, RecordColumns, RecordKind, MAX_RECORD_ROWS,
+    activity_rows, contact_rows, order_rows, RecordColumns, RecordKind, MAX_RECORD_ROWS,
 };
 use yingpan_domain::ValidationError;
 use yingpan_store::{ImportOptions, ImportOutcome, RecordOutcome};
@@ -376,7 +376,7 @@ async fn finish(
         .await?)
 }
 
-/// Imports contacts or follow-ups from a CSV (or a workbook read by [`spreadsheet_text`]):
+/// Imports contacts, follow-ups or orders from a CSV (or a workbook read by [`spreadsheet_text`]):
 /// every row checked, then all or nothing, skipping the bad rows, or a dry run. Follow-up times
 /// are read in the importer's own zone.
 pub async fn import_records(
@@ -439,6 +439,35 @@ pub async fn import_records(
             }
             Ok(store
                 .import_activities(viewer, timed, bad, options, now)
+                .await?)
+        }
+        RecordKind::Orders => {
+            let zone = crate::export::viewer_zone(store, viewer).await?;
+            let (good, mut bad) = order_rows(&columns, rows);
+            let mut timed = Vec::with_capacity(good.len());
+            for order in good {
+                use chrono::TimeZone;
+                match zone.from_local_datetime(&order.at).earliest() {
+                    Some(t) => {
+                        let at = t.with_timezone(&chrono::Utc);
+                        timed.push((order, at));
+                    }
+                    None => {
+                        for l in &order.lines {
+                            bad.push(rejected(
+                                *l,
+                                ValidationError::new(
+                                    "ordered_at",
+                                    "invalid_time",
+                                    "no such local time",
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            Ok(store
+                .import_orders(viewer, timed, bad, options, now)
                 .await?)
         }
     }

@@ -321,6 +321,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "customer_months",
         include_str!("../migrations/0068_customer_months.sql"),
     ),
+    (
+        69,
+        "order_external_ids",
+        include_str!("../migrations/0069_order_external_ids.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -605,8 +605,64 @@ impl Store {
     }
 }
 
+/// Money received on an imported order before it was imported: one payment at the order's
+/// time (no deposit, so no commission right arises), counted in the figures then.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_imported_payment(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    id: i64,
+    owner: i64,
+    currency: &str,
+    total: Decimal,
+    amount: Decimal,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO order_payments (org_id, order_id, kind, amount, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(viewer.org_id)
+    .bind(id)
+    .bind(PaymentKind::Payment.as_str())
+    .bind(amount.to_string())
+    .bind("导入 / imported")
+    .bind(viewer.user_id)
+    .bind(ts(at))
+    .execute(&mut **tx)
+    .await?;
+    let mut touched = crate::rollup::Touched::default();
+    if currency == yingpan_domain::weekly_report::REPORTING_CURRENCY {
+        touched.collected(owner, &ts(at), amount)?;
+    }
+    crate::rollup::refresh(tx, viewer.org_id, touched).await?;
+    sqlx::query("UPDATE orders SET paid = $1, settled = $2, version = version + 1 WHERE org_id = $4 AND id = $3")
+        .bind(amount.normalize().to_string())
+        .bind(i64::from(amount >= total))
+        .bind(id)
+        .bind(viewer.org_id)
+        .execute(&mut **tx)
+        .await?;
+    Audit::by(viewer, now)
+        .record(
+            tx,
+            "order",
+            id,
+            "payment",
+            &[FieldChange {
+                field: PaymentKind::Payment.as_str().into(),
+                before: None,
+                after: Some(amount.to_string()),
+            }],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Writes an order with its lines, audit and rollups in `tx`: the customer's `owner` owns it.
 /// The caller has checked the lines (one currency, at least one) and the customer's reach.
+/// It was placed `now`, unless imported with its own time (`placed`): the figures count it
+/// then, the audit trail says when it was recorded.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_order(
     tx: &mut Transaction<'_, Any>,
@@ -615,6 +671,32 @@ pub(crate) async fn insert_order(
     customer_id: i64,
     lines: &[(OrderLine, String, String, String)],
     due_date: NaiveDate,
+    now: DateTime<Utc>,
+    extra: Vec<FieldChange>,
+) -> Result<i64> {
+    insert_order_placed(
+        tx,
+        viewer,
+        owner,
+        customer_id,
+        lines,
+        due_date,
+        now,
+        now,
+        extra,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_order_placed(
+    tx: &mut Transaction<'_, Any>,
+    viewer: &Viewer,
+    owner: i64,
+    customer_id: i64,
+    lines: &[(OrderLine, String, String, String)],
+    due_date: NaiveDate,
+    placed: DateTime<Utc>,
     now: DateTime<Utc>,
     extra: Vec<FieldChange>,
 ) -> Result<i64> {
@@ -632,7 +714,7 @@ pub(crate) async fn insert_order(
         .bind(currency)
         .bind(viewer.user_id)
         .bind(due_date.to_string())
-        .bind(ts(now))
+        .bind(ts(placed))
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
@@ -665,7 +747,7 @@ pub(crate) async fn insert_order(
     Audit::by(viewer, now)
         .record(tx, "order", id, "create", &changes)
         .await?;
-    let at = ts(now);
+    let at = ts(placed);
     let mut touched = crate::rollup::Touched::default();
     touched.add(owner, &at, crate::rollup::Part::Orders)?;
     crate::rollup::order_placed(tx, viewer.org_id, customer_id, &at, &mut touched).await?;

@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 use yingpan_domain::audit::diff;
 use yingpan_domain::import::Rejected;
-use yingpan_domain::record_import::{ActivityRow, ContactRow, ExternalId};
+use yingpan_domain::record_import::{ActivityRow, ContactRow, ExternalId, OrderRows};
 
 /// What an import of contacts or follow-ups did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -340,6 +340,256 @@ impl Store {
                         ("updated", Some(outcome.updated.to_string())),
                     ],
                 ),
+            )
+            .await?;
+        tx.commit().await?;
+        outcome.dry_run = false;
+        Ok(outcome)
+    }
+}
+
+/// An order ready to be written.
+struct NewOrder {
+    order_no: ExternalId,
+    customer: i64,
+    owner: i64,
+    lines: Vec<(yingpan_domain::order::OrderLine, String, String, String)>,
+    total: rust_decimal::Decimal,
+    due: chrono::NaiveDate,
+    paid: Option<rust_decimal::Decimal>,
+    placed: DateTime<Utc>,
+}
+
+impl Store {
+    /// Imports orders from another system: each to the customer its rows name (within the
+    /// importer's scope, owned by someone: the order is the owner's, as one placed today
+    /// would be), each line priced from the price list by the product's code unless the row
+    /// gives its price, placed at its own time (the figures count it then), and what was
+    /// already paid recorded as one payment at that time. An order number already imported
+    /// leaves that order as it is.
+    pub async fn import_orders(
+        &self,
+        viewer: &Viewer,
+        orders: Vec<(OrderRows, DateTime<Utc>)>,
+        mut rejected: Vec<Rejected>,
+        options: ImportOptions,
+        now: DateTime<Utc>,
+    ) -> Result<RecordOutcome> {
+        use yingpan_domain::order::{checked_total, OrderLine};
+        let mut tx = self.write.begin().await?;
+        let mut customers = Customers::new(viewer);
+        let products: HashMap<String, (i64, String, String, String, rust_decimal::Decimal)> =
+            sqlx::query(
+                "SELECT id, code, name, unit, currency, price FROM products WHERE org_id = $1 AND active = 1",
+            )
+            .bind(viewer.org_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("code")?,
+                    (
+                        r.try_get("id")?,
+                        r.try_get("name")?,
+                        r.try_get("unit")?,
+                        r.try_get("currency")?,
+                        crate::decimal(&r.try_get::<String, _>("price")?)?,
+                    ),
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let mut plans: Vec<Plan<NewOrder>> = Vec::new();
+        for (order, placed) in orders {
+            let first = order.lines[0];
+            // One refusal for the order, on `line`; its other lines go with it.
+            let mut refuse = |line: usize, field: &str, code: &str, message: &str| {
+                rejected.push(refused(line, field, code, message));
+                for l in order.lines.iter().filter(|l| **l != line) {
+                    rejected.push(Rejected {
+                        same_as: Some(line),
+                        ..refused(
+                            *l,
+                            "order_no",
+                            "order_incomplete",
+                            &format!("line {line} of the same order was rejected"),
+                        )
+                    });
+                }
+            };
+            let customer = match customers.find(&mut tx, &order.customer).await? {
+                Ok(id) => id,
+                Err(code) => {
+                    let r = customer_refusal(first, code);
+                    refuse(first, "customer", code, &r.message);
+                    continue;
+                }
+            };
+            let known: Option<(i64, i64)> = sqlx::query(
+                "SELECT id, customer_id FROM orders WHERE org_id = $1 AND external_id = $2",
+            )
+            .bind(viewer.org_id)
+            .bind(order.order_no.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| Ok::<_, crate::StoreError>((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()?;
+            if let Some((_, of)) = known {
+                if of == customer {
+                    plans.push(Plan::Unchanged);
+                } else {
+                    refuse(
+                        first,
+                        "order_no",
+                        "external_id_taken",
+                        "this order number belongs to an order of another customer",
+                    );
+                }
+                continue;
+            }
+            let owner: Option<i64> =
+                sqlx::query("SELECT owner_id FROM customers WHERE org_id = $1 AND id = $2")
+                    .bind(viewer.org_id)
+                    .bind(customer)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+            let Some(owner) = owner else {
+                refuse(
+                    first,
+                    "customer",
+                    "customer_in_pool",
+                    "the customer is in the pool: claim it before importing its orders",
+                );
+                continue;
+            };
+            let mut lines = Vec::new();
+            let mut bad_item = None;
+            for item in &order.items {
+                match products.get(&item.product) {
+                    None => {
+                        bad_item = Some((
+                            item.line,
+                            "product",
+                            "unknown_product",
+                            "no active product in the price list has this code",
+                        ));
+                        break;
+                    }
+                    Some((id, name, unit, currency, price)) => {
+                        if lines
+                            .first()
+                            .is_some_and(|l: &(OrderLine, String, String, String)| &l.3 != currency)
+                        {
+                            bad_item = Some((
+                                item.line,
+                                "product",
+                                "mixed_currency",
+                                "all lines of an order must be in one currency",
+                            ));
+                            break;
+                        }
+                        lines.push((
+                            OrderLine {
+                                product_id: *id,
+                                quantity: item.quantity,
+                                unit_price: item.unit_price.unwrap_or(*price),
+                            },
+                            name.clone(),
+                            unit.clone(),
+                            currency.clone(),
+                        ));
+                    }
+                }
+            }
+            if let Some((line, field, code, message)) = bad_item {
+                refuse(line, field, code, message);
+                continue;
+            }
+            let order_lines: Vec<OrderLine> = lines.iter().map(|l| l.0.clone()).collect();
+            let total = match checked_total(&order_lines) {
+                Ok(t) => t,
+                Err(e) => {
+                    refuse(first, "quantity", e.code, &e.message);
+                    continue;
+                }
+            };
+            if order.paid.is_some_and(|p| p > total) {
+                refuse(
+                    first,
+                    "paid",
+                    "out_of_range",
+                    "cannot be more than the order's total",
+                );
+                continue;
+            }
+            let local_day = placed
+                .with_timezone(&yingpan_domain::visit_plan::china_offset())
+                .date_naive();
+            plans.push(Plan::Create(
+                customer,
+                NewOrder {
+                    due: order.due_date.unwrap_or(
+                        local_day
+                            + chrono::Duration::days(yingpan_domain::order::DEFAULT_PAYMENT_DAYS),
+                    ),
+                    order_no: order.order_no,
+                    customer,
+                    owner,
+                    lines,
+                    total,
+                    paid: order.paid,
+                    placed,
+                },
+            ));
+        }
+        rejected.sort_by_key(|r| r.line);
+        let mut outcome = tally(&plans, rejected, options);
+        if outcome.aborted || options.dry_run {
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
+        for plan in plans {
+            let Plan::Create(_, o) = plan else { continue };
+            let id = crate::order::insert_order_placed(
+                &mut tx,
+                viewer,
+                o.owner,
+                o.customer,
+                &o.lines,
+                o.due,
+                o.placed,
+                now,
+                vec![yingpan_domain::audit::FieldChange {
+                    field: "external_id".into(),
+                    before: None,
+                    after: Some(o.order_no.as_str().to_string()),
+                }],
+            )
+            .await?;
+            set_external_id(&mut tx, viewer.org_id, "orders", id, Some(&o.order_no)).await?;
+            if let Some(paid) = o.paid {
+                crate::order::insert_imported_payment(
+                    &mut tx,
+                    viewer,
+                    id,
+                    o.owner,
+                    &o.lines[0].3,
+                    o.total,
+                    paid,
+                    o.placed,
+                    now,
+                )
+                .await?;
+            }
+        }
+        Audit::by(viewer, now)
+            .record(
+                &mut tx,
+                "orders_import",
+                viewer.user_id,
+                "import",
+                &diff(&[], &[("created", Some(outcome.created.to_string()))]),
             )
             .await?;
         tx.commit().await?;

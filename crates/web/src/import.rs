@@ -197,7 +197,7 @@ fn outcome_status(aborted: bool, dry_run: bool) -> StatusCode {
     }
 }
 
-/// Contacts or follow-ups from another system: `?skip_rejected=`, `?dry_run=`.
+/// Contacts, follow-ups or orders from another system: `?skip_rejected=`, `?dry_run=`.
 async fn api_import_records(
     state: &AppState,
     me: &CurrentUser,
@@ -241,7 +241,16 @@ async fn api_import_activities(
     api_import_records(&state, &me, RecordKind::Activities, &q, &body).await
 }
 
-/// The page's second form: contacts or follow-ups, checked or imported at once.
+async fn api_import_orders(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    api_import_records(&state, &me, RecordKind::Orders, &q, &body).await
+}
+
+/// The page's second form: contacts, follow-ups or orders, checked or imported at once.
 async fn records_submit(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -442,6 +451,9 @@ impl MapPage<'_> {
 /// Why a row is not imported, in the reader's words: the earlier line it repeats, the
 /// registered customer it duplicates, or the rule it breaks.
 fn rejection_reason(tr: &Tr, r: &yingpan_domain::import::Rejected) -> String {
+    if let (Some(n), "order_incomplete" | "inconsistent_order") = (r.same_as, r.code.as_str()) {
+        return tr.tn(&format!("error.{}", r.code), n);
+    }
     if let Some(n) = r.same_as {
         return tr.tn("import.same_as", n);
     }
@@ -720,6 +732,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/activities/import",
             post(api_import_activities).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/orders/import",
+            post(api_import_orders).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route(
             "/records/import",

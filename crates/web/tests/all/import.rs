@@ -1114,3 +1114,176 @@ on_both_backends!(
     an_export_imports_back_the_same_customers,
     contacts_go_to_phones_as_vcards
 );
+
+/// Orders from another system: one row per line held together by the order number; each to the
+/// customer its rows name (within scope, owned), priced from the price list by product code
+/// unless the row gives the price, counted at its own time, with what was paid; a bad line
+/// keeps its whole order out; the same file twice changes nothing.
+async fn orders_import_once(backend: Backend) {
+    let t0: chrono::DateTime<chrono::Utc> = "2026-11-25T02:00:00Z".parse().unwrap();
+    let app = TestApp::spawn_with_clock(backend, yingpan_web::Clock::Fixed(t0)).await;
+    let t = Team::build(&app).await;
+    let east = app.customer(&t.rep_a1.1, "东方百货", "13900000091").await;
+    app.customer(&t.rep_b1.1, "西部商行", "13900000093").await;
+    for (code, price, cost) in [("LED-1", "100", "60"), ("LED-2", "30", "20")] {
+        let (s, p) = app
+            .post(
+                "/api/v1/products",
+                &t.clerk.1,
+                serde_json::json!({"code": code, "name": code, "unit": "套", "price": price, "cost": cost}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+    }
+    let file = "订单号,客户名称,下单时间,产品编码,数量,单价,到期日,已收\n\
+                SO-1,东方百货,2026/03/02 10:00,LED-1,10,,,500\n\
+                SO-1,东方百货,2026/03/02 10:00,LED-2,2,25,,\n\
+                SO-2,东方百货,2026-04-05,LED-1,1,,2026-06-30,\n\
+                SO-3,西部商行,2026-04-06,LED-1,1,,,\n\
+                SO-4,东方百货,2026-04-07,LED-9,1,,,\n\
+                SO-4,东方百货,2026-04-07,LED-1,1,,,\n";
+    let post = |path: &'static str, body: String| {
+        let app = app.clone();
+        let token = t.sup_a.1.clone();
+        async move { post_csv(&app, path, &token, body.into_bytes()).await }
+    };
+    let orders = |app: TestApp| async move {
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db_url)
+            .await
+            .unwrap();
+        sqlx::query(
+            "SELECT external_id, total, paid, created_at, due_date, owner_id FROM orders ORDER BY external_id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            use sqlx::Row;
+            (
+                r.try_get::<Option<String>, _>(0).unwrap().unwrap_or_default(),
+                r.try_get::<String, _>(1).unwrap(),
+                r.try_get::<String, _>(2).unwrap(),
+                r.try_get::<String, _>(3).unwrap(),
+                r.try_get::<String, _>(4).unwrap(),
+                r.try_get::<i64, _>(5).unwrap(),
+            )
+        })
+        .collect::<Vec<_>>()
+    };
+    // All or nothing: SO-3's customer is outside the supervisor's team, SO-4 names no product.
+    let (s, r) = post("/api/v1/orders/import", file.to_string()).await;
+    assert_eq!(
+        (s, r["aborted"].as_bool()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(true)),
+        "{r}"
+    );
+    let codes: Vec<(u64, &str)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["line"].as_u64().unwrap(), x["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (5, "unknown_customer"),
+            (6, "unknown_product"),
+            (7, "order_incomplete")
+        ]
+    );
+    assert!(orders(app.clone()).await.is_empty());
+    let (s, r) = post(
+        "/api/v1/orders/import?skip_rejected=true&dry_run=true",
+        file.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["created"].as_u64(), r["dry_run"].as_bool()),
+        (StatusCode::OK, Some(2), Some(true)),
+        "{r}"
+    );
+    assert!(
+        orders(app.clone()).await.is_empty(),
+        "a dry run writes nothing"
+    );
+    let (s, r) = post("/api/v1/orders/import?skip_rejected=true", file.to_string()).await;
+    assert_eq!((s, r["created"].as_u64()), (StatusCode::OK, Some(2)), "{r}");
+    let got = orders(app.clone()).await;
+    // SO-1: 10 × 100 + 2 × 25 = 1,050, 500 paid, placed 10:00 Beijing time, net 30;
+    // SO-2: the given due date. Both the customer's owner's.
+    assert_eq!(
+        got.iter()
+            .map(|o| (
+                o.0.as_str(),
+                o.1.as_str(),
+                o.2.as_str(),
+                &o.3[..16],
+                o.4.as_str(),
+                o.5
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                "SO-1",
+                "1050",
+                "500",
+                "2026-03-02T02:00",
+                "2026-04-01",
+                t.rep_a1.0
+            ),
+            (
+                "SO-2",
+                "100",
+                "0",
+                "2026-04-05T01:00",
+                "2026-06-30",
+                t.rep_a1.0
+            ),
+        ]
+    );
+    let (s, r) = post("/api/v1/orders/import?skip_rejected=true", file.to_string()).await;
+    assert_eq!(
+        (s, r["created"].as_u64(), r["unchanged"].as_u64()),
+        (StatusCode::OK, Some(0), Some(2)),
+        "the same file twice: {r}"
+    );
+    assert_eq!(orders(app.clone()).await.len(), 2);
+    // The figures count them in their own months: March's revenue and what was collected.
+    let (_, stats) = app
+        .get(
+            "/api/v1/statistics?period=2026-03&group_by=owner",
+            &t.director.1,
+        )
+        .await;
+    let row = &stats["items"][0];
+    assert_eq!(
+        (&row["sales"], &row["collected"], &row["customers"]),
+        (
+            &serde_json::json!("1050"),
+            &serde_json::json!("500"),
+            &serde_json::json!(1)
+        ),
+        "{stats}"
+    );
+    let (_, o) = app
+        .get(
+            &format!("/api/v1/orders?customer_id={}", east["id"]),
+            &t.rep_a1.1,
+        )
+        .await;
+    assert!(o.to_string().contains("LED-2"), "{o}");
+
+    // The page takes the same file and says why a row was refused.
+    let (s, html) = app.page("/customers/import", &t.sup_a.1).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("value=\"orders\""), "{html}");
+    assert!(
+        !html.contains("<title>导入</title><form"),
+        "the title holds no form"
+    );
+    app.assert_rollups_consistent().await;
+    app.assert_audit_in_words().await;
+}
+
+on_both_backends!(orders_import_once);
