@@ -603,7 +603,7 @@ async fn map_submit(
     let dry_run = one("step") != Some("import");
     let result = async {
         me.may(Action::ImportCustomers)?;
-        let (_, text) = state.store.import_draft(&me.viewer, id).await?;
+        let (file_name, text) = state.store.import_draft(&me.viewer, id).await?;
         let mapping = if yingpan_exchange::vcard::is_vcard(&text) {
             None
         } else {
@@ -626,6 +626,9 @@ async fn map_submit(
             skip_rejected,
             dry_run,
         };
+        if !dry_run && text.matches('\n').count() > STREAM_ROWS {
+            return Ok(Err((file_name, text, mapping, options)));
+        }
         let outcome = import(
             &state.store,
             &me.viewer,
@@ -636,11 +639,14 @@ async fn map_submit(
             state.now(),
         )
         .await;
-        Ok::<_, AppError>((mapping, outcome))
+        Ok::<_, AppError>(Ok((mapping, outcome)))
     }
     .await;
     let (mapping, outcome) = match result {
-        Ok(r) => r,
+        Ok(Ok(r)) => r,
+        Ok(Err((file_name, text, mapping, options))) => {
+            return streamed_import(state, me, id, file_name, text, mapping, options).await
+        }
         Err(e) => return e.into_page(me.locale()),
     };
     match outcome {
@@ -684,6 +690,141 @@ async fn map_submit(
             show_map(&state, &me, id, req).await
         }
     }
+}
+
+/// Files of more rows than this stream their progress to the page while they import.
+const STREAM_ROWS: usize = 2000;
+
+#[derive(Template)]
+#[template(path = "import_running.html")]
+struct RunningPage<'a> {
+    tr: Tr,
+    me: &'a CurrentUser,
+    file_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "import_result.html")]
+struct ResultPart {
+    tr: Tr,
+    outcome: Option<ImportOutcome>,
+    error: Option<String>,
+    draft: Option<i64>,
+}
+
+impl ResultPart {
+    fn rejection(&self, r: &yingpan_domain::import::Rejected) -> String {
+        rejection_reason(&self.tr, r)
+    }
+}
+
+/// A long import answered as it runs: the page down to its list of steps at once, a line per
+/// step (the stylesheet shows the latest: no script, nothing kept between requests), then the
+/// outcome and the rest of the page. The import runs to its end (one transaction) even if the
+/// person leaves the page. The answer is 200 whatever the outcome, which the page states.
+async fn streamed_import(
+    state: AppState,
+    me: CurrentUser,
+    id: i64,
+    file_name: String,
+    text: String,
+    mapping: Option<Vec<(String, String)>>,
+    options: ImportOptions,
+) -> Response {
+    let tr = me.tr();
+    let page = match (RunningPage {
+        tr: me.tr(),
+        me: &me,
+        file_name,
+    })
+    .render()
+    {
+        Ok(html) => html,
+        Err(e) => return AppError::Internal(Box::new(e)).into_page(me.locale()),
+    };
+    let (head, rest) = page.split_once("<!--steps-->").unwrap_or((&page, ""));
+    let (middle, tail) = rest.split_once("<!--result-->").unwrap_or((rest, ""));
+    let (head, middle, tail) = (head.to_string(), middle.to_string(), tail.to_string());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let _ = tx.send(head);
+    tokio::spawn(async move {
+        let last = std::sync::Mutex::new((0u8, 0u64));
+        let step_line = |step: yingpan_store::ImportStep| {
+            let (key, done, total, phase) = match step {
+                yingpan_store::ImportStep::Checked(d, t) => ("import.step_checked", d, t, 0u8),
+                yingpan_store::ImportStep::Written(d, t) => ("import.step_written", d, t, 1u8),
+            };
+            // Checking counts as the first half of the bar, writing as the second.
+            let permille = if total == 0 {
+                0
+            } else {
+                (u64::from(phase) * 500 + (done as u64 * 500) / total as u64).min(1000)
+            };
+            let mut seen = last.lock().unwrap_or_else(|p| p.into_inner());
+            // One line per percent is plenty for a person and a browser.
+            if (phase, permille / 10) == (seen.0, seen.1 / 10) && done != total {
+                return;
+            }
+            *seen = (phase, permille);
+            let words = tr
+                .t(key)
+                .replace("{done}", &tr.int(done as i64))
+                .replace("{total}", &tr.int(total as i64));
+            let _ = tx.send(format!(
+                "<p><progress max=\"1000\" value=\"{permille}\">{}%</progress>{}</p>\n",
+                permille / 10,
+                askama::filters::escape(&words, askama::filters::Html)
+                    .map(|w| w.to_string())
+                    .unwrap_or_default()
+            ));
+        };
+        let outcome = import(
+            &state.store,
+            &me.viewer,
+            &text,
+            mapping.as_deref(),
+            options,
+            &step_line,
+            state.now(),
+        )
+        .await;
+        let mut part = ResultPart {
+            tr: me.tr(),
+            outcome: None,
+            error: None,
+            draft: None,
+        };
+        match outcome {
+            Ok(o) => {
+                if o.aborted {
+                    part.draft = Some(id);
+                } else if let Err(e) = state.store.drop_import_draft(&me.viewer, id).await {
+                    tracing::warn!(error = %e, "the imported draft stays");
+                }
+                part.outcome = Some(o);
+            }
+            Err(e) => {
+                let e = AppError::from(e);
+                if !matches!(e, AppError::Invalid(_)) {
+                    tracing::error!(error = ?e, "import failed");
+                }
+                part.error = Some(e.localized(me.locale()));
+            }
+        }
+        let _ = tx.send(middle);
+        let _ = tx.send(part.render().unwrap_or_default());
+        let _ = tx.send(tail);
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// The export from a page link: a refusal or a bad parameter is a page in the person's

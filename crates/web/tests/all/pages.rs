@@ -429,3 +429,101 @@ on_both_backends!(
     pages_escape_and_respect_scope,
     actions_answer_with_a_message
 );
+
+/// A long import on the page answers as it runs: a progress line per step (the stylesheet
+/// shows the latest), then the outcome and the rest of the page; a refused file says so and
+/// keeps its draft, with nothing written.
+async fn a_long_page_import_shows_its_progress(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.person("sup", "supervisor", Some(app.admin_id)).await;
+    let (client, _) = browser_login(&app, "sup", PASSWORD).await;
+    let token = app.login("sup", PASSWORD).await;
+    let page = client
+        .get(app.url("/customers/import"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let rows = 2_500;
+    let mut file = String::from("客户名称,电话\n");
+    for i in 0..rows {
+        file.push_str(&format!("长单客户{i},139{i:08}\n"));
+    }
+    let import = |file: String, skip: bool| {
+        let (client, url, csrf) = (client.clone(), app.url("/customers/import"), csrf.clone());
+        let app = app.clone();
+        async move {
+            let boundary = "yingpanboundary";
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"long.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+            );
+            let r = client
+                .post(url)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let draft = r.headers()["location"].to_str().unwrap().to_string();
+            let mut form = vec![
+                ("csrf", csrf.as_str()),
+                ("col.0", "name"),
+                ("col.1", "phone"),
+                ("step", "import"),
+            ];
+            if skip {
+                form.push(("skip_rejected", "1"));
+            }
+            let r = client
+                .post(app.url(&draft))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (draft, r.status(), r.text().await.unwrap())
+        }
+    };
+    // A repeated row, all or nothing: refused, said so, the draft kept, nothing written.
+    let mut refused = file.clone();
+    refused.push_str("长单客户0,13900000000\n");
+    let (draft, s, html) = import(refused, false).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<progress"), "{html}");
+    assert!(
+        html.contains("id=\"import-result\"") && html.contains(&format!("href=\"{draft}\"")),
+        "{html}"
+    );
+    assert!(html.trim_end().ends_with("</html>"));
+    let (_, list) = app.get("/api/v1/customers?per_page=1", &token).await;
+    assert_eq!(list["total"], 0, "{list}");
+    assert_eq!(
+        client.get(app.url(&draft)).send().await.unwrap().status(),
+        StatusCode::OK,
+        "the refused file's draft stays to be mapped again"
+    );
+
+    let (draft, s, html) = import(file, false).await;
+    assert_eq!(s, StatusCode::OK);
+    let steps = html.matches("<progress").count();
+    assert!(steps >= 4, "a line per step: {steps}");
+    let text = common::strip_tags(&html);
+    assert!(text.contains("已写入 2,500 / 2,500 行"), "{text}");
+    assert!(text.contains("已导入客户数： 2500"), "{text}");
+    assert!(html.contains("class=\"import-steps\""));
+    let (_, list) = app.get("/api/v1/customers?per_page=1", &token).await;
+    assert_eq!(list["total"], rows, "{list}");
+    assert_eq!(
+        client.get(app.url(&draft)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "an imported draft is gone"
+    );
+}
+
+on_both_backends!(a_long_page_import_shows_its_progress);
