@@ -663,10 +663,16 @@ impl Store {
         // The tally (migrations 0027 and 0063) gives the exact total, and with it the share of
         // the organization the scope holds, before the page is read.
         let tally = if q.counts_from_tally() {
-            Some(self.tally_sizes(viewer, q.owner_id).await?)
+            Some(self.tally_sizes_owned(viewer, q.owner_id).await?)
         } else {
             None
         };
+        // A salesperson's or a supervisor's scope holds no pool customer: their walk skips the
+        // pool (recycled customers are the most recently updated).
+        let owned_walk = matches!(
+            viewer.scope,
+            yingpan_domain::person::Scope::Own | yingpan_domain::person::Scope::Subtree
+        ) && !q.deleted;
         // A page in the default order either walks the organization's customers in that order
         // and keeps the scope's (expected entries walked: offset × organization / scope), or
         // sorts the whole scope. The planner cannot know a subtree's size and sorted a quarter
@@ -674,16 +680,18 @@ impl Store {
         // tests an index entry (about 0.15 µs); sorting reads each row (about 1.7 µs).
         const SORT_COST_PER_WALKED_ENTRY: i64 = 8;
         let walk_in_order = match tally {
-            Some((in_scope, in_org))
+            Some((in_scope, in_org, owned))
                 if self.backend == crate::Backend::Sqlite
                     && q.sort == CustomerSort::UpdatedDesc
                     && in_scope > 0 =>
             {
-                (page * per_page).saturating_mul(in_org) / in_scope
+                let walked = if owned_walk { owned } else { in_org };
+                (page * per_page).saturating_mul(walked) / in_scope
                     < in_scope.saturating_mul(SORT_COST_PER_WALKED_ENTRY)
             }
             _ => false,
         };
+        let tally = tally.map(|(in_scope, in_org, _)| (in_scope, in_org));
         // With a trigram search the matches (a few thousand at most) drive the query: each is
         // looked up by id. Left to itself SQLite's planner walked a million customers through the
         // organization's index and tested each against the match list (160 ms instead of 5).
@@ -701,6 +709,8 @@ impl Store {
             "customers c NOT INDEXED"
         } else if one_owner {
             "customers c INDEXED BY customers_owner"
+        } else if walk_in_order && owned_walk {
+            "customers c INDEXED BY customers_owned_updated"
         } else if walk_in_order {
             "customers c INDEXED BY customers_live_updated"
         } else {
@@ -716,6 +726,10 @@ impl Store {
                 needle.as_deref(),
                 trigram_search,
             );
+            if table.ends_with("customers_owned_updated") {
+                // What the partial index holds, said so that SQLite may use it.
+                sql.push(" AND c.owner_id IS NOT NULL");
+            }
             sql
         };
         let build = |select: &str| build_on(customers, select);
@@ -933,12 +947,25 @@ impl Store {
     /// (live customers in the viewer's scope, optionally of one owner; live customers of the
     /// organization) from the tally — on PostgreSQL with the changes not yet folded into it.
     async fn tally_sizes(&self, viewer: &Viewer, owner: Option<i64>) -> Result<(i64, i64)> {
+        let (in_scope, in_org, _) = self.tally_sizes_owned(viewer, owner).await?;
+        Ok((in_scope, in_org))
+    }
+
+    /// Live customers in the scope, in the organization, and owned by someone.
+    async fn tally_sizes_owned(
+        &self,
+        viewer: &Viewer,
+        owner: Option<i64>,
+    ) -> Result<(i64, i64, i64)> {
         let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(CASE WHEN");
         push_scope(&mut sql, viewer, "c");
         if let Some(owner) = owner {
             sql.push(" AND c.owner_id = ").bind(owner);
         }
-        sql.push(" THEN c.live ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(c.live), 0) AS BIGINT) FROM ");
+        sql.push(
+            " THEN c.live ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(c.live), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN c.owner_id IS NOT NULL THEN c.live ELSE 0 END), 0) AS BIGINT) FROM ",
+        );
         crate::sql::push_counted(
             &mut sql,
             self.backend,
@@ -950,7 +977,7 @@ impl Store {
         );
         sql.push(" WHERE c.org_id = ").bind(viewer.org_id);
         let row = sql.query().fetch_one(self.heavy_read()).await?;
-        Ok((row.try_get(0)?, row.try_get(1)?))
+        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
     }
 
     /// Live customers in the viewer's scope with ids above `after`, in id order: an export reads

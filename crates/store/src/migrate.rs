@@ -326,6 +326,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "order_external_ids",
         include_str!("../migrations/0069_order_external_ids.sql"),
     ),
+    (
+        70,
+        "owned_updated_index",
+        include_str!("../migrations/0070_owned_updated_index.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
