@@ -1272,6 +1272,7 @@ async fn every_page_passes_axe() {
                 &records[21],
                 "/budgets",
                 "/economics",
+                "/economics/customers?list=top",
                 "/customers/duplicates",
                 "/customers/import",
                 "/admin/users",
