@@ -573,6 +573,45 @@ async fn from_raw(
     Ok(cells)
 }
 
+/// Fills `stat_customer_months` from the contributions already folded (migration 0068): the
+/// months each holds, without recomputing the cube from the raw rows (27 minutes at a million
+/// customers on SQLite; this reads one row per customer and person).
+pub(crate) async fn fill_customer_months(conn: &mut AnyConnection, org_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM stat_customer_months WHERE org_id = $1")
+        .bind(org_id)
+        .execute(&mut *conn)
+        .await?;
+    let mut after = (0i64, i64::MIN);
+    loop {
+        let rows: Vec<(i64, i64, String)> = sqlx::query(
+            "SELECT customer_id, person_id, body FROM stat_contrib WHERE org_id = $1 \
+             AND (customer_id > $2 OR (customer_id = $2 AND person_id > $3)) \
+             ORDER BY customer_id, person_id LIMIT $4",
+        )
+        .bind(org_id)
+        .bind(after.0)
+        .bind(after.1)
+        .bind((BATCH * 5) as i64)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_>>()?;
+        let Some(last) = rows.last() else { break };
+        after = (last.0, last.1);
+        let list = rows
+            .into_iter()
+            .map(|(c, p, body)| {
+                let parsed = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("stat_contrib {c}/{p}: {e}")))?;
+                Ok((c, p, parsed))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        write_customer_months(conn, org_id, &[], &customer_months(&list)).await?;
+    }
+    Ok(())
+}
+
 /// Recomputes the organization's cube from the raw rows (the migration, the benchmark's
 /// generator).
 pub(crate) async fn rebuild(
@@ -979,6 +1018,16 @@ impl Store {
             }
         }
         Ok(total)
+    }
+
+    /// Refills the customer months from the folded contributions, as migration 0068 does (for
+    /// the tests).
+    #[doc(hidden)]
+    pub async fn refill_customer_months(&self, org_id: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        fill_customer_months(&mut tx, org_id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Cells whose stored sum, with the pending changes added, differs from the raw rows'

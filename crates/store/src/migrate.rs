@@ -409,10 +409,10 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
                 .map(|r| r.try_get::<i64, _>(0))
                 .collect::<Result<_, _>>()?;
             for org in orgs {
-                if *version == 36 {
-                    crate::rollup::rebuild(&mut tx, org).await?;
-                } else {
-                    crate::cube::rebuild(&mut tx, backend, org).await?;
+                match *version {
+                    36 => crate::rollup::rebuild(&mut tx, org).await?,
+                    64 => crate::cube::rebuild(&mut tx, backend, org).await?,
+                    _ => crate::cube::fill_customer_months(&mut tx, org).await?,
                 }
             }
         }
