@@ -25,8 +25,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
     pub customer_id: i64,
-    /// The segment the customer belongs to (a card field's value), for CLV per segment.
-    pub segment: String,
+    /// The segment the customer belongs to (a card field's value), for CLV per segment; shared,
+    /// since a few values serve a million customers.
+    pub segment: std::sync::Arc<str>,
     pub revenue: Decimal,
     pub margin: Decimal,
     pub orders: u32,
@@ -282,6 +283,22 @@ impl<'a> Basis<'a> {
         (top, bottom)
     }
 
+    /// A page of a decile: the top highest revenue first, the bottom lowest first.
+    fn decile_page(
+        &self,
+        decile: &[&'a History],
+        top: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<CustomerFigure> {
+        let page = if top {
+            window(decile.to_vec(), Self::rank, offset, limit)
+        } else {
+            window(decile.to_vec(), |a, b| Self::rank(b, a), offset, limit)
+        };
+        page.into_iter().map(|c| self.figure(c)).collect()
+    }
+
     /// One list's figures `[offset, offset + limit)` and how many the list holds.
     fn list(&self, which: List, offset: usize, limit: usize) -> (u32, Vec<CustomerFigure>) {
         let (total, picked): (usize, Vec<&History>) = match which {
@@ -327,14 +344,11 @@ impl<'a> Basis<'a> {
                         .collect(),
                 )
             }
-            List::Top => {
-                let (top, _) = self.deciles();
-                (top.len(), window(top, Self::rank, offset, limit))
-            }
-            List::Bottom => {
-                let (_, bottom) = self.deciles();
-                let worst_first = |a: &&History, b: &&History| Self::rank(b, a);
-                (bottom.len(), window(bottom, worst_first, offset, limit))
+            List::Top | List::Bottom => {
+                let (top, bottom) = self.deciles();
+                let decile = if which == List::Top { top } else { bottom };
+                let page = self.decile_page(&decile, which == List::Top, offset, limit);
+                return (decile.len() as u32, page);
             }
             List::LifetimeValues => {
                 if self.retention.is_none() {
@@ -396,7 +410,7 @@ pub fn compute(
     let mut segments: std::collections::BTreeMap<&str, (u32, Decimal)> = Default::default();
     if basis.retention.is_some() {
         for c in &buyers {
-            let s = segments.entry(c.segment.as_str()).or_default();
+            let s = segments.entry(&c.segment).or_default();
             s.0 += 1;
             s.1 = s.1.saturating_add(basis.lifetime_value(c));
         }
@@ -435,8 +449,8 @@ pub fn compute(
         ),
         top_to_bottom_revenue: ratio(top_decile.revenue, bottom_decile.revenue),
         top_to_bottom_margin: ratio(top_decile.margin, bottom_decile.margin),
-        top_customers: basis.list(List::Top, 0, shown).1,
-        bottom_customers: basis.list(List::Bottom, 0, shown).1,
+        top_customers: basis.decile_page(&top, true, 0, shown),
+        bottom_customers: basis.decile_page(&bottom, false, 0, shown),
         top_decile,
         bottom_decile,
         discount_percent,
@@ -470,11 +484,7 @@ mod tests {
     fn h(id: i64, now: (&str, u32), before: (&str, u32)) -> History {
         History {
             customer_id: id,
-            segment: if id % 2 == 0 {
-                "华东".into()
-            } else {
-                "华北".into()
-            },
+            segment: if id % 2 == 0 { "华东" } else { "华北" }.into(),
             revenue: d(now.0),
             margin: d(now.0) / d("4"),
             orders: now.1,

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::economics::History;
 use yingpan_domain::order::line_margin;
@@ -323,7 +324,7 @@ impl Store {
     }
 }
 
-fn history(customer_id: i64, segment: String) -> History {
+fn history(customer_id: i64, segment: Arc<str>) -> History {
     History {
         customer_id,
         segment,
@@ -391,10 +392,24 @@ async fn histories_folded(
         Some(i) => format!("s.{}", yingpan_domain::cube::CARD_DIMS[i]),
         None => "''".into(),
     };
-    let mut sql = Sql::new("SELECT s.customer_id AS cid, CASE WHEN s.month >= ");
+    // One text of rows, fields apart by U+001F and rows by U+001E (no card value holds a
+    // control character): half a million rows parse from slices of it, without a JSON value
+    // or a string per field.
+    let backend = crate::rollup::backend_of(conn);
+    let (concat, sep) = match backend {
+        crate::Backend::Sqlite => ("group_concat", "char(30)"),
+        crate::Backend::Postgres => ("string_agg", "chr(30)"),
+    };
+    let field = match backend {
+        crate::Backend::Sqlite => " || char(31) || ",
+        crate::Backend::Postgres => " || chr(31) || ",
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT {concat}(t.x, {sep}) FROM (SELECT CAST(s.customer_id AS TEXT){field}CASE WHEN s.month >= "
+    ));
     sql.bind(split.clone()).push(&format!(
-        " THEN 1 ELSE 0 END AS cur, s.sales AS sales, s.margin AS margin, s.orders AS orders, \
-         {segment_column} AS segment FROM stat_customer_months s WHERE"
+        " THEN '1' ELSE '0' END{field}s.sales{field}s.margin{field}CAST(s.orders AS TEXT){field}{segment_column} AS x \
+         FROM stat_customer_months s WHERE"
     ));
     let persons = crate::cube::Persons {
         viewer,
@@ -405,30 +420,40 @@ async fn histories_folded(
     sql.push(" AND s.month >= ")
         .bind(from.clone())
         .push(" AND s.month < ")
-        .bind(to.clone());
-    let backend = crate::rollup::backend_of(conn);
-    let rows: Vec<(i64, i64, String, String, i64, String)> = sql
-        .fetch_packed(
-            &mut *conn,
-            backend,
-            &["cid", "cur", "sales", "margin", "orders", "segment"],
-        )
-        .await?;
+        .bind(to.clone())
+        .push(") t");
+    let text: Option<String> = sql.query().fetch_one(&mut *conn).await?.try_get(0)?;
+    let text = text.unwrap_or_default();
     let skip: HashSet<i64> = pending.iter().copied().collect();
-    let mut out: HashMap<i64, History> = HashMap::with_capacity(rows.len());
-    for (cid, current, sales, margin, orders, seg) in rows {
+    let mut segments: HashMap<&str, Arc<str>> = HashMap::new();
+    let mut out: HashMap<i64, History> = HashMap::new();
+    let corrupt = || crate::StoreError::Corrupt("stat_customer_months row".into());
+    for row in text.split('\u{1e}').filter(|r| !r.is_empty()) {
+        let mut f = row.splitn(6, '\u{1f}');
+        let mut next = || f.next().ok_or_else(corrupt);
+        let cid: i64 = next()?.parse().map_err(|_| corrupt())?;
+        let current = next()? == "1";
+        let (sales, margin) = (dec(next()?)?, dec(next()?)?);
+        let orders: i64 = next()?.parse().map_err(|_| corrupt())?;
+        let seg = next()?;
         if skip.contains(&cid) {
             continue;
         }
-        let h = out.entry(cid).or_insert_with(|| history(cid, seg));
-        add_month(h, current == 1, dec(&sales)?, dec(&margin)?, orders);
+        let h = out.entry(cid).or_insert_with(|| {
+            let shared = segments
+                .entry(seg)
+                .or_insert_with(|| Arc::from(seg))
+                .clone();
+            history(cid, shared)
+        });
+        add_month(h, current, sales, margin, orders);
     }
     for ids in pending.chunks(1000) {
         for r in crate::cube::customer_months_now(conn, org_id, ids, Some(persons)).await? {
             if r.month < from || r.month >= to {
                 continue;
             }
-            let seg = card_index.map(|i| r.card[i].clone()).unwrap_or_default();
+            let seg: Arc<str> = card_index.map(|i| r.card[i].as_str()).unwrap_or("").into();
             let h = out
                 .entry(r.customer)
                 .or_insert_with(|| history(r.customer, seg));
@@ -441,7 +466,10 @@ async fn histories_folded(
         let ids: Vec<i64> = out.keys().copied().collect();
         let names = owner_names(conn, org_id, &ids).await?;
         for h in out.values_mut() {
-            h.segment = names.get(&h.customer_id).cloned().unwrap_or_default();
+            h.segment = names
+                .get(&h.customer_id)
+                .map(|n| Arc::from(n.as_str()))
+                .unwrap_or_default();
         }
     }
     Ok(Some(out))
@@ -483,9 +511,13 @@ async fn histories_raw(
     let split = ts(split);
     let mut by_customer: HashMap<i64, (History, HashSet<i64>, HashSet<i64>)> = HashMap::new();
     for (cid, oid, at, amount, qty, cost, seg) in rows {
-        let entry = by_customer
-            .entry(cid)
-            .or_insert_with(|| (history(cid, seg), Default::default(), Default::default()));
+        let entry = by_customer.entry(cid).or_insert_with(|| {
+            (
+                history(cid, seg.into()),
+                Default::default(),
+                Default::default(),
+            )
+        });
         let amount = dec(&amount)?;
         let cost = cost.map(|c| dec(&c)).transpose()?;
         // Stored instants share one format, so they compare as text.
