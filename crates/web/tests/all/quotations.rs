@@ -274,7 +274,12 @@ async fn a_quotation_becomes_an_order(backend: Backend) {
     );
 
     // Past its validity, a quotation neither goes out nor becomes an order.
-    let today = app.now().format("%Y-%m-%d").to_string();
+    // Today in company time: between 16:00 and 24:00 UTC the UTC date is already yesterday.
+    let today = app
+        .now()
+        .with_timezone(&yingpan_domain::visit_plan::china_offset())
+        .format("%Y-%m-%d")
+        .to_string();
     let (_, late) = quote(
         &t.rep_a1.1,
         json!({"customer_id": a, "lines": lines("0"), "valid_until": today}),
