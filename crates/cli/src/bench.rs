@@ -1552,7 +1552,10 @@ async fn generate(
     .execute(&raw)
     .await
     .map_err(|e| e.to_string())?;
-    // The rows above bypassed the store: count them into the rollups as the migration does.
+    // The rows above bypassed the store: count them into the rollups as the migration does,
+    // with the generator's server stopped first (its statistics fold would write the same
+    // customers' rows beside the rebuild).
+    drop(server);
     let rebuilt = Instant::now();
     store
         .rebuild_rollups(org_id)
@@ -1577,7 +1580,6 @@ async fn generate(
         t.elapsed().as_secs_f64()
     );
 
-    drop(server);
     Ok(Generated {
         org,
         org_id,

@@ -614,11 +614,14 @@ pub(crate) async fn fill_customer_months(conn: &mut AnyConnection, org_id: i64) 
 
 /// Recomputes the organization's cube from the raw rows (the migration, the benchmark's
 /// generator).
-pub(crate) async fn rebuild(
-    conn: &mut AnyConnection,
-    _backend: Backend,
-    org_id: i64,
-) -> Result<()> {
+pub(crate) async fn rebuild(conn: &mut AnyConnection, backend: Backend, org_id: i64) -> Result<()> {
+    if backend == Backend::Postgres {
+        // The folders of a running server keep off until the rebuild commits (`fold`).
+        sqlx::query("SELECT pg_advisory_xact_lock(6, CAST($1 AS INTEGER))")
+            .bind(org_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     for table in [
         "stat_cells",
         "stat_contrib",
