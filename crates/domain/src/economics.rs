@@ -193,6 +193,25 @@ fn window<T>(
     items
 }
 
+/// Customers keyed by a figure, highest first (then by id): the list's length and its window.
+fn by_key_desc(
+    all: Vec<(Decimal, &History)>,
+    offset: usize,
+    limit: usize,
+) -> (usize, Vec<&History>) {
+    let order = |a: &(Decimal, &History), b: &(Decimal, &History)| {
+        b.0.cmp(&a.0).then(a.1.customer_id.cmp(&b.1.customer_id))
+    };
+    let n = all.len();
+    (
+        n,
+        window(all, order, offset, limit)
+            .into_iter()
+            .map(|p| p.1)
+            .collect(),
+    )
+}
+
 /// What every figure of one computation shares: the period's customers, the measured
 /// retention and the rates.
 struct Basis<'a> {
@@ -332,17 +351,7 @@ impl<'a> Basis<'a> {
                         }
                     })
                     .collect();
-                let order = |a: &(Decimal, &History), b: &(Decimal, &History)| {
-                    b.0.cmp(&a.0).then(a.1.customer_id.cmp(&b.1.customer_id))
-                };
-                let n = all.len();
-                (
-                    n,
-                    window(all, order, offset, limit)
-                        .into_iter()
-                        .map(|p| p.1)
-                        .collect(),
-                )
+                by_key_desc(all, offset, limit)
             }
             List::Top | List::Bottom => {
                 let (top, bottom) = self.deciles();
@@ -359,17 +368,7 @@ impl<'a> Basis<'a> {
                     .into_iter()
                     .map(|c| (self.lifetime_value(c), c))
                     .collect();
-                let order = |a: &(Decimal, &History), b: &(Decimal, &History)| {
-                    b.0.cmp(&a.0).then(a.1.customer_id.cmp(&b.1.customer_id))
-                };
-                let n = all.len();
-                (
-                    n,
-                    window(all, order, offset, limit)
-                        .into_iter()
-                        .map(|p| p.1)
-                        .collect(),
-                )
+                by_key_desc(all, offset, limit)
             }
         };
         (
