@@ -17,7 +17,7 @@
 //!   the customers considered, d the yearly discount rate.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One customer's purchases in the two periods and their spending estimates. Names are not
 /// part of it: a million buyers are computed over, a page of them is shown, and only those are
@@ -44,7 +44,7 @@ impl History {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerFigure {
     pub customer_id: i64,
     /// Empty until the customers shown are named.
@@ -65,7 +65,7 @@ pub struct CustomerFigure {
     pub lifetime_value: Decimal,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decile {
     pub customers: u32,
     #[serde(with = "rust_decimal::serde::str")]
@@ -74,7 +74,7 @@ pub struct Decile {
     pub margin: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     pub key: String,
     pub customers: u32,
@@ -85,7 +85,7 @@ pub struct Segment {
 }
 
 /// The lists of customers behind the figures, each in its own order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum List {
     /// Largest lost revenue (the previous period's) first.
@@ -124,7 +124,7 @@ impl List {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Economics {
     pub buyers: u32,
     pub previous_buyers: u32,
@@ -646,6 +646,12 @@ mod tests {
             prop_assert_eq!(e.churned_total, super::list(&list, Decimal::ONE, d("10"), List::Churned, 0, 0).0);
             prop_assert!(e.churned.len() <= 3 && e.top_customers.len() <= 3);
             prop_assert_eq!(e.top_decile.customers, super::list(&list, Decimal::ONE, d("10"), List::Top, 0, 0).0);
+            // A report kept as JSON (`report_snapshots`) reads back as the same report, and
+            // answers the same JSON.
+            let kept = serde_json::to_string(&e).unwrap();
+            let back: Economics = serde_json::from_str(&kept).unwrap();
+            prop_assert_eq!(&back, &e);
+            prop_assert_eq!(serde_json::to_string(&back).unwrap(), kept);
         }
     }
 }

@@ -530,7 +530,13 @@ pub(crate) async fn fold(conn: &mut AnyConnection, org_id: i64, limit: usize) ->
     apply_change(&mut cells, &old, &new, &|_| true);
     write_cells(conn, org_id, cells).await?;
     write_contributions(conn, org_id, &ids, &new).await?;
-    write_customer_months(conn, org_id, &ids, &customer_months(&new)).await?;
+    let (mut before, mut after) = (customer_months(&old), customer_months(&new));
+    before.sort_unstable();
+    after.sort_unstable();
+    write_customer_months(conn, org_id, &ids, &after).await?;
+    if before != after {
+        bump_economics(conn, org_id).await?;
+    }
     for (customer, seq) in &dirty {
         // A customer changed again since it was read stays marked (its seq moved on).
         sqlx::query("DELETE FROM stat_dirty WHERE org_id = $1 AND customer_id = $2 AND seq = $3")
@@ -609,6 +615,19 @@ pub(crate) async fn fill_customer_months(conn: &mut AnyConnection, org_id: i64) 
             .collect::<Result<Vec<_>>>()?;
         write_customer_months(conn, org_id, &[], &customer_months(&list)).await?;
     }
+    bump_economics(conn, org_id).await
+}
+
+/// Marks every kept economics report of the organization out of date (`report_snapshots`):
+/// its customer months or spending estimates changed.
+pub(crate) async fn bump_economics(conn: &mut AnyConnection, org_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO report_generations (org_id, economics) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET economics = report_generations.economics + 1",
+    )
+    .bind(org_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -640,7 +659,7 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection, backend: Backend, org_id: 
         write_customer_months(conn, org_id, &[], &customer_months(chunk)).await?;
     }
     write_cells(conn, org_id, cells).await?;
-    Ok(())
+    bump_economics(conn, org_id).await
 }
 
 /// What a statistics query reads from the cube.
@@ -822,6 +841,85 @@ async fn write_customer_months(
     Ok(())
 }
 
+const MONTH_COLUMNS: [&str; 14] = [
+    "customer_id",
+    "person_id",
+    "month",
+    "sales",
+    "margin",
+    "orders",
+    "region",
+    "industry",
+    "source",
+    "tier",
+    "man_class",
+    "key_account",
+    "dealer",
+    "kind",
+];
+
+type MonthRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn month_of(r: MonthRow) -> Result<CustomerMonth> {
+    Ok(CustomerMonth {
+        customer: r.0,
+        person: r.1,
+        month: r.2,
+        sales: dec(&r.3)?,
+        margin: dec(&r.4)?,
+        orders: r.5,
+        card: [r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13],
+    })
+}
+
+/// The folded months of `ids` within `persons`, in the months `[from, to)`, sorted.
+pub(crate) async fn customer_months_folded(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    ids: &[i64],
+    persons: Option<Persons<'_>>,
+    (from, to): (&str, &str),
+) -> Result<Vec<CustomerMonth>> {
+    let backend = backend_of(conn);
+    let mut out = Vec::new();
+    for chunk in ids.chunks(BATCH) {
+        let mut sql = Sql::new(&format!(
+            "SELECT {} FROM stat_customer_months s WHERE",
+            MONTH_COLUMNS.map(|c| format!("s.{c} AS {c}")).join(", ")
+        ));
+        push_persons(&mut sql, org_id, persons, "s", "person_id");
+        sql.push(" AND s.customer_id IN ")
+            .bind_list(chunk)
+            .push(" AND s.month >= ")
+            .bind(from.to_string())
+            .push(" AND s.month < ")
+            .bind(to.to_string());
+        let rows: Vec<MonthRow> = sql
+            .fetch_packed(&mut *conn, backend, &MONTH_COLUMNS)
+            .await?;
+        for r in rows {
+            out.push(month_of(r)?);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
 /// Every folded customer month of the organization, the pending customers' replaced by their
 /// rows now (for the consistency check).
 async fn customer_months_stored(
@@ -830,52 +928,21 @@ async fn customer_months_stored(
     pending: &[i64],
 ) -> Result<Vec<CustomerMonth>> {
     let backend = backend_of(conn);
-    let mut columns = vec![
-        "customer_id",
-        "person_id",
-        "month",
-        "sales",
-        "margin",
-        "orders",
-    ];
-    columns.extend(yingpan_domain::cube::CARD_DIMS);
     let mut sql = Sql::new(&format!(
         "SELECT {} FROM stat_customer_months s WHERE s.org_id = ",
-        columns.join(", ")
+        MONTH_COLUMNS.join(", ")
     ));
     sql.bind(org_id);
-    type Row = (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    );
-    let rows: Vec<Row> = sql.fetch_packed(&mut *conn, backend, &columns).await?;
+    let rows: Vec<MonthRow> = sql
+        .fetch_packed(&mut *conn, backend, &MONTH_COLUMNS)
+        .await?;
     let skip: BTreeSet<i64> = pending.iter().copied().collect();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         if skip.contains(&r.0) {
             continue;
         }
-        out.push(CustomerMonth {
-            customer: r.0,
-            person: r.1,
-            month: r.2,
-            sales: dec(&r.3)?,
-            margin: dec(&r.4)?,
-            orders: r.5,
-            card: [r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13],
-        });
+        out.push(month_of(r)?);
     }
     for ids in pending.chunks(BATCH) {
         out.extend(customer_months_now(conn, org_id, ids, None).await?);
@@ -1080,5 +1147,17 @@ impl Store {
         }
         out.sort();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The months' card columns are the cube's card dimensions, in order (`month_of`).
+    #[test]
+    fn month_columns_end_with_the_card_dimensions() {
+        assert_eq!(
+            super::MONTH_COLUMNS[6..],
+            yingpan_domain::cube::CARD_DIMS[..]
+        );
     }
 }

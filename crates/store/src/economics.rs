@@ -158,6 +158,7 @@ impl Store {
         }
         let after = amount.map(|a| a.normalize().to_string());
         if before != after {
+            crate::cube::bump_economics(&mut tx, viewer.org_id).await?;
             Audit::by(viewer, now)
                 .record(
                     &mut tx,
@@ -217,8 +218,80 @@ impl Store {
         previous: Period,
         segment: SegmentBy,
     ) -> Result<Vec<History>> {
-        self.histories(viewer, period, previous, segment, false)
+        match self
+            .basis(viewer, period, previous, segment, None, false)
+            .await?
+        {
+            EconomicsBasis::Fresh { histories, .. } => Ok(histories),
+            EconomicsBasis::Saved(_) => unreachable!("no report was asked for"),
+        }
+    }
+
+    /// What a report over `economics_histories` (named by `report`: the report and every
+    /// parameter besides these) is computed from: the histories, or the answer saved by
+    /// `save_economics` from the very same inputs — the same folded months and estimates
+    /// (`report_generations`), no change waiting to be folded that touches them, and the same
+    /// people in the viewer's scope.
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn economics_basis(
+        &self,
+        viewer: &Viewer,
+        period: Period,
+        previous: Period,
+        segment: SegmentBy,
+        report: &str,
+    ) -> Result<EconomicsBasis> {
+        self.basis(viewer, period, previous, segment, Some(report), false)
             .await
+    }
+
+    /// Keeps a report computed from `EconomicsBasis::Fresh` for the requests that follow. A
+    /// report of inputs that have changed since is not kept (its generation is older).
+    #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
+    pub async fn save_economics(
+        &self,
+        snapshot: &Snapshot,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let current = generation(&mut tx, snapshot.org_id).await?;
+        if current != snapshot.generation {
+            return Ok(());
+        }
+        sqlx::query(
+            "DELETE FROM report_snapshots WHERE org_id = $1 AND (generation <> $2 OR key = $3)",
+        )
+        .bind(snapshot.org_id)
+        .bind(snapshot.generation)
+        .bind(&snapshot.key)
+        .execute(&mut *tx)
+        .await?;
+        let kept: i64 = sqlx::query("SELECT COUNT(*) FROM report_snapshots WHERE org_id = $1")
+            .bind(snapshot.org_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if kept >= MAX_SNAPSHOTS {
+            // Parameters asked once each (every discount rate there is) must not grow the
+            // table without end: start over.
+            sqlx::query("DELETE FROM report_snapshots WHERE org_id = $1")
+                .bind(snapshot.org_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO report_snapshots (org_id, key, generation, computed_at, body) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(snapshot.org_id)
+        .bind(&snapshot.key)
+        .bind(snapshot.generation)
+        .bind(ts(now))
+        .bind(body)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// `economics_histories` from the raw order lines always (what the months must equal;
@@ -231,21 +304,28 @@ impl Store {
         previous: Period,
         segment: SegmentBy,
     ) -> Result<Vec<History>> {
-        self.histories(viewer, period, previous, segment, true)
-            .await
+        match self
+            .basis(viewer, period, previous, segment, None, true)
+            .await?
+        {
+            EconomicsBasis::Fresh { histories, .. } => Ok(histories),
+            EconomicsBasis::Saved(_) => unreachable!("no report was asked for"),
+        }
     }
 
-    async fn histories(
+    async fn basis(
         &self,
         viewer: &Viewer,
         period: Period,
         previous: Period,
         segment: SegmentBy,
+        report: Option<&str>,
         raw: bool,
-    ) -> Result<Vec<History>> {
+    ) -> Result<EconomicsBasis> {
         let mut tx = self.heavy_read().begin().await?;
         if self.backend == crate::Backend::Postgres {
-            // One snapshot for the folded months, the pending marks and the raw rows.
+            // One snapshot for the generation, the folded months, the pending marks and the
+            // raw rows.
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
                 .await?;
@@ -253,11 +333,68 @@ impl Store {
         let whole_months = [period.start, period.end, previous.start, previous.end]
             .iter()
             .all(|d| d.day() == 1);
-        let folded = if whole_months && !raw {
-            histories_folded(&mut tx, viewer, period, previous, segment).await?
-        } else {
-            None
-        };
+        let mut snapshot = None;
+        let mut folded = None;
+        if whole_months && !raw {
+            let generation = generation(&mut tx, viewer.org_id).await?;
+            if let Some(pending) = crate::cube::pending_customers(&mut tx, viewer.org_id).await? {
+                let range = Months::of(period, previous);
+                let persons = crate::cube::Persons {
+                    viewer,
+                    owner: None,
+                    team: None,
+                };
+                let mut now = Vec::new();
+                for ids in pending.chunks(1000) {
+                    for r in
+                        crate::cube::customer_months_now(&mut tx, viewer.org_id, ids, Some(persons))
+                            .await?
+                    {
+                        if r.month >= range.from && r.month < range.to {
+                            now.push(r);
+                        }
+                    }
+                }
+                // The owner segments are the owners now, which no generation follows.
+                if let (Some(report), true) = (report, segment != SegmentBy::Owner) {
+                    now.sort_unstable();
+                    let untouched = crate::cube::customer_months_folded(
+                        &mut tx,
+                        viewer.org_id,
+                        &pending,
+                        Some(persons),
+                        (&range.from, &range.to),
+                    )
+                    .await?
+                        == now;
+                    if untouched {
+                        let key = snapshot_key(&mut tx, viewer, period, previous, segment, report)
+                            .await?;
+                        let saved: Option<String> = sqlx::query(
+                            "SELECT body FROM report_snapshots WHERE org_id = $1 AND key = $2 AND generation = $3",
+                        )
+                        .bind(viewer.org_id)
+                        .bind(&key)
+                        .bind(generation)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .map(|r| r.try_get(0))
+                        .transpose()?;
+                        if let Some(body) = saved {
+                            tx.commit().await?;
+                            return Ok(EconomicsBasis::Saved(body));
+                        }
+                        snapshot = Some(Snapshot {
+                            org_id: viewer.org_id,
+                            key,
+                            generation,
+                        });
+                    }
+                }
+                folded =
+                    Some(histories_folded(&mut tx, viewer, &range, segment, &pending, now).await?);
+            }
+        }
         let mut by_customer = match folded {
             Some(h) => h,
             None => histories_raw(&mut tx, viewer, period, previous, segment).await?,
@@ -287,14 +424,18 @@ impl Store {
         }
         tx.commit().await?;
         // In no particular order: every figure breaks its ties by the customer id.
-        Ok(by_customer
+        let histories = by_customer
             .drain()
             .map(|(_, mut h)| {
                 h.estimate = pro_rata(&estimates, h.customer_id, period);
                 h.previous_estimate = pro_rata(&estimates, h.customer_id, previous);
                 h
             })
-            .collect())
+            .collect();
+        Ok(EconomicsBasis::Fresh {
+            histories,
+            snapshot,
+        })
     }
 
     /// The names of `ids` and of their owners, for the customers a page shows.
@@ -321,6 +462,77 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Reports kept per organization at most; past it, the kept ones are dropped.
+const MAX_SNAPSHOTS: i64 = 500;
+
+/// What a report of the customer economics is computed from.
+#[derive(Debug)]
+pub enum EconomicsBasis {
+    /// The report as `save_economics` was given it, computed from the same inputs.
+    Saved(String),
+    /// The customers' histories; and where to keep the report computed from them, unless
+    /// changes waiting to be folded touch them (the report would outlive them unnoticed).
+    Fresh {
+        histories: Vec<History>,
+        snapshot: Option<Snapshot>,
+    },
+}
+
+/// A report's place in `report_snapshots`, valid for one generation of its inputs.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    org_id: i64,
+    key: String,
+    generation: i64,
+}
+
+/// The generation of the organization's customer months and estimates.
+async fn generation(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT economics FROM report_generations WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .unwrap_or(0),
+    )
+}
+
+/// What was asked, hashed: the report, the periods, the segmentation and the people in the
+/// viewer's scope (a supervisor's team changes without any order changing).
+async fn snapshot_key(
+    conn: &mut sqlx::AnyConnection,
+    viewer: &Viewer,
+    period: Period,
+    previous: Period,
+    segment: SegmentBy,
+    report: &str,
+) -> Result<String> {
+    use sha2::Digest;
+    use yingpan_domain::person::Scope;
+    let people = match viewer.scope {
+        Scope::All => "all".to_string(),
+        Scope::Own => format!("own {}", viewer.user_id),
+        Scope::Subtree => {
+            let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
+            sql.bind(viewer.org_id).push(" AND id IN ");
+            crate::sql::push_subtree(&mut sql, viewer.org_id, viewer.user_id);
+            let backend = crate::rollup::backend_of(conn);
+            let mut ids: Vec<(i64,)> = sql.fetch_packed(&mut *conn, backend, &["id"]).await?;
+            ids.sort_unstable();
+            let ids: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
+            format!("team {}", ids.join(","))
+        }
+    };
+    let asked = format!(
+        "economics\n{report}\n{}..{}\n{}..{}\n{segment:?}\n{people}",
+        period.start, period.end, previous.start, previous.end
+    );
+    let digest = sha2::Sha256::digest(asked.as_bytes());
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn history(customer_id: i64, segment: Arc<str>) -> History {
@@ -367,25 +579,36 @@ async fn owner_names(
     Ok(out)
 }
 
-/// From `stat_customer_months`: the folded months in scope, the pending customers' from their
-/// raw rows. `None` when too many changes wait to be folded.
+/// The months `[from, to)` of a period and the one before it, split where the period starts.
+struct Months {
+    from: String,
+    split: String,
+    to: String,
+}
+
+impl Months {
+    fn of(period: Period, previous: Period) -> Months {
+        let month = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
+        Months {
+            from: month(previous.start),
+            split: month(period.start),
+            to: month(period.end),
+        }
+    }
+}
+
+/// From `stat_customer_months`: the folded months in scope, but the `pending` customers' from
+/// `now` (their months in scope and range from the raw rows).
 async fn histories_folded(
     conn: &mut sqlx::AnyConnection,
     viewer: &Viewer,
-    period: Period,
-    previous: Period,
+    range: &Months,
     segment: SegmentBy,
-) -> Result<Option<HashMap<i64, History>>> {
+    pending: &[i64],
+    now: Vec<crate::cube::CustomerMonth>,
+) -> Result<HashMap<i64, History>> {
     let org_id = viewer.org_id;
-    let Some(pending) = crate::cube::pending_customers(conn, org_id).await? else {
-        return Ok(None);
-    };
-    let month = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
-    let (from, split, to) = (
-        month(previous.start),
-        month(period.start),
-        month(period.end),
-    );
+    let Months { from, split, to } = range;
     let card_index = segment.card_index();
     let segment_column = match card_index {
         Some(i) => format!("s.{}", yingpan_domain::cube::CARD_DIMS[i]),
@@ -449,17 +672,12 @@ async fn histories_folded(
         });
         add_month(h, current, sales, margin, orders);
     }
-    for ids in pending.chunks(1000) {
-        for r in crate::cube::customer_months_now(conn, org_id, ids, Some(persons)).await? {
-            if r.month < from || r.month >= to {
-                continue;
-            }
-            let seg: Arc<str> = card_index.map(|i| r.card[i].as_str()).unwrap_or("").into();
-            let h = out
-                .entry(r.customer)
-                .or_insert_with(|| history(r.customer, seg));
-            add_month(h, r.month >= split, r.sales, r.margin, r.orders);
-        }
+    for r in now {
+        let seg: Arc<str> = card_index.map(|i| r.card[i].as_str()).unwrap_or("").into();
+        let h = out
+            .entry(r.customer)
+            .or_insert_with(|| history(r.customer, seg));
+        add_month(h, r.month >= *split, r.sales, r.margin, r.orders);
     }
     if card_index.is_none() {
         // By owner: the customers' owners now, which the months do not keep (an owner changes
@@ -473,7 +691,7 @@ async fn histories_folded(
                 .unwrap_or_default();
         }
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// From the raw order lines.

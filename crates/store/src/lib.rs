@@ -77,7 +77,7 @@ pub use daily_report::StoredDailyReport;
 pub use dashboard::MonthFigures;
 pub use dedupe::{DuplicateMatch, Keys as DuplicateKeys};
 pub use development::{DealerStats, StoredDevelopmentReport};
-pub use economics::{SegmentBy, SpendEstimate};
+pub use economics::{EconomicsBasis, SegmentBy, Snapshot, SpendEstimate};
 pub use error::StoreError;
 pub use escalation::{Escalation, InboxItem};
 pub use import::{ImportOptions, ImportOutcome, ImportStep, NewRow, Progress as ImportProgress};

@@ -331,6 +331,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "owned_updated_index",
         include_str!("../migrations/0070_owned_updated_index.sql"),
     ),
+    (
+        71,
+        "report_snapshots",
+        include_str!("../migrations/0071_report_snapshots.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between

@@ -332,6 +332,7 @@ async fn churn_defection_deciles_and_lifetime_value(backend: Backend) {
         Vec::<String>::new()
     );
     assert_eq!(reports(&app).await, pending, "refilled months answer alike");
+    assert_eq!(reports(&app).await, pending, "kept reports answer alike");
 
     // The estimates: within scope only, checked, recorded.
     let (s, _) = app
@@ -412,3 +413,170 @@ async fn churn_defection_deciles_and_lifetime_value(backend: Backend) {
 }
 
 on_both_backends!(churn_defection_deciles_and_lifetime_value);
+
+/// A computed report is kept and answered again while what it counts stays as it was: the
+/// folded months, the estimates, the people in the viewer's scope, and no change waiting to be
+/// folded that touches them. Each change below must give a fresh answer.
+async fn a_kept_report_answers_until_what_it_counts_changes(backend: Backend) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap();
+    let app = TestApp::spawn_with_clock(backend, Clock::Fixed(now)).await;
+    let t = Team::build(&app).await;
+    let (_, m) = app
+        .post(
+            "/api/v1/products",
+            &t.clerk.1,
+            json!({"code": "M", "name": "机器", "unit": "台", "price": "1000", "cost": "750"}),
+        )
+        .await;
+    let last_year = app
+        .at(Utc.with_ymd_and_hms(2025, 6, 10, 2, 0, 0).unwrap())
+        .await;
+    let order_at = |app: &TestApp, customer: i64, rep: &str, qty: u32| {
+        let (app, rep, m) = (app.clone(), rep.to_string(), m["id"].clone());
+        async move {
+            let (s, o) = app
+                .post(
+                    "/api/v1/orders",
+                    &rep,
+                    json!({"customer_id": customer, "lines": [{"product_id": m, "quantity": qty.to_string()}]}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{o}");
+        }
+    };
+    let order = |customer: i64, rep: &str, qty: u32| order_at(&app, customer, rep, qty);
+    // X bought last year too: retention is measured, and lifetime values per segment shown.
+    let x = last_year.customer(&t.rep_a1.1, "星辰", "13900000011").await["id"]
+        .as_i64()
+        .unwrap();
+    let y = app.customer(&t.rep_b1.1, "远航", "13900000012").await["id"]
+        .as_i64()
+        .unwrap();
+    order_at(&last_year, x, &t.rep_a1.1, 1).await;
+    order(x, &t.rep_a1.1, 2).await;
+    order(y, &t.rep_b1.1, 1).await;
+    app.store.fold_statistics().await.unwrap();
+
+    // What a kept answer would say if it were served: its discount rate altered in place.
+    let tamper = || {
+        app.sql(
+            "UPDATE report_snapshots SET body = replace(body, '\"discount_percent\":\"10\"', '\"discount_percent\":\"77\"')",
+        )
+    };
+    let report = |token: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        async move {
+            let (s, r) = app.get("/api/v1/economics?period=2026", &token).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+            let kept = r["discount_percent"] == "77";
+            (r, kept)
+        }
+    };
+    let money = |v: &Value| -> rust_decimal::Decimal { v.as_str().unwrap().parse().unwrap() };
+    let (first, kept) = report(&t.director.1).await;
+    assert!(!kept);
+    assert_eq!(first["buyers"], 2, "{first}");
+    assert_eq!(money(&first["top_decile"]["revenue"]), 2000.into());
+    assert_eq!(app.count("SELECT COUNT(*) FROM report_snapshots").await, 1);
+    tamper().await;
+    let (again, kept) = report(&t.director.1).await;
+    assert!(kept, "the kept answer is served: {again}");
+    assert_eq!(again["buyers"], 2);
+    // Names are read per request, not kept.
+    assert_eq!(again["top_customers"][0]["name"], "星辰");
+
+    // Another scope is another report.
+    let (team, kept) = report(&t.sup_a.1).await;
+    assert!(!kept);
+    assert_eq!(team["buyers"], 1, "{team}");
+
+    // A registration waiting to be folded touches no month: the kept answer stands.
+    app.customer(&t.rep_a1.1, "新客", "13900000013").await;
+    tamper().await;
+    assert!(
+        report(&t.director.1).await.1,
+        "an untouched pending customer"
+    );
+
+    // An order waiting to be folded, then folded.
+    order(y, &t.rep_b1.1, 3).await;
+    let (r, kept) = report(&t.director.1).await;
+    assert!(!kept);
+    assert_eq!(money(&r["top_decile"]["revenue"]), 4000.into(), "{r}");
+    app.store.fold_statistics().await.unwrap();
+    tamper().await;
+    let (r, kept) = report(&t.director.1).await;
+    assert!(!kept, "the fold changed the months");
+    assert_eq!(money(&r["top_decile"]["revenue"]), 4000.into(), "{r}");
+    tamper().await;
+    assert!(report(&t.director.1).await.1);
+
+    // A card change: the segments move, before and after the fold.
+    let (_, card) = app
+        .get(&format!("/api/v1/customers/{x}"), &t.rep_a1.1)
+        .await;
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/customers/{x}"),
+            &t.rep_a1.1,
+            json!({"region": "西南", "version": card["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for _ in 0..2 {
+        let (r, kept) = report(&t.director.1).await;
+        assert!(!kept);
+        assert!(r["segments"].to_string().contains("西南"), "{r}");
+        app.store.fold_statistics().await.unwrap();
+        tamper().await;
+    }
+
+    // An estimate of spending: partial defection reads it.
+    let (s, v) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{x}/spend-estimates/2026"),
+            Some(&t.rep_a1.1),
+            Some(json!({"amount": "8000"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (r, kept) = report(&t.director.1).await;
+    assert!(!kept);
+    assert_eq!(
+        money(&r["bottom_customers"][0]["share_percent"]),
+        25.into(),
+        "{r}"
+    );
+
+    // The supervisor's team gains a salesperson, and with them a buyer.
+    report(&t.sup_a.1).await;
+    tamper().await;
+    assert!(report(&t.sup_a.1).await.1);
+    let (_, person) = app
+        .get(&format!("/api/v1/users/{}", t.rep_b1.0), &app.admin_token)
+        .await;
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/users/{}", t.rep_b1.0),
+            &app.admin_token,
+            json!({"superior_id": t.sup_a.0, "version": person["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (r, kept) = report(&t.sup_a.1).await;
+    assert!(!kept);
+    assert_eq!(r["buyers"], 2, "{r}");
+
+    // The list pages are kept alike.
+    let list = "/api/v1/economics/customers?list=top&period=2026";
+    let (_, p1) = app.get(list, &t.director.1).await;
+    app.sql("UPDATE report_snapshots SET body = replace(body, '\"previous_revenue\":\"0\"', '\"previous_revenue\":\"5\"')")
+        .await;
+    let (_, p2) = app.get(list, &t.director.1).await;
+    assert_eq!(p1["items"][0]["previous_revenue"], "0", "{p1}");
+    assert_eq!(p2["items"][0]["previous_revenue"], "5", "kept: {p2}");
+    assert_eq!(p2["items"][0]["name"], "远航");
+}
+
+on_both_backends!(a_kept_report_answers_until_what_it_counts_changes);

@@ -297,6 +297,20 @@ impl TestApp {
         sqlx::query(statement).execute(&mut conn).await.unwrap();
     }
 
+    /// One number from raw SQL against the test database.
+    pub async fn count(&self, statement: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query(statement)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .get(0);
+        n
+    }
+
     /// The audit trail as the admin reads it shows every field, value and record in words: no
     /// catalog key (`field.…`, `audit.…`), no bare id (`#26`), no raw flag (`true`/`false`).
     pub async fn assert_audit_in_words(&self) {
