@@ -933,6 +933,27 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             };
             record(name, app, None, Some((target, met)));
         }
+        // The economics above are answered from the report kept after the first request
+        // (nothing they count changes meanwhile). Computed afresh, as after every change to
+        // the orders: each request asks another discount rate, so none is kept yet.
+        let (c, b, tok) = (client.clone(), base.clone(), director.clone());
+        // Rates this run alone asks (an earlier run's reports may be kept still).
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as usize)
+            .unwrap_or(0);
+        let app = drive(n.min(5), 1, move |i| {
+            let rate = (stamp + i) % 9000;
+            let url = format!(
+                "{b}/api/v1/economics?discount_percent={}.{:02}",
+                rate / 100,
+                rate % 100
+            );
+            let (c, tok) = (c.clone(), tok.clone());
+            async move { get_ok(&c, url, &tok).await }
+        })
+        .await?;
+        record("economics: computed afresh", app, None, None);
     }
 
     // Pay (issue 12): every salesperson's sheet of the month, computed from the month's data, as

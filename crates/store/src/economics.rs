@@ -259,14 +259,11 @@ impl Store {
         if current != snapshot.generation {
             return Ok(());
         }
-        sqlx::query(
-            "DELETE FROM report_snapshots WHERE org_id = $1 AND (generation <> $2 OR key = $3)",
-        )
-        .bind(snapshot.org_id)
-        .bind(snapshot.generation)
-        .bind(&snapshot.key)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("DELETE FROM report_snapshots WHERE org_id = $1 AND generation <> $2")
+            .bind(snapshot.org_id)
+            .bind(snapshot.generation)
+            .execute(&mut *tx)
+            .await?;
         let kept: i64 = sqlx::query("SELECT COUNT(*) FROM report_snapshots WHERE org_id = $1")
             .bind(snapshot.org_id)
             .fetch_one(&mut *tx)
@@ -281,7 +278,9 @@ impl Store {
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO report_snapshots (org_id, key, generation, computed_at, body) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO report_snapshots (org_id, key, generation, computed_at, body) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, key) DO UPDATE SET generation = excluded.generation, \
+             computed_at = excluded.computed_at, body = excluded.body",
         )
         .bind(snapshot.org_id)
         .bind(&snapshot.key)
@@ -464,6 +463,13 @@ impl Store {
     }
 }
 
+/// The next value of a column read as one text.
+fn field<'a>(values: &mut std::str::Split<'a, char>) -> Result<&'a str> {
+    values
+        .next()
+        .ok_or_else(|| crate::StoreError::Corrupt("stat_customer_months row".into()))
+}
+
 /// Reports kept per organization at most; past it, the kept ones are dropped.
 const MAX_SNAPSHOTS: i64 = 500;
 
@@ -614,24 +620,23 @@ async fn histories_folded(
         Some(i) => format!("s.{}", yingpan_domain::cube::CARD_DIMS[i]),
         None => "''".into(),
     };
-    // One text of rows, fields apart by U+001F and rows by U+001E (no card value holds a
-    // control character): half a million rows parse from slices of it, without a JSON value
-    // or a string per field.
+    // One text per column, values apart by commas (the segment's by U+001F: no card value
+    // holds a control character): half a million rows parse from slices of them, without a
+    // JSON value or a string per field. Column by column, because joining each row's fields
+    // into one text first costs SQLite twice the scan (0.8 s against 0.4 s at 500,000 rows).
     let backend = crate::rollup::backend_of(conn);
-    let (concat, sep) = match backend {
-        crate::Backend::Sqlite => ("group_concat", "char(30)"),
-        crate::Backend::Postgres => ("string_agg", "chr(30)"),
-    };
-    let field = match backend {
-        crate::Backend::Sqlite => " || char(31) || ",
-        crate::Backend::Postgres => " || chr(31) || ",
+    let (concat, cast, unit) = match backend {
+        crate::Backend::Sqlite => ("group_concat", "", "char(31)"),
+        crate::Backend::Postgres => ("string_agg", "::text", "chr(31)"),
     };
     let mut sql = Sql::new(&format!(
-        "SELECT {concat}(t.x, {sep}) FROM (SELECT CAST(s.customer_id AS TEXT){field}CASE WHEN s.month >= "
+        "SELECT {concat}(t.cid{cast}, ','), {concat}(t.cur{cast}, ','), {concat}(t.sales, ','), \
+         {concat}(t.margin, ','), {concat}(t.orders{cast}, ','), {concat}(t.seg, {unit}) \
+         FROM (SELECT s.customer_id AS cid, CASE WHEN s.month >= "
     ));
     sql.bind(split.clone()).push(&format!(
-        " THEN '1' ELSE '0' END{field}s.sales{field}s.margin{field}CAST(s.orders AS TEXT){field}{segment_column} AS x \
-         FROM stat_customer_months s WHERE"
+        " THEN 1 ELSE 0 END AS cur, s.sales AS sales, s.margin AS margin, s.orders AS orders, \
+         {segment_column} AS seg FROM stat_customer_months s WHERE"
     ));
     let persons = crate::cube::Persons {
         viewer,
@@ -644,22 +649,33 @@ async fn histories_folded(
         .push(" AND s.month < ")
         .bind(to.clone())
         .push(") t");
-    let text: Option<String> = sql.query().fetch_one(&mut *conn).await?.try_get(0)?;
-    let text = text.unwrap_or_default();
+    let row = sql.query().fetch_one(&mut *conn).await?;
+    let mut columns: Vec<String> = Vec::with_capacity(6);
+    for i in 0..6 {
+        columns.push(row.try_get::<Option<String>, _>(i)?.unwrap_or_default());
+    }
     let skip: HashSet<i64> = pending.iter().copied().collect();
     let mut segments: HashMap<&str, Arc<str>> = HashMap::new();
-    // Sized once: growing a map of half a million customers rehashes it a dozen times.
-    let rows = text.bytes().filter(|b| *b == 0x1e).count() + 1;
-    let mut out: HashMap<i64, History> = HashMap::with_capacity(rows);
     let corrupt = || crate::StoreError::Corrupt("stat_customer_months row".into());
-    for row in text.split('\u{1e}').filter(|r| !r.is_empty()) {
-        let mut f = row.splitn(6, '\u{1f}');
-        let mut next = || f.next().ok_or_else(corrupt);
-        let cid: i64 = next()?.parse().map_err(|_| corrupt())?;
-        let current = next()? == "1";
-        let (sales, margin) = (dec(next()?)?, dec(next()?)?);
-        let orders: i64 = next()?.parse().map_err(|_| corrupt())?;
-        let seg = next()?;
+    let rows = if columns[0].is_empty() {
+        0
+    } else {
+        columns[0].bytes().filter(|b| *b == b',').count() + 1
+    };
+    // Sized once: growing a map of half a million customers rehashes it a dozen times.
+    let mut out: HashMap<i64, History> = HashMap::with_capacity(rows);
+    let mut ids = columns[0].split(',');
+    let mut current = columns[1].split(',');
+    let mut sales = columns[2].split(',');
+    let mut margins = columns[3].split(',');
+    let mut orders = columns[4].split(',');
+    let mut segs = columns[5].split('\u{1f}');
+    for _ in 0..rows {
+        let cid: i64 = field(&mut ids)?.parse().map_err(|_| corrupt())?;
+        let now_period = field(&mut current)? == "1";
+        let (sale, margin) = (dec(field(&mut sales)?)?, dec(field(&mut margins)?)?);
+        let count: i64 = field(&mut orders)?.parse().map_err(|_| corrupt())?;
+        let seg = field(&mut segs)?;
         if skip.contains(&cid) {
             continue;
         }
@@ -670,7 +686,11 @@ async fn histories_folded(
                 .clone();
             history(cid, shared)
         });
-        add_month(h, current, sales, margin, orders);
+        add_month(h, now_period, sale, margin, count);
+    }
+    // Every column holds as many values (an empty one splits into one empty value).
+    if rows > 0 && (ids.next().is_some() || segs.next().is_some()) {
+        return Err(corrupt());
     }
     for r in now {
         let seg: Arc<str> = card_index.map(|i| r.card[i].as_str()).unwrap_or("").into();
