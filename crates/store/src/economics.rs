@@ -394,16 +394,24 @@ impl Store {
                     Some(histories_folded(&mut tx, viewer, &range, segment, &pending, now).await?);
             }
         }
-        let mut by_customer = match folded {
+        // Sorted by customer.
+        let mut histories = match folded {
             Some(h) => h,
-            None => histories_raw(&mut tx, viewer, period, previous, segment).await?,
+            None => {
+                let mut h: Vec<History> = histories_raw(&mut tx, viewer, period, previous, segment)
+                    .await?
+                    .into_values()
+                    .collect();
+                h.sort_unstable_by_key(|h| h.customer_id);
+                h
+            }
         };
         let years: Vec<i64> = (previous.start.year()
             ..=period.end.pred_opt().unwrap_or(period.end).year())
             .map(i64::from)
             .collect();
         let mut estimates: HashMap<(i64, i32), Decimal> = HashMap::new();
-        if !by_customer.is_empty() {
+        if !histories.is_empty() {
             let mut sql = Sql::new(
                 "SELECT customer_id, year, amount FROM customer_spend_estimates WHERE org_id = ",
             );
@@ -416,21 +424,18 @@ impl Store {
                 .fetch_packed(&mut *tx, self.backend, &["customer_id", "year", "amount"])
                 .await?;
             for (c, y, a) in rows {
-                if by_customer.contains_key(&c) {
+                if let Ok(i) = histories.binary_search_by_key(&c, |h| h.customer_id) {
                     estimates.insert((c, i32::try_from(y).unwrap_or_default()), dec(&a)?);
+                    // Marked; computed below, once the customer's every year is read.
+                    histories[i].estimate = Some(Decimal::ZERO);
                 }
             }
         }
         tx.commit().await?;
-        // In no particular order: every figure breaks its ties by the customer id.
-        let histories = by_customer
-            .drain()
-            .map(|(_, mut h)| {
-                h.estimate = pro_rata(&estimates, h.customer_id, period);
-                h.previous_estimate = pro_rata(&estimates, h.customer_id, previous);
-                h
-            })
-            .collect();
+        for h in histories.iter_mut().filter(|h| h.estimate.is_some()) {
+            h.estimate = pro_rata(&estimates, h.customer_id, period);
+            h.previous_estimate = pro_rata(&estimates, h.customer_id, previous);
+        }
         Ok(EconomicsBasis::Fresh {
             histories,
             snapshot,
@@ -464,10 +469,38 @@ impl Store {
 }
 
 /// The next value of a column read as one text.
-fn field<'a>(values: &mut std::str::Split<'a, char>) -> Result<&'a str> {
+fn field<'a>(values: &mut impl Iterator<Item = &'a [u8]>) -> Result<&'a [u8]> {
     values
         .next()
         .ok_or_else(|| crate::StoreError::Corrupt("stat_customer_months row".into()))
+}
+
+/// A whole number as the database writes it.
+fn integer(digits: &[u8]) -> Option<i64> {
+    let (negative, digits) = match digits.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, digits),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    Some(if negative { -n } else { n })
+}
+
+/// An amount as stored (`1234.5`): whole amounts, most of them, without the decimal parser.
+fn amount(text: &[u8]) -> Result<Decimal> {
+    match integer(text) {
+        Some(n) => Ok(Decimal::from(n)),
+        None => dec(std::str::from_utf8(text)
+            .map_err(|_| crate::StoreError::Corrupt("stat_customer_months amount".into()))?),
+    }
 }
 
 /// Reports kept per organization at most; past it, the kept ones are dropped.
@@ -612,7 +645,7 @@ async fn histories_folded(
     segment: SegmentBy,
     pending: &[i64],
     now: Vec<crate::cube::CustomerMonth>,
-) -> Result<HashMap<i64, History>> {
+) -> Result<Vec<History>> {
     let org_id = viewer.org_id;
     let Months { from, split, to } = range;
     let card_index = segment.card_index();
@@ -655,56 +688,92 @@ async fn histories_folded(
         columns.push(row.try_get::<Option<String>, _>(i)?.unwrap_or_default());
     }
     let skip: HashSet<i64> = pending.iter().copied().collect();
-    let mut segments: HashMap<&str, Arc<str>> = HashMap::new();
     let corrupt = || crate::StoreError::Corrupt("stat_customer_months row".into());
-    let rows = if columns[0].is_empty() {
+    let count = if columns[0].is_empty() {
         0
     } else {
         columns[0].bytes().filter(|b| *b == b',').count() + 1
     };
-    // Sized once: growing a map of half a million customers rehashes it a dozen times.
-    let mut out: HashMap<i64, History> = HashMap::with_capacity(rows);
-    let mut ids = columns[0].split(',');
-    let mut current = columns[1].split(',');
-    let mut sales = columns[2].split(',');
-    let mut margins = columns[3].split(',');
-    let mut orders = columns[4].split(',');
-    let mut segs = columns[5].split('\u{1f}');
-    for _ in 0..rows {
-        let cid: i64 = field(&mut ids)?.parse().map_err(|_| corrupt())?;
-        let now_period = field(&mut current)? == "1";
-        let (sale, margin) = (dec(field(&mut sales)?)?, dec(field(&mut margins)?)?);
-        let count: i64 = field(&mut orders)?.parse().map_err(|_| corrupt())?;
-        let seg = field(&mut segs)?;
-        if skip.contains(&cid) {
-            continue;
+    // One month of one customer, taken by one person.
+    struct Month<'a> {
+        customer: i64,
+        current: bool,
+        sales: Decimal,
+        margin: Decimal,
+        orders: i64,
+        segment: &'a str,
+    }
+    let mut months: Vec<Month> = Vec::with_capacity(count + now.len());
+    let values = |i: usize, sep: u8| columns[i].as_bytes().split(move |b| *b == sep);
+    let (mut ids, mut current, mut sales, mut margins, mut orders, mut segs) = (
+        values(0, b','),
+        values(1, b','),
+        values(2, b','),
+        values(3, b','),
+        values(4, b','),
+        values(5, 0x1f),
+    );
+    for _ in 0..count {
+        let customer = integer(field(&mut ids)?).ok_or_else(corrupt)?;
+        let current = field(&mut current)? == b"1";
+        let sales = amount(field(&mut sales)?)?;
+        let margin = amount(field(&mut margins)?)?;
+        let orders = integer(field(&mut orders)?).ok_or_else(corrupt)?;
+        let segment = std::str::from_utf8(field(&mut segs)?).map_err(|_| corrupt())?;
+        if !skip.contains(&customer) {
+            months.push(Month {
+                customer,
+                current,
+                sales,
+                margin,
+                orders,
+                segment,
+            });
         }
-        let h = out.entry(cid).or_insert_with(|| {
-            let shared = segments
-                .entry(seg)
-                .or_insert_with(|| Arc::from(seg))
-                .clone();
-            history(cid, shared)
-        });
-        add_month(h, now_period, sale, margin, count);
     }
     // Every column holds as many values (an empty one splits into one empty value).
-    if rows > 0 && (ids.next().is_some() || segs.next().is_some()) {
+    if count > 0 && (ids.next().is_some() || segs.next().is_some()) {
         return Err(corrupt());
     }
-    for r in now {
-        let seg: Arc<str> = card_index.map(|i| r.card[i].as_str()).unwrap_or("").into();
-        let h = out
-            .entry(r.customer)
-            .or_insert_with(|| history(r.customer, seg));
-        add_month(h, r.month >= *split, r.sales, r.margin, r.orders);
+    for r in &now {
+        months.push(Month {
+            customer: r.customer,
+            current: r.month >= *split,
+            sales: r.sales,
+            margin: r.margin,
+            orders: r.orders,
+            segment: card_index.map(|i| r.card[i].as_str()).unwrap_or(""),
+        });
+    }
+    // By customer: a sort of the ids and their places is cheaper than a map of half a million
+    // customers (no hashing, no table to grow).
+    let mut order: Vec<(i64, u32)> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.customer, i as u32))
+        .collect();
+    order.sort_unstable();
+    let mut segments: HashMap<&str, Arc<str>> = HashMap::new();
+    let mut out: Vec<History> = Vec::new();
+    for (customer, i) in order {
+        let m = &months[i as usize];
+        if out.last().map(|h| h.customer_id) != Some(customer) {
+            let shared = segments
+                .entry(m.segment)
+                .or_insert_with(|| Arc::from(m.segment))
+                .clone();
+            out.push(history(customer, shared));
+        }
+        if let Some(h) = out.last_mut() {
+            add_month(h, m.current, m.sales, m.margin, m.orders);
+        }
     }
     if card_index.is_none() {
         // By owner: the customers' owners now, which the months do not keep (an owner changes
         // with every claim and recycle; the orders keep who took them).
-        let ids: Vec<i64> = out.keys().copied().collect();
+        let ids: Vec<i64> = out.iter().map(|h| h.customer_id).collect();
         let names = owner_names(conn, org_id, &ids).await?;
-        for h in out.values_mut() {
+        for h in out.iter_mut() {
             h.segment = names
                 .get(&h.customer_id)
                 .map(|n| Arc::from(n.as_str()))
@@ -780,4 +849,26 @@ async fn histories_raw(
             (cid, h)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{amount, integer};
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    #[test]
+    fn amounts_read_as_the_decimal_parser_reads_them() {
+        for text in ["0", "29920", "-15", "1234.5", "0.01", "-0.5", "99999999999"] {
+            assert_eq!(
+                amount(text.as_bytes()).unwrap(),
+                Decimal::from_str(text).unwrap(),
+                "{text}"
+            );
+        }
+        for bad in ["", "-", "1,5", "abc"] {
+            assert!(amount(bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert_eq!(integer(b"9223372036854775808"), None, "past i64");
+    }
 }
