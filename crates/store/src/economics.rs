@@ -468,6 +468,31 @@ impl Store {
     }
 }
 
+/// One shared text per segment value. A card field mostly has a few values, found by
+/// comparing rather than hashing half a million times; a field of many values goes to a map.
+#[derive(Default)]
+struct Segments<'a> {
+    few: Vec<(&'a str, Arc<str>)>,
+    many: HashMap<&'a str, Arc<str>>,
+}
+
+impl<'a> Segments<'a> {
+    fn shared(&mut self, value: &'a str) -> Arc<str> {
+        if let Some((_, shared)) = self.few.iter().find(|(s, _)| *s == value) {
+            return shared.clone();
+        }
+        if self.few.len() < 32 {
+            let shared: Arc<str> = Arc::from(value);
+            self.few.push((value, shared.clone()));
+            return shared;
+        }
+        self.many
+            .entry(value)
+            .or_insert_with(|| Arc::from(value))
+            .clone()
+    }
+}
+
 /// The next value of a column read as one text.
 fn field<'a>(values: &mut impl Iterator<Item = &'a [u8]>) -> Result<&'a [u8]> {
     values
@@ -720,7 +745,7 @@ async fn histories_folded(
         let margin = amount(field(&mut margins)?)?;
         let orders = integer(field(&mut orders)?).ok_or_else(corrupt)?;
         let segment = std::str::from_utf8(field(&mut segs)?).map_err(|_| corrupt())?;
-        if !skip.contains(&customer) {
+        if skip.is_empty() || !skip.contains(&customer) {
             months.push(Month {
                 customer,
                 current,
@@ -753,16 +778,12 @@ async fn histories_folded(
         .map(|(i, m)| (m.customer, i as u32))
         .collect();
     order.sort_unstable();
-    let mut segments: HashMap<&str, Arc<str>> = HashMap::new();
-    let mut out: Vec<History> = Vec::new();
+    let mut segments = Segments::default();
+    let mut out: Vec<History> = Vec::with_capacity(order.len());
     for (customer, i) in order {
         let m = &months[i as usize];
         if out.last().map(|h| h.customer_id) != Some(customer) {
-            let shared = segments
-                .entry(m.segment)
-                .or_insert_with(|| Arc::from(m.segment))
-                .clone();
-            out.push(history(customer, shared));
+            out.push(history(customer, segments.shared(m.segment)));
         }
         if let Some(h) = out.last_mut() {
             add_month(h, m.current, m.sales, m.margin, m.orders);
