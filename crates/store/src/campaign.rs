@@ -450,6 +450,7 @@ impl Store {
             self.backend,
             needle.as_deref(),
             trigram,
+            None,
         );
         insert.query().execute(&mut *tx).await?;
         // The facts each decision needs, read in one pass.

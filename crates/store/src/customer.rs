@@ -280,8 +280,18 @@ pub(crate) fn push_list_filters(
     backend: crate::Backend,
     needle: Option<&str>,
     trigram_search: bool,
+    team: Option<&[i64]>,
 ) {
-    push_scope(sql, viewer, "c");
+    match team {
+        // The viewer's subtree, already read: a list of ids the planner can estimate.
+        Some(ids) if !ids.is_empty() => {
+            sql.push(" c.org_id = ")
+                .bind(viewer.org_id)
+                .push(" AND c.owner_id IN ")
+                .bind_list(ids);
+        }
+        _ => push_scope(sql, viewer, "c"),
+    }
     sql.push(if q.deleted {
         " AND c.deleted_at IS NOT NULL"
     } else {
@@ -716,6 +726,23 @@ impl Store {
         } else {
             "customers c"
         };
+        // A supervisor's people, read first on PostgreSQL. Given the recursive subquery, the
+        // planner cannot estimate the team and chose to read and sort every customer of the
+        // organization (a top supervisor's page 500 at a million customers: 670 ms); given
+        // their ids, it walks the live customers' index in list order (10 ms).
+        let team: Option<Vec<i64>> = if self.backend == crate::Backend::Postgres
+            && viewer.scope == yingpan_domain::person::Scope::Subtree
+        {
+            let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
+            sql.bind(viewer.org_id).push(" AND id IN ");
+            crate::sql::push_subtree(&mut sql, viewer.org_id, viewer.user_id);
+            let ids: Vec<(i64,)> = sql
+                .fetch_packed(self.heavy_read(), self.backend, &["id"])
+                .await?;
+            Some(ids.into_iter().map(|i| i.0).collect())
+        } else {
+            None
+        };
         let build_on = |table: &str, select: &str| {
             let mut sql = Sql::new(&select.replace("{customers}", table));
             push_list_filters(
@@ -725,6 +752,7 @@ impl Store {
                 self.backend,
                 needle.as_deref(),
                 trigram_search,
+                team.as_deref(),
             );
             if table.ends_with("customers_owned_updated") {
                 // What the partial index holds, said so that SQLite may use it.
