@@ -733,13 +733,15 @@ impl Store {
         let team: Option<Vec<i64>> = if self.backend == crate::Backend::Postgres
             && viewer.scope == yingpan_domain::person::Scope::Subtree
         {
-            let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
-            sql.bind(viewer.org_id).push(" AND id IN ");
-            crate::sql::push_subtree(&mut sql, viewer.org_id, viewer.user_id);
-            let ids: Vec<(i64,)> = sql
-                .fetch_packed(self.heavy_read(), self.backend, &["id"])
-                .await?;
-            Some(ids.into_iter().map(|i| i.0).collect())
+            Some(
+                crate::sql::subtree_ids(
+                    self.heavy_read(),
+                    self.backend,
+                    viewer.org_id,
+                    viewer.user_id,
+                )
+                .await?,
+            )
         } else {
             None
         };

@@ -581,13 +581,10 @@ async fn snapshot_key(
         Scope::All => "all".to_string(),
         Scope::Own => format!("own {}", viewer.user_id),
         Scope::Subtree => {
-            let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
-            sql.bind(viewer.org_id).push(" AND id IN ");
-            crate::sql::push_subtree(&mut sql, viewer.org_id, viewer.user_id);
             let backend = crate::rollup::backend_of(conn);
-            let mut ids: Vec<(i64,)> = sql.fetch_packed(&mut *conn, backend, &["id"]).await?;
-            ids.sort_unstable();
-            let ids: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
+            let ids =
+                crate::sql::subtree_ids(&mut *conn, backend, viewer.org_id, viewer.user_id).await?;
+            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
             format!("team {}", ids.join(","))
         }
     };

@@ -151,6 +151,25 @@ pub(crate) fn push_subtree(sql: &mut Sql, org_id: i64, root: i64) {
         .push(") SELECT id FROM sub)");
 }
 
+/// The ids of `root` and everyone below them, sorted.
+pub(crate) async fn subtree_ids<'e, E>(
+    exec: E,
+    backend: crate::Backend,
+    org_id: i64,
+    root: i64,
+) -> crate::Result<Vec<i64>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
+    sql.bind(org_id).push(" AND id IN ");
+    push_subtree(&mut sql, org_id, root);
+    let ids: Vec<(i64,)> = sql.fetch_packed(exec, backend, &["id"]).await?;
+    let mut ids: Vec<i64> = ids.into_iter().map(|i| i.0).collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// Restricts `alias.person_column` (the person a record belongs to) to the viewer's scope.
 pub(crate) fn push_scope_on(
     sql: &mut Sql,
