@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Writes crates/web/openapi.json, the description served at /api/v1/openapi.json.
+"""Writes crates/web/openapi.json: the paths, parameters, request bodies and error answers of the
+description served at /api/v1/openapi.json. The success bodies are added by the server from the
+handlers' return types (crates/web/src/described.rs).
 
-Edit the tables below when the API changes; a test checks that the document parses and names
-the contract's paths.
+Edit the tables below when the API changes; tests check that every route is described here and
+that every answer the code describes lands on an operation of this document.
 """
 import json
 import pathlib
@@ -347,8 +349,21 @@ def declare_no_content():
 
 declare_no_content()
 
+def openapi_31(node):
+    """OpenAPI 3.1 schemas are JSON Schema: a nullable value is a type list with "null" (the
+    generated response schemas are written that way too)."""
+    if isinstance(node, dict):
+        node = {k: openapi_31(v) for k, v in node.items()}
+        if node.pop("nullable", False) and "type" in node:
+            node["type"] = [node["type"], "null"]
+        return node
+    if isinstance(node, list):
+        return [openapi_31(v) for v in node]
+    return node
+
+
 DOC = {
-    "openapi": "3.0.3",
+    "openapi": "3.1.0",
     "info": {"title": "Yingpan API", "version": "1",
              "description": "营盘 CRM. UTF-8 JSON. Errors: {\"error\": {\"code\", \"message\", \"field\"}} (internal errors add \"request_id\"; every response carries X-Request-Id). Requests made with the web session cookie instead of a bearer token must send the session's CSRF token in X-CSRF-Token for POST, PATCH, PUT and DELETE. Lists: {\"items\", \"total\"}. Amounts are decimal strings."},
     "servers": [{"url": "/api/v1"}],
@@ -362,5 +377,6 @@ DOC = {
 }
 
 out = pathlib.Path(__file__).resolve().parent.parent / "crates" / "web" / "openapi.json"
+DOC = openapi_31(DOC)
 out.write_text(json.dumps(DOC, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 print(f"wrote {out}")

@@ -58,7 +58,7 @@ impl Part {
 }
 
 /// One step of the action timeline: what, by when, and (once approved) the task it became.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanAction {
     /// Stable across revisions, so an action becomes one task however often it is revised.
     #[serde(default)]
@@ -68,7 +68,7 @@ pub struct PlanAction {
 }
 
 /// What a revision says.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PlanContent {
     /// Text fields by name (see [`Part::fields`]).
@@ -109,7 +109,7 @@ impl PlanContent {
 }
 
 /// Who filled a part, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stamp {
     pub user_id: i64,
     pub at: DateTime<Utc>,
@@ -168,7 +168,7 @@ pub fn compare(a: &PlanContent, b: &PlanContent) -> Vec<Difference> {
 }
 
 /// A revision's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 pub enum Status {
     Draft,
     Submitted,
@@ -208,7 +208,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 pub enum Step {
     Submit,
     Approve,

@@ -13,7 +13,7 @@ pub struct BudgetFacts {
     pub expenses: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BudgetFigures {
     /// Sales as a percentage of the sales budget.
     #[serde(with = "rust_decimal::serde::str_option")]

@@ -251,7 +251,7 @@ fn required_text(
 
 /// No customer receives more than `messages` campaign messages in `days` days, whatever the
 /// channel and whoever sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FrequencyCap {
     pub messages: u32,
     pub days: u32,
@@ -334,7 +334,7 @@ pub fn retry_at(attempts: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 /// carries `{{phone}}` and `{{text}}`, and how its answer tells success — a 2xx status and,
 /// when `success_pointer` is set, that JSON value (RFC 6901 pointer) equal to
 /// `success_value`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SmsGateway {
     pub url: String,
     pub method: String,
@@ -489,7 +489,7 @@ fn snippet(s: &str) -> String {
 }
 
 /// The company's campaign settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CampaignSettings {
     pub cap: FrequencyCap,

@@ -54,7 +54,7 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 /// Which rule found the duplicate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DuplicateRule {
     Name,
@@ -65,7 +65,7 @@ pub enum DuplicateRule {
 }
 
 /// What the person registering may do about a duplicate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DuplicateStanding {
     /// Someone else owns it: registration is refused.

@@ -24,7 +24,7 @@ fn text(
 }
 
 /// Credit evaluation of a dealer: A (best) to D.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum CreditRating {
     A,
     B,
@@ -49,7 +49,7 @@ impl CreditRating {
 }
 
 /// What is recorded about a dealer (经销商/店) beyond the customer card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct DealerData {
     pub credit_rating: Option<CreditRating>,
     #[serde(with = "rust_decimal::serde::str_option", default)]
@@ -143,7 +143,7 @@ pub fn dealer_sales<'a>(
 
 /// The new-customer development report (新客户开发报告表), filed by the salesperson who
 /// developed the customer and reviewed by their supervisor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct DevelopmentReport {
     pub developed_on: Option<NaiveDate>,
     pub first_order_date: Option<NaiveDate>,

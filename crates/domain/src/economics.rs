@@ -44,7 +44,7 @@ impl History {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CustomerFigure {
     pub customer_id: i64,
     /// Empty until the customers shown are named.
@@ -65,7 +65,7 @@ pub struct CustomerFigure {
     pub lifetime_value: Decimal,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decile {
     pub customers: u32,
     #[serde(with = "rust_decimal::serde::str")]
@@ -74,7 +74,8 @@ pub struct Decile {
     pub margin: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = EconomicsSegment)]
 pub struct Segment {
     pub key: String,
     pub customers: u32,
@@ -85,7 +86,7 @@ pub struct Segment {
 }
 
 /// The lists of customers behind the figures, each in its own order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum List {
     /// Largest lost revenue (the previous period's) first.
@@ -124,7 +125,7 @@ impl List {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Economics {
     pub buyers: u32,
     pub previous_buyers: u32,

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 /// Why a visit or meeting was held: the stages of a sale it served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// 约见面谈: the first meeting the call set up.
@@ -108,7 +108,7 @@ pub fn check_details(
 }
 
 /// What was counted for one person, team or company over a period.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub calls: u32,
     pub reached: u32,
@@ -137,7 +137,7 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Step {
     /// `calls`, `reached`, `appointments`, `presentations`, `deals`.
     pub step: &'static str,
@@ -148,7 +148,7 @@ pub struct Step {
     pub conversion_percent: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Funnel {
     pub steps: Vec<Step>,
     #[serde(with = "rust_decimal::serde::str")]

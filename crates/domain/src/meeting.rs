@@ -70,7 +70,7 @@ pub fn period_instants(first: NaiveDate, last: NaiveDate) -> (DateTime<Utc>, Dat
     (start(first), start(last + Duration::days(1)))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 pub enum Attendance {
     Present,
     Absent,

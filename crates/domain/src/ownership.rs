@@ -77,7 +77,17 @@ pub fn protection_for(
 }
 
 /// Days for one tier of a trigger that can differ by customer tier; `None` = the general value.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct TierDays {
     pub priority: Option<i64>,
     pub general: Option<i64>,

@@ -18,7 +18,9 @@ pub fn fen(d: Decimal) -> Decimal {
 }
 
 /// How part of the process is measured from the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProcessMeasure {
     /// Customers registered in the month with a complete card (name, a phone or e-mail, region,
@@ -60,7 +62,7 @@ impl ProcessMeasure {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProcessItem {
     pub measure: ProcessMeasure,
     /// Share of the process part, in percent; the items' weights add up to 100.
@@ -71,7 +73,7 @@ pub struct ProcessItem {
     pub norm: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CategoryRate {
     pub category: String,
     #[serde(with = "rust_decimal::serde::str")]
@@ -79,7 +81,7 @@ pub struct CategoryRate {
 }
 
 /// A product's own commission rate, ahead of its category's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProductRate {
     pub product_id: i64,
     #[serde(with = "rust_decimal::serde::str")]
@@ -87,7 +89,7 @@ pub struct ProductRate {
 }
 
 /// From this revenue attainment on, commission is multiplied by `multiplier_percent` / 100.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttainmentStep {
     #[serde(with = "rust_decimal::serde::str")]
     pub from_percent: Decimal,
@@ -97,7 +99,7 @@ pub struct AttainmentStep {
 
 /// What a month's pay is made of. Plans are kept by the month they take effect; a month is paid
 /// by the latest plan that took effect on or before it ([`plan_for`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PayPlan {
     /// Base salary of everyone without their own.
     #[serde(with = "rust_decimal::serde::str")]
@@ -126,7 +128,7 @@ pub struct PayPlan {
     pub referral_reward: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PersonBase(#[serde(with = "rust_decimal::serde::str")] pub Decimal);
 
 fn bad(field: &'static str, code: &'static str, message: impl Into<String>) -> ValidationError {
@@ -305,7 +307,7 @@ pub struct SoldLine {
 }
 
 /// A reward (positive) or penalty (negative) a manager entered, with its reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Adjustment {
     pub id: i64,
     #[serde(with = "rust_decimal::serde::str")]
@@ -335,7 +337,7 @@ pub struct PayFacts {
     pub adjustments: Vec<Adjustment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProcessLine {
     pub measure: ProcessMeasure,
     #[serde(with = "rust_decimal::serde::str")]
@@ -350,7 +352,7 @@ pub struct ProcessLine {
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommissionLine {
     pub order_id: i64,
     pub customer_name: String,
@@ -368,7 +370,7 @@ pub struct CommissionLine {
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReferralLine {
     pub referred: String,
     pub referrer: String,
@@ -376,7 +378,7 @@ pub struct ReferralLine {
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaySheet {
     #[serde(with = "rust_decimal::serde::str")]
     pub base: Decimal,

@@ -76,7 +76,7 @@ pub enum Scope {
 
 /// The company policy for the inside-sales clerk (内勤), who keeps ledgers for everyone in some
 /// companies and only for their own team in others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClerkVisibility {
     All,

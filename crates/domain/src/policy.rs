@@ -10,7 +10,7 @@ use crate::ValidationError;
 use serde::Serialize;
 
 /// Company policy, as data: the protection period and the public pool's rules.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct OrgSettings {
     /// Days without a logged contact after which a customer returns to the pool.
     pub protection_days: i64,

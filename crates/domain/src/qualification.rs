@@ -14,7 +14,7 @@ pub struct Man {
 }
 
 /// What to do next with a prospect of a MAN class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ManAction {
     /// MAN: the ideal target — pursue now.
@@ -79,7 +79,7 @@ impl Man {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     High,
@@ -107,7 +107,7 @@ impl Level {
 }
 
 /// The screening matrix for key accounts (001): customer attractiveness × our ability to win.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyAccountClass {
     /// 核心顾客: attractive and winnable — invest most.
@@ -171,7 +171,7 @@ pub fn key_account_class(attractiveness: Level, ability_to_win: Level) -> KeyAcc
 }
 
 /// Customer tiers (004) and how often each is called and visited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Priority,

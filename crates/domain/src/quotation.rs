@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// A line as quoted: the price list's price when quoted, and the discount on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuoteLine {
     pub product_id: i64,
     pub product_name: String,
@@ -96,7 +96,7 @@ pub fn needs_approval(lines: &[QuoteLine], limit: Decimal, has_superior: bool) -
     has_superior && max_discount(lines) > limit
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 pub enum Status {
     Draft,
     PendingApproval,
@@ -139,7 +139,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 pub enum Step {
     /// The salesperson finishes the draft: approved at once within the limit.
     Submit,

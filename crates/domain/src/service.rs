@@ -156,14 +156,14 @@ pub fn responds(step: Step) -> bool {
 }
 
 /// A severity's deadlines, in hours from filing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sla {
     pub response_hours: u32,
     pub resolution_hours: u32,
 }
 
 /// The company's service settings, kept by admins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ServiceSettings {
     pub critical: Sla,
@@ -280,7 +280,7 @@ pub fn deadlines(opened: DateTime<Utc>, sla: Sla) -> Deadlines {
 }
 
 /// Which deadline passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Deadline {
     Response,

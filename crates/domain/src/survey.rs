@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The highest score a scored question takes (scores are 1 to 5).
 pub const MAX_SCORE: u8 = 5;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     /// 1 (very dissatisfied) to 5 (very satisfied).
@@ -20,7 +20,7 @@ pub enum QuestionKind {
     Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Question {
     /// Stable within the questionnaire: `q1`, `q2`… in the order written.
     pub key: String,
@@ -127,7 +127,7 @@ pub fn parse_name(raw: &str) -> Result<String, ValidationError> {
 }
 
 /// Answers as checked: each scored question's score, each text question's words.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Answers {
     pub scores: BTreeMap<String, u8>,
     pub texts: BTreeMap<String, String>,

@@ -19,7 +19,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// What a target counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// Orders taken, by the day the order was registered (CNY).
@@ -128,7 +140,7 @@ impl Measure {
 }
 
 /// The period a target covers: a calendar year, quarter or month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, utoipa::ToSchema)]
 pub enum TargetPeriod {
     Year(i32),
     /// Quarter 1–4.
@@ -220,7 +232,19 @@ impl Serialize for TargetPeriod {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DimensionKind {
     /// Not broken down: the whole of the measure.
@@ -243,7 +267,7 @@ impl DimensionKind {
 }
 
 /// Which part of a measure a line covers: all of it, one product category or one region.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 pub struct Dimension {
     pub kind: DimensionKind,
     /// Empty for `Total`.
@@ -275,7 +299,7 @@ impl Dimension {
 }
 
 /// The place a figure has in the plan: what, for whom, when and which part.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 pub struct TargetKey {
     pub measure: Measure,
     /// `None` is the company.
@@ -284,7 +308,7 @@ pub struct TargetKey {
     pub dimension: Dimension,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TargetLine {
     #[serde(flatten)]
     pub key: TargetKey,
@@ -414,7 +438,7 @@ impl TargetLineInput {
 }
 
 /// Which axis a gap is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Axis {
     /// A year against its quarters, or a quarter against its months.
@@ -430,7 +454,7 @@ pub enum Axis {
 }
 
 /// A figure that does not equal the sum of the figures below it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Gap {
     pub axis: Axis,
     /// The figure broken down.
@@ -720,7 +744,7 @@ pub fn actual(f: &crate::weekly_report::Figures, measure: Measure) -> Decimal {
 }
 
 /// A target beside what was achieved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Attainment {
     pub measure: Measure,
     #[serde(with = "rust_decimal::serde::str_option")]

@@ -10,7 +10,7 @@ use crate::person::Role;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 pub enum Status {
     Assigned,
     Acknowledged,
@@ -51,7 +51,7 @@ impl Status {
 }
 
 /// What someone does to a task, and who may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 pub enum Step {
     /// The assignee confirms they have the command.
     Acknowledge,

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const REPORTING_CURRENCY: &str = "CNY";
 
 /// A report period in the company's local time: `[start, end)` as calendar days.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Period {
     pub start: NaiveDate,
     /// Exclusive.
@@ -131,7 +131,7 @@ pub struct PlanFact {
 }
 
 /// A market-situation or complaint report filed in the period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EscalationFact {
     pub author_id: i64,
     pub author_name: String,
@@ -142,7 +142,7 @@ pub struct EscalationFact {
 }
 
 /// A customer that needs a manager's attention, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AbnormalCustomer {
     pub customer_id: i64,
     pub customer_name: String,
@@ -231,7 +231,7 @@ impl Facts {
 }
 
 /// The figures of one salesperson, or of the whole team.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Figures {
     #[serde(with = "rust_decimal::serde::str")]
     pub sales: Decimal,
@@ -270,7 +270,7 @@ pub struct Figures {
     pub other_currency_orders: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberFigures {
     pub user_id: i64,
     pub name: String,
@@ -278,7 +278,7 @@ pub struct MemberFigures {
     pub figures: Figures,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WeeklyReport {
     pub period: Period,
     pub currency: String,
@@ -292,7 +292,7 @@ pub struct WeeklyReport {
     pub abnormal_customers: Vec<AbnormalCustomer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CompetitorMove {
     pub author_name: String,
     /// `market_report` (a filed market-situation report) or `daily_report` (competitor

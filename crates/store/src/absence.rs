@@ -14,7 +14,7 @@ use yingpan_domain::hierarchy::ReportingLine;
 use yingpan_domain::person::Scope;
 use yingpan_domain::visit_plan::china_offset;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Absence {
     pub id: i64,
     pub user_id: i64,

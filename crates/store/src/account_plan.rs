@@ -21,7 +21,7 @@ use yingpan_domain::audit::FieldChange;
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::Refusal;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountPlan {
     pub id: i64,
     pub customer_id: i64,
@@ -36,7 +36,7 @@ pub struct AccountPlan {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanRevision {
     pub number: i64,
     pub status: String,
@@ -50,7 +50,7 @@ pub struct PlanRevision {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanEvaluation {
     pub evaluator_name: Option<String>,
     pub management_score: i64,
@@ -60,7 +60,7 @@ pub struct PlanEvaluation {
 }
 
 /// What the records say about the account, beside what the manager writes.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
 pub struct PlanFacts {
     /// (year, orders' total) for the plan's year and the two before it.
     pub sales_by_year: Vec<(i32, Decimal)>,
@@ -78,7 +78,7 @@ pub struct PlanFacts {
     pub survey_mean: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanDetail {
     pub plan: AccountPlan,
     pub revision: PlanRevision,

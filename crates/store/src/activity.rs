@@ -42,7 +42,7 @@ impl ActivityKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Activity {
     pub id: i64,
     pub customer_id: i64,

@@ -10,7 +10,7 @@ use sqlx::Row;
 use yingpan_domain::appeal::{check_answer, check_target, AppealFields};
 use yingpan_domain::audit::FieldChange;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Appeal {
     pub id: i64,
     pub appellant_id: i64,

@@ -13,7 +13,7 @@ use yingpan_domain::budget::{figures, BudgetFacts, BudgetFigures};
 use yingpan_domain::person::{Role, Scope};
 use yingpan_domain::weekly_report::Period;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamBudget {
     pub supervisor_id: i64,
     pub supervisor_name: String,

@@ -17,7 +17,7 @@ use yingpan_domain::campaign::{
     decide, CampaignFields, CampaignSettings, Channel, RecipientStatus,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Campaign {
     pub id: i64,
     pub name: String,

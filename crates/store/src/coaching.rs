@@ -14,7 +14,7 @@ use yingpan_domain::coaching::{check_above, check_join, check_review, NoteKind, 
 use yingpan_domain::meeting::period_instants;
 use yingpan_domain::Refusal;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JointVisit {
     pub id: i64,
     pub plan_id: i64,

@@ -11,7 +11,7 @@ use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::{diff, Snapshot};
 use yingpan_domain::customer::{ContactFields, ContactInput};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub id: i64,
     pub customer_id: i64,

@@ -18,7 +18,7 @@ use yingpan_domain::profile::Profile;
 use yingpan_domain::search::{like_pattern, normalize_query, search_document};
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Customer {
     pub id: i64,
     pub kind: String,

@@ -15,7 +15,7 @@ use yingpan_domain::daily_report::{
 use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::Refusal;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredDailyReport {
     pub id: i64,
     pub user_id: i64,

@@ -13,7 +13,7 @@ use yingpan_domain::visit_plan::china_offset;
 use yingpan_domain::weekly_report::Period;
 
 /// Revenue and collections of one calendar month (company time).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MonthFigures {
     /// `YYYY-MM`.
     pub month: String,

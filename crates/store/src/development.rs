@@ -11,7 +11,7 @@ use sqlx::Row;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::development::{dealer_sales, DealerData, DevelopmentReport};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredDevelopmentReport {
     pub customer_id: i64,
     pub author_id: i64,

@@ -72,7 +72,7 @@ impl SegmentBy {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SpendEstimate {
     pub year: i32,
     #[serde(with = "rust_decimal::serde::str")]

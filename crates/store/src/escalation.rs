@@ -10,7 +10,7 @@ use yingpan_domain::audit::FieldChange;
 use yingpan_domain::escalation::{notification_email, superiors_up_the_line, EscalationFields};
 use yingpan_domain::person::Locale;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Escalation {
     pub id: i64,
     pub author_id: i64,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::ledger::{balance, check_entry, AdvanceEntry, AdvanceKind};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdvanceLine {
     pub id: i64,
     pub user_id: i64,
@@ -25,7 +25,7 @@ pub struct AdvanceLine {
 }
 
 /// Per salesperson: advanced, settled and still outstanding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdvanceSummary {
     pub user_id: i64,
     pub user_name: String,

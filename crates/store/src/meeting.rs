@@ -19,7 +19,7 @@ use yingpan_domain::order::PaymentKind;
 use yingpan_domain::task::TaskFields;
 use yingpan_domain::Refusal;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Meeting {
     pub id: i64,
     pub organizer_id: i64,
@@ -35,7 +35,7 @@ pub struct Meeting {
 }
 
 /// One member: attendance and the period's figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeetingMember {
     pub user_id: i64,
     pub name: String,
@@ -52,7 +52,7 @@ pub struct MeetingMember {
     pub escalations: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeetingDetail {
     pub meeting: Meeting,
     pub members: Vec<MeetingMember>,

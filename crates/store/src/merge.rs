@@ -18,7 +18,7 @@ pub struct SuspectedGroup {
     pub customers: Vec<crate::Customer>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Merge {
     pub id: i64,
     pub survivor_id: i64,

@@ -14,7 +14,7 @@ use yingpan_domain::audit::{diff, Snapshot};
 use yingpan_domain::opportunity::{check_transition, weighted, Money, Stage, Status};
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Opportunity {
     pub id: i64,
     pub customer_id: i64,
@@ -109,7 +109,7 @@ pub struct OpportunityQuery {
 }
 
 /// One column of the pipeline board.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StageSummary {
     pub stage: Stage,
     pub count: usize,

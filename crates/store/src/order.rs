@@ -17,7 +17,7 @@ use yingpan_domain::order::{
 };
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredLine {
     pub product_id: i64,
     pub product_name: String,
@@ -30,7 +30,7 @@ pub struct StoredLine {
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Payment {
     pub id: i64,
     pub kind: PaymentKind,
@@ -41,7 +41,7 @@ pub struct Payment {
     pub recorded_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Order {
     pub id: i64,
     pub number: String,

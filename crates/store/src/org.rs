@@ -14,7 +14,7 @@ use yingpan_domain::person::{leaves_no_admin, DisplayName, Locale, Role, Usernam
 pub use yingpan_domain::policy::OrgSettings;
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Organization {
     pub id: i64,
     pub name: String,

@@ -29,7 +29,7 @@ struct MonthContext {
     facts: HashMap<i64, PayFacts>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredPayPlan {
     pub effective_month: String,
     pub plan: PayPlan,
@@ -39,7 +39,7 @@ pub struct StoredPayPlan {
 
 /// Where a sheet stands: computed live (`open`), reviewed by the supervisor, approved by the
 /// director, or frozen with its month (`closed`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SheetStatus {
     Open,
@@ -59,7 +59,7 @@ impl SheetStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredSheet {
     pub month: String,
     pub user_id: i64,

@@ -31,7 +31,7 @@ pub struct PoolCustomer {
 }
 
 /// One change of owner, with its reason.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnershipChange {
     pub from_user_id: Option<i64>,
     pub from_name: Option<String>,

@@ -11,14 +11,14 @@ use yingpan_domain::audit::FieldChange;
 use yingpan_domain::ownership::PoolPeriods;
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PoolMember {
     pub user_id: i64,
     pub display_name: String,
     pub is_admin: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Pool {
     pub id: i64,
     pub name: String,

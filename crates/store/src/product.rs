@@ -9,7 +9,7 @@ use sqlx::Row;
 use yingpan_domain::audit::{diff, Snapshot};
 use yingpan_domain::product::ProductFields;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Product {
     pub id: i64,
     pub code: String,

@@ -15,7 +15,7 @@ use yingpan_domain::qualification::{
 };
 
 /// MAN analysis, screening-matrix inputs and tier, plus what follows from them.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Qualification {
     pub man_money: Option<bool>,
     pub man_authority: Option<bool>,

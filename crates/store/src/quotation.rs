@@ -19,7 +19,7 @@ use yingpan_domain::quotation::{
 };
 use yingpan_domain::Refusal;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Quotation {
     pub id: i64,
     pub customer_id: i64,
@@ -38,7 +38,7 @@ pub struct Quotation {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuotationVersion {
     pub number: i64,
     pub lines: Vec<QuoteLine>,
@@ -54,7 +54,7 @@ pub struct QuotationVersion {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuotationDetail {
     pub quotation: Quotation,
     pub shown: QuotationVersion,

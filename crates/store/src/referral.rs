@@ -13,7 +13,7 @@ use yingpan_domain::audit::FieldChange;
 use yingpan_domain::error::ValidationError;
 use yingpan_domain::person::Scope;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Referral {
     pub id: i64,
     pub referrer_id: i64,

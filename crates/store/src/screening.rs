@@ -15,7 +15,7 @@ use yingpan_domain::qualification::KeyAccountClass;
 use yingpan_domain::screening::{score, ScreeningSettings};
 
 /// One screening as it was done.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScreeningRecord {
     pub id: i64,
     pub customer_id: i64,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 use yingpan_domain::audit::FieldChange;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Segment {
     pub id: i64,
     pub owner_id: i64,

@@ -19,7 +19,7 @@ use yingpan_domain::service::{
     VisitSource,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: i64,
     pub customer_id: i64,
@@ -137,7 +137,7 @@ pub struct TicketFilter {
     pub offset: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReturnVisit {
     pub id: i64,
     pub customer_id: i64,

@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::survey::{check_link, Answers, Question, Response};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Survey {
     pub id: i64,
     pub name: String,
@@ -22,7 +22,7 @@ pub struct Survey {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub id: i64,
     pub survey_id: i64,

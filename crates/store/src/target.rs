@@ -22,7 +22,7 @@ use yingpan_domain::weekly_report::{compile, Member, Period};
 
 /// A year's plan as one viewer sees it: the draft lines within their scope and the gaps among
 /// them, and where the plan stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TargetPlan {
     pub year: i32,
     /// 0 until the first line is saved; every save adds one. Saves and publications carry it.
@@ -39,7 +39,7 @@ pub struct TargetPlan {
     pub names: BTreeMap<i64, String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TargetPublication {
     pub number: i64,
     pub plan_version: i64,
@@ -51,7 +51,7 @@ pub struct TargetPublication {
 }
 
 /// One person's (or the team's) targets beside what they achieved in a period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttainmentRow {
     /// None for the total of everyone shown.
     pub user_id: Option<i64>,
@@ -59,7 +59,7 @@ pub struct AttainmentRow {
     pub items: Vec<Attainment>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttainmentReport {
     pub period: Period,
     /// Working days gone by today, percent: the pace to read the figures against.
@@ -74,7 +74,7 @@ pub struct AttainmentReport {
     pub parts: Vec<PartAttainment>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartAttainment {
     /// None for the company.
     pub assignee_id: Option<i64>,

@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 use yingpan_domain::audit::FieldChange;
 use yingpan_domain::task::{check_assigner, is_overdue, next_status, Status, Step, TaskFields};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: i64,
     pub assigner_id: i64,

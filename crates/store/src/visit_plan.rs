@@ -13,7 +13,7 @@ use yingpan_domain::visit_plan::{
 };
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitPlan {
     pub id: i64,
     pub user_id: i64,

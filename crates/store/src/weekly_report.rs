@@ -19,7 +19,7 @@ use yingpan_domain::weekly_report::{
     PaymentFact, Period, PlanFact, VisitFact, WeeklyReport,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredWeeklyReport {
     pub id: i64,
     pub supervisor_id: i64,
@@ -32,13 +32,13 @@ pub struct StoredWeeklyReport {
 }
 
 /// The director's monthly summary: the company and each supervisor's team.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamSummary {
     pub company: WeeklyReport,
     pub teams: Vec<TeamFigures>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamFigures {
     pub supervisor_id: i64,
     pub supervisor_name: String,

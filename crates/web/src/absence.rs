@@ -2,6 +2,8 @@
 //! domain lets cover for them — the owner's customers to sign an order for and open orders to
 //! take a payment on. The order and the money stay the owner's.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -35,13 +37,13 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<OnQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Absence>>, AppError> {
     let on = match q.on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => day("on", Some(raw))?,
         None => state.today(),
     };
     let items = state.store.absences(me.viewer.org_id, on).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -273,6 +275,14 @@ async fn payment_submit(State(state): State<AppState>, page: PageForm<PaymentFor
         Ok(_) => Redirect::to(&format!("/act-for?owner={}", form.owner)).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/absences", api_list),
+        answer("post", "/absences", api_add),
+        answer("get", "/act-for/{owner_id}/customers", api_customers),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

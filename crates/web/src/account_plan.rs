@@ -2,6 +2,8 @@
 //! plan's page (the facts of the account, the manager's form, review and evaluation) and two
 //! revisions side by side.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -586,6 +588,18 @@ async fn compare_page(
         ),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/account-plans", api_list),
+        answer("post", "/account-plans", api_create),
+        answer("get", "/account-plans/{id}", api_get),
+        answer("put", "/account-plans/{id}", api_save),
+        answer("post", "/account-plans/{id}/steps", api_step),
+        answer("get", "/account-plans/{id}/compare", api_compare),
+        answer("post", "/account-plans/{id}/evaluations", api_evaluate),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

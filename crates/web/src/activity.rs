@@ -1,6 +1,8 @@
 //! Logged contacts with a customer (calls, visits, e-mails, meetings): the JSON API and the
 //! form on the customer's page.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::customer::detail;
 use crate::error::AppError;
@@ -196,6 +198,13 @@ async fn activity_submit(
         .unwrap_or_else(|e| e.into_page(me.locale())),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/customers/{id}/activities", api_activities),
+        answer("post", "/customers/{id}/activities", api_log_activity),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Skip-level appeals (`domain::appeal`): the API and the page where one files an appeal to
 //! someone above one's own superior, and the person appealed to answers.
 
+use crate::described::{answer as answered_by, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path};
@@ -14,7 +16,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::appeal::{parse_answer, AppealInput};
 use yingpan_store::{Appeal, User};
 
@@ -23,9 +24,12 @@ async fn file(state: &AppState, me: &CurrentUser, input: &AppealInput) -> Result
     Ok(state.store.file_appeal(&me.viewer, &f, state.now()).await?)
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<Appeal>>, AppError> {
     let items = state.store.appeals(&me.viewer).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_file(
@@ -152,6 +156,15 @@ async fn answer_submit(
         Ok(_) => done("/appeals", "appeal_answered", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answered_by("get", "/appeals", api_list),
+        answered_by("post", "/appeals", api_file),
+        answered_by("get", "/appeals/{id}", api_get),
+        answered_by("post", "/appeals/{id}/answer", api_answer),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

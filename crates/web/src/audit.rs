@@ -1,5 +1,7 @@
 //! The audit trail, for admins and directors.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::extract::Query;
@@ -473,6 +475,10 @@ async fn audit_page(
         }
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![answer("get", "/audit", api_audit)]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Who is asking: password login, web sessions (cookie + CSRF token), API bearer tokens, and
 //! login throttling. All state lives in the database so any app server can answer.
 
+use crate::described::{answer, Answer};
+
 use crate::error::AppError;
 use crate::extract::Query;
 use crate::extract::{FormBody, JsonBody};
@@ -852,6 +854,15 @@ async fn settings_submit(State(state): State<AppState>, page: PageForm<SettingsF
         }
         Err(e) => e.into_page(user.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("post", "/auth/login", api_login),
+        answer("post", "/auth/logout", api_logout),
+        answer("get", "/me", api_me),
+        answer("patch", "/me", api_update_me),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

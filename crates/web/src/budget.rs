@@ -1,6 +1,8 @@
 //! Budgets (预算): each team's monthly sales and expense budget against what it sold and spent,
 //! with sales per yuan of expense. Directors set them; supervisors see their teams'.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -152,6 +154,13 @@ async fn submit(State(state): State<AppState>, page: PageForm<BudgetForm>) -> Re
         Ok(_) => Redirect::to(&format!("/budgets?month={}", form.month)).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/budgets", api_list),
+        answer("put", "/budgets/{month}/{supervisor_id}", api_set),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -3,6 +3,8 @@
 //! team's visits too). The URL works without a session — the token is the credential, kept
 //! only as its SHA-256 digest — so a phone's calendar app can subscribe.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{digest, random_token, CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -237,6 +239,14 @@ async fn stop_submit(State(state): State<AppState>, page: PageForm<Empty>) -> Re
         Ok(_) => done("/calendar", "saved", None),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/calendar-feed", api_get),
+        answer("post", "/calendar-feed", api_start),
+        answer("delete", "/calendar-feed", api_stop),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -3,6 +3,8 @@
 //! gateway); opt-outs — the public unsubscribe link and staff recording a customer's or a
 //! contact's wish.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{digest, CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -39,9 +41,12 @@ async fn create(
         .await?)
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<Campaign>>, AppError> {
     let items = state.store.campaigns(&me.viewer, 100).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -812,6 +817,27 @@ async fn unsubscribe_submit(State(state): State<AppState>, Path(token): Path<Str
         Err(StoreError::NotFound) => unknown_link(),
         Err(e) => AppError::from(e).into_page(PUBLIC_LOCALE),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/campaigns", api_list),
+        answer("post", "/campaigns", api_create),
+        answer("get", "/campaigns/{id}", api_get),
+        answer("get", "/campaigns/{id}/recipients", api_recipients),
+        answer("get", "/campaigns/{id}/preview", api_preview),
+        answer("post", "/campaigns/{id}/launch", api_launch),
+        answer("post", "/campaigns/{id}/cancel", api_cancel),
+        answer("post", "/campaigns/{id}/test", api_test),
+        answer("get", "/campaign-settings", api_settings),
+        answer("put", "/campaign-settings", api_put_settings),
+        answer("post", "/customers/{id}/opt-out", api_customer_opt_out),
+        answer(
+            "post",
+            "/contacts/{id}/do-not-contact",
+            api_contact_do_not_contact,
+        ),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Joint visits and coaching (`domain::coaching`): joining a planned visit (from the plan's
 //! page), the review afterwards, and each salesperson's coaching record.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -355,6 +357,17 @@ async fn note_submit(
         Ok(_) => done(&format!("/coaching/{person}"), "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/joint-visits", api_list),
+        answer("post", "/joint-visits", api_join),
+        answer("get", "/joint-visits/{id}", api_get),
+        answer("post", "/joint-visits/{id}/review", api_review),
+        answer("get", "/coaching-notes", api_notes),
+        answer("post", "/coaching-notes", api_add_note),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

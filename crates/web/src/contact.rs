@@ -1,5 +1,7 @@
 //! A customer's contacts and decision makers: the JSON API and the contact forms.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::customer::{detail, require_version, Empty};
 use crate::error::AppError;
@@ -15,7 +17,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::customer::ContactInput;
 use yingpan_store::Contact;
 
@@ -23,9 +24,9 @@ async fn api_contacts(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Contact>>, AppError> {
     let items = state.store.contacts(&me.viewer, id).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create_contact(
@@ -302,6 +303,17 @@ async fn vcard_export(
         body,
     )
         .into_response())
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/customers/{id}/contacts.vcf", vcard_export),
+        answer("get", "/customers/{id}/contacts", api_contacts),
+        answer("post", "/customers/{id}/contacts", api_create_contact),
+        answer("get", "/contacts/{id}", api_get_contact),
+        answer("patch", "/contacts/{id}", api_patch_contact),
+        answer("delete", "/contacts/{id}", api_delete_contact),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

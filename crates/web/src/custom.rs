@@ -1,5 +1,7 @@
 //! Admin-defined customer fields: definitions (admin), and grouping customers by a field.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -46,9 +48,12 @@ async fn create(
         .await?)
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<CustomFieldDef>>, AppError> {
     let items = state.store.custom_fields(me.viewer.org_id).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -307,6 +312,15 @@ async fn groups_page(
         Ok(p) => render(&p, me.locale()),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/custom-fields", api_list),
+        answer("post", "/custom-fields", api_create),
+        answer("patch", "/custom-fields/{id}", api_patch),
+        answer("get", "/customers/groups", api_groups),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

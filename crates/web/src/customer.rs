@@ -2,6 +2,7 @@
 //! logged activities are `contact` and `activity`.
 
 use crate::auth::{CurrentUser, PageForm};
+use crate::described::{answer, Answer, Listing};
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use yingpan_domain::custom::{parse_values, CustomFieldDef, CustomFieldKind};
 use yingpan_domain::customer::{
     optional, ContactInput, CustomerFields, CustomerInput, Email, Phone,
@@ -396,13 +397,11 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(p): Query<ListParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Customer>>, AppError> {
     let defs = state.store.custom_fields(me.viewer.org_id).await?;
     let q = p.to_query(&me, &defs, state.now())?;
     let (items, total) = state.store.list_customers(&me.viewer, &q).await?;
-    Ok(Json(
-        json!({"items": items, "total": total, "page": q.page, "per_page": q.per_page}),
-    ))
+    Ok(Json(Listing::page(items, total, q.page, q.per_page)))
 }
 
 /// Parses a customer, including its admin-defined fields against the organization's
@@ -526,7 +525,7 @@ async fn api_duplicates(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<DuplicateQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<crate::error::Disclosed>>, AppError> {
     let kind =
         yingpan_domain::customer::CustomerKind::parse(q.kind.as_deref().unwrap_or("company"))?;
     let name = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
@@ -546,8 +545,9 @@ async fn api_duplicates(
         .store
         .find_duplicates(me.viewer.org_id, me.user.id, &keys, q.exclude_id)
         .await?;
-    let items: Vec<Value> = found.iter().map(crate::error::disclose).collect();
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(
+        found.iter().map(crate::error::disclose).collect(),
+    )))
 }
 
 // ---------------------------------------------------------------- pages
@@ -1618,6 +1618,18 @@ async fn restore_submit(
         Ok(_) => Redirect::to(&format!("/customers/{id}")).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/customers", api_list),
+        answer("post", "/customers", api_create),
+        answer("get", "/customers/duplicates", api_duplicates),
+        answer("get", "/customers/{id}", api_get),
+        answer("patch", "/customers/{id}", api_patch),
+        answer("delete", "/customers/{id}", api_delete),
+        answer("post", "/customers/{id}/restore", api_restore),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Daily sales reports: filed by the salesperson at the end of the day, prefilled from the day's
 //! visits, reviewed and commented by a superior.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -62,12 +64,12 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<StoredDailyReport>>, AppError> {
     let items = state
         .store
         .daily_reports(&me.viewer, q.user_id, q.unreviewed.unwrap_or(false), 200)
         .await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -296,6 +298,16 @@ async fn review_submit(
         Ok(_) => done(&format!("/reports/{id}"), "report_reviewed", None),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/daily-reports", api_list),
+        answer("get", "/daily-reports/prefill", api_prefill),
+        answer("put", "/daily-reports/by-date/{date}", api_file),
+        answer("get", "/daily-reports/{id}", api_get),
+        answer("post", "/daily-reports/{id}/review", api_review),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -6,6 +6,8 @@
 //! results view (year to date against target, twelve-month trend). Every figure is the
 //! viewer's scope, and links to the records behind it.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::CurrentUser;
 use crate::chart::{self, Line};
 use crate::error::AppError;
@@ -36,7 +38,7 @@ use yingpan_store::{
     ReturningSoon, StageSummary, TeamFigures,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum View {
     Today,
@@ -95,7 +97,7 @@ impl View {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgeingAmount {
     pub ageing: Ageing,
     #[serde(with = "rust_decimal::serde::str")]
@@ -103,7 +105,7 @@ pub struct AgeingAmount {
     pub orders: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanToday {
     pub id: i64,
     pub status: PlanStatus,
@@ -112,7 +114,7 @@ pub struct PlanToday {
 
 /// One line of the workbench's to-do list: what waits, how many, where to act, and the records
 /// or people behind it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Waiting {
     /// `plan_missing`, `plan_draft`, `plan_returned`, `report_missing`, `due_contacts`,
     /// `returning`, `unread`, `plans_to_review`, `reports_to_review`, `plans_not_filed`,
@@ -126,7 +128,7 @@ pub struct Waiting {
     pub more: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WaitingItem {
     pub label: String,
     pub link: Option<String>,
@@ -136,7 +138,7 @@ pub struct WaitingItem {
 const LISTED: usize = 12;
 
 /// Everything one dashboard shows (the API answers the same).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DashboardData {
     pub view: View,
     pub today: NaiveDate,
@@ -885,6 +887,10 @@ async fn dashboard(
         Ok(p) => render(&p, locale),
         Err(e) => e.into_page(locale),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![answer("get", "/dashboard", api_dashboard)]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,5 +1,7 @@
 //! Dealer data and the new-customer development report, with the supervisor's review.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -211,6 +213,21 @@ async fn review_submit(
         Ok(_) => Redirect::to(&format!("/customers/{id}#development")).into_response(),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("put", "/customers/{id}/dealer", api_set_dealer),
+        answer("delete", "/customers/{id}/dealer", api_clear_dealer),
+        answer("get", "/dealers/stats", api_dealer_stats),
+        answer("get", "/customers/{id}/development-report", api_report),
+        answer("put", "/customers/{id}/development-report", api_save_report),
+        answer(
+            "post",
+            "/customers/{id}/development-report/review",
+            api_review,
+        ),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -3,6 +3,8 @@
 //! the estimate of each customer's category spending that partial defection needs.
 //! Definitions are the domain's (`economics`).
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::chart::{self, Line};
 use crate::error::AppError;
@@ -62,7 +64,7 @@ fn previous(p: Period) -> Period {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EconomicsReport {
     pub period: Period,
     pub previous_period: Period,
@@ -226,7 +228,7 @@ async fn load(
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CustomersPage {
     list: List,
     period: Period,
@@ -382,11 +384,9 @@ async fn api_estimates(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Listing<SpendEstimate>>, AppError> {
     let items = state.store.spend_estimates(&me.viewer, id).await?;
-    Ok(Json(
-        serde_json::json!({"total": items.len(), "items": items}),
-    ))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn set_estimate(
@@ -409,11 +409,9 @@ async fn api_set_estimate(
     me: CurrentUser,
     Path((id, year)): Path<(i64, i64)>,
     JsonBody(req): JsonBody<EstimateInput>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Listing<SpendEstimate>>, AppError> {
     let items = set_estimate(&state, &me, id, year, req.amount.as_deref()).await?;
-    Ok(Json(
-        serde_json::json!({"total": items.len(), "items": items}),
-    ))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -554,6 +552,19 @@ async fn page(
         Ok(p) => render(&p, locale),
         Err(e) => e.into_page(locale),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/economics", api_economics),
+        answer("get", "/economics/customers", api_customers),
+        answer("get", "/customers/{id}/spend-estimates", api_estimates),
+        answer(
+            "put",
+            "/customers/{id}/spend-estimates/{year}",
+            api_set_estimate,
+        ),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

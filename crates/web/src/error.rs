@@ -3,8 +3,9 @@
 use crate::i18n::{t, Locale};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Serialize;
 use serde_json::json;
-use yingpan_domain::dedupe::DuplicateStanding;
+use yingpan_domain::dedupe::{DuplicateRule, DuplicateStanding};
 use yingpan_domain::ValidationError;
 use yingpan_store::{DuplicateMatch, StoreError};
 
@@ -246,7 +247,7 @@ impl IntoResponse for AppError {
         let mut body =
             json!({"error": {"code": self.code(), "message": message, "field": self.field()}});
         if let AppError::DuplicateCustomer(m) = &self {
-            body["error"]["duplicates"] = m.iter().map(disclose).collect();
+            body["error"]["duplicates"] = json!(m.iter().map(disclose).collect::<Vec<_>>());
         }
         if let (AppError::Internal(_), Some(id)) = (&self, request_id) {
             body["error"]["request_id"] = id.into();
@@ -276,15 +277,32 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 
 /// What the registrant may learn about a duplicate: who owns it and since when, never the
 /// contact details or even the id of a customer they may not open.
-pub fn disclose(m: &DuplicateMatch) -> serde_json::Value {
-    match m.standing {
-        DuplicateStanding::OwnedByOther => json!({
-            "rule": m.rule, "standing": m.standing, "owner_name": m.owner_name, "owned_since": m.owned_since,
-        }),
-        DuplicateStanding::InPool | DuplicateStanding::Own => json!({
-            "rule": m.rule, "standing": m.standing, "customer_id": m.customer_id,
-            "customer_name": m.customer_name, "owner_name": m.owner_name,
-        }),
+/// A registered customer a new one repeats, as much as the caller may know of it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Disclosed {
+    pub rule: DuplicateRule,
+    pub standing: DuplicateStanding,
+    /// Whose customer it is (null: in the pool).
+    pub owner_name: Option<String>,
+    /// Since when, when it is someone else's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owned_since: Option<String>,
+    /// The customer, when it is the caller's own or in the pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+}
+
+pub fn disclose(m: &DuplicateMatch) -> Disclosed {
+    let own_or_pool = m.standing != DuplicateStanding::OwnedByOther;
+    Disclosed {
+        rule: m.rule,
+        standing: m.standing,
+        owner_name: m.owner_name.clone(),
+        owned_since: m.owned_since.clone().filter(|_| !own_or_pool),
+        customer_id: Some(m.customer_id).filter(|_| own_or_pool),
+        customer_name: Some(m.customer_name.clone()).filter(|_| own_or_pool),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Market situation and complaint reports, and the inbox where superiors receive them.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -192,6 +194,15 @@ pub fn body_text(tr: &Tr, e: &Escalation) -> String {
         Some(_) => tr.tp("ticket_deadline", &e.body),
         None => e.body.clone(),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("post", "/escalations", api_file),
+        answer("get", "/escalations/{id}", api_get),
+        answer("get", "/inbox", api_inbox),
+        answer("post", "/inbox/{id}/read", api_read),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -2,6 +2,8 @@
 //! appointments → presentations → deals → revenue, with conversion at each step, sales per
 //! call and commission per call. Definitions are the domain's (`funnel`).
 
+use crate::described::{answer, Answer};
+
 use crate::auth::CurrentUser;
 use crate::chart;
 use crate::error::AppError;
@@ -30,7 +32,7 @@ struct FunnelQuery {
     commission_percent: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FunnelRow {
     pub key: i64,
     pub label: String,
@@ -39,7 +41,7 @@ pub struct FunnelRow {
     pub funnel: Funnel,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FunnelReport {
     pub period: Period,
     pub group_by: &'static str,
@@ -222,6 +224,10 @@ async fn page(
         Ok(p) => render(&p, locale),
         Err(e) => e.into_page(locale),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![answer("get", "/funnel", api_funnel)]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Customer import and export over HTTP: the API, the upload page and the export buttons. The
 //! reading and writing of files is `yingpan_exchange`'s, shared with the `yingpan` command.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::extract::Query;
@@ -834,6 +836,19 @@ async fn export_page(state: State<AppState>, me: CurrentUser, q: Query<ExportQue
     export(state, me, q)
         .await
         .unwrap_or_else(|e| e.into_page(locale))
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("post", "/customers/import", api_import),
+        answer("get", "/customers/export", export),
+        answer("get", "/contacts/export", export_contacts),
+        answer("get", "/orders/export", export_orders),
+        answer("get", "/activities/export", export_activities),
+        answer("post", "/contacts/import", api_import_contacts),
+        answer("post", "/activities/import", api_import_activities),
+        answer("post", "/orders/import", api_import_orders),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! The inside-sales clerk's ledgers (内勤台账): the month's sales ledger, sales per salesperson,
 //! receivables with overdue ageing, and expense advances. Every list is the viewer's scope.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -28,7 +30,7 @@ fn money(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PersonSales {
     pub user_id: i64,
     pub name: String,
@@ -38,7 +40,7 @@ pub struct PersonSales {
     pub receivable: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SalesLedger {
     pub month: String,
     pub orders: Vec<Order>,
@@ -94,27 +96,27 @@ async fn sales_ledger(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReceivableItem {
     #[serde(flatten)]
     pub order: Order,
     pub ageing: Ageing,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     pub ageing: Ageing,
     pub amount: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CustomerOwing {
     pub customer_id: i64,
     pub customer_name: String,
     pub receivable: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Receivables {
     pub as_of: String,
     pub total: String,
@@ -192,7 +194,7 @@ async fn api_receivables(
     Ok(Json(receivables(&state, &me, q.owner_id).await?))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Advances {
     summary: Vec<AdvanceSummary>,
     items: Vec<AdvanceLine>,
@@ -340,6 +342,15 @@ async fn advance_submit(State(state): State<AppState>, page: PageForm<AdvanceInp
         Ok(_) => Redirect::to("/ledgers#advances").into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/ledgers/sales", api_sales),
+        answer("get", "/receivables", api_receivables),
+        answer("get", "/expense-advances", api_advances),
+        answer("post", "/expense-advances", api_record),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -14,6 +14,7 @@ mod contact;
 mod custom;
 mod customer;
 mod daily_report;
+mod described;
 mod development;
 mod error;
 mod escalation;
@@ -200,6 +201,61 @@ pub fn app(state: AppState) -> Router {
             replica::layer,
         ));
     request::wrap(router).with_state(state)
+}
+
+/// Every API operation whose success body the code describes (see `described`).
+fn answers() -> Vec<described::Answer> {
+    [
+        absence::answers(),
+        account_plan::answers(),
+        activity::answers(),
+        appeal::answers(),
+        audit::answers(),
+        auth::answers(),
+        budget::answers(),
+        calendar::answers(),
+        campaign::answers(),
+        coaching::answers(),
+        contact::answers(),
+        custom::answers(),
+        customer::answers(),
+        daily_report::answers(),
+        dashboard::answers(),
+        development::answers(),
+        economics::answers(),
+        escalation::answers(),
+        funnel::answers(),
+        import::answers(),
+        ledger::answers(),
+        meeting::answers(),
+        merge::answers(),
+        objection::answers(),
+        opportunity::answers(),
+        order::answers(),
+        org::answers(),
+        pay::answers(),
+        picklist::answers(),
+        pool::answers(),
+        pool_definitions::answers(),
+        product::answers(),
+        qualification::answers(),
+        quotation::answers(),
+        referral::answers(),
+        return_visit::answers(),
+        screening::answers(),
+        segment::answers(),
+        statistics::answers(),
+        survey::answers(),
+        target::answers(),
+        task::answers(),
+        ticket::answers(),
+        visit_plan::answers(),
+        webhook::answers(),
+        weekly_report::answers(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Serves until ctrl-c / SIGTERM.

@@ -1,6 +1,8 @@
 //! Sales meetings (`domain::meeting`): the API, the list with the form to call one, and the
 //! meeting's page with the period's figures per member, attendance, minutes and decisions.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path};
@@ -352,6 +354,17 @@ async fn close_submit(
         Ok(_) => done(&format!("/meetings/{id}"), "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/meetings", api_list),
+        answer("post", "/meetings", api_create),
+        answer("get", "/meetings/{id}", api_get),
+        answer("put", "/meetings/{id}", api_record),
+        answer("post", "/meetings/{id}/decisions", api_decide),
+        answer("post", "/meetings/{id}/close", api_close),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Supervisors find suspected duplicates already in the data and merge them; merges can be
 //! undone.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -68,10 +70,10 @@ async fn api_merge(
 async fn api_merges(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Merge>>, AppError> {
     me.may(Action::MergeCustomers)?;
     let items = state.store.merges(&me.viewer, 200).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_undo(
@@ -162,6 +164,15 @@ async fn undo_submit(
         Ok(()) => done("/customers/duplicates", "unmerged", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/customers/suspected-duplicates", api_suspected),
+        answer("post", "/customers/{id}/merge", api_merge),
+        answer("get", "/merges", api_merges),
+        answer("post", "/merges/{id}/undo", api_undo),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! The objection library (`domain::objection`): search it before a visit, see which answers
 //! win, add an answer; managers keep the objections.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -364,6 +366,21 @@ async fn retire_submit(
         Ok(_) => done(&format!("/objections/{id}#answers"), "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/objections", api_list),
+        answer("post", "/objections", api_create),
+        answer("get", "/objections/{id}", api_get),
+        answer("put", "/objections/{id}", api_update),
+        answer("post", "/objections/{id}/answers", api_answer),
+        answer(
+            "delete",
+            "/objections/{id}/answers/{answer}",
+            api_retire_answer,
+        ),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,15 +1,118 @@
-//! `GET /api/v1/openapi.json`: the API description, kept beside the code and checked by tests
-//! against the router's routes.
+//! `GET /api/v1/openapi.json`: the API description. Paths, parameters and request bodies come
+//! from `openapi.json` (written by `scripts/openapi.py`, checked by tests against the router's
+//! routes); the success bodies from the handlers' return types (`crate::described`).
 
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+/// Paths, parameters, request bodies and error answers.
+const BASE_JSON: &str = include_str!("../openapi.json");
+
+/// The whole document, built once: the base with every described answer's body.
+pub static OPENAPI_JSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let doc = document(&crate::answers()).unwrap_or_else(|e| panic!("the API document: {e}"));
+    serde_json::to_string(&doc).expect("the document serializes")
+});
+
+/// The base document with each answer's body schema on its success response, and the
+/// schemas they name among the components.
+fn document(answers: &[crate::described::Answer]) -> Result<serde_json::Value, String> {
+    let mut components = crate::described::Components::new();
+    let bodies: Vec<_> = answers
+        .iter()
+        .filter_map(|a| Some((a, (a.body)(&mut components)?)))
+        .collect();
+    let mut generated = serde_json::Map::new();
+    let mut twice = std::collections::BTreeSet::new();
+    for (name, schema) in components {
+        let mut schema = serde_json::to_value(schema).map_err(|e| e.to_string())?;
+        integer_keys_as_text(&mut schema);
+        match generated.get(&name) {
+            Some(known) if *known != schema => {
+                twice.insert(name);
+            }
+            _ => {
+                generated.insert(name, schema);
+            }
+        }
+    }
+    if !twice.is_empty() {
+        return Err(format!(
+            "two Rust types answer as each of {twice:?}: name one with #[schema(as = …)]"
+        ));
+    }
+    // A request body of openapi.json named like an answer's type (the PUT body
+    // `Qualification` and the answer `Qualification`) is the input: it becomes `…Input`.
+    let mut text = BASE_JSON.to_string();
+    let base: serde_json::Value = serde_json::from_str(BASE_JSON).map_err(|e| e.to_string())?;
+    let mut renamed = Vec::new();
+    for name in generated.keys() {
+        if base["components"]["schemas"].get(name).is_some() {
+            let input = format!("{name}Input");
+            if base["components"]["schemas"].get(&input).is_some() {
+                return Err(format!("{name} and {input} are both request bodies"));
+            }
+            text = text.replace(
+                &format!("\"#/components/schemas/{name}\""),
+                &format!("\"#/components/schemas/{input}\""),
+            );
+            renamed.push((name.clone(), input));
+        }
+    }
+    let mut doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .ok_or("no components.schemas")?;
+    for (name, input) in renamed {
+        let body = schemas.remove(&name).unwrap_or_default();
+        schemas.insert(input, body);
+    }
+    schemas.extend(generated);
+    for (a, body) in bodies {
+        let responses = doc["paths"]
+            .get_mut(a.path)
+            .and_then(|p| p.get_mut(a.method))
+            .and_then(|o| o.get_mut("responses"))
+            .and_then(|r| r.as_object_mut())
+            .ok_or_else(|| {
+                format!(
+                    "{} {} is answered but not in openapi.json",
+                    a.method, a.path
+                )
+            })?;
+        let (_, ok) = responses
+            .iter_mut()
+            .find(|(code, _)| code.starts_with('2') && code.as_str() != "204")
+            .ok_or_else(|| format!("{} {} has no success response", a.method, a.path))?;
+        ok["content"] = serde_json::json!({"application/json": {"schema": body}});
+    }
+    Ok(doc)
+}
+
+/// A map keyed by ids (`BTreeMap<i64, _>`) is a JSON object whose keys are text: utoipa
+/// says integer.
+fn integer_keys_as_text(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(m) => {
+            if let Some(keys) = m.get_mut("propertyNames") {
+                if keys["type"] == "integer" {
+                    *keys = serde_json::json!({"type": "string", "pattern": "^-?[0-9]+$"});
+                }
+            }
+            m.values_mut().for_each(integer_keys_as_text);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(integer_keys_as_text),
+        _ => {}
+    }
+}
 
 async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        OPENAPI_JSON.as_str(),
+    )
 }
 
 /// A parameter or a body field as the reference lists it.
@@ -77,7 +180,7 @@ fn type_of(schema: &serde_json::Value) -> String {
 /// each with its parameters, its request body's fields and its answers. Server-rendered from
 /// the same JSON, so it works offline and never disagrees with it.
 fn reference() -> Reference {
-    let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).expect("the document parses");
+    let doc: serde_json::Value = serde_json::from_str(&OPENAPI_JSON).expect("the document parses");
     let schemas = &doc["components"]["schemas"];
     let mut groups: Vec<Group> = Vec::new();
     let mut count = 0;
@@ -193,7 +296,7 @@ pub fn router() -> Router<crate::AppState> {
 mod tests {
     #[test]
     fn the_reference_lists_every_operation_with_its_fields() {
-        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI_JSON).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&super::OPENAPI_JSON).unwrap();
         let operations: usize = doc["paths"]
             .as_object()
             .unwrap()
@@ -218,8 +321,8 @@ mod tests {
 
     #[test]
     fn document_parses_and_names_every_contract_path() {
-        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI_JSON).unwrap();
-        assert_eq!(doc["openapi"], "3.0.3");
+        let doc: serde_json::Value = serde_json::from_str(&super::OPENAPI_JSON).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
         for p in [
             "/auth/login",
             "/me",
@@ -246,7 +349,7 @@ mod tests {
     /// Every API route the code registers is described (regenerate with scripts/openapi.py).
     #[test]
     fn every_api_route_is_documented() {
-        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI_JSON).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&super::OPENAPI_JSON).unwrap();
         let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let mut missing = Vec::new();
         let mut seen = 0;
@@ -265,5 +368,44 @@ mod tests {
         }
         assert!(seen > 30, "found only {seen} routes");
         assert!(missing.is_empty(), "undocumented routes: {missing:?}");
+    }
+}
+
+#[cfg(test)]
+mod answers {
+    use serde_json::Value;
+
+    fn references(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| references(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| references(v, out)),
+            _ => {}
+        }
+    }
+
+    /// Every described answer lands on an operation of openapi.json, and every schema the
+    /// document names is in it.
+    #[test]
+    fn answers_land_on_operations_and_references_resolve() {
+        let doc = super::document(&crate::answers()).unwrap();
+        let mut refs = Vec::new();
+        references(&doc, &mut refs);
+        for r in refs {
+            let target = r
+                .trim_start_matches("#/")
+                .split('/')
+                .fold(&doc, |v, k| &v[k]);
+            assert!(!target.is_null(), "{r} does not resolve");
+        }
+        let body = &doc["paths"]["/customers/{id}"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(body["$ref"], "#/components/schemas/Customer");
+        let customer = &doc["components"]["schemas"]["Customer"];
+        assert!(customer.to_string().contains("owner_name"), "{customer}");
     }
 }

@@ -1,5 +1,7 @@
 //! Opportunities and the pipeline board (per salesperson and per team).
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -108,7 +110,7 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Opportunity>>, AppError> {
     let status = q.status.as_deref().map(Status::parse).transpose()?;
     let items = state
         .store
@@ -122,7 +124,7 @@ async fn api_list(
             500,
         )
         .await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -421,6 +423,19 @@ async fn outcome_submit(
         Ok(_) => Redirect::to(&format!("/opportunities/{id}")).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/opportunities", api_list),
+        answer("post", "/opportunities", api_create),
+        answer("get", "/opportunities/{id}", api_get),
+        answer("patch", "/opportunities/{id}", api_patch),
+        answer("post", "/opportunities/{id}/won", api_won),
+        answer("post", "/opportunities/{id}/lost", api_lost),
+        answer("post", "/opportunities/{id}/reopen", api_reopen),
+        answer("get", "/pipeline", api_pipeline),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

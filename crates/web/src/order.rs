@@ -1,5 +1,7 @@
 //! Orders with lines from the price list, and deposits / payments / refunds on them.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -14,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use yingpan_domain::order::{
     parse_amount, parse_due_date, parse_line, DeliveryStatus, OrderLine, PaymentKind,
@@ -146,9 +147,9 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Order>>, AppError> {
     let items = state.store.orders(&me.viewer, &filter_for(&q)?).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -321,6 +322,16 @@ async fn pay_submit(
         Ok(_) => Redirect::to(&format!("/orders/{id}")).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/orders", api_list),
+        answer("post", "/orders", api_create),
+        answer("get", "/orders/{id}", api_get),
+        answer("post", "/orders/{id}/payments", api_pay),
+        answer("post", "/orders/{id}/delivery", api_delivery),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,5 +1,7 @@
 //! The organization: people, roles, the reporting line, deactivation with handover, settings.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{hash_password, user_json, CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -119,14 +121,14 @@ async fn patch_user(
 async fn api_users(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Value>>, AppError> {
     // The staff directory is for those who manage or support people, as on the page.
     if !me.sees_people() {
         return Err(AppError::Forbidden);
     }
     let users = state.store.users(me.viewer.org_id).await?;
     let items: Vec<Value> = users.iter().map(user_json).collect();
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create_user(
@@ -713,6 +715,19 @@ async fn org_submit(State(state): State<AppState>, page: PageForm<OrgForm>) -> R
         }
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/users", api_users),
+        answer("post", "/users", api_create_user),
+        answer("get", "/users/{id}", api_user),
+        answer("patch", "/users/{id}", api_patch_user),
+        answer("post", "/users/{id}/deactivate", api_deactivate),
+        answer("post", "/users/{id}/unlock", api_unlock),
+        answer("get", "/organization", api_org),
+        answer("patch", "/organization", api_patch_org),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -2,6 +2,8 @@
 //! penalties), their review, approval and the closing of a month. The sheet is the domain's
 //! (`pay::compute`), the facts and scope the store's; this module parses and shows.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -51,11 +53,11 @@ struct MonthQuery {
 async fn api_plans(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<StoredPayPlan>>, AppError> {
     me.may(Action::ApprovePay)
         .or_else(|_| me.may(Action::ReviewPay))?;
     let items = state.store.pay_plans(me.viewer.org_id).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn save_plan(
@@ -900,6 +902,24 @@ async fn plan_submit(
         Ok(month) => Redirect::to(&format!("/pay-plans?month={month}")).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/pay-plans", api_plans),
+        answer("put", "/pay-plans/{month}", api_save_plan),
+        answer("get", "/pay-sheets", api_sheets),
+        answer("get", "/pay-sheets/export", api_export),
+        answer("get", "/pay-sheets/{month}/{user_id}", api_sheet),
+        answer("post", "/pay-sheets/{month}/{user_id}/review", api_review),
+        answer("post", "/pay-sheets/{month}/{user_id}/approve", api_approve),
+        answer(
+            "post",
+            "/pay-sheets/{month}/{user_id}/adjustments",
+            api_adjust,
+        ),
+        answer("post", "/pay-months/{month}/close", api_close),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Picklists for a customer's region, industry and source, kept by admins
 //! (`domain::picklist`): the API to read and replace them and the admin page.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -143,6 +145,13 @@ async fn submit(
         }
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/picklists", api_get),
+        answer("put", "/picklists", api_put),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

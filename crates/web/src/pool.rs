@@ -1,5 +1,7 @@
 //! The public pool (公海): list unowned customers and claim them.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -136,6 +138,16 @@ async fn claim_submit(
     }
 }
 
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/pool", api_pool),
+        answer("post", "/customers/{id}/claim", api_claim),
+        answer("post", "/customers/{id}/release", api_release),
+        answer("get", "/customers/{id}/ownership", api_history),
+        answer("post", "/customers/transfer", api_transfer),
+    ]
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/pool", get(api_pool))
@@ -221,9 +233,9 @@ async fn api_history(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::OwnershipChange>>, AppError> {
     let items = state.store.ownership_history(&me.viewer, id).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn release_submit(

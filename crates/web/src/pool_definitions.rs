@@ -1,5 +1,7 @@
 //! Pool definitions (admin) and their members (admin or the pool's own admins).
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -13,7 +15,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
@@ -61,9 +62,12 @@ impl PoolRequest {
     }
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<Pool>>, AppError> {
     let items = state.store.pools(me.viewer.org_id).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -304,6 +308,15 @@ async fn members_submit(
         Ok(_) => Redirect::to("/admin/pools").into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/pools", api_list),
+        answer("post", "/pools", api_create),
+        answer("patch", "/pools/{id}", api_patch),
+        answer("put", "/pools/{id}/members", api_members),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,5 +1,7 @@
 //! Products and the price list: everyone reads it; admins, directors and the clerk keep it.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -14,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::permission::Action;
 use yingpan_domain::product::ProductInput;
 use yingpan_domain::ValidationError;
@@ -29,7 +30,7 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Product>>, AppError> {
     let items: Vec<Product> = state
         .store
         .products(me.viewer.org_id, q.all.unwrap_or(false))
@@ -37,7 +38,7 @@ async fn api_list(
         .into_iter()
         .map(|p| shown_to(&me, p))
         .collect();
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -204,6 +205,15 @@ async fn save_submit(State(state): State<AppState>, page: PageForm<ProductForm>)
         Ok(()) => Redirect::to("/products").into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/products", api_list),
+        answer("post", "/products", api_create),
+        answer("get", "/products/{id}", api_get),
+        answer("patch", "/products/{id}", api_patch),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

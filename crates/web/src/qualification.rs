@@ -1,5 +1,7 @@
 //! Qualification (MAN, screening matrix, tier) and the due/overdue contact list.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -232,6 +234,13 @@ async fn due_page(
         ),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("put", "/customers/{id}/qualification", api_qualify),
+        answer("get", "/due-contacts", api_due),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -2,6 +2,8 @@
 //! admins), the form to quote a customer, and the quotation's page where it is submitted,
 //! approved, sent, accepted into an order or revised.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -591,6 +593,16 @@ async fn print_page(
         ),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/quotations", api_list),
+        answer("post", "/quotations", api_create),
+        answer("get", "/quotations/{id}", api_get),
+        answer("put", "/quotations/{id}", api_save),
+        answer("post", "/quotations/{id}/steps", api_step),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -2,6 +2,8 @@
 //! person is a customer, or when they come in person — and link the referral to the customer
 //! they become. Whether it counts is the domain's (`attribution::check_referral`).
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path};
@@ -15,7 +17,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::ValidationError;
 use yingpan_store::{Customer, CustomerListQuery, NewReferral, Referral};
 
@@ -55,9 +56,12 @@ async fn create(
         .await?)
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<Referral>>, AppError> {
     let items = state.store.referrals(&me.viewer, 500).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -176,6 +180,14 @@ async fn link_submit(State(state): State<AppState>, page: PageForm<LinkForm>) ->
         Ok(_) => Redirect::to("/referrals").into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/referrals", api_list),
+        answer("post", "/referrals", api_create),
+        answer("post", "/referrals/{id}/link", api_link),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

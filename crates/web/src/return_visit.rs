@@ -1,6 +1,8 @@
 //! Return visits (回访) after a delivery or a resolved ticket: the API to list the due ones
 //! and record them; the due page lists them beside the due contacts.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -90,6 +92,13 @@ async fn record_submit(
         Ok(_) => done("/due#return-visits", "return_visit_recorded", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/return-visits", api_due),
+        answer("post", "/return-visits/{id}", api_record),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Scored screening of key accounts (`domain::screening`): a customer's screening page and API,
 //! the screening matrix within one's scope, and the company's weights, threshold and strategies.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path};
@@ -315,6 +317,14 @@ async fn settings_submit(
         Ok(_) => done("/admin/screening", "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/customers/{id}/screenings", api_screenings),
+        answer("post", "/customers/{id}/screenings", api_screen),
+        answer("get", "/key-accounts", api_matrix),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

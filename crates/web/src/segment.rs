@@ -1,5 +1,7 @@
 //! Saved segments of the customer list (`domain::segment`): the API and the page's forms.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path};
@@ -11,7 +13,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use yingpan_domain::segment::{parse_name, parse_query};
 use yingpan_store::Segment;
 
@@ -46,9 +48,12 @@ async fn create(state: &AppState, me: &CurrentUser, req: &NewSegment) -> Result<
         .await?)
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<Segment>>, AppError> {
     let items = state.store.segments(&me.viewer).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -96,6 +101,14 @@ async fn delete_submit(
         Ok(()) => done("/customers", "segment_deleted", None),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/segments", api_list),
+        answer("post", "/segments", api_create),
+        answer("delete", "/segments/{id}", api_delete),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

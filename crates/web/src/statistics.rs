@@ -3,6 +3,8 @@
 //! answer and an export (CSV or Excel, under the export permission, recorded on the audit
 //! trail). Grouping and definitions are the domain's (`statistics`), scope the store's.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::CurrentUser;
 use crate::chart::{self, Line};
 use crate::customer::parse_int;
@@ -630,6 +632,15 @@ async fn export_page(state: State<AppState>, me: CurrentUser, q: Query<StatsQuer
     export(state, me, q)
         .await
         .unwrap_or_else(|e| e.into_page(locale))
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/statistics/indicators", api_get_indicators),
+        answer("put", "/statistics/indicators", api_set_indicators),
+        answer("get", "/statistics", api_statistics),
+        answer("get", "/statistics/export", export),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -2,6 +2,8 @@
 //! customer answers once without logging in, answers taken on the phone, and results per
 //! salesperson, product or customer beside repeat purchase.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{digest, random_token, CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{FormBody, JsonBody, Path, Query};
@@ -65,9 +67,12 @@ async fn create(state: &AppState, me: &CurrentUser, req: &NewSurvey) -> Result<S
         .await?)
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<Survey>>, AppError> {
     let items = state.store.surveys(me.viewer.org_id).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_create(
@@ -673,6 +678,18 @@ async fn public_submit(
         ),
         Err(e) => AppError::from(e).into_page(PUBLIC_LOCALE),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/surveys", api_list),
+        answer("post", "/surveys", api_create),
+        answer("get", "/surveys/{id}", api_get),
+        answer("post", "/surveys/{id}/active", api_active),
+        answer("post", "/surveys/{id}/invitations", api_invite),
+        answer("post", "/surveys/{id}/responses", api_phone),
+        answer("get", "/surveys/{id}/results", api_results),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -2,6 +2,8 @@
 //! and attainment against the published targets. Rules are the domain's (`target`), scope the
 //! store's; this module parses and shows.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -221,13 +223,13 @@ async fn api_publications(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(year): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<TargetPublication>>, AppError> {
     let year = parse_year(year)?;
     let items = state
         .store
         .target_publications(me.viewer.org_id, year)
         .await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -755,6 +757,16 @@ async fn attainment_page(
         Ok(p) => render(&p, me.locale()),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/targets", api_plan),
+        answer("get", "/targets/attainment", api_attainment),
+        answer("patch", "/targets/{year}", api_save),
+        answer("post", "/targets/{year}/publish", api_publish),
+        answer("get", "/targets/{year}/publications", api_publications),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

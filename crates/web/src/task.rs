@@ -1,6 +1,8 @@
 //! Written commands (`domain::task`): the API, the task list with the form to give one, and
 //! the task's page where the assignee reports and the assigner withdraws.
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -263,6 +265,15 @@ async fn step_submit(
         Ok(_) => done(&format!("/tasks/{id}"), "task_updated", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/tasks", api_list),
+        answer("post", "/tasks", api_give),
+        answer("get", "/tasks/{id}", api_get),
+        answer("post", "/tasks/{id}/steps", api_step),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

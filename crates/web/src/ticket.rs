@@ -1,6 +1,8 @@
 //! Service tickets (`domain::service`): the API, the list and ticket pages, and the company's
 //! service settings (deadlines per severity, when return visits fall due).
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -588,6 +590,17 @@ async fn settings_submit(
         Ok(_) => done("/admin/service", "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/tickets", api_list),
+        answer("post", "/tickets", api_create),
+        answer("get", "/tickets/{id}", api_get),
+        answer("post", "/tickets/{id}/steps", api_step),
+        answer("get", "/service-settings", api_settings),
+        answer("put", "/service-settings", api_put_settings),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

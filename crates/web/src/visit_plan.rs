@@ -1,5 +1,7 @@
 //! Daily visit plans: the salesperson drafts and submits; a superior approves or returns.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -15,7 +17,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use yingpan_domain::visit_plan::{parse_items, PlanItemInput, PlanStatus, Purpose};
 use yingpan_domain::ValidationError;
@@ -40,7 +41,7 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<VisitPlan>>, AppError> {
     let query = PlanQuery {
         user_id: q.user_id,
         date: q.date.as_deref().map(|d| date(Some(d))).transpose()?,
@@ -56,7 +57,7 @@ async fn api_list(
         },
     };
     let items = state.store.plans(&me.viewer, &query, 200).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -447,6 +448,19 @@ async fn step_submit(
         ),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/visit-plans", api_list),
+        answer("post", "/visit-plans", api_create),
+        answer("get", "/visit-plans/{id}", api_get),
+        answer("put", "/visit-plans/{id}", api_edit),
+        answer("post", "/visit-plans/{id}/submit", api_submit),
+        answer("post", "/visit-plans/{id}/approve", api_approve),
+        answer("post", "/visit-plans/{id}/return", api_return),
+        answer("post", "/visit-plans/{id}/amend", api_amend),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -3,6 +3,8 @@
 //! picks the events, tries one with a test message, reads the delivery log, pauses, resumes
 //! and sends a delivery again. Sending is the background job's (`exchange::webhook`).
 
+use crate::described::{answer, Answer};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::{JsonBody, Path, Query};
@@ -552,6 +554,25 @@ async fn redeliver_submit(
         Ok(_) => done(&format!("/admin/webhooks/{id}#deliveries"), "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/webhooks", api_list),
+        answer("post", "/webhooks", api_create),
+        answer("get", "/webhooks/{id}", api_get),
+        answer("put", "/webhooks/{id}", api_update),
+        answer("delete", "/webhooks/{id}", api_delete),
+        answer("get", "/webhooks/{id}/deliveries", api_deliveries),
+        answer(
+            "post",
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            api_redeliver,
+        ),
+        answer("post", "/webhooks/{id}/pause", api_pause),
+        answer("post", "/webhooks/{id}/resume", api_resume),
+        answer("post", "/webhooks/{id}/ping", api_ping),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! Weekly reports (every Monday, per supervisor's team) and the director's monthly summary.
 //! The figures come from the domain's `weekly_report::compile`; this module only shows them.
 
+use crate::described::{answer, Answer, Listing};
+
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -17,7 +19,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::Role;
 use yingpan_domain::visit_plan::china_offset;
@@ -90,13 +91,13 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<StoredWeeklyReport>>, AppError> {
     let week = match q.week.as_deref() {
         Some(w) => Some(week_of(Some(w), &state)?.start),
         None => None,
     };
     let items = state.store.weekly_reports(&me.viewer, week, 200).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_compile(
@@ -385,6 +386,16 @@ async fn monthly_page(
         }
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+pub(crate) fn answers() -> Vec<Answer> {
+    vec![
+        answer("get", "/weekly-reports", api_list),
+        answer("post", "/weekly-reports", api_compile),
+        answer("get", "/weekly-reports/{id}", api_get),
+        answer("patch", "/weekly-reports/{id}", api_goals),
+        answer("get", "/reports/monthly", api_monthly),
+    ]
 }
 
 pub fn router() -> Router<AppState> {

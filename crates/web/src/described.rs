@@ -1,0 +1,197 @@
+//! What the API answers with, read from the handlers' return types (issue 16).
+//!
+//! Each API module lists its handlers beside their method and path (`answers()`); the
+//! handler's return type gives the success body, whose schema `utoipa` derives from the Rust
+//! type itself. So the document's response bodies cannot drift from what the code serializes,
+//! and Schemathesis checks every answer against them.
+
+use crate::error::AppError;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::future::Future;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
+use utoipa::{PartialSchema, ToSchema};
+
+/// Named schemas an answer refers to, as utoipa collects them.
+pub(crate) type Components = Vec<(String, RefOr<Schema>)>;
+
+/// One operation's success body.
+pub(crate) struct Answer {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub body: fn(&mut Components) -> Option<Value>,
+}
+
+/// The answer of `handler`, served at `method` `path` (the path as under `/api/v1`).
+pub(crate) fn answer<H, M>(method: &'static str, path: &'static str, _handler: H) -> Answer
+where
+    H: Handles<M>,
+    H::Output: Answered,
+{
+    Answer {
+        method,
+        path,
+        body: <H::Output as Answered>::body,
+    }
+}
+
+/// A handler's output type, whatever its extractors (the marker `M` is their tuple, as in
+/// axum's own `Handler`).
+pub(crate) trait Handles<M> {
+    type Output;
+}
+
+macro_rules! handles {
+    ($($arg:ident),*) => {
+        impl<F, Fut, $($arg,)*> Handles<($($arg,)*)> for F
+        where
+            F: Fn($($arg),*) -> Fut,
+            Fut: Future,
+        {
+            type Output = Fut::Output;
+        }
+    };
+}
+handles!();
+handles!(A);
+handles!(A, B);
+handles!(A, B, C);
+handles!(A, B, C, D);
+handles!(A, B, C, D, E);
+handles!(A, B, C, D, E, G);
+handles!(A, B, C, D, E, G, H);
+
+/// A handler result whose success body has a schema.
+pub(crate) trait Answered {
+    /// The body's schema, with the named schemas it refers to added to `components`; None
+    /// when the answer has no body.
+    fn body(components: &mut Components) -> Option<Value>;
+}
+
+/// A reference to `T`'s named schema, or `T`'s schema itself when it is a container
+/// (`Vec`, a map) that has no name of its own; None for a JSON tree built by hand
+/// (`serde_json::Value`), which describes nothing.
+pub(crate) fn schema_of<T: ToSchema>(components: &mut Components) -> Option<Value> {
+    let name = T::name();
+    if name == "Value" {
+        return None;
+    }
+    T::schemas(components);
+    let schema = T::schema();
+    if matches!(name.as_ref(), "Vec" | "BTreeMap" | "HashMap" | "Option") {
+        return Some(serde_json::to_value(schema).expect("a schema serializes"));
+    }
+    components.push((name.to_string(), schema));
+    Some(json!({"$ref": format!("#/components/schemas/{name}")}))
+}
+
+impl<T: ToSchema> Answered for Result<Json<T>, AppError> {
+    fn body(components: &mut Components) -> Option<Value> {
+        schema_of::<T>(components)
+    }
+}
+
+impl<T: ToSchema> Answered for Result<(StatusCode, Json<T>), AppError> {
+    fn body(components: &mut Components) -> Option<Value> {
+        schema_of::<T>(components)
+    }
+}
+
+impl<T: ToSchema> Answered for Json<T> {
+    fn body(components: &mut Components) -> Option<Value> {
+        schema_of::<T>(components)
+    }
+}
+
+impl<T: ToSchema> Answered for Result<(axum_extra::extract::CookieJar, Json<T>), AppError> {
+    fn body(components: &mut Components) -> Option<Value> {
+        schema_of::<T>(components)
+    }
+}
+
+/// A file (CSV, vCard, iCalendar) or an answer whose form depends on the request: described
+/// by openapi.json alone.
+impl Answered for Result<axum::response::Response, AppError> {
+    fn body(_: &mut Components) -> Option<Value> {
+        None
+    }
+}
+
+impl Answered for Result<StatusCode, AppError> {
+    fn body(_: &mut Components) -> Option<Value> {
+        None
+    }
+}
+
+/// The API's list answer: `{"items": [...], "total": n}`, with `page` and `per_page` when the
+/// list is paged.
+#[derive(Debug, Serialize)]
+pub(crate) struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<i64>,
+}
+
+impl<T> Listing<T> {
+    /// Everything there is (`total` is the number of items).
+    pub fn all(items: Vec<T>) -> Self {
+        Self {
+            total: items.len() as i64,
+            items,
+            page: None,
+            per_page: None,
+        }
+    }
+
+    /// One page of `total`.
+    pub fn page(items: Vec<T>, total: i64, page: i64, per_page: i64) -> Self {
+        Self {
+            items,
+            total,
+            page: Some(page),
+            per_page: Some(per_page),
+        }
+    }
+}
+
+fn integer() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+}
+
+// By hand rather than derived: utoipa names every `Listing<T>` alike and leaves `T`'s own schema
+// out of the components it collects.
+impl<T: ToSchema> PartialSchema for Listing<T> {
+    fn schema() -> RefOr<Schema> {
+        let item = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()));
+        ObjectBuilder::new()
+            .property("items", ArrayBuilder::new().items(item))
+            .required("items")
+            .property(
+                "total",
+                integer().description(Some("how many there are in all")),
+            )
+            .required("total")
+            .property("page", integer())
+            .property("per_page", integer())
+            .into()
+    }
+}
+
+impl<T: ToSchema> ToSchema for Listing<T> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        format!("{}List", T::name()).into()
+    }
+
+    fn schemas(components: &mut Components) {
+        T::schemas(components);
+        components.push((T::name().to_string(), T::schema()));
+    }
+}
