@@ -18,7 +18,7 @@ use yingpan_domain::ValidationError;
 const JUST_CLAIMED_MINUTES: i64 = 10;
 
 /// A pool customer as any salesperson may see it: no contact details.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PoolCustomer {
     pub id: i64,
     pub kind: String,

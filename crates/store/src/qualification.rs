@@ -101,7 +101,7 @@ impl Qualification {
 }
 
 /// A customer whose next call or visit is due.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DueContact {
     pub customer_id: i64,
     pub name: String,

@@ -2,7 +2,7 @@
 //! plan's page (the facts of the account, the manager's form, review and evaluation) and two
 //! revisions side by side.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -61,9 +61,9 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<AccountPlan>>, AppError> {
     let (items, total) = list(&state, &me, &q).await?;
-    Ok(Json(json!({"total": total, "items": items})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! Logged contacts with a customer (calls, visits, e-mails, meetings): the JSON API and the
 //! form on the customer's page.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::customer::detail;
@@ -16,7 +16,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::customer::ContactInput;
 use yingpan_store::{Activity, ActivityKind};
 
@@ -170,9 +169,9 @@ async fn api_activities(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Activity>>, AppError> {
     let (items, total) = state.store.activities(&me.viewer, id, 200).await?;
-    Ok(Json(json!({"items": items, "total": total})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 async fn activity_submit(

@@ -1,6 +1,6 @@
 //! The audit trail, for admins and directors.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -14,7 +14,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use yingpan_domain::permission::Action;
 use yingpan_store::AuditEntry;
@@ -49,9 +49,9 @@ async fn api_audit(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<AuditEntry>>, AppError> {
     let (items, total) = load(&state, &me, &q).await?;
-    Ok(Json(json!({"items": items, "total": total})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 /// One change as a reader sees it: the field in words, values in words.

@@ -22,8 +22,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::Duration;
 use rand::RngCore;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use yingpan_domain::permission::{self, Action, Policy};
 use yingpan_domain::person::{scope_for, DisplayName, NewPassword, Role};
@@ -520,7 +519,7 @@ async fn api_login(
     client: LoginClient,
     jar: CookieJar,
     JsonBody(req): JsonBody<LoginRequest>,
-) -> Result<(CookieJar, Json<serde_json::Value>), AppError> {
+) -> Result<(CookieJar, Json<Token>), AppError> {
     let login = authenticate(&state, &req.username, &req.password, &client).await?;
     let token = start_session(&state, &login.user, SessionKind::Api).await?;
     let jar = match login.new_device {
@@ -529,34 +528,72 @@ async fn api_login(
     };
     Ok((
         jar,
-        Json(json!({ "token": token, "expires_in_days": API_TOKEN_DAYS })),
+        Json(Token {
+            token,
+            expires_in_days: API_TOKEN_DAYS,
+        }),
     ))
+}
+
+/// A bearer token for the API.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Token {
+    token: String,
+    expires_in_days: i64,
+}
+
+/// An answer that only says the request was done.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Done {
+    ok: bool,
+}
+
+impl Done {
+    pub(crate) fn json() -> Json<Done> {
+        Json(Done { ok: true })
+    }
 }
 
 async fn api_logout(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Done>, AppError> {
     state.store.delete_session(user.session_id).await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Done::json())
 }
 
-pub fn user_json(u: &User) -> serde_json::Value {
-    json!({
-        "id": u.id,
-        "username": u.username,
-        "display_name": u.display_name,
-        "role": u.role,
-        "superior_id": u.superior_id,
-        "active": u.active,
-        "locale": u.locale,
-        "time_zone": u.time_zone,
-        "version": u.version,
-        "created_at": u.created_at,
-    })
+/// A person as the API shows them (no e-mail, no organization id).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Person)]
+pub struct UserView {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: yingpan_domain::person::Role,
+    superior_id: Option<i64>,
+    active: bool,
+    locale: yingpan_domain::person::Locale,
+    time_zone: String,
+    version: i64,
+    created_at: String,
 }
 
-async fn api_me(user: CurrentUser) -> Json<serde_json::Value> {
+pub fn user_json(u: &User) -> UserView {
+    UserView {
+        id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role,
+        superior_id: u.superior_id,
+        active: u.active,
+        locale: u.locale,
+        time_zone: u.time_zone.clone(),
+        version: u.version,
+        created_at: u.created_at.clone(),
+    }
+}
+
+async fn api_me(user: CurrentUser) -> Json<UserView> {
     Json(user_json(&user.user))
 }
 
@@ -631,7 +668,7 @@ async fn api_update_me(
     State(state): State<AppState>,
     user: CurrentUser,
     JsonBody(req): JsonBody<MeUpdate>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<UserView>, AppError> {
     let u = update_me(&state, &user, req).await?;
     Ok(Json(user_json(&u)))
 }

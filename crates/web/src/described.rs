@@ -149,6 +149,19 @@ impl<T> Listing<T> {
         }
     }
 
+    /// Some of `total` (the first ones, or those on a page the request did not name).
+    pub fn counted<N>(items: Vec<T>, total: N) -> Self
+    where
+        i64: TryFrom<N>,
+    {
+        Self {
+            items,
+            total: i64::try_from(total).unwrap_or(i64::MAX),
+            page: None,
+            per_page: None,
+        }
+    }
+
     /// One page of `total`.
     pub fn page(items: Vec<T>, total: i64, page: i64, per_page: i64) -> Self {
         Self {

@@ -405,7 +405,122 @@ mod answers {
         let body = &doc["paths"]["/customers/{id}"]["get"]["responses"]["200"]["content"]
             ["application/json"]["schema"];
         assert_eq!(body["$ref"], "#/components/schemas/Customer");
+        // A hand-built JSON tree describes nothing: no answer may name it.
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        assert!(
+            schemas.keys().all(|k| !k.starts_with("Value")),
+            "an answer typed as serde_json::Value"
+        );
         let customer = &doc["components"]["schemas"]["Customer"];
         assert!(customer.to_string().contains("owner_name"), "{customer}");
+    }
+}
+
+/// Operations whose success body the code does not describe yet: handlers that build their JSON
+/// by hand (`serde_json::Value`), and files whose media type openapi.json gives.
+#[cfg(test)]
+const UNDESCRIBED: &[&str] = &[
+    "get /account-plans/{id}/compare",
+    "get /act-for/{owner_id}/customers",
+    "get /activities/export",
+    "post /activities/import",
+    "get /budgets",
+    "delete /calendar-feed",
+    "get /calendar-feed",
+    "post /calendar-feed",
+    "get /campaigns/{id}/preview",
+    "get /campaigns/{id}/recipients",
+    "post /campaigns/{id}/test",
+    "get /coaching-notes",
+    "post /coaching-notes",
+    "get /contacts/export",
+    "post /contacts/import",
+    "post /contacts/{id}/do-not-contact",
+    "get /customers/export",
+    "get /customers/groups",
+    "post /customers/import",
+    "get /customers/suspected-duplicates",
+    "post /customers/transfer",
+    "post /customers/{id}/claim",
+    "get /customers/{id}/contacts.vcf",
+    "post /customers/{id}/merge",
+    "post /customers/{id}/opt-out",
+    "post /customers/{id}/release",
+    "get /customers/{id}/screenings",
+    "get /daily-reports/prefill",
+    "get /dealers/stats",
+    "post /escalations",
+    "get /inbox",
+    "post /inbox/{id}/read",
+    "get /joint-visits",
+    "get /key-accounts",
+    "get /meetings",
+    "post /merges/{id}/undo",
+    "get /objections",
+    "post /objections",
+    "get /objections/{id}",
+    "put /objections/{id}",
+    "post /objections/{id}/answers",
+    "delete /objections/{id}/answers/{answer}",
+    "get /openapi.json",
+    "get /orders/export",
+    "post /orders/import",
+    "post /pay-months/{month}/close",
+    "get /pay-sheets",
+    "get /pay-sheets/export",
+    "get /pipeline",
+    "get /quotation-settings",
+    "put /quotation-settings",
+    "get /screening-settings",
+    "put /screening-settings",
+    "delete /segments/{id}",
+    "get /statistics",
+    "get /statistics/export",
+    "get /statistics/indicators",
+    "put /statistics/indicators",
+    "post /surveys/{id}/invitations",
+    "get /surveys/{id}/results",
+    "get /targets",
+    "get /tasks/{id}",
+    "get /tickets/{id}",
+    "get /webhooks",
+    "post /webhooks",
+    "get /webhooks/{id}",
+    "put /webhooks/{id}",
+    "get /webhooks/{id}/deliveries",
+    "post /webhooks/{id}/deliveries/{delivery}/redeliver",
+    "post /webhooks/{id}/pause",
+    "post /webhooks/{id}/ping",
+    "post /webhooks/{id}/resume",
+];
+
+#[cfg(test)]
+mod coverage {
+    /// Every JSON answer is described by its handler's type, except those listed (a new
+    /// operation needs a typed body; a handler given one leaves the list).
+    #[test]
+    fn every_success_body_is_described_or_listed() {
+        let doc = super::document(&crate::answers()).unwrap();
+        let mut undescribed = Vec::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                let ok = responses
+                    .iter()
+                    .find(|(c, _)| c.starts_with('2') && c.as_str() != "204");
+                if ok.is_some_and(|(_, r)| r.get("content").is_none()) {
+                    undescribed.push(format!("{method} {path}"));
+                }
+            }
+        }
+        let listed: Vec<String> = super::UNDESCRIBED.iter().map(|s| s.to_string()).collect();
+        if undescribed != listed {
+            std::fs::write(
+                std::env::temp_dir().join("yingpan-undescribed.txt"),
+                undescribed.join("\n"),
+            )
+            .ok();
+        }
+        assert_eq!(undescribed, listed);
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::described::{answer, Answer, Listing};
 
-use crate::auth::{hash_password, user_json, CurrentUser, PageForm};
+use crate::auth::{hash_password, user_json, CurrentUser, PageForm, UserView};
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::extract::{Path, Query};
@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Deserializer};
-use serde_json::{json, Value};
+use serde::{Deserialize, Deserializer, Serialize};
 use yingpan_domain::ownership::TierDays;
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::{ClerkVisibility, DisplayName, NewPassword, Role, Username};
@@ -121,13 +120,13 @@ async fn patch_user(
 async fn api_users(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Listing<Value>>, AppError> {
+) -> Result<Json<Listing<UserView>>, AppError> {
     // The staff directory is for those who manage or support people, as on the page.
     if !me.sees_people() {
         return Err(AppError::Forbidden);
     }
     let users = state.store.users(me.viewer.org_id).await?;
-    let items: Vec<Value> = users.iter().map(user_json).collect();
+    let items = users.iter().map(user_json).collect();
     Ok(Json(Listing::all(items)))
 }
 
@@ -135,7 +134,7 @@ async fn api_create_user(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<CreateUser>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<UserView>), AppError> {
     let u = create_user(&state, &me, req).await?;
     Ok((StatusCode::CREATED, Json(user_json(&u))))
 }
@@ -144,7 +143,7 @@ async fn api_user(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<UserView>, AppError> {
     if !me.sees_people() && id != me.user.id {
         return Err(AppError::Forbidden);
     }
@@ -158,10 +157,16 @@ async fn api_unlock(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Unlocked>, AppError> {
     me.may(Action::ManageOrganization)?;
-    let cleared = state.store.unlock_login(me.viewer.org_id, id).await?;
-    Ok(Json(json!({"cleared_attempts": cleared})))
+    let cleared_attempts = state.store.unlock_login(me.viewer.org_id, id).await?;
+    Ok(Json(Unlocked { cleared_attempts }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Unlocked {
+    /// Failed logins forgotten.
+    cleared_attempts: u64,
 }
 
 async fn unlock_submit(
@@ -192,7 +197,7 @@ async fn api_patch_user(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<PatchUser>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<UserView>, AppError> {
     Ok(Json(user_json(&patch_user(&state, &me, id, req).await?)))
 }
 
@@ -206,16 +211,26 @@ async fn api_deactivate(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<Deactivate>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Deactivated>, AppError> {
     me.may(Action::ManageOrganization)?;
     let moved = state
         .store
         .deactivate_user(&me.viewer, id, req.handover_to, state.now())
         .await?;
     let u = state.store.user(me.viewer.org_id, id).await?;
-    Ok(Json(
-        json!({"user": user_json(&u), "customers_moved": moved, "handover_to": req.handover_to}),
-    ))
+    Ok(Json(Deactivated {
+        user: user_json(&u),
+        customers_moved: moved,
+        handover_to: req.handover_to,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Deactivated {
+    user: UserView,
+    /// Customers handed over (to `handover_to`, or to the pool).
+    customers_moved: u64,
+    handover_to: Option<i64>,
 }
 
 #[derive(Deserialize)]

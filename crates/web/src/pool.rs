@@ -49,13 +49,13 @@ async fn api_pool(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<PoolQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<PoolCustomer>>, AppError> {
     if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
         let items = state
             .store
             .pool_search(&me.viewer, text, q.per_page.unwrap_or(10))
             .await?;
-        return Ok(Json(json!({"total": items.len(), "items": items})));
+        return Ok(Json(Listing::all(items)));
     }
     let (items, total) = state
         .store
@@ -66,7 +66,7 @@ async fn api_pool(
             q.per_page.unwrap_or(20),
         )
         .await?;
-    Ok(Json(json!({"items": items, "total": total})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 async fn api_claim(

@@ -1,6 +1,6 @@
 //! Qualification (MAN, screening matrix, tier) and the due/overdue contact list.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -16,7 +16,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::Duration;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::qualification::{Level, Tier};
 use yingpan_domain::ValidationError;
 use yingpan_store::{Customer, DueContact, Qualification};
@@ -160,9 +159,9 @@ async fn api_due(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<DueQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<DueContact>>, AppError> {
     let (items, total, _) = load_due(&state, &me, &q).await?;
-    Ok(Json(json!({"items": items, "total": total})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 #[derive(Template)]

@@ -2,7 +2,7 @@
 //! admins), the form to quote a customer, and the quotation's page where it is submitted,
 //! approved, sent, accepted into an order or revised.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -17,7 +17,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use yingpan_domain::quotation::{
     parse_valid_until, price_lines, LineInput, ListedProduct, QuotationSettings, Status, Step,
@@ -50,9 +49,9 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Quotation>>, AppError> {
     let (items, total) = list(&state, &me, &q).await?;
-    Ok(Json(json!({"total": total, "items": items})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 /// A quotation as submitted: lines, validity, terms.

@@ -1,7 +1,7 @@
 //! Return visits (回访) after a delivery or a resolved ticket: the API to list the due ones
 //! and record them; the due page lists them beside the due contacts.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Duration;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::service::parse_visit;
 use yingpan_domain::ValidationError;
 use yingpan_store::ReturnVisit;
@@ -48,9 +47,9 @@ async fn api_due(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<DueQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<ReturnVisit>>, AppError> {
     let (items, total) = due(&state, &me, q.within_days.unwrap_or(7)).await?;
-    Ok(Json(json!({"items": items, "total": total})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! Written commands (`domain::task`): the API, the task list with the form to give one, and
 //! the task's page where the assignee reports and the assigner withdraws.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -54,14 +54,14 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Task>>, AppError> {
     let view = view_of(q.view.as_deref())?;
     let overdue = matches!(q.overdue.as_deref(), Some("1" | "true"));
     let (items, total) = state
         .store
         .tasks(&me.viewer, view, overdue, 200, state.now())
         .await?;
-    Ok(Json(json!({"total": total, "items": items})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 async fn give(state: &AppState, me: &CurrentUser, input: &TaskInput) -> Result<Task, AppError> {

@@ -1,7 +1,7 @@
 //! Service tickets (`domain::service`): the API, the list and ticket pages, and the company's
 //! service settings (deadlines per severity, when return visits fall due).
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -133,11 +133,11 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<Ticket>>, AppError> {
     let now = state.now();
     let filter = q.filter(&me, now)?;
     let (items, total) = state.store.tickets(&me.viewer, &filter, now).await?;
-    Ok(Json(json!({"total": total, "items": items})))
+    Ok(Json(Listing::counted(items, total)))
 }
 
 async fn api_create(
