@@ -140,7 +140,7 @@ pub fn restamp(
 }
 
 /// One field of two revisions side by side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Difference {
     pub part: &'static str,
     pub field: &'static str,

@@ -94,7 +94,7 @@ pub fn check_encounter(e: &Encounter) -> Result<(), ValidationError> {
 
 /// How an answer fared: given `used` times, of which `worked` times it worked and
 /// `judged` times anyone said either way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct AnswerRecord {
     pub used: i64,
     pub judged: i64,

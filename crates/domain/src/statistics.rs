@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What the rows are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = StatisticsDimension)]
 pub enum Dimension {
     /// The salesperson credited (order owner, registering person, visitor).
     Owner,
@@ -82,7 +83,7 @@ impl Dimension {
 }
 
 /// The indicators every row carries; a company chooses which its pages show by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Indicator {
     Sales,
@@ -217,6 +218,7 @@ pub struct Fact {
 
 /// The indicators of one group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = StatisticsFigures)]
 pub struct Figures {
     #[serde(with = "rust_decimal::serde::str")]
     pub sales: Decimal,

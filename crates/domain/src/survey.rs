@@ -272,7 +272,7 @@ pub struct Response {
 }
 
 /// One group's results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GroupResult {
     pub group: i64,
     pub responses: usize,

@@ -13,7 +13,7 @@ use yingpan_domain::person::ClerkVisibility;
 use yingpan_domain::visit_plan::PlanItem;
 
 /// A person's subscription, as the settings page shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct CalendarFeed {
     pub include_team: bool,
     pub created_at: String,

@@ -40,7 +40,7 @@ pub struct Campaign {
     pub counts: BTreeMap<String, i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recipient {
     pub id: i64,
     pub customer_id: Option<i64>,

@@ -36,7 +36,7 @@ pub struct JointVisit {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CoachingNote {
     pub id: i64,
     pub author_name: Option<String>,

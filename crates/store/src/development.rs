@@ -27,7 +27,7 @@ pub struct StoredDevelopmentReport {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DealerStats {
     pub dealers: usize,
     #[serde(with = "rust_decimal::serde::str_option")]

@@ -25,7 +25,7 @@ pub struct Escalation {
     pub ticket_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InboxItem {
     pub id: i64,
     pub read_at: Option<String>,

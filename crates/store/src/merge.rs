@@ -12,7 +12,7 @@ use yingpan_domain::dedupe::DuplicateRule;
 use yingpan_domain::search::search_document;
 
 /// Customers in the viewer's scope that share a duplicate-check key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SuspectedGroup {
     pub rule: DuplicateRule,
     pub customers: Vec<crate::Customer>,

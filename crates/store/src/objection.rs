@@ -17,7 +17,7 @@ use yingpan_domain::objection::{
 };
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Objection {
     pub id: i64,
     pub text: String,
@@ -36,7 +36,7 @@ pub struct Objection {
     pub best_win_rate: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObjectionAnswer {
     pub id: i64,
     pub text: String,

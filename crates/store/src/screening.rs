@@ -29,7 +29,7 @@ pub struct ScreeningRecord {
 }
 
 /// A customer in a quadrant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatrixCustomer {
     pub id: i64,
     pub name: String,
@@ -40,7 +40,7 @@ pub struct MatrixCustomer {
 }
 
 /// One cell of the screening matrix.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Quadrant {
     pub class: &'static str,
     pub strategy: String,

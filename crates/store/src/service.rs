@@ -107,7 +107,7 @@ impl Ticket {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketEvent {
     pub id: i64,
     pub user_id: i64,

@@ -31,7 +31,7 @@ pub struct StatisticsFilter {
     pub custom: Vec<(i64, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatisticsRow {
     pub key: String,
     /// The person, supervisor or product named; the value itself for card fields.

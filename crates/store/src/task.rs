@@ -35,7 +35,7 @@ pub struct Task {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskEvent {
     pub user_name: Option<String>,
     pub step: String,

@@ -17,7 +17,7 @@ use yingpan_domain::webhook::{
 };
 use yingpan_domain::ValidationError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Webhook {
     pub id: i64,
     pub name: String,
@@ -56,7 +56,7 @@ pub struct WebhookFields {
     pub allow_private: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: i64,
     pub event: String,

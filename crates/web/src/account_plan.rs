@@ -16,8 +16,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use yingpan_domain::account_plan::{
     check_year, ActionInput, ContentInput, Difference, Part, Status, Step,
@@ -207,9 +206,9 @@ async fn api_compare(
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<CompareQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Comparison>, AppError> {
     let (_, a, b, differences) = compare(&state, &me, id, &q).await?;
-    Ok(Json(json!({"a": a, "b": b, "differences": differences})))
+    Ok(Json(Comparison { a, b, differences }))
 }
 
 #[derive(Deserialize)]
@@ -588,6 +587,15 @@ async fn compare_page(
         ),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+/// Two revisions of a plan and what changed between them.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = PlanComparison)]
+struct Comparison {
+    a: PlanRevision,
+    b: PlanRevision,
+    differences: Vec<Difference>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

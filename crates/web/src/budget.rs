@@ -15,8 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::permission::Action;
 use yingpan_domain::weekly_report::Period;
 use yingpan_domain::ValidationError;
@@ -48,14 +47,14 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<MonthQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Budgets>, AppError> {
     let month = month_or_this(q.month.as_deref(), &state)?;
     let items = state.store.budgets(&me.viewer, month).await?;
-    Ok(Json(json!({
-        "month": month.start.format("%Y-%m").to_string(),
-        "total": items.len(),
-        "items": items,
-    })))
+    Ok(Json(Budgets {
+        month: month.start.format("%Y-%m").to_string(),
+        total: items.len(),
+        items,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -154,6 +153,15 @@ async fn submit(State(state): State<AppState>, page: PageForm<BudgetForm>) -> Re
         Ok(_) => Redirect::to(&format!("/budgets?month={}", form.month)).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+/// Each team's budget for a month.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Budgets {
+    /// YYYY-MM
+    month: String,
+    total: usize,
+    items: Vec<yingpan_store::TeamBudget>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

@@ -17,8 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use icalendar::{Calendar, Component, EventLike};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::calendar::{Event, When, Words};
 use yingpan_store::{CalendarFeed, Viewer};
 
@@ -82,9 +81,12 @@ async fn start(
     Ok(absolute_url(state, headers, &format!("/cal/{token}.ics")))
 }
 
-async fn api_get(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_get(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<FeedAnswer>, AppError> {
     let feed = state.store.calendar_feed(&me.viewer).await?;
-    Ok(Json(json!({ "feed": feed })))
+    Ok(Json(FeedAnswer { feed }))
 }
 
 #[derive(Deserialize, Default)]
@@ -98,9 +100,9 @@ async fn api_start(
     me: CurrentUser,
     headers: HeaderMap,
     crate::extract::JsonBody(req): crate::extract::JsonBody<StartRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<FeedUrl>), AppError> {
     let url = start(&state, &me, &headers, req.include_team).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "url": url }))))
+    Ok((StatusCode::CREATED, Json(FeedUrl { url })))
 }
 
 async fn api_stop(State(state): State<AppState>, me: CurrentUser) -> Result<StatusCode, AppError> {
@@ -239,6 +241,18 @@ async fn stop_submit(State(state): State<AppState>, page: PageForm<Empty>) -> Re
         Ok(_) => done("/calendar", "saved", None),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
+}
+
+/// The caller's calendar feed, if they started one.
+#[derive(Serialize, utoipa::ToSchema)]
+struct FeedAnswer {
+    feed: Option<yingpan_store::CalendarFeed>,
+}
+
+/// The secret address of a new feed, answered this once.
+#[derive(Serialize, utoipa::ToSchema)]
+struct FeedUrl {
+    url: String,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

@@ -17,8 +17,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use yingpan_domain::campaign::{
     sms_text, CampaignInput, CampaignSettings, FrequencyCap, RecipientStatus, SmsGateway,
@@ -80,7 +79,7 @@ async fn api_recipients(
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<RecipientsQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::Recipient>>, AppError> {
     let status = q
         .status
         .as_deref()
@@ -97,7 +96,7 @@ async fn api_recipients(
             q.offset.unwrap_or(0),
         )
         .await?;
-    Ok(Json(json!({"items": items})))
+    Ok(Json(Listing::all(items)))
 }
 
 /// What one customer would receive: the campaign's templates filled for them (within scope).
@@ -146,13 +145,13 @@ async fn api_preview(
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<PreviewQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Preview>, AppError> {
     let c = state.store.campaign(&me.viewer, id).await?;
     let customer_id = q
         .customer_id
         .ok_or_else(|| ValidationError::new("customer_id", "required", "must be given"))?;
     let (subject, body) = preview(&state, &me, &c, customer_id).await?;
-    Ok(Json(json!({"subject": subject, "body": body})))
+    Ok(Json(Preview { subject, body }))
 }
 
 /// A channel the company has not set up cannot be launched (nothing would go out).
@@ -270,9 +269,9 @@ async fn api_test(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<TestBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<TestQueued>), AppError> {
     let to = send_test(&state, &me, id, req.phone.as_deref()).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"queued_to": to}))))
+    Ok((StatusCode::ACCEPTED, Json(TestQueued { queued_to: to })))
 }
 
 async fn api_settings(
@@ -316,7 +315,7 @@ async fn api_customer_opt_out(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<OptOutBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<OptOut>, AppError> {
     let flag = req
         .opted_out
         .ok_or_else(|| ValidationError::new("opted_out", "required", "must be true or false"))?;
@@ -324,7 +323,10 @@ async fn api_customer_opt_out(
         .store
         .set_customer_opt_out(&me.viewer, id, flag, state.now())
         .await?;
-    Ok(Json(json!({"customer_id": id, "opted_out": flag})))
+    Ok(Json(OptOut {
+        customer_id: id,
+        opted_out: flag,
+    }))
 }
 
 async fn api_contact_do_not_contact(
@@ -332,7 +334,7 @@ async fn api_contact_do_not_contact(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<OptOutBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<DoNotContact>, AppError> {
     let flag = req.do_not_contact.ok_or_else(|| {
         ValidationError::new("do_not_contact", "required", "must be true or false")
     })?;
@@ -340,7 +342,10 @@ async fn api_contact_do_not_contact(
         .store
         .set_contact_do_not_contact(&me.viewer, id, flag, state.now())
         .await?;
-    Ok(Json(json!({"contact_id": id, "do_not_contact": flag})))
+    Ok(Json(DoNotContact {
+        contact_id: id,
+        do_not_contact: flag,
+    }))
 }
 
 #[derive(Template)]
@@ -817,6 +822,31 @@ async fn unsubscribe_submit(State(state): State<AppState>, Path(token): Path<Str
         Err(StoreError::NotFound) => unknown_link(),
         Err(e) => AppError::from(e).into_page(PUBLIC_LOCALE),
     }
+}
+
+/// A campaign's message as one customer would get it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Preview {
+    subject: String,
+    body: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct TestQueued {
+    /// Where the test message goes.
+    queued_to: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct OptOut {
+    customer_id: i64,
+    opted_out: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct DoNotContact {
+    contact_id: i64,
+    do_not_contact: bool,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

@@ -1,7 +1,7 @@
 //! Joint visits and coaching (`domain::coaching`): joining a planned visit (from the plan's
 //! page), the review afterwards, and each salesperson's coaching record.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -16,7 +16,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use yingpan_domain::coaching::{parse_note, parse_review, NoteKind};
 use yingpan_domain::ValidationError;
 use yingpan_store::{CoachingNote, JointVisit, User};
@@ -61,12 +60,12 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::JointVisit>>, AppError> {
     let items = state
         .store
         .joint_visits(&me.viewer, q.salesperson_id, 200)
         .await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Listing::all(items)))
 }
 
 async fn api_get(
@@ -127,12 +126,12 @@ async fn api_notes(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<NotesQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::CoachingNote>>, AppError> {
     let items = state
         .store
         .coaching_notes(&me.viewer, person_of(q.person_id)?)
         .await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -156,9 +155,9 @@ async fn api_add_note(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NoteRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<crate::described::NewId>), AppError> {
     let id = add_note(&state, &me, &req).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(crate::described::NewId { id })))
 }
 
 #[derive(Template)]

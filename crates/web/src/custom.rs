@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::custom::{
     parse_choices, parse_key, parse_label, CustomFieldDef, CustomFieldKind,
 };
@@ -133,15 +132,20 @@ async fn api_groups(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<GroupQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Groups>, AppError> {
     let (def, counts) = groups(&state, &me, q.field.as_deref()).await?;
-    let items: Vec<Value> = counts
+    let items: Vec<Group> = counts
         .iter()
-        .map(|(v, n)| json!({"value": v, "count": n}))
+        .map(|(v, n)| Group {
+            value: v.clone(),
+            count: *n,
+        })
         .collect();
-    Ok(Json(
-        json!({"field": def.key, "items": items, "total": items.len()}),
-    ))
+    Ok(Json(Groups {
+        field: def.key,
+        total: items.len(),
+        items,
+    }))
 }
 
 #[derive(Template)]
@@ -312,6 +316,23 @@ async fn groups_page(
         Ok(p) => render(&p, me.locale()),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+/// Customers in scope counted by a custom field's value.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = CustomFieldGroups)]
+struct Groups {
+    field: String,
+    items: Vec<Group>,
+    total: usize,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = CustomFieldGroup)]
+struct Group {
+    /// None: customers without a value.
+    value: Option<String>,
+    count: i64,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

@@ -17,8 +17,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::daily_report::{DailyReportInput, VisitOutcome};
 use yingpan_domain::ValidationError;
 use yingpan_store::StoredDailyReport;
@@ -81,16 +80,16 @@ async fn api_prefill(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<DateQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Prefill>, AppError> {
     let d = date(q.date.as_deref().unwrap_or(""))?;
     let visits = state.store.day_visits(&me.viewer, d).await?;
     let day = state.store.day_figures(&me.viewer, d).await?;
-    Ok(Json(json!({
-        "date": d.to_string(),
-        "visits": visits,
-        "order_amount": day.sales.normalize().to_string(),
-        "payment_collected": day.collected.max(Decimal::ZERO).normalize().to_string(),
-    })))
+    Ok(Json(Prefill {
+        date: d.to_string(),
+        visits,
+        order_amount: day.sales.normalize().to_string(),
+        payment_collected: day.collected.max(Decimal::ZERO).normalize().to_string(),
+    }))
 }
 
 async fn api_file(
@@ -298,6 +297,17 @@ async fn review_submit(
         Ok(_) => done(&format!("/reports/{id}"), "report_reviewed", None),
         Err(e) => AppError::from(e).into_page(me.locale()),
     }
+}
+
+/// What the day's report can be filled with: its visits and the day's figures.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Prefill {
+    date: String,
+    visits: Vec<yingpan_domain::daily_report::VisitOutcome>,
+    /// CNY, decimal text
+    order_amount: String,
+    /// CNY, decimal text
+    payment_collected: String,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

@@ -126,6 +126,12 @@ impl Answered for Result<StatusCode, AppError> {
     }
 }
 
+/// The id of what a request created.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NewId {
+    pub id: i64,
+}
+
 /// The API's list answer: `{"items": [...], "total": n}`, with `page` and `per_page` when the
 /// list is paged.
 #[derive(Debug, Serialize)]

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::Value;
 use yingpan_domain::development::{DealerInput, DevelopmentReportInput};
 use yingpan_domain::ValidationError;
 use yingpan_store::{Customer, StoredDevelopmentReport};
@@ -71,10 +70,8 @@ async fn api_clear_dealer(
 async fn api_dealer_stats(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(
-        serde_json::to_value(state.store.dealer_stats(&me.viewer).await?).expect("stats serialise"),
-    ))
+) -> Result<Json<yingpan_store::DealerStats>, AppError> {
+    Ok(Json(state.store.dealer_stats(&me.viewer).await?))
 }
 
 async fn api_report(

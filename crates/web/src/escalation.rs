@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::escalation::EscalationInput;
 use yingpan_store::{Escalation, InboxItem};
 
@@ -24,7 +23,7 @@ async fn api_file(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<EscalationInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Filed>), AppError> {
     let f = req.parse()?;
     let (e, reached) = state
         .store
@@ -32,7 +31,10 @@ async fn api_file(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"escalation": e, "recipients": reached})),
+        Json(Filed {
+            escalation: e,
+            recipients: reached,
+        }),
     ))
 }
 
@@ -47,22 +49,26 @@ async fn api_get(
 async fn api_inbox(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Inbox>, AppError> {
     let (items, unread) = state.store.inbox(&me.viewer, 200).await?;
-    Ok(Json(
-        json!({"items": items, "total": items.len(), "unread": unread}),
-    ))
+    Ok(Json(Inbox {
+        total: items.len(),
+        items,
+        unread,
+    }))
 }
 
 async fn api_read(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Read>, AppError> {
     state.store.mark_read(&me.viewer, id, state.now()).await?;
-    Ok(Json(
-        json!({"id": id, "read": true, "unread": state.store.unread(&me.viewer).await?}),
-    ))
+    Ok(Json(Read {
+        id,
+        read: true,
+        unread: state.store.unread(&me.viewer).await?,
+    }))
 }
 
 #[derive(Template)]
@@ -194,6 +200,28 @@ pub fn body_text(tr: &Tr, e: &Escalation) -> String {
         Some(_) => tr.tp("ticket_deadline", &e.body),
         None => e.body.clone(),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Filed {
+    escalation: yingpan_store::Escalation,
+    /// People told (in the inbox, and by e-mail when configured).
+    recipients: usize,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Inbox {
+    items: Vec<yingpan_store::InboxItem>,
+    total: usize,
+    unread: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Read {
+    id: i64,
+    read: bool,
+    /// Still unread in the caller's inbox.
+    unread: i64,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

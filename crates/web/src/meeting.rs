@@ -1,7 +1,7 @@
 //! Sales meetings (`domain::meeting`): the API, the list with the form to call one, and the
 //! meeting's page with the period's figures per member, attendance, minutes and decisions.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -16,16 +16,18 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use yingpan_domain::meeting::{check_day, parse_minutes, Attendance, Kind};
 use yingpan_domain::task::TaskInput;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Meeting, MeetingDetail};
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Listing<yingpan_store::Meeting>>, AppError> {
     let items = state.store.meetings(&me.viewer, 100).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize)]

@@ -15,8 +15,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Merge, SuspectedGroup};
@@ -24,10 +23,10 @@ use yingpan_store::{Merge, SuspectedGroup};
 async fn api_suspected(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::SuspectedGroup>>, AppError> {
     me.may(Action::MergeCustomers)?;
     let groups = state.store.suspected_duplicates(&me.viewer, 100).await?;
-    Ok(Json(json!({"total": groups.len(), "items": groups})))
+    Ok(Json(Listing::all(groups)))
 }
 
 #[derive(Deserialize)]
@@ -60,11 +59,13 @@ async fn api_merge(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<MergeRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Merged>, AppError> {
     let merge_id = merge(&state, &me, id, req.merged_id).await?;
-    Ok(Json(
-        json!({"merge_id": merge_id, "survivor_id": id, "merged_id": req.merged_id}),
-    ))
+    Ok(Json(Merged {
+        merge_id,
+        survivor_id: id,
+        merged_id: req.merged_id,
+    }))
 }
 
 async fn api_merges(
@@ -80,10 +81,13 @@ async fn api_undo(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Undone>, AppError> {
     me.may(Action::MergeCustomers)?;
     state.store.undo_merge(&me.viewer, id, state.now()).await?;
-    Ok(Json(json!({"merge_id": id, "undone": true})))
+    Ok(Json(Undone {
+        merge_id: id,
+        undone: true,
+    }))
 }
 
 #[derive(Template)]
@@ -164,6 +168,21 @@ async fn undo_submit(
         Ok(()) => done("/customers/duplicates", "unmerged", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Merged {
+    merge_id: i64,
+    /// The customer that stays.
+    survivor_id: i64,
+    /// The customer merged into it (now deleted).
+    merged_id: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Undone {
+    merge_id: i64,
+    undone: bool,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

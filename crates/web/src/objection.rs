@@ -1,7 +1,7 @@
 //! The objection library (`domain::objection`): search it before a visit, see which answers
 //! win, add an answer; managers keep the objections.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::objection::{parse_answer, ObjectionInput};
 use yingpan_domain::opportunity::Stage;
 use yingpan_domain::permission::Action;
@@ -52,24 +51,31 @@ async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::Objection>>, AppError> {
     let items = state
         .store
         .objections(&me.viewer, &filter_of(&q)?, state.now())
         .await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Listing::all(items)))
 }
 
-async fn detail(state: &AppState, me: &CurrentUser, id: i64) -> Result<Value, AppError> {
+/// An objection with the answers salespeople found for it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ObjectionDetail {
+    objection: yingpan_store::Objection,
+    answers: Vec<yingpan_store::ObjectionAnswer>,
+}
+
+async fn detail(state: &AppState, me: &CurrentUser, id: i64) -> Result<ObjectionDetail, AppError> {
     let (objection, answers) = state.store.objection(&me.viewer, id).await?;
-    Ok(json!({"objection": objection, "answers": answers}))
+    Ok(ObjectionDetail { objection, answers })
 }
 
 async fn api_get(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ObjectionDetail>, AppError> {
     Ok(Json(detail(&state, &me, id).await?))
 }
 
@@ -90,7 +96,7 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<ObjectionInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<ObjectionDetail>), AppError> {
     let id = create(&state, &me, &input).await?;
     Ok((StatusCode::CREATED, Json(detail(&state, &me, id).await?)))
 }
@@ -132,7 +138,7 @@ async fn api_update(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<UpdateRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ObjectionDetail>, AppError> {
     update(&state, &me, id, &req).await?;
     Ok(Json(detail(&state, &me, id).await?))
 }
@@ -147,7 +153,7 @@ async fn api_answer(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<AnswerRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<ObjectionDetail>), AppError> {
     let text = parse_answer(req.text.as_deref())?;
     state
         .store

@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::opportunity::{parse_probability, Money, Stage, Status};
 use yingpan_domain::person::{Role, Scope};
 use yingpan_domain::ValidationError;
@@ -226,9 +225,9 @@ async fn api_pipeline(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<PipelineQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Pipeline>, AppError> {
     let (stages, _) = state.store.pipeline(&me.viewer, q.owner_id).await?;
-    Ok(Json(json!({"stages": stages})))
+    Ok(Json(Pipeline { stages }))
 }
 
 // ---------------------------------------------------------------- pages
@@ -423,6 +422,11 @@ async fn outcome_submit(
         Ok(_) => Redirect::to(&format!("/opportunities/{id}")).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Pipeline {
+    stages: Vec<yingpan_store::StageSummary>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use yingpan_domain::pay::{
     AttainmentStep, CategoryRate, PayPlan, PersonBase, ProcessItem, ProcessMeasure, ProductRate,
@@ -139,12 +139,14 @@ async fn api_sheets(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<MonthQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<PaySheets>, AppError> {
     let month = month_or_last(q.month.as_deref(), &state)?;
     let items = state.store.pay_sheets(&me.viewer, month).await?;
-    Ok(Json(
-        json!({"month": month_label(month), "total": items.len(), "items": items}),
-    ))
+    Ok(Json(PaySheets {
+        month: month_label(month),
+        total: items.len(),
+        items,
+    }))
 }
 
 async fn api_sheet(
@@ -246,9 +248,9 @@ async fn api_close(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(month): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Closed>, AppError> {
     let sheets = close(&state, &me, &month).await?;
-    Ok(Json(json!({"month": month, "sheets": sheets})))
+    Ok(Json(Closed { month, sheets }))
 }
 
 async fn api_export(
@@ -902,6 +904,23 @@ async fn plan_submit(
         Ok(month) => Redirect::to(&format!("/pay-plans?month={month}")).into_response(),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+/// A month's pay sheets in the caller's scope.
+#[derive(Serialize, utoipa::ToSchema)]
+struct PaySheets {
+    /// YYYY-MM
+    month: String,
+    total: usize,
+    items: Vec<yingpan_store::StoredSheet>,
+}
+
+/// A closed pay month: its sheets are final.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Closed {
+    month: String,
+    /// Sheets closed.
+    sheets: usize,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

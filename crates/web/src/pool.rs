@@ -14,8 +14,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
@@ -73,9 +72,12 @@ async fn api_claim(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Owned>, AppError> {
     state.store.claim(&me.viewer, id, state.now()).await?;
-    Ok(Json(json!({"id": id, "owner_id": me.user.id})))
+    Ok(Json(Owned {
+        id,
+        owner_id: Some(me.user.id),
+    }))
 }
 
 #[derive(Template)]
@@ -138,6 +140,20 @@ async fn claim_submit(
     }
 }
 
+/// A customer's owner after a claim (the caller) or a release (none: the pool).
+#[derive(Serialize, utoipa::ToSchema)]
+struct Owned {
+    id: i64,
+    owner_id: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Transferred {
+    /// Customers moved.
+    moved: u64,
+    to_user_id: Option<i64>,
+}
+
 pub(crate) fn answers() -> Vec<Answer> {
     vec![
         answer("get", "/pool", api_pool),
@@ -184,9 +200,9 @@ async fn api_release(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<ReleaseRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Owned>, AppError> {
     release(&state, &me, id, req.reason.as_deref().unwrap_or("")).await?;
-    Ok(Json(json!({"id": id, "owner_id": null})))
+    Ok(Json(Owned { id, owner_id: None }))
 }
 
 #[derive(Deserialize)]
@@ -216,7 +232,7 @@ async fn api_transfer(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<TransferRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Transferred>, AppError> {
     let ids = req.customer_ids.unwrap_or_default();
     let moved = transfer(
         &state,
@@ -226,7 +242,10 @@ async fn api_transfer(
         req.reason.as_deref().unwrap_or(""),
     )
     .await?;
-    Ok(Json(json!({"moved": moved, "to_user_id": req.to_user_id})))
+    Ok(Json(Transferred {
+        moved,
+        to_user_id: req.to_user_id,
+    }))
 }
 
 async fn api_history(

@@ -1,7 +1,7 @@
 //! Scored screening of key accounts (`domain::screening`): a customer's screening page and API,
 //! the screening matrix within one's scope, and the company's weights, threshold and strategies.
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use yingpan_domain::permission::Action;
 use yingpan_domain::screening::{score_field, Axis, ScreeningSettings};
@@ -75,9 +74,9 @@ async fn api_screenings(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::ScreeningRecord>>, AppError> {
     let items = state.store.screenings(&me.viewer, id).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Listing::all(items)))
 }
 
 /// A factor on the screening form: its name, weight and the last score given.
@@ -179,12 +178,12 @@ async fn screening_submit(
 async fn api_matrix(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Matrix>, AppError> {
     let quadrants = state
         .store
         .key_account_matrix(&me.viewer, PER_QUADRANT)
         .await?;
-    Ok(Json(json!({ "quadrants": quadrants })))
+    Ok(Json(Matrix { quadrants }))
 }
 
 #[derive(Template)]
@@ -317,6 +316,13 @@ async fn settings_submit(
         Ok(_) => done("/admin/screening", "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+/// The screening matrix's four quadrants with their customers.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = KeyAccountMatrix)]
+struct Matrix {
+    quadrants: Vec<yingpan_store::Quadrant>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

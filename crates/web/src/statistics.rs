@@ -21,7 +21,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Duration;
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::Role;
 use yingpan_domain::qualification::{KeyAccountClass, Man, Tier};
@@ -222,16 +222,16 @@ async fn api_statistics(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<StatsQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Statistics>, AppError> {
     let (p, report) = load(&state, &me, &q).await?;
-    Ok(Json(serde_json::json!({
-        "period": report.period,
-        "group_by": report.group_by,
-        "indicators": p.indicators,
-        "total": report.total,
-        "items": report.rows,
-        "total_rows": report.rows.len(),
-    })))
+    Ok(Json(Statistics {
+        period: report.period,
+        group_by: report.group_by,
+        indicators: p.indicators,
+        total: report.total,
+        total_rows: report.rows.len(),
+        items: report.rows,
+    }))
 }
 
 /// A group's label in words: names for people and products, the catalog's words for classes.
@@ -583,20 +583,20 @@ async fn set_indicators(
 async fn api_get_indicators(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Indicators>, AppError> {
     let list = state.store.statistics_indicators(me.viewer.org_id).await?;
-    let shown = Indicator::parse_list(&list).unwrap_or_else(|_| Indicator::ALL.to_vec());
-    Ok(Json(serde_json::json!({"indicators": shown})))
+    let indicators = Indicator::parse_list(&list).unwrap_or_else(|_| Indicator::ALL.to_vec());
+    Ok(Json(Indicators { indicators }))
 }
 
 async fn api_set_indicators(
     State(state): State<AppState>,
     me: CurrentUser,
     crate::extract::JsonBody(req): crate::extract::JsonBody<IndicatorsInput>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Indicators>, AppError> {
     let list = set_indicators(&state, &me, req.indicators.as_deref()).await?;
-    let shown = Indicator::parse_list(&list).unwrap_or_else(|_| Indicator::ALL.to_vec());
-    Ok(Json(serde_json::json!({"indicators": shown})))
+    let indicators = Indicator::parse_list(&list).unwrap_or_else(|_| Indicator::ALL.to_vec());
+    Ok(Json(Indicators { indicators }))
 }
 
 #[derive(Deserialize)]
@@ -632,6 +632,23 @@ async fn export_page(state: State<AppState>, me: CurrentUser, q: Query<StatsQuer
     export(state, me, q)
         .await
         .unwrap_or_else(|e| e.into_page(locale))
+}
+
+/// Figures of a period grouped by one dimension, with the whole scope's total.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Statistics {
+    period: Period,
+    group_by: yingpan_domain::statistics::Dimension,
+    indicators: Vec<Indicator>,
+    total: yingpan_domain::statistics::Figures,
+    items: Vec<yingpan_store::StatisticsRow>,
+    total_rows: usize,
+}
+
+/// The indicators the company's statistics show, in order.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Indicators {
+    indicators: Vec<Indicator>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

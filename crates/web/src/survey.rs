@@ -17,7 +17,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::Locale;
@@ -171,11 +171,14 @@ async fn api_invite(
     headers: HeaderMap,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<InviteRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Invited>), AppError> {
     let (inv, token) = invite(&state, &me, id, &req).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"invitation": inv, "url": link(&state, &headers, &token)})),
+        Json(Invited {
+            invitation: inv,
+            url: link(&state, &headers, &token),
+        }),
     ))
 }
 
@@ -222,7 +225,7 @@ async fn api_phone(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ResultRow {
     #[serde(flatten)]
     result: GroupResult,
@@ -269,10 +272,10 @@ async fn api_results(
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<ResultsQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Results>, AppError> {
     let (by, name) = group_of(q.by.as_deref())?;
     let items = load_results(&state, &me, id, by).await?;
-    Ok(Json(json!({"by": name, "items": items})))
+    Ok(Json(Results { by: name, items }))
 }
 
 #[derive(Template)]
@@ -678,6 +681,21 @@ async fn public_submit(
         ),
         Err(e) => AppError::from(e).into_page(PUBLIC_LOCALE),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Invited {
+    invitation: yingpan_store::Invitation,
+    /// The answer page's address for the customer, answered this once.
+    url: String,
+}
+
+/// A survey's results, grouped as asked.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SurveyResults)]
+struct Results {
+    by: &'static str,
+    items: Vec<ResultRow>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

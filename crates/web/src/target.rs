@@ -18,8 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Datelike;
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::{Role, Scope};
@@ -98,7 +97,7 @@ async fn api_plan(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<PlanQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Targets>, AppError> {
     let year = q.year(&state)?;
     let measure = q.measure()?;
     let plan = state.store.target_plan(&me.viewer, year).await?;
@@ -108,20 +107,25 @@ async fn api_plan(
         measure.is_none_or(|m| k.measure == m)
             && (!filtered || (k.dimension.kind == kind && k.dimension.value == value))
     };
-    let items: Vec<_> = plan.lines.iter().filter(|l| keep(&l.key)).collect();
-    let gaps: Vec<_> = plan.gaps.iter().filter(|g| keep(&g.key)).collect();
-    Ok(Json(json!({
-        "year": plan.year,
-        "version": plan.version,
-        "publication": plan.publication,
-        "published_at": plan.published_at,
-        "published_by_name": plan.published_by_name,
-        "unpublished_changes": plan.unpublished_changes,
-        "total": items.len(),
-        "items": items,
-        "gaps": gaps,
-        "names": plan.names,
-    })))
+    let items: Vec<_> = plan
+        .lines
+        .iter()
+        .filter(|l| keep(&l.key))
+        .cloned()
+        .collect();
+    let gaps: Vec<_> = plan.gaps.iter().filter(|g| keep(&g.key)).cloned().collect();
+    Ok(Json(Targets {
+        year: plan.year,
+        version: plan.version,
+        publication: plan.publication,
+        published_at: plan.published_at,
+        published_by_name: plan.published_by_name,
+        unpublished_changes: plan.unpublished_changes,
+        total: items.len(),
+        items,
+        gaps,
+        names: plan.names,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -757,6 +761,23 @@ async fn attainment_page(
         Ok(p) => render(&p, me.locale()),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+/// A year's targets (the lines the filters keep) and where they fall short.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Targets {
+    year: i32,
+    /// Send it back with a save or a publication.
+    version: i64,
+    publication: Option<i64>,
+    published_at: Option<String>,
+    published_by_name: Option<String>,
+    unpublished_changes: bool,
+    total: usize,
+    items: Vec<yingpan_domain::target::TargetLine>,
+    gaps: Vec<yingpan_domain::target::Gap>,
+    /// Names of the people the lines and gaps name, by id.
+    names: std::collections::BTreeMap<i64, String>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::task::{parse_note, Step, TaskInput};
 use yingpan_domain::ValidationError;
 use yingpan_store::{Task, TaskEvent, TaskView, User};
@@ -81,9 +80,9 @@ async fn api_get(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<TaskDetail>, AppError> {
     let (task, events) = state.store.task(&me.viewer, id, state.now()).await?;
-    Ok(Json(json!({"task": task, "events": events})))
+    Ok(Json(TaskDetail { task, events }))
 }
 
 #[derive(Deserialize)]
@@ -265,6 +264,12 @@ async fn step_submit(
         Ok(_) => done(&format!("/tasks/{id}"), "task_updated", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct TaskDetail {
+    task: yingpan_store::Task,
+    events: Vec<yingpan_store::TaskEvent>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

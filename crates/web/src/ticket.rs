@@ -15,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use yingpan_domain::permission::Action;
 use yingpan_domain::service::{
@@ -154,11 +153,11 @@ async fn api_get(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<TicketDetail>, AppError> {
     let now = state.now();
     let ticket = state.store.ticket(&me.viewer, id, now).await?;
     let events = state.store.ticket_events(&me.viewer, id, now).await?;
-    Ok(Json(json!({"ticket": ticket, "events": events})))
+    Ok(Json(TicketDetail { ticket, events }))
 }
 
 #[derive(Deserialize)]
@@ -590,6 +589,12 @@ async fn settings_submit(
         Ok(_) => done("/admin/service", "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct TicketDetail {
+    ticket: yingpan_store::Ticket,
+    events: Vec<yingpan_store::TicketEvent>,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {

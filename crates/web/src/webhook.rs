@@ -3,7 +3,7 @@
 //! picks the events, tries one with a test message, reads the delivery log, pauses, resumes
 //! and sends a delivery again. Sending is the background job's (`exchange::webhook`).
 
-use crate::described::{answer, Answer};
+use crate::described::{answer, Answer, Listing};
 
 use crate::auth::{CurrentUser, PageForm};
 use crate::error::AppError;
@@ -17,8 +17,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::permission::Action;
 use yingpan_domain::person::Locale;
 use yingpan_domain::webhook::{EndpointUrl, Event, Format, Subscription};
@@ -106,18 +105,21 @@ fn version_of(v: Option<i64>) -> Result<i64, ValidationError> {
     v.ok_or_else(|| ValidationError::new("version", "required", "send the version you read"))
 }
 
-async fn api_list(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Value>, AppError> {
+async fn api_list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Webhooks>, AppError> {
     may_keep(&me)?;
     let items = state.store.webhooks(&me.viewer).await?;
-    let events: Vec<&str> = Event::SUBSCRIBABLE.iter().map(|e| e.as_str()).collect();
-    Ok(Json(json!({ "items": items, "events": events })))
+    let events = Event::SUBSCRIBABLE.iter().map(|e| e.as_str()).collect();
+    Ok(Json(Webhooks { items, events }))
 }
 
 async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<WebhookInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Created>), AppError> {
     may_keep(&me)?;
     let fields = input.parse()?;
     plain_needs_admin(&me, &fields)?;
@@ -127,10 +129,7 @@ async fn api_create(
         .await?;
     // The secret is answered this once (a robot's is the admin's own, not repeated).
     let secret = (fields.format == Format::Json).then_some(secret);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "webhook": webhook, "secret": secret })),
-    ))
+    Ok((StatusCode::CREATED, Json(Created { webhook, secret })))
 }
 
 #[derive(Deserialize, Default)]
@@ -155,10 +154,10 @@ async fn api_get(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<One>, AppError> {
     may_keep(&me)?;
     let webhook = state.store.webhook(&me.viewer, id).await?;
-    Ok(Json(json!({ "webhook": webhook })))
+    Ok(Json(One { webhook }))
 }
 
 async fn api_deliveries(
@@ -166,7 +165,7 @@ async fn api_deliveries(
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<DeliveryQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing<yingpan_store::Delivery>>, AppError> {
     may_keep(&me)?;
     let status = status_filter(q.status.as_deref())?;
     state.store.webhook(&me.viewer, id).await?;
@@ -175,7 +174,7 @@ async fn api_deliveries(
         .store
         .webhook_deliveries(me.viewer.org_id, id, status, limit)
         .await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Listing::all(items)))
 }
 
 #[derive(Deserialize, Default)]
@@ -190,7 +189,7 @@ async fn api_update(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<UpdateRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<One>, AppError> {
     may_keep(&me)?;
     let fields = req.input.parse()?;
     plain_needs_admin(&me, &fields)?;
@@ -199,7 +198,7 @@ async fn api_update(
         .store
         .update_webhook(&me.viewer, id, version, &fields, state.now())
         .await?;
-    Ok(Json(json!({ "webhook": webhook })))
+    Ok(Json(One { webhook }))
 }
 
 async fn api_delete(
@@ -232,44 +231,44 @@ async fn api_pause(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<One>, AppError> {
     let webhook = pause(&state, &me, id, true).await?;
-    Ok(Json(json!({ "webhook": webhook })))
+    Ok(Json(One { webhook }))
 }
 
 async fn api_resume(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<One>, AppError> {
     let webhook = pause(&state, &me, id, false).await?;
-    Ok(Json(json!({ "webhook": webhook })))
+    Ok(Json(One { webhook }))
 }
 
 async fn api_ping(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Queued>), AppError> {
     may_keep(&me)?;
     let d = state
         .store
         .ping_webhook(&me.viewer, id, state.now())
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "delivery_id": d }))))
+    Ok((StatusCode::ACCEPTED, Json(Queued { delivery_id: d })))
 }
 
 async fn api_redeliver(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((id, delivery)): Path<(i64, i64)>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Queued>), AppError> {
     may_keep(&me)?;
     let d = state
         .store
         .redeliver(&me.viewer, id, delivery, state.now())
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "delivery_id": d }))))
+    Ok((StatusCode::ACCEPTED, Json(Queued { delivery_id: d })))
 }
 
 /// Whether the person keeps endpoints: every one (`ManageWebhooks`), or their teams' group
@@ -554,6 +553,31 @@ async fn redeliver_submit(
         Ok(_) => done(&format!("/admin/webhooks/{id}#deliveries"), "saved", None),
         Err(e) => e.into_page(me.locale()),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Webhooks {
+    items: Vec<yingpan_store::Webhook>,
+    /// The events an endpoint may subscribe to.
+    events: Vec<&'static str>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Created {
+    webhook: yingpan_store::Webhook,
+    /// The signing secret, answered this once (none for a group robot).
+    secret: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = WebhookAnswer)]
+struct One {
+    webhook: yingpan_store::Webhook,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Queued {
+    delivery_id: i64,
 }
 
 pub(crate) fn answers() -> Vec<Answer> {
