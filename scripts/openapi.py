@@ -320,6 +320,35 @@ SCHEMAS = {
 
 PATHS["/auth/login"]["post"]["responses"]["429"] = ERR
 
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def declare_files():
+    """Operations that answer a file: their media types (the JSON answers' bodies come from the
+    handlers' types)."""
+    files = {
+        ("/customers/export", "get"): [CSV, XLSX],
+        ("/contacts/export", "get"): [CSV],
+        ("/orders/export", "get"): [CSV],
+        ("/activities/export", "get"): [CSV],
+        ("/statistics/export", "get"): [CSV, XLSX],
+        ("/pay-sheets/export", "get"): [XLSX, CSV],
+        ("/customers/{id}/contacts.vcf", "get"): ["text/vcard"],
+    }
+    for (path, method), media in files.items():
+        binary = {"type": "string", "format": "binary"}
+        PATHS[path][method]["responses"]["200"]["content"] = {m: {"schema": binary if m == XLSX else {"type": "string"}} for m in media}
+    PATHS["/openapi.json"]["get"]["responses"]["200"]["content"] = {"application/json": {"schema": {"type": "object", "description": "OpenAPI 3.1"}}}
+    # An import that rejections stopped answers 422 with its outcome (nothing was written),
+    # other refusals with the usual error.
+    for path, outcome in [("/customers/import", "ImportOutcome"), ("/contacts/import", "RecordOutcome"),
+                          ("/activities/import", "RecordOutcome"), ("/orders/import", "RecordOutcome")]:
+        PATHS[path]["post"]["responses"]["422"] = {"description": "Refused: the error, or the outcome of an import that rejected rows stopped", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": f"#/components/schemas/{outcome}"}]}}}}
+
+
+declare_files()
+
 
 def declare_path_params():
     """Every {name} in a path is a required path parameter: integers for ids, text otherwise

@@ -334,7 +334,7 @@ pub fn unguard(v: &str) -> &str {
 }
 
 /// A row that will not be imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Rejected {
     /// 1-based line in the file, the header being line 1.
     pub line: usize,
@@ -350,7 +350,7 @@ pub struct Rejected {
 }
 
 /// The registered customer a row repeats, as a dry run names it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DuplicateOf {
     pub customer_id: i64,
     pub name: String,

@@ -51,7 +51,7 @@ pub fn max_discount(lines: &[QuoteLine]) -> Decimal {
 }
 
 /// The company's quotation settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct QuotationSettings {
     /// A discount above this percent needs the superior's approval.

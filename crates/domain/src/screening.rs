@@ -50,7 +50,7 @@ pub fn all_factors() -> impl Iterator<Item = &'static str> {
 }
 
 /// The company's screening settings, kept by admins.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ScreeningSettings {
     /// Factor → weight; the weights of each axis add up to 100.

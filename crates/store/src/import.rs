@@ -19,7 +19,7 @@ const CHUNK: usize = 200;
 /// Rows per INSERT statement (21 parameters each, within both databases' limits).
 const INSERT_CHUNK: usize = 200;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportOutcome {
     pub imported: usize,
     pub rejected: Vec<Rejected>,
@@ -34,7 +34,7 @@ pub struct ImportOutcome {
 }
 
 /// A row an import would register.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct NewRow {
     pub line: usize,
     pub name: String,

@@ -15,7 +15,7 @@ use yingpan_domain::import::Rejected;
 use yingpan_domain::record_import::{ActivityRow, ContactRow, ExternalId, OrderRows};
 
 /// What an import of contacts or follow-ups did (or, in a dry run, would do).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct RecordOutcome {
     pub created: usize,
     /// Rows whose external id was known and whose record changed.

@@ -18,8 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use yingpan_domain::order::{parse_amount, parse_due_date, PaymentKind};
 use yingpan_domain::ValidationError;
 use yingpan_store::{Absence, Order, Product};
@@ -83,7 +82,7 @@ async fn api_customers(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(owner): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ActFor>, AppError> {
     let customers = state
         .store
         .act_for_customers(&me.viewer, owner, state.now())
@@ -92,15 +91,29 @@ async fn api_customers(
         .store
         .act_for_orders(&me.viewer, owner, state.now())
         .await?;
-    let items: Vec<Value> = customers
-        .iter()
-        .map(|(id, name)| json!({"id": id, "name": name}))
+    let items: Vec<NamedCustomer> = customers
+        .into_iter()
+        .map(|(id, name)| NamedCustomer { id, name })
         .collect();
-    Ok(Json(json!({
-        "total": items.len(),
-        "items": items,
-        "open_orders": orders,
-    })))
+    Ok(Json(ActFor {
+        total: items.len(),
+        items,
+        open_orders: orders,
+    }))
+}
+
+/// What a colleague may do for an absent owner: their customers and open orders.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ActFor {
+    total: usize,
+    items: Vec<NamedCustomer>,
+    open_orders: Vec<yingpan_store::Order>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct NamedCustomer {
+    id: i64,
+    name: String,
 }
 
 #[derive(Template)]

@@ -22,7 +22,17 @@ pub(crate) type Components = Vec<(String, RefOr<Schema>)>;
 pub(crate) struct Answer {
     pub method: &'static str,
     pub path: &'static str,
-    pub body: fn(&mut Components) -> Option<Value>,
+    pub body: fn(&mut Components) -> Body,
+}
+
+/// What an operation answers when it succeeds.
+pub(crate) enum Body {
+    /// JSON of this schema.
+    Json(Value),
+    /// 204, nothing.
+    Nothing,
+    /// Not described by the code (a file, or JSON built by hand).
+    Undescribed,
 }
 
 /// The answer of `handler`, served at `method` `path` (the path as under `/api/v1`).
@@ -66,48 +76,47 @@ handles!(A, B, C, D, E, G, H);
 
 /// A handler result whose success body has a schema.
 pub(crate) trait Answered {
-    /// The body's schema, with the named schemas it refers to added to `components`; None
-    /// when the answer has no body.
-    fn body(components: &mut Components) -> Option<Value>;
+    /// The body's schema, with the named schemas it refers to added to `components`.
+    fn body(components: &mut Components) -> Body;
 }
 
 /// A reference to `T`'s named schema, or `T`'s schema itself when it is a container
 /// (`Vec`, a map) that has no name of its own; None for a JSON tree built by hand
 /// (`serde_json::Value`), which describes nothing.
-pub(crate) fn schema_of<T: ToSchema>(components: &mut Components) -> Option<Value> {
+pub(crate) fn schema_of<T: ToSchema>(components: &mut Components) -> Body {
     let name = T::name();
     if name == "Value" {
-        return None;
+        return Body::Undescribed;
     }
     T::schemas(components);
     let schema = T::schema();
     if matches!(name.as_ref(), "Vec" | "BTreeMap" | "HashMap" | "Option") {
-        return Some(serde_json::to_value(schema).expect("a schema serializes"));
+        return Body::Json(serde_json::to_value(schema).expect("a schema serializes"));
     }
     components.push((name.to_string(), schema));
-    Some(json!({"$ref": format!("#/components/schemas/{name}")}))
+    Body::Json(json!({"$ref": format!("#/components/schemas/{name}")}))
 }
 
 impl<T: ToSchema> Answered for Result<Json<T>, AppError> {
-    fn body(components: &mut Components) -> Option<Value> {
+    fn body(components: &mut Components) -> Body {
         schema_of::<T>(components)
     }
 }
 
 impl<T: ToSchema> Answered for Result<(StatusCode, Json<T>), AppError> {
-    fn body(components: &mut Components) -> Option<Value> {
+    fn body(components: &mut Components) -> Body {
         schema_of::<T>(components)
     }
 }
 
 impl<T: ToSchema> Answered for Json<T> {
-    fn body(components: &mut Components) -> Option<Value> {
+    fn body(components: &mut Components) -> Body {
         schema_of::<T>(components)
     }
 }
 
 impl<T: ToSchema> Answered for Result<(axum_extra::extract::CookieJar, Json<T>), AppError> {
-    fn body(components: &mut Components) -> Option<Value> {
+    fn body(components: &mut Components) -> Body {
         schema_of::<T>(components)
     }
 }
@@ -115,14 +124,15 @@ impl<T: ToSchema> Answered for Result<(axum_extra::extract::CookieJar, Json<T>),
 /// A file (CSV, vCard, iCalendar) or an answer whose form depends on the request: described
 /// by openapi.json alone.
 impl Answered for Result<axum::response::Response, AppError> {
-    fn body(_: &mut Components) -> Option<Value> {
-        None
+    fn body(_: &mut Components) -> Body {
+        Body::Undescribed
     }
 }
 
+/// A removal: 204 No Content.
 impl Answered for Result<StatusCode, AppError> {
-    fn body(_: &mut Components) -> Option<Value> {
-        None
+    fn body(_: &mut Components) -> Body {
+        Body::Nothing
     }
 }
 

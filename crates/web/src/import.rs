@@ -168,7 +168,7 @@ async fn api_import(
     me: CurrentUser,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<ImportOutcome>), AppError> {
     let mapping = parse_map(q.map.as_deref())?;
     let options = ImportOptions {
         owner: q.owner_id,
@@ -186,7 +186,7 @@ async fn api_import(
     )
     .await?;
     let status = outcome_status(outcome.aborted, outcome.dry_run);
-    Ok((status, Json(outcome)).into_response())
+    Ok((status, Json(outcome)))
 }
 
 /// 422 for an import that rejections stopped (nothing written), 200 otherwise — a dry run
@@ -206,7 +206,7 @@ async fn api_import_records(
     kind: RecordKind,
     q: &ImportQuery,
     body: &Bytes,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<RecordOutcome>), AppError> {
     let options = ImportOptions {
         owner: None,
         skip_rejected: q.skip_rejected.unwrap_or(false),
@@ -222,7 +222,7 @@ async fn api_import_records(
     )
     .await?;
     let status = outcome_status(outcome.aborted, outcome.dry_run);
-    Ok((status, Json(outcome)).into_response())
+    Ok((status, Json(outcome)))
 }
 
 async fn api_import_contacts(
@@ -230,7 +230,7 @@ async fn api_import_contacts(
     me: CurrentUser,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<RecordOutcome>), AppError> {
     api_import_records(&state, &me, RecordKind::Contacts, &q, &body).await
 }
 
@@ -239,7 +239,7 @@ async fn api_import_activities(
     me: CurrentUser,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<RecordOutcome>), AppError> {
     api_import_records(&state, &me, RecordKind::Activities, &q, &body).await
 }
 
@@ -248,7 +248,7 @@ async fn api_import_orders(
     me: CurrentUser,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<RecordOutcome>), AppError> {
     api_import_records(&state, &me, RecordKind::Orders, &q, &body).await
 }
 

@@ -602,6 +602,11 @@ pub(crate) fn answers() -> Vec<Answer> {
         answer("put", "/quotations/{id}", api_save),
         answer("post", "/quotations/{id}/steps", api_step),
     ]
+    .into_iter()
+    .chain(crate::setting::answers::<QuotationSettings>(
+        "/quotation-settings",
+    ))
+    .collect()
 }
 
 pub fn router() -> Router<AppState> {

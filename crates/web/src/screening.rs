@@ -331,6 +331,11 @@ pub(crate) fn answers() -> Vec<Answer> {
         answer("post", "/customers/{id}/screenings", api_screen),
         answer("get", "/key-accounts", api_matrix),
     ]
+    .into_iter()
+    .chain(crate::setting::answers::<ScreeningSettings>(
+        "/screening-settings",
+    ))
+    .collect()
 }
 
 pub fn router() -> Router<AppState> {

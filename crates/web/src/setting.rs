@@ -63,6 +63,16 @@ async fn api_put<T: Checked>(
     Ok(Json(save(&state, &me, setting).await?))
 }
 
+/// What `api::<T>()` answers, served at `path`.
+pub(crate) fn answers<T: Checked + utoipa::ToSchema>(
+    path: &'static str,
+) -> Vec<crate::described::Answer> {
+    vec![
+        crate::described::answer("get", path, api_get::<T>),
+        crate::described::answer("put", path, api_put::<T>),
+    ]
+}
+
 /// `GET` and `PUT` of one setting.
 pub fn api<T: Checked>() -> MethodRouter<AppState> {
     get(api_get::<T>).put(api_put::<T>)
