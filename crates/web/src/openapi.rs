@@ -144,7 +144,17 @@ struct Operation {
     summary: String,
     parameters: Vec<Field>,
     body: Option<(String, Vec<Field>)>,
+    /// The success answer's title and fields.
+    answer: Option<(String, Vec<Field>)>,
     responses: Vec<String>,
+}
+
+/// A named schema and its fields, listed after the operations.
+struct Named {
+    name: String,
+    fields: Vec<Field>,
+    /// Its values, for an enumeration.
+    values: String,
 }
 
 struct Group {
@@ -159,11 +169,45 @@ struct Reference {
     description: String,
     groups: Vec<Group>,
     count: usize,
+    schemas: Vec<Named>,
 }
 
 fn type_of(schema: &serde_json::Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(|r| r.as_str()) {
         return r.rsplit('/').next().unwrap_or(r).to_string();
+    }
+    // OpenAPI 3.1: a nullable value is a type list with "null", or a oneOf with it.
+    if let Some(serde_json::Value::Array(parts)) = schema.get("oneOf") {
+        let kinds: Vec<String> = parts
+            .iter()
+            .filter(|p| p["type"] != "null")
+            .map(type_of)
+            .collect();
+        let nullable = kinds.len() < parts.len();
+        return format!(
+            "{}{}",
+            kinds.join(" | "),
+            if nullable { " or null" } else { "" }
+        );
+    }
+    if let Some(serde_json::Value::Array(types)) = schema.get("type") {
+        let mut one = schema.clone();
+        let kinds: Vec<&serde_json::Value> = types.iter().filter(|t| *t != "null").collect();
+        if let Some(first) = kinds.first() {
+            one["type"] = (*first).clone();
+            let nullable = kinds.len() < types.len();
+            return format!(
+                "{}{}",
+                type_of(&one),
+                if nullable { " or null" } else { "" }
+            );
+        }
+    }
+    if schema
+        .get("additionalProperties")
+        .is_some_and(|v| v.is_object())
+    {
+        return format!("map of {}", type_of(&schema["additionalProperties"]));
     }
     let t = schema
         .get("type")
@@ -187,6 +231,56 @@ fn type_of(schema: &serde_json::Value) -> String {
             None => t.to_string(),
         },
     }
+}
+
+/// A schema's fields, with those of its `allOf` parts (a flattened type) and of the schemas
+/// it names.
+fn fields_of(schema: &serde_json::Value, schemas: &serde_json::Value, place: &str) -> Vec<Field> {
+    let resolved = match schema["$ref"].as_str() {
+        Some(r) => &schemas[r.rsplit('/').next().unwrap_or(r)],
+        None => schema,
+    };
+    let mut fields: Vec<Field> = resolved["allOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|part| fields_of(part, schemas, place))
+        .collect();
+    let required: Vec<&str> = resolved["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str())
+        .collect();
+    fields.extend(
+        resolved["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(n, f)| Field {
+                name: n.clone(),
+                place: place.into(),
+                kind: type_of(f),
+                required: required.contains(&n.as_str()),
+                note: f["description"].as_str().unwrap_or_default().to_string(),
+            }),
+    );
+    fields
+}
+
+/// A body's title (media type and schema name) and fields.
+fn body_of(
+    content: &serde_json::Value,
+    schemas: &serde_json::Value,
+    place: &str,
+) -> Option<(String, Vec<Field>)> {
+    let (media, c) = content.as_object()?.iter().next()?;
+    let schema = &c["schema"];
+    let name = match schema["$ref"].as_str() {
+        Some(r) => format!("{media} · {}", r.rsplit('/').next().unwrap_or(r)),
+        None => format!("{media} · {}", type_of(schema)),
+    };
+    Some((name, fields_of(schema, schemas, place)))
 }
 
 /// The document as a page a person reads: operations grouped by their first path segment,
@@ -219,37 +313,15 @@ fn reference() -> Reference {
                         note: p["description"].as_str().unwrap_or_default().to_string(),
                     })
                     .collect();
-                let body = op["requestBody"]["content"]
+                let body = body_of(&op["requestBody"]["content"], schemas, "body");
+                let answer = op["responses"]
                     .as_object()
-                    .and_then(|c| c.iter().next())
-                    .map(|(media, c)| {
-                        let schema = &c["schema"];
-                        let (name, resolved) = match schema["$ref"].as_str() {
-                            Some(r) => {
-                                let n = r.rsplit('/').next().unwrap_or(r);
-                                (format!("{media} · {n}"), &schemas[n])
-                            }
-                            None => (media.to_string(), schema),
-                        };
-                        let required: Vec<&str> = resolved["required"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|r| r.as_str())
-                            .collect();
-                        let fields = resolved["properties"]
-                            .as_object()
-                            .into_iter()
-                            .flatten()
-                            .map(|(n, f)| Field {
-                                name: n.clone(),
-                                place: "body".into(),
-                                kind: type_of(f),
-                                required: required.contains(&n.as_str()),
-                                note: f["description"].as_str().unwrap_or_default().to_string(),
-                            })
-                            .collect();
-                        (name, fields)
+                    .into_iter()
+                    .flatten()
+                    .find(|(code, _)| code.starts_with('2'))
+                    .and_then(|(code, r)| {
+                        let (name, fields) = body_of(&r["content"], schemas, "answer")?;
+                        Some((format!("{code} {name}"), fields))
                     });
                 let responses = op["responses"]
                     .as_object()
@@ -267,6 +339,7 @@ fn reference() -> Reference {
                     summary: op["summary"].as_str().unwrap_or_default().to_string(),
                     parameters,
                     body,
+                    answer,
                     responses,
                 };
                 match groups.iter_mut().find(|g| g.name == group) {
@@ -280,7 +353,22 @@ fn reference() -> Reference {
         }
     }
     groups.sort_by(|a, b| a.name.cmp(&b.name));
+    let named = schemas
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, schema)| Named {
+            name: name.clone(),
+            fields: fields_of(schema, schemas, ""),
+            values: if schema.get("enum").is_some() {
+                type_of(schema)
+            } else {
+                String::new()
+            },
+        })
+        .collect();
     Reference {
+        schemas: named,
         title: doc["info"]["title"].as_str().unwrap_or("API").to_string(),
         description: doc["info"]["description"]
             .as_str()
@@ -326,6 +414,13 @@ mod tests {
             "webhooks"
         );
         assert!(html.contains("<code>skip_rejected</code>"));
+        // Answers list their fields, and the types they name are listed after the operations.
+        assert!(
+            html.contains("Answer: 200 application/json · Customer</caption>"),
+            "a customer's answer"
+        );
+        assert!(html.contains("id=\"schema-Customer\""));
+        assert!(html.contains("<code>owner_name</code>"));
         assert!(
             !html.contains("<script"),
             "a page that works without scripts or the network"
