@@ -115,7 +115,7 @@ PATHS = {
     "/daily-reports/{id}": {"get": op("One report", params=ID)},
     "/daily-reports/{id}/review": {"post": op("Comment on a report (a superior of its author)", "Review", params=ID)},
     "/products": {"get": op("The price list (all=true includes retired products)", params=[q("all", "boolean")]),
-                  "post": op("Add a product (admin, director, clerk)", "Product", "201")},
+                  "post": op("Add a product (admin, director, clerk)", "NewProduct", "201")},
     "/products/{id}": {"get": op("One product", params=ID), "patch": op("Change a product (admin, director, clerk; send version)", "Product", params=ID)},
     "/orders": {"get": op("Orders in scope, newest first (open=true: unsettled, oldest due first)", params=[q("customer_id", "integer"), q("owner_id", "integer"), q("month", "string", "YYYY-MM, company time"), q("open", "boolean")]),
                 "post": op("Place an order; lines are priced from the price list; the total always equals the lines", "NewOrder", "201")},
@@ -267,7 +267,12 @@ SCHEMAS = {
                          outcome=S, next_step=S, location=S,
                          reached={"type": "boolean", "description": "calls only: the person called was reached (funnel step)"},
                          purpose={"type": "string", "enum": ["appointment", "presentation", "closing", "service", "other"], "description": "visits and meetings only"},
-                         duration_minutes={"type": "integer", "description": "calls, visits, meetings: 1 to 1440; selling time"}),
+                         duration_minutes={"type": "integer", "description": "calls, visits, meetings: 1 to 1440; selling time"},
+                         latitude={"type": "number", "description": "the check-in position, with longitude: both or neither"},
+                         longitude={"type": "number", "description": "the check-in position, with latitude"},
+                         objections={"type": "array", "description": "objections met, each with the answer given and whether it worked", "items": obj(("objection_id",), objection_id=I, answer_id=I, worked=B)},
+                         objection={"type": "string", "description": "as the page's form sends it: one objection, `id` or `id:answer_id` (the API's list is objections)"},
+                         objection_worked={"type": "string", "description": "with objection: true or false"}),
     "Qualification": obj(("version",), man_money=B, man_authority=B, man_need=B, attractiveness={"type": "string", "enum": ["high", "low"]},
                          ability_to_win={"type": "string", "enum": ["high", "low"]}, tier={"type": "string", "enum": ["priority", "general", "last"]}, version=I),
     "MergeRequest": obj(("merged_id",), merged_id=I),
@@ -319,6 +324,8 @@ SCHEMAS = {
 }
 
 PATHS["/auth/login"]["post"]["responses"]["429"] = ERR
+# A new product has no version yet.
+SCHEMAS["NewProduct"] = {**SCHEMAS["Product"], "properties": {k: v for k, v in SCHEMAS["Product"]["properties"].items() if k != "version"}}
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

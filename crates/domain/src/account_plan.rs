@@ -364,7 +364,7 @@ const MAX_ACTIONS: usize = 50;
 
 /// A revision's content as submitted: known fields only, bounded text, money in yuan, actions
 /// with a title and a date within a couple of years of the plan's year.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ContentInput {
     pub text: BTreeMap<String, String>,
@@ -373,7 +373,7 @@ pub struct ContentInput {
     pub actions: Vec<ActionInput>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, serde::Serialize)]
 #[serde(default)]
 pub struct ActionInput {
     pub key: String,

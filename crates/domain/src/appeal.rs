@@ -61,7 +61,7 @@ pub struct AppealFields {
     pub task_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AppealInput {
     pub to_id: Option<i64>,
     pub subject: Option<String>,

@@ -177,7 +177,7 @@ pub struct CampaignFields {
 /// The longest SMS body the company may write (several segments; the gateway splits them).
 pub const SMS_MAX: usize = 500;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CampaignInput {
     pub name: Option<String>,
     pub channel: Option<String>,

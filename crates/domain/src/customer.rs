@@ -251,7 +251,7 @@ pub struct CustomerFields {
 }
 
 /// Raw input for a customer, from a form or JSON, before parsing.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CustomerInput {
     pub kind: Option<String>,
     pub name: Option<String>,
@@ -364,7 +364,7 @@ pub struct ContactFields {
     pub relation: Option<Relation>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ContactInput {
     pub name: Option<String>,
     pub title: Option<String>,

@@ -59,7 +59,7 @@ impl DailyReport {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DailyReportInput {
     pub attendance: Option<String>,
     #[serde(default)]

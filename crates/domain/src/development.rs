@@ -66,7 +66,7 @@ pub struct DealerData {
 }
 
 /// Raw dealer input (strings, as from a form or JSON).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DealerInput {
     pub credit_rating: Option<String>,
     pub credit_limit: Option<String>,
@@ -158,7 +158,7 @@ pub struct DevelopmentReport {
     pub next_steps: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DevelopmentReportInput {
     pub developed_on: Option<String>,
     pub first_order_date: Option<String>,

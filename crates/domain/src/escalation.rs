@@ -74,7 +74,7 @@ pub fn notification_email(
     (subject, body)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct EscalationInput {
     pub kind: Option<String>,
     pub subject: Option<String>,

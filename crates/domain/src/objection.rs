@@ -19,7 +19,7 @@ pub struct ObjectionFields {
     pub stage: Option<Stage>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ObjectionInput {
     pub text: Option<String>,
     pub concern: Option<String>,
@@ -73,7 +73,7 @@ pub fn parse_answer(raw: Option<&str>) -> Result<String, ValidationError> {
 }
 
 /// An objection met on an activity: which, the answer given, whether it worked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Encounter {
     pub objection_id: i64,
     pub answer_id: Option<i64>,

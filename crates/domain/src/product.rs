@@ -19,7 +19,7 @@ pub struct ProductFields {
     pub category: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ProductInput {
     pub code: Option<String>,
     pub name: Option<String>,

@@ -302,7 +302,7 @@ pub fn next_status(
 }
 
 /// A line as typed: a product of the price list, a quantity, a discount.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct LineInput {
     pub product_id: Option<i64>,
     pub quantity: Option<String>,

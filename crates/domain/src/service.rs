@@ -356,7 +356,7 @@ pub struct TicketFields {
 }
 
 /// A ticket as submitted.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TicketInput {
     pub customer_id: Option<i64>,
     pub category: Option<String>,

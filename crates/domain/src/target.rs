@@ -317,7 +317,7 @@ pub struct TargetLine {
 }
 
 /// A line as typed: every field text, checked by [`TargetLineInput::parse`].
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TargetLineInput {
     pub measure: String,
     pub assignee_id: Option<i64>,

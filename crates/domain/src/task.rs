@@ -182,7 +182,7 @@ pub struct TaskFields {
     pub customer_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TaskInput {
     pub assignee_id: Option<i64>,
     pub title: Option<String>,

@@ -192,7 +192,7 @@ pub struct PlanItem {
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PlanItemInput {
     pub customer_id: Option<i64>,
     pub customer_name: Option<String>,

@@ -13,7 +13,6 @@ use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -45,7 +44,7 @@ async fn api_list(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewAbsence {
     /// Someone below the caller; the caller when absent.
     user_id: Option<i64>,
@@ -74,8 +73,8 @@ async fn api_add(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewAbsence>,
-) -> Result<(StatusCode, Json<Absence>), AppError> {
-    Ok((StatusCode::CREATED, Json(add(&state, &me, &req).await?)))
+) -> Result<crate::described::Created<Absence>, AppError> {
+    Ok(crate::described::Created(add(&state, &me, &req).await?))
 }
 
 async fn api_customers(

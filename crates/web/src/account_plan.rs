@@ -12,7 +12,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -65,7 +64,8 @@ async fn api_list(
     Ok(Json(Listing::counted(items, total)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountPlanNewPlan)]
 struct NewPlan {
     customer_id: Option<i64>,
     year: Option<i32>,
@@ -91,8 +91,8 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(p): JsonBody<NewPlan>,
-) -> Result<(StatusCode, Json<PlanDetail>), AppError> {
-    Ok((StatusCode::CREATED, Json(create(&state, &me, &p).await?)))
+) -> Result<crate::described::Created<PlanDetail>, AppError> {
+    Ok(crate::described::Created(create(&state, &me, &p).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -111,7 +111,8 @@ async fn api_get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountPlanSaveRequest)]
 struct SaveRequest {
     #[serde(flatten)]
     content: ContentInput,
@@ -146,7 +147,8 @@ async fn api_save(
     Ok(Json(save(&state, &me, id, &req).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountPlanStepRequest)]
 struct StepRequest {
     step: Option<String>,
     note: Option<String>,
@@ -211,7 +213,7 @@ async fn api_compare(
     Ok(Json(Comparison { a, b, differences }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EvaluationRequest {
     management_score: Option<i64>,
     people_score: Option<i64>,
@@ -249,10 +251,9 @@ async fn api_evaluate(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<EvaluationRequest>,
-) -> Result<(StatusCode, Json<PlanDetail>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(evaluate(&state, &me, id, &req).await?),
+) -> Result<crate::described::Created<PlanDetail>, AppError> {
+    Ok(crate::described::Created(
+        evaluate(&state, &me, id, &req).await?,
     ))
 }
 

@@ -11,7 +11,6 @@ use crate::extract::Path;
 use crate::render::done;
 use crate::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,7 +18,7 @@ use serde::Deserialize;
 use yingpan_domain::customer::ContactInput;
 use yingpan_store::{Activity, ActivityKind};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LogActivity {
     kind: Option<String>,
     summary: Option<String>,
@@ -158,10 +157,9 @@ async fn api_log_activity(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<LogActivity>,
-) -> Result<(StatusCode, Json<Activity>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(log_activity(&state, &me, id, &req).await?),
+) -> Result<crate::described::Created<Activity>, AppError> {
+    Ok(crate::described::Created(
+        log_activity(&state, &me, id, &req).await?,
     ))
 }
 

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -36,8 +35,8 @@ async fn api_file(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<AppealInput>,
-) -> Result<(StatusCode, Json<Appeal>), AppError> {
-    Ok((StatusCode::CREATED, Json(file(&state, &me, &input).await?)))
+) -> Result<crate::described::Created<Appeal>, AppError> {
+    Ok(crate::described::Created(file(&state, &me, &input).await?))
 }
 
 async fn api_get(
@@ -48,7 +47,7 @@ async fn api_get(
     Ok(Json(state.store.appeal(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AnswerBody {
     answer: Option<String>,
 }

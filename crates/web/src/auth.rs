@@ -508,7 +508,7 @@ async fn start_session(
     Ok(token)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginRequest {
     username: String,
     password: String,
@@ -597,7 +597,7 @@ async fn api_me(user: CurrentUser) -> Json<UserView> {
     Json(user_json(&user.user))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MeUpdate {
     display_name: Option<String>,
     /// Empty removes the address.

@@ -57,7 +57,7 @@ async fn api_list(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BudgetRequest {
     sales: Option<String>,
     expenses: Option<String>,

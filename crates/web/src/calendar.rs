@@ -89,7 +89,7 @@ async fn api_get(
     Ok(Json(FeedAnswer { feed }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct StartRequest {
     #[serde(default)]
     include_team: bool,
@@ -100,9 +100,9 @@ async fn api_start(
     me: CurrentUser,
     headers: HeaderMap,
     crate::extract::JsonBody(req): crate::extract::JsonBody<StartRequest>,
-) -> Result<(StatusCode, Json<FeedUrl>), AppError> {
+) -> Result<crate::described::Created<FeedUrl>, AppError> {
     let url = start(&state, &me, &headers, req.include_team).await?;
-    Ok((StatusCode::CREATED, Json(FeedUrl { url })))
+    Ok(crate::described::Created(FeedUrl { url }))
 }
 
 async fn api_stop(State(state): State<AppState>, me: CurrentUser) -> Result<StatusCode, AppError> {

@@ -52,10 +52,9 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<CampaignInput>,
-) -> Result<(StatusCode, Json<Campaign>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(create(&state, &me, &input).await?),
+) -> Result<crate::described::Created<Campaign>, AppError> {
+    Ok(crate::described::Created(
+        create(&state, &me, &input).await?,
     ))
 }
 
@@ -196,7 +195,7 @@ async fn launch(
         .await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct VersionBody {
     version: Option<i64>,
 }
@@ -223,7 +222,7 @@ async fn api_cancel(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TestBody {
     /// SMS: the mobile number to send the test to (e-mail goes to one's own address).
     phone: Option<String>,
@@ -269,9 +268,9 @@ async fn api_test(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<TestBody>,
-) -> Result<(StatusCode, Json<TestQueued>), AppError> {
+) -> Result<crate::described::Accepted<TestQueued>, AppError> {
     let to = send_test(&state, &me, id, req.phone.as_deref()).await?;
-    Ok((StatusCode::ACCEPTED, Json(TestQueued { queued_to: to })))
+    Ok(crate::described::Accepted(TestQueued { queued_to: to }))
 }
 
 async fn api_settings(
@@ -304,7 +303,7 @@ async fn api_put_settings(
     Ok(Json(save_settings(&state, &me, settings).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OptOutBody {
     opted_out: Option<bool>,
     do_not_contact: Option<bool>,

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,7 +19,7 @@ use yingpan_domain::coaching::{parse_note, parse_review, NoteKind};
 use yingpan_domain::ValidationError;
 use yingpan_store::{CoachingNote, JointVisit, User};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct JoinRequest {
     plan_id: Option<i64>,
     item: Option<usize>,
@@ -47,8 +46,8 @@ async fn api_join(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<JoinRequest>,
-) -> Result<(StatusCode, Json<JointVisit>), AppError> {
-    Ok((StatusCode::CREATED, Json(join(&state, &me, &req).await?)))
+) -> Result<crate::described::Created<JointVisit>, AppError> {
+    Ok(crate::described::Created(join(&state, &me, &req).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -76,7 +75,8 @@ async fn api_get(
     Ok(Json(state.store.joint_visit(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CoachingReviewRequest)]
 struct ReviewRequest {
     strengths: Option<String>,
     corrections: Option<String>,
@@ -134,7 +134,7 @@ async fn api_notes(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NoteRequest {
     person_id: Option<i64>,
     kind: Option<String>,
@@ -155,9 +155,9 @@ async fn api_add_note(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NoteRequest>,
-) -> Result<(StatusCode, Json<crate::described::NewId>), AppError> {
+) -> Result<crate::described::Created<crate::described::NewId>, AppError> {
     let id = add_note(&state, &me, &req).await?;
-    Ok((StatusCode::CREATED, Json(crate::described::NewId { id })))
+    Ok(crate::described::Created(crate::described::NewId { id }))
 }
 
 #[derive(Template)]

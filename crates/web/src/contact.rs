@@ -34,16 +34,13 @@ async fn api_create_contact(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<ContactInput>,
-) -> Result<(StatusCode, Json<Contact>), AppError> {
+) -> Result<crate::described::Created<Contact>, AppError> {
     let f = req.parse()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_contact(&me.viewer, id, &f, state.now())
-                .await?,
-        ),
+    Ok(crate::described::Created(
+        state
+            .store
+            .create_contact(&me.viewer, id, &f, state.now())
+            .await?,
     ))
 }
 
@@ -55,7 +52,7 @@ async fn api_get_contact(
     Ok(Json(state.store.contact(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PatchContact {
     #[serde(flatten)]
     fields: ContactInput,

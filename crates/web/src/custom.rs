@@ -22,7 +22,7 @@ use yingpan_domain::custom::{
 use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewField {
     key: Option<String>,
     label: Option<String>,
@@ -59,11 +59,11 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewField>,
-) -> Result<(StatusCode, Json<CustomFieldDef>), AppError> {
-    Ok((StatusCode::CREATED, Json(create(&state, &me, req).await?)))
+) -> Result<crate::described::Created<CustomFieldDef>, AppError> {
+    Ok(crate::described::Created(create(&state, &me, req).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct FieldPatch {
     label: Option<String>,
     choices: Option<Vec<String>>,

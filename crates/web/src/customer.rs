@@ -368,14 +368,14 @@ pub(crate) async fn members_query(
     params.to_query(me, &defs, state.now())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct CreateCustomer {
     #[serde(flatten)]
     fields: CustomerInput,
     owner_id: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct PatchCustomer {
     #[serde(flatten)]
     fields: CustomerInput,
@@ -436,13 +436,13 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<CreateCustomer>,
-) -> Result<(StatusCode, Json<Customer>), AppError> {
+) -> Result<crate::described::Created<Customer>, AppError> {
     let fields = parse_customer(&state, &me, &req.fields, None).await?;
     let c = state
         .store
         .create_customer(&me.viewer, &fields, req.owner_id, state.now())
         .await?;
-    Ok((StatusCode::CREATED, Json(c)))
+    Ok(crate::described::Created(c))
 }
 
 async fn api_get(

@@ -109,7 +109,8 @@ async fn api_get(
     Ok(Json(state.store.daily_report(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DailyReportReviewRequest)]
 struct ReviewRequest {
     comment: Option<String>,
 }

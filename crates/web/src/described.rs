@@ -23,12 +23,14 @@ pub(crate) struct Answer {
     pub method: &'static str,
     pub path: &'static str,
     pub body: fn(&mut Components) -> Body,
+    /// The JSON request body the handler reads, if any.
+    pub request: fn(&mut Components) -> Option<Value>,
 }
 
 /// What an operation answers when it succeeds.
 pub(crate) enum Body {
-    /// JSON of this schema.
-    Json(Value),
+    /// JSON of this schema, with the status when the type fixes it (201, 202).
+    Json(Value, Option<&'static str>),
     /// 204, nothing.
     Nothing,
     /// Not described by the code (a file, or JSON built by hand).
@@ -40,13 +42,72 @@ pub(crate) fn answer<H, M>(method: &'static str, path: &'static str, _handler: H
 where
     H: Handles<M>,
     H::Output: Answered,
+    M: Inputs,
 {
     Answer {
         method,
         path,
         body: <H::Output as Answered>::body,
+        request: <M as Inputs>::body,
     }
 }
+
+/// A handler argument: a JSON body (`JsonBody<T>`) describes the request, other extractors
+/// do not.
+pub(crate) trait Input {
+    fn body(_: &mut Components) -> Option<Value> {
+        None
+    }
+}
+
+impl<S> Input for axum::extract::State<S> {}
+impl Input for crate::auth::CurrentUser {}
+impl Input for crate::auth::LoginClient {}
+impl<T> Input for crate::extract::Path<T> {}
+impl<T> Input for axum::extract::Path<T> {}
+impl<T> Input for crate::extract::Query<T> {}
+impl Input for axum::body::Bytes {}
+impl Input for axum::http::HeaderMap {}
+impl Input for axum_extra::extract::CookieJar {}
+
+impl<T: ToSchema> Input for crate::extract::JsonBody<T> {
+    fn body(components: &mut Components) -> Option<Value> {
+        match schema_of::<T>(components) {
+            Body::Json(schema, _) => Some(schema),
+            _ => None,
+        }
+    }
+}
+
+/// A handler's arguments: the request body among them.
+pub(crate) trait Inputs {
+    fn body(components: &mut Components) -> Option<Value>;
+}
+
+macro_rules! inputs {
+    ($($arg:ident),*) => {
+        impl<$($arg: Input,)*> Inputs for ($($arg,)*) {
+            #[allow(unused_mut, unused_variables)]
+            fn body(components: &mut Components) -> Option<Value> {
+                let mut found = None;
+                $(
+                    if found.is_none() {
+                        found = <$arg as Input>::body(components);
+                    }
+                )*
+                found
+            }
+        }
+    };
+}
+inputs!();
+inputs!(A);
+inputs!(A, B);
+inputs!(A, B, C);
+inputs!(A, B, C, D);
+inputs!(A, B, C, D, E);
+inputs!(A, B, C, D, E, G);
+inputs!(A, B, C, D, E, G, H);
 
 /// A handler's output type, whatever its extractors (the marker `M` is their tuple, as in
 /// axum's own `Handler`).
@@ -91,10 +152,16 @@ pub(crate) fn schema_of<T: ToSchema>(components: &mut Components) -> Body {
     T::schemas(components);
     let schema = T::schema();
     if matches!(name.as_ref(), "Vec" | "BTreeMap" | "HashMap" | "Option") {
-        return Body::Json(serde_json::to_value(schema).expect("a schema serializes"));
+        return Body::Json(
+            serde_json::to_value(schema).expect("a schema serializes"),
+            None,
+        );
     }
     components.push((name.to_string(), schema));
-    Body::Json(json!({"$ref": format!("#/components/schemas/{name}")}))
+    Body::Json(
+        json!({"$ref": format!("#/components/schemas/{name}")}),
+        None,
+    )
 }
 
 impl<T: ToSchema> Answered for Result<Json<T>, AppError> {
@@ -118,6 +185,43 @@ impl<T: ToSchema> Answered for Json<T> {
 impl<T: ToSchema> Answered for Result<(axum_extra::extract::CookieJar, Json<T>), AppError> {
     fn body(components: &mut Components) -> Body {
         schema_of::<T>(components)
+    }
+}
+
+/// 201 Created with the JSON of what was created.
+pub(crate) struct Created<T>(pub T);
+
+/// 202 Accepted: queued, with what says where it went.
+pub(crate) struct Accepted<T>(pub T);
+
+impl<T: Serialize> axum::response::IntoResponse for Created<T> {
+    fn into_response(self) -> axum::response::Response {
+        (StatusCode::CREATED, Json(self.0)).into_response()
+    }
+}
+
+impl<T: Serialize> axum::response::IntoResponse for Accepted<T> {
+    fn into_response(self) -> axum::response::Response {
+        (StatusCode::ACCEPTED, Json(self.0)).into_response()
+    }
+}
+
+fn with_status(body: Body, status: &'static str) -> Body {
+    match body {
+        Body::Json(schema, _) => Body::Json(schema, Some(status)),
+        other => other,
+    }
+}
+
+impl<T: ToSchema> Answered for Result<Created<T>, AppError> {
+    fn body(components: &mut Components) -> Body {
+        with_status(schema_of::<T>(components), "201")
+    }
+}
+
+impl<T: ToSchema> Answered for Result<Accepted<T>, AppError> {
+    fn body(components: &mut Components) -> Body {
+        with_status(schema_of::<T>(components), "202")
     }
 }
 

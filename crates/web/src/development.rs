@@ -16,7 +16,7 @@ use yingpan_domain::development::{DealerInput, DevelopmentReportInput};
 use yingpan_domain::ValidationError;
 use yingpan_store::{Customer, StoredDevelopmentReport};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DealerRequest {
     #[serde(flatten)]
     dealer: DealerInput,
@@ -102,7 +102,8 @@ async fn api_save_report(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DevelopmentReviewRequest)]
 struct ReviewRequest {
     comment: Option<String>,
 }

@@ -375,7 +375,7 @@ async fn api_economics(
     Ok(Json(load(&state, &me, &q).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EstimateInput {
     amount: Option<String>,
 }

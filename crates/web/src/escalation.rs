@@ -11,7 +11,6 @@ use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,19 +22,16 @@ async fn api_file(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<EscalationInput>,
-) -> Result<(StatusCode, Json<Filed>), AppError> {
+) -> Result<crate::described::Created<Filed>, AppError> {
     let f = req.parse()?;
     let (e, reached) = state
         .store
         .file_escalation(&me.viewer, &f, state.config.smtp.is_some(), state.now())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Filed {
-            escalation: e,
-            recipients: reached,
-        }),
-    ))
+    Ok(crate::described::Created(Filed {
+        escalation: e,
+        recipients: reached,
+    }))
 }
 
 async fn api_get(

@@ -13,7 +13,6 @@ use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -246,7 +245,7 @@ async fn record(
         .await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AdvanceJson {
     user_id: Option<i64>,
     kind: Option<String>,
@@ -259,7 +258,7 @@ async fn api_record(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(a): JsonBody<AdvanceJson>,
-) -> Result<(StatusCode, Json<AdvanceLine>), AppError> {
+) -> Result<crate::described::Created<AdvanceLine>, AppError> {
     let input = AdvanceInput {
         user_id: a.user_id.map(|u| u.to_string()),
         kind: a.kind,
@@ -267,9 +266,8 @@ async fn api_record(
         purpose: a.purpose,
         occurred_on: a.occurred_on,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(record(&state, &me, &input).await?),
+    Ok(crate::described::Created(
+        record(&state, &me, &input).await?,
     ))
 }
 

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,7 +29,7 @@ async fn api_list(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewMeeting {
     kind: Option<String>,
     /// Today by default.
@@ -63,8 +62,8 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewMeeting>,
-) -> Result<(StatusCode, Json<MeetingDetail>), AppError> {
-    Ok((StatusCode::CREATED, Json(create(&state, &me, &req).await?)))
+) -> Result<crate::described::Created<MeetingDetail>, AppError> {
+    Ok(crate::described::Created(create(&state, &me, &req).await?))
 }
 
 async fn api_get(
@@ -75,7 +74,7 @@ async fn api_get(
     Ok(Json(state.store.meeting(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AttendanceInput {
     user_id: i64,
     status: String,
@@ -83,7 +82,7 @@ struct AttendanceInput {
     note: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RecordRequest {
     minutes: Option<String>,
     #[serde(default)]
@@ -151,14 +150,13 @@ async fn api_decide(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<TaskInput>,
-) -> Result<(StatusCode, Json<MeetingDetail>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(decide(&state, &me, id, &input).await?),
+) -> Result<crate::described::Created<MeetingDetail>, AppError> {
+    Ok(crate::described::Created(
+        decide(&state, &me, id, &input).await?,
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CloseRequest {
     version: Option<i64>,
 }

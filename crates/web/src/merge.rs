@@ -29,7 +29,7 @@ async fn api_suspected(
     Ok(Json(Listing::all(groups)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MergeRequest {
     merged_id: Option<i64>,
 }

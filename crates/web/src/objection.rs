@@ -96,12 +96,13 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<ObjectionInput>,
-) -> Result<(StatusCode, Json<ObjectionDetail>), AppError> {
+) -> Result<crate::described::Created<ObjectionDetail>, AppError> {
     let id = create(&state, &me, &input).await?;
-    Ok((StatusCode::CREATED, Json(detail(&state, &me, id).await?)))
+    Ok(crate::described::Created(detail(&state, &me, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ObjectionUpdateRequest)]
 struct UpdateRequest {
     #[serde(flatten)]
     input: ObjectionInput,
@@ -143,7 +144,7 @@ async fn api_update(
     Ok(Json(detail(&state, &me, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AnswerRequest {
     text: Option<String>,
 }
@@ -153,13 +154,13 @@ async fn api_answer(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<AnswerRequest>,
-) -> Result<(StatusCode, Json<ObjectionDetail>), AppError> {
+) -> Result<crate::described::Created<ObjectionDetail>, AppError> {
     let text = parse_answer(req.text.as_deref())?;
     state
         .store
         .add_objection_answer(&me.viewer, id, &text, state.now())
         .await?;
-    Ok((StatusCode::CREATED, Json(detail(&state, &me, id).await?)))
+    Ok(crate::described::Created(detail(&state, &me, id).await?))
 }
 
 async fn api_retire_answer(

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -22,7 +21,7 @@ use yingpan_domain::ValidationError;
 use yingpan_store::{Opportunity, OpportunityFields, OpportunityQuery, StageSummary, User};
 
 /// Raw opportunity input (JSON or form); numbers may come as text from forms.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 struct OpportunityInput {
     customer_id: Option<i64>,
     name: Option<String>,
@@ -130,19 +129,16 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<OpportunityInput>,
-) -> Result<(StatusCode, Json<Opportunity>), AppError> {
+) -> Result<crate::described::Created<Opportunity>, AppError> {
     let customer = req
         .customer_id
         .ok_or_else(|| ValidationError::new("customer_id", "required", "name the customer"))?;
     let f = req.parse()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_opportunity(&me.viewer, customer, &f, state.now())
-                .await?,
-        ),
+    Ok(crate::described::Created(
+        state
+            .store
+            .create_opportunity(&me.viewer, customer, &f, state.now())
+            .await?,
     ))
 }
 
@@ -171,7 +167,7 @@ async fn api_patch(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OutcomeRequest {
     version: Option<i64>,
     reason: Option<String>,

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,7 +24,8 @@ use yingpan_domain::weekly_report::Period;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Order, OrderFilter};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrderLineInput)]
 pub(crate) struct LineInput {
     pub product_id: Option<i64>,
     pub quantity: Option<String>,
@@ -66,7 +66,7 @@ pub(crate) async fn price_lines(
         .collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewOrder {
     customer_id: Option<i64>,
     /// Defaults to net 30 days from today.
@@ -81,27 +81,24 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewOrder>,
-) -> Result<(StatusCode, Json<Order>), AppError> {
+) -> Result<crate::described::Created<Order>, AppError> {
     let customer = req
         .customer_id
         .ok_or_else(|| ValidationError::new("customer_id", "required", "name the customer"))?;
     let lines = price_lines(&state, &me, &req.lines).await?;
     let due = parse_due_date(req.due_date.as_deref(), state.today())?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_order_for(
-                    &me.viewer,
-                    req.acting_for,
-                    customer,
-                    &lines,
-                    due,
-                    state.now(),
-                )
-                .await?,
-        ),
+    Ok(crate::described::Created(
+        state
+            .store
+            .create_order_for(
+                &me.viewer,
+                req.acting_for,
+                customer,
+                &lines,
+                due,
+                state.now(),
+            )
+            .await?,
     ))
 }
 
@@ -152,7 +149,7 @@ async fn api_list(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DeliveryInput {
     status: Option<String>,
     version: Option<i64>,
@@ -200,7 +197,7 @@ async fn api_get(
     Ok(Json(state.store.order(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PaymentInput {
     kind: Option<String>,
     amount: Option<String>,

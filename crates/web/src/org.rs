@@ -33,7 +33,7 @@ async fn hash(password: String) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(Box::new(e)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateUser {
     username: Option<String>,
     password: Option<String>,
@@ -68,7 +68,7 @@ async fn create_user(
         .await?)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct PatchUser {
     display_name: Option<String>,
     role: Option<String>,
@@ -134,9 +134,9 @@ async fn api_create_user(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<CreateUser>,
-) -> Result<(StatusCode, Json<UserView>), AppError> {
+) -> Result<crate::described::Created<UserView>, AppError> {
     let u = create_user(&state, &me, req).await?;
-    Ok((StatusCode::CREATED, Json(user_json(&u))))
+    Ok(crate::described::Created(user_json(&u)))
 }
 
 async fn api_user(
@@ -201,7 +201,7 @@ async fn api_patch_user(
     Ok(Json(user_json(&patch_user(&state, &me, id, req).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Deactivate {
     handover_to: Option<i64>,
 }
@@ -233,7 +233,7 @@ struct Deactivated {
     handover_to: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OrgSettingsPatch {
     protection_days: Option<i64>,
     clerk_visibility: Option<String>,

@@ -13,7 +13,6 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -119,8 +118,13 @@ async fn api_save_plan(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(month): Path<String>,
-    JsonBody(mut req): JsonBody<serde_json::Map<String, Value>>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<StoredPayPlan>, AppError> {
+    let Value::Object(mut req) = body else {
+        return Err(
+            ValidationError::new("plan", "invalid_plan", "not a pay plan: not an object").into(),
+        );
+    };
     // The plan's fields and the stored plan's `version` (none or 0 for a new month), side by
     // side; read apart because serde's flatten cannot read the people's ids as map keys.
     let version = match req.remove("version") {
@@ -195,7 +199,7 @@ async fn api_approve(
     Ok(Json(sign(&state, &me, &month, user_id, true).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AdjustmentRequest {
     amount: String,
     reason: String,
@@ -228,10 +232,9 @@ async fn api_adjust(
     me: CurrentUser,
     Path((month, user_id)): Path<(String, i64)>,
     JsonBody(req): JsonBody<AdjustmentRequest>,
-) -> Result<(StatusCode, Json<StoredSheet>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(adjust(&state, &me, &month, user_id, &req).await?),
+) -> Result<crate::described::Created<StoredSheet>, AppError> {
+    Ok(crate::described::Created(
+        adjust(&state, &me, &month, user_id, &req).await?,
     ))
 }
 

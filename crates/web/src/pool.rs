@@ -173,7 +173,7 @@ pub fn router() -> Router<AppState> {
         .merge(ownership_router())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ReleaseRequest {
     reason: Option<String>,
 }
@@ -205,7 +205,7 @@ async fn api_release(
     Ok(Json(Owned { id, owner_id: None }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TransferRequest {
     customer_ids: Option<Vec<i64>>,
     to_user_id: Option<i64>,

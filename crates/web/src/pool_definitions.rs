@@ -20,7 +20,7 @@ use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Pool, PoolInput, User};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct PoolRequest {
     name: Option<String>,
     region: Option<String>,
@@ -74,16 +74,13 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<PoolRequest>,
-) -> Result<(StatusCode, Json<Pool>), AppError> {
+) -> Result<crate::described::Created<Pool>, AppError> {
     me.may(Action::ManageOrganization)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_pool(&me.viewer, &req.input(None), state.now())
-                .await?,
-        ),
+    Ok(crate::described::Created(
+        state
+            .store
+            .create_pool(&me.viewer, &req.input(None), state.now())
+            .await?,
     ))
 }
 
@@ -122,14 +119,14 @@ async fn api_patch(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MemberRequest {
     user_id: i64,
     #[serde(default)]
     is_admin: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MembersRequest {
     members: Vec<MemberRequest>,
 }

@@ -11,7 +11,6 @@ use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -45,17 +44,14 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<ProductInput>,
-) -> Result<(StatusCode, Json<Product>), AppError> {
+) -> Result<crate::described::Created<Product>, AppError> {
     me.may(Action::KeepPriceList)?;
     let f = req.parse()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_product(&me.viewer, &f, state.now())
-                .await?,
-        ),
+    Ok(crate::described::Created(
+        state
+            .store
+            .create_product(&me.viewer, &f, state.now())
+            .await?,
     ))
 }
 
@@ -78,7 +74,7 @@ fn shown_to(me: &CurrentUser, mut p: Product) -> Product {
     p
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PatchProduct {
     code: Option<String>,
     name: Option<String>,

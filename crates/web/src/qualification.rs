@@ -21,7 +21,7 @@ use yingpan_domain::ValidationError;
 use yingpan_store::{Customer, DueContact, Qualification};
 
 /// The whole qualification; an absent or null field means "not assessed".
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct QualificationInput {
     man_money: Option<bool>,
     man_authority: Option<bool>,

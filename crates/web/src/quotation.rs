@@ -12,7 +12,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -55,7 +54,7 @@ async fn api_list(
 }
 
 /// A quotation as submitted: lines, validity, terms.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct QuotationInput {
     customer_id: Option<i64>,
     #[serde(default)]
@@ -140,10 +139,9 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<QuotationInput>,
-) -> Result<(StatusCode, Json<QuotationDetail>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(create(&state, &me, &input).await?),
+) -> Result<crate::described::Created<QuotationDetail>, AppError> {
+    Ok(crate::described::Created(
+        create(&state, &me, &input).await?,
     ))
 }
 
@@ -195,7 +193,8 @@ async fn api_save(
     Ok(Json(save(&state, &me, id, &input).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = QuotationStepRequest)]
 struct StepRequest {
     step: Option<String>,
     note: Option<String>,

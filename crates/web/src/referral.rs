@@ -12,7 +12,6 @@ use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,7 +19,7 @@ use serde::Deserialize;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Customer, CustomerListQuery, NewReferral, Referral};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewReferralRequest {
     referrer_id: Option<i64>,
     referred_id: Option<i64>,
@@ -68,11 +67,11 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewReferralRequest>,
-) -> Result<(StatusCode, Json<Referral>), AppError> {
-    Ok((StatusCode::CREATED, Json(create(&state, &me, &req).await?)))
+) -> Result<crate::described::Created<Referral>, AppError> {
+    Ok(crate::described::Created(create(&state, &me, &req).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LinkRequest {
     customer_id: Option<i64>,
 }

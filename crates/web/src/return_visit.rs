@@ -52,7 +52,8 @@ async fn api_due(
     Ok(Json(Listing::counted(items, total)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ReturnVisitRecord)]
 struct Record {
     result: Option<String>,
     summary: Option<String>,

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,7 +24,7 @@ use yingpan_store::{Customer, Quadrant, ScreeningRecord};
 /// How many customers each quadrant of the matrix page lists.
 const PER_QUADRANT: i64 = 30;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ScreeningInput {
     #[serde(default)]
     scores: BTreeMap<String, u8>,
@@ -63,10 +62,9 @@ async fn api_screen(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<ScreeningInput>,
-) -> Result<(StatusCode, Json<ScreeningRecord>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(screen(&state, &me, id, &input).await?),
+) -> Result<crate::described::Created<ScreeningRecord>, AppError> {
+    Ok(crate::described::Created(
+        screen(&state, &me, id, &input).await?,
     ))
 }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 use yingpan_domain::segment::{parse_name, parse_query};
 use yingpan_store::Segment;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewSegment {
     name: Option<String>,
     query: Option<String>,
@@ -60,8 +60,8 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewSegment>,
-) -> Result<(StatusCode, Json<Segment>), AppError> {
-    Ok((StatusCode::CREATED, Json(create(&state, &me, &req).await?)))
+) -> Result<crate::described::Created<Segment>, AppError> {
+    Ok(crate::described::Created(create(&state, &me, &req).await?))
 }
 
 async fn api_delete(

@@ -551,7 +551,7 @@ impl<'a> From<&'a StatsQuery> for ExportParams<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct IndicatorsInput {
     indicators: Option<String>,
 }

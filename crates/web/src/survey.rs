@@ -28,7 +28,7 @@ use yingpan_domain::survey::{
 use yingpan_domain::ValidationError;
 use yingpan_store::{Invitation, StoreError, Survey, SurveyGroup};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewSurvey {
     name: Option<String>,
     /// One question per line (`score: …`, `text?: …`), or a list of
@@ -79,8 +79,8 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewSurvey>,
-) -> Result<(StatusCode, Json<Survey>), AppError> {
-    Ok((StatusCode::CREATED, Json(create(&state, &me, &req).await?)))
+) -> Result<crate::described::Created<Survey>, AppError> {
+    Ok(crate::described::Created(create(&state, &me, &req).await?))
 }
 
 async fn api_get(
@@ -91,7 +91,7 @@ async fn api_get(
     Ok(Json(state.store.survey(me.viewer.org_id, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ActiveRequest {
     active: Option<bool>,
     version: Option<i64>,
@@ -126,7 +126,7 @@ async fn api_active(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct InviteRequest {
     customer_id: Option<i64>,
     order_id: Option<i64>,
@@ -171,18 +171,15 @@ async fn api_invite(
     headers: HeaderMap,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<InviteRequest>,
-) -> Result<(StatusCode, Json<Invited>), AppError> {
+) -> Result<crate::described::Created<Invited>, AppError> {
     let (inv, token) = invite(&state, &me, id, &req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Invited {
-            invitation: inv,
-            url: link(&state, &headers, &token),
-        }),
-    ))
+    Ok(crate::described::Created(Invited {
+        invitation: inv,
+        url: link(&state, &headers, &token),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PhoneRequest {
     customer_id: Option<i64>,
     order_id: Option<i64>,
@@ -218,10 +215,9 @@ async fn api_phone(
     me: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(req): JsonBody<PhoneRequest>,
-) -> Result<(StatusCode, Json<Invitation>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(record_phone(&state, &me, id, &req).await?),
+) -> Result<crate::described::Created<Invitation>, AppError> {
+    Ok(crate::described::Created(
+        record_phone(&state, &me, id, &req).await?,
     ))
 }
 

@@ -12,7 +12,6 @@ use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -128,7 +127,8 @@ async fn api_plan(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TargetSaveRequest)]
 struct SaveRequest {
     version: i64,
     lines: Vec<TargetLineInput>,
@@ -175,7 +175,7 @@ async fn api_save(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PublishRequest {
     version: i64,
     #[serde(default)]
@@ -215,11 +215,10 @@ async fn api_publish(
     me: CurrentUser,
     Path(year): Path<i64>,
     JsonBody(req): JsonBody<PublishRequest>,
-) -> Result<(StatusCode, Json<TargetPublication>), AppError> {
+) -> Result<crate::described::Created<TargetPublication>, AppError> {
     let year = parse_year(year)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(publish(&state, &me, year, &req).await?),
+    Ok(crate::described::Created(
+        publish(&state, &me, year, &req).await?,
     ))
 }
 

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -72,8 +71,8 @@ async fn api_give(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<TaskInput>,
-) -> Result<(StatusCode, Json<Task>), AppError> {
-    Ok((StatusCode::CREATED, Json(give(&state, &me, &input).await?)))
+) -> Result<crate::described::Created<Task>, AppError> {
+    Ok(crate::described::Created(give(&state, &me, &input).await?))
 }
 
 async fn api_get(
@@ -85,7 +84,8 @@ async fn api_get(
     Ok(Json(TaskDetail { task, events }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TaskStepRequest)]
 struct StepRequest {
     step: Option<String>,
     body: Option<String>,

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -143,10 +142,10 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<TicketInput>,
-) -> Result<(StatusCode, Json<Ticket>), AppError> {
+) -> Result<crate::described::Created<Ticket>, AppError> {
     let f = req.parse()?;
     let t = state.store.file_ticket(&me.viewer, &f, state.now()).await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok(crate::described::Created(t))
 }
 
 async fn api_get(
@@ -160,7 +159,8 @@ async fn api_get(
     Ok(Json(TicketDetail { ticket, events }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TicketStepRequest)]
 struct StepRequest {
     step: Option<String>,
     body: Option<String>,

@@ -11,7 +11,6 @@ use crate::render::{done, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -60,7 +59,8 @@ async fn api_list(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = VisitPlanNewPlan)]
 struct NewPlan {
     plan_date: Option<String>,
     #[serde(default)]
@@ -71,17 +71,14 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<NewPlan>,
-) -> Result<(StatusCode, Json<VisitPlan>), AppError> {
+) -> Result<crate::described::Created<VisitPlan>, AppError> {
     let d = date(req.plan_date.as_deref())?;
     let items = parse_items(&req.items)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_plan(&me.viewer, d, &items, state.now())
-                .await?,
-        ),
+    Ok(crate::described::Created(
+        state
+            .store
+            .create_plan(&me.viewer, d, &items, state.now())
+            .await?,
     ))
 }
 
@@ -93,7 +90,7 @@ async fn api_get(
     Ok(Json(state.store.plan(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EditPlan {
     #[serde(default)]
     items: Vec<PlanItemInput>,
@@ -115,7 +112,8 @@ async fn api_edit(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = VisitPlanStepRequest)]
 struct StepRequest {
     version: Option<i64>,
     comment: Option<String>,
@@ -178,10 +176,9 @@ async fn api_amend(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<VisitPlan>), AppError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.amend_plan(&me.viewer, id, state.now()).await?),
+) -> Result<crate::described::Created<VisitPlan>, AppError> {
+    Ok(crate::described::Created(
+        state.store.amend_plan(&me.viewer, id, state.now()).await?,
     ))
 }
 

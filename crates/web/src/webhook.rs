@@ -25,7 +25,7 @@ use yingpan_domain::ValidationError;
 use yingpan_store::{Delivery, User as Person, Webhook, WebhookFields};
 
 /// An endpoint as written in the API or the form.
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 struct WebhookInput {
     name: Option<String>,
     url: Option<String>,
@@ -119,7 +119,7 @@ async fn api_create(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(input): JsonBody<WebhookInput>,
-) -> Result<(StatusCode, Json<Created>), AppError> {
+) -> Result<crate::described::Created<Created>, AppError> {
     may_keep(&me)?;
     let fields = input.parse()?;
     plain_needs_admin(&me, &fields)?;
@@ -129,7 +129,7 @@ async fn api_create(
         .await?;
     // The secret is answered this once (a robot's is the admin's own, not repeated).
     let secret = (fields.format == Format::Json).then_some(secret);
-    Ok((StatusCode::CREATED, Json(Created { webhook, secret })))
+    Ok(crate::described::Created(Created { webhook, secret }))
 }
 
 #[derive(Deserialize, Default)]
@@ -177,7 +177,8 @@ async fn api_deliveries(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = WebhookUpdateRequest)]
 struct UpdateRequest {
     #[serde(flatten)]
     input: WebhookInput,
@@ -249,26 +250,26 @@ async fn api_ping(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Queued>), AppError> {
+) -> Result<crate::described::Accepted<Queued>, AppError> {
     may_keep(&me)?;
     let d = state
         .store
         .ping_webhook(&me.viewer, id, state.now())
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(Queued { delivery_id: d })))
+    Ok(crate::described::Accepted(Queued { delivery_id: d }))
 }
 
 async fn api_redeliver(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((id, delivery)): Path<(i64, i64)>,
-) -> Result<(StatusCode, Json<Queued>), AppError> {
+) -> Result<crate::described::Accepted<Queued>, AppError> {
     may_keep(&me)?;
     let d = state
         .store
         .redeliver(&me.viewer, id, delivery, state.now())
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(Queued { delivery_id: d })))
+    Ok(crate::described::Accepted(Queued { delivery_id: d }))
 }
 
 /// Whether the person keeps endpoints: every one (`ManageWebhooks`), or their teams' group

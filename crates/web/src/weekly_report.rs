@@ -13,7 +13,6 @@ use crate::render::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -37,7 +36,7 @@ fn this_month(state: &AppState) -> Period {
     Period::month_of(state.today())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CompileRequest {
     week_start: Option<String>,
     supervisor_id: Option<i64>,
@@ -104,8 +103,8 @@ async fn api_compile(
     State(state): State<AppState>,
     me: CurrentUser,
     JsonBody(req): JsonBody<CompileRequest>,
-) -> Result<(StatusCode, Json<StoredWeeklyReport>), AppError> {
-    Ok((StatusCode::CREATED, Json(compile(&state, &me, &req).await?)))
+) -> Result<crate::described::Created<StoredWeeklyReport>, AppError> {
+    Ok(crate::described::Created(compile(&state, &me, &req).await?))
 }
 
 async fn api_get(
@@ -116,7 +115,7 @@ async fn api_get(
     Ok(Json(state.store.weekly_report(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct GoalsInput {
     next_week_goals: Option<String>,
     version: Option<i64>,

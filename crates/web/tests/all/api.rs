@@ -49,7 +49,7 @@ async fn login_and_me(backend: Backend) {
         .call(Method::GET, "/api/v1/openapi.json", None, None)
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
 }
 
 async fn login_throttling(backend: Backend) {
