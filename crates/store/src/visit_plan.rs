@@ -59,7 +59,7 @@ impl VisitPlan {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, utoipa::ToSchema)]
 pub struct PlanQuery {
     pub user_id: Option<i64>,
     pub date: Option<NaiveDate>,

@@ -26,7 +26,7 @@ fn day(field: &'static str, raw: Option<&str>) -> Result<NaiveDate, ValidationEr
     yingpan_domain::day::parse(field, raw.unwrap_or(""))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OnQuery {
     on: Option<String>,
 }

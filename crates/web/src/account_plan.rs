@@ -23,7 +23,7 @@ use yingpan_domain::account_plan::{
 use yingpan_domain::ValidationError;
 use yingpan_store::{plan_year, AccountPlan, PlanDetail, PlanRevision};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct ListQuery {
     year: Option<String>,
     status: Option<String>,
@@ -95,7 +95,7 @@ async fn api_create(
     Ok(crate::described::Created(create(&state, &me, &p).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct RevisionQuery {
     revision: Option<i64>,
 }
@@ -182,7 +182,7 @@ async fn api_step(
     Ok(Json(take_step(&state, &me, id, &req).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CompareQuery {
     a: Option<i64>,
     b: Option<i64>,

@@ -21,7 +21,7 @@ use yingpan_store::AuditEntry;
 
 const PER_PAGE: i64 = 50;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AuditQuery {
     entity: Option<String>,
     entity_id: Option<i64>,

@@ -38,7 +38,7 @@ fn optional_amount(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MonthQuery {
     month: Option<String>,
 }

@@ -66,7 +66,7 @@ async fn api_get(
     Ok(Json(state.store.campaign(&me.viewer, id).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct RecipientsQuery {
     status: Option<String>,
     limit: Option<i64>,
@@ -134,7 +134,7 @@ async fn preview(
     Ok((fill(&c.subject, "subject")?, body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PreviewQuery {
     customer_id: Option<i64>,
 }

@@ -50,7 +50,7 @@ async fn api_join(
     Ok(crate::described::Created(join(&state, &me, &req).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct ListQuery {
     salesperson_id: Option<i64>,
 }
@@ -113,7 +113,7 @@ async fn api_review(
     Ok(Json(review(&state, &me, id, &req).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NotesQuery {
     person_id: Option<i64>,
 }

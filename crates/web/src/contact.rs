@@ -249,7 +249,7 @@ async fn contact_delete_submit(
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct VcardQuery {
     /// `3.0` (default) or `4.0`.
     version: Option<String>,

@@ -98,7 +98,7 @@ async fn api_patch(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct GroupQuery {
     field: Option<String>,
 }

@@ -28,7 +28,7 @@ use yingpan_store::{
     OwnershipChange, User,
 };
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct ListParams {
     q: Option<String>,
     page: Option<String>,
@@ -476,7 +476,7 @@ async fn api_patch(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct VersionParam {
     version: Option<i64>,
 }
@@ -511,7 +511,7 @@ async fn api_restore(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DuplicateQuery {
     kind: Option<String>,
     name: Option<String>,

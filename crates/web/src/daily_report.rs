@@ -53,7 +53,7 @@ async fn file(
         .await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ListQuery {
     user_id: Option<i64>,
     unreviewed: Option<bool>,
@@ -71,7 +71,7 @@ async fn api_list(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DateQuery {
     date: Option<String>,
 }

@@ -676,7 +676,7 @@ async fn waiting(
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ViewQuery {
     view: Option<String>,
 }

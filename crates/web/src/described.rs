@@ -25,6 +25,8 @@ pub(crate) struct Answer {
     pub body: fn(&mut Components) -> Body,
     /// The JSON request body the handler reads, if any.
     pub request: fn(&mut Components) -> Option<Value>,
+    /// The query string's fields the handler reads, if any.
+    pub query: fn(&mut Components) -> Option<Value>,
 }
 
 /// What an operation answers when it succeeds.
@@ -49,6 +51,7 @@ where
         path,
         body: <H::Output as Answered>::body,
         request: <M as Inputs>::body,
+        query: <M as Inputs>::query,
     }
 }
 
@@ -58,6 +61,10 @@ pub(crate) trait Input {
     fn body(_: &mut Components) -> Option<Value> {
         None
     }
+
+    fn query(_: &mut Components) -> Option<Value> {
+        None
+    }
 }
 
 impl<S> Input for axum::extract::State<S> {}
@@ -65,7 +72,14 @@ impl Input for crate::auth::CurrentUser {}
 impl Input for crate::auth::LoginClient {}
 impl<T> Input for crate::extract::Path<T> {}
 impl<T> Input for axum::extract::Path<T> {}
-impl<T> Input for crate::extract::Query<T> {}
+impl<T: ToSchema> Input for crate::extract::Query<T> {
+    fn query(components: &mut Components) -> Option<Value> {
+        match schema_of::<T>(components) {
+            Body::Json(schema, _) => Some(schema),
+            _ => None,
+        }
+    }
+}
 impl Input for axum::body::Bytes {}
 impl Input for axum::http::HeaderMap {}
 impl Input for axum_extra::extract::CookieJar {}
@@ -82,6 +96,7 @@ impl<T: ToSchema> Input for crate::extract::JsonBody<T> {
 /// A handler's arguments: the request body among them.
 pub(crate) trait Inputs {
     fn body(components: &mut Components) -> Option<Value>;
+    fn query(components: &mut Components) -> Option<Value>;
 }
 
 macro_rules! inputs {
@@ -93,6 +108,17 @@ macro_rules! inputs {
                 $(
                     if found.is_none() {
                         found = <$arg as Input>::body(components);
+                    }
+                )*
+                found
+            }
+
+            #[allow(unused_mut, unused_variables)]
+            fn query(components: &mut Components) -> Option<Value> {
+                let mut found = None;
+                $(
+                    if found.is_none() {
+                        found = <$arg as Input>::query(components);
                     }
                 )*
                 found

@@ -48,7 +48,7 @@ async fn api_set_dealer(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct VersionQuery {
     version: Option<i64>,
 }

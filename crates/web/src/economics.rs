@@ -26,7 +26,7 @@ use yingpan_domain::weekly_report::Period;
 use yingpan_domain::ValidationError;
 use yingpan_store::{EconomicsBasis, SegmentBy, SpendEstimate};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct EconomicsQuery {
     period: Option<String>,
     segment_by: Option<String>,

@@ -25,7 +25,7 @@ use yingpan_domain::person::Role;
 use yingpan_domain::weekly_report::Period;
 use yingpan_domain::ValidationError;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct FunnelQuery {
     period: Option<String>,
     group_by: Option<String>,

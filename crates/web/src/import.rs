@@ -29,7 +29,7 @@ use yingpan_store::{ImportOptions, ImportOutcome, RecordOutcome};
 /// import's memory is about the file plus its customers.
 pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ExportQuery {
     /// `csv` (the default) or `xlsx`.
     format: Option<String>,
@@ -126,7 +126,7 @@ async fn export_activities(
     Ok(csv_attachment("activities.csv", body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ImportQuery {
     owner_id: Option<i64>,
     /// Import the good rows and report the others (default: all or nothing).

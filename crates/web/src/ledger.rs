@@ -166,7 +166,7 @@ async fn receivables(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MonthQuery {
     month: Option<String>,
 }
@@ -179,7 +179,7 @@ async fn api_sales(
     Ok(Json(sales_ledger(&state, &me, q.month.as_deref()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OwnerQuery {
     owner_id: Option<i64>,
     user_id: Option<i64>,

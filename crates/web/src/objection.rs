@@ -22,7 +22,7 @@ use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_store::{Objection, ObjectionAnswer, ObjectionFilter, Product};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct ListQuery {
     q: Option<String>,
     product_id: Option<String>,

@@ -97,7 +97,7 @@ fn version(v: Option<i64>) -> Result<i64, AppError> {
     v.ok_or_else(|| ValidationError::new("version", "required", "send the version you read").into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ListQuery {
     owner_id: Option<i64>,
     customer_id: Option<i64>,
@@ -212,7 +212,7 @@ async fn api_reopen(
     Ok(Json(outcome(&state, &me, id, Status::Open, &req).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PipelineQuery {
     owner_id: Option<i64>,
 }

@@ -102,7 +102,7 @@ async fn api_create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ListQuery {
     customer_id: Option<i64>,
     owner_id: Option<i64>,

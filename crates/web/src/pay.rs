@@ -43,7 +43,7 @@ fn month_label(p: Period) -> String {
     p.start.format("%Y-%m").to_string()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MonthQuery {
     month: Option<String>,
     format: Option<String>,

@@ -20,7 +20,7 @@ use yingpan_domain::permission::Action;
 use yingpan_domain::ValidationError;
 use yingpan_store::PoolCustomer;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PoolQuery {
     page: Option<i64>,
     per_page: Option<i64>,

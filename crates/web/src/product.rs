@@ -20,7 +20,7 @@ use yingpan_domain::product::ProductInput;
 use yingpan_domain::ValidationError;
 use yingpan_store::Product;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ListQuery {
     all: Option<bool>,
 }

@@ -127,7 +127,7 @@ async fn qualify_submit(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DueQuery {
     within_days: Option<i64>,
     owner_id: Option<i64>,

@@ -23,7 +23,7 @@ use yingpan_domain::quotation::{
 use yingpan_domain::ValidationError;
 use yingpan_store::{Product, Quotation, QuotationDetail, QuotationFields};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct ListQuery {
     customer_id: Option<i64>,
     status: Option<String>,
@@ -145,7 +145,7 @@ async fn api_create(
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct VersionQuery {
     version: Option<i64>,
 }

@@ -38,7 +38,7 @@ pub async fn due(
         .await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DueQuery {
     within_days: Option<i64>,
 }

@@ -33,7 +33,7 @@ use yingpan_store::{StatisticsFilter, StatisticsReport};
 /// The longest period one query covers.
 const MAX_DAYS: i64 = 3 * 366;
 
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct StatsQuery {
     period: Option<String>,
     from: Option<String>,

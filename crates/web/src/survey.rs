@@ -245,7 +245,7 @@ async fn load_results(
         .collect())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ResultsQuery {
     by: Option<String>,
 }

@@ -57,7 +57,7 @@ pub(crate) fn parse_period(raw: Option<&str>, state: &AppState) -> Result<Period
     Ok(TargetPeriod::parse(raw, year)?.days())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct PlanQuery {
     year: Option<i64>,
     measure: Option<String>,
@@ -235,7 +235,7 @@ async fn api_publications(
     Ok(Json(Listing::all(items)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AttainmentQuery {
     period: Option<String>,
 }

@@ -19,7 +19,7 @@ use yingpan_domain::task::{parse_note, Step, TaskInput};
 use yingpan_domain::ValidationError;
 use yingpan_store::{Task, TaskEvent, TaskView, User};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct ListQuery {
     /// `mine` (default), `given`, `team`.
     view: Option<String>,

@@ -25,7 +25,7 @@ use yingpan_store::{Activity, Order, OrderFilter, Ticket, TicketEvent, TicketFil
 
 const PAGE: i64 = 50;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct ListQuery {
     status: Option<String>,
     /// `1`: new or in progress only.

@@ -29,7 +29,7 @@ fn version(v: Option<i64>) -> Result<i64, AppError> {
     v.ok_or_else(|| ValidationError::new("version", "required", "send the version you read").into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ListQuery {
     user_id: Option<i64>,
     date: Option<String>,

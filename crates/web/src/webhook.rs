@@ -132,7 +132,7 @@ async fn api_create(
     Ok(crate::described::Created(Created { webhook, secret }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct DeliveryQuery {
     status: Option<String>,
     limit: Option<i64>,

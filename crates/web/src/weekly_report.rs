@@ -81,7 +81,7 @@ async fn compile(
     Ok(state.store.weekly_report(&me.viewer, id).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ListQuery {
     week: Option<String>,
 }
@@ -141,7 +141,7 @@ async fn api_goals(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MonthQuery {
     month: Option<String>,
 }
