@@ -55,14 +55,17 @@ where
     }
 }
 
-/// A handler argument: a JSON body (`JsonBody<T>`) describes the request, other extractors
-/// do not.
-pub(crate) trait Input {
-    fn body(_: &mut Components) -> Option<Value> {
-        None
-    }
+/// Which part of a request an input describes.
+#[derive(Clone, Copy)]
+pub(crate) enum Part {
+    Body,
+    Query,
+}
 
-    fn query(_: &mut Components) -> Option<Value> {
+/// A handler argument: a JSON body (`JsonBody<T>`) describes the request's body, a query
+/// (`Query<T>`) its parameters; other extractors describe neither.
+pub(crate) trait Input {
+    fn describes(_: Part, _: &mut Components) -> Option<Value> {
         None
     }
 }
@@ -73,10 +76,10 @@ impl Input for crate::auth::LoginClient {}
 impl<T> Input for crate::extract::Path<T> {}
 impl<T> Input for axum::extract::Path<T> {}
 impl<T: ToSchema> Input for crate::extract::Query<T> {
-    fn query(components: &mut Components) -> Option<Value> {
-        match schema_of::<T>(components) {
-            Body::Json(schema, _) => Some(schema),
-            _ => None,
+    fn describes(part: Part, components: &mut Components) -> Option<Value> {
+        match part {
+            Part::Query => json_schema_of::<T>(components),
+            Part::Body => None,
         }
     }
 }
@@ -85,43 +88,40 @@ impl Input for axum::http::HeaderMap {}
 impl Input for axum_extra::extract::CookieJar {}
 
 impl<T: ToSchema> Input for crate::extract::JsonBody<T> {
-    fn body(components: &mut Components) -> Option<Value> {
-        match schema_of::<T>(components) {
-            Body::Json(schema, _) => Some(schema),
-            _ => None,
+    fn describes(part: Part, components: &mut Components) -> Option<Value> {
+        match part {
+            Part::Body => json_schema_of::<T>(components),
+            Part::Query => None,
         }
     }
 }
 
-/// A handler's arguments: the request body among them.
+fn json_schema_of<T: ToSchema>(components: &mut Components) -> Option<Value> {
+    match schema_of::<T>(components) {
+        Body::Json(schema, _) => Some(schema),
+        _ => None,
+    }
+}
+
+/// A handler's arguments: the first that describes a part describes it.
 pub(crate) trait Inputs {
-    fn body(components: &mut Components) -> Option<Value>;
-    fn query(components: &mut Components) -> Option<Value>;
+    fn describes(part: Part, components: &mut Components) -> Option<Value>;
+
+    fn body(components: &mut Components) -> Option<Value> {
+        Self::describes(Part::Body, components)
+    }
+
+    fn query(components: &mut Components) -> Option<Value> {
+        Self::describes(Part::Query, components)
+    }
 }
 
 macro_rules! inputs {
     ($($arg:ident),*) => {
         impl<$($arg: Input,)*> Inputs for ($($arg,)*) {
-            #[allow(unused_mut, unused_variables)]
-            fn body(components: &mut Components) -> Option<Value> {
-                let mut found = None;
-                $(
-                    if found.is_none() {
-                        found = <$arg as Input>::body(components);
-                    }
-                )*
-                found
-            }
-
-            #[allow(unused_mut, unused_variables)]
-            fn query(components: &mut Components) -> Option<Value> {
-                let mut found = None;
-                $(
-                    if found.is_none() {
-                        found = <$arg as Input>::query(components);
-                    }
-                )*
-                found
+            #[allow(unused_variables)]
+            fn describes(part: Part, components: &mut Components) -> Option<Value> {
+                None$(.or_else(|| <$arg as Input>::describes(part, components)))*
             }
         }
     };

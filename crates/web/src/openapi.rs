@@ -673,6 +673,7 @@ mod coverage {
 
 #[cfg(test)]
 mod requests {
+    use crate::described::{Answer, Components};
     use serde_json::Value;
     use std::collections::BTreeSet;
 
@@ -693,16 +694,20 @@ mod requests {
         );
     }
 
-    /// The request bodies openapi.json describes name the fields the handlers' input types read:
-    /// a field the server ignores, or one it reads that the document leaves out, fails here.
-    #[test]
-    fn request_bodies_name_the_fields_the_handlers_read() {
+    /// Compares, for every operation whose handler reads a part (`read`), the fields its
+    /// type reads with those the document names (`named`), less the fields `ignored` by that
+    /// operation; answers how many were checked and the disagreements.
+    fn compare(
+        read: fn(&Answer) -> fn(&mut Components) -> Option<Value>,
+        named: impl Fn(&Value, &Answer) -> BTreeSet<String>,
+        ignored: &[(&str, &str, &str)],
+    ) -> (usize, Vec<String>) {
         let doc = super::document(&crate::answers()).unwrap();
-        let mut components = crate::described::Components::new();
+        let mut components = Components::new();
         let mut mismatches = Vec::new();
         let mut checked = 0;
         for a in crate::answers() {
-            let Some(read) = (a.request)(&mut components) else {
+            let Some(schema) = read(&a)(&mut components) else {
                 continue;
             };
             let generated: serde_json::Map<String, Value> = components
@@ -710,19 +715,10 @@ mod requests {
                 .map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap()))
                 .collect();
             let mut code = BTreeSet::new();
-            property_names(&read, &Value::Object(generated), &mut code);
-            let described = &doc["paths"][a.path][a.method]["requestBody"]["content"]
-                ["application/json"]["schema"];
-            let mut document = BTreeSet::new();
-            property_names(described, &doc["components"]["schemas"], &mut document);
+            property_names(&schema, &Value::Object(generated), &mut code);
+            code.retain(|f| !ignored.contains(&(a.method, a.path, f.as_str())));
+            let document = named(&doc, &a);
             checked += 1;
-            // Fields one input type reads for another operation, which this one ignores.
-            const IGNORED: &[(&str, &str, &str)] = &[
-                // An opportunity is opened without a version, and stays with its customer.
-                ("post", "/opportunities", "version"),
-                ("patch", "/opportunities/{id}", "customer_id"),
-            ];
-            code.retain(|f| !IGNORED.contains(&(a.method, a.path, f.as_str())));
             if code != document {
                 mismatches.push(format!(
                     "{} {}: only in the code {:?}, only in openapi.json {:?}",
@@ -733,6 +729,30 @@ mod requests {
                 ));
             }
         }
+        (checked, mismatches)
+    }
+
+    /// The request bodies openapi.json describes name the fields the handlers' input types read:
+    /// a field the server ignores, or one it reads that the document leaves out, fails here.
+    #[test]
+    fn request_bodies_name_the_fields_the_handlers_read() {
+        // Fields one input type reads for another operation, which this one ignores.
+        const IGNORED: &[(&str, &str, &str)] = &[
+            // An opportunity is opened without a version, and stays with its customer.
+            ("post", "/opportunities", "version"),
+            ("patch", "/opportunities/{id}", "customer_id"),
+        ];
+        let (checked, mismatches) = compare(
+            |a| a.request,
+            |doc, a| {
+                let described = &doc["paths"][a.path][a.method]["requestBody"]["content"]
+                    ["application/json"]["schema"];
+                let mut document = BTreeSet::new();
+                property_names(described, &doc["components"]["schemas"], &mut document);
+                document
+            },
+            IGNORED,
+        );
         assert!(checked > 80, "{checked} request bodies");
         assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     }
@@ -742,41 +762,21 @@ mod requests {
     /// openapi.json names that the handler ignores (`cf.<key>`, read from the raw query, aside).
     #[test]
     fn query_parameters_are_the_fields_the_handlers_read() {
-        let doc = super::document(&crate::answers()).unwrap();
-        let mut components = crate::described::Components::new();
-        let mut mismatches = Vec::new();
-        let mut checked = 0;
-        for a in crate::answers() {
-            let Some(read) = (a.query)(&mut components) else {
-                continue;
-            };
-            let generated: serde_json::Map<String, Value> = components
-                .iter()
-                .map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap()))
-                .collect();
-            let mut code = BTreeSet::new();
-            property_names(&read, &Value::Object(generated), &mut code);
-            let document: BTreeSet<String> = doc["paths"][a.path][a.method]["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|p| p["in"] == "query")
-                .filter_map(|p| p["name"].as_str())
-                .filter(|n| !n.contains('<'))
-                .map(str::to_string)
-                .collect();
-            checked += 1;
-            code.retain(|f| !super::QUERY_IGNORED.contains(&(a.method, a.path, f.as_str())));
-            if code != document {
-                mismatches.push(format!(
-                    "{} {}: only in the code {:?}, only in openapi.json {:?}",
-                    a.method,
-                    a.path,
-                    code.difference(&document).collect::<Vec<_>>(),
-                    document.difference(&code).collect::<Vec<_>>()
-                ));
-            }
-        }
+        let (checked, mismatches) = compare(
+            |a| a.query,
+            |doc, a| {
+                doc["paths"][a.path][a.method]["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "query")
+                    .filter_map(|p| p["name"].as_str())
+                    .filter(|n| !n.contains('<'))
+                    .map(str::to_string)
+                    .collect()
+            },
+            super::QUERY_IGNORED,
+        );
         assert!(checked > 40, "{checked} query types");
         assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     }
