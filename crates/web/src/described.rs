@@ -18,15 +18,18 @@ use utoipa::{PartialSchema, ToSchema};
 /// Named schemas an answer refers to, as utoipa collects them.
 pub(crate) type Components = Vec<(String, RefOr<Schema>)>;
 
+/// Reads the schema of one part of a request, if the handler reads that part.
+pub(crate) type Reads = fn(&mut Components) -> Option<Value>;
+
 /// One operation's success body.
 pub(crate) struct Answer {
     pub method: &'static str,
     pub path: &'static str,
     pub body: fn(&mut Components) -> Body,
     /// The JSON request body the handler reads, if any.
-    pub request: fn(&mut Components) -> Option<Value>,
+    pub request: Reads,
     /// The query string's fields the handler reads, if any.
-    pub query: fn(&mut Components) -> Option<Value>,
+    pub query: Reads,
 }
 
 /// What an operation answers when it succeeds.

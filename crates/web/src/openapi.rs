@@ -673,7 +673,7 @@ mod coverage {
 
 #[cfg(test)]
 mod requests {
-    use crate::described::{Answer, Components};
+    use crate::described::{Answer, Components, Reads};
     use serde_json::Value;
     use std::collections::BTreeSet;
 
@@ -698,7 +698,7 @@ mod requests {
     /// type reads with those the document names (`named`), less the fields `ignored` by that
     /// operation; answers how many were checked and the disagreements.
     fn compare(
-        read: fn(&Answer) -> fn(&mut Components) -> Option<Value>,
+        read: fn(&Answer) -> Reads,
         named: impl Fn(&Value, &Answer) -> BTreeSet<String>,
         ignored: &[(&str, &str, &str)],
     ) -> (usize, Vec<String>) {
