@@ -40,7 +40,8 @@ PATHS = {
     "/organization": {"get": op("Company settings"), "patch": op("Protection period, clerk visibility, claim limits, cool-down, warning days (admin)", "OrgSettings")},
     "/customers": {
         "get": op("Customers within the caller's scope; search by name, pinyin, initials, phone or e-mail", params=[
-            q("q"), q("page", "integer"), q("per_page", "integer", "1..200, default 20"), q("owner_id", "integer"),
+            q("q", "string", "substring of the name, pinyin, initials, phone or e-mail; a broad search lists the 1,000 most recently registered matches and answers total 1000 with total_capped true"),
+            q("page", "integer"), q("per_page", "integer", "1..200, default 20"), q("owner_id", "integer"),
             q("sort", "string", "name, -name, created, -created, -updated, last_contact, -last_contact"),
             q("deleted", "boolean", "recycle bin (admin, director)"), q("dealers", "boolean", "dealers only"),
             q("kind", "string", "company or individual"), q("region", "string"), q("industry", "string"),

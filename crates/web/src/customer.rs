@@ -328,6 +328,7 @@ impl ListParams {
             custom_filters,
             dealers_only: matches!(self.dealers.as_deref(), Some("true" | "1")),
             skip_count: false,
+            search_cap: None,
             card: self.card()?,
             history: self.history(now)?,
             size: self.size()?,
@@ -393,15 +394,24 @@ pub(crate) fn require_version(v: Option<i64>) -> Result<i64, AppError> {
     })
 }
 
+/// A search in the customer list counts and sorts at most this many matches, the most recently
+/// registered: beyond that the list says "1,000+" and asks for a narrower search, as a count
+/// of every match of a broad query would cost a row read each.
+const SEARCH_CAP: i64 = 1000;
+
 async fn api_list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Listing<Customer>>, AppError> {
     let defs = state.store.custom_fields(me.viewer.org_id).await?;
-    let q = p.to_query(&me, &defs, state.now())?;
+    let mut q = p.to_query(&me, &defs, state.now())?;
+    q.search_cap = Some(SEARCH_CAP);
     let (items, total) = state.store.list_customers(&me.viewer, &q).await?;
-    Ok(Json(Listing::page(items, total, q.page, q.per_page)))
+    Ok(Json(match q.total_cap() {
+        Some(cap) => Listing::page_capped(items, total, cap, q.page, q.per_page),
+        None => Listing::page(items, total, q.page, q.per_page),
+    }))
 }
 
 /// Parses a customer, including its admin-defined fields against the organization's
@@ -575,6 +585,8 @@ struct ListPage<'a> {
     me: &'a CurrentUser,
     items: Vec<Customer>,
     total: i64,
+    /// More than `total` match the search.
+    capped: bool,
     q: String,
     owner_id: Option<i64>,
     sort: &'static str,
@@ -705,9 +717,15 @@ async fn list_page_inner(
 ) -> Result<Response, AppError> {
     p.deleted = deleted.then(|| "true".to_string());
     let defs = state.store.custom_fields(me.viewer.org_id).await?;
-    let q = p.to_query(me, &defs, state.now())?;
-    let (items, total) = state.store.list_customers(&me.viewer, &q).await?;
+    let mut q = p.to_query(me, &defs, state.now())?;
+    q.search_cap = Some(SEARCH_CAP);
+    let (items, counted) = state.store.list_customers(&me.viewer, &q).await?;
+    let (total, capped) = match q.total_cap() {
+        Some(cap) => (counted.min(cap), counted > cap),
+        None => (counted, false),
+    };
     let page = ListPage {
+        capped,
         tr: me.tr(),
         me,
         items,

@@ -285,6 +285,9 @@ pub(crate) struct Listing<T> {
     pub page: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<i64>,
+    /// There are more than `total`: a broad search counts its matches up to a cap.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
 }
 
 impl<T> Listing<T> {
@@ -295,6 +298,7 @@ impl<T> Listing<T> {
             items,
             page: None,
             per_page: None,
+            total_capped: false,
         }
     }
 
@@ -308,6 +312,7 @@ impl<T> Listing<T> {
             total: i64::try_from(total).unwrap_or(i64::MAX),
             page: None,
             per_page: None,
+            total_capped: false,
         }
     }
 
@@ -318,6 +323,16 @@ impl<T> Listing<T> {
             total,
             page: Some(page),
             per_page: Some(per_page),
+            total_capped: false,
+        }
+    }
+
+    /// One page of the first `cap` of `counted` items, where `counted` is `cap + 1` when there
+    /// are more (`CustomerListQuery::search_cap`).
+    pub fn page_capped(items: Vec<T>, counted: i64, cap: i64, page: i64, per_page: i64) -> Self {
+        Self {
+            total_capped: counted > cap,
+            ..Self::page(items, counted.min(cap), page, per_page)
         }
     }
 }
@@ -343,6 +358,14 @@ impl<T: ToSchema> PartialSchema for Listing<T> {
             .required("total")
             .property("page", integer())
             .property("per_page", integer())
+            .property(
+                "total_capped",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some(
+                        "present and true when there are more than `total` (a broad search counts its matches up to a limit)",
+                    )),
+            )
             .into()
     }
 }

@@ -3,9 +3,9 @@
 
 use crate::common;
 
-use crate::common::{Backend, Team, TestApp};
+use crate::common::{urlencode, Backend, Team, TestApp};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
     let resp = app
@@ -1287,3 +1287,131 @@ async fn orders_import_once(backend: Backend) {
 }
 
 on_both_backends!(orders_import_once);
+
+/// A broad search counts its matches up to 1,000 and says there are more: the list holds the
+/// 1,000 most recently registered matches in the caller's scope, sorted as asked; a narrower
+/// search, or a narrower scope, is counted exactly.
+async fn broad_search_is_capped_and_says_so(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let rows = |range: std::ops::Range<usize>| {
+        let mut csv = String::from("客户名称,电话\n");
+        for i in range {
+            csv.push_str(&format!("恒达机械{i}号,139{i:08}\n"));
+        }
+        csv.into_bytes()
+    };
+    // The oldest thirty are the salesperson's, the next thousand their supervisor's.
+    let (s, r) = post_csv(
+        &app,
+        &format!("/api/v1/customers/import?owner_id={}", t.rep_a1.0),
+        &t.sup_a.1,
+        rows(0..30),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (s, r) = post_csv(&app, "/api/v1/customers/import", &t.sup_a.1, rows(30..1030)).await;
+    assert_eq!(
+        (s, r["imported"].as_i64()),
+        (StatusCode::OK, Some(1000)),
+        "{r}"
+    );
+    let stored = app
+        .store
+        .list_customers(
+            &app.all(),
+            &yingpan_store::CustomerListQuery {
+                q: Some("恒达机械".into()),
+                per_page: 1,
+                page: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .1;
+    assert_eq!(stored, 1030, "every match, counted without a cap");
+    // A list that searches nothing is counted exactly, however long.
+    let (_, all) = app.get("/api/v1/customers?per_page=1", &t.director.1).await;
+    assert_eq!(
+        (&all["total"], all.get("total_capped")),
+        (&json!(1030), None),
+        "{all}"
+    );
+
+    // Four characters go through the trigram index on SQLite, two through a scan.
+    for q in ["恒达机械", "恒达", "hengdajixie"] {
+        let search = |page: i64, token: &str| {
+            let path = format!(
+                "/api/v1/customers?q={}&per_page=20&page={page}",
+                urlencode(q)
+            );
+            let token = token.to_string();
+            let app = &app;
+            async move { app.get(&path, &token).await }
+        };
+        let (s, first) = search(1, &t.director.1).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        assert_eq!(
+            (&first["total"], &first["total_capped"]),
+            (&json!(1000), &json!(true)),
+            "{q}"
+        );
+        let updated: Vec<&str> = first["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["updated_at"].as_str().unwrap())
+            .collect();
+        assert_eq!(updated.len(), 20);
+        assert!(
+            updated.windows(2).all(|w| w[0] >= w[1]),
+            "sorted: {updated:?}"
+        );
+        // The last page of the thousand is full and holds none of the oldest thirty.
+        let (_, last) = search(50, &t.director.1).await;
+        let owners: Vec<i64> = last["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["owner_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(owners, vec![t.sup_a.0; 20], "{q}: {last}");
+        let (_, past) = search(51, &t.director.1).await;
+        assert_eq!(past["items"], json!([]));
+        assert_eq!(
+            (&past["total"], &past["total_capped"]),
+            (&json!(1000), &json!(true))
+        );
+        // The salesperson's scope holds thirty: counted exactly, nothing capped.
+        let (_, mine) = search(1, &t.rep_a1.1).await;
+        assert_eq!(mine["total"], 30, "{q}: {mine}");
+        assert!(mine.get("total_capped").is_none(), "{mine}");
+    }
+    // A narrower search is exact.
+    let (_, one) = app
+        .get(
+            &format!("/api/v1/customers?q={}", urlencode("恒达机械1029号")),
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(
+        (&one["total"], one.get("total_capped")),
+        (&json!(1), None),
+        "{one}"
+    );
+
+    // The page says so, in the user's words.
+    let (s, html) = app
+        .page(
+            &format!("/customers?q={}", urlencode("恒达机械")),
+            &t.director.1,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("(1,000+)"), "{html}");
+    assert!(html.contains("id=\"search-capped\""), "{html}");
+    assert!(html.contains("最近登记的 1,000 位"), "{html}");
+}
+
+on_both_backends!(broad_search_is_capped_and_says_so);
