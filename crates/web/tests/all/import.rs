@@ -1387,6 +1387,13 @@ async fn broad_search_is_capped_and_says_so(backend: Backend) {
         let (_, mine) = search(1, &t.rep_a1.1).await;
         assert_eq!(mine["total"], 30, "{q}: {mine}");
         assert!(mine.get("total_capped").is_none(), "{mine}");
+        // Their supervisor's team holds all of them, read through the owner index.
+        let (_, team) = search(50, &t.sup_a.1).await;
+        assert_eq!(
+            (&team["total"], &team["total_capped"]),
+            (&json!(1000), &json!(true))
+        );
+        assert_eq!(team["items"], last["items"], "{q}: the same thousand");
     }
     // A narrower search is exact.
     let (_, one) = app
