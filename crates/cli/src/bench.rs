@@ -532,14 +532,25 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     };
     println!("== measuring ({n} requests each; latencies at one client)");
 
-    // Search by name, pinyin and phone, as the director (the whole company).
-    let queries: Vec<(&str, String)> = vec![
-        ("search by name", "恒达机械".to_string()),
-        ("search by pinyin", "hengdajixie".to_string()),
-        ("search by phone", mobile_phone(made / 2)),
+    // Search by name, pinyin and phone, as the director (the whole company); by pinyin also
+    // in a top supervisor's and a salesperson's scope.
+    let queries: Vec<(&str, String, &String)> = vec![
+        ("search by name", "恒达机械".to_string(), &director),
+        ("search by pinyin", "hengdajixie".to_string(), &director),
+        ("search by phone", mobile_phone(made / 2), &director),
+        (
+            "search by pinyin, top supervisor",
+            "hengdajixie".to_string(),
+            &top,
+        ),
+        (
+            "search by pinyin, salesperson",
+            "hengdajixie".to_string(),
+            &rep,
+        ),
     ];
-    for (name, q) in queries {
-        let (c, b, tok, qq) = (client.clone(), base.clone(), director.clone(), q.clone());
+    for (name, q, token) in queries {
+        let (c, b, tok, qq) = (client.clone(), base.clone(), token.clone(), q.clone());
         let app = drive(n, 1, move |_| {
             let (c, url, tok) = (
                 c.clone(),
