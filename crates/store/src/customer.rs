@@ -1011,12 +1011,14 @@ impl Store {
                 .push(" LIMIT ")
                 .bind(cap + 1)
                 .push(")");
-            let in_index: i64 = probe
-                .query()
-                .fetch_one(self.heavy_read())
-                .await?
-                .try_get(0)?;
-            if in_index <= cap || how == Matching::All {
+            let few = how == Matching::All
+                || probe
+                    .query()
+                    .fetch_one(self.heavy_read())
+                    .await?
+                    .try_get::<i64, _>(0)?
+                    <= cap;
+            if few {
                 let exact = CustomerListQuery {
                     search_cap: None,
                     ..q.clone()
