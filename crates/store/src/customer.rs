@@ -1003,21 +1003,25 @@ impl Store {
             // holds few of the many: every match counted and sorted exactly, as without a cap,
             // costs least. Whether the index holds more than the cap is read from the start of
             // its position lists alone.
-            let mut probe = Sql::new(
-                "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
-            );
-            probe
-                .bind(fts_phrase(needle))
-                .push(" LIMIT ")
-                .bind(cap + 1)
-                .push(")");
-            let few = how == Matching::All
-                || probe
-                    .query()
-                    .fetch_one(self.heavy_read())
-                    .await?
-                    .try_get::<i64, _>(0)?
-                    <= cap;
+            let few = match how {
+                Matching::All => true,
+                _ => {
+                    let mut probe = Sql::new(
+                        "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
+                    );
+                    probe
+                        .bind(fts_phrase(needle))
+                        .push(" LIMIT ")
+                        .bind(cap + 1)
+                        .push(")");
+                    let in_index: i64 = probe
+                        .query()
+                        .fetch_one(self.heavy_read())
+                        .await?
+                        .try_get(0)?;
+                    in_index <= cap
+                }
+            };
             if few {
                 let exact = CustomerListQuery {
                     search_cap: None,
