@@ -15,7 +15,7 @@ use yingpan_domain::customer::{CustomerFields, CustomerInput};
 use yingpan_domain::development::DealerData;
 use yingpan_domain::person::Scope;
 use yingpan_domain::profile::Profile;
-use yingpan_domain::search::{like_pattern, normalize_query, search_document};
+use yingpan_domain::search::{like_pattern, normalize_query, search_document, selective_trigrams};
 use yingpan_domain::ValidationError;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -362,7 +362,7 @@ pub(crate) fn push_list_filters(
         sql.push(" AND c.owner_id = ").bind(owner);
     }
     if let Some(needle) = needle {
-        push_search(sql, needle, trigram_search);
+        push_search(sql, needle, trigram_search, backend);
     }
 }
 
@@ -595,20 +595,62 @@ impl SizeFilter {
 }
 
 /// Narrows customers `c` to those whose search text contains `needle` (already normalized).
-pub(crate) fn push_search(sql: &mut Sql, needle: &str, trigram: bool) {
+pub(crate) fn push_search(sql: &mut Sql, needle: &str, trigram: bool, backend: crate::Backend) {
     if trigram {
         // A quoted phrase over the FTS5 trigram table matches exactly the documents containing
         // the needle as a substring, answered from the index's position lists alone; LIKE on
         // the same table would re-read every candidate's text. Shorter needles have no trigram
         // and scan search_text instead.
+        let (expr, verify) = fts_match(needle);
         sql.push(" AND c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ")
-            .bind(fts_phrase(needle))
+            .bind(expr)
             .push(")");
+        if verify {
+            push_contains(sql, needle, backend);
+        }
+    } else if let (crate::Backend::Postgres, Some(trigrams)) = (backend, selective_trigrams(needle))
+    {
+        // pg_trgm looks up every trigram of a LIKE pattern; these few are the rare ones, and the
+        // whole needle is tested on the rows they find (strpos is not indexed).
+        for t in trigrams {
+            sql.push(" AND c.search_text LIKE ")
+                .bind(like_pattern(t))
+                .push(" ESCAPE '\\'");
+        }
+        push_contains(sql, needle, backend);
     } else {
         sql.push(" AND c.search_text LIKE ")
             .bind(like_pattern(needle))
             .push(" ESCAPE '\\'");
     }
+}
+
+/// What a search asks SQLite's trigram index, and whether the documents it answers must then
+/// be tested for the whole needle: one phrase, or for pinyin the rare trigrams across its
+/// syllables (`selective_trigrams`) — "hengdajixie" among a million customers: 25 → 4 ms in
+/// the index, where the phrase reads "eng", in a third of all documents, with its positions.
+fn fts_match(needle: &str) -> (String, bool) {
+    match selective_trigrams(needle) {
+        Some(trigrams) => (
+            trigrams
+                .iter()
+                .map(|t| fts_phrase(t))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+            true,
+        ),
+        None => (fts_phrase(needle), false),
+    }
+}
+
+/// Customers `c` whose search text contains `needle`, tested on the row (no index).
+fn push_contains(sql: &mut Sql, needle: &str, backend: crate::Backend) {
+    sql.push(match backend {
+        crate::Backend::Sqlite => " AND instr(c.search_text, ",
+        crate::Backend::Postgres => " AND strpos(c.search_text, ",
+    })
+    .bind(needle.to_string())
+    .push(") > 0");
 }
 
 /// How a capped search finds its matches (`Store::search_capped`).
@@ -1010,7 +1052,7 @@ impl Store {
                         "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
                     );
                     probe
-                        .bind(fts_phrase(needle))
+                        .bind(fts_match(needle).0)
                         .push(" LIMIT ")
                         .bind(cap + 1)
                         .push(")");
@@ -1047,7 +1089,12 @@ impl Store {
             hits = Sql::new(
                 "SELECT c.id FROM customer_search s CROSS JOIN customers c ON c.id = s.rowid WHERE s.customer_search MATCH ",
             );
-            hits.bind(fts_phrase(needle)).push(" AND");
+            let (expr, verify) = fts_match(needle);
+            hits.bind(expr);
+            if verify {
+                push_contains(&mut hits, needle, self.backend);
+            }
+            hits.push(" AND");
         }
         push_list_filters(
             &mut hits,

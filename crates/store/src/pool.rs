@@ -301,6 +301,7 @@ impl Store {
             &mut sql,
             &needle,
             crate::customer::uses_trigrams(self.backend, &needle),
+            self.backend,
         );
         sql.push(" ORDER BY c.last_contact_at DESC, c.id DESC LIMIT ")
             .bind(limit.clamp(1, 50));

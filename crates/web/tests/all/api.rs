@@ -1057,6 +1057,62 @@ async fn search_is_literal(backend: Backend) {
     }
 }
 
+/// A pinyin query is looked up by the rare trigrams across its syllables, then each candidate
+/// is tested for the whole query: a name holding those trigrams apart ("广达吉西": guangdajixi)
+/// is not a match, and each scope gets exactly its own matches, on both backends.
+async fn pinyin_search_is_exact(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let team = Team::build(&app).await;
+    let ours = app
+        .customer(&team.rep_a1.1, "恒达机械有限公司", "13700000011")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.customer(&team.rep_a1.1, "广达吉西贸易有限公司", "13700000012")
+        .await;
+    let theirs = app
+        .customer(&team.rep_b1.1, "宁波恒达机械厂", "13700000013")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let director = &team.director.1;
+    for (who, q, expected) in [
+        (director, "hengdajixie", vec![ours, theirs]),
+        (director, "dajixie", vec![ours, theirs]),
+        (director, "hengdajixieyou", vec![ours]),
+        (director, "ningbohengdaji", vec![theirs]),
+        (&team.rep_a1.1, "hengdajixie", vec![ours]),
+        (&team.sup_b.1, "dajixie", vec![theirs]),
+        (&team.rep_b1.1, "guangdajixi", vec![]),
+    ] {
+        let (s, list) = app.get(&format!("/api/v1/customers?q={q}"), who).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        let mut found: Vec<i64> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        found.sort();
+        assert_eq!(found, expected, "search {q}");
+        assert_eq!(list["total"], expected.len(), "total of {q}");
+    }
+    // The store's uncapped list (segments, campaigns) reads the same way.
+    let (items, total) = app
+        .store
+        .list_customers(
+            &app.all(),
+            &CustomerListQuery {
+                q: Some("hengdajixie".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    assert!(items.iter().all(|c| c.name.contains("恒达机械")));
+}
+
 /// A check-in may carry the browser's position: both coordinates within range, kept with the
 /// follow-up and shown on its timeline; half a position or an impossible one is refused naming
 /// the field, and nothing is logged.
@@ -1507,6 +1563,7 @@ async fn segments_keep_filters_and_share_them_with_the_team(backend: Backend) {
 
 on_both_backends!(
     search_is_literal,
+    pinyin_search_is_exact,
     default_order_pages,
     login_and_me,
     login_throttling,
