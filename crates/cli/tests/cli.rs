@@ -251,6 +251,8 @@ fn bench_runs_end_to_end_and_writes_its_result() {
             "supervisor subtree list, page 1",
             "customer page",
             "log an activity",
+            "register a customer",
+            "register customers, 16 salespeople at once",
             "weekly report (compile)",
             "dashboard: salesperson, today",
             "dashboard: director, month",

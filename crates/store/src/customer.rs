@@ -1342,11 +1342,20 @@ impl Store {
             )
             .into());
         }
+        // The pool it would return to, written with the row: a second write of the row would
+        // update its indexes and the tally again.
+        let pool = crate::pool_definitions::pool_for(
+            &mut tx,
+            viewer.org_id,
+            fields.region.as_deref(),
+            Some(owner),
+        )
+        .await?;
         let id: i64 = sqlx::query(
             "INSERT INTO customers (org_id, kind, name, phone, phone_norm, email, address, region, \
              industry, source, notes, owner_id, search_text, last_contact_at, created_by, created_at, updated_at, \
-             name_norm, email_norm, profile) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14, $14, $16, $17, $18) RETURNING id",
+             name_norm, email_norm, profile, pool_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14, $14, $16, $17, $18, $19) RETURNING id",
         )
         .bind(viewer.org_id)
         .bind(fields.kind.as_str())
@@ -1366,6 +1375,7 @@ impl Store {
         .bind(keys.name_norm.clone())
         .bind(keys.email_norm.clone())
         .bind(fields.profile.to_json())
+        .bind(pool)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -1387,19 +1397,6 @@ impl Store {
         };
         let custom_changes =
             crate::custom::write_values(&mut tx, viewer.org_id, id, &fields.custom).await?;
-        let pool = crate::pool_definitions::pool_for(
-            &mut tx,
-            viewer.org_id,
-            fields.region.as_deref(),
-            Some(owner),
-        )
-        .await?;
-        sqlx::query("UPDATE customers SET pool_id = $1 WHERE org_id = $3 AND id = $2")
-            .bind(pool)
-            .bind(id)
-            .bind(viewer.org_id)
-            .execute(&mut *tx)
-            .await?;
         crate::rollup::customer_counted(&mut tx, viewer.org_id, id, 1).await?;
         let created = load_customer(&mut tx, &all, id, false).await?;
         let mut changes = diff(&[], &created.snapshot());

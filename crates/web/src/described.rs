@@ -119,6 +119,21 @@ pub(crate) trait Inputs {
     }
 }
 
+/// Calls `$m!` for every number of handler arguments up to seven (axum's extractors, the last
+/// one the body), naming the types of one call `A, B, …`.
+macro_rules! for_each_arity {
+    ($m:ident) => {
+        $m!();
+        $m!(A);
+        $m!(A, B);
+        $m!(A, B, C);
+        $m!(A, B, C, D);
+        $m!(A, B, C, D, E);
+        $m!(A, B, C, D, E, G);
+        $m!(A, B, C, D, E, G, H);
+    };
+}
+
 macro_rules! inputs {
     ($($arg:ident),*) => {
         impl<$($arg: Input,)*> Inputs for ($($arg,)*) {
@@ -129,14 +144,7 @@ macro_rules! inputs {
         }
     };
 }
-inputs!();
-inputs!(A);
-inputs!(A, B);
-inputs!(A, B, C);
-inputs!(A, B, C, D);
-inputs!(A, B, C, D, E);
-inputs!(A, B, C, D, E, G);
-inputs!(A, B, C, D, E, G, H);
+for_each_arity!(inputs);
 
 /// A handler's output type, whatever its extractors (the marker `M` is their tuple, as in
 /// axum's own `Handler`).
@@ -155,14 +163,7 @@ macro_rules! handles {
         }
     };
 }
-handles!();
-handles!(A);
-handles!(A, B);
-handles!(A, B, C);
-handles!(A, B, C, D);
-handles!(A, B, C, D, E);
-handles!(A, B, C, D, E, G);
-handles!(A, B, C, D, E, G, H);
+for_each_arity!(handles);
 
 /// A handler result whose success body has a schema.
 pub(crate) trait Answered {
