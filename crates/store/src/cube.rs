@@ -88,12 +88,13 @@ async fn load_facts(
     if ids.is_empty() {
         return Ok(out);
     }
-    let mut sql = Sql::new(
+    let customers = crate::sql::customers_by_id(backend);
+    let mut sql = Sql::new(&format!(
         "SELECT c.id AS id, c.kind AS kind, c.region AS region, c.industry AS industry, c.source AS source, \
          c.tier AS tier, c.man_money AS man_money, c.man_authority AS man_authority, c.man_need AS man_need, \
          c.attractiveness AS attractiveness, c.ability_to_win AS ability_to_win, \
-         CASE WHEN c.dealer IS NULL THEN 0 ELSE 1 END AS is_dealer FROM customers c WHERE c.org_id = ",
-    );
+         CASE WHEN c.dealer IS NULL THEN 0 ELSE 1 END AS is_dealer FROM {customers} WHERE c.org_id = "
+    ));
     sql.bind(org_id).push(" AND c.id IN ").bind_list(ids);
     let cards: Vec<CardRow> = sql
         .fetch_packed(
@@ -137,9 +138,9 @@ async fn load_facts(
         );
     }
 
-    let mut sql = Sql::new(
-        "SELECT c.id AS id, c.created_by AS person, c.created_at AS at FROM customers c WHERE",
-    );
+    let mut sql = Sql::new(&format!(
+        "SELECT c.id AS id, c.created_by AS person, c.created_at AS at FROM {customers} WHERE"
+    ));
     push_persons(&mut sql, org_id, persons, "c", "created_by");
     sql.push(" AND c.deleted_at IS NULL AND c.id IN ")
         .bind_list(ids);

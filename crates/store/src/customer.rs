@@ -949,10 +949,7 @@ impl Store {
                 .bind((page - 1) * per_page);
             // The page's rows by id: SQLite would otherwise walk the order index to avoid
             // sorting twenty rows, testing every customer against the list.
-            let by_id = match self.backend {
-                crate::Backend::Sqlite => "customers c NOT INDEXED",
-                crate::Backend::Postgres => "customers c",
-            };
+            let by_id = crate::sql::customers_by_id(self.backend);
             ids.wrap(
                 &format!(
                     "SELECT {CUSTOMER_COLUMNS} FROM {by_id} LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE c.id IN ("
@@ -1133,10 +1130,7 @@ impl Store {
             _ => hits.wrap("", " ORDER BY c.id DESC LIMIT "),
         };
         hits.bind(cap + 1);
-        let by_id = match self.backend {
-            crate::Backend::Sqlite => "customers c NOT INDEXED",
-            crate::Backend::Postgres => "customers c",
-        };
+        let by_id = crate::sql::customers_by_id(self.backend);
         let mut list = hits.clone().wrap(
             "WITH hits AS MATERIALIZED (",
             ") , kept AS (SELECT id FROM hits ORDER BY id DESC LIMIT ",

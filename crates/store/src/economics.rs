@@ -453,10 +453,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut sql = Sql::new(
-            "SELECT c.id AS id, c.name AS name, u.display_name AS owner FROM customers c \
+        let mut sql = Sql::new(&format!(
+            "SELECT c.id AS id, c.name AS name, u.display_name AS owner FROM {} \
              LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id WHERE c.org_id = ",
-        );
+            crate::sql::customers_by_id(self.backend)
+        ));
         sql.bind(viewer.org_id).push(" AND c.id IN ").bind_list(ids);
         let rows: Vec<(i64, String, Option<String>)> = sql
             .fetch_packed(&self.read, self.backend, &["id", "name", "owner"])
@@ -627,9 +628,10 @@ async fn owner_names(
     let mut out = HashMap::new();
     for chunk in ids.chunks(1000) {
         let mut sql = Sql::new(&format!(
-            "SELECT c.id AS id, {} AS segment FROM customers c LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id \
+            "SELECT c.id AS id, {} AS segment FROM {} LEFT JOIN users u ON u.id = c.owner_id AND u.org_id = c.org_id \
              WHERE c.org_id = ",
-            SegmentBy::Owner.column()
+            SegmentBy::Owner.column(),
+            crate::sql::customers_by_id(backend)
         ));
         sql.bind(org_id).push(" AND c.id IN ").bind_list(chunk);
         let rows: Vec<(i64, String)> = sql

@@ -143,6 +143,17 @@ impl Sql {
     }
 }
 
+/// `customers c` for a statement that names its customers by id (`c.id IN (…)`): on SQLite
+/// with `NOT INDEXED`, which leaves the lookups by rowid. Its planner otherwise took an index
+/// on `org_id` and walked the whole company testing each customer against the list (a
+/// statistics fold's 250 ids among a million customers: 95–115 ms instead of under 1 ms).
+pub(crate) fn customers_by_id(backend: crate::Backend) -> &'static str {
+    match backend {
+        crate::Backend::Sqlite => "customers c NOT INDEXED",
+        crate::Backend::Postgres => "customers c",
+    }
+}
+
 /// Restricts `alias.owner_id` to what the viewer may see.
 pub(crate) fn push_scope(sql: &mut Sql, viewer: &crate::Viewer, alias: &str) {
     push_scope_on(sql, viewer, alias, "owner_id");
