@@ -957,13 +957,10 @@ impl Store {
                 &format!(") ORDER BY {}", q.sort.order_by()),
             )
         };
-        let rows = if needle.is_some() {
-            list.query_planned(self.backend)
-        } else {
-            list.query()
-        }
-        .fetch_all(self.heavy_read())
-        .await?;
+        let rows = list
+            .query_planned(self.backend, needle.is_some())
+            .fetch_all(self.heavy_read())
+            .await?;
         let counted_in_page = match rows.first() {
             Some(r) if count_in_page => Some(r.try_get::<i64, _>("total_rows")?),
             _ => None,
@@ -976,14 +973,11 @@ impl Store {
             in_scope
         } else {
             let count = build("SELECT COUNT(*) FROM {customers} WHERE");
-            if needle.is_some() {
-                count.query_planned(self.backend)
-            } else {
-                count.query()
-            }
-            .fetch_one(self.heavy_read())
-            .await?
-            .try_get(0)?
+            count
+                .query_planned(self.backend, needle.is_some())
+                .fetch_one(self.heavy_read())
+                .await?
+                .try_get(0)?
         };
         Ok((self.with_custom_values(viewer, &rows).await?, total))
     }
@@ -1147,7 +1141,7 @@ impl Store {
             .push(" OFFSET ")
             .bind((page - 1) * per_page);
         let rows = list
-            .query_planned(self.backend)
+            .query_planned(self.backend, true)
             .fetch_all(self.heavy_read())
             .await?;
         let total = match rows.first() {
@@ -1155,7 +1149,7 @@ impl Store {
             // A page past the matches: their number alone.
             None => hits
                 .wrap("SELECT COUNT(*) FROM (", ") h")
-                .query_planned(self.backend)
+                .query_planned(self.backend, true)
                 .fetch_one(self.heavy_read())
                 .await?
                 .try_get(0)?,

@@ -122,13 +122,19 @@ impl Sql {
             .map_err(|e| crate::StoreError::Corrupt(format!("packed rows: {e}")))
     }
 
-    /// `query()`, planned on PostgreSQL with this call's values rather than prepared once: a
-    /// search's best plan depends on its patterns and the team's ids, and after five runs of a
-    /// prepared statement PostgreSQL may switch to a generic plan that cannot see them (a team's
-    /// pinyin search: its 261 owner ids rebuilt into an array for every candidate row, 28 →
-    /// 68 ms). SQLite plans nothing generically and keeps its prepared statements.
-    pub fn query_planned(&self, backend: crate::Backend) -> Query<'_, Any, AnyArguments<'_>> {
-        self.query().persistent(backend == crate::Backend::Sqlite)
+    /// `query()`, planned on PostgreSQL with this call's values rather than prepared once when
+    /// `per_call`: a search's best plan depends on its patterns and the team's ids, and after
+    /// five runs of a prepared statement PostgreSQL may switch to a generic plan that cannot
+    /// see them (a team's pinyin search: its 261 owner ids rebuilt into an array for every
+    /// candidate row, 28 → 68 ms). SQLite plans nothing generically and keeps its prepared
+    /// statements.
+    pub fn query_planned(
+        &self,
+        backend: crate::Backend,
+        per_call: bool,
+    ) -> Query<'_, Any, AnyArguments<'_>> {
+        self.query()
+            .persistent(!per_call || backend == crate::Backend::Sqlite)
     }
 
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
