@@ -200,11 +200,13 @@ fn change(field: &str, after: impl Into<String>) -> FieldChange {
 
 async fn set_status(
     tx: &mut Transaction<'_, Any>,
+    backend: crate::Backend,
     org_id: i64,
     ids: &[i64],
     status: RecipientStatus,
     next_attempt: Option<&str>,
 ) -> Result<()> {
+    let table = crate::sql::rows_by_id(backend, "campaign_recipients");
     for chunk in ids.chunks(500) {
         let list = chunk
             .iter()
@@ -213,7 +215,7 @@ async fn set_status(
             .join(",");
         // The ids come from this transaction's own query: numbers only, never user text.
         sqlx::query(&format!(
-            "UPDATE campaign_recipients SET status = $1, next_attempt_at = $2 WHERE org_id = $3 AND id IN ({list})"
+            "UPDATE {table} SET status = $1, next_attempt_at = $2 WHERE org_id = $3 AND id IN ({list})"
         ))
         .bind(status.as_str())
         .bind(next_attempt)
@@ -375,9 +377,12 @@ impl Store {
         self.campaign(viewer, id).await?;
         let mut sql = Sql::new(
             "SELECT r.id, r.customer_id, c.name AS customer_name, r.address, r.status, r.reason, r.attempts, r.sent_at \
-             FROM campaign_recipients r LEFT JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id WHERE r.campaign_id = ",
+             FROM campaign_recipients r LEFT JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id WHERE r.org_id = ",
         );
-        sql.bind(id).push(" AND r.test = 0");
+        sql.bind(viewer.org_id)
+            .push(" AND r.campaign_id = ")
+            .bind(id)
+            .push(" AND r.test = 0");
         if let Some(s) = status {
             sql.push(" AND r.status = ").bind(s.as_str());
         }
@@ -459,14 +464,15 @@ impl Store {
             "SELECT r.id, CAST(CASE WHEN c.opted_out_at IS NOT NULL OR {} THEN 1 ELSE 0 END AS BIGINT) AS opted, \
              CAST(CASE WHEN r.address IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS has_address, \
              (SELECT COUNT(*) FROM campaign_recipients x WHERE x.org_id = r.org_id AND x.customer_id = r.customer_id \
-              AND x.test = 0 AND x.campaign_id <> r.campaign_id \
+              AND x.status IN ('sent', 'queued') AND x.test = 0 AND x.campaign_id <> r.campaign_id \
               AND ((x.status = 'sent' AND x.sent_at > $2) OR x.status = 'queued')) AS recent \
              FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id \
-             WHERE r.campaign_id = $1 AND r.status = 'pending' ORDER BY r.id",
+             WHERE r.org_id = $3 AND r.campaign_id = $1 AND r.status = 'pending' ORDER BY r.id",
             contacts_opted_out_sql(channel)
         ))
         .bind(id)
         .bind(&window)
+        .bind(viewer.org_id)
         .fetch_all(&mut *tx)
         .await?;
         let mut by_status: BTreeMap<RecipientStatus, Vec<i64>> = BTreeMap::new();
@@ -486,12 +492,28 @@ impl Store {
         for (status, ids) in &by_status {
             match (status, channel) {
                 (RecipientStatus::Queued, Channel::Letter) => {
-                    set_status(&mut tx, viewer.org_id, ids, RecipientStatus::Sent, None).await?;
+                    set_status(
+                        &mut tx,
+                        self.backend,
+                        viewer.org_id,
+                        ids,
+                        RecipientStatus::Sent,
+                        None,
+                    )
+                    .await?;
                 }
                 (RecipientStatus::Queued, _) => {
-                    set_status(&mut tx, viewer.org_id, ids, *status, Some(&start)).await?;
+                    set_status(
+                        &mut tx,
+                        self.backend,
+                        viewer.org_id,
+                        ids,
+                        *status,
+                        Some(&start),
+                    )
+                    .await?;
                 }
-                _ => set_status(&mut tx, viewer.org_id, ids, *status, None).await?,
+                _ => set_status(&mut tx, self.backend, viewer.org_id, ids, *status, None).await?,
             }
         }
         if channel == Channel::Letter {
@@ -905,12 +927,13 @@ impl Store {
         let rows = sqlx::query(
             &format!("SELECT r.address, {MERGE_COLUMNS} \
              FROM campaign_recipients r JOIN customers c ON c.id = r.customer_id AND c.org_id = r.org_id JOIN organizations g ON g.id = r.org_id \
-             LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE r.campaign_id = $1 AND r.status = 'sent' AND r.test = 0 \
+             LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE r.org_id = $4 AND r.campaign_id = $1 AND r.status = 'sent' AND r.test = 0 \
              ORDER BY r.id LIMIT $2 OFFSET $3"),
         )
         .bind(id)
         .bind(limit.clamp(1, 500))
         .bind(offset.max(0))
+        .bind(viewer.org_id)
         .fetch_all(&self.read)
         .await?;
         rows.iter()

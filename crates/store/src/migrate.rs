@@ -336,6 +336,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_snapshots",
         include_str!("../migrations/0071_report_snapshots.sql"),
     ),
+    (
+        72,
+        "campaign_recipients_by_org",
+        include_str!("../migrations/0072_campaign_recipients_by_org.sql"),
+    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
