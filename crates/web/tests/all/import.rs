@@ -1422,3 +1422,47 @@ async fn broad_search_is_capped_and_says_so(backend: Backend) {
 }
 
 on_both_backends!(broad_search_is_capped_and_says_so);
+
+/// After a bulk import SQLite's planner statistics count every row: sampled ones (the
+/// temporary analysis limit of a plain `PRAGMA optimize`) put a fraction of the company behind
+/// its `org_id`, and the planner then walked the whole company through an index on `org_id`.
+#[tokio::test]
+async fn import_leaves_statistics_of_every_row() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = Team::build(&app).await;
+    let mut csv = String::from("客户名称,电话\n");
+    for i in 0..6000 {
+        csv.push_str(&format!("统计{i}号商行,137{i:08}\n"));
+    }
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import",
+        &t.sup_a.1,
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["imported"].as_i64()),
+        (StatusCode::OK, Some(6000)),
+        "{r}"
+    );
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db_url)
+        .await
+        .unwrap();
+    let stat: String = sqlx::Row::try_get(
+        &sqlx::query("SELECT stat FROM sqlite_stat1 WHERE idx = 'customers_name_norm'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        0,
+    )
+    .unwrap();
+    let numbers: Vec<i64> = stat.split(' ').map_while(|n| n.parse().ok()).collect();
+    // "rows, rows per org_id, rows per (org_id, name)": one company holds them all.
+    assert_eq!(numbers.len(), 3, "{stat}");
+    assert!(numbers[0] >= 6000, "{stat}");
+    assert_eq!(
+        numbers[1], numbers[0],
+        "every customer is the one company's: {stat}"
+    );
+}
