@@ -1385,7 +1385,8 @@ impl Store {
         };
         let custom_changes =
             crate::custom::write_values(&mut tx, viewer.org_id, id, &fields.custom).await?;
-        crate::rollup::customer_counted(&mut tx, viewer.org_id, id, 1).await?;
+        crate::rollup::registration_counted(&mut tx, viewer.org_id, viewer.user_id, &ts(now))
+            .await?;
         let created = load_customer(&mut tx, &all, id, false).await?;
         let mut changes = diff(&[], &created.snapshot());
         changes.extend(custom_changes);

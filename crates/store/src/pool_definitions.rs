@@ -128,21 +128,27 @@ pub(crate) async fn pool_for(
     region: Option<&str>,
     owner: Option<i64>,
 ) -> Result<Option<i64>> {
-    let regions = regional_pools(tx, org_id).await?;
-    let owner_pools = match owner {
-        Some(o) => sqlx::query(
-            "SELECT m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id AND p.org_id = m.org_id \
-             WHERE m.org_id = $1 AND m.user_id = $2 AND p.active = 1 ORDER BY m.pool_id",
-        )
-        .bind(org_id)
-        .bind(o)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0).map_err(Into::into))
-        .collect::<Result<Vec<i64>>>()?,
-        None => Vec::new(),
-    };
+    // The regional pools and the owner's in one statement: it runs inside a registration's
+    // write transaction, where each round trip counts.
+    let rows = sqlx::query(
+        "SELECT CAST(0 AS BIGINT) AS k, id, region FROM pools WHERE org_id = $1 AND active = 1 AND region IS NOT NULL \
+         UNION ALL SELECT CAST(1 AS BIGINT), m.pool_id, NULL FROM pool_members m JOIN pools p ON p.id = m.pool_id AND p.org_id = m.org_id \
+         WHERE m.org_id = $1 AND m.user_id = $2 AND p.active = 1 \
+         ORDER BY 1, 2",
+    )
+    .bind(org_id)
+    .bind(owner.unwrap_or(0))
+    .fetch_all(&mut **tx)
+    .await?;
+    let (mut regions, mut owner_pools) = (Vec::new(), Vec::new());
+    for r in &rows {
+        let id: i64 = r.try_get(1)?;
+        if r.try_get::<i64, _>(0)? == 0 {
+            regions.push((id, r.try_get::<String, _>(2)?));
+        } else {
+            owner_pools.push(id);
+        }
+    }
     Ok(yingpan_domain::ownership::assign_pool(
         &regions,
         region,

@@ -356,6 +356,13 @@ fn set_part(into: &mut Tally, from: &Tally, part: Part) {
 const COLUMNS: &str = "sales, orders, gross_margin, orders_without_cost, other_currency_orders, \
     collected, new_customers, new_dealers, visits, effective_visits";
 
+/// `COLUMNS` set from the row an upsert proposed.
+const UPDATE_COLUMNS: &str = "sales = excluded.sales, orders = excluded.orders, \
+    gross_margin = excluded.gross_margin, orders_without_cost = excluded.orders_without_cost, \
+    other_currency_orders = excluded.other_currency_orders, collected = excluded.collected, \
+    new_customers = excluded.new_customers, new_dealers = excluded.new_dealers, \
+    visits = excluded.visits, effective_visits = excluded.effective_visits";
+
 fn tally_of_row(r: &sqlx::any::AnyRow) -> Result<Tally> {
     let n = |c: &str| -> Result<u32> { Ok(r.try_get::<i64, _>(c)? as u32) };
     Ok(Tally {
@@ -382,20 +389,23 @@ async fn write_row(
     key: &str,
     t: &Tally,
 ) -> Result<()> {
-    sqlx::query(&format!(
-        "DELETE FROM {table} WHERE org_id = $1 AND user_id = $2 AND {key_column} = $3"
-    ))
-    .bind(org_id)
-    .bind(user_id)
-    .bind(key)
-    .execute(&mut *conn)
-    .await?;
     if t.is_empty() {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE org_id = $1 AND user_id = $2 AND {key_column} = $3"
+        ))
+        .bind(org_id)
+        .bind(user_id)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
         return Ok(());
     }
+    // One statement, not a delete and an insert: each is a round trip inside the writing
+    // transaction (a registration writes a day and a month).
     sqlx::query(&format!(
         "INSERT INTO {table} (org_id, user_id, {key_column}, {COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (org_id, user_id, {key_column}) DO UPDATE SET {UPDATE_COLUMNS}"
     ))
     .bind(org_id)
     .bind(user_id)
@@ -518,6 +528,19 @@ pub(crate) async fn customer_counted(
         sign * i64::from(dealer)
     })
     .await
+}
+
+/// A customer just registered by `registrar` at `created_at`, not a dealer: counted for the
+/// registrar's day without reading the row back (`customer_counted` reads it).
+pub(crate) async fn registration_counted(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    registrar: i64,
+    created_at: &str,
+) -> Result<()> {
+    let mut touched = Touched::default();
+    touched.registered(registrar, created_at, 1, 0)?;
+    refresh(conn, org_id, touched).await
 }
 
 /// A live customer became a dealer (`sign` 1) or stopped being one (-1).
