@@ -429,7 +429,7 @@ impl Store {
                         .await?;
                 }
                 Backend::Sqlite => {
-                    sqlx::raw_sql(crate::SQLITE_OPTIMIZE)
+                    sqlx::raw_sql("PRAGMA optimize")
                         .execute(&self.write)
                         .await?;
                 }

@@ -155,15 +155,6 @@ const READER_CACHE_KIB: i64 = 4 * 1024;
 /// pages stay in memory for the whole transaction instead of being re-read from the file.
 pub(crate) const IMPORT_CACHE_KIB: i64 = 256 * 1024;
 
-/// SQLite's `PRAGMA optimize` without its temporary `analysis_limit` (mask 0x10002: analyse
-/// what changed a lot, check every table, no limit). With the limit, ANALYZE samples each
-/// index and put about 1,000 customers behind every `org_id` of a one-company million; the
-/// planner then walked the whole company through an index on `org_id` where another index
-/// found a handful of rows (a weekly report's recycled customers: 2.3 s instead of 40 ms). The
-/// full analysis of a million customers takes about 3 s and runs only when a table has grown
-/// or shrunk tenfold since the last one.
-pub(crate) const SQLITE_OPTIMIZE: &str = "PRAGMA optimize = 0x10002";
-
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
     /// Connects to a database that must already exist: a mistyped SQLite path is an error, not
@@ -368,7 +359,9 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, err(level = tracing::Level::DEBUG))]
     pub async fn optimize(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
-            sqlx::raw_sql(SQLITE_OPTIMIZE).execute(&self.write).await?;
+            sqlx::raw_sql("PRAGMA optimize")
+                .execute(&self.write)
+                .await?;
         }
         Ok(())
     }

@@ -341,11 +341,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "campaign_recipients_by_org",
         include_str!("../migrations/0072_campaign_recipients_by_org.sql"),
     ),
-    (
-        73,
-        "full_statistics",
-        include_str!("../migrations/0073_full_statistics.sql"),
-    ),
 ];
 
 /// Adapts a migration to the backend: `ID_PK` becomes its auto-increment key, and lines between
