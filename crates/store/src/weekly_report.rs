@@ -384,8 +384,12 @@ impl Store {
             facts.escalations.push(e);
         }
 
+        // `CROSS JOIN`: SQLite then always starts from the week's recycle entries of the team
+        // (an index on them), whatever its statistics say. With a million customers sampled
+        // as a thousand per company it walked every customer instead (2.3 s). PostgreSQL
+        // plans the same joins freely.
         let mut sql = period_sql(
-            "SELECT oc.customer_id, c.name, u.display_name FROM ownership_changes oc JOIN customers c ON c.id = oc.customer_id AND c.org_id = oc.org_id \
+            "SELECT oc.customer_id, c.name, u.display_name FROM ownership_changes oc CROSS JOIN customers c \
              LEFT JOIN users u ON u.id = oc.from_user_id AND u.org_id = oc.org_id",
             org_id,
             "oc",
@@ -393,7 +397,7 @@ impl Store {
             &from,
             &to,
         );
-        sql.push(" AND oc.reason = 'recycle'");
+        sql.push(" AND c.id = oc.customer_id AND c.org_id = oc.org_id AND oc.reason = 'recycle'");
         push_team(&mut sql, org_id, "oc.from_user_id", root);
         for r in sql.query().fetch_all(self.heavy_read()).await? {
             facts.abnormal.push(AbnormalCustomer {

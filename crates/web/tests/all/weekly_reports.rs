@@ -569,7 +569,57 @@ async fn receivables_delivery_and_ledgers(backend: Backend) {
     app.assert_rollups_consistent().await;
 }
 
+/// A customer the recycle returned to the pool from a team member is one of the team's
+/// abnormal customers of that week, named with whom it left; another team's is not.
+async fn recycled_customers_are_the_teams_abnormal_ones(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let ours = id(&app.customer(&t.rep_a1.1, "回收甲机械", "12500000001").await).await;
+    let theirs = id(&app.customer(&t.rep_b1.1, "回收丙建材", "12500000002").await).await;
+    // Eight silent days later both return to the pool.
+    let later = Utc::now() + chrono::Duration::days(8);
+    assert_eq!(app.store.recycle(later).await.unwrap(), 2);
+    let week = yingpan_domain::weekly_report::Period::week_of(
+        later
+            .with_timezone(&yingpan_domain::visit_plan::china_offset())
+            .date_naive(),
+    );
+    let abnormal = |root: Option<i64>| {
+        let app = app.clone();
+        async move {
+            let facts = app
+                .store
+                .period_facts(app.org_id, root, week)
+                .await
+                .unwrap();
+            facts
+                .abnormal
+                .into_iter()
+                .filter(|a| a.reason == "recycled")
+                .map(|a| (a.customer_id, a.customer_name, a.detail))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        abnormal(Some(t.sup_a.0)).await,
+        vec![(ours, "回收甲机械".to_string(), "rep_a1".to_string())]
+    );
+    let mut everyone: Vec<i64> = abnormal(None).await.iter().map(|a| a.0).collect();
+    everyone.sort_unstable();
+    assert_eq!(everyone, vec![ours, theirs]);
+    // The week before holds none.
+    let before =
+        yingpan_domain::weekly_report::Period::week_of(week.start - chrono::Duration::days(1));
+    let facts = app
+        .store
+        .period_facts(app.org_id, None, before)
+        .await
+        .unwrap();
+    assert!(facts.abnormal.iter().all(|a| a.reason != "recycled"));
+}
+
 on_both_backends!(
     weekly_report_matches_hand_computed_fixture,
-    receivables_delivery_and_ledgers
+    receivables_delivery_and_ledgers,
+    recycled_customers_are_the_teams_abnormal_ones
 );
