@@ -401,7 +401,7 @@ async fn write_row(
         return Ok(());
     }
     // One statement, not a delete and an insert: each is a round trip inside the writing
-    // transaction (a registration writes a day and a month).
+    // transaction (an order or a visit writes a day and a month).
     sqlx::query(&format!(
         "INSERT INTO {table} (org_id, user_id, {key_column}, {COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
@@ -534,7 +534,8 @@ pub(crate) async fn customer_counted(
 /// registrar's day and month, each counted up in one statement. Registration is the most
 /// frequent write of all; the general path reads the day back and re-sums the month from its
 /// days (four statements instead of two). Adding one to both keeps the month the sum of its
-/// days, and the rollup check of every test compares both with a recount of the raw rows.
+/// days; `rollup_differences`, which the tests' rollup check runs, compares both with a
+/// recount of the raw rows.
 pub(crate) async fn registration_counted(
     conn: &mut AnyConnection,
     org_id: i64,
