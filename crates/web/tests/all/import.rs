@@ -1422,3 +1422,72 @@ async fn broad_search_is_capped_and_says_so(backend: Backend) {
 }
 
 on_both_backends!(broad_search_is_capped_and_says_so);
+
+/// A region's page when the company's newest customers are all of no region: the list walks
+/// the company newest first only as far as the matches' share promises, then reads the
+/// region's customers sorted. Either way the page holds the region's newest, in order.
+async fn filtered_page_behind_newer_customers_of_another_kind(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = Team::build(&app).await;
+    let mut csv = String::from("客户名称,电话,地区\n");
+    for i in 0..300 {
+        csv.push_str(&format!("华东老客{i}号,136{i:08},华东\n"));
+    }
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import",
+        &t.sup_a.1,
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["imported"].as_i64()),
+        (StatusCode::OK, Some(300)),
+        "{r}"
+    );
+    let mut csv = String::from("客户名称,电话\n");
+    for i in 0..1500 {
+        csv.push_str(&format!("新进无区{i}号,135{i:08}\n"));
+    }
+    let (s, r) = post_csv(
+        &app,
+        "/api/v1/customers/import",
+        &t.sup_a.1,
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (s, r["imported"].as_i64()),
+        (StatusCode::OK, Some(1500)),
+        "{r}"
+    );
+    let region = urlencode("华东");
+    let page = |n: i64| {
+        let (app, token) = (app.clone(), t.director.1.clone());
+        let path = format!("/api/v1/customers?region={region}&per_page=20&page={n}");
+        async move {
+            let (s, list) = app.get(&path, &token).await;
+            assert_eq!(s, StatusCode::OK, "{list}");
+            list
+        }
+    };
+    let mut seen = Vec::new();
+    for n in 1..=15 {
+        let list = page(n).await;
+        assert_eq!(list["total"], 300, "page {n}");
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 20, "page {n} is full");
+        for c in items {
+            assert_eq!(c["region"], "华东", "{c}");
+            seen.push(c["id"].as_i64().unwrap());
+        }
+    }
+    // Newest first (one import: the same time, then the id), each customer once.
+    let mut sorted = seen.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(seen, sorted);
+    assert_eq!(page(16).await["items"].as_array().unwrap().len(), 0);
+}
+
+on_both_backends!(filtered_page_behind_newer_customers_of_another_kind);
