@@ -904,32 +904,17 @@ impl Store {
         // Then the page: walking the organization in list order finds twenty of `n` matches
         // after about page × 20 × organization / n entries; sorting reads the `n` rows. The
         // same costs as the unfiltered list's (SORT_COST_PER_WALKED_ENTRY).
-        // The walk is bounded: the estimate takes the matches as spread evenly through the
-        // list order, and they may not be (a company's newest customers, just imported, all
-        // of another region: a director's region page read 20,000 of them first, 90 ms). Past
-        // a few times the estimate the page is read the narrow way instead.
-        let (narrow, walk_budget) = match counted_first {
+        let narrow = match counted_first {
             Some(n) => {
                 let (_, in_org) = self.tally_sizes(viewer, None).await?;
-                let walk = (page * per_page).saturating_mul(in_org) / n;
-                (
-                    q.sort != CustomerSort::UpdatedDesc
-                        || walk >= n.saturating_mul(SORT_COST_PER_WALKED_ENTRY),
-                    walk.saturating_mul(4).saturating_add(1000),
-                )
+                q.sort != CustomerSort::UpdatedDesc
+                    || (page * per_page).saturating_mul(in_org) / n
+                        >= n.saturating_mul(SORT_COST_PER_WALKED_ENTRY)
             }
-            None => (false, 0),
+            None => false,
         };
-        let bounded_walk = counted_first.is_some() && !narrow && !q.deleted;
-        // Only numbers go into the text: the organization's id and the budget.
-        let bounded_table = format!(
-            "(SELECT * FROM customers INDEXED BY customers_live_updated WHERE org_id = {} \
-             AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT {walk_budget}) c",
-            viewer.org_id
-        );
         let page_table = match counted_first {
             Some(_) if narrow => filter_index,
-            Some(_) if bounded_walk => bounded_table.as_str(),
             Some(_) => "customers c INDEXED BY customers_live_updated",
             None => customers,
         };
@@ -937,28 +922,6 @@ impl Store {
             q.sort.order_by_unindexed()
         } else {
             q.sort.order_by().to_string()
-        };
-        // The page's ids first, from the indexes alone where they cover the order, then the
-        // page's rows: sorting or skipping thousands of narrow (order, id) entries instead of
-        // whole customer rows (PostgreSQL, 100 k customers, a top supervisor's page 500: 65 →
-        // 20 ms).
-        let page_by_ids = |table: &str, order_by: &str| {
-            let mut ids = build_on(table, "SELECT c.id FROM {customers} WHERE");
-            ids.push(" ORDER BY ")
-                .push(order_by)
-                .push(" LIMIT ")
-                .bind(per_page)
-                .push(" OFFSET ")
-                .bind((page - 1) * per_page);
-            // The page's rows by id: SQLite would otherwise walk the order index to avoid
-            // sorting twenty rows, testing every customer against the list.
-            let by_id = crate::sql::customers_by_id(self.backend);
-            ids.wrap(
-                &format!(
-                    "SELECT {CUSTOMER_COLUMNS} FROM {by_id} LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE c.id IN ("
-                ),
-                &format!(") ORDER BY {}", q.sort.order_by()),
-            )
         };
         let list = if trigram_search {
             let mut list = build(&format!(
@@ -973,22 +936,31 @@ impl Store {
                 .bind((page - 1) * per_page);
             list
         } else {
-            page_by_ids(page_table, &order_by)
+            // The page's ids first, from the indexes alone where they cover the order, then
+            // the page's rows: sorting or skipping thousands of narrow (order, id) entries
+            // instead of whole customer rows (PostgreSQL, 100 k customers, a top supervisor's
+            // page 500: 65 → 20 ms).
+            let mut ids = build_on(page_table, "SELECT c.id FROM {customers} WHERE");
+            ids.push(" ORDER BY ")
+                .push(&order_by)
+                .push(" LIMIT ")
+                .bind(per_page)
+                .push(" OFFSET ")
+                .bind((page - 1) * per_page);
+            // The page's rows by id: SQLite would otherwise walk the order index to avoid
+            // sorting twenty rows, testing every customer against the list.
+            let by_id = crate::sql::customers_by_id(self.backend);
+            ids.wrap(
+                &format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM {by_id} LEFT JOIN users o ON o.id = c.owner_id AND o.org_id = c.org_id WHERE c.id IN ("
+                ),
+                &format!(") ORDER BY {}", q.sort.order_by()),
+            )
         };
-        let mut rows = list
+        let rows = list
             .query_planned(self.backend, needle.is_some())
             .fetch_all(self.heavy_read())
             .await?;
-        if let (true, Some(n)) = (bounded_walk, counted_first) {
-            let shown = (page - 1) * per_page + rows.len() as i64;
-            if rows.len() < per_page as usize && shown < n {
-                // The budget ran out before the page was full: the narrow way.
-                rows = page_by_ids(filter_index, &q.sort.order_by_unindexed())
-                    .query()
-                    .fetch_all(self.heavy_read())
-                    .await?;
-            }
-        }
         let counted_in_page = match rows.first() {
             Some(r) if count_in_page => Some(r.try_get::<i64, _>("total_rows")?),
             _ => None,

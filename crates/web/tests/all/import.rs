@@ -1423,9 +1423,9 @@ async fn broad_search_is_capped_and_says_so(backend: Backend) {
 
 on_both_backends!(broad_search_is_capped_and_says_so);
 
-/// A region's page when the company's newest customers are all of no region: the list walks
-/// the company newest first only as far as the matches' share promises, then reads the
-/// region's customers sorted. Either way the page holds the region's newest, in order.
+/// A region's page when the company's newest customers are all of no region: however the list
+/// reads it (walking the company newest first, or the region's customers sorted), every page
+/// holds the region's newest, in order, each customer once.
 async fn filtered_page_behind_newer_customers_of_another_kind(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let t = Team::build(&app).await;
