@@ -1429,38 +1429,34 @@ on_both_backends!(broad_search_is_capped_and_says_so);
 async fn filtered_page_behind_newer_customers_of_another_kind(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let t = Team::build(&app).await;
-    let mut csv = String::from("客户名称,电话,地区\n");
-    for i in 0..300 {
-        csv.push_str(&format!("华东老客{i}号,136{i:08},华东\n"));
-    }
-    let (s, r) = post_csv(
-        &app,
-        "/api/v1/customers/import",
-        &t.sup_a.1,
-        csv.into_bytes(),
-    )
-    .await;
-    assert_eq!(
-        (s, r["imported"].as_i64()),
-        (StatusCode::OK, Some(300)),
-        "{r}"
-    );
-    let mut csv = String::from("客户名称,电话\n");
-    for i in 0..1500 {
-        csv.push_str(&format!("新进无区{i}号,135{i:08}\n"));
-    }
-    let (s, r) = post_csv(
-        &app,
-        "/api/v1/customers/import",
-        &t.sup_a.1,
-        csv.into_bytes(),
-    )
-    .await;
-    assert_eq!(
-        (s, r["imported"].as_i64()),
-        (StatusCode::OK, Some(1500)),
-        "{r}"
-    );
+    // `count` customers named `name{i}号` with phones `prefix{i:08}`, of `region` if any.
+    let import =
+        |name: &'static str, prefix: &'static str, region: Option<&'static str>, count: i64| {
+            let (app, token) = (app.clone(), t.sup_a.1.clone());
+            async move {
+                let mut csv = String::from(if region.is_some() {
+                    "客户名称,电话,地区\n"
+                } else {
+                    "客户名称,电话\n"
+                });
+                for i in 0..count {
+                    csv.push_str(&format!("{name}{i}号,{prefix}{i:08}"));
+                    if let Some(r) = region {
+                        csv.push_str(&format!(",{r}"));
+                    }
+                    csv.push('\n');
+                }
+                let (s, r) =
+                    post_csv(&app, "/api/v1/customers/import", &token, csv.into_bytes()).await;
+                assert_eq!(
+                    (s, r["imported"].as_i64()),
+                    (StatusCode::OK, Some(count)),
+                    "{r}"
+                );
+            }
+        };
+    import("华东老客", "136", Some("华东"), 300).await;
+    import("新进无区", "135", None, 1500).await;
     let region = urlencode("华东");
     let page = |n: i64| {
         let (app, token) = (app.clone(), t.director.1.clone());
